@@ -1,0 +1,73 @@
+"""The ``sid`` command line: a thin shell over the pipeline.
+
+Each subcommand is a module in :mod:`sid.cli.commands` that defines
+
+* ``NAME`` (the subcommand), ``HELP`` (one line), ``ORDER`` (position in ``sid --help``),
+* ``register(parser)`` adding its arguments to an ``argparse`` sub-parser,
+* ``run(args) -> int`` doing the work and returning the exit code.
+
+Commands are discovered, so a stage adds its command without touching this file.
+A :class:`sid.errors.SidError` is printed as one line ``sid: error: ...`` with a non-zero
+exit and no traceback; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from sid.errors import SidError
+
+
+def _commands() -> list:
+    from sid.cli import commands
+
+    mods = [
+        importlib.import_module(f"{commands.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(commands.__path__)
+        if not info.name.startswith("_")
+    ]
+    return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.NAME))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``sid`` with every discovered subcommand."""
+    from sid import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="sid",
+        description="sid: processing and weighting engine of the survey "
+        "Samenleven in Diversiteit (SID).",
+    )
+    parser.add_argument("--version", action="version", version=f"sid {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in _commands():
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
+        mod.register(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sid`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except SidError as exc:
+        msg = " ".join(str(exc).split())  # always one line
+        print(f"sid: error: {msg}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("sid: interrupted; no output of the interrupted stage was kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

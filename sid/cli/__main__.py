@@ -1,0 +1,5 @@
+import sys
+
+from sid.cli import main
+
+sys.exit(main())

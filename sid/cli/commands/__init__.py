@@ -1,0 +1,1 @@
+"""One module per ``sid`` subcommand (see :mod:`sid.cli`)."""

@@ -1,0 +1,1 @@
+"""Files in and out: SPSS, the raw wave, atomic writes."""
