@@ -11,7 +11,6 @@ dates as ``datetime.date`` objects, date-times as ``datetime64``, times as
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import os
 from pathlib import Path
@@ -38,29 +37,26 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def _check_input(path: Path, encoding: str | None) -> None:
+def _check_input(path: Path) -> None:
     if not path.exists():
         raise InputFileError(f"{path}: file not found; check the path")
     if not path.is_file():
         raise InputFileError(f"{path}: is not a file; give the path of a .sav or .zsav file")
     if path.stat().st_size == 0:
         raise InputFileError(f"{path}: file is empty; ask for the file to be delivered again")
-    if encoding is not None:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InputFileError(
-                f"{path}: unknown encoding {encoding!r}; give an encoding such as "
-                "utf-8, cp1252 or latin1, or leave it out to use the file's own"
-            ) from None
 
 
 def _read_error(path: Path, exc: Exception, encoding: str | None) -> InputFileError:
     what = " ".join(str(exc).split()) or type(exc).__name__
-    if encoding is not None and ("encod" in what.lower() or isinstance(exc, UnicodeError)):
+    charset = "character set" in what.lower() or "encod" in what.lower()
+    if charset or isinstance(exc, UnicodeError):
+        if encoding is not None:
+            return InputFileError(
+                f"{path}: cannot be read with encoding {encoding!r} ({what}); give an encoding "
+                "iconv knows (utf-8, cp1252, latin1, ...) or leave it out"
+            )
         return InputFileError(
-            f"{path}: cannot be read with encoding {encoding!r} ({what}); "
-            "try another encoding or leave it out"
+            f"{path}: the file's own encoding is not supported ({what}); give one with --encoding"
         )
     return InputFileError(
         f"{path}: not a readable SPSS .sav/.zsav file ({what}); check that it is a complete "
@@ -105,7 +101,7 @@ def _meta_from_pyreadstat(m, path: Path, encoding: str | None) -> SpssMeta:
 def read_spss_meta(path: str | os.PathLike[str], *, encoding: str | None = None) -> SpssMeta:
     """The dictionary of an SPSS file without its data (fast, for checks before a merge)."""
     p = Path(path)
-    _check_input(p, encoding)
+    _check_input(p)
     try:
         _, m = pyreadstat.read_sav(str(p), metadataonly=True, encoding=encoding, user_missing=True)
     except _READ_ERRORS as exc:
@@ -135,7 +131,7 @@ def read_spss(
     file or an unusable encoding.
     """
     p = Path(path)
-    _check_input(p, encoding)
+    _check_input(p)
     kw = dict(
         encoding=encoding, usecols=list(columns) if columns else None, user_missing=user_missing
     )

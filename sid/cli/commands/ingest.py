@@ -1,0 +1,77 @@
+"""``sid ingest FILE... --out DIR``: SPSS fieldwork files -> raw wave in DIR/raw."""
+
+from __future__ import annotations
+
+import argparse
+
+from sid.cli.progress import say, step
+from sid.errors import InputFileError
+
+NAME = "ingest"
+ORDER = 20
+HELP = "read the SPSS fieldwork files (one per mode) into the raw wave DIR/raw"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``sid ingest``."""
+    parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="a .sav/.zsav file per mode, as MODE=FILE or FILE (mode = last _part of the "
+        "file name: sid2022_web.sav -> web)",
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="run folder")
+    parser.add_argument(
+        "--encoding", default=None, help="character encoding of the files (default: their own)"
+    )
+    parser.add_argument(
+        "--mode-variable", default="mode", help="name of the variable holding the mode"
+    )
+
+
+def parse_files(items: list[str]) -> dict[str, str] | list[str]:
+    """``MODE=FILE`` items as a mapping, plain paths as a list (not both mixed)."""
+    named = [i for i in items if "=" in i]
+    if not named:
+        return list(items)
+    if len(named) != len(items):
+        raise InputFileError(
+            "give every file as MODE=FILE or none of them (mixed: "
+            + ", ".join(i for i in items if "=" not in i)
+            + ")"
+        )
+    out: dict[str, str] = {}
+    for item in items:
+        mode, _, path = item.partition("=")
+        if not mode or not path:
+            raise InputFileError(f"{item!r}: expected MODE=FILE, e.g. web=sid2022_web.sav")
+        if mode in out:
+            raise InputFileError(f"mode {mode!r} given twice; give one file per mode")
+        out[mode] = path
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """Ingest the files, write DIR/raw and record the stage in DIR/manifest.json."""
+    from sid.io.wave import DATA_FILE, META_FILE, ingest, write_raw_wave
+    from sid.pipeline.manifest import StageRecord, record_stage
+
+    files = parse_files(args.files)
+    paths = list(files.values()) if isinstance(files, dict) else files
+    rec = StageRecord(
+        stage="ingest",
+        inputs=paths,
+        params={"encoding": args.encoding, "mode_variable": args.mode_variable},
+    )
+    with step(f"reading {len(paths)} SPSS file(s)"):
+        df, meta = ingest(files, mode_variable=args.mode_variable, encoding=args.encoding)
+    raw = write_raw_wave(df, meta, args.out)
+    record_stage(args.out, rec.finish(args.out, [raw / DATA_FILE, raw / META_FILE]))
+    counts = df[args.mode_variable].value_counts(sort=False)
+    say(
+        f"raw wave: {len(df)} rows ("
+        + ", ".join(f"{m} {n}" for m, n in counts.items())
+        + f"), {len(meta.variables)} variables -> {raw}"
+    )
+    return 0
