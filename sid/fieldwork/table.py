@@ -1,0 +1,97 @@
+"""The fieldwork outcome-rate table: overall, per origin group, per mode, per group x mode.
+
+One long table (the ``rates.csv`` of a run's ``fieldwork`` folder) with a row per level and
+group, unweighted and, when design weights are given, design-weighted. SID's strata (origin
+groups) are sampled with equal allocation, so inclusion probabilities differ by a factor of
+about 100 between groups: an unweighted overall rate describes the fieldwork (how many of the
+cases approached responded), a design-weighted one estimates the response rate of the
+population (AAPOR Standard Definitions 2023, on weighted rates for unequal-probability
+samples). Both are reported and labelled in ``basis``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sid.errors import DataError
+from sid.fieldwork.dispositions import OUTCOMES
+from sid.fieldwork.rates import RATES, aapor_rates, outcome_counts
+
+LEVELS: tuple[str, ...] = ("overall", "origin", "mode", "origin×mode")
+
+#: Label of the ``group`` / ``mode`` column in rows that pool over that dimension.
+ALL = "all"
+#: Label of cases whose mode is missing (e.g. never-contacted cases no mode was tried on).
+NO_MODE = "(no mode)"
+
+COLUMNS: tuple[str, ...] = (
+    "level", "group", "mode", "basis", "n", *OUTCOMES, *RATES, "e", "e_method", "note",
+)  # fmt: skip
+
+
+def outcome_rates_table(
+    cases: pd.DataFrame,
+    group: str = "origin",
+    mode: str | None = "mode",
+    weight: str | np.ndarray | pd.Series | None = None,
+    e: float | str | None = "estimate",
+) -> pd.DataFrame:
+    """AAPOR counts and rates overall, per ``group``, per ``mode`` and per group x mode.
+
+    ``cases``: one row per case of the gross sample with the column ``outcome`` (AAPOR
+    class, from :func:`sid.fieldwork.dispositions.map_dispositions`), the ``group`` column
+    (origin group) and, unless ``mode`` is None, the ``mode`` column. A case with no mode
+    is counted in a mode row labelled ``"(no mode)"`` (stated, not dropped); a case with no
+    group raises :class:`DataError`.
+
+    ``weight``: design (base) weights, a column name or an array; when given, every row is
+    reported twice, ``basis`` "unweighted" and "design-weighted (<name>)", with the counts
+    I..NE as sums of weights. ``n`` is always the unweighted number of cases.
+
+    ``e``: as in :func:`sid.fieldwork.rates.aapor_rates`; estimated within each row by
+    default, and stated in ``e`` and ``e_method``.
+
+    Returns the columns :data:`COLUMNS`: ``level`` (one of :data:`LEVELS`), ``group`` and
+    ``mode`` (``"all"`` where pooled), ``basis``, ``n``, the eight counts, the 16 rates,
+    ``e``, ``e_method``, ``note``.
+    """
+    if group not in cases.columns:
+        raise DataError(f"gross sample: no group column {group!r} (columns: {list(cases.columns)})")
+    no_group = cases[group].isna().to_numpy()
+    if no_group.any():
+        raise DataError(
+            f"gross sample: {int(no_group.sum())} case(s) have no {group!r} "
+            f"(first rows: {list(cases.index[no_group][:5])}): every case needs its stratum"
+        )
+    frame = pd.DataFrame({"outcome": cases["outcome"].to_numpy(), "_group": cases[group].astype(str).to_numpy()})
+    levels: list[tuple[str, list[str]]] = [("overall", []), ("origin", ["_group"])]
+    if mode is not None:
+        if mode not in cases.columns:
+            raise DataError(f"dispositions: no mode column {mode!r} (columns: {list(cases.columns)})")
+        m = cases[mode]
+        frame["_mode"] = np.where(m.isna().to_numpy(), NO_MODE, m.astype(str).to_numpy())
+        levels += [("mode", ["_mode"]), ("origin×mode", ["_group", "_mode"])]
+
+    bases: list[tuple[str, str | np.ndarray | None]] = [("unweighted", None)]
+    if weight is not None:
+        if isinstance(weight, str):
+            if weight not in cases.columns:
+                raise DataError(f"gross sample: weight column {weight!r} not found")
+            frame["_w"] = cases[weight].to_numpy(dtype=float, na_value=np.nan)
+            bases.append((f"design-weighted ({weight})", "_w"))
+        else:
+            frame["_w"] = np.asarray(weight, dtype=float)
+            bases.append(("design-weighted", "_w"))
+
+    parts = []
+    for level, by in levels:
+        for basis, w in bases:
+            counts = outcome_counts(frame, by=by, weight=w)
+            counts.insert(0, "level", level)
+            counts["group"] = counts["_group"] if "_group" in counts else ALL
+            counts["mode"] = counts["_mode"] if "_mode" in counts else ALL
+            counts["basis"] = basis
+            parts.append(aapor_rates(counts, e=e))
+    table = pd.concat(parts, ignore_index=True)
+    return table.loc[:, list(COLUMNS)]
