@@ -139,16 +139,18 @@ def read_spss(
         chunksize = AUTO_CHUNK_ROWS
     try:
         if chunksize:
-            parts, m = [], None
-            for part, m_part in pyreadstat.read_file_in_chunks(
-                pyreadstat.read_sav, str(p), chunksize=int(chunksize), **kw
-            ):
-                parts.append(part)
-                m = m or m_part
-            if m is None:  # a file with no rows yields no chunk: read its dictionary
-                df, m = pyreadstat.read_sav(str(p), **kw)
-            else:
+            # the dictionary (and the row count in the header) from one metadata read
+            _, m = pyreadstat.read_sav(str(p), metadataonly=True, **kw)
+            parts = [
+                part
+                for part, _ in pyreadstat.read_file_in_chunks(
+                    pyreadstat.read_sav, str(p), chunksize=int(chunksize), **kw
+                )
+            ]
+            if parts:
                 df = pd.concat(parts, ignore_index=True)
+            else:  # a file without rows yields no chunk
+                df, m = pyreadstat.read_sav(str(p), **kw)
         else:
             df, m = pyreadstat.read_sav(str(p), **kw)
     except _READ_ERRORS as exc:

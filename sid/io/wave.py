@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sid.errors import DataError, InputFileError, RunFolderError
@@ -236,6 +237,10 @@ def read_wave(stage_dir: PathLike) -> tuple[pd.DataFrame, SpssMeta]:
         df = pd.read_parquet(data_path)
     except (OSError, ValueError) as exc:
         raise RunFolderError(f"{data_path}: unreadable ({exc}); re-run the stage") from exc
+    for c in df.columns:
+        if df[c].dtype == object and df[c].isna().any():
+            # dates/times: parquet gives None where pyreadstat gives NaN; keep one form
+            df[c] = df[c].where(df[c].notna(), np.nan)
     if list(df.columns) != list(meta.variables):
         raise RunFolderError(
             f"{folder}: data.parquet and meta.json list different variables; re-run the stage"
