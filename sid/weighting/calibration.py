@@ -1,0 +1,213 @@
+"""Calibration of survey weights to population margins (GREG / CALMAR family).
+
+Deville & Särndal (1992), "Calibration estimators in survey sampling", JASA 87:376-382;
+Deville, Särndal & Sautory (1993), "Generalized raking procedures", JASA 88:1013-1020.
+The same estimator as R's ``survey::calibrate`` (``grake`` in R/grake.R): find Lagrange
+multipliers lambda with ``X' (d * F(X lambda)) = T`` by Newton's method, where d are the
+input weights, F the calibration function (linear, raking, logit; bounds on g = w/d) and
+T the population totals. The Newton matrix ``X' diag(d F'(X lambda)) X`` is p x p.
+
+Differences from R, on purpose: a singular system raises (R takes a generalised inverse),
+non-convergence raises (R warns and returns the last iterate), and Newton steps are
+damped by halving until the margin misfit shrinks (R halves only on overflow).
+
+``weights`` may be (n, R): every column is calibrated to the same totals at once, as
+R's ``calibrate.svyrep.design`` does for replicate weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from sid.errors import ConvergenceError, WeightingError
+from sid.weighting.compress import group_sum, pair_matrix, unique_rows
+from sid.weighting.distance import GFunction, g_function
+from sid.weighting.feasibility import bounded_feasible, independent_columns
+from sid.weighting.ipf import poststratify, rake
+from sid.weighting.margins import calibration_matrix
+from sid.weighting.result import CalibrationResult
+
+__all__ = ["CalibrationResult", "calibration_matrix", "calibrate", "rake", "poststratify"]
+
+_MAX_HALVINGS = 40
+
+
+def _as_weights(weights: np.ndarray, n: int) -> np.ndarray:
+    d = np.asarray(weights, dtype=float)
+    if d.ndim not in (1, 2) or d.shape[0] != n:
+        raise WeightingError(
+            f"weights have shape {d.shape} but the calibration matrix has {n} rows; "
+            "give one weight (or one row of replicate weights) per respondent"
+        )
+    if not np.isfinite(d).all():
+        raise WeightingError(
+            f"{int((~np.isfinite(d)).sum())} weights are missing or infinite; "
+            "every respondent needs a finite weight before calibration"
+        )
+    if (d < 0).any():
+        raise WeightingError(
+            f"{int((d < 0).sum())} weights are negative; input weights must be >= 0"
+        )
+    return d
+
+
+def _where(names: list[str], j: int, r: int, ncol: int) -> str:
+    return f"'{names[j]}'" + (f" (replicate column {r})" if ncol > 1 else "")
+
+
+def _check_support(Xu: sp.csr_matrix, Du: np.ndarray, totals: np.ndarray, names: list[str]) -> None:
+    """A margin with a non-zero total needs respondents of positive weight in every column."""
+    support = abs(Xu).T @ Du  # (p, R)
+    bad = (support <= 0) & (totals[:, None] != 0)
+    if bad.any():
+        j, r = (int(v[0]) for v in np.nonzero(bad))
+        raise WeightingError(
+            f"margin {_where(names, j, r, Du.shape[1])} has total {totals[j]:.10g} but no "
+            "respondent with a positive weight; merge the category or drop the margin"
+        )
+
+
+def _solve(J: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Newton steps for a batch of p x p systems J (R, p, p), rhs (R, p); equilibrated."""
+    diag = np.einsum("rii->ri", J)
+    s = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
+    Js = J * s[:, :, None] * s[:, None, :]
+    try:
+        return np.linalg.solve(Js, (rhs * s)[..., None])[..., 0] * s
+    except np.linalg.LinAlgError:
+        # Some column's system is singular (all of a margin's respondents sit on a bound):
+        # a least-squares direction keeps the iteration going; the final margin check
+        # decides, and infeasibility is diagnosed separately.
+        out = np.empty_like(rhs)
+        for r in range(J.shape[0]):  # loop over replicate columns, not respondents
+            out[r] = np.linalg.lstsq(Js[r], rhs[r] * s[r], rcond=None)[0] * s[r]
+        return out
+
+
+def _newton(
+    Xk: sp.csr_matrix, Du: np.ndarray, Tk: np.ndarray, F: GFunction, tol: float, max_iter: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Lagrange multipliers (pk, R) for every column; returns (lambda, converged, iterations)."""
+    pk, ncol = Xk.shape[1], Du.shape[1]
+    Z = pair_matrix(Xk)
+    scale = (1.0 + np.abs(Tk))[:, None]
+    lam = np.zeros((pk, ncol))
+
+    def misfit(lam_: np.ndarray) -> np.ndarray:
+        return (Tk[:, None] - Xk.T @ (Du * F.g(Xk @ lam_))) / scale
+
+    resid = misfit(lam)
+    done = np.abs(resid).max(axis=0) <= tol
+    it = 0
+    while not done.all() and it < max_iter:
+        it += 1
+        act = np.flatnonzero(~done)
+        u = Xk @ lam[:, act]
+        J = (Z @ (Du[:, act] * F.dg(u))).reshape(pk, pk, act.size).transpose(2, 0, 1)
+        step = _solve(J, (resid[:, act] * scale).T).T
+        f0 = (resid[:, act] ** 2).sum(axis=0)
+        t = np.ones(act.size)
+        accepted = np.zeros(act.size, dtype=bool)
+        new = resid[:, act].copy()
+        for _ in range(_MAX_HALVINGS):
+            pending = np.flatnonzero(~accepted)
+            trial = lam[:, act[pending]] + t[pending] * step[:, pending]
+            r_trial = (Tk[:, None] - Xk.T @ (Du[:, act[pending]] * F.g(Xk @ trial))) / scale
+            ok = np.isfinite(r_trial).all(axis=0) & (
+                (r_trial**2).sum(axis=0) < (1.0 - 1e-4 * t[pending]) * f0[pending]
+            )
+            lam[:, act[pending[ok]]] = trial[:, ok]
+            new[:, pending[ok]] = r_trial[:, ok]
+            accepted[pending[ok]] = True
+            if accepted.all():
+                break
+            t[pending[~ok]] /= 2.0
+        resid[:, act] = new
+        conv = np.abs(new).max(axis=0) <= tol
+        done[act[conv]] = True
+        if not accepted.all():
+            break  # no step shrinks the misfit: stuck (reported by the caller)
+    return lam, done, it
+
+
+def calibrate(
+    weights: np.ndarray,
+    X: sp.spmatrix | np.ndarray,
+    totals: np.ndarray | Sequence[float],
+    *,
+    method: str = "linear",
+    bounds: tuple[float, float] | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 100,
+    names: list[str] | None = None,
+) -> CalibrationResult:
+    """Calibrate ``weights`` so that ``X' w = totals``; w = weights * F(X lambda).
+
+    weights: (n,) or (n, R) input weights d (>= 0); columns are calibrated independently.
+    X: (n, p) calibration matrix (sparse or dense), e.g. from :func:`calibration_matrix`.
+    totals: (p,) population totals. method: "linear" (GREG), "raking" (multiplicative,
+    g = exp(x'lambda)) or "logit" (needs bounds). bounds: (L, U) on g = w/d.
+    tol: convergence when every |X'w - T| <= tol * (1 + |T|) (R's criterion, with R's
+    default epsilon 1e-7 tightened). Full categorical margins that repeat the population
+    size (several margins each summing to N) are allowed: the redundant columns are
+    detected and the system solved on independent ones.
+
+    Raises WeightingError (bad input, a margin with no weighted respondents, aliased
+    margins with contradicting totals, bounds too tight to meet the margins) or
+    ConvergenceError (no convergence in ``max_iter``: iterations and largest error).
+    """
+    F = g_function(method, bounds)
+    X = sp.csr_matrix(X, dtype=float)
+    n, p = X.shape
+    T = np.asarray(totals, dtype=float).ravel()
+    if T.size != p:
+        raise WeightingError(
+            f"{T.size} totals given for {p} calibration columns; give one per column"
+        )
+    if not np.isfinite(T).all():
+        raise WeightingError("calibration totals must be finite numbers")
+    if not np.isfinite(X.data).all():
+        raise WeightingError("the calibration matrix holds missing or infinite values")
+    names = list(names) if names is not None else [f"column {j}" for j in range(p)]
+    if len(names) != p:
+        raise WeightingError(f"{len(names)} names given for {p} calibration columns")
+    d = _as_weights(weights, n)
+    D = d[:, None] if d.ndim == 1 else d
+
+    Xu, inverse = unique_rows(X)
+    nu = Xu.shape[0]
+    Du = group_sum(D, inverse, nu)
+    counts = np.bincount(inverse, minlength=nu).astype(float)
+    _check_support(Xu, Du, T, names)
+    keep = independent_columns(Xu, counts, T, names, tol)
+    Xk = Xu[:, keep]
+    Tk = T[keep]
+
+    lam, done, it = _newton(Xk, Du, Tk, F, tol, max_iter)
+    gu = F.g(Xk @ lam)
+    err = np.abs(T[:, None] - Xu.T @ (Du * gu))  # every margin, including the redundant ones
+    rel = err / (1.0 + np.abs(T))[:, None]
+    if not done.all() or rel.max() > tol:
+        j, r = np.unravel_index(int(np.argmax(rel)), rel.shape)
+        where = _where(names, int(j), int(r), D.shape[1])
+        if np.isfinite(F.lower) or np.isfinite(F.upper) or method == "raking":
+            lo = max(F.lower, 0.0) if method == "raking" else F.lower  # exp(u) > 0
+            if not bounded_feasible(Xk, Du[:, int(r)], Tk, lo, F.upper):
+                rng = f"({F.lower:g}, {F.upper:g})" if bounds is not None else "g > 0"
+                raise WeightingError(
+                    f"calibration ({method}) is infeasible: no weights with g = w/d in {rng} "
+                    f"meet the margins (largest miss on {where}); widen the bounds or "
+                    "collapse margin categories"
+                )
+        raise ConvergenceError(
+            f"calibration ({method}) did not converge in {it} iterations: largest margin "
+            f"error {err[j, r]:.6g} on {where}; raise max_iter or collapse sparse categories"
+        )
+    g = gu[inverse]
+    w = D * g
+    if d.ndim == 1:
+        w, g = w[:, 0], g[:, 0]
+    return CalibrationResult(weights=w, g=g, iterations=int(it), max_abs_error=float(err.max()))

@@ -1,0 +1,98 @@
+"""Structure of a calibration problem: redundant or aliased margins, feasibility of bounds.
+
+Several full categorical margins each sum to the population size, so their indicator
+columns are linearly dependent. Such a dependency is harmless when the totals obey it
+too (the margins describe the same population); then one column per dependency is set
+aside and the system is solved on independent columns. When the totals contradict it
+(e.g. two categories cover exactly the same respondents but have different totals), no
+weights can meet the margins and the aliased categories are named.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from sid.errors import WeightingError
+from sid.weighting.compress import pair_matrix
+
+__all__ = ["independent_columns", "bounded_feasible"]
+
+# Relative size of an eigenvalue of the equilibrated cross-product matrix below which a
+# direction counts as a linear dependency of the columns (the matrix has unit diagonal).
+_RANK_TOL = 1e-10
+# Relative size of T'v (v a dependency) above which the totals contradict the dependency.
+_TOTALS_TOL = 1e-8
+
+
+def _gram(Xu: sp.csr_matrix, counts: np.ndarray) -> np.ndarray:
+    p = Xu.shape[1]
+    return (pair_matrix(Xu) @ counts).reshape(p, p)
+
+
+def independent_columns(
+    Xu: sp.csr_matrix, counts: np.ndarray, totals: np.ndarray, names: list[str], tol: float
+) -> np.ndarray:
+    """Indices of a maximal set of independent columns of X, earliest columns first.
+
+    Xu: distinct rows of X; counts: respondents per distinct row. Raises WeightingError
+    naming the categories of a dependency that the totals contradict, or a column that is
+    zero for every respondent.
+    """
+    p = Xu.shape[1]
+    M = _gram(Xu, counts)
+    diag = np.diag(M).copy()
+    if (diag <= 0).any():
+        j = int(np.flatnonzero(diag <= 0)[0])
+        raise WeightingError(
+            f"margin '{names[j]}' is zero for every respondent; drop it from the margins"
+        )
+    s = 1.0 / np.sqrt(diag)
+    Ms = M * s[:, None] * s[None, :]
+    evals, evecs = np.linalg.eigh(Ms)
+    null = evals < _RANK_TOL * evals.max()
+    if not null.any():
+        return np.arange(p)
+    for v in evecs[:, null].T:
+        u = v * s  # a dependency in the original columns: X u = 0
+        contrib = totals * u
+        scale = np.abs(contrib).sum()
+        if abs(contrib.sum()) > max(_TOTALS_TOL, tol) * max(scale, 1.0):
+            involved = np.flatnonzero(np.abs(v) > 1e-6 * np.abs(v).max())
+            raise WeightingError(
+                "aliased margins: categories "
+                + ", ".join(f"'{names[j]}'" for j in involved)
+                + " cover the same respondents but their totals disagree; "
+                "merge or drop one of these margin categories"
+            )
+    keep: list[int] = []
+    for j in range(p):  # greedy in margin order: the later duplicate is set aside
+        cand = keep + [j]
+        sub = Ms[np.ix_(cand, cand)]
+        if np.linalg.eigvalsh(sub).min() > _RANK_TOL * len(cand):
+            keep.append(j)
+    return np.asarray(keep, dtype=np.int64)
+
+
+def bounded_feasible(
+    Xk: sp.csr_matrix, d: np.ndarray, totals: np.ndarray, lower: float, upper: float
+) -> bool:
+    """Whether some weights w with lower*d <= w <= upper*d meet X'w = totals (an LP).
+
+    Used to tell "bounds too tight" from a solver that failed to converge.
+    """
+    lo = np.where(np.isfinite(lower), lower * d, -np.inf)
+    hi = np.where(np.isfinite(upper), upper * d, np.inf)
+    scale = 1.0 + np.abs(totals)
+    A = sp.csr_matrix(Xk.T.multiply(1.0 / scale[:, None]))
+    res = linprog(
+        np.zeros(Xk.shape[0]),
+        A_eq=A,
+        b_eq=totals / scale,
+        bounds=np.column_stack(
+            [np.where(np.isfinite(lo), lo, None), np.where(np.isfinite(hi), hi, None)]
+        ),
+        method="highs",
+    )
+    return bool(res.status == 0)
