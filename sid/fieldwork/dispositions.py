@@ -174,7 +174,7 @@ def map_dispositions(
     known = np.array([k in norm for k in keys], dtype=bool)
     if not known.all():
         counts = np.bincount(idx, minlength=len(uniques))
-        parts = [f"{uniques[j]!r} ({counts[j]} cases)" for j in np.flatnonzero(~known)]
+        parts = [f"{keys[j]} ({counts[j]} case{'s' if counts[j] != 1 else ''})" for j in np.flatnonzero(~known)]
         raise DataError(
             f"{source}: disposition code(s) {', '.join(parts)} map to no AAPOR code: "
             f"add them to spec key {spec_key} (agency code: AAPOR code, e.g. '2.11')"
