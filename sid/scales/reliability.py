@@ -65,7 +65,11 @@ def _alpha(c: np.ndarray) -> float:
     return k / (k - 1) * (1.0 - np.trace(c) / c.sum())
 
 
-def _weights(df: pd.DataFrame, weight: str | np.ndarray | pd.Series | None) -> np.ndarray | None:
+def row_weights(df: pd.DataFrame, weight: str | np.ndarray | pd.Series | None) -> np.ndarray | None:
+    """One weight per row of ``df`` from a column name or an array; None stays None.
+
+    Missing or negative weights raise :class:`DataError` naming the first row.
+    """
     if weight is None:
         return None
     if isinstance(weight, str):
@@ -108,7 +112,7 @@ def reliability(
     if len(items) < 2:
         raise EstimationError(f"scale {items}: reliability needs at least 2 items")
     x = prepare_items(df, items, reverse=reverse, item_range=item_range)
-    w = _weights(df, weight)
+    w = row_weights(df, weight)
     mom = item_moments(x, weight=w, missing=missing, names=items)
     c = mom.cov
     r = cov2cor(c)
