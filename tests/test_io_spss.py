@@ -262,3 +262,20 @@ def test_write_rejects_declarations_spss_cannot_hold_and_writes_nothing(tmp_path
     with pytest.raises(DataError, match=".sav or .zsav"):
         write_spss(df, SpssMeta.from_frame(df), tmp_path / "x.csv")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_rejects_names_spss_forbids_and_leaves_no_file(tmp_path):
+    df = pd.DataFrame({"a b": [1.0]})
+    with pytest.raises(DataError, match="a b"):
+        write_spss(df, SpssMeta.from_frame(df), tmp_path / "x.sav")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_string_value_labels_round_trip(tmp_path):
+    df = pd.DataFrame({"s": pd.Series(["a", "b"], dtype="str")})
+    meta = SpssMeta(
+        variables={"s": VariableMeta(name="s", type="string", value_labels={"a": "Alpha"})}
+    )
+    write_spss(df, meta, tmp_path / "s.zsav")
+    df2, meta2 = read_spss(tmp_path / "s.zsav")
+    assert df2["s"].tolist() == ["a", "b"] and meta2["s"].value_labels == {"a": "Alpha"}

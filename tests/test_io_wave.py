@@ -140,7 +140,9 @@ def test_read_wave_missing_folder(tmp_path):
 
 def test_cli_ingest_writes_raw_and_manifest(modes, tmp_path, capsys):
     out = tmp_path / "run"
-    rc = main(["ingest", str(modes["web"]), str(modes["capi"]), "--out", str(out)])
+    rc = main(
+        ["ingest", str(modes["web"]), str(modes["capi"]), "--out", str(out), "--chunksize", "2"]
+    )
     assert rc == 0
     df, meta = read_wave(out / "raw")
     assert df["mode"].value_counts().to_dict() == {"web": 5, "capi": 5}

@@ -99,7 +99,11 @@ def _meta_from_pyreadstat(m, path: Path, encoding: str | None) -> SpssMeta:
 
 
 def read_spss_meta(path: str | os.PathLike[str], *, encoding: str | None = None) -> SpssMeta:
-    """The dictionary of an SPSS file without its data (fast, for checks before a merge)."""
+    """The dictionary of an SPSS file without its data (fast, for checks before a merge).
+
+    ``sources[0]`` holds the path and the row count from the header; ``sha256`` is None
+    (hashing a large file is left to :func:`read_spss`, which reads it whole anyway).
+    """
     p = Path(path)
     _check_input(p)
     try:
@@ -107,7 +111,7 @@ def read_spss_meta(path: str | os.PathLike[str], *, encoding: str | None = None)
     except _READ_ERRORS as exc:
         raise _read_error(p, exc, encoding) from exc
     meta = _meta_from_pyreadstat(m, p, encoding)
-    meta.sources = [{"path": str(p), "sha256": sha256_file(p), "mode": None, "rows": m.number_rows}]
+    meta.sources = [{"path": str(p), "sha256": None, "mode": None, "rows": m.number_rows}]
     return meta
 
 
@@ -258,6 +262,7 @@ def write_spss(df: pd.DataFrame, meta: SpssMeta, path: str | os.PathLike[str]) -
         with atomic_path(target) as tmp:
             pyreadstat.write_sav(data, str(tmp), **kwargs)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
+        what = " ".join(str(exc).split())
         raise DataError(
-            f"{target}: pyreadstat cannot write the data as SPSS ({' '.join(str(exc).split())})"
+            f"{target}: cannot be written as SPSS ({what}); fix the variable names or metadata"
         ) from exc

@@ -142,7 +142,9 @@ def ingest(
     for mode, path in modes.items():
         df, meta = read_spss(path, encoding=encoding, chunksize=chunksize)
         df = df[order]
-        df[mode_variable] = pd.Series([mode] * len(df), dtype="str", index=df.index)
+        df[mode_variable] = pd.Series(
+            np.full(len(df), mode, dtype=object), dtype="str", index=df.index
+        )
         frames.append(df)
         sources.append({**meta.sources[0], "mode": mode})
     data = pd.concat(frames, ignore_index=True)

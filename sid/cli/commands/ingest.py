@@ -26,6 +26,13 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--encoding", default=None, help="character encoding of the files (default: their own)"
     )
     parser.add_argument(
+        "--chunksize",
+        type=int,
+        default=None,
+        metavar="ROWS",
+        help="read this many rows at a time (default: whole files; 100000 above 256 MB)",
+    )
+    parser.add_argument(
         "--mode-variable", default="mode", help="name of the variable holding the mode"
     )
 
@@ -65,7 +72,12 @@ def run(args: argparse.Namespace) -> int:
         params={"encoding": args.encoding, "mode_variable": args.mode_variable},
     )
     with step(f"reading {len(paths)} SPSS file(s)"):
-        df, meta = ingest(files, mode_variable=args.mode_variable, encoding=args.encoding)
+        df, meta = ingest(
+            files,
+            mode_variable=args.mode_variable,
+            encoding=args.encoding,
+            chunksize=args.chunksize,
+        )
     raw = write_raw_wave(df, meta, args.out)
     record_stage(args.out, rec.finish(args.out, [raw / DATA_FILE, raw / META_FILE]))
     counts = df[args.mode_variable].value_counts(sort=False)
