@@ -15,7 +15,7 @@ import pytest
 
 from sid.cli import main
 from sid.errors import DataError, InputFileError, RunFolderError
-from sid.io.spss import read_spss, write_spss
+from sid.io.spss import SpssMeta, VariableMeta, read_spss, write_spss
 from sid.io.wave import ingest, mode_from_path, read_wave, write_raw_wave
 
 
@@ -155,3 +155,29 @@ def test_cli_ingest_writes_raw_and_manifest(modes, tmp_path, capsys):
 def test_cli_ingest_rejects_mixed_named_and_plain_files(modes, tmp_path, capsys):
     rc = main(["ingest", f"web={modes['web']}", str(modes["capi"]), "--out", str(tmp_path / "r")])
     assert rc == 2 and "MODE=FILE" in capsys.readouterr().err
+
+
+def test_ingest_accepts_different_string_widths_and_keeps_the_widest(tmp_path):
+    meta = SpssMeta(
+        variables={
+            "town": VariableMeta(name="town", label="Gemeente", type="string"),
+            "q1": VariableMeta(name="q1", label="Vraag", value_labels={1: "Ja"}),
+        }
+    )
+    short = pd.DataFrame({"town": pd.Series(["Gent"], dtype="str"), "q1": [1.0]})
+    long = pd.DataFrame({"town": pd.Series(["Sint-Jans-Molenbeek"], dtype="str"), "q1": [2.0]})
+    write_spss(short, meta, tmp_path / "w_web.sav")
+    write_spss(long, meta, tmp_path / "w_capi.sav")
+    df, merged = ingest([tmp_path / "w_web.sav", tmp_path / "w_capi.sav"])
+    assert df["town"].tolist() == ["Gent", "Sint-Jans-Molenbeek"]
+    assert merged["town"].format == "A19" and merged["mode"].format == "A4"
+
+
+def test_raw_wave_written_back_to_spss_keeps_mode_and_labels(modes, tmp_path):
+    df, meta = read_wave(write_raw_wave(*ingest(modes), tmp_path / "run"))
+    write_spss(df, meta, tmp_path / "wave.zsav")
+    back, meta2 = read_spss(tmp_path / "wave.zsav")
+    assert back["mode"].tolist() == ["web"] * 5 + ["capi"] * 5
+    assert meta2["mode"].label == meta["mode"].label
+    assert meta2["myord"].value_labels == {1.0: "low", 2.0: "medium", 3.0: "high"}
+    assert back["mydate"].tolist()[:4] == df["mydate"].tolist()[:4]

@@ -64,7 +64,7 @@ def _read_error(path: Path, exc: Exception, encoding: str | None) -> InputFileEr
     )
 
 
-def _meta_from_pyreadstat(m, path: Path, encoding: str | None) -> SpssMeta:
+def _meta_from_pyreadstat(m, encoding: str | None) -> SpssMeta:
     labels = dict(zip(m.column_names, m.column_labels, strict=True))
     variables: dict[str, VariableMeta] = {}
     for name in m.column_names:
@@ -110,7 +110,7 @@ def read_spss_meta(path: str | os.PathLike[str], *, encoding: str | None = None)
         _, m = pyreadstat.read_sav(str(p), metadataonly=True, encoding=encoding, user_missing=True)
     except _READ_ERRORS as exc:
         raise _read_error(p, exc, encoding) from exc
-    meta = _meta_from_pyreadstat(m, p, encoding)
+    meta = _meta_from_pyreadstat(m, encoding)
     meta.sources = [{"path": str(p), "sha256": None, "mode": None, "rows": m.number_rows}]
     return meta
 
@@ -165,7 +165,7 @@ def read_spss(
             raise InputFileError(
                 f"{p}: no variable(s) {', '.join(unknown)} in the file; check the names"
             )
-    meta = _meta_from_pyreadstat(m, p, encoding)
+    meta = _meta_from_pyreadstat(m, encoding)
     if (
         m.number_rows is not None
         and m.number_rows >= 0

@@ -85,6 +85,7 @@ class VariableMeta:
         if self.type == "string" and self.missing_ranges:
             raise DataError(f"variable {self.name}: a string variable cannot have missing ranges")
         self.missing_ranges = [(float(lo), float(hi)) for lo, hi in self.missing_ranges]
+        self.width = None if self.width is None else int(self.width)
         for lo, hi in self.missing_ranges:
             if lo > hi:
                 raise DataError(f"variable {self.name}: missing range ({lo}, {hi}) has low > high")
