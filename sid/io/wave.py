@@ -155,7 +155,7 @@ def ingest(
     width = max(len(m.encode("utf-8")) for m in modes)
     variables[mode_variable] = VariableMeta(
         name=mode_variable,
-        label="Fieldwork mode (file the row came from)",
+        label="Bevragingsmodus",  # as sid.spec.questionnaire names it
         type="string",
         format=f"A{width}",
         measure="nominal",
