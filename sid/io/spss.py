@@ -166,12 +166,7 @@ def read_spss(
                 f"{p}: no variable(s) {', '.join(unknown)} in the file; check the names"
             )
     meta = _meta_from_pyreadstat(m, encoding)
-    if (
-        m.number_rows is not None
-        and m.number_rows >= 0
-        and not columns
-        and len(df) != m.number_rows
-    ):
+    if m.number_rows is not None and m.number_rows >= 0 and len(df) != m.number_rows:
         raise InputFileError(
             f"{p}: header announces {m.number_rows} rows but {len(df)} were read (truncated file?); "
             "ask for the file to be delivered again"
