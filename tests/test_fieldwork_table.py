@@ -130,3 +130,26 @@ def test_table_without_weight_or_mode(files):
     t = outcome_rates_table(cases, mode=None)
     assert t["level"].tolist() == ["overall", "origin", "origin"]
     assert (t["basis"] == "unweighted").all() and (t["mode"] == "all").all()
+
+
+def test_e_estimated_within_origin_and_pooled_matches_hand_computation(files):
+    gross, disp, _ = files
+    cases = build_cases(gross, disp, MAPPING)
+    t = outcome_rates_table(cases, weight="pw", e_scope="origin")
+    assert "within each origin group" in t["e_method"].iloc[0]
+    # BEL: e = 850/950 = 17/19; MAR has no unknowns. Every unknown is BEL's, so every
+    # pooled row with unknowns gets e = 17/19 too.
+    overall = _row(t, "overall")
+    assert overall["e"] == pytest.approx(17 / 19, rel=1e-12)
+    # 405 / (860 + 150*17/19) = 405*19 / (16340 + 2550)
+    assert overall["RR3"] == pytest.approx(405 * 19 / 18890, rel=1e-12)
+    assert _row(t, "origin", group="BEL")["RR3"] == pytest.approx(float(HAND_RATES["RR3"]), rel=1e-12)
+    none = _row(t, "mode", mode="(no mode)")
+    assert none["e"] == pytest.approx(17 / 19) and none["RR3"] == 0.0  # row scope gave e = 0
+    web = _row(t, "origin×mode", group="BEL", mode="web")
+    assert np.isnan(web["e"]) and "no case of unknown eligibility" in web["note"]
+    assert web["RR3"] == web["RR5"] == pytest.approx(300 / 400)
+    w = _row(t, "overall", basis="design-weighted (pw)")
+    assert w["e"] == pytest.approx(17 / 19, rel=1e-12)  # MAR's weight does not touch BEL's unknowns
+    # 900 / (1850 + 150*17/19) = 900*19 / (35150 + 2550)
+    assert w["RR3"] == pytest.approx(900 * 19 / 37700, rel=1e-12)

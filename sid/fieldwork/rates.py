@@ -149,7 +149,9 @@ def _weights(df: pd.DataFrame, weight: str | np.ndarray | pd.Series | None) -> n
     return w
 
 
-def aapor_rates(counts: pd.DataFrame, e: float | str | None = "estimate") -> pd.DataFrame:
+def aapor_rates(
+    counts: pd.DataFrame, e: float | str | np.ndarray | pd.Series | None = "estimate"
+) -> pd.DataFrame:
     """AAPOR outcome rates RR1-RR6, COOP1-COOP4, REF1-REF3, CON1-CON3 for each row of counts.
 
     ``counts`` has the columns I, P, R, NC, O, UH, UO, NE (e.g. from :func:`outcome_counts`;
@@ -158,7 +160,12 @@ def aapor_rates(counts: pd.DataFrame, e: float | str | None = "estimate") -> pd.
     * ``"estimate"``: proportional allocation (CASRO), ``e = (I+P+R+NC+O)/(I+P+R+NC+O+NE)``
       computed within each row (AAPOR Standard Definitions 2023);
     * a number in [0, 1]: the same e for every row (e.g. from an external source);
+    * an array with one value in [0, 1] per row (NaN: not estimable for that row), e.g.
+      e estimated within strata and pooled by :mod:`sid.fieldwork.table`;
     * ``None``: no e; RR3, RR4, REF2 and CON2 are NaN.
+
+    Where a row has no case of unknown eligibility (UH+UO = 0) the term e(UH+UO) is 0
+    whatever e is, so RR3 = RR5, RR4 = RR6, REF2 = REF3 and CON2 = CON3 there.
 
     Returns a copy of ``counts`` with the 16 rates (proportions, formulas in the module
     docstring), ``e``, ``e_method`` (how e was obtained) and ``note``. A rate whose
@@ -190,7 +197,7 @@ def aapor_rates(counts: pd.DataFrame, e: float | str | None = "estimate") -> pd.
     elif e is None:
         e_val = np.full(len(counts), np.nan)
         method = "not given: RR3, RR4, REF2, CON2 not computed"
-    else:
+    elif np.ndim(e) == 0:
         e_num = float(e)
         if not 0.0 <= e_num <= 1.0:
             raise SpecError(
@@ -199,7 +206,23 @@ def aapor_rates(counts: pd.DataFrame, e: float | str | None = "estimate") -> pd.
             )
         e_val = np.full(len(counts), e_num)
         method = f"fixed: e = {e_num:g} (given)"
+    else:
+        e_val = np.asarray(e, dtype=float)
+        if e_val.shape != (len(counts),):
+            raise SpecError(f"e has shape {e_val.shape}: give one value per row ({len(counts)})")
+        if ((e_val < 0) | (e_val > 1)).any():
+            raise SpecError("e: per-row values must lie in [0, 1]")
+        method = "given per row"
+        for i in np.flatnonzero(np.isnan(e_val)):
+            notes[i].append(
+                "e not given: no case of unknown eligibility" if unknown[i] == 0
+                else "e not estimable: no case of known eligibility"
+            )
+    # e(UH+UO) is 0 when there are no unknowns, even where e itself is not estimable;
+    # with e=None the e-rates stay NaN as documented.
     e_unknown = e_val * unknown
+    if e is not None:
+        e_unknown = np.where(unknown == 0, 0.0, e_unknown)
 
     contacted = interviews + R + O
     pairs = {

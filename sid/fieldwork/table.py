@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sid.errors import DataError
+from sid.errors import DataError, SpecError
 from sid.fieldwork.dispositions import OUTCOMES
 from sid.fieldwork.rates import RATES, aapor_rates, outcome_counts
 
@@ -36,6 +36,7 @@ def outcome_rates_table(
     mode: str | None = "mode",
     weight: str | np.ndarray | pd.Series | None = None,
     e: float | str | None = "estimate",
+    e_scope: str = "row",
 ) -> pd.DataFrame:
     """AAPOR counts and rates overall, per ``group``, per ``mode`` and per group x mode.
 
@@ -49,8 +50,17 @@ def outcome_rates_table(
     reported twice, ``basis`` "unweighted" and "design-weighted (<name>)", with the counts
     I..NE as sums of weights. ``n`` is always the unweighted number of cases.
 
-    ``e``: as in :func:`sid.fieldwork.rates.aapor_rates`; estimated within each row by
-    default, and stated in ``e`` and ``e_method``.
+    ``e``: as in :func:`sid.fieldwork.rates.aapor_rates`, stated in ``e`` and ``e_method``.
+    With ``e="estimate"``, ``e_scope`` says where the proportional (CASRO) estimate is made:
+
+    * ``"row"`` (default): within each row of the table, from that row's own counts;
+    * ``"origin"``: within each origin group g (stratum), e_g = (I+P+R+NC+O)_g /
+      (I+P+R+NC+O+NE)_g, and carried to the group's mode rows; a row pooling several
+      groups (overall, mode) gets the e implied by the summed eligible unknowns,
+      e = sum_g e_g (UH+UO)_{g,row} / sum_g (UH+UO)_{g,row}. Eligibility is a property of
+      the person (still living in the region, alive), not of the mode the case ended in:
+      this keeps a mode row whose unknown-eligibility cases have no known-eligibility cases
+      beside them (e.g. never-reached cases with no mode) from getting e = 0.
 
     Returns the columns :data:`COLUMNS`: ``level`` (one of :data:`LEVELS`), ``group`` and
     ``mode`` (``"all"`` where pooled), ``basis``, ``n``, the eight counts, the 16 rates,
@@ -84,6 +94,10 @@ def outcome_rates_table(
             frame["_w"] = np.asarray(weight, dtype=float)
             bases.append(("design-weighted", "_w"))
 
+    if e_scope not in ("row", "origin"):
+        raise SpecError(f"e_scope={e_scope!r}: give 'row' or 'origin'")
+    by_origin = e_scope == "origin" and isinstance(e, str) and e == "estimate"
+    finest = levels[-1][1]
     parts = []
     for level, by in levels:
         for basis, w in bases:
@@ -92,6 +106,42 @@ def outcome_rates_table(
             counts["group"] = counts["_group"] if "_group" in counts else ALL
             counts["mode"] = counts["_mode"] if "_mode" in counts else ALL
             counts["basis"] = basis
-            parts.append(aapor_rates(counts, e=e))
+            if by_origin:
+                rated = aapor_rates(counts, e=_pooled_origin_e(frame, by, finest, w))
+                rated["e_method"] = E_BY_ORIGIN
+            else:
+                rated = aapor_rates(counts, e=e)
+            parts.append(rated)
     table = pd.concat(parts, ignore_index=True)
     return table.loc[:, list(COLUMNS)]
+
+
+E_BY_ORIGIN = (
+    "proportional (CASRO) within each origin group g: e_g = (I+P+R+NC+O)_g/(I+P+R+NC+O+NE)_g; "
+    "pooled rows: e = sum_g e_g(UH+UO)_g / sum_g(UH+UO)_g"
+)
+
+
+def _pooled_origin_e(frame: pd.DataFrame, by: list[str], finest: list[str], w: str | None) -> np.ndarray:
+    """Per-row e from origin-group estimates, pooled over the cells of each row.
+
+    Returns one value per group of ``outcome_counts(frame, by)``, in the same order.
+    """
+    origin = outcome_counts(frame, by=["_group"], weight=w)
+    known = origin[["I", "P", "R", "NC", "O"]].sum(axis=1).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e_g = pd.Series(known / (known + origin["NE"].to_numpy()), index=origin["_group"])
+    cells = outcome_counts(frame, by=finest, weight=w)
+    unknown = (cells["UH"] + cells["UO"]).to_numpy()
+    cell_e = e_g.reindex(cells["_group"]).to_numpy()
+    # a cell without unknowns adds nothing, even where its group's e is not estimable;
+    # NaN (unknowns in a group with no known-eligibility case) propagates through bincount
+    eu_cell = np.where(unknown == 0, 0.0, cell_e * unknown)
+    if by:
+        gid = cells.groupby(by, dropna=False, sort=True).ngroup().to_numpy()
+    else:
+        gid = np.zeros(len(cells), dtype=np.int64)
+    u = np.bincount(gid, weights=unknown)
+    eu = np.bincount(gid, weights=eu_cell)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(u > 0, eu / np.where(u > 0, u, 1.0), np.nan)
