@@ -8,7 +8,7 @@ import pytest
 
 import sid
 from sid.errors import DataError, EstimationError, SpecError
-from sid.scales.reliability import reliability_by_group
+from sid.scales.reliability import reliability_by_group, reliability_tables
 
 AGREE = ["A1", "A2", "A3", "A4", "A5"]
 RTOL = 1e-9
@@ -128,3 +128,13 @@ def test_reliability_rejects_bad_input_with_sid_errors(bfi):
         sid.reliability(bfi, AGREE, missing="listwise")
     with pytest.raises(EstimationError, match="no variance"):
         sid.reliability(bfi.assign(A2=3.0), AGREE)
+
+
+def test_item_table_by_group_overall_rows_match_R_psych_r_drop_and_alpha_drop(bfi, reliability_ref):
+    ref = reliability_ref["bfi_agree_alpha_A1_reversed"]
+    df = bfi[AGREE].assign(origin=np.where(np.arange(len(bfi)) % 3 == 0, "BEL", "MAR"))
+    scales, items = reliability_tables(df, AGREE, "origin", reverse=["A1"], item_range=(1, 6))
+    overall = items[items["group"] == "(all)"].set_index("item")
+    np.testing.assert_allclose(overall.loc[AGREE, "item_rest_r"], ref["item_rest_r_drop"], rtol=RTOL)
+    np.testing.assert_allclose(overall.loc[AGREE, "alpha_if_dropped"], ref["alpha_if_dropped"], rtol=RTOL)
+    assert len(items) == 3 * len(AGREE) and list(scales["group"]) == ["(all)", "BEL", "MAR"]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from sid.errors import SpecError
 from sid.scales.comparability import DEFAULT_MAX_DIFF, flag_loadings, loadings_by_group
-from sid.scales.reliability import DEFAULT_THRESHOLD, reliability_by_group, row_weights
+from sid.scales.reliability import DEFAULT_THRESHOLD, reliability_tables, row_weights
 from sid.scales.scoring import rescale, resolve_item_ranges, score_index, score_range
 
 
@@ -40,6 +40,7 @@ class IndexResult:
     reason: pd.Series
     reasons: pd.Series
     reliability: pd.DataFrame | None
+    item_reliability: pd.DataFrame | None
     loadings: pd.DataFrame | None
     loading_flags: pd.DataFrame | None
     flagged: bool
@@ -108,7 +109,7 @@ def compute_index(
     else:
         scaled = rescale(raw, index.scale)
     scaled.name = raw.name = index.name
-    rel = loads = flags = None
+    rel = item_rel = loads = flags = None
     flagged = False
     if group is not None:
         threshold = DEFAULT_THRESHOLD if index.reliability_min is None else index.reliability_min
@@ -121,8 +122,8 @@ def compute_index(
             data, rev, rng = df, index.reverse, ranges or None
         if weight is not None:
             data = data.assign(**{weight: w})
-        rel = reliability_by_group(data, items, group, reverse=rev, item_range=rng, weight=weight,
-                                   threshold=threshold)
+        rel, item_rel = reliability_tables(data, items, group, reverse=rev, item_range=rng, weight=weight,
+                                           threshold=threshold)
         flagged = bool(rel["flag"].any())
         if len(items) >= 3:
             loads = loadings_by_group(data, items, group, reverse=rev, item_range=rng, weight=weight)
@@ -130,6 +131,6 @@ def compute_index(
             flagged = flagged or bool(flags["flag"].any())
     return IndexResult(
         name=index.name, score=scaled, raw_score=raw, reason=reason,
-        reasons=reason.value_counts(), reliability=rel, loadings=loads, loading_flags=flags,
+        reasons=reason.value_counts(), reliability=rel, item_reliability=item_rel, loadings=loads, loading_flags=flags,
         flagged=flagged,
     )

@@ -40,6 +40,8 @@ class Reliability:
     ``alpha`` is raw Cronbach's alpha (survey-weighted if ``weighted``) and
     ``alpha_unweighted`` the same without weights; ``n`` counts the respondents used
     (with at least one valid item under pairwise, all items under complete).
+    ``omega_total`` and ``loadings`` are NaN for a 2-item scale, where a one-factor
+    model is not identified.
     """
 
     items: list[str]
@@ -152,7 +154,7 @@ def reliability(
     )
 
 
-def reliability_by_group(
+def reliability_tables(
     df: pd.DataFrame,
     items: Sequence[str],
     group: str,
@@ -161,13 +163,14 @@ def reliability_by_group(
     weight: str | None = None,
     missing: str = "pairwise",
     threshold: float = DEFAULT_THRESHOLD,
-) -> pd.DataFrame:
-    """Reliability overall (group ``"(all)"``) and per level of ``group``, one row each.
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Reliability overall (group ``"(all)"``) and per level of ``group``: two tables.
 
-    Columns: group, n, alpha (weighted if ``weight``), alpha_unweighted, std_alpha,
-    omega_total, average_r, min_item_rest_r, flag, reason. ``flag`` is True where alpha
-    is below ``threshold`` or cannot be computed (reason says which). Respondents with a
-    missing group value count in "(all)" only.
+    The scale table has one row per group: group, n, alpha (weighted if ``weight``),
+    alpha_unweighted, std_alpha, omega_total, average_r, min_item_rest_r, flag, reason;
+    ``flag`` is True where alpha is below ``threshold`` or cannot be computed (reason
+    says which). The item table has one row per group and item: item_rest_r,
+    alpha_if_dropped, loading. Respondents with a missing group count in "(all)" only.
     """
     if group not in df.columns:
         raise DataError(f"group {group!r}: no such column; name a grouping variable of the data")
@@ -177,7 +180,7 @@ def reliability_by_group(
     except TypeError:  # mixed types: keep order of appearance
         pass
     subsets = [("(all)", df)] + [(lvl, df[df[group] == lvl]) for lvl in levels]
-    rows = []
+    rows, item_rows = [], []
     for name, sub in subsets:
         row = {"group": name, "n": 0, "alpha": np.nan, "alpha_unweighted": np.nan, "std_alpha": np.nan,
                "omega_total": np.nan, "average_r": np.nan, "min_item_rest_r": np.nan}
@@ -194,5 +197,26 @@ def reliability_by_group(
                 flag=bool(rel.alpha < threshold),
                 reason=f"alpha {rel.alpha:.3f} < {threshold}" if rel.alpha < threshold else "",
             )
+            item_rows.append(pd.DataFrame({
+                "group": name, "item": rel.items, "item_rest_r": rel.item_rest_r.to_numpy(),
+                "alpha_if_dropped": rel.alpha_if_dropped.to_numpy(), "loading": rel.loadings.to_numpy(),
+            }))
         rows.append(row)
-    return pd.DataFrame(rows)
+    item_table = pd.concat(item_rows, ignore_index=True) if item_rows else pd.DataFrame(
+        columns=["group", "item", "item_rest_r", "alpha_if_dropped", "loading"])
+    return pd.DataFrame(rows), item_table
+
+
+def reliability_by_group(
+    df: pd.DataFrame,
+    items: Sequence[str],
+    group: str,
+    reverse: Sequence[str] = (),
+    item_range: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
+    weight: str | None = None,
+    missing: str = "pairwise",
+    threshold: float = DEFAULT_THRESHOLD,
+) -> pd.DataFrame:
+    """The scale table of :func:`reliability_tables` (one row per group, with ``flag``)."""
+    return reliability_tables(df, items, group, reverse=reverse, item_range=item_range, weight=weight,
+                              missing=missing, threshold=threshold)[0]
