@@ -67,3 +67,9 @@ def test_moments_refuse_items_without_common_respondents():
     x = np.array([[1.0, np.nan], [2.0, np.nan], [np.nan, 1.0], [np.nan, 3.0]])
     with pytest.raises(EstimationError, match="fewer than two respondents answered both"):
         item_moments(x, names=["a", "b"])
+
+
+def test_moments_refuse_an_item_nobody_answered():
+    x = np.array([[1.0, np.nan], [2.0, np.nan], [3.0, np.nan]])
+    with pytest.raises(EstimationError, match="item b: 0 valid answer"):
+        item_moments(x, names=["a", "b"])

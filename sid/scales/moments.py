@@ -81,8 +81,15 @@ def item_moments(
         n = int(valid.any(axis=1).sum())
     # Centre each column on its overall mean first: covariances do not change, and the
     # one-pass formulas below then lose no precision to large item means.
-    centre = np.nanmean(np.where(valid, x, np.nan), axis=0) if x.shape[0] else np.zeros(x.shape[1])
     m = valid.astype(float)
+    counts = m.sum(axis=0)
+    few = np.flatnonzero(counts < 2)
+    if few.size:
+        raise EstimationError(
+            f"item {names[few[0]]}: {int(counts[few[0]])} valid answer(s) among the respondents used; "
+            "need at least 2 (drop the item or use more data)"
+        )
+    centre = np.where(valid, x, 0.0).sum(axis=0) / counts
     xc = np.where(valid, x - centre, 0.0)
     wm = m * w[:, None]
     n_pair = m.T @ m  # respondents who answered both i and j
