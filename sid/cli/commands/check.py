@@ -1,0 +1,92 @@
+"""``sid check [SPEC...] [--data FILE]``: lint questionnaire specs, and a data file against one.
+
+Prints one line per finding (``error: <where>: <what>`` / ``warning: ...``) and a summary;
+exits 1 when there is an error, 0 otherwise. Without SPEC, every
+``questionnaires/*.yaml`` of the project folder (``--project``, default: here) is checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sid.errors import InputFileError, SpecError
+
+NAME = "check"
+ORDER = 90
+HELP = "lint questionnaire specs, and a data file (.sav, .zsav, run stage folder) against one"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``sid check``."""
+    parser.add_argument("specs", nargs="*", metavar="SPEC",
+                        help="questionnaire spec files (default: PROJECT/questionnaires/*.yaml)")
+    parser.add_argument("--project", default=".", metavar="DIR",
+                        help="survey project folder (default: the current folder)")
+    parser.add_argument("--data", default=None, metavar="FILE",
+                        help="a .sav/.zsav file, or a run stage folder (data.parquet + meta.json), "
+                             "to check against the spec")
+    parser.add_argument("--encoding", default=None, help="character encoding of a .sav file")
+
+
+def _spec_paths(args: argparse.Namespace) -> list[Path]:
+    if args.specs:
+        return [Path(s) for s in args.specs]
+    folder = Path(args.project) / "questionnaires"
+    paths = sorted(folder.glob("*.yaml"))
+    if not paths:
+        raise SpecError(f"{folder}: no questionnaire spec (*.yaml) found; name a SPEC or "
+                        "give --project DIR")
+    return paths
+
+
+def _read_data(path: Path, encoding: str | None):
+    """(DataFrame, SpssMeta | None) from a .sav/.zsav file or a run stage folder."""
+    if path.is_dir():
+        import pandas as pd
+
+        from sid.io.spss_meta import SpssMeta
+
+        data = path / "data.parquet"
+        if not data.is_file():
+            raise InputFileError(f"{path}: no data.parquet in this folder; give a .sav file or a "
+                                 "stage folder of a run (e.g. RUN/raw)")
+        meta_path = path / "meta.json"
+        meta = (SpssMeta.from_json(meta_path.read_text(encoding="utf-8"), where=str(meta_path))
+                if meta_path.is_file() else None)
+        return pd.read_parquet(data), meta
+    if path.suffix.lower() in (".sav", ".zsav"):
+        from sid.io.spss import read_spss
+
+        return read_spss(path, encoding=encoding)
+    raise InputFileError(f"{path}: sid check reads .sav/.zsav files or run stage folders")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check each spec (and the data); print findings; 1 if any error."""
+    from sid.spec.check import Finding, check_data, check_spec
+    from sid.spec.questionnaire import load_questionnaire
+
+    paths = _spec_paths(args)
+    if args.data and len(paths) != 1:
+        raise SpecError(f"--data {args.data}: name the one questionnaire spec to check it "
+                        f"against ({len(paths)} found)")
+    findings: list[Finding] = []
+    for p in paths:
+        try:
+            q = load_questionnaire(p)
+        except SpecError as exc:  # a malformed spec is a finding; go on with the others
+            findings.append(Finding("error", "", " ".join(str(exc).split())))
+            continue
+        findings += check_spec(q)
+        if args.data:
+            df, meta = _read_data(Path(args.data), args.encoding)
+            findings += check_data(df, meta, q, where=str(args.data))
+    for f in findings:
+        print(f)
+    n_err = sum(f.severity == "error" for f in findings)
+    n_warn = len(findings) - n_err
+    print(f"sid check: {len(paths)} spec(s){', 1 data file' if args.data else ''}: "
+          f"{n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
+    return 1 if n_err else 0
