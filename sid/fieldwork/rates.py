@@ -88,7 +88,7 @@ def outcome_counts(
     for col in [*by, "outcome"]:
         if col not in dispositions.columns:
             raise DataError(f"dispositions: no column {col!r} (columns: {list(dispositions.columns)})")
-    code = _outcome_codes(dispositions["outcome"])
+    code = class_codes(dispositions["outcome"])
     if (code < 0).any():
         bad = dispositions["outcome"][code < 0]
         raise DataError(
@@ -118,8 +118,8 @@ def outcome_counts(
     return out
 
 
-def _outcome_codes(outcome: pd.Series) -> np.ndarray:
-    """Position of each case's class in OUTCOMES; -1 for a missing or unknown class."""
+def class_codes(outcome: pd.Series) -> np.ndarray:
+    """Position (0-7) of each case's class in OUTCOMES; -1 for a missing or unknown class."""
     classes = pd.Index(list(OUTCOMES))
     if isinstance(outcome.dtype, pd.CategoricalDtype):
         # look up the few categories, then index by the integer codes (no string hashing per case)

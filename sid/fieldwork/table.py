@@ -16,7 +16,7 @@ import pandas as pd
 
 from sid.errors import DataError, SpecError
 from sid.fieldwork.dispositions import OUTCOMES
-from sid.fieldwork.rates import RATES, aapor_rates, outcome_counts
+from sid.fieldwork.rates import RATES, aapor_rates, class_codes, outcome_counts
 
 LEVELS: tuple[str, ...] = ("overall", "origin", "mode", "origin×mode")
 
@@ -74,13 +74,15 @@ def outcome_rates_table(
             f"gross sample: {int(no_group.sum())} case(s) have no {group!r} "
             f"(first rows: {list(cases.index[no_group][:5])}): every case needs its stratum"
         )
-    frame = pd.DataFrame({"outcome": cases["outcome"].to_numpy(), "_group": cases[group].astype(str).to_numpy()})
+    # classes and groups as categoricals once, so the 2 x 4 groupings below work on integer codes
+    outcome = pd.Categorical.from_codes(class_codes(cases["outcome"]), categories=list(OUTCOMES))
+    frame = pd.DataFrame({"outcome": outcome, "_group": pd.Categorical(cases[group].astype(str).to_numpy())})
     levels: list[tuple[str, list[str]]] = [("overall", []), ("origin", ["_group"])]
     if mode is not None:
         if mode not in cases.columns:
             raise DataError(f"dispositions: no mode column {mode!r} (columns: {list(cases.columns)})")
         m = cases[mode]
-        frame["_mode"] = np.where(m.isna().to_numpy(), NO_MODE, m.astype(str).to_numpy())
+        frame["_mode"] = pd.Categorical(np.where(m.isna().to_numpy(), NO_MODE, m.astype(str).to_numpy()))
         levels += [("mode", ["_mode"]), ("origin×mode", ["_group", "_mode"])]
 
     bases: list[tuple[str, str | np.ndarray | None]] = [("unweighted", None)]
@@ -103,8 +105,8 @@ def outcome_rates_table(
         for basis, w in bases:
             counts = outcome_counts(frame, by=by, weight=w)
             counts.insert(0, "level", level)
-            counts["group"] = counts["_group"] if "_group" in counts else ALL
-            counts["mode"] = counts["_mode"] if "_mode" in counts else ALL
+            counts["group"] = counts["_group"].astype(str) if "_group" in counts else ALL
+            counts["mode"] = counts["_mode"].astype(str) if "_mode" in counts else ALL
             counts["basis"] = basis
             if by_origin:
                 rated = aapor_rates(counts, e=_pooled_origin_e(frame, by, finest, w))
@@ -130,10 +132,10 @@ def _pooled_origin_e(frame: pd.DataFrame, by: list[str], finest: list[str], w: s
     origin = outcome_counts(frame, by=["_group"], weight=w)
     known = origin[["I", "P", "R", "NC", "O"]].sum(axis=1).to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        e_g = pd.Series(known / (known + origin["NE"].to_numpy()), index=origin["_group"])
+        e_g = pd.Series(known / (known + origin["NE"].to_numpy()), index=origin["_group"].astype(str))
     cells = outcome_counts(frame, by=finest, weight=w)
     unknown = (cells["UH"] + cells["UO"]).to_numpy()
-    cell_e = e_g.reindex(cells["_group"]).to_numpy()
+    cell_e = e_g.reindex(cells["_group"].astype(str)).to_numpy()
     # a cell without unknowns adds nothing, even where its group's e is not estimable;
     # NaN (unknowns in a group with no known-eligibility case) propagates through bincount
     eu_cell = np.where(unknown == 0, 0.0, cell_e * unknown)
