@@ -1,0 +1,327 @@
+"""``sid.Design``: the analysts' survey design object, in the grammar of R's ``survey``.
+
+A Design carries the data, the analysis weights, the sampling structure (strata, PSUs
+per stage, finite-population corrections), its calibration history and, for a replicate
+design, the replicate weights. Estimators (``mean``, ``total``, ``proportion``,
+``ratio``, ``quantile``, ``compare``, ``chisq``) return DataFrames with estimate, SE, CI,
+cv, unweighted and weighted n, design effect, degrees of freedom and method.
+``calibrate``, ``replicate`` and ``subset`` return new designs; the stage indices are
+computed once in the constructor and shared by every derived design.
+
+R equivalents: ``svydesign(id=, strata=, weights=, fpc=)``, ``calibrate``/``rake``,
+``as.svrepdesign``, ``subset``; options ``survey.lonely.psu`` and ``survey.replicates.mse``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sid.errors import EstimationError
+from sid.estimation import estimators as est
+from sid.estimation.calvar import GregResidualiser, RakeResidualiser
+from sid.estimation.domains import as_list, check_columns
+from sid.estimation.replicates import (
+    ReplicateFactors, bootstrap_factors, jk1_factors, jkn_factors, replicate_variance,
+)
+from sid.estimation.taylor import LONELY_PSU_RULES, StageIndex, build_stage, recvar
+
+REPLICATE_TYPES = ("JK1", "JKn", "bootstrap", "subbootstrap")
+
+
+@dataclass(frozen=True)
+class _Calibration:
+    margins: Mapping
+    method: str
+    bounds: tuple[float, float] | None
+    options: Mapping
+
+
+@dataclass(frozen=True)
+class _Replicates:
+    type: str
+    factors: np.ndarray
+    scale: float
+    rscales: np.ndarray
+    mse: bool
+    weights: np.ndarray
+    degf: int
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniq = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), np.asarray(uniq)
+
+
+class Design:
+    """A survey design: ``Design(df, weight="pw", strata="stype", psu="dnum", fpc="fpc")``.
+
+    weight: column of analysis weights (None: computed from ``fpc`` as R does for
+    ``svydesign`` without weights). strata: stratum column (None: one stratum). psu: the
+    cluster column, or a list of columns per stage (None: every row its own PSU). fpc:
+    population sizes (counts of PSUs per stratum, or sampling fractions <= 1), a column
+    or a list per stage; later stages enter the variance only when their fpc is given.
+    lonely_psu: "fail" (default), "adjust", "remove" or "certainty" for strata with one
+    PSU, as R's ``options(survey.lonely.psu)``.
+    """
+
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        weight: str | None = None,
+        strata: str | None = None,
+        psu: str | Sequence[str] | None = None,
+        fpc: str | Sequence[str] | None = None,
+        lonely_psu: str = "fail",
+    ) -> None:
+        if not isinstance(df, pd.DataFrame):
+            raise EstimationError(f"Design needs a pandas DataFrame, got {type(df).__name__}")
+        if lonely_psu not in LONELY_PSU_RULES:
+            raise EstimationError(f"lonely_psu={lonely_psu!r} is not one of {', '.join(LONELY_PSU_RULES)}")
+        psus, fpcs = as_list(psu), as_list(fpc)
+        check_columns(df, [c for c in [weight, strata] if c] + psus + fpcs, "Design")
+        for col in [c for c in [strata] if c] + psus:
+            if df[col].isna().any():
+                raise EstimationError(
+                    f"Design: design variable {col!r} is missing in row {int(np.flatnonzero(df[col].isna())[0])}; "
+                    "every respondent needs a stratum and PSU"
+                )
+        if len(fpcs) > max(len(psus), 1):
+            raise EstimationError(f"Design: {len(fpcs)} fpc columns for {max(len(psus), 1)} stages; give one per stage")
+        n = len(df)
+        self._data = df
+        self.lonely_psu = lonely_psu
+        s_codes, s_labels = _codes(df[strata]) if strata else (np.zeros(n, np.int64), np.array(["1"]))
+        self._strata = s_codes
+        self.has_strata = strata is not None
+        stage_clusters = [_codes(df[c])[0] for c in psus] or [np.arange(n, dtype=np.int64)]
+        popsizes = [self._popsize(df, c, s_codes if j == 0 else None, stage_clusters, j)
+                    for j, c in enumerate(fpcs)]
+        self._stages, sampsize = self._build_stages(s_codes, s_labels, stage_clusters, popsizes)
+        self._psu = self._stages[0].cluster
+        self._fpc1 = popsizes[0] if popsizes else None
+        if weight is not None:
+            w = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=float)
+            if not np.isfinite(w).all() or (w < 0).any():
+                bad = int(np.flatnonzero(~np.isfinite(w) | (w < 0))[0])
+                raise EstimationError(
+                    f"Design: weight {weight!r} is missing, infinite or negative in row {bad}; "
+                    "weights must be finite and >= 0"
+                )
+        elif popsizes and len(popsizes) == len(stage_clusters):
+            w = np.prod([p / s for p, s in zip(popsizes, sampsize)], axis=0)
+        else:
+            raise EstimationError(
+                "Design: give weight= (a weight column), or fpc= for every stage so that weights can be computed"
+            )
+        self.weights = w
+        self._base_weights = w
+        self._residualisers: tuple = ()
+        self._calibrations: tuple[_Calibration, ...] = ()
+        self._rep: _Replicates | None = None
+        self.domain = np.ones(n, dtype=bool)
+
+    # ----------------------------------------------------------------- construction
+    @staticmethod
+    def _popsize(df, col, s_codes, clusters, j) -> np.ndarray:
+        f = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+        if not np.isfinite(f).all() and not np.isinf(f).all():
+            raise EstimationError(f"Design: fpc {col!r} is missing in row {int(np.flatnonzero(np.isnan(f))[0])}")
+        if (f <= 1).all() and (f > 0).all():
+            # Sampling fractions: R's as.fpc turns them into population sizes n/f.
+            strata = s_codes if j == 0 else clusters[j - 1]
+            cl = clusters[j]
+            n_h = _count_clusters(strata, cl)
+            return n_h[strata] / f
+        if (f < 1).any():
+            raise EstimationError(f"Design: fpc {col!r} mixes fractions (< 1) and population sizes; use one kind")
+        return f
+
+    def _build_stages(self, s_codes, s_labels, clusters, popsizes):
+        stages: list[StageIndex] = []
+        sampsize = []
+        strata, labels = s_codes, s_labels
+        mult = np.ones(int(strata.max()) + 1)
+        n_stages = len(clusters) if popsizes else 1
+        for j in range(n_stages):
+            nested = np.unique(np.stack([strata, clusters[j]], 1), axis=0, return_inverse=True)[1].ravel()
+            pop = popsizes[j] if j < len(popsizes) else None
+            if j > 0 and pop is None:
+                break  # no fpc at this stage: sampled completely below, R adds nothing
+            idx = build_stage(strata, labels, nested, pop, mult, j + 1)
+            stages.append(idx)
+            n_h = idx.n_clusters[strata]
+            sampsize.append(n_h)
+            if pop is not None and j + 1 < len(clusters):
+                pop_h = np.zeros(idx.n_clusters.shape[0])
+                pop_h[strata] = pop
+                cl_mult = (mult * idx.n_clusters / pop_h)[idx.cluster_stratum]
+                strata, labels, mult = nested, np.arange(nested.max() + 1).astype(str), cl_mult
+        return stages, sampsize
+
+    def _derive(self, **changes) -> Design:
+        new = copy.copy(self)
+        for k, v in changes.items():
+            setattr(new, k, v)
+        return new
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def data(self) -> pd.DataFrame:
+        """The design's data (not copied)."""
+        return self._data
+
+    @property
+    def method(self) -> str:
+        """"taylor" or the replicate type ("JK1", "JKn", "bootstrap", "subbootstrap")."""
+        return self._rep.type if self._rep is not None else "taylor"
+
+    @property
+    def degf(self) -> int:
+        """Degrees of freedom: #PSUs - #strata among rows of positive weight in the domain
+        (R ``degf``); for replicate designs the rank of the replicate weights - 1."""
+        if self._rep is not None:
+            return self._rep.degf
+        inset = self.domain & (self.weights != 0)
+        n_psu = np.unique(self._psu[inset]).shape[0]
+        n_str = np.unique(self._strata[inset]).shape[0]
+        return int(n_psu - n_str)
+
+    # ----------------------------------------------------------------- variance plumbing
+    def _taylor_vcov(self, U: np.ndarray) -> np.ndarray:
+        """Covariance of influence columns U (n x k, times final weights), calibration-aware."""
+        for resid in self._residualisers:
+            U = resid(U)
+        return recvar(U, self._stages, self.lonely_psu)
+
+    def _rep_vcov(self, thetas: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        r = self._rep
+        return replicate_variance(thetas, theta, r.scale, r.rscales, r.mse)
+
+    def _variance_args(self) -> dict:
+        if self._rep is None:
+            return {"variance": self._taylor_vcov}
+        return {"variance": None, "repweights": self._rep.weights, "replicate_variance": self._rep_vcov}
+
+    # ----------------------------------------------------------------- new designs
+    def subset(self, mask) -> Design:
+        """Domain design: rows where ``mask`` is False contribute zero but stay in the design."""
+        m = np.asarray(mask, dtype=bool)
+        if m.shape != self.domain.shape:
+            raise EstimationError(f"subset: mask has {m.shape[0]} values for {self.domain.shape[0]} rows")
+        return self._derive(domain=self.domain & m)
+
+    def calibrate(
+        self,
+        margins: Mapping[str, Mapping | float],
+        method: str = "linear",
+        bounds: tuple[float, float] | None = None,
+        **options,
+    ) -> Design:
+        """New design calibrated to ``margins`` (sid.weighting.calibration does the solving).
+
+        method "linear", "raking" or "logit" (with ``bounds`` on g = w/d). Taylor SEs use
+        the residuals of the calibration model (R's calibrate); raking on categorical
+        margins only uses R's ``rake()`` residuals (iterated post-stratification). A
+        replicate design re-calibrates every replicate weight column.
+        """
+        from sid.weighting.calibration import calibrate, calibration_matrix
+
+        X, totals, names = calibration_matrix(self._data, margins)
+        res = calibrate(self.weights, X, totals, method=method, bounds=bounds, names=names, **options)
+        spec = _Calibration(dict(margins), method, bounds, dict(options))
+        if method == "raking" and all(isinstance(v, Mapping) for v in margins.values()):
+            codes = tuple(calibration_matrix(self._data, {k: v})[0].indices for k, v in margins.items())
+            resid = RakeResidualiser(codes, res.weights)
+        else:
+            resid = GregResidualiser.build(X, self.weights, res.weights)
+        rep = self._rep
+        if rep is not None:
+            rw = calibrate(rep.weights, X, totals, method=method, bounds=bounds, names=names, **options).weights
+            rep = _Replicates(rep.type, rep.factors, rep.scale, rep.rscales, rep.mse, rw, rep.degf)
+        return self._derive(
+            weights=res.weights, _residualisers=self._residualisers + (resid,),
+            _calibrations=self._calibrations + (spec,), _rep=rep,
+        )
+
+    def replicate(
+        self,
+        type: str = "JK1",
+        replicates: int = 50,
+        seed: int | None = None,
+        mse: bool = False,
+    ) -> Design:
+        """Replicate-weight design (R ``as.svrepdesign``): "JK1", "JKn", "bootstrap"
+        (Canty-Davison) or "subbootstrap" (Rao-Wu); ``replicates``/``seed`` for bootstraps;
+        ``mse`` centres the variance at the full-sample estimate. The stage-1 fpc enters
+        the jackknife scales. Calibrations of this design are redone on every replicate.
+        """
+        if type not in REPLICATE_TYPES:
+            raise EstimationError(f"replicate: type {type!r} is not one of {', '.join(REPLICATE_TYPES)}")
+        if self._rep is not None:
+            raise EstimationError("replicate: the design already has replicate weights")
+        strata_labels = self._strata
+        if type == "JK1":
+            if self.has_strata:
+                raise EstimationError("replicate: JK1 is for unstratified designs; use type='JKn'")
+            rf: ReplicateFactors = jk1_factors(self._psu, self._fpc1)
+        elif type == "JKn":
+            if not self.has_strata:
+                raise EstimationError("replicate: JKn needs strata; use type='JK1' for an unstratified design")
+            rf = jkn_factors(strata_labels, self._psu, self._fpc1, self.lonely_psu)
+        else:
+            rf = bootstrap_factors(strata_labels, self._psu, replicates, np.random.default_rng(seed), method=type)
+        psu_rows = np.unique(self._psu, return_index=True)[1]
+        degf = int(np.linalg.matrix_rank(rf.factors[psu_rows], tol=None)) - 1
+        rw = self._base_weights[:, None] * rf.factors
+        rep = _Replicates(type, rf.factors, rf.scale, rf.rscales, mse, rw, degf)
+        new = self._derive(weights=self._base_weights, _residualisers=(), _calibrations=(), _rep=rep)
+        for c in self._calibrations:
+            new = new.calibrate(c.margins, c.method, c.bounds, **c.options)
+        return new
+
+    # ----------------------------------------------------------------- estimators
+    def mean(self, variable: str, by=None, level: float = 0.95) -> pd.DataFrame:
+        """Weighted mean of a numeric ``variable`` (R ``svymean``/``svyby``)."""
+        return est.mean(self, variable, by, level)
+
+    def total(self, variable: str, by=None, level: float = 0.95) -> pd.DataFrame:
+        """Weighted total of a numeric ``variable`` (R ``svytotal``)."""
+        return est.total(self, variable, by, level)
+
+    def ratio(self, numerator: str, denominator: str, by=None, level: float = 0.95) -> pd.DataFrame:
+        """Ratio of totals numerator/denominator (R ``svyratio``)."""
+        return est.ratio(self, numerator, denominator, by, level)
+
+    def proportion(self, variable: str, by=None, ci: str = "logit", level: float = 0.95) -> pd.DataFrame:
+        """Share of each category of ``variable``; ci "logit" (R svyciprop) or "korn-graubard"."""
+        return est.proportion(self, variable, by, ci, level)
+
+    def quantile(self, variable: str, q=0.5, by=None, level: float = 0.95) -> pd.DataFrame:
+        """Quantile(s) ``q`` with Woodruff intervals (R ``svyquantile``, survey 4.x defaults)."""
+        from sid.estimation.quantile import quantile
+
+        return quantile(self, variable, q, by, level)
+
+    def compare(self, variable: str, by, reference=None, level: float = 0.95) -> pd.DataFrame:
+        """Differences of domain means from the ``reference`` domain, with design-based t-tests."""
+        return est.compare(self, variable, by, reference, level)
+
+    def chisq(self, row: str, col: str) -> pd.DataFrame:
+        """Rao-Scott adjusted Pearson chi-square (R ``svychisq(statistic="F")``)."""
+        from sid.estimation.raoscott import rao_scott
+
+        return rao_scott(self, row, col)
+
+    def __repr__(self) -> str:
+        return (f"Design(n={len(self._data)}, stages={len(self._stages)}, strata={self.has_strata}, "
+                f"method={self.method!r}, calibrations={len(self._calibrations)}, lonely_psu={self.lonely_psu!r})")
+
+
+def _count_clusters(strata: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    pairs = np.unique(np.stack([strata, clusters], 1), axis=0)
+    return np.bincount(pairs[:, 0], minlength=strata.max() + 1).astype(float)

@@ -1,0 +1,97 @@
+"""Ratio-of-totals estimators in domains, with their influence values or replicate estimates.
+
+Every linear estimator of sid is a ratio T_Y / T_X of weighted totals within a group:
+a total (X absent), a mean (X = 1), a proportion (Y = category indicator, X = 1) or a
+ratio. Its influence value for row i of group g is ``w_i (y_i - r_g x_i) / T_X,g``
+(R survey: ``svymean``, ``svytotal``, ``svyratio`` for ``survey.design2``); rows outside
+the group, outside the domain or with a missing value get zero (R's ``na.rm=TRUE`` on a
+domain: they stay in the design).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclass(frozen=True)
+class RatioResult:
+    """Estimates (G x m), their covariance over the G*m cells (group-major), and counts."""
+
+    estimate: np.ndarray
+    vcov: np.ndarray
+    numerator: np.ndarray
+    denominator: np.ndarray
+    n: np.ndarray
+    weighted_n: np.ndarray
+    influence: np.ndarray | None
+
+
+def group_totals(values: np.ndarray, g: np.ndarray, rows: np.ndarray, G: int, w) -> np.ndarray:
+    """Weighted totals (G x m [x R]) of ``values`` (n x m) over ``rows``, per group code ``g``.
+
+    ``w`` is (n,) or (n x R) (replicate weights): one sparse product, no loop over rows.
+    """
+    n, m = values.shape
+    r = rows
+    ind = sp.csr_matrix(
+        (values[r].ravel(),
+         (np.repeat(g[r] * m, m) + np.tile(np.arange(m), r.shape[0]), np.repeat(r, m))),
+        shape=(G * m, n),
+    )
+    out = ind @ w
+    return np.asarray(out).reshape((G, m) + np.shape(w)[1:])
+
+
+def ratio_estimate(
+    Y: np.ndarray,
+    X: np.ndarray | None,
+    dom: np.ndarray,
+    g: np.ndarray,
+    G: int,
+    w: np.ndarray,
+    variance,
+    repweights: np.ndarray | None = None,
+    replicate_variance=None,
+) -> RatioResult:
+    """Domain ratio estimator of ``Y`` (n x m) over ``X`` (n x m, None for a total).
+
+    ``dom`` (n,) rows that count; ``g`` group codes; ``w`` (n,) analysis weights;
+    ``variance(U)`` maps influence columns U (n x k) to a k x k covariance (Taylor);
+    with ``repweights`` (n x R), ``replicate_variance(thetas, theta)`` is used instead.
+    """
+    rows = np.flatnonzero(dom & (g >= 0))
+    m = Y.shape[1]
+    ty = group_totals(Y, g, rows, G, w)
+    if X is None:
+        tx = np.ones_like(ty)
+        est = ty
+    else:
+        tx = group_totals(X, g, rows, G, w)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            est = ty / tx
+    n_count = np.bincount(g[rows], minlength=G).astype(float)
+    wn = np.bincount(g[rows], weights=w[rows], minlength=G)
+    U = None
+    if repweights is None:
+        U = np.zeros((Y.shape[0], G, m))
+        gr = g[rows]
+        if X is None:
+            U[rows, gr] = w[rows, None] * Y[rows]
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                U[rows, gr] = w[rows, None] * (Y[rows] - est[gr] * X[rows]) / tx[gr]
+        U = U.reshape(Y.shape[0], G * m)
+        V = variance(U)
+    else:
+        ty_r = group_totals(Y, g, rows, G, repweights)
+        if X is None:
+            est_r = ty_r
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                est_r = ty_r / group_totals(X, g, rows, G, repweights)
+        thetas = est_r.reshape(G * m, -1).T
+        V = replicate_variance(thetas, est.ravel())
+    return RatioResult(est, V, ty, tx, n_count, wn, U)

@@ -1,0 +1,151 @@
+"""Taylor-linearisation variance of a multi-stage stratified design (R survey's svyrecvar).
+
+The variance of an estimator is the design variance of its *influence values*: one
+column per estimate, already multiplied by the final weight (R's ``x * pweights``).
+:class:`StageIndex` holds, for one sampling stage, the integer codes that map rows to
+clusters and clusters to strata, computed once per :class:`~sid.estimation.design.Design`
+so that every estimate only does a sparse PSU-sum and a stratum centring.
+
+Reference: Lumley T., survey package, ``multistage.R``: ``onestrat``/``onestage``/
+``multistage`` (version 4.1): per stratum h with n_h design PSUs, PSU totals t_hi are
+centred at their stratum mean and weighted by ``(1 - n_h/N_h) * n_h/(n_h - 1)``; later
+stages add the within-PSU variance times the sampling fraction n_h/N_h of the stages
+above (Särndal, Swensson & Wretman 1992, result 4.3.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from sid.errors import EstimationError
+
+LONELY_PSU_RULES = ("fail", "adjust", "remove", "certainty")
+
+
+@dataclass(frozen=True)
+class StageIndex:
+    """Row-to-cluster and cluster-to-stratum codes of one sampling stage.
+
+    ``cluster`` (n,) int codes 0..C-1; ``cluster_stratum`` (C,) stratum code of each
+    cluster; ``n_clusters`` (S,) design number of clusters per stratum; ``fraction`` (S,)
+    finite-population correction 1 - n/N (1.0 without fpc); ``multiplier`` (S,) product of
+    the sampling fractions of the stages above (1.0 at stage 1); ``labels`` (S,) stratum
+    labels for error messages; ``summer`` sparse (C x n) cluster-sum matrix.
+    """
+
+    cluster: np.ndarray
+    cluster_stratum: np.ndarray
+    n_clusters: np.ndarray
+    fraction: np.ndarray
+    multiplier: np.ndarray
+    labels: np.ndarray
+    summer: sp.csr_matrix
+    stage: int
+
+
+def build_stage(
+    stratum_codes: np.ndarray,
+    stratum_labels: np.ndarray,
+    cluster_codes: np.ndarray,
+    popsize: np.ndarray | None,
+    multiplier: np.ndarray,
+    stage: int,
+) -> StageIndex:
+    """Index one stage: ``stratum_codes``/``cluster_codes`` (n,) ints, clusters nested in strata.
+
+    ``popsize`` (n,) population number of clusters of the row's stratum at this stage (or
+    None: sampling with replacement), ``multiplier`` (S,) sampling fraction of the stages
+    above. Raises :class:`EstimationError` when a cluster lies in two strata or an fpc
+    implies more than 100% sampling.
+    """
+    n = cluster_codes.shape[0]
+    n_cl = int(cluster_codes.max()) + 1 if n else 0
+    n_st = int(stratum_codes.max()) + 1 if n else 0
+    cl_stratum = np.full(n_cl, -1, dtype=np.int64)
+    cl_stratum[cluster_codes] = stratum_codes
+    if np.any(cl_stratum[cluster_codes] != stratum_codes):
+        bad = int(np.flatnonzero(cl_stratum[cluster_codes] != stratum_codes)[0])
+        raise EstimationError(
+            f"design stage {stage}: the cluster of row {bad} lies in more than one stratum; "
+            "make cluster ids unique within strata (nest them)"
+        )
+    n_clusters = np.bincount(cl_stratum, minlength=n_st).astype(float)
+    if popsize is None:
+        fraction = np.ones(n_st)
+    else:
+        pop = np.full(n_st, np.nan)
+        pop[stratum_codes] = popsize
+        if np.any(pop[stratum_codes] != popsize):
+            bad = int(np.flatnonzero(pop[stratum_codes] != popsize)[0])
+            raise EstimationError(
+                f"design stage {stage}: fpc varies within stratum {stratum_labels[stratum_codes[bad]]!r} "
+                f"(row {bad}); give one population size per stratum"
+            )
+        if np.any(pop < n_clusters):
+            h = int(np.flatnonzero(pop < n_clusters)[0])
+            raise EstimationError(
+                f"design stage {stage}: fpc {pop[h]:g} of stratum {stratum_labels[h]!r} is smaller than "
+                f"its {int(n_clusters[h])} sampled clusters; fpc must be the population count"
+            )
+        fraction = np.where(np.isinf(pop), 1.0, (pop - n_clusters) / pop)
+    summer = sp.csr_matrix(
+        (np.ones(n), (cluster_codes, np.arange(n))), shape=(n_cl, n)
+    )
+    return StageIndex(
+        cluster_codes, cl_stratum, n_clusters, fraction, np.asarray(multiplier, float),
+        np.asarray(stratum_labels), summer, stage,
+    )
+
+
+def stage_variance(x: np.ndarray, idx: StageIndex, lonely_psu: str) -> np.ndarray:
+    """Covariance (k x k) contributed by one stage for influence columns ``x`` (n x k).
+
+    R's ``onestage``: cluster totals centred at their stratum mean over the *design*
+    number of clusters (clusters outside a domain count as zeros), times
+    ``f_h * n_h/(n_h-1)``. A stratum with one cluster follows ``lonely_psu``: "fail"
+    raises, "remove" and "certainty" contribute nothing, "adjust" centres it at zero
+    (survey 4.1's ``onestrat``). A stratum with f_h = 0 (sampled entirely) contributes 0.
+    """
+    totals = idx.summer @ x
+    st = idx.cluster_stratum
+    n_h = idx.n_clusters
+    sums = np.zeros((n_h.shape[0], x.shape[1]))
+    np.add.at(sums, st, totals)
+    means = sums / np.maximum(n_h, 1.0)[:, None]
+    lonely = (n_h == 1) & (idx.fraction > 1e-7)
+    if lonely.any():
+        if lonely_psu == "fail":
+            h = int(np.flatnonzero(lonely)[0])
+            raise EstimationError(
+                f"design stage {idx.stage}: stratum {idx.labels[h]!r} has only one PSU; choose "
+                "lonely_psu='adjust', 'remove' or 'certainty' (R's options(survey.lonely.psu))"
+            )
+        if lonely_psu == "adjust":
+            means[lonely] = 0.0
+    centred = totals - means[st]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(n_h > 1, idx.fraction * n_h / (n_h - 1.0), idx.fraction)
+    if lonely_psu in ("remove", "certainty"):
+        scale = np.where(n_h == 1, 0.0, scale)
+    scale = np.where(idx.fraction < 1e-7, 0.0, scale) * idx.multiplier
+    weighted = centred * scale[st][:, None]
+    return weighted.T @ centred
+
+
+def recvar(x: np.ndarray, stages: list[StageIndex], lonely_psu: str) -> np.ndarray:
+    """Design covariance (k x k) of the totals of influence columns ``x`` (n x k), all stages.
+
+    Later stages are included only when the design has an fpc (R: ``one.stage`` unless
+    population sizes are known); :class:`~sid.estimation.design.Design` builds
+    ``stages`` accordingly.
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    v = np.zeros((x.shape[1], x.shape[1]))
+    for idx in stages:
+        v += stage_variance(x, idx, lonely_psu)
+    return v
