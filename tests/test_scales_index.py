@@ -76,3 +76,28 @@ def test_count_index_reliability_is_KR20_of_the_counted_codes(bfi):
     only = compute_index(bfi.loc[full.index], idx, item_ranges=(1, 6), group="origin")
     assert only.reliability.loc[0, "alpha"] == pytest.approx(kr20, rel=1e-10)
     assert res.reliability.shape[0] == 3
+
+
+SPEC = """
+wave: t
+title: T
+key: id
+missing_codes:
+  -1: {meaning: dont_know, label: "Weet niet"}
+variables:
+  - {name: id, label: Id, type: numeric, source: register}
+  - {name: q_a, label: A, type: ordinal, categories: {1: "nooit", 2: "soms", 3: "vaak", 4: "altijd"}}
+  - {name: q_b, label: B, type: numeric, range: [0, 10]}
+  - {name: q_c, label: C, type: text}
+"""
+
+
+def test_item_ranges_from_spec_use_categories_or_range_never_missing_codes():
+    from sid.scales.index import item_ranges_from_spec
+    from sid.spec.questionnaire_parse import parse_questionnaire
+    from sid.spec.yamlfile import parse_yaml
+
+    q = parse_questionnaire(parse_yaml(SPEC, where="t.yaml"), "t.yaml")
+    assert item_ranges_from_spec(q, ["q_a", "q_b"]) == {"q_a": (1.0, 4.0), "q_b": (0.0, 10.0)}
+    with pytest.raises(SpecError, match="q_c"):
+        item_ranges_from_spec(q, ["q_c"])
