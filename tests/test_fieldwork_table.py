@@ -10,6 +10,7 @@ import pytest
 from test_fieldwork_dispositions import MAPPING
 from test_fieldwork_rates import HAND, HAND_RATES
 
+from sid.errors import DataError, SpecError
 from sid.fieldwork import OUTCOMES, build_cases, outcome_rates_table
 
 # (origin, mode, agency code, number of cases). BEL holds the hand example of
@@ -153,3 +154,16 @@ def test_e_estimated_within_origin_and_pooled_matches_hand_computation(files):
     assert w["e"] == pytest.approx(17 / 19, rel=1e-12)  # MAR's weight does not touch BEL's unknowns
     # 900 / (1850 + 150*17/19) = 900*19 / (35150 + 2550)
     assert w["RR3"] == pytest.approx(900 * 19 / 37700, rel=1e-12)
+
+
+def test_table_rejects_bad_options(files):
+    gross, disp, _ = files
+    cases = build_cases(gross, disp, MAPPING)
+    with pytest.raises(SpecError, match="e_scope"):
+        outcome_rates_table(cases, e=0.5, e_scope="origin")
+    with pytest.raises(SpecError, match="e_scope"):
+        outcome_rates_table(cases, e_scope="mode")
+    with pytest.raises(DataError, match="one design weight per case"):
+        outcome_rates_table(cases, weight=np.ones(3))
+    with pytest.raises(DataError, match="have no 'origin'"):
+        outcome_rates_table(cases.assign(origin=None))

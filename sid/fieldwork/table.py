@@ -93,11 +93,16 @@ def outcome_rates_table(
             frame["_w"] = cases[weight].to_numpy(dtype=float, na_value=np.nan)
             bases.append((f"design-weighted ({weight})", "_w"))
         else:
-            frame["_w"] = np.asarray(weight, dtype=float)
+            w_arr = np.asarray(weight, dtype=float)
+            if w_arr.shape != (len(cases),):
+                raise DataError(f"weight has shape {w_arr.shape}: give one design weight per case ({len(cases)})")
+            frame["_w"] = w_arr
             bases.append(("design-weighted", "_w"))
 
     if e_scope not in ("row", "origin"):
         raise SpecError(f"e_scope={e_scope!r}: give 'row' or 'origin'")
+    if e_scope == "origin" and not (isinstance(e, str) and e == "estimate"):
+        raise SpecError(f"e_scope='origin' applies to e='estimate' only (got e={e!r})")
     by_origin = e_scope == "origin" and isinstance(e, str) and e == "estimate"
     finest = levels[-1][1]
     parts = []
