@@ -73,3 +73,11 @@ def test_moments_refuse_an_item_nobody_answered():
     x = np.array([[1.0, np.nan], [2.0, np.nan], [3.0, np.nan]])
     with pytest.raises(EstimationError, match="item b: 0 valid answer"):
         item_moments(x, names=["a", "b"])
+
+
+def test_heywood_case_is_reported_when_a_loading_hits_the_uniqueness_bound():
+    # r_ab r_ac / r_bc = 0.9 * 0.9 / 0.6 > 1: the exact one-factor loading of a exceeds 1
+    r = np.array([[1.0, 0.9, 0.9], [0.9, 1.0, 0.6], [0.9, 0.6, 1.0]])
+    model = fit_one_factor(r)
+    assert model.heywood[0] and not model.heywood[1:].any()
+    assert model.loadings[0] == pytest.approx(np.sqrt(0.995))

@@ -41,7 +41,8 @@ class Reliability:
     ``alpha_unweighted`` the same without weights; ``n`` counts the respondents used
     (with at least one valid item under pairwise, all items under complete).
     ``omega_total`` and ``loadings`` are NaN for a 2-item scale, where a one-factor
-    model is not identified.
+    model is not identified. ``heywood_items``: items whose loading reached the bound
+    (uniqueness 0.005), where the one-factor solution, and so omega, is improper.
     """
 
     items: list[str]
@@ -54,6 +55,7 @@ class Reliability:
     n: int
     alpha_unweighted: float
     loadings: pd.Series
+    heywood_items: list[str]
     weighted: bool
     missing: str
 
@@ -135,8 +137,9 @@ def reliability(
         model = fit_one_factor(mom.pair_cor, names=items)
         omega = omega_total(mom.pair_cor, model)
         loadings = model.loadings
+        heywood = [item for item, h in zip(items, model.heywood, strict=True) if h]
     else:
-        omega, loadings = np.nan, np.full(k, np.nan)
+        omega, loadings, heywood = np.nan, np.full(k, np.nan), []
     alpha_unw = alpha if w is None else _alpha(item_moments(x, missing=missing, names=items).cov)
     return Reliability(
         items=items,
@@ -149,6 +152,7 @@ def reliability(
         n=mom.n,
         alpha_unweighted=float(alpha_unw),
         loadings=pd.Series(loadings, index=items, name="loading"),
+        heywood_items=heywood,
         weighted=w is not None,
         missing=missing,
     )
@@ -169,7 +173,7 @@ def reliability_tables(
     The scale table has one row per group: group, n, alpha (weighted if ``weight``),
     alpha_unweighted, std_alpha, omega_total, average_r, min_item_rest_r, flag, reason;
     ``flag`` is True where alpha is below ``threshold`` or cannot be computed (reason
-    says which). The item table has one row per group and item: item_rest_r,
+    says which); ``reason`` also notes a Heywood case, which is not flagged by itself. The item table has one row per group and item: item_rest_r,
     alpha_if_dropped, loading. Respondents with a missing group count in "(all)" only.
     """
     if group not in df.columns:
@@ -195,7 +199,10 @@ def reliability_tables(
                 omega_total=rel.omega_total, average_r=rel.average_r,
                 min_item_rest_r=float(rel.item_rest_r.min()),
                 flag=bool(rel.alpha < threshold),
-                reason=f"alpha {rel.alpha:.3f} < {threshold}" if rel.alpha < threshold else "",
+                reason="; ".join(
+                ([f"alpha {rel.alpha:.3f} < {threshold}"] if rel.alpha < threshold else [])
+                + ([f"Heywood case (omega improper) at {rel.heywood_items}"] if rel.heywood_items else [])
+                ),
             )
             item_rows.append(pd.DataFrame({
                 "group": name, "item": rel.items, "item_rest_r": rel.item_rest_r.to_numpy(),
