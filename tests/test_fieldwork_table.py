@@ -131,6 +131,10 @@ def test_table_without_weight_or_mode(files):
     t = outcome_rates_table(cases, mode=None)
     assert t["level"].tolist() == ["overall", "origin", "origin"]
     assert (t["basis"] == "unweighted").all() and (t["mode"] == "all").all()
+    # a blank mode (how SPSS writes a missing string) is "no mode", like a missing one
+    blank = outcome_rates_table(cases.assign(mode=cases["mode"].fillna("  ")))
+    assert blank.loc[blank["level"] == "mode", "mode"].tolist() == ["(no mode)", "capi", "web"]
+    assert _row(blank, "mode", mode="(no mode)")["n"] == 250
 
 
 def test_e_estimated_within_origin_and_pooled_matches_hand_computation(files):

@@ -43,8 +43,11 @@ def outcome_rates_table(
     ``cases``: one row per case of the gross sample with the column ``outcome`` (AAPOR
     class, from :func:`sid.fieldwork.dispositions.map_dispositions`), the ``group`` column
     (origin group) and, unless ``mode`` is None, the ``mode`` column. A case with no mode
-    is counted in a mode row labelled ``"(no mode)"`` (stated, not dropped); a case with no
-    group raises :class:`DataError`.
+    (missing or blank) is counted in a mode row labelled ``"(no mode)"`` (stated, not
+    dropped); a case with no group raises :class:`DataError`. Per-mode rates are AAPOR
+    rates only when every case carries the mode it was approached in; when the agency
+    records a mode for respondents only, the mode rows describe where the interviews
+    came from, and the non-respondents are all in ``"(no mode)"``.
 
     ``weight``: design (base) weights, a column name or an array; when given, every row is
     reported twice, ``basis`` "unweighted" and "design-weighted (<name>)", with the counts
@@ -82,7 +85,10 @@ def outcome_rates_table(
         if mode not in cases.columns:
             raise DataError(f"dispositions: no mode column {mode!r} (columns: {list(cases.columns)})")
         m = cases[mode]
-        frame["_mode"] = pd.Categorical(np.where(m.isna().to_numpy(), NO_MODE, m.astype(str).to_numpy()))
+        text = m.astype(str).str.strip().to_numpy(dtype=object)
+        # an empty string is how SPSS and CSV files write a missing string value
+        blank = m.isna().to_numpy() | (text == "")
+        frame["_mode"] = pd.Categorical(np.where(blank, NO_MODE, text))
         levels += [("mode", ["_mode"]), ("origin×mode", ["_group", "_mode"])]
 
     bases: list[tuple[str, str | np.ndarray | None]] = [("unweighted", None)]
