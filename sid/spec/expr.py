@@ -44,7 +44,7 @@ from sid.spec.expr_funcs import FUNCTIONS, check_call
 from sid.spec.yamlfile import suggest
 
 MAX_LENGTH = 4000  # characters; a spec expression is one line of logic, not a program
-MAX_DEPTH = 60  # nesting of the tree; deeper input is a mistake or an attack
+MAX_DEPTH = 200  # nesting of the tree; deeper input is a mistake or an attack
 
 _BINOPS: dict[type, str] = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
@@ -187,7 +187,10 @@ class _Builder:
             if isinstance(node.op, ast.Not):
                 return N.Not(self.build(node.operand, d))
             if isinstance(node.op, ast.USub):
-                return N.Neg(self.build(node.operand, d))
+                inner = self.build(node.operand, d)
+                if isinstance(inner, N.Const) and isinstance(inner.value, float):
+                    return N.Const(-inner.value)  # a negative literal (a missing code: -1)
+                return N.Neg(inner)
             if isinstance(node.op, ast.UAdd):
                 return self.build(node.operand, d)
             raise self.fail("operator '~' is not part of the language")
