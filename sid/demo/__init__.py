@@ -1,1 +1,109 @@
-"""sid.demo"""
+"""Synthetic SID 2022 wave: register, gross sample, fieldwork, answers, defects, truth.
+
+:func:`make_demo` writes a complete, deterministic (from ``seed``) demo wave into a
+folder; ``sid demo`` is its command. Modules: population (register counts per cell),
+sample (gross sample with register variables), fieldwork (dispositions, mode,
+paradata), answers (latent traits -> items, routing, missing codes), defects (injected
+fieldwork defects, documented), truth (population values of the headline quantities),
+spec_meta (SPSS dictionaries from questionnaires/sid2022.yaml).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sid.demo import defects as _defects
+from sid.demo.answers import simulate_answers
+from sid.demo.fieldwork import DISPOSITIONS, RESPONDED, assign_dispositions, paradata
+from sid.demo.population import ORIGINS, population_counts
+from sid.demo.sample import draw_gross_sample
+from sid.demo.spec_meta import SPEC_PATH, load_spec, spss_meta, variables
+from sid.demo.truth import population_truth
+from sid.errors import SidError
+from sid.io.atomic import atomic_dir
+from sid.io.spss import write_spss
+
+N_PER_GROUP = 2500
+FILES = {
+    "register_population.csv": "register counts of residents aged 15-85 per origin x generation x sex x age_band x region (column count)",
+    "gross_sample.csv": "register extract of the gross sample: person_key, design_weight and register variables, respondents and non-respondents alike",
+    "dispositions.csv": "final fieldwork disposition per sampled person (codes in 'dispositions'), with the mode of respondents",
+    "sid2022_web.sav": "answers of web (CAWI) respondents: person_key, paradata, questionnaire items (SPSS, labelled, user-missing codes declared)",
+    "sid2022_capi.sav": "answers of face-to-face (CAPI) respondents, same dictionary as the web file",
+    "defects.csv": "every injected defect: person_key, mode, variable, defect, injected_value, detail (see sid/demo/defects.py)",
+    "population_truth.csv": "population truth per origin group and ALL: index means (0-100) and dutch_home share (0-1)",
+    "demo.json": "this description: seed, scale, sizes, disposition codes, files",
+}
+
+
+def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_path: str | Path = SPEC_PATH) -> dict[str, Path]:
+    """Write the synthetic wave into ``out_dir`` (atomically, replacing it); return the paths.
+
+    ``scale`` multiplies the gross sample per origin group (2,500 x scale, capped at the
+    group's population). Identical ``seed`` and ``scale`` give identical files.
+    """
+    if not scale > 0:
+        raise SidError(f"sid demo: --scale {scale} must be a positive number (e.g. 0.2, 1, 50)")
+    spec = load_spec(spec_path)
+    rng = np.random.default_rng(seed)
+    rngs = rng.spawn(5)  # independent streams: sizes of one part do not shift another
+    pop = population_counts()
+    sample = draw_gross_sample(pop, max(1, round(N_PER_GROUP * scale)), rngs[0])
+    disp = assign_dispositions(sample, rngs[1])
+    resp = disp["disposition"].isin(RESPONDED).to_numpy()
+
+    items = [v["name"] for v in variables(spec, "questionnaire")]
+    answers = simulate_answers(sample[resp], rngs[2])
+    survey = answers.reindex(columns=items)
+    unknown = sorted(set(answers.columns) - set(items))
+    if unknown:
+        raise SidError(f"{spec_path}: the demo answers {unknown} that the spec does not declare")
+    survey.insert(0, "person_key", sample["person_key"].to_numpy()[resp])
+    survey.insert(1, "mode", disp["mode"].to_numpy()[resp])
+    partial = (disp["disposition"].to_numpy()[resp] == "PARTIAL")
+    share, doc_break = _defects.breakoffs(survey, partial, items, rngs[3])
+    para = paradata(survey["mode"].to_numpy(), share, rngs[3])
+    survey.insert(2, "interview_date", para["interview_date"].to_numpy())
+    survey.insert(3, "duration_min", para["duration_min"].to_numpy())
+    dup, doc = _defects.inject(survey, ~partial, rngs[4])
+    doc = pd.concat([doc_break, doc], ignore_index=True).sort_values(["defect", "person_key", "variable"], kind="stable")
+
+    columns = [c for c in survey.columns if c != "mode"]
+    meta = spss_meta(spec, columns)
+    truth = population_truth(pop, spec, rngs[2].spawn(1)[0])
+    out = Path(out_dir)
+    sizes: dict[str, object] = {}
+    with atomic_dir(out) as tmp:
+        pop.to_csv(tmp / "register_population.csv", index=False)
+        sample.drop(columns=["age"]).to_csv(tmp / "gross_sample.csv", index=False)
+        disp.to_csv(tmp / "dispositions.csv", index=False)
+        for m in ("web", "capi"):
+            part = survey[survey["mode"] == m]
+            if m == "capi":
+                part = pd.concat([part, dup], ignore_index=True)
+            write_spss(part[columns].reset_index(drop=True), meta, tmp / f"sid2022_{m}.sav")
+            sizes[f"sid2022_{m}.sav"] = int(len(part))
+        doc.to_csv(tmp / "defects.csv", index=False)
+        truth.to_csv(tmp / "population_truth.csv", index=False, float_format="%.6f")
+        sizes.update({
+            "population": int(pop["count"].sum()),
+            "gross_sample": int(len(sample)),
+            "respondents": int(resp.sum()),
+            "gross_sample_per_group": {o: int((sample["stratum"] == o).sum()) for o in ORIGINS},
+            "dispositions": {k: int(v) for k, v in disp["disposition"].value_counts().sort_index().items()},
+            "defects": {k: int(v) for k, v in doc["defect"].value_counts().sort_index().items()},
+        })
+        info = {
+            "seed": seed, "scale": scale, "questionnaire": str(Path(spec_path).name),
+            "sizes": sizes, "dispositions": DISPOSITIONS,
+            "codes": {"generation": {0: "Belgian origin", 1: "first generation (born abroad)", 2: "second generation (born in Belgium)"},
+                      "sex": {1: "man", 2: "woman"}, "region": {1: "Vlaams Gewest", 2: "Brussels Hoofdstedelijk Gewest"},
+                      "age_band": {1: "15-24", 2: "25-34", 3: "35-44", 4: "45-54", 5: "55-64", 6: "65-85"}},
+            "files": FILES,
+        }
+        (tmp / "demo.json").write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return {name: out / name for name in FILES}
