@@ -68,7 +68,7 @@ class RakeResidualiser:
         counts = [np.bincount(m).astype(float) for m in self.margins]
         safe_w = np.where(w != 0, w, 1.0)
         for _ in range(self.sweeps):
-            for m, c in zip(self.margins, counts):
+            for m, c in zip(self.margins, counts, strict=True):
                 z = np.where(w != 0, x / safe_w, 0.0)
                 cell = np.stack([np.bincount(m, weights=z[:, j], minlength=c.shape[0])
                                  for j in range(z.shape[1])], axis=1)

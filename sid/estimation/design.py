@@ -26,7 +26,11 @@ from sid.estimation import estimators as est
 from sid.estimation.calvar import GregResidualiser, RakeResidualiser
 from sid.estimation.domains import as_list, check_columns
 from sid.estimation.replicates import (
-    ReplicateFactors, bootstrap_factors, jk1_factors, jkn_factors, replicate_variance,
+    ReplicateFactors,
+    bootstrap_factors,
+    jk1_factors,
+    jkn_factors,
+    replicate_variance,
 )
 from sid.estimation.taylor import LONELY_PSU_RULES, StageIndex, build_stage, recvar
 
@@ -113,7 +117,7 @@ class Design:
                     "weights must be finite and >= 0"
                 )
         elif popsizes and len(popsizes) == len(stage_clusters):
-            w = np.prod([p / s for p, s in zip(popsizes, sampsize)], axis=0)
+            w = np.prod([p / s for p, s in zip(popsizes, sampsize, strict=True)], axis=0)
         else:
             raise EstimationError(
                 "Design: give weight= (a weight column), or fpc= for every stage so that weights can be computed"

@@ -17,7 +17,10 @@ from scipy import stats
 from sid.errors import EstimationError
 from sid.estimation.domains import as_list, check_columns, group_codes
 from sid.estimation.intervals import (
-    PROPORTION_CI, korn_graubard_interval, logit_interval, t_interval,
+    PROPORTION_CI,
+    korn_graubard_interval,
+    logit_interval,
+    t_interval,
 )
 from sid.estimation.linear import RatioResult, group_totals, ratio_estimate
 
