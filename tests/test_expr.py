@@ -200,3 +200,9 @@ def test_evaluation_is_vectorised_over_many_rows():
     rb = np.sign(b) * np.floor(np.abs(b) * 10 + 0.5) / 10
     expected = np.where(np.isnan(a), NAN, np.where(np.isin(a, [1, 2]), rb, a))
     assert np.allclose(out, expected, equal_nan=True)
+
+
+def test_blank_text_is_missing_as_spss_stores_missing_strings():
+    env = {"s": np.array(["BEL", "", "  ", "MAR"], dtype=object)}
+    assert same(parse("is_missing(s)").evaluate(env, 4), [0, 1, 1, 0])
+    assert same(parse("s == 'BEL'").evaluate(env, 4), [1, NAN, NAN, 0])

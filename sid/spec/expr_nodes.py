@@ -47,7 +47,10 @@ class Context:
 
 
 def to_array(values: Any) -> np.ndarray:
-    """A column as float64 (NaN missing) or, for text, an object array (None missing)."""
+    """A column as float64 (NaN missing) or, for text, an object array (None missing).
+
+    Blank text is missing: SPSS has no missing state for strings and stores blanks.
+    """
     if isinstance(values, pd.Series | pd.Index | pd.api.extensions.ExtensionArray):
         s = pd.Series(values)
         if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
@@ -57,15 +60,23 @@ def to_array(values: Any) -> np.ndarray:
     if arr.dtype.kind in "biuf":
         return arr.astype(float, copy=False)
     if arr.dtype.kind in "US":
-        return arr.astype(object)
+        return _blank_to_none(arr.astype(object))
     if arr.dtype.kind == "O":
         kind = pd.api.types.infer_dtype(arr, skipna=True)
         if kind in ("integer", "floating", "mixed-integer-float", "boolean", "decimal", "empty"):
             return pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce").to_numpy(
                 dtype=float, na_value=np.nan
             )
-        return arr
+        return _blank_to_none(arr)
     raise TypeError(f"values of type {arr.dtype} (dates, times) are not supported in expressions")
+
+
+def _blank_to_none(arr: np.ndarray) -> np.ndarray:
+    s = pd.Series(arr, dtype=object)
+    blank = s.str.strip().eq("").to_numpy(dtype=bool, na_value=False)
+    if blank.any():
+        arr = np.where(blank, None, arr)
+    return arr
 
 
 def is_text(v: np.ndarray) -> bool:

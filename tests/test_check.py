@@ -1,0 +1,205 @@
+"""sid check: spec lint findings, data-against-spec findings, and the CLI's lines and exit codes."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sid.cli import main
+from sid.io.spss_meta import SpssMeta, VariableMeta
+from sid.spec.check import check_data, check_spec
+from sid.spec.questionnaire import load_questionnaire
+
+CLEAN = """\
+wave: w1
+title: Test
+key: person_key
+mode_variable: mode
+modes: {web: Web, capi: CAPI}
+missing_codes:
+  -1: {meaning: dont_know, label: "Weet niet"}
+  -4: {meaning: invalid, label: "Ongeldig"}
+quality:
+  straightlining: {grids: [g], min_items: 2}
+  register_mismatch: [{answer: q_year, register: birth_year, tolerance: 1}]
+variables:
+  - {name: person_key, label: Sleutel, type: text, source: register}
+  - {name: birth_year, label: Geboortejaar, type: numeric, source: register, range: [1937, 2007], missing: []}
+  - {name: origin, label: Herkomst, type: categorical, source: register, categories: {BEL: Belgisch, MAR: Marokkaans}}
+  - {name: q_year, label: Jaar, type: numeric, range: [1937, 2007], checks: [{expr: "abs(q_year - birth_year) <= 1", message: mismatch}]}
+  - {name: a1, label: A1, type: ordinal, grid: g, categories: {1: Nooit, 2: Soms, 3: Vaak}}
+  - {name: a2, label: A2, type: ordinal, grid: g, categories: {1: Nooit, 2: Soms, 3: Vaak}, relevant: "a1 != 1"}
+derived:
+  - {name: age, label: Leeftijd, type: numeric, expr: "2022 - birth_year"}
+  - {name: young, label: Jong, type: categorical, expr: "if_else(age < 30, 1, 0)", categories: {0: Nee, 1: Ja}}
+indices:
+  - {name: idx_a, label: A, theme: inclusion, items: [a1, a2], reverse: [a2], min_valid: 2, scale: z, reference_group: "origin == 'BEL'"}
+"""
+
+
+def load(tmp_path, text: str = CLEAN, name: str = "w1.yaml"):
+    folder = tmp_path / "questionnaires"
+    folder.mkdir(exist_ok=True)
+    p = folder / name
+    p.write_text(textwrap.dedent(text), encoding="utf-8")
+    return load_questionnaire(p), p
+
+
+def messages(findings, severity="error"):
+    return [f"{f.where}: {f.message}" for f in findings if f.severity == severity]
+
+
+def test_a_consistent_spec_has_no_findings(tmp_path):
+    q, _ = load(tmp_path)
+    assert check_spec(q) == []
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ('relevant: "a1 != 1"', 'relevant: "a11 != 1"', "relevant: 'a11 != 1' uses unknown variable 'a11'; did you mean 'a1'?"),
+        ('relevant: "a1 != 1"', 'relevant: "age > 20"', "'age', a derived variable, computed after cleaning"),
+        ('expr: "2022 - birth_year"', 'expr: "2022 - birth_yr"', "uses unknown variable 'birth_yr'"),
+        ('expr: "2022 - birth_year"', 'expr: "young + 1"', "uses 'young', which is defined later (derived[1]); move age below it"),
+        ('expr: "2022 - birth_year"', 'expr: "age + 1"', "age: expr refers to the variable itself"),
+        ("items: [a1, a2]", "items: [a3, a2]", "item 'a3' is not a declared variable"),
+        ("min_valid: 2", "min_valid: 3", "min_valid 3 is larger than the number of items (2)"),
+        ("reverse: [a2]", "reverse: [a1]", None),
+        ("reference_group: \"origin == 'BEL'\"", "reference_group: \"herkomst == 'BEL'\"", "uses unknown variable 'herkomst'"),
+        ("grids: [g]", "grids: [h]", "no variable has grid 'h'"),
+        ("answer: q_year,", "answer: q_yr,", "register_mismatch[0].answer: 'q_yr' is not a declared variable"),
+        ("{name: origin, label: Herkomst, type: categorical, source: register, categories: {BEL: Belgisch, MAR: Marokkaans}}",
+         "{name: origin, label: Herkomst, type: text, source: register}", None),
+        ("items: [a1, a2]", "items: [origin, a2]", "item 'origin' is text and cannot be scored"),
+    ],
+)
+def test_spec_lint_finds_names_and_order_problems(tmp_path, old, new, expected):
+    assert old in CLEAN
+    q, _ = load(tmp_path, CLEAN.replace(old, new, 1))
+    errors = messages(check_spec(q))
+    if expected is None:
+        assert errors == []
+    else:
+        assert any(expected in e for e in errors), errors
+        assert all(e.startswith(str(tmp_path)) for e in errors)
+
+
+def test_reversed_item_without_categories_or_range_is_an_error(tmp_path):
+    text = CLEAN.replace("{name: a2, label: A2, type: ordinal, grid: g, categories: {1: Nooit, 2: Soms, 3: Vaak}, ",
+                         "{name: a2, label: A2, type: numeric, grid: g, ")
+    q, _ = load(tmp_path, text)
+    errors = messages(check_spec(q))
+    assert any("reversed item 'a2' has neither categories nor a range" in e for e in errors)
+    assert any("numeric item without a range" in w for w in messages(check_spec(q), "warning"))
+
+
+def data_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "person_key": ["a", "b", "c", "d"],
+        "birth_year": [1990.0, 1950.0, 2000.0, 1980.0],
+        "origin": ["BEL", "MAR", None, "BEL"],
+        "q_year": [1990.0, 1950.0, -1.0, np.nan],
+        "a1": [1.0, 2.0, 3.0, -1.0],
+        "a2": [np.nan, 2.0, 3.0, -4.0],
+        "mode": ["web", "web", "capi", "capi"],
+    })
+
+
+def test_clean_data_has_no_findings(tmp_path):
+    q, _ = load(tmp_path)
+    meta = q.to_spss_meta().subset(list(data_frame().columns))
+    assert check_data(data_frame(), meta, q) == []
+
+
+def test_data_findings_name_variable_codes_and_counts(tmp_path):
+    q, _ = load(tmp_path)
+    df = data_frame().drop(columns=["q_year"])
+    df["a1"] = [1.0, 7.0, 7.0, -2.0]  # 7 not a category, -2 not a wave code
+    df["birth_year"] = [1990.0, 1900.0, 2000.0, -1.0]  # 1900 outside range; -1 not missing here
+    df["origin"] = ["BEL", "XXX", None, "BEL"]
+    df["extra"] = 1.0
+    found = check_data(df, None, q, where="w.sav")
+    errors = messages(found)
+    assert "w.sav: q_year: declared in " + str(tmp_path / "questionnaires" / "w1.yaml") + " but not in the data" in errors
+    assert any(e.startswith("w.sav: a1: 3 row(s) hold codes outside the categories and missing codes: 7 (2), -2 (1)") for e in errors), errors
+    assert any(e.startswith("w.sav: birth_year: 2 row(s) hold values outside range [1937, 2007]") for e in errors), errors
+    assert any(e.startswith("w.sav: origin: 1 row(s) hold values outside the categories: 'XXX' (1)") for e in errors), errors
+    assert messages(found, "warning") == ["w.sav: extra: in the data but not declared in " + str(tmp_path / "questionnaires" / "w1.yaml")]
+
+
+def test_data_type_and_value_label_disagreements(tmp_path):
+    q, _ = load(tmp_path)
+    df = data_frame()
+    df["a2"] = ["x", "y", None, None]
+    meta = q.to_spss_meta().subset(list(df.columns))
+    meta.variables["a1"] = VariableMeta(name="a1", value_labels={1.0: "nooit ", 2.0: "Af en toe", 9.0: "Anders", -4.0: "Ongeldig"})
+    found = check_data(df, meta, q)
+    assert "data: a2: declared ordinal in the spec but holds text" in messages(found)
+    warnings = messages(found, "warning")
+    assert "data: a1: code 2 is labelled 'Af en toe' in the file but 'Soms' in the spec" in warnings
+    assert "data: a1: the file labels code 9 ('Anders') which the spec does not declare" in warnings
+    assert len(warnings) == 2  # "nooit " equals "Nooit" up to case and spaces
+
+
+def test_cli_check_prints_one_line_per_finding_and_exits_1_on_error(tmp_path, capsys, monkeypatch):
+    load(tmp_path)
+    load(tmp_path, CLEAN.replace("min_valid: 2", "min_valid: 5"), name="w2.yaml")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 1
+    out = capsys.readouterr()
+    lines = out.out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "w2.yaml" in lines[0]
+    assert "2 spec(s): 1 error(s), 0 warning(s)" in out.err
+    assert main(["check", str(tmp_path / "questionnaires" / "w1.yaml")]) == 0
+
+
+def test_cli_check_reports_a_malformed_spec_and_goes_on(tmp_path, capsys):
+    _, good = load(tmp_path)
+    bad = tmp_path / "questionnaires" / "bad.yaml"
+    bad.write_text("wave: w\ntitle: t\nkey: k\nvariables: []\nextras: 1\n", encoding="utf-8")
+    assert main(["check", str(bad), str(good)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {bad}:5: extras: unknown key")
+
+
+def test_cli_check_data_against_a_sav_file(tmp_path, capsys):
+    from sid.io.spss import write_spss
+
+    q, spec = load(tmp_path)
+    df = data_frame()
+    df.loc[1, "a1"] = 8.0
+    write_spss(df, q.to_spss_meta().subset(list(df.columns)), tmp_path / "w.sav")
+    assert main(["check", str(spec), "--data", str(tmp_path / "w.sav")]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"error: {tmp_path / 'w.sav'}: a1: 1 row(s) hold codes outside the categories "
+                     "and missing codes: 8 (1); fix the data, or declare the codes in the spec"]
+
+
+def test_cli_check_without_specs_in_the_project_is_a_user_error(tmp_path, capsys):
+    assert main(["check", "--project", str(tmp_path)]) == 2
+    assert "no questionnaire spec" in capsys.readouterr().err
+
+
+def test_load_with_check_raises_on_the_first_lint_error(tmp_path):
+    from sid.errors import SpecError
+
+    _, p = load(tmp_path, CLEAN.replace("items: [a1, a2]", "items: [a9, a2]"))
+    with pytest.raises(SpecError, match="item 'a9' is not a declared variable"):
+        load_questionnaire(p, check=True)
+
+
+def test_cli_check_data_in_a_run_stage_folder(tmp_path, capsys):
+    q, spec = load(tmp_path)
+    stage = tmp_path / "run" / "raw"
+    stage.mkdir(parents=True)
+    df = data_frame()
+    df.to_parquet(stage / "data.parquet")
+    meta = q.to_spss_meta().subset(list(df.columns))
+    meta.variables["origin"].value_labels["BEL"] = "Belg"
+    (stage / "meta.json").write_text(SpssMeta.to_json(meta), encoding="utf-8")
+    assert main(["check", str(spec), "--data", str(stage)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"warning: {stage}: origin: code 'BEL' is labelled 'Belg' in the file but 'Belgisch' in the spec"]
