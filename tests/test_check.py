@@ -116,18 +116,23 @@ def test_clean_data_has_no_findings(tmp_path):
 
 def test_data_findings_name_variable_codes_and_counts(tmp_path):
     q, _ = load(tmp_path)
-    df = data_frame().drop(columns=["q_year"])
+    df = data_frame().drop(columns=["q_year", "origin"])
     df["a1"] = [1.0, 7.0, 7.0, -2.0]  # 7 not a category, -2 not a wave code
     df["birth_year"] = [1990.0, 1900.0, 2000.0, -1.0]  # 1900 outside range; -1 not missing here
-    df["origin"] = ["BEL", "XXX", None, "BEL"]
     df["extra"] = 1.0
     found = check_data(df, None, q, where="w.sav")
     errors = messages(found)
     assert "w.sav: q_year: declared in " + str(tmp_path / "questionnaires" / "w1.yaml") + " but not in the data" in errors
     assert any(e.startswith("w.sav: a1: 3 row(s) hold codes outside the categories and missing codes: 7 (2), -2 (1)") for e in errors), errors
     assert any(e.startswith("w.sav: birth_year: 2 row(s) hold values outside range [1937, 2007]") for e in errors), errors
-    assert any(e.startswith("w.sav: origin: 1 row(s) hold values outside the categories: 'XXX' (1)") for e in errors), errors
-    assert messages(found, "warning") == ["w.sav: extra: in the data but not declared in " + str(tmp_path / "questionnaires" / "w1.yaml")]
+    assert messages(found, "warning") == [
+        "w.sav: origin: register variable not in the data; it must be merged from the register frame",
+        "w.sav: extra: in the data but not declared in " + str(tmp_path / "questionnaires" / "w1.yaml")]
+    df = data_frame()
+    df["origin"] = ["BEL", "XXX", None, " "]  # blank text is missing, as SPSS stores it
+    assert messages(check_data(df, None, q)) == [
+        "data: origin: 1 row(s) hold values outside the categories: 'XXX' (1); "
+        "fix the data, or declare the codes in the spec"]
 
 
 def test_data_type_and_value_label_disagreements(tmp_path):
@@ -203,3 +208,15 @@ def test_cli_check_data_in_a_run_stage_folder(tmp_path, capsys):
     assert main(["check", str(spec), "--data", str(stage)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == [f"warning: {stage}: origin: code 'BEL' is labelled 'Belg' in the file but 'Belgisch' in the spec"]
+
+
+def test_date_columns_are_not_compared_with_codes(tmp_path):
+    import datetime as dt
+
+    text = CLEAN.replace("derived:\n", "  - {name: int_date, label: Datum, type: date, source: paradata}\nderived:\n")
+    q, _ = load(tmp_path, text)
+    df = data_frame()
+    df["int_date"] = [dt.date(2022, 10, 1), None, dt.date(2022, 11, 2), dt.date(2022, 12, 3)]
+    assert check_data(df, None, q) == []
+    df["int_date"] = pd.to_datetime(df["int_date"])
+    assert check_data(df, None, q) == []

@@ -196,7 +196,13 @@ def check_data(df: pd.DataFrame, meta: SpssMeta | None, q: Questionnaire, *,
     columns = set(map(str, df.columns))
     allowed_extra = {q.key, q.mode_variable} | {d.name for d in q.derived}
     for v in q.variables:
-        if v.name not in columns:
+        if v.name in columns:
+            continue
+        if v.source == "register" and v.name != q.key:
+            # fieldwork files usually lack register variables: they come from the frame
+            found.append(Finding("warning", f"{where}: {v.name}", "register variable not in "
+                                 "the data; it must be merged from the register frame"))
+        else:
             found.append(Finding("error", f"{where}: {v.name}",
                                  f"declared in {q.path or q.wave} but not in the data"))
     declared = {v.name for v in q.variables}

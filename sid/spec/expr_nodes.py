@@ -67,7 +67,11 @@ def to_array(values: Any) -> np.ndarray:
             return pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce").to_numpy(
                 dtype=float, na_value=np.nan
             )
-        return _blank_to_none(arr)
+        if kind == "string":
+            return _blank_to_none(arr)
+        if kind.startswith(("date", "time", "period")):
+            raise TypeError("values of dates and times are not supported in expressions")
+        return arr
     raise TypeError(f"values of type {arr.dtype} (dates, times) are not supported in expressions")
 
 
