@@ -236,3 +236,17 @@ def test_four_missing_codes_become_one_spss_range(tmp_path):
     q = load_questionnaire(write(tmp_path, spec))
     v = q.to_spss_meta().variables["has_partner"]
     assert v.missing_ranges == [(-4.0, -1.0)] and v.missing_values == []
+
+
+def test_routing_over_a_frame_uses_the_valid_view_and_raw_codes(tmp_path):
+    from sid.spec.expr import parse
+    from sid.spec.frame import expression_env
+
+    q = load_questionnaire(write(tmp_path, SPEC))
+    df = pd.DataFrame({"has_partner": [1.0, 2.0, -1.0, np.nan], "q_lang_partner": [1.0, -1.0, -4.0, 2.0]})
+    valid, raw = expression_env(df, q)
+    asked = q.variable("q_lang_partner").relevant.holds(valid, len(df), codes=raw)
+    assert asked.tolist() == [True, False, False, False]  # -1 (dont_know) and NaN: not asked
+    dk = parse("is_code(q_lang_partner, -1) or is_code(q_lang_partner, -4)")
+    assert dk.holds(valid, 4, codes=raw).tolist() == [False, True, True, False]
+    assert "q_lang_partner" in q and "nope" not in q

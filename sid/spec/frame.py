@@ -20,7 +20,7 @@ from sid.spec.questionnaire import Questionnaire
 
 def _codes_for(q: Questionnaire, name: str) -> tuple:
     # A column the spec does not declare (e.g. the key, paradata) has no missing codes.
-    return q.missing_codes_for(name) if name in q.names() else ()
+    return q.missing_codes_for(name) if name in q else ()
 
 
 def valid_array(values: pd.Series | np.ndarray, codes: tuple) -> np.ndarray:
@@ -61,6 +61,15 @@ class FrameEnv(Mapping[str, np.ndarray]):
         return len(set(self.extra) | set(self.df.columns))
 
 
+def expression_env(df: pd.DataFrame, q: Questionnaire) -> tuple[FrameEnv, FrameEnv]:
+    """``(valid, raw)`` environments over ``df`` for :meth:`Expression.evaluate`::
+
+        valid, raw = expression_env(df, q)
+        asked = v.relevant.holds(valid, len(df), codes=raw)
+    """
+    return FrameEnv(df, q, valid=True), FrameEnv(df, q, valid=False)
+
+
 def valid_view(df: pd.DataFrame, q: Questionnaire) -> pd.DataFrame:
     """Copy of ``df`` where every declared missing code of a spec variable is NaN."""
     out = df.copy()
@@ -82,8 +91,7 @@ def derive(df: pd.DataFrame, q: Questionnaire) -> pd.DataFrame:
     numbers (NaN missing), object for text. Raises ExpressionError when an expression uses
     a variable that is neither in ``df`` nor derived before it.
     """
-    valid = FrameEnv(df, q, valid=True)
-    raw = FrameEnv(df, q, valid=False)
+    valid, raw = expression_env(df, q)
     n = len(df)
     out: dict[str, np.ndarray] = {}
     for d in q.derived:

@@ -21,6 +21,7 @@ import datetime as _dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sid.errors import SpecError
@@ -180,14 +181,16 @@ class Questionnaire:
     path: str = field(default="", compare=False)
 
     # -- look-ups -------------------------------------------------------------------
+    @cached_property
+    def _by_name(self) -> dict[str, Variable | Derived]:
+        # cached_property writes the instance __dict__ directly, which a frozen dataclass allows
+        return {v.name: v for v in (*self.variables, *self.derived)}
+
     def variable(self, name: str) -> Variable | Derived:
         """The variable (or derived variable) ``name``; SpecError when not declared."""
-        for v in self.variables:
-            if v.name == name:
-                return v
-        for d in self.derived:
-            if d.name == name:
-                return d
+        v = self._by_name.get(name)
+        if v is not None:
+            return v
         from sid.spec.yamlfile import suggest
 
         raise SpecError(f"{self.path or self.wave}: variable {name!r} is not declared"
@@ -201,7 +204,11 @@ class Questionnaire:
 
     def names(self) -> list[str]:
         """Declared variable names, then derived ones, in spec order."""
-        return [v.name for v in self.variables] + [d.name for d in self.derived]
+        return list(self._by_name)
+
+    def __contains__(self, name: object) -> bool:
+        """``name in q``: a declared variable or derived variable."""
+        return name in self._by_name
 
     def invalid_codes(self) -> tuple[Code, ...]:
         """Codes with meaning ``invalid`` (set by cleaning on any item)."""
