@@ -53,24 +53,60 @@ class GregResidualiser:
 class RakeResidualiser:
     """R's residuals for a raked design: ten sweeps of per-margin post-stratification.
 
-    ``margins`` is a list of (n,) integer category codes, one per raking margin;
-    ``final`` the raked weights (R keeps the weights after each margin's last
-    post-stratification; at convergence these are the final weights).
+    R keeps, per margin, the weights after its last post-stratification (at convergence
+    the final weights w) and sweeps ``x <- x - w * ave(x / w, margin)``, i.e. on
+    z = x / w it subtracts the unweighted mean of z in the row's margin category. The
+    total subtracted from a row depends only on its cell in the crossing of all margins,
+    so the sweeps run on cell sums (cells x k) after one pass over the rows: the same
+    arithmetic as R's, without n-sized work per sweep.
     """
 
-    margins: tuple[np.ndarray, ...]
+    cell: np.ndarray
+    cell_margins: tuple[np.ndarray, ...]
+    cell_counts: np.ndarray
+    margin_counts: tuple[np.ndarray, ...]
+    summer: sp.csr_matrix
     final: np.ndarray
     sweeps: int = 10
 
+    @classmethod
+    def build(cls, margins: list[np.ndarray], final: np.ndarray) -> RakeResidualiser:
+        """``margins``: one (n,) category-code array per raking margin; ``final``: weights."""
+        from sid.estimation.domains import dense_codes
+
+        n = final.shape[0]
+        key = np.zeros(n, dtype=np.int64)
+        size = 1
+        for m in margins:
+            k = int(m.max()) + 1
+            key = key * k + m
+            size *= k
+        cells, cell = dense_codes(key, size)
+        cell_margins = []
+        rest = cells.copy()
+        for m in reversed(margins):  # decode the mixed-radix key, last margin first
+            k = int(m.max()) + 1
+            cell_margins.append(rest % k)
+            rest //= k
+        cell_margins.reverse()
+        n_cells = cells.shape[0]
+        summer = sp.csr_matrix((np.ones(n), (cell, np.arange(n))), shape=(n_cells, n))
+        return cls(
+            cell, tuple(cell_margins), np.bincount(cell, minlength=n_cells).astype(float),
+            tuple(np.bincount(m).astype(float) for m in margins), summer, np.asarray(final, float),
+        )
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         w = self.final[:, None]
-        x = np.array(x, dtype=float)
-        counts = [np.bincount(m).astype(float) for m in self.margins]
-        safe_w = np.where(w != 0, w, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(w != 0, np.asarray(x, float) / np.where(w != 0, w, 1.0), 0.0)
+        sums = np.asarray(self.summer @ z)
+        shift = np.zeros_like(sums)  # amount subtracted so far from each row of a cell
+        nc = self.cell_counts[:, None]
         for _ in range(self.sweeps):
-            for m, c in zip(self.margins, counts, strict=True):
-                z = np.where(w != 0, x / safe_w, 0.0)
-                cell = np.stack([np.bincount(m, weights=z[:, j], minlength=c.shape[0])
-                                 for j in range(z.shape[1])], axis=1)
-                x = x - w * (cell / np.maximum(c, 1.0)[:, None])[m]
-        return x
+            for cm, mc in zip(self.cell_margins, self.margin_counts, strict=True):
+                current = sums - nc * shift
+                cat = np.stack([np.bincount(cm, weights=current[:, j], minlength=mc.shape[0])
+                                for j in range(current.shape[1])], axis=1)
+                shift += (cat / mc[:, None])[cm]
+        return (z - shift[self.cell]) * w

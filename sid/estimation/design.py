@@ -24,7 +24,7 @@ import pandas as pd
 from sid.errors import EstimationError
 from sid.estimation import estimators as est
 from sid.estimation.calvar import GregResidualiser, RakeResidualiser
-from sid.estimation.domains import as_list, check_columns
+from sid.estimation.domains import as_list, check_columns, nested_codes
 from sid.estimation.replicates import (
     ReplicateFactors,
     bootstrap_factors,
@@ -128,6 +128,8 @@ class Design:
         self._calibrations: tuple[_Calibration, ...] = ()
         self._rep: _Replicates | None = None
         self.domain = np.ones(n, dtype=bool)
+        self._degf: int | None = None
+        self._group_cache: dict = {}  # by-tuple -> (codes, labels); data never change
 
     # ----------------------------------------------------------------- construction
     @staticmethod
@@ -152,7 +154,7 @@ class Design:
         mult = np.ones(int(strata.max()) + 1)
         n_stages = len(clusters) if popsizes else 1
         for j in range(n_stages):
-            nested = np.unique(np.stack([strata, clusters[j]], 1), axis=0, return_inverse=True)[1].ravel()
+            nested = nested_codes(strata, clusters[j])
             pop = popsizes[j] if j < len(popsizes) else None
             if j > 0 and pop is None:
                 break  # no fpc at this stage: sampled completely below, R adds nothing
@@ -169,6 +171,7 @@ class Design:
 
     def _derive(self, **changes) -> Design:
         new = copy.copy(self)
+        new._degf = None
         for k, v in changes.items():
             setattr(new, k, v)
         return new
@@ -190,10 +193,13 @@ class Design:
         (R ``degf``); for replicate designs the rank of the replicate weights - 1."""
         if self._rep is not None:
             return self._rep.degf
+        if self._degf is not None:
+            return self._degf
         inset = self.domain & (self.weights != 0)
-        n_psu = np.unique(self._psu[inset]).shape[0]
-        n_str = np.unique(self._strata[inset]).shape[0]
-        return int(n_psu - n_str)
+        n_psu = int(np.count_nonzero(np.bincount(self._psu[inset])))
+        n_str = int(np.count_nonzero(np.bincount(self._strata[inset])))
+        self._degf = int(n_psu - n_str)
+        return self._degf
 
     # ----------------------------------------------------------------- variance plumbing
     def _taylor_vcov(self, U: np.ndarray) -> np.ndarray:
@@ -240,7 +246,7 @@ class Design:
         spec = _Calibration(dict(margins), method, bounds, dict(options))
         if method == "raking" and all(isinstance(v, Mapping) for v in margins.values()):
             codes = tuple(calibration_matrix(self._data, {k: v})[0].indices for k, v in margins.items())
-            resid = RakeResidualiser(codes, res.weights)
+            resid = RakeResidualiser.build(list(codes), res.weights)
         else:
             resid = GregResidualiser.build(X, self.weights, res.weights)
         rep = self._rep
@@ -327,5 +333,7 @@ class Design:
 
 
 def _count_clusters(strata: np.ndarray, clusters: np.ndarray) -> np.ndarray:
-    pairs = np.unique(np.stack([strata, clusters], 1), axis=0)
-    return np.bincount(pairs[:, 0], minlength=strata.max() + 1).astype(float)
+    codes = nested_codes(strata, clusters)
+    first = np.zeros(codes.max() + 1, dtype=np.int64)
+    first[codes] = strata
+    return np.bincount(first, minlength=strata.max() + 1).astype(float)

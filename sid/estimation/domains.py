@@ -33,6 +33,27 @@ def check_columns(df: pd.DataFrame, names: Sequence[str], what: str) -> None:
             )
 
 
+def dense_codes(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values of non-negative int ``key`` (< ``size``) and codes 0..K-1.
+
+    O(n) by counting when the key space is small, else a sort (np.unique).
+    """
+    if size <= 4 * key.shape[0] + 1024:
+        present = np.bincount(key, minlength=size) > 0
+        remap = np.cumsum(present) - 1
+        return np.flatnonzero(present), remap[key]
+    cells, inverse = np.unique(key, return_inverse=True)
+    return cells, inverse.ravel()
+
+
+def nested_codes(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """Codes 0..K-1 of the (outer, inner) pairs of two non-negative int code arrays."""
+    if outer.shape[0] == 0:
+        return outer.copy()
+    key = outer.astype(np.int64) * (int(inner.max()) + 1) + inner
+    return dense_codes(key, int(outer.max() + 1) * (int(inner.max()) + 1))[1]
+
+
 def group_codes(df: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Codes (n,) 0..G-1 of the crossing of ``by`` (-1 where a by-value is missing), and labels.
 
@@ -49,10 +70,14 @@ def group_codes(df: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFra
         c, lev = pd.factorize(df[name], sort=True)
         codes.append(c)
         levels.append(lev)
-    stacked = np.stack(codes, axis=1)
-    valid = (stacked >= 0).all(axis=1)
-    cells, inverse = np.unique(stacked[valid], axis=0, return_inverse=True)
+    stacked = np.stack(codes, axis=0)
+    valid = (stacked >= 0).all(axis=0)
+    dims = tuple(len(lev) for lev in levels)
+    # One integer key per crossing (mixed radix), then only the crossings present.
+    key = np.ravel_multi_index(tuple(stacked[:, valid]), dims)
+    cells, inverse = dense_codes(key, int(np.prod(dims, dtype=np.float64)))
+    cell_codes = np.unravel_index(cells, dims)
     g = np.full(n, -1, dtype=np.int64)
     g[valid] = inverse.ravel()
-    labels = pd.DataFrame({name: np.asarray(levels[j])[cells[:, j]] for j, name in enumerate(by)})
+    labels = pd.DataFrame({name: np.asarray(levels[j])[cell_codes[j]] for j, name in enumerate(by)})
     return g, labels

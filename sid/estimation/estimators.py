@@ -39,8 +39,11 @@ def numeric(design, variable: str) -> np.ndarray:
 def groups(design, by) -> tuple[np.ndarray, pd.DataFrame, list[str]]:
     """Group codes, group label frame and the by-names for ``by``."""
     names = as_list(by)
-    check_columns(design.data, names, "by")
-    g, labels = group_codes(design.data, names)
+    key = tuple(names)
+    if key not in design._group_cache:
+        check_columns(design.data, names, "by")
+        design._group_cache[key] = group_codes(design.data, names)
+    g, labels = design._group_cache[key]
     return g, labels, names
 
 

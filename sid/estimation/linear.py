@@ -32,13 +32,17 @@ class RatioResult:
 def group_totals(values: np.ndarray, g: np.ndarray, rows: np.ndarray, G: int, w) -> np.ndarray:
     """Weighted totals (G x m [x R]) of ``values`` (n x m) over ``rows``, per group code ``g``.
 
-    ``w`` is (n,) or (n x R) (replicate weights): one sparse product, no loop over rows.
+    ``w`` is (n,) (np.bincount per column) or (n x R) replicate weights (one sparse
+    product); no loop over rows.
     """
     n, m = values.shape
     r = rows
+    if np.ndim(w) == 1:
+        gr = g[r]
+        wr = w[r]
+        return np.stack([np.bincount(gr, weights=values[r, j] * wr, minlength=G) for j in range(m)], axis=1)
     ind = sp.csr_matrix(
-        (values[r].ravel(),
-         (np.repeat(g[r] * m, m) + np.tile(np.arange(m), r.shape[0]), np.repeat(r, m))),
+        (values[r].ravel(), (np.repeat(g[r] * m, m) + np.tile(np.arange(m), r.shape[0]), np.repeat(r, m))),
         shape=(G * m, n),
     )
     out = ind @ w

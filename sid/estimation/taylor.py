@@ -42,8 +42,9 @@ class StageIndex:
     fraction: np.ndarray
     multiplier: np.ndarray
     labels: np.ndarray
-    summer: sp.csr_matrix
+    summer: sp.csr_matrix | None
     stage: int
+    stratum_summer: sp.csr_matrix
 
 
 def build_stage(
@@ -91,12 +92,17 @@ def build_stage(
                 f"its {int(n_clusters[h])} sampled clusters; fpc must be the population count"
             )
         fraction = np.where(np.isinf(pop), 1.0, (pop - n_clusters) / pop)
-    summer = sp.csr_matrix(
+    # Every row its own cluster in row order (element sampling): no summing needed.
+    identity = n_cl == n and np.array_equal(cluster_codes, np.arange(n))
+    summer = None if identity else sp.csr_matrix(
         (np.ones(n), (cluster_codes, np.arange(n))), shape=(n_cl, n)
+    )
+    stratum_summer = sp.csr_matrix(
+        (np.ones(n_cl), (cl_stratum, np.arange(n_cl))), shape=(n_st, n_cl)
     )
     return StageIndex(
         cluster_codes, cl_stratum, n_clusters, fraction, np.asarray(multiplier, float),
-        np.asarray(stratum_labels), summer, stage,
+        np.asarray(stratum_labels), summer, stage, stratum_summer,
     )
 
 
@@ -109,11 +115,10 @@ def stage_variance(x: np.ndarray, idx: StageIndex, lonely_psu: str) -> np.ndarra
     raises, "remove" and "certainty" contribute nothing, "adjust" centres it at zero
     (survey 4.1's ``onestrat``). A stratum with f_h = 0 (sampled entirely) contributes 0.
     """
-    totals = idx.summer @ x
+    totals = x if idx.summer is None else np.asarray(idx.summer @ x)
     st = idx.cluster_stratum
     n_h = idx.n_clusters
-    sums = np.zeros((n_h.shape[0], x.shape[1]))
-    np.add.at(sums, st, totals)
+    sums = np.asarray(idx.stratum_summer @ totals)
     means = sums / np.maximum(n_h, 1.0)[:, None]
     lonely = (n_h == 1) & (idx.fraction > 1e-7)
     if lonely.any():
