@@ -4,8 +4,9 @@
 folder; ``sid demo`` is its command. Modules: population (register counts per cell),
 sample (gross sample with register variables), fieldwork (dispositions, mode,
 paradata), answers (latent traits -> items, routing, missing codes), defects (injected
-fieldwork defects, documented), truth (population values of the headline quantities),
-spec_meta (SPSS dictionaries from questionnaires/sid2022.yaml).
+fieldwork defects, documented), truth (population values of the headline quantities).
+The SPSS dictionaries of the mode files come from questionnaires/sid2022.yaml
+(``Questionnaire.to_spss_meta``).
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from sid.demo.answers import simulate_answers
 from sid.demo.fieldwork import DISPOSITIONS, RESPONDED, assign_dispositions, paradata
 from sid.demo.population import ORIGINS, population_counts
 from sid.demo.sample import draw_gross_sample
-from sid.demo.spec_meta import SPEC_PATH, load_spec, spss_meta, variables
 from sid.demo.truth import population_truth
 from sid.errors import SidError
 from sid.io.atomic import atomic_dir
 from sid.io.spss import write_spss
+from sid.spec.questionnaire import load_questionnaire
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "questionnaires" / "sid2022.yaml"
 
 N_PER_GROUP = 2500
 FILES = {
@@ -48,15 +51,15 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
     """
     if not scale > 0:
         raise SidError(f"sid demo: --scale {scale} must be a positive number (e.g. 0.2, 1, 50)")
-    spec = load_spec(spec_path)
+    spec = load_questionnaire(spec_path, check=True)
     rng = np.random.default_rng(seed)
-    rngs = rng.spawn(5)  # independent streams: sizes of one part do not shift another
+    rngs = rng.spawn(6)  # independent streams: sizes of one part do not shift another
     pop = population_counts()
     sample = draw_gross_sample(pop, max(1, round(N_PER_GROUP * scale)), rngs[0])
     disp = assign_dispositions(sample, rngs[1])
     resp = disp["disposition"].isin(RESPONDED).to_numpy()
 
-    items = [v["name"] for v in variables(spec, "questionnaire")]
+    items = [v.name for v in spec.variables if v.source == "questionnaire"]
     answers = simulate_answers(sample[resp], rngs[2])
     survey = answers.reindex(columns=items)
     unknown = sorted(set(answers.columns) - set(items))
@@ -73,8 +76,8 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
     doc = pd.concat([doc_break, doc], ignore_index=True).sort_values(["defect", "person_key", "variable"], kind="stable")
 
     columns = [c for c in survey.columns if c != "mode"]
-    meta = spss_meta(spec, columns)
-    truth = population_truth(pop, spec, rngs[2].spawn(1)[0])
+    meta = spec.to_spss_meta().subset(columns)
+    truth = population_truth(pop, spec, rngs[5])
     out = Path(out_dir)
     sizes: dict[str, object] = {}
     with atomic_dir(out) as tmp:

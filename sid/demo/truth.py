@@ -11,8 +11,6 @@ Monte Carlo error with the default 40,000 persons per origin group: about 0.1 po
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -21,32 +19,33 @@ from sid.demo.population import ORIGINS
 from sid.demo.sample import persons_from_cells
 from sid.errors import SpecError
 from sid.scales.scoring import rescale, score_index, score_range
+from sid.spec.questionnaire import Questionnaire
 
 ALL = "ALL"
 
 
-def index_scores(answers: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+def index_scores(answers: pd.DataFrame, spec: Questionnaire) -> pd.DataFrame:
     """Every index of ``spec`` scored on its reporting scale (pomp/raw), one column each.
 
     Codes <= 0 (missing codes) count as missing answers. Item ranges come from the
     items' categories in the spec.
     """
-    by_name = {v["name"]: v for v in spec["variables"]}
     out = {}
-    for ix in spec.get("indices", []):  # loop over the 5 indices
-        items = ix["items"]
-        ranges = {i: (float(min(by_name[i]["categories"])), float(max(by_name[i]["categories"]))) for i in items}
+    for ix in spec.indices:  # loop over the 5 indices
+        items = list(ix.items)
+        cats = {i: [float(c) for c in spec.variable(i).categories] for i in items}
+        ranges = {i: (min(c), max(c)) for i, c in cats.items()}
         x = answers[items].where(answers[items] > 0)
-        score, _ = score_index(x, reverse=ix.get("reverse", []), item_ranges=ranges,
-                               min_valid=int(ix["min_valid"]), rule=ix.get("scoring", "mean"))
-        scale = ix.get("scale", "raw")
-        if scale not in ("raw", "pomp"):
-            raise SpecError(f"index {ix['name']}: the demo's truth supports raw and pomp scales, not {scale!r}")
-        out[ix["name"]] = rescale(score, scale, score_range(ix.get("scoring", "mean"), ranges, items))
+        score, _ = score_index(x, reverse=list(ix.reverse), item_ranges=ranges,
+                               min_valid=int(ix.min_valid), rule=ix.scoring)
+        if ix.scale not in ("raw", "pomp"):
+            raise SpecError(f"index {ix.name}: the demo's truth supports raw and pomp scales, not {ix.scale!r}")
+        rng = score_range(ix.scoring, ranges, items) if ix.scale == "pomp" else None
+        out[ix.name] = rescale(score, ix.scale, rng)
     return pd.DataFrame(out, index=answers.index)
 
 
-def headline(answers: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+def headline(answers: pd.DataFrame, spec: Questionnaire) -> pd.DataFrame:
     """Index scores plus the binary headline indicator dutch_home (1/0, NaN if unknown)."""
     out = index_scores(answers, spec)
     lang = answers["q_lang_home"]
@@ -54,7 +53,7 @@ def headline(answers: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     return out
 
 
-def population_truth(pop: pd.DataFrame, spec: dict[str, Any], rng: np.random.Generator,
+def population_truth(pop: pd.DataFrame, spec: Questionnaire, rng: np.random.Generator,
                      per_group: int = 40_000) -> pd.DataFrame:
     """Truth per origin group and overall: columns origin, quantity, value.
 
