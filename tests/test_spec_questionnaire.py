@@ -103,6 +103,7 @@ def test_spec_loads_into_frozen_dataclasses(tmp_path):
     assert v.relevant.names == {"has_partner"} and v.checks[0].message == "too high"
     assert q.variable("has_partner").missing == (-1, -2)  # default: every code but invalid
     assert q.variable("origin").is_text
+    assert q.variable("origin").missing == () and q.variable("person_key").missing == ()
     assert isinstance(q.variable("age_band"), Derived)
     assert q.indices[0].reverse == ("q_lang_partner",) and q.indices[0].scale == "z"
     assert q.quality.speeders.modes == ("web",)
@@ -145,6 +146,8 @@ def test_missing_codes_for_adds_the_invalid_code_and_skips_text_and_derived(tmp_
         ("title: Test wave\n", "", r"w1\.yaml:1: required key 'title' is missing"),
         ("  -2: {meaning: no_answer,", "  -2: {meaning: no_anwser,", r"missing_codes\.-2\.meaning: 'no_anwser' is not one of"),
         ("reference_date: 2022-10-01", "reference_date: soon", r"reference_date: expected a date YYYY-MM-DD"),
+        ("    source: register\n    categories: {BEL", "    source: register\n    missing: [-1]\n    categories: {BEL",
+         r"variables\[2\]\.missing: the wave's numeric missing codes do not apply to a text variable"),
     ],
 )
 def test_spec_errors_are_one_line_with_file_line_and_key_path(tmp_path, old, new, message):

@@ -65,7 +65,7 @@ class Variable:
     """A variable of the wave as fieldwork delivers it (or the register, or paradata).
 
     ``missing``: the user-missing codes this item may hold (explicit, or every wave code
-    whose meaning is not ``invalid``). ``range``: inclusive valid range of a numeric item.
+    whose meaning is not ``invalid``; none for text and date variables). ``range``: inclusive valid range of a numeric item.
     ``relevant``: routing; the item is asked where it holds (definitely true).
     """
 

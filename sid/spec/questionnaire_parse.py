@@ -105,7 +105,13 @@ def _variable(item: Item, wave_codes: dict[Q.Code, Q.MissingCode]) -> Q.Variable
     cats = _labels(s.item("categories", None), text_ok=True)
     if vtype in ("categorical", "ordinal") and not cats:
         raise s.at("type").error(f"a {vtype} variable needs categories")
-    if "missing" in s:
+    textual = vtype in ("text", "date") or any(isinstance(k, str) for k in cats)
+    if "missing" in s and textual and s.get("missing", None):
+        raise s.at("missing").error(f"the wave's numeric missing codes do not apply to a "
+                                    f"{'text' if vtype != 'date' else 'date'} variable; remove 'missing'")
+    if textual:
+        missing: tuple[Q.Code, ...] = ()  # system missing (blank) only
+    elif "missing" in s:
         mw = s.at("missing")
         raw = s.seq("missing", [])
         missing = tuple(_code(c, mw.index(i), text_ok=False) for i, c in enumerate(raw))
