@@ -220,3 +220,29 @@ def test_date_columns_are_not_compared_with_codes(tmp_path):
     assert check_data(df, None, q) == []
     df["int_date"] = pd.to_datetime(df["int_date"])
     assert check_data(df, None, q) == []
+
+
+@pytest.mark.parametrize(
+    "new_relevant, severity, expected",
+    [
+        ("a1 == 4", "warning", "'a1 == 4': 4 is not a category of 'a1' (1, 2, 3)"),
+        ("a1 in [1, 5]", "warning", "5 is not a category of 'a1'"),
+        ("a1 == -1", "warning", "-1 is a missing code of 'a1', which expressions see as missing; use is_code(a1, -1)"),
+        ("a1 == '1'", "error", "compares numeric variable 'a1' with '1', which can never match"),
+        ("origin == 1", "error", "compares text variable 'origin' with 1"),
+        ("origin in ['BEL', 'TUR']", "warning", "'TUR' is not a category of 'origin'"),
+        ("q_year == 1900", "warning", "1900 is outside the range of 'q_year' [1937, 2007]"),
+        ("is_code(a1, 2)", "warning", "2 is not a missing code of 'a1', so is_code() is never true"),
+        ("count_equal(7, a1, q_year) > 0", "warning", "7 is not a category of 'a1'"),
+    ],
+)
+def test_spec_lint_finds_literals_that_cannot_match(tmp_path, new_relevant, severity, expected):
+    q, _ = load(tmp_path, CLEAN.replace('relevant: "a1 != 1"', f'relevant: "{new_relevant}"'))
+    found = messages(check_spec(q), severity)
+    assert any(expected in m and ": a2: " in m for m in found), found
+
+
+def test_literals_that_can_match_give_no_finding(tmp_path):
+    for rel in ("a1 in [1, 2] and origin != 'MAR'", "is_code(a1, -1) or q_year >= 1990", "2 == a1"):
+        q, _ = load(tmp_path, CLEAN.replace('relevant: "a1 != 1"', f'relevant: "{rel}"'))
+        assert check_spec(q) == [], rel

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sid.io.spss_meta import SpssMeta
+from sid.spec.check_literals import literal_problems
 from sid.spec.expr import Expression
 from sid.spec.expr_nodes import to_array
 from sid.spec.questionnaire import Derived, Questionnaire, Variable
@@ -95,7 +96,24 @@ def check_spec(q: Questionnaire) -> list[Finding]:
 
     _check_indices(q, known, err)
     _check_quality(q, base, err, top)
+    for where, owner, expr in _expressions(q):
+        for severity, msg in literal_problems(expr, q):
+            err(where, f"{owner}: {msg}", severity)
     return found
+
+
+def _expressions(q: Questionnaire) -> Iterable[tuple[str, str, Expression]]:
+    """``(where, owner name, expression)`` for every expression of the spec."""
+    for v in q.variables:
+        if v.relevant is not None:
+            yield v.where, v.name, v.relevant
+        for c in v.checks:
+            yield v.where, v.name, c.expr
+    for d in q.derived:
+        yield d.where, d.name, d.expr
+    for ix in q.indices:
+        if ix.reference_group is not None:
+            yield ix.where, ix.name, ix.reference_group
 
 
 def _check_labels(v: Variable | Derived, err) -> None:
