@@ -112,8 +112,8 @@ def stage_variance(x: np.ndarray, idx: StageIndex, lonely_psu: str) -> np.ndarra
     R's ``onestage``: cluster totals centred at their stratum mean over the *design*
     number of clusters (clusters outside a domain count as zeros), times
     ``f_h * n_h/(n_h-1)``. A stratum with one cluster follows ``lonely_psu``: "fail"
-    raises, "remove" and "certainty" contribute nothing, "adjust" centres it at zero
-    (survey 4.1's ``onestrat``). A stratum with f_h = 0 (sampled entirely) contributes 0.
+    raises, "remove" and "certainty" contribute nothing, "adjust" centres it at the grand
+    mean of the stage's PSU totals (survey's ``onestage`` ``recentering``). A stratum with f_h = 0 (sampled entirely) contributes 0.
     """
     totals = x if idx.summer is None else np.asarray(idx.summer @ x)
     st = idx.cluster_stratum
@@ -128,8 +128,11 @@ def stage_variance(x: np.ndarray, idx: StageIndex, lonely_psu: str) -> np.ndarra
                 f"design stage {idx.stage}: stratum {idx.labels[h]!r} has only one PSU; choose "
                 "lonely_psu='adjust', 'remove' or 'certainty' (R's options(survey.lonely.psu))"
             )
-        if lonely_psu == "adjust":
-            means[lonely] = 0.0
+        if lonely_psu == "adjust" and idx.stage == 1:
+            # survey's "adjust": centre the lonely PSU at the grand mean of all design
+            # PSU totals of the stage. Later stages recurse within one parent cluster,
+            # where that grand mean is the lonely unit itself: no contribution.
+            means[lonely] = totals.sum(axis=0) / n_h.sum()
     centred = totals - means[st]
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(n_h > 1, idx.fraction * n_h / (n_h - 1.0), idx.fraction)
