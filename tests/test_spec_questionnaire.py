@@ -253,3 +253,13 @@ def test_routing_over_a_frame_uses_the_valid_view_and_raw_codes(tmp_path):
     dk = parse("is_code(q_lang_partner, -1) or is_code(q_lang_partner, -4)")
     assert dk.holds(valid, 4, codes=raw).tolist() == [False, True, True, False]
     assert "q_lang_partner" in q and "nope" not in q
+
+
+def test_a_loaded_spec_pickles_and_evaluates_the_same_after(tmp_path):
+    import pickle
+
+    q = load_questionnaire(write(tmp_path, SPEC))
+    q2 = pickle.loads(pickle.dumps(q))
+    assert q2 == q
+    df = pd.DataFrame({"birth_year": [1990.0, 1950.0], "q_lang_partner": [1.0, 2.0]})
+    pd.testing.assert_frame_equal(derive(df, q2), derive(df, q))

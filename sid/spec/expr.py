@@ -289,4 +289,4 @@ class _Builder:
         problem = check_call(fname, args)
         if problem:
             raise self.fail(problem)
-        return N.Call(fname, args, spec.impl)
+        return N.Call(fname, args)

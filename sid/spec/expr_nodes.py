@@ -254,9 +254,12 @@ class In(Node):
 
 @dataclass(frozen=True)
 class Call(Node):
+    """A whitelisted function; looked up by name so that a parsed spec pickles."""
+
     func: str
     args: Sequence[Node | tuple]
-    impl: Callable[[Context, Sequence[Node | tuple]], np.ndarray] = field(compare=False)
 
     def eval(self, ctx: Context) -> np.ndarray:
-        return self.impl(ctx, self.args)
+        from sid.spec.expr_funcs import FUNCTIONS  # imports expr_nodes: no top-level cycle
+
+        return FUNCTIONS[self.func].impl(ctx, self.args)
