@@ -166,31 +166,33 @@ def _check_quality(q: Questionnaire, base: set[str], err, top: str) -> None:
             grids[v.grid] = grids.get(v.grid, 0) + 1
     qual = q.quality
     if qual.speeders is not None:
+        sw = qual.speeders.where or f"{top}: quality.speeders"
         if qual.speeders.duration not in names:
-            err(top, f"quality.speeders.duration: {qual.speeders.duration!r} is not a declared "
+            err(sw, f"duration: {qual.speeders.duration!r} is not a declared "
                      "variable (declare it, source: paradata)")
         for m in qual.speeders.modes:
             if m not in q.modes:
-                err(top, f"quality.speeders.modes: {m!r} is not one of the modes "
+                err(sw, f"modes: {m!r} is not one of the modes "
                          f"({', '.join(q.modes) or 'none declared'})")
     if qual.straightlining is not None:
+        gw = qual.straightlining.where or f"{top}: quality.straightlining"
         for g in qual.straightlining.grids:
             if g not in grids:
-                err(top, f"quality.straightlining.grids: no variable has grid {g!r}"
+                err(gw, f"grids: no variable has grid {g!r}"
                          f"{suggest(g, grids)}")
             elif grids[g] < qual.straightlining.min_items:
-                err(top, f"quality.straightlining: grid {g!r} has {grids[g]} items, fewer than "
+                err(gw, f"grid {g!r} has {grids[g]} items, fewer than "
                          f"min_items {qual.straightlining.min_items}; it is never checked",
                     "warning")
     for i, rm in enumerate(qual.register_mismatch):
         for role, n in (("answer", rm.answer), ("register", rm.register)):
             if n not in names:
-                err(top, f"quality.register_mismatch[{i}].{role}: {n!r} is not a declared "
+                err(rm.where or f"{top}: quality.register_mismatch[{i}]", f"{role}: {n!r} is not a declared "
                          f"variable{suggest(n, names)}")
     if isinstance(q.completion.items, tuple):
         for n in q.completion.items:
             if n not in names:
-                err(top, f"completion.items: {n!r} is not a declared variable")
+                err(q.completion.where or f"{top}: completion", f"items: {n!r} is not a declared variable")
 
 
 # -- data against the spec -----------------------------------------------------------------

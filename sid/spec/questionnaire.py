@@ -131,6 +131,7 @@ class Completion:
     complete: float = 0.80
     partial: float = 0.50
     items: str | tuple[str, ...] = "questionnaire"  # a source, or the item names
+    where: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class Speeders:
     modes: tuple[str, ...] = ()
     ratio_to_median: float = 0.35
     drop: bool = False
+    where: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ class Straightlining:
     grids: tuple[str, ...]
     min_items: int = 4
     drop: bool = False
+    where: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,7 @@ class RegisterMismatch:
     answer: str
     register: str
     tolerance: float = 0
+    where: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

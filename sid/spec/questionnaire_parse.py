@@ -40,6 +40,11 @@ def _expr(sec: Section, key: str) -> Expression | None:
     return parse(sec.text(key), where=str(sec.at(key)))
 
 
+def _at(sec: Section) -> str:
+    """``file:line: key.path`` of a section (for findings of ``sid check``)."""
+    return str(Where(sec.where.file, sec.where.path, sec.line))
+
+
 def _code(v: Any, where: Where, *, text_ok: bool) -> Q.Code:
     if isinstance(v, bool) or not (isinstance(v, int | float) or (text_ok and isinstance(v, str))):
         what = "a number or text" if text_ok else "a number"
@@ -138,7 +143,7 @@ def _variable(item: Item, wave_codes: dict[Q.Code, Q.MissingCode]) -> Q.Variable
         name=name, label=s.text("label"), type=vtype,
         source=s.text("source", "questionnaire", choices=Q.SOURCES), categories=cats,
         missing=missing, relevant=_expr(s, "relevant"), grid=grid, range=_range(s),
-        checks=tuple(checks), measure=_measure(s, vtype), where=str(Where(s.where.file, s.where.path, s.line)),
+        checks=tuple(checks), measure=_measure(s, vtype), where=_at(s),
     )
 
 
@@ -148,7 +153,7 @@ def _derived(item: Item) -> Q.Derived:
     return Q.Derived(
         name=_name(s), label=s.text("label"), type=vtype, expr=_expr(s, "expr"),  # type: ignore[arg-type]
         categories=_labels(s.item("categories", None), text_ok=True), range=_range(s),
-        measure=_measure(s, vtype), where=str(Where(s.where.file, s.where.path, s.line)),
+        measure=_measure(s, vtype), where=_at(s),
     )
 
 
@@ -177,7 +182,7 @@ def _index(item: Item) -> Q.Index:
         name=_name(s), label=s.text("label"), theme=s.text("theme", choices=Q.THEMES),
         items=items, reverse=reverse, min_valid=s.number("min_valid", 1, integer=True, low=1),
         scoring=scoring, count_values=counts, scale=scale, reference_group=ref,
-        reliability_min=None if rmin is None else float(rmin), where=str(Where(s.where.file, s.where.path, s.line)),
+        reliability_min=None if rmin is None else float(rmin), where=_at(s),
     )
 
 
@@ -195,7 +200,7 @@ def _completion(s: Section) -> Q.Completion:
         items = check_str_list(items_v, c.at("items"))
     else:
         items = c.text("items", "questionnaire", choices=Q.SOURCES)
-    return Q.Completion(complete, partial, items)
+    return Q.Completion(complete, partial, items, _at(c))
 
 
 def _quality(s: Section) -> Q.Quality:
@@ -208,17 +213,17 @@ def _quality(s: Section) -> Q.Quality:
                         required={"duration"})
         speeders = Q.Speeders(_name(sp, "duration"), sp.names("modes", ()),
                               float(sp.number("ratio_to_median", 0.35, low=0.0, high=1.0)),
-                              sp.flag("drop", False))
+                              sp.flag("drop", False), _at(sp))
     if qs.get("straightlining", None) is not None:
         st = qs.section("straightlining", keys={"grids", "min_items", "drop"}, required={"grids"})
         straight = Q.Straightlining(st.names("grids"), st.number("min_items", 4, integer=True, low=2),
-                                    st.flag("drop", False))
+                                    st.flag("drop", False), _at(st))
     mism = []
     for _, it in qs.items("register_mismatch", []):
         m = Section(it.value, it.where, keys={"answer", "register", "tolerance"},
                     required={"answer", "register"})
         mism.append(Q.RegisterMismatch(_name(m, "answer"), _name(m, "register"),
-                                       m.number("tolerance", 0, low=0)))
+                                       m.number("tolerance", 0, low=0), _at(m)))
     return Q.Quality(speeders, straight, tuple(mism))
 
 
