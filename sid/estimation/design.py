@@ -48,7 +48,6 @@ class _Calibration:
 @dataclass(frozen=True)
 class _Replicates:
     type: str
-    factors: np.ndarray
     scale: float
     rscales: np.ndarray
     mse: bool
@@ -220,6 +219,8 @@ class Design:
     # ----------------------------------------------------------------- new designs
     def subset(self, mask) -> Design:
         """Domain design: rows where ``mask`` is False contribute zero but stay in the design."""
+        if pd.isna(np.asarray(mask, dtype=object)).any():
+            raise EstimationError("subset: the mask has missing values; give True/False for every row")
         m = np.asarray(mask, dtype=bool)
         if m.shape != self.domain.shape:
             raise EstimationError(f"subset: mask has {m.shape[0]} values for {self.domain.shape[0]} rows")
@@ -252,7 +253,7 @@ class Design:
         rep = self._rep
         if rep is not None:
             rw = calibrate(rep.weights, X, totals, method=method, bounds=bounds, names=names, **options).weights
-            rep = _Replicates(rep.type, rep.factors, rep.scale, rep.rscales, rep.mse, rw, rep.degf)
+            rep = _Replicates(rep.type, rep.scale, rep.rscales, rep.mse, rw, rep.degf)
         return self._derive(
             weights=res.weights, _residualisers=self._residualisers + (resid,),
             _calibrations=self._calibrations + (spec,), _rep=rep,
@@ -268,7 +269,9 @@ class Design:
         """Replicate-weight design (R ``as.svrepdesign``): "JK1", "JKn", "bootstrap"
         (Canty-Davison) or "subbootstrap" (Rao-Wu); ``replicates``/``seed`` for bootstraps;
         ``mse`` centres the variance at the full-sample estimate. The stage-1 fpc enters
-        the jackknife scales. Calibrations of this design are redone on every replicate.
+        the jackknife scales; the bootstraps resample PSUs with replacement and do not use
+        it (as R's ``subbootweights``). Calibrations of this design are redone on every
+        replicate column (R: calibrate/rake on an svyrep.design).
         """
         if type not in REPLICATE_TYPES:
             raise EstimationError(f"replicate: type {type!r} is not one of {', '.join(REPLICATE_TYPES)}")
@@ -285,10 +288,10 @@ class Design:
             rf = jkn_factors(strata_labels, self._psu, self._fpc1, self.lonely_psu)
         else:
             rf = bootstrap_factors(strata_labels, self._psu, replicates, np.random.default_rng(seed), method=type)
-        psu_rows = np.unique(self._psu, return_index=True)[1]
-        degf = int(np.linalg.matrix_rank(rf.factors[psu_rows], tol=None)) - 1
-        rw = self._base_weights[:, None] * rf.factors
-        rep = _Replicates(type, rf.factors, rf.scale, rf.rscales, mse, rw, degf)
+        degf = _replicate_rank(rf.factors, self._psu) - 1
+        rw = rf.factors
+        rw *= self._base_weights[:, None]  # in place: one n x R array, not two
+        rep = _Replicates(type, rf.scale, rf.rscales, mse, rw, degf)
         new = self._derive(weights=self._base_weights, _residualisers=(), _calibrations=(), _rep=rep)
         for c in self._calibrations:
             new = new.calibrate(c.margins, c.method, c.bounds, **c.options)
@@ -337,3 +340,18 @@ def _count_clusters(strata: np.ndarray, clusters: np.ndarray) -> np.ndarray:
     first = np.zeros(codes.max() + 1, dtype=np.int64)
     first[codes] = strata
     return np.bincount(first, minlength=strata.max() + 1).astype(float)
+
+
+def _replicate_rank(factors: np.ndarray, psu: np.ndarray) -> int:
+    """Rank of the replicate factors (R's degf + 1), on one row per PSU.
+
+    Exact and cheap for many PSUs: a subset of 4R PSU rows already of full column rank R
+    proves the rank is R; only otherwise is the rank taken over all PSU rows.
+    """
+    rows = np.unique(psu, return_index=True)[1]
+    R = factors.shape[1]
+    if rows.shape[0] > 4 * R:
+        sample = np.random.default_rng(0).choice(rows, 4 * R, replace=False)
+        if np.linalg.matrix_rank(factors[sample]) == R:
+            return R
+    return int(np.linalg.matrix_rank(factors[rows]))

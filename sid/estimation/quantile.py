@@ -17,6 +17,8 @@ from sid.estimation.estimators import groups, numeric
 from sid.estimation.intervals import t_quantile
 from sid.estimation.linear import ratio_estimate
 
+_ORDER = ["estimate", "se", "ci_low", "ci_high", "cv", "n", "weighted_n", "deff", "df", "method", "lonely_psu"]
+
 
 def qrule_math(x: np.ndarray, w: np.ndarray, p: np.ndarray) -> np.ndarray:
     """R's ``qrule_math``: for each p, min{x_k : F_w(x_k) >= p} over distinct sorted x.
@@ -75,4 +77,5 @@ def quantile(design, variable: str, q=0.5, by=None, level: float = 0.95) -> pd.D
     out["df"] = df
     out["method"] = design.method
     out["lonely_psu"] = design.lonely_psu
-    return out
+    first = [c for c in out.columns if c not in _ORDER]
+    return out[first + _ORDER]
