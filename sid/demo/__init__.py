@@ -103,6 +103,11 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
         info = {
             "seed": seed, "scale": scale, "questionnaire": str(Path(spec_path).name),
             "sizes": sizes, "dispositions": DISPOSITIONS,
+            "design": (f"stratified by origin group, equal allocation of {N_PER_GROUP} x scale persons per "
+                       "group (capped at the group's population: at scale 50 the Afghan, Congolese, Polish, "
+                       "Romanian and Turkish groups are taken whole), simple random sampling within a group; "
+                       "design_weight = N_h / n_h"),
+            "defect_rates": {k: {"share": r, "minimum": m} for k, (r, m) in _defects.RATES.items()},
             "codes": {"generation": {0: "Belgian origin", 1: "first generation (born abroad)", 2: "second generation (born in Belgium)"},
                       "sex": {1: "man", 2: "woman"}, "region": {1: "Vlaams Gewest", 2: "Brussels Hoofdstedelijk Gewest"},
                       "age_band": {1: "15-24", 2: "25-34", 3: "35-44", 4: "45-54", 5: "55-64", 6: "65-85"}},

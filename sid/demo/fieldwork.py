@@ -69,9 +69,9 @@ def assign_dispositions(sample: pd.DataFrame, rng: np.random.Generator, p_partia
 
     p_inel = 0.015 + 0.04 * g1 * np.isin(o, [3, 4]) + 0.03 * old
     p_unknown = 0.025 + 0.03 * bxl
-    p_contact = _expit(2.4 + _CONTACT_ORIGIN[o] - 0.4 * young - 0.5 * bxl - 0.2 * g1)
+    p_contact = _expit(2.5 + _CONTACT_ORIGIN[o] - 0.4 * young - 0.8 * bxl - 0.3 * g1)
     p_lang = _expit(-3.2 + _LANG_ORIGIN[o] + 0.9 * old + 0.8 * (band >= 4) * g1 - 9.0 * (1 - g1))
-    p_coop = _expit(0.9 + _COOP_ORIGIN[o] + _COOP_AGE[band] + 0.15 * female - 0.3 * bxl + 0.2 * g2)
+    p_coop = _expit(0.9 + _COOP_ORIGIN[o] + _COOP_AGE[band] + 0.15 * female - 0.5 * bxl + 0.4 * g2)
 
     disp = np.full(n, "REFUSAL", dtype=object)
     inel = u[:, 0] < p_inel
