@@ -140,13 +140,15 @@ def test_data_type_and_value_label_disagreements(tmp_path):
     df = data_frame()
     df["a2"] = ["x", "y", None, None]
     meta = q.to_spss_meta().subset(list(df.columns))
-    meta.variables["a1"] = VariableMeta(name="a1", value_labels={1.0: "nooit ", 2.0: "Af en toe", 9.0: "Anders", -4.0: "Ongeldig"})
+    meta.variables["a1"] = VariableMeta(name="a1", value_labels={1.0: "nooit ", 2.0: "Af en toe", 9.0: "Anders", -4.0: "Ongeldig"},
+                                        missing_values=[-1.0], missing_ranges=[(3.0, 9.0)])
     found = check_data(df, meta, q)
     assert "data: a2: declared ordinal in the spec but holds text" in messages(found)
     warnings = messages(found, "warning")
     assert "data: a1: code 2 is labelled 'Af en toe' in the file but 'Soms' in the spec" in warnings
     assert "data: a1: the file labels code 9 ('Anders') which the spec does not declare" in warnings
-    assert len(warnings) == 2  # "nooit " equals "Nooit" up to case and spaces
+    assert "data: a1: the file declares code 3 ('Vaak') user-missing, but the spec has it as a valid category" in warnings
+    assert len(warnings) == 3  # "nooit " equals "Nooit" up to case and spaces
 
 
 def test_cli_check_prints_one_line_per_finding_and_exits_1_on_error(tmp_path, capsys, monkeypatch):

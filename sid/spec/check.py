@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from sid.io.spss_meta import SpssMeta
+from sid.io.spss_meta import SpssMeta, VariableMeta
 from sid.spec.check_literals import literal_problems
 from sid.spec.expr import Expression
 from sid.spec.expr_nodes import to_array
@@ -234,7 +234,9 @@ def check_data(df: pd.DataFrame, meta: SpssMeta | None, q: Questionnaire, *,
         if v.name in columns:
             found += _check_values(df[v.name], v, q, where)
             if meta is not None and v.name in meta.variables:
-                found += _check_value_labels(meta.variables[v.name].value_labels, v, q, where)
+                vm = meta.variables[v.name]
+                found += _check_value_labels(vm.value_labels, v, q, where)
+                found += _check_declared_missing(vm, v, where)
     return found
 
 
@@ -274,6 +276,18 @@ def _check_values(s: pd.Series, v: Variable, q: Questionnaire, where: str) -> li
         return []
     return [Finding("error", at, f"{n_bad} row(s) hold {what}: {_outside(x, bad)}; "
                                  "fix the data, or declare the codes in the spec")]
+
+
+def _check_declared_missing(vm: VariableMeta, v: Variable, where: str) -> list[Finding]:
+    """A spec category that the file declares user-missing would vanish from analyses."""
+    codes = [k for k in v.categories if not isinstance(k, str)]
+    if not codes or vm.type != "numeric" or not vm.has_missing:
+        return []
+    hit = vm.is_missing_code(np.asarray(codes, dtype=float))
+    return [Finding("warning", f"{where}: {v.name}",
+                    f"the file declares code {_fmt(float(c))} ({v.categories[c]!r}) user-missing, "
+                    "but the spec has it as a valid category")
+            for c, h in zip(codes, hit, strict=True) if h]
 
 
 def _norm(label: str) -> str:
