@@ -69,7 +69,8 @@ class Design:
     population sizes (counts of PSUs per stratum, or sampling fractions <= 1), a column
     or a list per stage; later stages enter the variance only when their fpc is given.
     lonely_psu: "fail" (default), "adjust", "remove" or "certainty" for strata with one
-    PSU, as R's ``options(survey.lonely.psu)``.
+    PSU, as R's ``options(survey.lonely.psu)``. PSU ids are taken within their stratum
+    (and stage-2 ids within their PSU), as R's ``svydesign(nest=TRUE)``.
     """
 
     def __init__(
