@@ -1,0 +1,299 @@
+"""The indicator base: open it (with clear errors), load a wave's rows in one transaction.
+
+A *wave* is the unit of loading: a survey wave (``sid2022``) or a register data set
+(``vlim-admin-demo``). :func:`replace_wave` deletes that wave's rows and inserts the new
+ones in one DuckDB transaction, so readers see the old rows or the new ones, never a
+mixture, and a failure leaves the base exactly as it was. Rows of other waves (and the
+register rows when loading a survey wave) are never touched. A load whose indicator
+periods are already in the base from another wave (loaded with another spec) is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from sid.errors import LinkageError
+from sid.linkage.schema import (
+    INDICATOR_COLUMNS,
+    SCHEMA_VERSION,
+    VALUE_COLUMNS,
+    create_schema,
+    schema_version,
+)
+
+SOURCE_TYPES = ("register", "survey")
+KEY = ("indicator_code", "period", "geography", "origin", "generation", "sex", "age_band")
+_TEXT = ("indicator_code", "geography", "origin", "generation", "sex", "age_band", "flags", "note")
+_FLOAT = ("value", "se", "ci_low", "ci_high", "cv", "numerator", "denominator")
+
+
+def open_base(path: str | os.PathLike[str], *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Connect to the indicator base at ``path``; create it (and sid's schema) when absent.
+
+    Raises LinkageError (one line) when the file is locked by another process, cannot be
+    created or written, is not a DuckDB file, or is a DuckDB file sid did not create.
+    """
+    p = Path(path)
+    if read_only and not p.is_file():
+        raise LinkageError(f"{p}: indicator base not found; create it with sid link")
+    if not read_only:
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LinkageError(f"{p}: cannot create the folder of the indicator base ({exc.strerror}); "
+                               "choose a writable location") from None
+        target = p if p.exists() else p.parent
+        # DuckDB also writes a .wal file beside the base, so the folder must be writable too.
+        if not os.access(target, os.W_OK) or not os.access(p.parent, os.W_OK):
+            raise LinkageError(f"{p}: indicator base is not writable (permission denied on {target}); "
+                               "fix the permissions or give another --db path")
+    try:
+        con = duckdb.connect(str(p), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise _io_error(p, exc) from None
+    except duckdb.Error as exc:
+        raise LinkageError(f"{p}: cannot open the indicator base ({_one_line(exc)})") from None
+    try:
+        _check_or_create(con, p, read_only)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _io_error(p: Path, exc: duckdb.IOException) -> LinkageError:
+    msg = _one_line(exc)
+    if "lock" in msg.lower():
+        pid = re.search(r"PID (\d+)", msg)
+        who = f"process {pid.group(1)}" if pid else "another process"
+        return LinkageError(f"{p}: indicator base is locked by {who}; close that program "
+                            "(or wait for its load to finish) and run again")
+    if "not a valid duckdb" in msg.lower() or "database file" in msg.lower():
+        return LinkageError(f"{p}: not a DuckDB indicator base ({msg}); give the path of a sid base or a new file")
+    if "permission" in msg.lower() or "read-only" in msg.lower():
+        return LinkageError(f"{p}: indicator base is not writable ({msg}); fix the permissions or give another --db path")
+    return LinkageError(f"{p}: cannot open the indicator base ({msg})")
+
+
+def _check_or_create(con: duckdb.DuckDBPyConnection, p: Path, read_only: bool) -> None:
+    version = schema_version(con)
+    if version is None:
+        others = con.execute("SELECT count(*) FROM information_schema.tables").fetchall()[0][0]
+        if others:
+            raise LinkageError(f"{p}: a DuckDB file sid did not create (no sid_schema table); "
+                               "give a new file or a sid indicator base")
+        if read_only:
+            raise LinkageError(f"{p}: empty DuckDB file, not an indicator base; create it with sid link")
+        create_schema(con)
+    elif version != SCHEMA_VERSION:
+        raise LinkageError(f"{p}: indicator base has schema version {version}, this sid writes "
+                           f"version {SCHEMA_VERSION}; use a new file")
+
+
+def _normalise_values(values: pd.DataFrame, where: str) -> pd.DataFrame:
+    """``values`` with every base column, in the base's types; one-line errors."""
+    missing = [c for c in ("indicator_code", "period", "geography", "origin", "value") if c not in values.columns]
+    if missing:
+        raise LinkageError(f"{where}: values lack column {missing[0]!r}; expected {', '.join(VALUE_COLUMNS)}")
+    extra = [c for c in values.columns if c not in VALUE_COLUMNS]
+    if extra:
+        raise LinkageError(f"{where}: values have unknown column {extra[0]!r}; expected {', '.join(VALUE_COLUMNS)}")
+    out = pd.DataFrame(index=pd.RangeIndex(len(values)))
+    for c in VALUE_COLUMNS:
+        col = values[c].reset_index(drop=True) if c in values.columns else None
+        if c in _TEXT:
+            default = "" if c == "flags" else ("total" if c in ("generation", "sex", "age_band") else None)
+            s = pd.Series([default] * len(values), dtype=object) if col is None else col.astype(object)
+            s = s.where(s.notna(), default)
+            out[c] = s.map(lambda v: v if v is None else str(v)).astype(object)
+        elif c in _FLOAT:
+            out[c] = np.nan if col is None else pd.to_numeric(col, errors="coerce").astype(float)
+        elif c == "n":
+            out[c] = pd.array([pd.NA] * len(values), dtype="Int64") if col is None else pd.to_numeric(col).astype("Int64")
+        else:  # period
+            per = pd.to_numeric(col, errors="coerce")
+            bad = per.isna() | (per != per.round())
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise LinkageError(f"{where}: row {i}: period {col.iloc[i]!r} is not a year; give whole years")
+            out[c] = per.astype("int32")
+    for c in ("indicator_code", "geography", "origin"):
+        bad = out[c].isna()
+        if bad.any():
+            raise LinkageError(f"{where}: row {int(np.flatnonzero(bad.to_numpy())[0])}: {c} is missing")
+    dup = out.duplicated(list(KEY))
+    if dup.any():
+        r = out.loc[dup].iloc[0]
+        raise LinkageError(f"{where}: two rows for {', '.join(f'{k}={r[k]}' for k in KEY)}; one value per cell")
+    return out
+
+
+def _check_indicators(indicators: pd.DataFrame, values: pd.DataFrame, source_type: str, where: str) -> pd.DataFrame:
+    missing = [c for c in ("code", "name", "theme", "definition", "unit") if c not in indicators.columns]
+    if missing:
+        raise LinkageError(f"{where}: indicator definitions lack column {missing[0]!r}")
+    ind = indicators.reindex(columns=list(INDICATOR_COLUMNS)).copy()
+    ind["source_type"] = ind["source_type"].fillna(source_type)
+    wrong = ind["source_type"] != source_type
+    if wrong.any():
+        raise LinkageError(f"{where}: indicator {ind.loc[wrong, 'code'].iloc[0]!r} has source type "
+                           f"{ind.loc[wrong, 'source_type'].iloc[0]!r} in a {source_type} load")
+    unknown = ~values["indicator_code"].isin(ind["code"])
+    if unknown.any():
+        raise LinkageError(f"{where}: values of indicator {values.loc[unknown, 'indicator_code'].iloc[0]!r} "
+                           "have no definition; add it to the indicator definitions")
+    return ind.astype(object).where(ind.notna(), None)
+
+
+@dataclass(frozen=True)
+class Load:
+    """One wave to (re)load: its indicator definitions and values, and provenance."""
+
+    wave: str
+    source_type: str
+    indicators: pd.DataFrame
+    values: pd.DataFrame
+    spec_hash: str
+    run_id: str | None = None
+    where: str = "load"
+
+
+def replace_wave(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    wave: str,
+    source_type: str,
+    indicators: pd.DataFrame,
+    values: pd.DataFrame,
+    spec_hash: str,
+    run_id: str | None = None,
+    where: str = "load",
+) -> dict:
+    """Replace ``wave``'s rows in the base by ``values`` (and upsert ``indicators``) in one
+    transaction; returns ``{"deleted": k, "inserted": m}``.
+
+    Refused (LinkageError, base unchanged): values of an indicator without definition, a
+    cell given twice, an indicator code of the other source type, a wave name already
+    loaded as the other source type, and an indicator period already in the base from
+    another wave (another spec).
+    """
+    load = Load(wave, source_type, indicators, values, spec_hash, run_id, where)
+    return replace_waves(con, [load])[wave]
+
+
+def replace_waves(con: duckdb.DuckDBPyConnection, loads: list[Load]) -> dict[str, dict]:
+    """:func:`replace_wave` for several waves in one transaction: all are loaded or none."""
+    prepared = [_prepare(ld) for ld in loads]
+    out: dict[str, dict] = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for ld, ind, vals in prepared:
+            out[ld.wave] = _replace_in_tx(con, ld, ind, vals)
+        con.execute("COMMIT")
+    except BaseException as exc:
+        con.execute("ROLLBACK")
+        if isinstance(exc, duckdb.Error):
+            waves = ", ".join(ld.wave for ld in loads)
+            raise LinkageError(f"{loads[0].where}: loading {waves} failed ({_one_line(exc)}); "
+                               "the indicator base is left as it was") from None
+        raise
+    return out
+
+
+def _prepare(ld: Load) -> tuple[Load, pd.DataFrame, pd.DataFrame]:
+    if ld.source_type not in SOURCE_TYPES:
+        raise LinkageError(f"{ld.where}: source type {ld.source_type!r} is not one of {', '.join(SOURCE_TYPES)}")
+    vals = _normalise_values(ld.values, ld.where)
+    ind = _check_indicators(ld.indicators, vals, ld.source_type, ld.where)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    vals["source_type"] = ld.source_type
+    vals["wave"] = ld.wave
+    vals["run_id"] = ld.run_id
+    vals["spec_hash"] = ld.spec_hash
+    vals["loaded_at"] = loaded_at
+    ind["wave"] = ld.wave
+    return ld, ind, vals
+
+
+def _replace_in_tx(con: duckdb.DuckDBPyConnection, ld: Load, ind: pd.DataFrame, vals: pd.DataFrame) -> dict:
+    wave, source_type = ld.wave, ld.source_type
+    _refuse_conflicts(con, wave, source_type, ind, vals, ld.where)
+    deleted = con.execute("SELECT count(*) FROM indicator_values WHERE wave = ? AND source_type = ?",
+                          [wave, source_type]).fetchall()[0][0]
+    con.execute("DELETE FROM indicator_values WHERE wave = ? AND source_type = ?", [wave, source_type])
+    con.execute("DELETE FROM loads WHERE wave = ?", [wave])
+    try:
+        con.register("_sid_incoming_ind", ind)
+        con.execute("INSERT OR REPLACE INTO indicators BY NAME SELECT * FROM _sid_incoming_ind")
+        con.register("_sid_incoming", vals)
+        con.execute("INSERT INTO indicator_values BY NAME SELECT * FROM _sid_incoming")
+    finally:
+        for view in ("_sid_incoming", "_sid_incoming_ind"):
+            con.unregister(view)
+    periods = (int(vals["period"].min()), int(vals["period"].max())) if len(vals) else (0, 0)
+    con.execute("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [wave, source_type, ld.run_id, ld.spec_hash, *periods, len(vals), vals["loaded_at"].iloc[0]
+                 if len(vals) else datetime.now(UTC).replace(tzinfo=None)])
+    return {"deleted": int(deleted), "inserted": len(vals)}
+
+
+def _refuse_conflicts(con, wave: str, source_type: str, ind: pd.DataFrame, vals: pd.DataFrame, where: str) -> None:
+    rows = con.execute("SELECT source_type FROM loads WHERE wave = ?", [wave]).fetchall()
+    row = rows[0] if rows else None
+    if row is not None and row[0] != source_type:
+        raise LinkageError(f"{where}: wave {wave!r} is already loaded as {row[0]} data; "
+                           f"give this {source_type} load another name")
+    codes = list(ind["code"])
+    clash = con.execute(
+        "SELECT code, source_type FROM indicators WHERE list_contains(?, code) AND source_type <> ? LIMIT 1",
+        [codes, source_type]).fetchall()
+    clash = clash[0] if clash else None
+    if clash is not None:
+        raise LinkageError(f"{where}: indicator {clash[0]!r} is already in the base as a {clash[1]} "
+                           f"indicator; a {source_type} indicator needs another code")
+    cells = vals[["indicator_code", "period"]].drop_duplicates()
+    con.register("_sid_cells", cells)
+    try:
+        hit = con.execute(
+            "SELECT v.indicator_code, v.period, v.wave, v.spec_hash FROM indicator_values v "
+            "JOIN _sid_cells c ON v.indicator_code = c.indicator_code AND v.period = c.period "
+            "WHERE v.wave <> ? ORDER BY 1, 2 LIMIT 1", [wave]).fetchall()
+        hit = hit[0] if hit else None
+    finally:
+        con.unregister("_sid_cells")
+    if hit is not None:
+        raise LinkageError(
+            f"{where}: indicator {hit[0]} period {hit[1]} is already in the base from wave {hit[2]!r} "
+            f"(spec {hit[3][:12]}); a load with another spec must not overlap its periods: "
+            f"drop that wave first (sid link --drop {hit[2]}) or change the period")
+
+
+def drop_wave(con: duckdb.DuckDBPyConnection, wave: str) -> int:
+    """Delete every row of ``wave`` (values and load record) in one transaction; rows deleted.
+
+    Indicator definitions stay (another wave may still use them)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        n = con.execute("SELECT count(*) FROM indicator_values WHERE wave = ?", [wave]).fetchall()[0][0]
+        found = con.execute("SELECT count(*) FROM loads WHERE wave = ?", [wave]).fetchall()[0][0]
+        if not found:
+            raise LinkageError(f"wave {wave!r} is not in the indicator base; nothing dropped")
+        con.execute("DELETE FROM indicator_values WHERE wave = ?", [wave])
+        con.execute("DELETE FROM loads WHERE wave = ?", [wave])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(n)

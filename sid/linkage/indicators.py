@@ -1,0 +1,231 @@
+"""Survey indicators for VLIM: weighted estimates by VLIM origin category, with disclosure.
+
+:func:`survey_indicators` is a pure function over a DataFrame of respondents (one row
+each, with the final weight, the design columns and the variables the indicators read),
+a :class:`sid.linkage.spec.LinkageSpec`, and the design column names. It returns the long
+"VLIM shape" the indicator base stores: one row per indicator x geography x VLIM origin
+category x breakdown cell.
+
+Estimation goes through :class:`sid.estimation.design.Design` (Taylor linearisation, R
+``survey`` semantics): a share is the weighted mean of a 0/1 indicator (the condition;
+respondents where it is unknown are left out), with the logit interval of R's
+``svyciprop(method="logit")``; a mean has R's ``confint(svymean)`` t-interval on the
+design's degrees of freedom. Universe and geography are domains (``Design.subset``), never
+filters, so the SEs keep the full design.
+
+Pooled categories: the VLIM category is a by-variable built from the SID origin group.
+The final weights are calibrated to each group's population, so the weighted estimate
+over the union of groups (sum w y / sum w over the pooled rows) represents the pooled
+population of those groups - and only of those groups: the ``note`` column says which
+SID groups a category pools and what of the VLIM category they leave out.
+
+Disclosure (DESIGN.md): where the unweighted n of a cell is below ``spec.min_n`` the
+value, SE, CI and CV are suppressed (NULL) and flagged ``suppressed_n<min``; a CV above
+``spec.max_cv`` is flagged ``cv>max`` (published with a warning, as VLIM does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+
+from sid.errors import EstimationError, LinkageError
+from sid.estimation.design import Design
+from sid.estimation.intervals import logit_interval
+from sid.linkage.schema import VALUE_COLUMNS
+from sid.linkage.spec import DIMENSIONS, TOTAL, LinkageSpec, SurveyIndicator
+from sid.spec.expr_nodes import to_array
+from sid.spec.frame import FrameEnv, valid_array
+
+_ORIGIN = "_vlim_origin"
+
+
+class _PlainEnv(Mapping[str, np.ndarray]):
+    """Expression environment over a frame without a questionnaire (values as they are)."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.df = df
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            if name not in self.df.columns:
+                raise KeyError(name)
+            self._cache[name] = to_array(self.df[name])
+        return self._cache[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(map(str, self.df.columns))
+
+    def __len__(self) -> int:
+        return len(self.df.columns)
+
+
+def _check_columns(df: pd.DataFrame, spec: LinkageSpec, design_cols: list[str]) -> None:
+    cols = set(map(str, df.columns))
+    om = spec.origin_map
+    for c in design_cols + [om.origin_variable]:
+        if c not in cols:
+            raise LinkageError(f"respondent data: design/origin column {c!r} is missing; "
+                               "give the respondents with their final weight and origin group")
+    for geo in spec.geographies:
+        for name in sorted(geo.condition.names - cols):
+            raise LinkageError(f"{spec.path}: geography {geo.code}: variable {name!r} is not in the respondent data")
+    for ind in spec.indicators:
+        needed = set(ind.names()) | {om.generation_variable if d == "generation" else d
+                                     for bd in ind.breakdowns for d in bd}
+        for name in sorted(needed - cols):
+            raise LinkageError(f"{spec.path}: indicator {ind.code}: variable {name!r} is not in the "
+                               "respondent data; fix the indicator or add the variable")
+
+
+def _origin_codes(df: pd.DataFrame, spec: LinkageSpec) -> tuple[np.ndarray, dict[str, tuple[str, ...]]]:
+    """VLIM category per respondent, and the SID groups present per category."""
+    om = spec.origin_map
+    groups = df[om.origin_variable].astype(object)
+    if groups.isna().any():
+        i = int(np.flatnonzero(groups.isna().to_numpy())[0])
+        raise LinkageError(f"respondent data: row {i}: origin group ({om.origin_variable}) is missing")
+    groups = groups.map(str)
+    mapping = om.group_to_category()
+    unmapped = sorted(set(groups.unique()) - set(mapping))
+    if unmapped:
+        n = int((groups == unmapped[0]).sum())
+        raise LinkageError(f"{om.path}: origin group {unmapped[0]!r} ({n} respondents) has no VLIM "
+                           "category; add it to a category's groups in the origin map")
+    cats = groups.map(mapping).to_numpy(dtype=object)
+    present = {c.code: tuple(g for g in c.groups if g in set(groups.unique())) for c in om.categories}
+    return cats, present
+
+
+def _as_text(values: pd.Series, labels: Mapping[str, str]) -> np.ndarray:
+    """Codes as text (1.0 -> "1"), then their label where the spec gives one; None missing."""
+    arr = to_array(values)
+    if arr.dtype == object:
+        text = arr  # text codes (origin-style); to_array already made blanks None
+    else:
+        ok = ~np.isnan(arr)
+        whole = ok & (arr == np.round(arr))
+        text = np.full(arr.shape, None, dtype=object)
+        text[whole] = arr[whole].astype(np.int64).astype(str)
+        text[ok & ~whole] = arr[ok & ~whole].astype(str)
+    s = pd.Series(text, dtype=object)
+    return s.map(lambda v: None if v is None else labels.get(v, v)).to_numpy(dtype=object)
+
+
+def _work_frame(df, spec, env, design_cols) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
+    om = spec.origin_map
+    work = df[design_cols].copy()
+    work[_ORIGIN], present = _origin_codes(df, spec)
+    gen = _as_text(df[om.generation_variable], {}) if om.generation_variable in df.columns else None
+    if gen is not None:
+        work["generation"] = pd.Series(gen, dtype=object).map(
+            lambda v: om.generations.get(v) if v is not None else None).to_numpy(dtype=object)
+    for dim in ("sex", "age_band"):
+        if dim in df.columns:
+            work[dim] = _as_text(df[dim], spec.labels.get(dim, {}))
+    n = len(df)
+    q = spec.questionnaire
+    for i, ind in enumerate(spec.indicators):
+        if ind.statistic == "share":
+            y = ind.condition.evaluate(env, n)
+            if y.dtype == object or not np.isin(y[~np.isnan(y)], (0.0, 1.0)).all():
+                raise LinkageError(f"{spec.path}: indicator {ind.code}: condition {ind.condition.source!r} "
+                                   "is not true/false; write a comparison")
+        else:
+            codes = q.missing_codes_for(ind.variable) if q is not None and ind.variable in q.names() else ()
+            y = valid_array(df[ind.variable], codes)
+            if y.dtype == object:
+                raise LinkageError(f"{spec.path}: indicator {ind.code}: variable {ind.variable!r} is text; "
+                                   "a mean needs a numeric variable")
+        work[f"_y{i}"] = y
+    return work, present
+
+
+def _domain(ind: SurveyIndicator, geo_mask: np.ndarray, env, n: int) -> np.ndarray:
+    mask = geo_mask.copy()
+    if ind.universe is not None:
+        mask &= ind.universe.holds(env, n)
+    return mask
+
+
+def survey_indicators(
+    df: pd.DataFrame,
+    spec: LinkageSpec,
+    *,
+    weight: str = "weight",
+    strata: str | None = "origin",
+    psu: str | None = None,
+    fpc: str | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """The spec's survey indicators over respondents ``df``, long (VLIM shape).
+
+    Columns: indicator_code, period, geography, origin (VLIM category), generation, sex,
+    age_band (``total`` where not broken down), value (percent for shares), se, ci_low,
+    ci_high (at ``level``), cv, n (unweighted respondents in the cell), numerator,
+    denominator (NULL: survey values are not counts), flags, note (origin coverage).
+    """
+    design_cols = list(dict.fromkeys(c for c in (weight, strata, psu, fpc) if c))
+    _check_columns(df, spec, design_cols)
+    df = df.reset_index(drop=True)
+    n = len(df)
+    env = FrameEnv(df, spec.questionnaire) if spec.questionnaire is not None else _PlainEnv(df)
+    work, present = _work_frame(df, spec, env, design_cols)
+    design = Design(work, weight=weight, strata=strata, psu=psu, fpc=fpc)
+    notes = {code: spec.origin_map.note(code, groups) for code, groups in present.items() if groups}
+    parts = []
+    for geo in spec.geographies:
+        geo_mask = geo.condition.holds(env, n)
+        for i, ind in enumerate(spec.indicators):
+            sub = design.subset(_domain(ind, geo_mask, env, n))
+            for bd in ind.breakdowns:
+                try:
+                    est = sub.mean(f"_y{i}", by=[_ORIGIN, *bd], level=level)
+                except EstimationError as exc:
+                    raise LinkageError(f"indicator {ind.code}, geography {geo.code}: {exc}") from None
+                parts.append(_shape(est, ind, geo.code, bd, spec, level, notes))
+    out = pd.concat(parts, ignore_index=True)
+    return out[list(VALUE_COLUMNS)]
+
+
+def _shape(est: pd.DataFrame, ind: SurveyIndicator, geo: str, bd: tuple[str, ...],
+           spec: LinkageSpec, level: float, notes: Mapping[str, str]) -> pd.DataFrame:
+    """One Design result -> base rows, with percent scaling and disclosure."""
+    p = est["estimate"].to_numpy(dtype=float)
+    se = est["se"].to_numpy(dtype=float)
+    if ind.statistic == "share":
+        lo, hi = logit_interval(p, se, est["df"].to_numpy(dtype=float), level)
+        scale = 100.0
+    else:
+        lo, hi = est["ci_low"].to_numpy(dtype=float), est["ci_high"].to_numpy(dtype=float)
+        scale = 1.0
+    nn = est["n"].to_numpy(dtype=np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cv = se / np.abs(p)
+    small = nn < spec.min_n
+    flags = np.where(small, f"suppressed_n<{spec.min_n}", "").astype(object)
+    noisy = ~small & (cv > spec.max_cv)
+    flags[noisy] = f"cv>{spec.max_cv:g}"
+    out = pd.DataFrame({
+        "indicator_code": ind.code,
+        "period": spec.period,
+        "geography": geo,
+        "origin": est[_ORIGIN].to_numpy(dtype=object),
+    })
+    for dim in DIMENSIONS:
+        out[dim] = est[dim].to_numpy(dtype=object) if dim in bd else TOTAL
+    hide = np.where(small, np.nan, 1.0)
+    out["value"] = p * scale * hide
+    out["se"] = se * scale * hide
+    out["ci_low"] = lo * scale * hide
+    out["ci_high"] = hi * scale * hide
+    out["cv"] = cv * hide
+    out["n"] = nn
+    out["numerator"] = np.nan
+    out["denominator"] = np.nan
+    out["flags"] = flags
+    out["note"] = out["origin"].map(notes)
+    return out

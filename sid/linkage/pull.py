@@ -1,0 +1,125 @@
+"""Pulling indicators out of the base: survey and register side by side, as VLIM lays them out.
+
+:func:`pull` returns, for a theme or a list of codes, one row per indicator x geography x
+breakdown cell x period, and per origin category the columns ``<ORIGIN> value``,
+``ci_low``, ``ci_high``, ``n`` and ``flags``. Rows are ordered theme, breakdown, period,
+then register before survey, so for each period the register and survey indicators of a
+theme sit one above the other over the same origin columns. When the selection holds both
+register and survey indicators, only the origin categories both report are shown (the
+same categories side by side). ``notes`` carries the coverage notes of the survey
+categories (which SID groups a VLIM category pools).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from sid.errors import LinkageError
+from sid.io.atomic import atomic_path
+from sid.linkage.base import open_base
+
+ROW_KEYS = ["theme", "geography", "generation", "sex", "age_band", "period", "source_type",
+            "indicator_code", "name", "unit"]
+PER_ORIGIN = ["value", "ci_low", "ci_high", "n", "flags"]
+_ORDER = {"total": "0"}  # 'total' breakdown rows first
+
+
+def _select(con: duckdb.DuckDBPyConnection, theme: str | None, codes: Sequence[str] | None) -> pd.DataFrame:
+    defs = con.execute("SELECT * FROM indicators ORDER BY theme, source_type, code").df()
+    if (theme is None) == (not codes):
+        raise LinkageError("pull: give a theme or a list of indicator codes (one of the two)")
+    if theme is not None:
+        sel = defs[defs["theme"] == theme]
+        if sel.empty:
+            themes = ", ".join(sorted(defs["theme"].unique())) or "none (the base is empty)"
+            raise LinkageError(f"pull: theme {theme!r} has no indicator in the base; themes: {themes}")
+        return sel
+    unknown = [c for c in codes if c not in set(defs["code"])]
+    if unknown:
+        raise LinkageError(f"pull: indicator {unknown[0]!r} is not in the base; see the indicators table for codes")
+    return defs[defs["code"].isin(list(codes))]
+
+
+def pull(
+    db: str | os.PathLike[str] | duckdb.DuckDBPyConnection,
+    *,
+    theme: str | None = None,
+    codes: Sequence[str] | None = None,
+    common_periods: bool = False,
+) -> pd.DataFrame:
+    """Survey and register indicators of ``theme`` (or ``codes``) side by side (wide by
+    origin category). ``common_periods``: keep only periods both sources report."""
+    con = db if isinstance(db, duckdb.DuckDBPyConnection) else open_base(db, read_only=True)
+    try:
+        defs = _select(con, theme, codes)
+        con.register("_sid_pull_codes", defs[["code"]])
+        try:
+            vals = con.execute(
+                "SELECT v.*, i.name, i.theme, i.unit FROM indicator_values v "
+                "JOIN indicators i ON i.code = v.indicator_code "
+                "WHERE v.indicator_code IN (SELECT code FROM _sid_pull_codes)").df()
+        finally:
+            con.unregister("_sid_pull_codes")
+    finally:
+        if con is not db:
+            con.close()
+    if vals.empty:
+        raise LinkageError("pull: the selected indicators have no values in the base")
+    sources = set(vals["source_type"])
+    if len(sources) == 2:
+        both = set.intersection(*(set(g["origin"]) for _, g in vals.groupby("source_type")))
+        vals = vals[vals["origin"].isin(both)]
+        if common_periods:
+            periods = set.intersection(*(set(g["period"]) for _, g in vals.groupby("source_type")))
+            vals = vals[vals["period"].isin(periods)]
+    if vals.empty:
+        raise LinkageError("pull: register and survey indicators share no origin category (or period)")
+    return _wide(vals)
+
+
+def _wide(vals: pd.DataFrame) -> pd.DataFrame:
+    origins = list(dict.fromkeys(sorted(vals["origin"], key=lambda o: (o != "BEL", o))))
+    wide = vals.pivot(index=ROW_KEYS, columns="origin", values=PER_ORIGIN)
+    wide.columns = [f"{o} {stat}" for stat, o in wide.columns]
+    wide = wide[[f"{o} {stat}" for o in origins for stat in PER_ORIGIN]].reset_index()
+    notes = (vals.dropna(subset=["note"]).groupby(ROW_KEYS, dropna=False)["note"]
+             .agg(lambda s: "; ".join(dict.fromkeys(s))).rename("notes").reset_index())
+    wide = wide.merge(notes, on=ROW_KEYS, how="left")
+    for dim in ("generation", "sex", "age_band"):
+        wide[f"_{dim}"] = wide[dim].map(lambda v: _ORDER.get(v, "1" + str(v)))
+    wide["_src"] = wide["source_type"].map({"register": 0, "survey": 1})
+    wide = wide.sort_values(["theme", "geography", "_generation", "_sex", "_age_band", "period", "_src",
+                             "indicator_code"], kind="stable")
+    return wide.drop(columns=["_generation", "_sex", "_age_band", "_src"]).reset_index(drop=True)
+
+
+def definitions(db: str | os.PathLike[str], codes: Sequence[str]) -> pd.DataFrame:
+    """The ``indicators`` rows of ``codes`` (for the definitions sheet)."""
+    con = open_base(db, read_only=True)
+    try:
+        defs = con.execute("SELECT * FROM indicators ORDER BY theme, source_type, code").df()
+    finally:
+        con.close()
+    return defs[defs["code"].isin(list(codes))].reset_index(drop=True)
+
+
+def write_pull(table: pd.DataFrame, path: str | os.PathLike[str], defs: pd.DataFrame | None = None) -> Path:
+    """Write the pulled table to ``path`` (.csv, or .xlsx with a definitions sheet), atomically."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise LinkageError(f"{path}: pull writes .csv or .xlsx; name the output file with one of these")
+    with atomic_path(path) as tmp:
+        if suffix == ".csv":
+            table.to_csv(tmp, index=False, lineterminator="\n")
+        else:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+                table.to_excel(xw, sheet_name="indicators", index=False)
+                if defs is not None:
+                    defs.to_excel(xw, sheet_name="definitions", index=False)
+    return path

@@ -1,0 +1,53 @@
+"""Reading a register indicator set (administrative indicators) from a folder of CSVs.
+
+A set is a folder ``NAME/`` with ``indicators.csv`` (code, name, theme, definition, unit,
+source_type, numerator, denominator) and ``values.csv`` (the base's value columns:
+indicator_code, period, geography, origin, generation, sex, age_band, value, numerator,
+denominator, flags, note). It is loaded as the register wave ``NAME``; its spec hash is
+the SHA-256 of the two files, so the base records exactly which files were loaded.
+``sid demo`` writes such a set (:func:`sid.demo.admin.write_admin_demo`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sid.errors import LinkageError
+
+FILES = ("indicators.csv", "values.csv")
+_TEXT_COLUMNS = ("indicator_code", "geography", "origin", "generation", "sex", "age_band", "flags", "note")
+
+
+@dataclass(frozen=True)
+class RegisterSet:
+    wave: str
+    indicators: pd.DataFrame
+    values: pd.DataFrame
+    spec_hash: str
+    files: tuple[str, ...]
+
+
+def read_register_set(folder: str | os.PathLike[str], wave: str | None = None) -> RegisterSet:
+    """Read a register indicator set; ``wave`` defaults to the folder's name."""
+    folder = Path(folder)
+    paths = [folder / f for f in FILES]
+    for p in paths:
+        if not p.is_file():
+            raise LinkageError(f"{folder}: register indicator set lacks {p.name}; "
+                               f"a set is a folder with {' and '.join(FILES)}")
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.read_bytes())
+    try:
+        ind = pd.read_csv(paths[0], dtype=str, keep_default_na=False, na_values=[""])
+        vals = pd.read_csv(paths[1], dtype={c: str for c in _TEXT_COLUMNS}, keep_default_na=False, na_values=[""])
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise LinkageError(f"{folder}: cannot read the register indicator set ({' '.join(str(exc).split())})") from None
+    if "flags" in vals.columns:
+        vals["flags"] = vals["flags"].fillna("")
+    return RegisterSet(wave or folder.resolve().name, ind, vals, h.hexdigest(), tuple(map(str, paths)))
