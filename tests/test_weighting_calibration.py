@@ -268,3 +268,39 @@ def test_rake_rejects_disagreeing_margins_and_uncovered_cells():
         WeightingError, match="respondents in cell 2, which has no population total"
     ):
         rake(w, [np.array([0, 1, 2, 1])], [np.array([5, 5])])
+
+
+@pytest.mark.parametrize("method", ["linear", "raking"])
+def test_bounded_linear_and_raking_meet_margins_within_bounds(apiclus1, method):
+    # unbounded, R's g ranges over 0.42-1.83 (linear) and 0.53-1.99 (raking): (0.7, 1.7) binds
+    X, T, names = calibration_matrix(
+        apiclus1, {"stype": {"E": 4421, "H": 755, "M": 1018}, "api99": 3914069}
+    )
+    res = calibrate(apiclus1["pw"].to_numpy(), X, T, method=method, bounds=(0.7, 1.7), names=names)
+    assert res.g.min() >= 0.7 - 1e-12 and res.g.max() <= 1.7 + 1e-12
+    assert res.g.min() == pytest.approx(0.7) and res.g.max() == pytest.approx(1.7)
+    by_stype = pd.Series(res.weights).groupby(apiclus1["stype"].to_numpy()).sum()
+    np.testing.assert_allclose(by_stype[["E", "H", "M"]], [4421, 755, 1018], rtol=1e-10)
+    assert (res.weights * apiclus1["api99"]).sum() == pytest.approx(3914069, rel=1e-10)
+
+
+def test_bounds_that_cannot_lift_a_category_to_its_total_are_infeasible(apiclus1):
+    # 14 high schools of weight 33.847 must carry 755: g = 1.593 on average, above 1.5
+    pw = apiclus1["pw"].to_numpy()
+    assert 755 / (pw[apiclus1["stype"] == "H"].sum()) == pytest.approx(1.5934, rel=1e-4)
+    X, T, names = calibration_matrix(apiclus1, {"stype": {"E": 4421, "H": 755, "M": 1018}})
+    for method in ("linear", "raking", "logit"):
+        with pytest.raises(WeightingError, match="infeasible"):
+            calibrate(pw, X, T, method=method, bounds=(0.75, 1.5), names=names)
+    res = calibrate(pw, X, T, method="raking", bounds=(0.75, 1.6), names=names)
+    np.testing.assert_allclose(X.T @ res.weights, T, rtol=1e-10)
+
+
+def test_dense_matrix_input_and_default_names():
+    X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 1.0]])
+    res = calibrate(np.ones(3), X, [6.0, 3.0])
+    # GREG by hand: g = 1 + x'lambda, X'X = [[3, 2], [2, 2]], X'X lambda = T - X'1 = (3, 1)
+    # -> lambda = (2, -1.5), g = (3, 1.5, 1.5)
+    np.testing.assert_allclose(res.weights, [3.0, 1.5, 1.5])
+    with pytest.raises(WeightingError, match="'column 1'"):
+        calibrate(np.array([1.0, 0.0, 0.0]), X, [6.0, 3.0])

@@ -87,49 +87,104 @@ def _solve(J: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         return out
 
 
+def _dual(
+    Xk: sp.csr_matrix, d: np.ndarray, Tk: np.ndarray, F: GFunction, lam: np.ndarray
+) -> np.ndarray:
+    """Dual objective sum_i d_i Psi(x_i'lambda) - T'lambda per column (convex in lambda)."""
+    return (d * F.psi(Xk @ lam)).sum(axis=0) - Tk @ lam
+
+
+def _damp_flat(J: np.ndarray, D: np.ndarray) -> None:
+    """Levenberg-Marquardt damping for columns whose Newton matrix is (nearly) singular.
+
+    Where units sit on a bound (clipped linear or raking) or near one (logit saturates),
+    F' vanishes and Newton's matrix loses rank. Adding 1e-3 * diag(D), D = sum d x^2
+    F_raw' (F' before clipping; 1 for logit, whose F'(0) = 1), gives a long step back
+    towards the bounds, which the line search then shortens. J: (R, p, p) in place;
+    D: (p, R).
+    """
+    s = 1.0 / np.sqrt(np.where(D > 0, D, 1.0)).T  # (R, p)
+    smallest = np.linalg.eigvalsh(J * s[:, :, None] * s[:, None, :])[:, 0]
+    flat = smallest < 1e-8
+    if flat.any():
+        idx = np.arange(J.shape[1])
+        rows = np.flatnonzero(flat)[:, None]
+        J[rows, idx[None, :], idx[None, :]] += 1e-3 * D.T[rows[:, 0]]
+
+
 def _newton(
-    Xk: sp.csr_matrix, Du: np.ndarray, Tk: np.ndarray, F: GFunction, tol: float, max_iter: int
+    Xk: sp.csr_matrix,
+    Du: np.ndarray,
+    Tk: np.ndarray,
+    F: GFunction,
+    tol: float,
+    max_iter: int,
+    Xall: sp.csr_matrix,
+    Tall: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Lagrange multipliers (pk, R) for every column; returns (lambda, converged, iterations)."""
+    """Lagrange multipliers (pk, R) for every column; returns (lambda, converged, iterations).
+
+    Solved on the independent columns Xk; converged when every margin, the set-aside
+    redundant ones (Xall, Tall) included, holds to tol * (1 + |T|).
+    """
+    scale_all = (1.0 + np.abs(Tall))[:, None]
+
+    def converged(lam_: np.ndarray, d_: np.ndarray) -> np.ndarray:
+        err = np.abs(Tall[:, None] - Xall.T @ (d_ * F.g(Xk @ lam_))) / scale_all
+        return err.max(axis=0) <= tol
+
     pk, ncol = Xk.shape[1], Du.shape[1]
     Z = pair_matrix(Xk)
+    X2 = sp.csr_matrix(Xk.multiply(Xk))
     scale = (1.0 + np.abs(Tk))[:, None]
     lam = np.zeros((pk, ncol))
 
+    def misfit_cols(lam_: np.ndarray, d_: np.ndarray) -> np.ndarray:
+        return (Tk[:, None] - Xk.T @ (d_ * F.g(Xk @ lam_))) / scale
+
     def misfit(lam_: np.ndarray) -> np.ndarray:
-        return (Tk[:, None] - Xk.T @ (Du * F.g(Xk @ lam_))) / scale
+        return misfit_cols(lam_, Du)
 
     resid = misfit(lam)
-    done = np.abs(resid).max(axis=0) <= tol
+    done = converged(lam, Du)
     it = 0
     while not done.all() and it < max_iter:
         it += 1
         act = np.flatnonzero(~done)
-        u = Xk @ lam[:, act]
-        J = (Z @ (Du[:, act] * F.dg(u))).reshape(pk, pk, act.size).transpose(2, 0, 1)
-        step = _solve(J, (resid[:, act] * scale).T).T
+        lam_a, d_a = lam[:, act], Du[:, act]
+        u = Xk @ lam_a
+        J = (Z @ (d_a * F.dg(u))).reshape(pk, pk, act.size).transpose(2, 0, 1)
+        _damp_flat(J, np.asarray(X2.T @ (d_a * F.dg_raw(u))))
+        rhs = resid[:, act] * scale  # T - X'w, in units of the totals
+        step = _solve(J, rhs.T).T
+        slope = -(rhs * step).sum(axis=0)  # directional derivative of the dual objective
         f0 = (resid[:, act] ** 2).sum(axis=0)
+        phi0 = _dual(Xk, d_a, Tk, F, lam_a)
         t = np.ones(act.size)
         accepted = np.zeros(act.size, dtype=bool)
         new = resid[:, act].copy()
         for _ in range(_MAX_HALVINGS):
-            pending = np.flatnonzero(~accepted)
-            trial = lam[:, act[pending]] + t[pending] * step[:, pending]
-            r_trial = (Tk[:, None] - Xk.T @ (Du[:, act[pending]] * F.g(Xk @ trial))) / scale
-            ok = np.isfinite(r_trial).all(axis=0) & (
-                (r_trial**2).sum(axis=0) < (1.0 - 1e-4 * t[pending]) * f0[pending]
+            pend = np.flatnonzero(~accepted)
+            trial = lam_a[:, pend] + t[pend] * step[:, pend]
+            r_trial = misfit_cols(trial, d_a[:, pend])
+            # Armijo on the convex dual objective; near the solution, where rounding hides
+            # its decrease, a step that shrinks the margin misfit without raising it
+            phi = _dual(Xk, d_a[:, pend], Tk, F, trial)
+            armijo = phi <= phi0[pend] + 1e-4 * t[pend] * slope[pend]
+            flat = (phi <= phi0[pend] + 1e-12 * (1.0 + np.abs(phi0[pend]))) & (
+                (r_trial**2).sum(axis=0) < (1.0 - 1e-4 * t[pend]) * f0[pend]
             )
-            lam[:, act[pending[ok]]] = trial[:, ok]
-            new[:, pending[ok]] = r_trial[:, ok]
-            accepted[pending[ok]] = True
+            ok = np.isfinite(r_trial).all(axis=0) & np.isfinite(phi) & (armijo | flat)
+            lam[:, act[pend[ok]]] = trial[:, ok]
+            new[:, pend[ok]] = r_trial[:, ok]
+            accepted[pend[ok]] = True
             if accepted.all():
                 break
-            t[pending[~ok]] /= 2.0
+            t[pend[~ok]] /= 2.0
         resid[:, act] = new
-        conv = np.abs(new).max(axis=0) <= tol
-        done[act[conv]] = True
+        done[act] = converged(lam[:, act], d_a)
         if not accepted.all():
-            break  # no step shrinks the misfit: stuck (reported by the caller)
+            break  # no step improves: stuck (reported by the caller)
     return lam, done, it
 
 
@@ -186,7 +241,7 @@ def calibrate(
     Xk = Xu[:, keep]
     Tk = T[keep]
 
-    lam, done, it = _newton(Xk, Du, Tk, F, tol, max_iter)
+    lam, done, it = _newton(Xk, Du, Tk, F, tol, max_iter, Xu, T)
     gu = F.g(Xk @ lam)
     err = np.abs(T[:, None] - Xu.T @ (Du * gu))  # every margin, including the redundant ones
     rel = err / (1.0 + np.abs(T))[:, None]

@@ -53,6 +53,39 @@ class GFunction:
         s = self._s(u)
         return (hi - lo) * self._a * s * (1.0 - s)
 
+    @property
+    def clipped(self) -> bool:
+        """Linear or raking with a finite bound: g is flat (F' = 0) beyond the bounds."""
+        return self.method != "logit" and bool(np.isfinite(self.lower) or np.isfinite(self.upper))
+
+    def dg_raw(self, u: np.ndarray) -> np.ndarray:
+        """F'(u) of the function before clipping (a scale for damping flat directions)."""
+        if self.method == "linear":
+            return np.ones_like(u)
+        if self.method == "raking":
+            return np.exp(np.minimum(u, _MAX_EXP))
+        return np.ones_like(u)  # logit: F'(0) = 1, the slope before saturation
+
+    def psi(self, u: np.ndarray) -> np.ndarray:
+        """Psi(u) = integral of F from 0 to u: the dual objective is sum d Psi(x'lambda) - T'lambda.
+
+        Convex since F is non-decreasing; used to judge Newton steps where F is flat.
+        """
+        lo, hi = self.lower, self.upper
+        if self.method == "logit":
+            a = self._a
+            c = np.log((1.0 - lo) / (hi - 1.0))
+            return lo * u + (hi - lo) / a * (np.logaddexp(0.0, a * u + c) - np.logaddexp(0.0, c))
+        with np.errstate(divide="ignore"):
+            if self.method == "linear":
+                v = np.clip(u, lo - 1.0, hi - 1.0)
+                inner = v + 0.5 * v * v
+            else:
+                v = np.clip(np.minimum(u, _MAX_EXP), np.log(max(lo, 0.0)), np.log(hi))
+                inner = np.exp(v) - 1.0
+        # beyond a bound, Psi grows linearly with the bound's slope
+        return inner + self.g(u) * (u - v)
+
     # logit: g = L + (U - L) * expit(A u + c), A = (U-L)/((U-1)(1-L)), c = log((1-L)/(U-1)).
     # This is Deville & Särndal's form rewritten so that exp() never overflows.
     @property
