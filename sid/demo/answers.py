@@ -25,12 +25,13 @@ TRAITS = ("language", "discrimination", "inclusion", "religiosity", "citizenship
 # trait means per origin (ORIGINS order) and effects: 2nd generation, per decade of age
 # above 45 (migrants; Belgian origin has its own), Brussels, women
 _MU = {
-    "language": ([2.6, -0.3, -0.9, -1.0, -1.0, -0.2, -1.1], 0.9, -0.15, -1.3, 0.0),
+    "language": ([2.9, -0.3, -0.9, -1.0, -1.0, -0.2, -1.1], 0.9, -0.15, -1.3, 0.0),
     "discrimination": ([-1.3, 0.4, 0.3, -0.4, -0.1, 0.7, 0.2], 0.25, -0.15, 0.15, -0.1),
     "inclusion": ([0.6, -0.1, -0.35, -0.3, -0.3, -0.15, 0.1], 0.25, 0.05, -0.15, 0.0),
     "religiosity": ([-0.9, 1.0, 0.8, 0.1, 0.4, 0.8, 1.3], -0.35, 0.15, 0.0, 0.15),
     "citizenship": ([0.3, -0.15, -0.25, -0.35, -0.35, -0.1, 0.15], 0.15, 0.05, -0.1, -0.05),
 }
+_BEL_LANGUAGE_SD = 1.5
 _AGE_BEL = {"language": 0.0, "discrimination": -0.05, "inclusion": 0.05, "religiosity": 0.3, "citizenship": 0.05}
 _CORR = np.array([
     [1.0, -0.2, 0.3, -0.2, 0.2],
@@ -121,7 +122,10 @@ def latent_traits(persons: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
     for j, t in enumerate(TRAITS):  # loop over 5 traits
         mu, b_g2, b_age, b_bxl, b_f = _MU[t]
         age_eff = np.where(bel, _AGE_BEL[t], b_age) * dec
-        out[t] = np.asarray(mu)[o] + b_g2 * g2 + age_eff + b_bxl * bxl + b_f * female + noise[:, j]
+        # Belgian origin: wider spread of Dutch use (French speakers in Flanders, mixed
+        # homes), so the language items keep their reliability despite the ceiling
+        spread = np.where(bel, _BEL_LANGUAGE_SD, 1.0) if t == "language" else 1.0
+        out[t] = np.asarray(mu)[o] + b_g2 * g2 + age_eff + b_bxl * bxl + b_f * female + spread * noise[:, j]
     return pd.DataFrame(out, index=persons.index)
 
 
@@ -191,8 +195,7 @@ def _break_straight_lines(df: pd.DataFrame, rng: np.random.Generator, min_items:
     for items in GRIDS.values():
         x = df[items].to_numpy(dtype=float, copy=True)
         valid = x > 0
-        first = np.where(valid, x, np.nan)
-        ref = np.nanmax(first, axis=1) if len(x) else np.zeros(0)
+        ref = np.max(np.where(valid, x, -np.inf), axis=1, initial=-np.inf)
         same = (valid.sum(axis=1) >= min_items) & np.all(~valid | (x == ref[:, None]), axis=1)
         rows = np.flatnonzero(same)
         if rows.size == 0:

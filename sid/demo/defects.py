@@ -43,11 +43,15 @@ def breakoffs(survey: pd.DataFrame, partial: np.ndarray, items: list[str], rng: 
     """Blank the trailing questionnaire ``items`` of the ``partial`` rows (in place).
 
     Returns the share of items kept per row (1 for complete rows) and the defect rows.
-    The break-off point keeps 30 % to 90 % of the items.
+    The break-off point keeps 30 % to 90 % of the items, never stopping inside a quality grid.
     """
     m = len(items)
     rows = np.flatnonzero(partial)
-    keep = rng.integers(int(0.3 * m), int(0.9 * m) + 1, rows.size)
+    # never stop inside a quality grid: a cut grid could become an unplanned straight line
+    grid_of = {i: g for g, its in GRIDS.items() for i in its}
+    allowed = [k for k in range(int(0.3 * m), int(0.9 * m) + 1)
+               if grid_of.get(items[k - 1]) is None or grid_of.get(items[k - 1]) != grid_of.get(items[k])]
+    keep = rng.choice(np.asarray(allowed), rows.size)
     x = survey[items].to_numpy(dtype=float, copy=True)
     blank = np.arange(m)[None, :] >= keep[:, None]
     x[rows] = np.where(blank, np.nan, x[rows])
@@ -83,7 +87,10 @@ def inject(survey: pd.DataFrame, complete: np.ndarray, rng: np.random.Generator)
         return np.sort(rows)
 
     # out of range: a code above the item's categories (7, 8, 9 or 99)
-    simple = [i for i in ITEMS if i not in ROUTING]
+    # not on routed items (would mix with routing) nor quality grids (a grid with an
+    # invalid code set missing could become a straight line)
+    in_grid = {i for its in GRIDS.values() for i in its}
+    simple = [i for i in ITEMS if i not in ROUTING and i not in in_grid]
     rows = take("out_of_range")
     item = rng.choice(np.asarray(simple, dtype=object), rows.size)
     value = rng.choice([7.0, 8.0, 9.0, 99.0], rows.size)
