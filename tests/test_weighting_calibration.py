@@ -304,3 +304,11 @@ def test_dense_matrix_input_and_default_names():
     np.testing.assert_allclose(res.weights, [3.0, 1.5, 1.5])
     with pytest.raises(WeightingError, match="'column 1'"):
         calibrate(np.array([1.0, 0.0, 0.0]), X, [6.0, 3.0])
+
+
+def test_zero_total_categories_without_respondents_are_left_out_and_with_respondents_rejected():
+    df = pd.DataFrame({"sex": [1, 2, 1]})
+    X, T, names = calibration_matrix(df, {"sex": {1: 6, 2: 3, 3: 0}})
+    assert names == ["sex=1", "sex=2"] and list(T) == [6, 3]
+    with pytest.raises(WeightingError, match="category 2 has population total 0 but 1 respondents"):
+        calibration_matrix(df, {"sex": {1: 6, 2: 0}})

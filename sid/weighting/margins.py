@@ -88,32 +88,44 @@ def _categorical(
     cell = np.ravel_multi_index([c[0] for c in coded], sizes) if len(coded) > 1 else coded[0][0]
     ncell = int(np.prod(sizes))
     col_of_cell = np.full(ncell, -1, dtype=np.int64)
-    totals = np.empty(len(spec), dtype=float)
     names: list[str] = []
     present = np.bincount(cell, minlength=ncell) > 0
-    for j, (key, total) in enumerate(spec.items()):
+    totals_list: list[float] = []
+    for key, raw_total in spec.items():
         parts = _key_parts(margin, key, len(variables))
+        total = _total(margin, key, raw_total)
         idx = []
         for part, (_, lookup, _), var in zip(parts, coded, variables, strict=True):
             if part not in lookup:
+                if total == 0:
+                    break  # an empty population cell without respondents: nothing to meet
                 raise WeightingError(
                     f"margin '{margin}': category {key!r} has no respondents "
                     f"('{var}' never takes the value {part}); merge it with a neighbouring "
                     "category or drop it from the margin"
                 )
             idx.append(lookup[part])
+        if len(idx) < len(parts):
+            continue
         c = int(np.ravel_multi_index(idx, sizes)) if len(idx) > 1 else idx[0]
         if not present[c]:
+            if total == 0:
+                continue
             raise WeightingError(
                 f"margin '{margin}': category {key!r} has no respondents; "
                 "merge it with a neighbouring category or drop it from the margin"
             )
+        if total == 0:
+            raise WeightingError(
+                f"margin '{margin}': category {key!r} has population total 0 but "
+                f"{int((cell == c).sum())} respondents; check the margin or the respondents' values"
+            )
         if col_of_cell[c] >= 0:
             raise WeightingError(f"margin '{margin}': category {key!r} is given twice")
-        total = _total(margin, key, total)
-        col_of_cell[c] = j
-        totals[j] = total
+        col_of_cell[c] = len(names)
+        totals_list.append(total)
         names.append(f"{margin}={':'.join(parts)}")
+    totals = np.asarray(totals_list, dtype=float)
     cols = col_of_cell[cell]
     if (cols < 0).any():
         first = int(np.flatnonzero(cols < 0)[0])
