@@ -329,3 +329,18 @@ def test_within_group_bias_on_frame_variables_is_reduced_by_cell_weighting(demo_
         bias_w.append(np.sum(w[m] * y[m]) / np.sum(w[m]) - truth[(o, "idx_language")])
     assert np.mean(bias_u) > 1.5
     assert abs(np.mean(bias_w)) < np.mean(bias_u) / 2
+
+
+def test_demo_refuses_a_spec_whose_items_it_does_not_generate(tmp_path):
+    from sid.errors import SpecError
+
+    text = SPEC_PATH.read_text(encoding="utf-8").replace(
+        "  - name: q_ident_be\n",
+        "  - name: q_extra\n    label: \"Extra\"\n    type: ordinal\n    source: questionnaire\n"
+        "    categories: {1: \"Ja\", 2: \"Nee\"}\n  - name: q_ident_be\n",
+    )
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError, match="q_extra"):
+        make_demo(tmp_path / "out", seed=1, scale=0.01, spec_path=spec)
+    assert not (tmp_path / "out").exists()

@@ -23,7 +23,7 @@ from sid.demo.fieldwork import DISPOSITIONS, RESPONDED, assign_dispositions, par
 from sid.demo.population import ORIGINS, population_counts
 from sid.demo.sample import draw_gross_sample
 from sid.demo.truth import population_truth
-from sid.errors import SidError
+from sid.errors import SidError, SpecError
 from sid.io.atomic import atomic_dir
 from sid.io.spss import write_spss
 from sid.spec.questionnaire import load_questionnaire
@@ -61,10 +61,12 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
 
     items = [v.name for v in spec.variables if v.source == "questionnaire"]
     answers = simulate_answers(sample[resp], rngs[2])
-    survey = answers.reindex(columns=items)
-    unknown = sorted(set(answers.columns) - set(items))
-    if unknown:
-        raise SidError(f"{spec_path}: the demo answers {unknown} that the spec does not declare")
+    unknown, lacking = sorted(set(answers.columns) - set(items)), sorted(set(items) - set(answers.columns))
+    if unknown or lacking:
+        raise SpecError(f"{spec_path}: the demo generator answers {unknown or 'no extra item'} and lacks "
+                        f"{lacking or 'no item'} of the spec's questionnaire items; keep "
+                        "sid/demo/answers.py and the spec in step")
+    survey = answers[items].copy()
     survey.insert(0, "person_key", sample["person_key"].to_numpy()[resp])
     survey.insert(1, "mode", disp["mode"].to_numpy()[resp])
     partial = (disp["disposition"].to_numpy()[resp] == "PARTIAL")
