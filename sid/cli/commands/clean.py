@@ -1,0 +1,41 @@
+"""``sid clean --out DIR [--project DIR] [--data DIR]``: DIR/raw -> DIR/clean (sid.clean)."""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "clean"
+ORDER = 30
+HELP = "clean the raw wave DIR/raw into DIR/clean with the questionnaire spec (log of every change)"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``sid clean``."""
+    parser.add_argument("--out", required=True, metavar="DIR", help="run folder (holds raw/)")
+    parser.add_argument("--project", default=".", metavar="DIR",
+                        help="survey project folder with questionnaires/ (default: here)")
+    parser.add_argument("--data", default=None, metavar="DIR",
+                        help="data folder with gross_sample.csv (default: PROJECT/data/demo)")
+    parser.add_argument("--spec", default=None, metavar="FILE",
+                        help="questionnaire spec (default: the project's only "
+                             "questionnaires/*.yaml, or the one named like the raw files)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Clean the raw wave, write DIR/clean and record the stage in DIR/manifest.json."""
+    from sid.clean import run_clean
+    from sid.cli.progress import say, step
+
+    with step("cleaning the raw wave"):
+        folder, res = run_clean(args.out, args.project, args.data, args.spec)
+    changes = res.summary[res.summary["kind"] == "change"]
+    per_rule = changes.groupby("rule", sort=False)["count"].sum()
+    status = res.flags["status"].value_counts()
+    say(
+        f"clean wave: {len(res.df)} records, {len(res.log)} changes ("
+        + (", ".join(f"{r} {n}" for r, n in per_rule.items()) or "none")
+        + "); "
+        + ", ".join(f"{s} {int(status.get(s, 0))}" for s in ("complete", "partial", "break-off"))
+        + f" -> {folder}"
+    )
+    return 0
