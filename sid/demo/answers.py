@@ -5,8 +5,8 @@ citizenship) are normal with a mean that depends on origin group, generation, ag
 and region, and correlated person-level noise (SD 1 within a cell). Each ordinal item is
 a cut of ``loading * trait + shift + e`` (e standard normal) at fixed thresholds, so the
 items of an index correlate about 0.4-0.5 within a group (Cronbach's alpha about
-0.7-0.8; lower where a group sits at the ceiling, e.g. Dutch use of Belgian origin in
-Flanders). Routing follows the spec's ``relevant`` conditions (code -3 where an item is
+0.75-0.87 in every group; the Belgian-origin spread of Dutch use is wider so that its
+ceiling does not push alpha below 0.6). Routing follows the spec's ``relevant`` conditions (code -3 where an item is
 not asked); don't know (-1) and no answer (-2) are sprinkled at item-specific rates.
 The generator never produces a straight-line on the quality grids (it moves one answer
 by one category when chance produces one), so the only straight-liners are the ones
