@@ -144,7 +144,7 @@ def _check_indicators(indicators: pd.DataFrame, values: pd.DataFrame, source_typ
     missing = [c for c in ("code", "name", "theme", "definition", "unit") if c not in indicators.columns]
     if missing:
         raise LinkageError(f"{where}: indicator definitions lack column {missing[0]!r}")
-    ind = indicators.reindex(columns=list(INDICATOR_COLUMNS)).copy()
+    ind = indicators.reindex(columns=list(INDICATOR_COLUMNS)).astype(object)
     ind["source_type"] = ind["source_type"].fillna(source_type)
     wrong = ind["source_type"] != source_type
     if wrong.any():

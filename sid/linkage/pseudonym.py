@@ -34,7 +34,8 @@ def nrn_mask(values: pd.Series) -> np.ndarray:
     """Boolean array: True where a value is a valid Belgian NRN (or bis number).
 
     Text is matched against ``YYMMDDxxxcc`` with the usual separators; integers are read
-    as 11 digits with leading zeros (a number stored as int loses them). The check digits
+    as 11 digits with leading zeros (a number stored as int loses them) when they have 10
+    or 11 digits. The check digits
     must satisfy the mod-97 rule for a birth before or after 2000, and the date part must
     be plausible (month 0-12, +20 or +40 for bis numbers; day 0-31).
     """
@@ -42,7 +43,10 @@ def nrn_mask(values: pd.Series) -> np.ndarray:
     out = np.zeros(len(s), dtype=bool)
     if pd.api.types.is_integer_dtype(s.dtype):
         num = s.to_numpy(dtype="float64", na_value=np.nan)
-        shaped = np.isfinite(num) & (num >= 0) & (num < 1e11)
+        # An NRN stored as a number has lost its leading zeros; below 10^9 are only the
+        # years 00 (1900/2000) and ordinary small numbers (ages, counts), which would give
+        # false alarms, so integer columns are checked from 10 digits up (text: all).
+        shaped = np.isfinite(num) & (num >= 1e9) & (num < 1e11)
         number = num[shaped].astype(np.int64)
     elif pd.api.types.is_float_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
         return out
@@ -103,15 +107,17 @@ def load_key(key_file: str | os.PathLike[str] | None = None, *, env: str = KEY_E
 def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     """HMAC-SHA256 of each value's text under ``key``, as 64 hex characters (None stays None).
 
-    Integers are written as 11-digit text with leading zeros so that an NRN stored as a
-    number and as text get the same pseudonym; separators (``.``, ``-``, spaces) are
-    removed first for the same reason.
+    Text is stripped of surrounding blanks. Integers are written as 11-digit text with
+    leading zeros, and NRN-formatted text (``YY.MM.DD-xxx.cc``) loses its separators, so
+    an NRN stored as a number, as digits or formatted gets the same pseudonym.
     """
     s = pd.Series(values).reset_index(drop=True)
     if pd.api.types.is_integer_dtype(s.dtype):
         text = s.astype(object).map(lambda v: None if pd.isna(v) else f"{int(v):011d}")
     else:
-        text = s.astype("string").str.replace(r"[\s.\-]", "", regex=True).astype(object)
+        text = s.astype("string").str.strip()
+        nrn_shaped = text.str.fullmatch(_NRN_PATTERN).fillna(False)
+        text = text.where(~nrn_shaped, text.str.replace(r"\D", "", regex=True)).astype(object)
         text = text.where(pd.notna(text), None)
     codes, uniq = pd.factorize(text)
     # No vectorised HMAC exists: one C-level hmac.digest call per *distinct* key.

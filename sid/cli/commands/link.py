@@ -1,0 +1,122 @@
+"""``sid link --out RUN_DIR``: survey indicators for VLIM into the indicator base.
+
+Reads the linkage spec (``--spec``, default the one ``PROJECT/linkage/*.yaml`` beside the
+origin map), computes the survey indicators through sid's Design (SEs, CIs, disclosure),
+writes ``RUN_DIR/link/survey_indicators.csv`` and ``RUN_DIR/link/load.json``, and
+replaces the wave's rows in the indicator base (``--db``, default the spec's ``base``) in
+one transaction, together with any register indicator sets named by ``--admin``.
+
+Input: until the pipeline's stage outputs are joined for this stage, the respondents come
+from ``--respondents FILE.parquet``: one row per respondent with the final weight
+(``--weight``, default ``weight``), the strata (``--strata``, default ``origin``), the origin
+group and generation, the breakdown variables and every variable the indicators read
+(valid view or raw codes: the questionnaire's missing codes are applied). A file holding
+a raw national register number is refused.
+
+``--drop WAVE`` removes a wave's rows from the base instead (and computes nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sid.errors import InputFileError, RunFolderError
+
+NAME = "link"
+ORDER = 70
+HELP = "compute the survey indicators for VLIM and load them into the indicator base"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``sid link``."""
+    parser.add_argument("--out", required=True, metavar="RUN_DIR", help="the run folder")
+    parser.add_argument("--project", default=".", metavar="DIR", help="survey project folder (default: here)")
+    parser.add_argument("--spec", default=None, metavar="FILE", help="linkage spec (default: PROJECT/linkage/*.yaml)")
+    parser.add_argument("--respondents", default=None, metavar="FILE.parquet",
+                        help="respondents with final weights and the indicators' variables")
+    parser.add_argument("--admin", action="append", default=[], metavar="DIR",
+                        help="a register indicator set (folder with indicators.csv, values.csv) to load too")
+    parser.add_argument("--db", default=None, metavar="FILE", help="indicator base (default: the spec's base)")
+    parser.add_argument("--weight", default="weight", help="final weight column (default: weight)")
+    parser.add_argument("--strata", default="origin", help="strata column (default: origin)")
+    parser.add_argument("--psu", default=None, help="PSU column (default: none, each respondent its own PSU)")
+    parser.add_argument("--drop", default=None, metavar="WAVE", help="remove WAVE's rows from the base and stop")
+
+
+def _read_respondents(path: str | None, out: Path):
+    import pandas as pd
+
+    if path is None:
+        raise RunFolderError(f"{out}: sid link needs --respondents FILE.parquet (respondents with final weights "
+                             "and indices) until the run folder's weight and score stages feed it")
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileError(f"{p}: respondents file not found")
+    try:
+        return pd.read_parquet(p)
+    except (OSError, ValueError) as exc:
+        raise InputFileError(f"{p}: cannot read the respondents as parquet ({' '.join(str(exc).split())})") from None
+
+
+def _run_id(out: Path) -> str:
+    from sid.pipeline.manifest import read_manifest, record_stage
+
+    run_id = read_manifest(out).get("run_id")
+    if not run_id:  # record_stage gives the run its id; record a started entry to get it
+        run_id = record_stage(out, {"stage": "link", "status": "started"})["run_id"]
+    return run_id
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compute, write the link folder, load the base (one transaction)."""
+    from sid.io.atomic import atomic_dir
+    from sid.linkage.base import Load, drop_wave, open_base, replace_waves
+    from sid.linkage.indicators import survey_indicators
+    from sid.linkage.pseudonym import refuse_raw_nrn
+    from sid.linkage.register_load import read_register_set
+    from sid.linkage.spec import find_spec, load_linkage_spec
+    from sid.pipeline.manifest import StageRecord, record_stage
+
+    spec_path = Path(args.spec) if args.spec else find_spec(args.project)
+    spec = load_linkage_spec(spec_path, project=args.project)
+    db = Path(args.db) if args.db else spec.base
+    if args.drop:
+        con = open_base(db)
+        try:
+            n = drop_wave(con, args.drop)
+        finally:
+            con.close()
+        print(f"sid link: dropped wave {args.drop} ({n} values) from {db}", file=sys.stderr)
+        return 0
+    out = Path(args.out)
+    respondents = _read_respondents(args.respondents, out)
+    refuse_raw_nrn(respondents, str(args.respondents))
+    sets = [read_register_set(a) for a in args.admin]
+    record = StageRecord("link", inputs=[args.respondents, *[f for s in sets for f in s.files]],
+                         specs=list(spec.files), params={"db": str(db), "weight": args.weight,
+                                                         "strata": args.strata, "psu": args.psu})
+    values = survey_indicators(respondents, spec, weight=args.weight, strata=args.strata, psu=args.psu)
+    run_id = _run_id(out)
+    loads = [Load(s.wave, "register", s.indicators, s.values, s.spec_hash, run_id, where=str(s.files[1]))
+             for s in sets]
+    loads.append(Load(spec.wave, "survey", spec.indicator_table(), values, spec.spec_hash, run_id,
+                      where=str(spec_path)))
+    with atomic_dir(out / "link") as tmp:
+        csv = tmp / "survey_indicators.csv"
+        values.to_csv(csv, index=False, lineterminator="\n", float_format="%.10g")
+        con = open_base(db)
+        try:
+            counts = replace_waves(con, loads)
+        finally:
+            con.close()
+        summary = {"db": str(db), "run_id": run_id, "spec_hash": spec.spec_hash, "loads": counts,
+                   "suppressed": int(values["flags"].str.startswith("suppressed").sum())}
+        (tmp / "load.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    record_stage(out, record.finish(out, [out / "link" / "survey_indicators.csv", out / "link" / "load.json"]))
+    for wave, c in counts.items():
+        print(f"sid link: {wave}: {c['inserted']} values loaded ({c['deleted']} replaced) into {db}",
+              file=sys.stderr)
+    return 0

@@ -1,0 +1,95 @@
+"""sid link / sid pull end to end, the demo register indicators, and one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pandas as pd
+import pytest
+
+from sid.cli import main
+from sid.demo.admin import admin_indicators, write_admin_demo
+from sid.linkage.pull import pull
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def run(tmp_path):
+    from tests.test_linkage_indicators import respondents
+
+    resp = tmp_path / "resp.parquet"
+    respondents().to_parquet(resp)
+    admin = write_admin_demo(tmp_path / "demo", seed=1)[0].parent
+    db = tmp_path / "vlim.duckdb"
+    args = ["link", "--out", str(tmp_path / "run"), "--project", str(ROOT), "--respondents", str(resp),
+            "--db", str(db)]
+    assert main([*args, "--admin", str(admin)]) == 0
+    return tmp_path, args, db
+
+
+def _counts(db):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return dict(con.execute("SELECT wave, count(*) FROM indicator_values GROUP BY wave").fetchall())
+    finally:
+        con.close()
+
+
+def test_link_loads_survey_and_admin_and_reload_keeps_admin(run):
+    tmp, args, db = run
+    first = _counts(db)
+    assert first["vlim-admin-demo"] == len(admin_indicators(1)) and first["sid2022"] > 0
+    assert (tmp / "run" / "link" / "survey_indicators.csv").is_file()
+    assert main(args) == 0  # the same wave again, without the admin set
+    assert _counts(db) == first
+    manifest = (tmp / "run" / "manifest.json").read_text()
+    assert '"link"' in manifest and "survey_indicators.csv" in manifest
+
+
+def test_pull_lays_survey_and_register_side_by_side(run, tmp_path):
+    _, _, db = run
+    table = pull(db, theme="werk")
+    assert {"BEL value", "EU value", "NEU value", "EU ci_low", "NEU n"} <= set(table.columns)
+    y2022 = table[(table["period"] == 2022) & (table["generation"] == "total") & (table["sex"] == "total")
+                  & (table["age_band"] == "total")]
+    assert y2022["source_type"].tolist() == ["register", "register", "survey"]
+    survey = y2022[y2022["source_type"] == "survey"].iloc[0]
+    assert "POL, ROU" in survey["notes"]
+    assert pull(db, theme="werk", common_periods=True)["period"].unique().tolist() == [2022]
+    out = tmp_path / "werk.xlsx"
+    assert main(["pull", "--theme", "werk", "--db", str(db), "--out", str(out)]) == 0
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert wb.sheetnames == ["indicators", "definitions"]
+    csv = tmp_path / "codes.csv"
+    assert main(["pull", "--codes", "SID_TAAL_NL_THUIS", "--db", str(db), "--out", str(csv)]) == 0
+    assert pd.read_csv(csv)["indicator_code"].unique().tolist() == ["SID_TAAL_NL_THUIS"]
+
+
+def test_admin_demo_is_deterministic_and_values_are_ratios():
+    a, b = admin_indicators(7), admin_indicators(7)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(admin_indicators(8))
+    assert (a["value"] - 100 * a["numerator"] / a["denominator"]).abs().max() < 1e-12
+    assert set(a["period"]) == set(range(2019, 2024)) and set(a["origin"]) == {"BEL", "EU", "NEU"}
+    assert set(a.loc[a["origin"] == "BEL", "generation"]) == {"total"}
+
+
+def test_bad_inputs_give_one_line_and_leave_the_base(run, capsys):
+    tmp, args, db = run
+    before = _counts(db)
+    bad = tmp / "bad.parquet"
+    from tests.test_linkage_indicators import respondents
+
+    df = respondents()
+    df.loc[df.index[:3], "origin"] = "SYR"
+    df.to_parquet(bad)
+    capsys.readouterr()
+    assert main([*args[:-4], "--respondents", str(bad), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "origin group 'SYR'" in err
+    assert main(["pull", "--theme", "nope", "--db", str(db), "--out", str(tmp / "x.csv")]) == 2
+    assert "theme 'nope' has no indicator" in capsys.readouterr().err
+    assert _counts(db) == before
