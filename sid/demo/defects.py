@@ -124,8 +124,8 @@ def inject(survey: pd.DataFrame, complete: np.ndarray, rng: np.random.Generator)
     for g in grid_names:  # loop over 2 grids
         sel = grid == g
         survey.loc[survey.index[rows[sel]], GRIDS[g]] = np.repeat(value[sel][:, None], len(GRIDS[g]), axis=1)
-    detail = np.array([", ".join(GRIDS[g]) for g in grid], dtype=object)
-    docs.append(_rows(key[rows], mode[rows], grid, "straightline", value, np.char.add("same code on ", detail.astype(str))))
+    detail = pd.Series(grid, dtype=object).map({g: "same code on " + ", ".join(its) for g, its in GRIDS.items()})
+    docs.append(_rows(key[rows], mode[rows], grid, "straightline", value, detail.to_numpy(dtype=object)))
 
     # register mismatch: sex flipped, or birth year 3-12 years off (towards the middle)
     rows = take("register_mismatch")
