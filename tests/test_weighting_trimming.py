@@ -48,6 +48,15 @@ def test_proportional_and_median_relative_trimming_hand_computed():
     np.testing.assert_allclose(res.weights, [4.5, 5.5, 6.5, 7.5, 6.0])
 
 
+def test_median_relative_trimming_within_groups_hand_computed():
+    # A: median 2.5, upper 5: 20 -> 5, excess 15, +5 each; B: median 10, upper 20:
+    # 100 -> 20, excess 80, +80/3 each; each group keeps its sum
+    w = np.array([1.0, 2.0, 3.0, 20.0, 10.0, 10.0, 10.0, 100.0])
+    res = trim_weights(w, upper=2, relative_to="median", groups=["A"] * 4 + ["B"] * 4)
+    b = 10 + 80 / 3
+    np.testing.assert_allclose(res.weights, [6, 7, 8, 5, b, b, b, 20])
+
+
 def test_trim_replicate_columns_independently_hand_computed():
     w = np.array([[1.0, 1.0], [1.0, 2.0], [10.0, 1.0]])
     res = trim_weights(w, upper=4)
@@ -59,7 +68,7 @@ def test_trimming_errors():
         trim_weights(np.ones(3), lower=5, upper=2)
     with pytest.raises(WeightingError, match="cannot hold"):
         trim_weights(np.array([2.0, 2.0, 3.9, 12.0]), upper=4, strict=True)
-    with pytest.raises(WeightingError, match="every weight lies outside"):
+    with pytest.raises(WeightingError, match="every weight of a group lies outside"):
         trim_weights(np.array([10.0, 12.0]), upper=4)
     with pytest.raises(ConvergenceError, match="after 2 rounds"):
         trim_weights(np.array([1.0, 3.5, 10.0, 1.0]), upper=4, strict=True, max_rounds=2)

@@ -76,14 +76,20 @@ def independent_columns(
 
 
 def bounded_feasible(
-    Xk: sp.csr_matrix, d: np.ndarray, totals: np.ndarray, lower: float, upper: float
+    Xk: sp.csr_matrix,
+    d: np.ndarray,
+    totals: np.ndarray,
+    lower: float | np.ndarray,
+    upper: float | np.ndarray,
 ) -> bool:
     """Whether some weights w with lower*d <= w <= upper*d meet X'w = totals (an LP).
 
-    Used to tell "bounds too tight" from a solver that failed to converge.
+    lower, upper: scalars or one value per row. Used to tell "bounds too tight" from a
+    solver that failed to converge.
     """
-    lo = np.where(np.isfinite(lower), lower * d, -np.inf)
-    hi = np.where(np.isfinite(upper), upper * d, np.inf)
+    with np.errstate(invalid="ignore"):
+        lo = np.where(np.isfinite(lower), lower * d, -np.inf)
+        hi = np.where(np.isfinite(upper), upper * d, np.inf)
     scale = 1.0 + np.abs(totals)
     A = sp.csr_matrix(Xk.T.multiply(1.0 / scale[:, None]))
     res = linprog(

@@ -19,11 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from sid.errors import ConvergenceError, WeightingError
 from sid.weighting.calibration import calibrate
-from sid.weighting.compress import unique_rows
+from sid.weighting.compress import group_sum, unique_rows
 from sid.weighting.feasibility import bounded_feasible
 
 __all__ = ["TrimResult", "median_bounds", "trim_weights", "trim_and_recalibrate"]
@@ -52,38 +53,63 @@ def _bounds(lower: float | None, upper: float | None) -> tuple[float, float]:
     return lo, hi
 
 
+def _group_codes(groups: np.ndarray | pd.Series | None, n: int) -> tuple[np.ndarray, int]:
+    if groups is None:
+        return np.zeros(n, dtype=np.int64), 1
+    g = pd.Series(np.asarray(groups, dtype=object))
+    if len(g) != n:
+        raise WeightingError(f"trimming: {len(g)} group labels for {n} weights")
+    if g.isna().any():
+        raise WeightingError(f"trimming: {int(g.isna().sum())} units have no trimming group")
+    codes, labels = pd.factorize(g, sort=True)
+    return codes.astype(np.int64), len(labels)
+
+
 def median_bounds(
-    weights: np.ndarray, lower: float | None, upper: float | None
+    weights: np.ndarray,
+    lower: float | None,
+    upper: float | None,
+    groups: np.ndarray | pd.Series | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Absolute bounds from multiples of the median weight (per column for (n, R)).
+    """Per-unit absolute bounds from multiples of the median weight of the unit's group.
 
     E.g. ``lower=0.2, upper=5`` -> [0.2 median, 5 median] (a common rule: Kish 1992,
-    "Weighting for unequal Pi", J. Official Statistics 8:183-200).
+    "Weighting for unequal Pi", J. Official Statistics 8:183-200). Medians per column
+    for (n, R) weights, and per group when ``groups`` is given.
     """
     lo, hi = _bounds(lower, upper)
-    med = np.median(np.asarray(weights, dtype=float), axis=0)
-    return lo * med, hi * med
+    w = np.asarray(weights, dtype=float)
+    codes, k = _group_codes(groups, w.shape[0])
+    med = np.empty((k,) + w.shape[1:])
+    for j in range(k):  # a median per group (a handful of groups), not per respondent
+        med[j] = np.median(w[codes == j], axis=0)
+    return lo * med[codes], hi * med[codes]
 
 
 def _trim_once(
-    w: np.ndarray, lo: np.ndarray | float, hi: np.ndarray | float, redistribute: str
+    w: np.ndarray,
+    lo: np.ndarray | float,
+    hi: np.ndarray | float,
+    redistribute: str,
+    codes: np.ndarray,
+    k: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     outside = (w < lo) | (w > hi)
     new = np.clip(w, lo, hi)
-    excess = (w - new).sum(axis=0)
     inside = ~outside
-    n_in = inside.sum(axis=0)
-    if ((n_in == 0) & outside.any(axis=0)).any():
+    excess = group_sum(w - new, codes, k)
+    n_in = group_sum(inside.astype(float), codes, k)
+    if ((n_in == 0) & (group_sum(outside.astype(float), codes, k) > 0)).any():
         raise WeightingError(
-            "trimming: every weight lies outside the bounds, so no weight can take the "
-            "trimmed excess; widen the bounds"
+            "trimming: every weight of a group lies outside the bounds, so no weight can "
+            "take the trimmed excess; widen the bounds"
         )
     if redistribute == "additive":
-        share = excess / np.maximum(n_in, 1)
-        new = new + inside * share
+        new = new + inside * (excess / np.maximum(n_in, 1.0))[codes]
     else:
-        base = (new * inside).sum(axis=0)
-        new = np.where(inside, new * (1.0 + excess / np.where(base > 0, base, 1.0)), new)
+        base = group_sum(new * inside, codes, k)
+        factor = 1.0 + excess / np.where(base > 0, base, 1.0)
+        new = np.where(inside, new * factor[codes], new)
     return new, outside
 
 
@@ -93,39 +119,57 @@ def trim_weights(
     upper: float | None = None,
     *,
     relative_to: str = "absolute",
+    groups: np.ndarray | pd.Series | None = None,
     strict: bool = False,
     redistribute: str = "additive",
     max_rounds: int = 1000,
 ) -> TrimResult:
-    """Trim weights to [lower, upper], keeping their sum (per column for (n, R) weights).
+    """Trim weights to [lower, upper], keeping their sum per group (and per column).
 
     relative_to: "absolute" (bounds in weight units) or "median" (bounds are multiples of
-    the median weight). strict: repeat until every weight is inside (R's ``strict``).
+    the group's median weight). groups: (n,) labels; the excess stays within its group
+    (None: one group). strict: repeat until every weight is inside (R's ``strict``).
     redistribute: "additive" (R: equal shares) or "proportional". Raises WeightingError on
     unusable bounds and ConvergenceError when strict trimming needs more than max_rounds.
     """
     w = np.asarray(weights, dtype=float)
-    if not np.isfinite(w).all():
-        raise WeightingError("trimming: weights must be finite")
+    if w.ndim not in (1, 2) or not np.isfinite(w).all():
+        raise WeightingError("trimming: weights must be a finite (n,) or (n, R) array")
     if redistribute not in ("additive", "proportional"):
         raise WeightingError(
             f"trimming: redistribute {redistribute!r} is unknown; use 'additive' or 'proportional'"
         )
+    codes, k = _group_codes(groups, w.shape[0])
     if relative_to == "median":
-        lo, hi = median_bounds(w, lower, upper)
+        lo, hi = median_bounds(w, lower, upper, groups)
     elif relative_to == "absolute":
         lo, hi = _bounds(lower, upper)
     else:
         raise WeightingError(
             f"trimming: relative_to {relative_to!r} is unknown; use 'absolute' or 'median'"
         )
+    return _trim(w, lo, hi, codes, k, strict, redistribute, max_rounds)
+
+
+def _trim(
+    w: np.ndarray,
+    lo: np.ndarray | float,
+    hi: np.ndarray | float,
+    codes: np.ndarray,
+    k: int,
+    strict: bool,
+    redistribute: str,
+    max_rounds: int,
+) -> TrimResult:
     if strict:
-        # the sum is kept, so strict trimming can only end if n*lower <= sum <= n*upper
-        total, n = w.sum(axis=0), w.shape[0]
-        if (total > n * np.asarray(hi)).any() or (total < n * np.asarray(lo)).any():
+        # the sum of a group is kept, so strict trimming can only end if it fits the bounds
+        total = group_sum(w, codes, k)
+        cap_hi = group_sum(np.broadcast_to(hi, w.shape).astype(float), codes, k)
+        cap_lo = group_sum(np.broadcast_to(lo, w.shape).astype(float), codes, k)
+        if (total > cap_hi).any() or (total < cap_lo).any():
             raise WeightingError(
-                f"strict trimming: the weights sum to {np.max(total):.10g}, which {n} weights "
-                f"within the bounds cannot hold; widen the bounds"
+                f"strict trimming: the weights sum to {np.max(total):.10g} in a group, which its "
+                "weights within the bounds cannot hold; widen the bounds"
             )
     trimmed = np.zeros(w.shape, dtype=bool)
     rounds = 0
@@ -135,7 +179,7 @@ def trim_weights(
                 f"strict trimming still has weights outside the bounds after {rounds} rounds; "
                 "widen the bounds"
             )
-        w, outside = _trim_once(w, lo, hi, redistribute)
+        w, outside = _trim_once(w, lo, hi, redistribute, codes, k)
         trimmed |= outside
         rounds += 1
         if not strict:
@@ -151,6 +195,7 @@ def trim_and_recalibrate(
     lower: float | None = None,
     upper: float | None = None,
     relative_to: str = "absolute",
+    groups: np.ndarray | pd.Series | None = None,
     method: str = "raking",
     bounds: tuple[float, float] | None = None,
     names: list[str] | None = None,
@@ -161,34 +206,50 @@ def trim_and_recalibrate(
     """Alternate trimming and calibration until the weights meet the margins and bounds.
 
     weights: calibrated (or design) weights (n,) to start from; X, totals, method, bounds,
-    names: as for :func:`~sid.weighting.calibration.calibrate`. Median-relative bounds are
-    fixed from the input weights' median. Stops when, after calibration, every weight is
-    within the bounds up to ``bound_tol`` (relative); raises WeightingError when that
-    takes more than ``max_rounds`` (the bounds and the margins cannot both hold).
+    names: as for :func:`~sid.weighting.calibration.calibrate`; groups: trimming groups
+    (the excess stays within its group). Median-relative bounds are fixed from the input
+    weights' (group) medians. Stops when, after calibration, every weight is within the
+    bounds up to ``bound_tol`` (relative). Raises WeightingError when no weights within
+    the bounds can meet the margins (a linear programme decides), ConvergenceError when
+    they could but ``max_rounds`` rounds did not get there.
     """
     w0 = np.asarray(weights, dtype=float)
+    if w0.ndim != 1:
+        raise WeightingError("trim_and_recalibrate: weights must be one (n,) column")
+    codes, k = _group_codes(groups, w0.shape[0])
     if relative_to == "median":
-        lo, hi = median_bounds(w0, lower, upper)
-    else:
+        lo, hi = median_bounds(w0, lower, upper, groups)
+    elif relative_to == "absolute":
         lo, hi = _bounds(lower, upper)
+    else:
+        raise WeightingError(
+            f"trimming: relative_to {relative_to!r} is unknown; use 'absolute' or 'median'"
+        )
+    lo_u = np.broadcast_to(lo, w0.shape).astype(float)
+    hi_u = np.broadcast_to(hi, w0.shape).astype(float)
     w = w0
     trimmed = np.zeros(w0.shape, dtype=bool)
-    err = 0.0
     for rounds in range(1, max_rounds + 1):
-        t = trim_weights(w, lo, hi)
+        t = _trim(w, lo_u, hi_u, codes, k, False, "additive", 1)
         trimmed |= t.trimmed
         res = calibrate(t.weights, X, totals, method=method, bounds=bounds, tol=tol, names=names)
-        w, err = res.weights, res.max_abs_error
-        slack = bound_tol * np.maximum(np.abs(lo), np.abs(hi))
-        if ((w >= lo - slack) & (w <= hi + slack)).all():
+        w = res.weights
+        with np.errstate(invalid="ignore"):
+            inside = (w >= lo_u - bound_tol * np.abs(lo_u)) & (w <= hi_u + bound_tol * np.abs(hi_u))
+        if inside.all():
             with np.errstate(divide="ignore", invalid="ignore"):
                 g = np.where(w0 > 0, w / np.where(w0 > 0, w0, 1.0), 1.0)
-            return TrimResult(weights=w, trimmed=trimmed, rounds=rounds, g=g, max_abs_error=err)
+            return TrimResult(
+                weights=w, trimmed=trimmed, rounds=rounds, g=g, max_abs_error=res.max_abs_error
+            )
+    # Respondents with the same row of X can share their bounds' room: the LP on the
+    # distinct rows, with summed bounds, is feasible exactly when the full one is.
     Xu, inverse = unique_rows(sp.csr_matrix(X, dtype=float))
-    counts = np.bincount(inverse, minlength=Xu.shape[0]).astype(float)
+    cap_lo = np.bincount(inverse, weights=lo_u, minlength=Xu.shape[0])
+    cap_hi = np.bincount(inverse, weights=hi_u, minlength=Xu.shape[0])
     T = np.asarray(totals, dtype=float)
-    span = f"[{np.min(lo):g}, {np.max(hi):g}]"
-    if np.ndim(lo) == 0 and not bounded_feasible(Xu, counts, T, float(lo), float(hi)):
+    span = f"[{np.min(lo_u):g}, {np.max(hi_u):g}]"
+    if not bounded_feasible(Xu, np.ones(Xu.shape[0]), T, cap_lo, cap_hi):
         raise WeightingError(
             f"trimming to {span} and calibrating to the margins cannot both hold: no weights "
             "within these bounds meet the margins; widen the trimming bounds or collapse "
