@@ -93,3 +93,29 @@ def test_bad_inputs_give_one_line_and_leave_the_base(run, capsys):
     assert main(["pull", "--theme", "nope", "--db", str(db), "--out", str(tmp / "x.csv")]) == 2
     assert "theme 'nope' has no indicator" in capsys.readouterr().err
     assert _counts(db) == before
+
+
+def test_link_with_register_writes_rates_and_refuses_raw_nrn(tmp_path, capsys):
+    from sid.linkage.pseudonym import pseudonymise_column
+    from tests.test_linkage_indicators import respondents
+    from tests.test_linkage_pseudonym import make_nrn
+
+    key = b"s" * 32
+    df = respondents(700)
+    df["rrn"] = [make_nrn(85, 7, 31, i) for i in range(len(df))]  # valid NRNs (1985-07-31, sequence i)
+    raw = tmp_path / "raw.parquet"
+    df.to_parquet(raw)
+    args = ["link", "--out", str(tmp_path / "run"), "--project", str(ROOT), "--db", str(tmp_path / "b.duckdb")]
+    assert main([*args, "--respondents", str(raw)]) == 2
+    assert "column 'rrn' holds 700 raw national register number(s)" in capsys.readouterr().err
+    assert not (tmp_path / "b.duckdb").exists()
+
+    resp = pseudonymise_column(df, "rrn", key)
+    register = pseudonymise_column(df[["rrn"]].iloc[:600].assign(employed=1), "rrn", key)  # 100 not in register
+    resp.to_parquet(tmp_path / "resp.parquet")
+    register.to_parquet(tmp_path / "reg.parquet")
+    assert main([*args, "--respondents", str(tmp_path / "resp.parquet"), "--register", str(tmp_path / "reg.parquet")]) == 0
+    rates = pd.read_csv(tmp_path / "run" / "link" / "link_rates.csv").set_index("origin")
+    assert rates.loc["all", "n"] == 700 and rates.loc["all", "linked"] == 600 and rates.loc["all", "unlinked"] == 100
+    linked = pd.read_parquet(tmp_path / "run" / "link" / "respondents_linked.parquet")
+    assert linked["reg_employed"].notna().sum() == 600 and "rrn" not in linked.columns

@@ -124,3 +124,15 @@ def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     digests = np.array([hmac.digest(key, str(u).encode("utf-8"), hashlib.sha256).hex() for u in uniq] + [None],
                        dtype=object)
     return pd.Series(digests[codes], index=pd.Series(values).index, dtype=object)
+
+
+def pseudonymise_column(df: pd.DataFrame, column: str, key: bytes, *, out: str = "person_key") -> pd.DataFrame:
+    """Copy of ``df`` where the raw key ``column`` is replaced by its pseudonym ``out``
+    (HMAC-SHA256 hex); the raw column is dropped, so the result can be linked and stored."""
+    if column not in df.columns:
+        raise LinkageError(f"pseudonymise: column {column!r} is not in the data")
+    if out != column and out in df.columns:
+        raise LinkageError(f"pseudonymise: column {out!r} exists already; name the pseudonym otherwise")
+    result = df.drop(columns=[column])
+    result.insert(0, out, pseudonymise(df[column], key).to_numpy())
+    return result

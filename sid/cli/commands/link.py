@@ -13,6 +13,12 @@ group and generation, the breakdown variables and every variable the indicators 
 (valid view or raw codes: the questionnaire's missing codes are applied). A file holding
 a raw national register number is refused.
 
+``--register FILE.parquet`` (a pseudonymised register extract, keyed like the
+respondents by ``--key``) adds the link: ``RUN_DIR/link/link_rates.csv`` (linked,
+unlinked, duplicate keys per origin group) and ``RUN_DIR/link/respondents_linked.parquet``
+(respondents with ``link_status`` and the register variables as ``reg_*``), to analyse
+with ``sid.Design`` like any respondent file.
+
 ``--drop WAVE`` removes a wave's rows from the base instead (and computes nothing).
 """
 
@@ -43,6 +49,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weight", default="weight", help="final weight column (default: weight)")
     parser.add_argument("--strata", default="origin", help="strata column (default: origin)")
     parser.add_argument("--psu", default=None, help="PSU column (default: none, each respondent its own PSU)")
+    parser.add_argument("--register", default=None, metavar="FILE.parquet",
+                        help="pseudonymised register extract: link respondents to it by --key, write "
+                             "link/link_rates.csv and link/respondents_linked.parquet")
+    parser.add_argument("--key", default="person_key", help="pseudonymous person key (default: person_key)")
     parser.add_argument("--drop", default=None, metavar="WAVE", help="remove WAVE's rows from the base and stop")
 
 
@@ -95,7 +105,15 @@ def run(args: argparse.Namespace) -> int:
     respondents = _read_respondents(args.respondents, out)
     refuse_raw_nrn(respondents, str(args.respondents))
     sets = [read_register_set(a) for a in args.admin]
-    record = StageRecord("link", inputs=[args.respondents, *[f for s in sets for f in s.files]],
+    linked = None
+    if args.register:
+        from sid.linkage.register_link import link_register
+
+        register_df = _read_respondents(args.register, out)
+        linked = link_register(respondents, register_df, key=args.key, origin=spec.origin_map.origin_variable,
+                               where_survey=str(args.respondents), where_register=str(args.register))
+    record = StageRecord("link", inputs=[args.respondents, *([args.register] if args.register else []),
+                                         *[f for s in sets for f in s.files]],
                          specs=list(spec.files), params={"db": str(db), "weight": args.weight,
                                                          "strata": args.strata, "psu": args.psu})
     values = survey_indicators(respondents, spec, weight=args.weight, strata=args.strata, psu=args.psu)
@@ -107,6 +125,11 @@ def run(args: argparse.Namespace) -> int:
     with atomic_dir(out / "link") as tmp:
         csv = tmp / "survey_indicators.csv"
         values.to_csv(csv, index=False, lineterminator="\n", float_format="%.10g")
+        written = [csv, tmp / "load.json"]
+        if linked is not None:
+            linked.rates.to_csv(tmp / "link_rates.csv", index=False, lineterminator="\n")
+            linked.data.to_parquet(tmp / "respondents_linked.parquet", index=False)
+            written += [tmp / "link_rates.csv", tmp / "respondents_linked.parquet"]
         con = open_base(db)
         try:
             counts = replace_waves(con, loads)
@@ -115,7 +138,11 @@ def run(args: argparse.Namespace) -> int:
         summary = {"db": str(db), "run_id": run_id, "spec_hash": spec.spec_hash, "loads": counts,
                    "suppressed": int(values["flags"].str.startswith("suppressed").sum())}
         (tmp / "load.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    record_stage(out, record.finish(out, [out / "link" / "survey_indicators.csv", out / "link" / "load.json"]))
+    record_stage(out, record.finish(out, [out / "link" / p.name for p in written]))
+    if linked is not None:
+        total = linked.rates.set_index(linked.rates.columns[0]).loc["all"]
+        print(f"sid link: {int(total['linked'])} of {int(total['n'])} respondents linked to the register "
+              f"({total['link_rate']:.1%}); per origin group in link/link_rates.csv", file=sys.stderr)
     for wave, c in counts.items():
         print(f"sid link: {wave}: {c['inserted']} values loaded ({c['deleted']} replaced) into {db}",
               file=sys.stderr)
