@@ -81,11 +81,13 @@ def join_register(df: pd.DataFrame, gross: pd.DataFrame, q: Questionnaire,
     pos = g_keys.get_indexer(pd.Index(df[q.key].to_numpy(dtype=object), dtype=object))
     if (pos < 0).any():
         check_respondents_in_sample(df[q.key], gross[q.key], where)
-    out = df.copy()
+    joined = {}
     for name in names:  # loop over register variables
-        values = gross[name].to_numpy()[pos]
+        col = gross[name]
         if q.variable(name).is_text:
-            out[name] = pd.Series(values, index=df.index, dtype="str")
+            col = col.astype("str")
         else:
-            out[name] = pd.Series(values, index=df.index, dtype=float)
-    return out
+            col = col.astype(float)
+        # take on the column's own array: text stays in its string array, no object round trip
+        joined[name] = pd.Series(col.array.take(pos), index=df.index, name=name)
+    return pd.concat([df, pd.DataFrame(joined, index=df.index)], axis=1)
