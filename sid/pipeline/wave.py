@@ -1,0 +1,199 @@
+"""``sid.open_wave``: a processed wave of a run folder as data + metadata + survey design.
+
+Reads (docs/run-folder.md)
+
+* ``DIR/clean/data.parquet`` + ``meta.json``: the clean wave (with derived variables),
+  turned into its valid view (declared missing codes -> NaN, ``SpssMeta.valid_view``);
+* ``DIR/weight/weights.parquet``: the key, the final weight (``weight``) and the design
+  columns (``stratum``; ``psu``, ``fpc`` when present). Its rows are the analysed
+  respondents: clean records without a weight (e.g. dropped partial interviews) are left
+  out; a weighted key without a clean record is an error;
+* ``DIR/score/indices.parquet`` (when the score stage has run): the key + ``idx_*``;
+* for ``variance="replicate"``: ``DIR/weight/replicates.parquet`` (key + replicate
+  weight columns) and, in ``DIR/weight/diagnostics.json``, the replicate variance
+  formula under ``"replicates"``: ``method`` (or ``type``), ``scale``, ``rscales`` (a
+  number or one per column) and ``mse`` (R ``svrepdesign(scale=, rscales=, mse=)``).
+
+``diagnostics.json`` may name the design columns under ``"design"``: ``{"weight":
+"weight", "strata": "stratum", "psu": null, "fpc": null}`` (these are the defaults; a
+default column that is absent is simply not used).
+
+A replicate design carries the weighting's own replicate weights, in which the weight
+stage redid non-response adjustment and calibration, so its SEs account for both. A
+Taylor design uses the final weights and strata (calibration not reflected unless the
+design is calibrated again by the analyst with ``Design.calibrate``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sid.errors import DataError, RunFolderError
+from sid.estimation.design import Design
+from sid.io.spss_meta import SpssMeta
+
+PathLike = str | os.PathLike[str]
+KEY = "person_key"
+WEIGHTS_FILE, REPLICATES_FILE, DIAGNOSTICS_FILE = "weights.parquet", "replicates.parquet", "diagnostics.json"
+INDICES_FILE = "indices.parquet"
+VARIANCES = ("taylor", "replicate")
+
+
+@dataclass
+class Wave:
+    """A processed wave: ``data`` (valid view, one row per weighted respondent), ``meta``
+    (SPSS metadata of the clean wave), ``design`` (a sid Design), ``variance`` and the
+    run folder ``out_dir``. Estimators delegate to the design (R's survey grammar)."""
+
+    data: pd.DataFrame
+    meta: SpssMeta
+    design: Design
+    variance: str
+    out_dir: Path
+
+    def mean(self, variable: str, by=None, level: float = 0.95) -> pd.DataFrame:
+        """Weighted mean of ``variable`` overall or by domains (``Design.mean``)."""
+        return self.design.mean(variable, by=by, level=level)
+
+    def proportion(self, variable: str, by=None, ci: str = "logit", level: float = 0.95) -> pd.DataFrame:
+        """Share of each category of ``variable`` (``Design.proportion``)."""
+        return self.design.proportion(variable, by=by, ci=ci, level=level)
+
+    def total(self, variable: str, by=None, level: float = 0.95) -> pd.DataFrame:
+        """Weighted total of ``variable`` (``Design.total``)."""
+        return self.design.total(variable, by=by, level=level)
+
+    def quantile(self, variable: str, q=0.5, by=None, level: float = 0.95) -> pd.DataFrame:
+        """Quantile(s) ``q`` of ``variable`` (``Design.quantile``)."""
+        return self.design.quantile(variable, q, by=by, level=level)
+
+    def compare(self, variable: str, by, reference=None, level: float = 0.95) -> pd.DataFrame:
+        """Domain means minus the ``reference`` domain's, with t-tests (``Design.compare``)."""
+        return self.design.compare(variable, by, reference=reference, level=level)
+
+    def chisq(self, row: str, col: str) -> pd.DataFrame:
+        """Rao-Scott adjusted chi-square of ``row`` x ``col`` (``Design.chisq``)."""
+        return self.design.chisq(row, col)
+
+
+def _read_parquet(path: Path, stage: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise RunFolderError(f"{path} not found; run `sid {stage}` on this run folder first")
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise RunFolderError(f"{path}: unreadable ({exc}); re-run `sid {stage}`") from exc
+
+
+def _check_key(df: pd.DataFrame, key: str, path: Path) -> None:
+    if key not in df.columns:
+        raise RunFolderError(f"{path}: no key column {key!r}; the stage must write the respondent key")
+    dup = df[key].duplicated()
+    if dup.any():
+        raise DataError(f"{path}: key {df[key][dup].iloc[0]!r} occurs more than once; re-run the stage")
+
+
+def _align(keys: pd.Series, other: pd.DataFrame, key: str, path: Path) -> np.ndarray:
+    """Row positions in ``other`` of each of ``keys``; DataError when one is absent."""
+    pos = pd.Index(other[key]).get_indexer(keys)
+    if (pos < 0).any():
+        raise DataError(f"{path}: no row for respondent {keys.iloc[int(np.flatnonzero(pos < 0)[0])]!r} "
+                        "of the weights; the stages were run on different waves, re-run them")
+    return pos
+
+
+def _diagnostics(weight_dir: Path) -> dict:
+    path = weight_dir / DIAGNOSTICS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise RunFolderError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno}); re-run `sid weight`") from None
+
+
+def _present(df: pd.DataFrame, name: str | None, default: str | None) -> str | None:
+    """The design column named in the diagnostics, else the default when it exists."""
+    if name is not None:
+        if name not in df.columns:
+            raise RunFolderError(f"weights: design column {name!r} named in diagnostics.json is not in "
+                                 f"{WEIGHTS_FILE}; re-run `sid weight`")
+        return name
+    return default if default is not None and default in df.columns else None
+
+
+def _replicate_design(base: Design, rep: pd.DataFrame, diag: dict, path: Path) -> Design:
+    """``base`` with the weight stage's replicate weights (R ``svrepdesign(repweights=,
+    type=, scale=, rscales=, mse=)``); degrees of freedom = rank of the replicates - 1."""
+    from sid.estimation.design import _replicate_rank, _Replicates
+
+    info = diag.get("replicates")
+    where = path.parent / DIAGNOSTICS_FILE
+    if not isinstance(info, dict) or "scale" not in info or "rscales" not in info:
+        raise RunFolderError(f"{where}: no 'replicates' entry with 'scale' and 'rscales'; the replicate "
+                             "variance needs them: re-run `sid weight` or use --variance taylor")
+    cols = [c for c in rep.columns if c != KEY]
+    W = rep[cols].to_numpy(dtype=float)
+    if W.shape[1] < 2 or not np.isfinite(W).all() or (W < 0).any():
+        raise DataError(f"{path}: replicate weights must be >= 2 finite, non-negative columns; re-run `sid weight`")
+    rscales = np.broadcast_to(np.asarray(info["rscales"], dtype=float), (W.shape[1],)).copy()
+    w = base.weights
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factors = np.where(w[:, None] > 0, W / w[:, None], 0.0)
+    degf = _replicate_rank(factors, np.arange(W.shape[0])) - 1
+    kind = str(info.get("method", info.get("type", "replicate")))
+    r = _Replicates(kind, float(info["scale"]), rscales, bool(info.get("mse", False)), W, degf)
+    # Design has no public constructor from given replicate weights (R's svrepdesign);
+    # the derived design shares the base's data and stage indices.
+    return base._derive(_rep=r)
+
+
+def open_wave(out_dir: PathLike, variance: str = "replicate", key: str = KEY) -> Wave:
+    """Open the processed wave of run folder ``out_dir`` with a ``"replicate"`` or
+    ``"taylor"`` design (see the module docstring for the files read)."""
+    from sid.io.wave import read_wave
+
+    if variance not in VARIANCES:
+        raise RunFolderError(f"open_wave: variance={variance!r} is not one of {', '.join(VARIANCES)}")
+    out = Path(out_dir)
+    df, meta = read_wave(out / "clean")
+    weight_dir = out / "weight"
+    wpath = weight_dir / WEIGHTS_FILE
+    weights = _read_parquet(wpath, "weight")
+    _check_key(weights, key, wpath)
+    _check_key(df, key, out / "clean" / "data.parquet")
+    pos = _align(weights[key], df, key, out / "clean" / "data.parquet")
+    data = meta.valid_view(df.iloc[pos].reset_index(drop=True))
+    # The weight stage is authoritative for its columns (final weight, design columns).
+    wcols = [c for c in weights.columns if c != key]
+    data = data.drop(columns=[c for c in wcols if c in data.columns])
+    data = pd.concat([data, weights[wcols].reset_index(drop=True)], axis=1)
+    ipath = out / "score" / INDICES_FILE
+    if ipath.is_file():
+        idx = _read_parquet(ipath, "score")
+        _check_key(idx, key, ipath)
+        ipos = _align(weights[key], idx, key, ipath)
+        icols = [c for c in idx.columns if c != key]
+        data = data.drop(columns=[c for c in icols if c in data.columns])
+        data = pd.concat([data, idx[icols].iloc[ipos].reset_index(drop=True)], axis=1)
+    diag = _diagnostics(weight_dir)
+    names = diag.get("design", {}) if isinstance(diag.get("design"), dict) else {}
+    weight = _present(weights, names.get("weight"), "weight")
+    if weight is None:
+        raise RunFolderError(f"{wpath}: no final weight column 'weight'; re-run `sid weight`")
+    design = Design(data, weight=weight, strata=_present(weights, names.get("strata"), "stratum"),
+                    psu=_present(weights, names.get("psu"), "psu"),
+                    fpc=_present(weights, names.get("fpc"), None))
+    if variance == "replicate":
+        rpath = weight_dir / REPLICATES_FILE
+        rep = _read_parquet(rpath, "weight")
+        _check_key(rep, key, rpath)
+        rpos = _align(weights[key], rep, key, rpath)
+        design = _replicate_design(design, rep.iloc[rpos].reset_index(drop=True), diag, rpath)
+    return Wave(data=data, meta=meta, design=design, variance=variance, out_dir=out)

@@ -1,0 +1,143 @@
+"""Every table of a wave's table plan as one long tidy frame (one row per cell and statistic).
+
+:func:`build_tables` asks the :class:`sid.estimation.design.Design` once per (variable,
+domain, statistic): the Design computes all cells of a domain at once (grouped sums and
+one covariance of all cells). Statistics by the variable's kind: an index -> mean; a
+categorical (or ordinal) variable -> the share of each category; a numeric variable ->
+mean and median. ``compare_to`` adds each domain's difference from the reference domain
+(means: ``Design.compare``; shares: sid.tables.differences) with a design-based t-test;
+``chisq`` adds the Rao-Scott F test (``Design.chisq``) of a categorical variable by a
+domain. Flags and the suppression mark follow the plan's defaults (sid.tables.disclosure);
+the values stay in this internal frame (``publish`` blanks them).
+
+Columns (COLUMNS): table_id, theme, title, variable, variable_label, statistic (mean,
+proportion, median, difference, chisq), by_var ("overall" or "a:b"), by_var_label,
+by_value (codes joined by ":"), by_label, category, category_label, reference (the
+reference domain of a difference), reference_label, estimate (for chisq: the Rao-Scott F),
+se, ci_low, ci_high, cv, n (unweighted), weighted_n, deff, df (degrees of freedom of the
+CI/test; for chisq the denominator df), ndf (chisq numerator df), p_value,
+variance_method (taylor or the replicate type), flags, suppressed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sid.tables.differences import domain_counts, proportion_differences, reference_index
+from sid.tables.disclosure import flag_cells
+from sid.tables.labels import Labels, code_key
+from sid.tables.plan import TablePlan, TableSpec
+
+COLUMNS = [
+    "table_id", "theme", "title", "variable", "variable_label", "statistic",
+    "by_var", "by_var_label", "by_value", "by_label", "category", "category_label",
+    "reference", "reference_label", "estimate", "se", "ci_low", "ci_high", "cv", "n",
+    "weighted_n", "deff", "df", "ndf", "p_value", "variance_method", "flags", "suppressed",
+]
+OVERALL, ALL, ALL_LABEL = "overall", "all", "Totaal"
+STATISTICS_OF_KIND = {"index": ("mean",), "categorical": ("proportion",), "numeric": ("mean", "median")}
+_TEXT = ["category", "category_label", "reference", "reference_label"]
+
+
+def _domain(out: pd.DataFrame, res: pd.DataFrame, by: tuple[str, ...], labels: Labels) -> None:
+    """Fill by_var, by_var_label, by_value, by_label of ``out`` from the estimator rows ``res``."""
+    if not by:
+        out["by_var"], out["by_var_label"], out["by_value"], out["by_label"] = OVERALL, ALL_LABEL, ALL, ALL_LABEL
+        return
+    codes = [res[b].map(code_key).astype(str).reset_index(drop=True) for b in by]
+    labs = [labels.value_labels(b, c).astype(str) for b, c in zip(by, codes, strict=True)]
+    out["by_var"] = ":".join(by)
+    out["by_var_label"] = " × ".join(labels.label(b) for b in by)
+    out["by_value"] = codes[0].str.cat(codes[1:], sep=":") if len(codes) > 1 else codes[0]
+    out["by_label"] = labs[0].str.cat(labs[1:], sep=" – ") if len(labs) > 1 else labs[0]
+
+
+def _frame(t: TableSpec, var: str, stat: str, res: pd.DataFrame, by: tuple[str, ...],
+           labels: Labels, method: str) -> pd.DataFrame:
+    out = pd.DataFrame(index=pd.RangeIndex(len(res)))
+    out["table_id"], out["theme"], out["title"] = t.id, t.theme, t.title
+    out["variable"], out["variable_label"], out["statistic"] = var, labels.label(var), stat
+    _domain(out, res, by, labels)
+    for c in _TEXT:
+        out[c] = None
+    if "category" in res.columns:
+        cat = res["category"].map(code_key).astype(str).reset_index(drop=True)
+        out["category"] = cat
+        out["category_label"] = labels.value_labels(var, cat).astype(str)
+    for c in ("estimate", "se", "ci_low", "ci_high", "cv", "weighted_n", "deff", "df"):
+        out[c] = res[c].to_numpy(dtype=float) if c in res.columns else np.nan
+    out["n"] = res["n"].to_numpy(dtype=np.int64)
+    out["ndf"] = np.nan
+    out["p_value"] = res["p"].to_numpy(dtype=float) if "p" in res.columns else np.nan
+    out["variance_method"] = method
+    return out
+
+
+def _cells(design, plan: TablePlan, t: TableSpec, var: str, by: tuple[str, ...], stat: str,
+           labels: Labels) -> pd.DataFrame:
+    d = plan.defaults
+    b = list(by) or None
+    if stat == "mean":
+        res = design.mean(var, by=b, level=d.level)
+    elif stat == "median":
+        res = design.quantile(var, 0.5, by=b, level=d.level)
+    else:
+        res = design.proportion(var, by=b, ci=d.proportion_ci, level=d.level)
+    return _frame(t, var, stat, res, by, labels, design.method)
+
+
+def _differences(design, plan: TablePlan, t: TableSpec, var: str, by: str, kind: str,
+                 labels: Labels) -> pd.DataFrame:
+    ref = t.compare_to[by]
+    level = plan.defaults.level
+    if kind == "categorical":
+        res = proportion_differences(design, var, by, ref, level)
+        n = np.minimum(res["n"].to_numpy(), res["n_reference"].to_numpy())
+    else:
+        y = design.data[var].to_numpy(dtype=float, na_value=np.nan)
+        doms, counts = domain_counts(design, ~np.isnan(y), by)
+        r = reference_index(doms, [by], ref, by)
+        res = design.compare(var, by, reference=doms[by].iloc[r], level=level)
+        # compare() drops the reference row; the counts of the others keep their order.
+        n = np.minimum(np.delete(counts, r), counts[r])
+        res["reference"] = doms[by].iloc[r]
+    res = res.assign(n=n, estimate=res["difference"], cv=np.nan, weighted_n=np.nan, deff=np.nan)
+    out = _frame(t, var, "difference", res, (by,), labels, design.method)
+    rkey = code_key(res["reference"].iloc[0]) if len(res) else None
+    out["reference"] = rkey
+    out["reference_label"] = labels.categories.get(by, {}).get(rkey, rkey)
+    return out
+
+
+def _chisq(design, t: TableSpec, var: str, by: str, labels: Labels) -> pd.DataFrame:
+    res = design.chisq(var, by)
+    yv = design.data[var].notna().to_numpy() & design.data[by].notna().to_numpy()
+    n = int(np.count_nonzero(design.domain & yv))
+    out = _frame(t, var, "chisq", res.assign(estimate=res["F"], df=res["ddf"], n=n), (), labels, design.method)
+    out["by_var"], out["by_var_label"] = by, labels.label(by)
+    out["ndf"] = res["ndf"].to_numpy(dtype=float)
+    return out
+
+
+def build_tables(design, plan: TablePlan, labels: Labels) -> pd.DataFrame:
+    """All tables of ``plan`` on ``design`` as one tidy frame (columns COLUMNS), with flags
+    (low_n, high_cv) and the suppression mark of published output; values are kept."""
+    parts = []
+    for t in plan.tables:
+        for var in t.variables:
+            kind = labels.kind(var)
+            stats = t.statistics or STATISTICS_OF_KIND[kind]
+            domains = ([()] if t.overall else []) + list(t.by)
+            for by in domains:
+                for stat in stats:
+                    parts.append(_cells(design, plan, t, var, by, stat, labels))
+                if len(by) == 1 and by[0] in t.compare_to:
+                    diff_kind = "categorical" if "proportion" in stats else "numeric"
+                    parts.append(_differences(design, plan, t, var, by[0], diff_kind, labels))
+            if kind == "categorical":
+                for by in t.chisq:
+                    parts.append(_chisq(design, t, var, by, labels))
+    out = pd.concat(parts, ignore_index=True)
+    out = flag_cells(out, plan.defaults.min_n, plan.defaults.max_cv)
+    return out[COLUMNS]

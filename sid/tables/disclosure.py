@@ -1,0 +1,48 @@
+"""Disclosure control and quality flags of table cells.
+
+Rules (DESIGN.md, the table plan's ``defaults``):
+
+* ``low_n``: the cell rests on fewer than ``min_n`` respondents (unweighted). A
+  difference counts the smaller of its two domains; a chi-square test all respondents
+  with both variables. Published output suppresses such a cell (estimate, SE, CI, CV,
+  design effect and p-value blank); internal output keeps the values and the flag.
+* ``high_cv``: the coefficient of variation SE/estimate is above ``max_cv``: the estimate
+  is unreliable. Flagged in both outputs, not suppressed (as VLIM publishes with a
+  warning). Differences and tests have no CV and are never flagged so.
+
+``flags`` is a text column: the flag names joined by ";" ("" when none).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+FLAGS = {
+    "low_n": "minder dan min_n respondenten (ongewogen): in de publicatie onderdrukt",
+    "high_cv": "variatiecoëfficiënt boven max_cv: onbetrouwbare schatting",
+}
+SUPPRESSED_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "cv", "deff", "p_value")
+
+
+def flag_cells(df: pd.DataFrame, min_n: int, max_cv: float) -> pd.DataFrame:
+    """Copy of ``df`` (columns n, cv) with ``flags`` and ``suppressed`` (n < min_n) set."""
+    out = df.copy()
+    n = out["n"].to_numpy(dtype=float)
+    low = n < min_n
+    with np.errstate(invalid="ignore"):
+        high = np.abs(out["cv"].to_numpy(dtype=float)) > max_cv  # NaN compares False
+    names = np.array(["", "low_n", "high_cv", "low_n;high_cv"], dtype=object)
+    out["flags"] = pd.array(names[low.astype(int) + 2 * high.astype(int)], dtype="str")
+    out["suppressed"] = low
+    return out
+
+
+def publish(df: pd.DataFrame) -> pd.DataFrame:
+    """The published form: values of suppressed cells set to missing (flags kept)."""
+    out = df.copy()
+    mask = out["suppressed"].to_numpy(dtype=bool)
+    for c in SUPPRESSED_COLUMNS:
+        if c in out.columns:
+            out[c] = out[c].mask(mask)
+    return out
