@@ -248,3 +248,29 @@ def test_record_without_key_is_a_data_error(tmp_path):
     raw.loc[3, "pk"] = None
     with pytest.raises(DataError, match="1 record.* have no pk .*first rows: 3"):
         clean_wave(raw, meta, q, make_gross())
+
+
+def test_register_variable_in_the_fieldwork_file_is_a_data_error(tmp_path):
+    q = make_spec(tmp_path)
+    raw, meta = make_raw()
+    raw["by"] = 1980.0
+    with pytest.raises(DataError, match="holds register variable.* by, which cleaning takes from"):
+        clean_wave(raw, SpssMeta.from_frame(raw), q, make_gross())
+
+
+def test_invalid_code_needs_a_spec_code_meaning_invalid(tmp_path):
+    text = SPEC.replace('  -4: {meaning: invalid, label: "Ongeldige code"}\n', "")
+    q = make_spec(tmp_path, text=text)
+    raw, meta = make_raw()
+    with pytest.raises(SpecError, match="no code with meaning 'invalid'"):
+        clean_wave(raw, meta, q, make_gross())
+
+
+def test_straightliners_dropped_when_the_spec_says_so(tmp_path):
+    text = SPEC.replace("min_items: 3, drop: false", "min_items: 3, drop: true")
+    q = make_spec(tmp_path, text=text)
+    raw, meta = make_raw()
+    res = clean_wave(raw, meta, q, make_gross())
+    assert tuple(res.log.iloc[-1]) == (2, "c", "pk", "straightline", "web", "dropped")
+    assert "c" not in res.df["pk"].tolist()
+    pd.testing.assert_frame_equal(replay(raw, res.log), res.df[list(raw.columns)])

@@ -91,3 +91,19 @@ def test_missing_gross_sample_is_one_line(project, capsys):
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "gross_sample.csv: gross sample not found" in err
     assert not (out / "clean").exists()
+
+
+def test_spec_chosen_by_the_raw_file_names_among_several(tmp_path):
+    from sid.clean.stage import find_spec
+    from sid.errors import SpecError
+    from sid.io.spss_meta import SpssMeta
+
+    folder = tmp_path / "questionnaires"
+    folder.mkdir()
+    for name in ("sid2017.yaml", "sid2022.yaml"):
+        (folder / name).write_text("wave: x\n", encoding="utf-8")
+    meta = SpssMeta(sources=[{"path": "/in/sid2022_web.sav"}, {"path": "/in/sid2022_capi.sav"}])
+    assert find_spec(tmp_path, meta).name == "sid2022.yaml"
+    other = SpssMeta(sources=[{"path": "/in/wave_web.sav"}])
+    with pytest.raises(SpecError, match="2 questionnaire specs and none matches .* --spec"):
+        find_spec(tmp_path, other)

@@ -1,6 +1,6 @@
 """Completion status of each returned questionnaire: complete, partial or break-off.
 
-AAPOR (Standard Definitions, 2016, section on complete and partial interviews) classifies
+AAPOR (Standard Definitions, 2011 and 2015 editions, on interviews I and P) classifies
 a returned questionnaire by the share of *applicable* questions answered "with other than
 a refusal or no answer": at least ``complete`` (0.80) is a complete interview (I), at least
 ``partial`` (0.50) a partial interview (P), below that a break-off. The thresholds and the
