@@ -9,7 +9,11 @@ T the population totals. The Newton matrix ``X' diag(d F'(X lambda)) X`` is p x 
 
 Differences from R, on purpose: a singular system raises (R takes a generalised inverse),
 non-convergence raises (R warns and returns the last iterate), and Newton steps are
-damped by halving until the margin misfit shrinks (R halves only on overflow).
+safeguarded: a backtracking line search on the convex dual objective
+sum d Psi(x'lambda) - T'lambda (Psi' = F), and Levenberg-Marquardt damping where units
+sit on a bound and F' vanishes (R's plain Newton stalls there). The solution, where one
+exists, is the same. Respondents with identical rows of X are solved as one unit
+(exact: g depends on x only), so categorical margins cost a few hundred cells, not n.
 
 ``weights`` may be (n, R): every column is calibrated to the same totals at once, as
 R's ``calibrate.svyrep.design`` does for replicate weights.

@@ -125,22 +125,29 @@ def rake(
                 f"margins disagree: '{labels[0]}' sums to {sums[0]:.10g} but '{labels[m]}' sums "
                 f"to {s:.10g}; raking margins must describe the same population"
             )
-    g = np.ones_like(d)
-    w = d.copy()
+    # IPF factors depend on a respondent only through its cells, so rake the joint cells
+    # of all margins (a few hundred) and expand once: exact, and cheap for (n, R) weights.
+    codes = np.stack([c for c, _ in margins])
+    _, first, inverse = np.unique(codes, axis=1, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    cells = [(c[first], t) for c, t in margins]
+    du = group_sum(d, inverse, first.size)
+    gu = np.ones_like(du)
     for it in range(1, max_iter + 2):
         worst = 0.0
-        for m, (c, t) in enumerate(margins):
-            s = group_sum(w, c, t.size)
+        for m, (c, t) in enumerate(cells):
+            wu = du * gu
+            s = group_sum(wu, c, t.size)
             tt = t if d.ndim == 1 else t[:, None]
             worst = max(worst, float((np.abs(s - tt) / (1.0 + tt)).max()))
-            f = _factors(s, t, f"'{labels[m]}'")[c]
-            g *= f
-            w = d * g
+            gu = gu * _factors(s, t, f"'{labels[m]}'")[c]
         if worst <= tol:
+            g = gu[inverse]
+            w = d * g
             return CalibrationResult(
                 weights=w, g=g, iterations=it, max_abs_error=_max_err(w, margins)
             )
-    err = _max_err(w, margins)
+    err = _max_err(d * gu[inverse], margins)
     raise ConvergenceError(
         f"raking did not converge in {max_iter} iterations: largest margin error {err:.6g}; "
         "raise max_iter or collapse sparse categories"
