@@ -90,6 +90,13 @@ def test_bad_inputs_give_one_line_and_leave_the_base(run, capsys):
     assert main([*args[:-4], "--respondents", str(bad), "--db", str(db)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "origin group 'SYR'" in err
+    admin = write_admin_demo(tmp / "demo2", seed=1)[1]
+    vals = pd.read_csv(admin)
+    vals.loc[3, "origin"] = "MAGH"
+    vals.to_csv(admin, index=False)
+    assert main([*args, "--admin", str(admin.parent)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "row 5: origin category 'MAGH' has no mapping in the origin map" in err
     assert main(["pull", "--theme", "nope", "--db", str(db), "--out", str(tmp / "x.csv")]) == 2
     assert "theme 'nope' has no indicator" in capsys.readouterr().err
     assert _counts(db) == before

@@ -110,6 +110,9 @@ def test_generation_breakdown_leaves_out_belgian_origin_and_maps_first_second(sp
     assert set(gen["generation"]) == {"first", "second"}
     assert "BEL" not in set(gen["origin"])
     assert set(out[out["sex"] != "total"]["sex"]) == {"man", "vrouw"}
+    notes = dict(zip(out["origin"], out["note"], strict=True))
+    assert notes["BEL"] == "Belgische herkomst: SID origin group BEL"
+    assert notes["NEU"].startswith("Niet-EU-herkomst: SID origin groups MAR, TUR, COD, AFG only (other non-EU")
 
 
 def test_cells_below_min_n_are_suppressed_and_flagged(spec):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +33,11 @@ class RegisterSet:
     files: tuple[str, ...]
 
 
-def read_register_set(folder: str | os.PathLike[str], wave: str | None = None) -> RegisterSet:
-    """Read a register indicator set; ``wave`` defaults to the folder's name."""
+def read_register_set(folder: str | os.PathLike[str], wave: str | None = None,
+                      origins: Sequence[str] | None = None) -> RegisterSet:
+    """Read a register indicator set; ``wave`` defaults to the folder's name. ``origins``:
+    the VLIM origin categories of the origin map; a value row of another category is
+    refused (it could not stand beside the survey's)."""
     folder = Path(folder)
     paths = [folder / f for f in FILES]
     for p in paths:
@@ -50,4 +54,10 @@ def read_register_set(folder: str | os.PathLike[str], wave: str | None = None) -
         raise LinkageError(f"{folder}: cannot read the register indicator set ({' '.join(str(exc).split())})") from None
     if "flags" in vals.columns:
         vals["flags"] = vals["flags"].fillna("")
+    if origins is not None and "origin" in vals.columns:
+        bad = ~vals["origin"].isin(list(origins))
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise LinkageError(f"{paths[1]}: row {i + 2}: origin category {vals['origin'].iloc[i]!r} has no mapping "
+                               f"in the origin map (categories: {', '.join(origins)}); use those codes")
     return RegisterSet(wave or folder.resolve().name, ind, vals, h.hexdigest(), tuple(map(str, paths)))

@@ -61,7 +61,8 @@ class OriginMap:
         for c in self.categories:
             if c.code == code:
                 groups = [g for g in c.groups if present is None or g in present]
-                return f"{c.label}: SID origin groups {', '.join(groups)} only ({c.coverage})"
+                text = f"{c.label}: SID origin group{'s' if len(groups) > 1 else ''} {', '.join(groups)}"
+                return f"{text} only ({c.coverage})" if c.coverage else text
         raise SpecError(f"{self.path}: origin category {code!r} is not in the origin map")
 
 

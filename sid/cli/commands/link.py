@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     respondents = _read_respondents(args.respondents, out)
     refuse_raw_nrn(respondents, str(args.respondents))
-    sets = [read_register_set(a) for a in args.admin]
+    categories = [c.code for c in spec.origin_map.categories]
+    sets = [read_register_set(a, origins=categories) for a in args.admin]
     linked = None
     if args.register:
         from sid.linkage.register_link import link_register
