@@ -19,7 +19,7 @@ import pandas as pd
 from sid.errors import SpecError
 from sid.scales.comparability import DEFAULT_MAX_DIFF, flag_loadings, loadings_by_group
 from sid.scales.reliability import DEFAULT_THRESHOLD, reliability_tables, row_weights
-from sid.scales.scoring import rescale, resolve_item_ranges, score_index, score_range
+from sid.scales.scoring import rescale, resolve_item_ranges, row_score_range, score_index
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,9 @@ def compute_index(
         rule=index.scoring, count_values=index.count_values or None, weight=w,
     )
     if index.scale == "pomp":
-        scaled = rescale(raw, "pomp", score_range=score_range(index.scoring, ranges, items))
+        # the range of the items each respondent answered (items' ranges may differ)
+        valid = df[items].notna().to_numpy()
+        scaled = rescale(raw, "pomp", score_range=row_score_range(index.scoring, valid, ranges, items))
     elif index.scale == "z":
         mask = reference_mask if reference_mask is not None else _reference_mask(df, index)
         scaled = rescale(raw, "z", reference_mask=mask, weight=w)

@@ -102,6 +102,31 @@ def score_range(rule: str, item_ranges: Mapping[str, tuple[float, float]], items
     return float(agg(lo)), float(agg(hi))
 
 
+def row_score_range(rule: str, valid: np.ndarray, item_ranges: Mapping[str, tuple[float, float]],
+                    items: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per respondent, the possible (min, max) of a ``mean`` or ``sum`` score given the
+    items they answered (``valid``: n x k booleans), for POMP.
+
+    With items of different ranges, the range of a mean of the *valid* items is the mean
+    of *their* minima and maxima, so POMP = ``100 sum_valid(x - lo) / sum_valid(hi - lo)``
+    stays within 0-100 for a respondent missing an item; on complete answers it equals
+    :func:`score_range`. ``count`` gives (0, number of items) for everyone.
+    """
+    n = valid.shape[0]
+    if rule == "count":
+        return np.zeros(n), np.full(n, float(len(items)))
+    lo_all, hi_all = score_range(rule, item_ranges, items)  # validates rule and ranges
+    lo = np.array([item_ranges[i][0] for i in items])
+    hi = np.array([item_ranges[i][1] for i in items])
+    m = valid.astype(float)
+    n_valid = m.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        row_lo, row_hi = m @ lo / n_valid, m @ hi / n_valid
+    if rule == "sum":  # the prorated sum is the mean times the number of items
+        row_lo, row_hi = row_lo * len(items), row_hi * len(items)
+    return row_lo, row_hi
+
+
 def score_index(
     items: pd.DataFrame,
     *,
@@ -178,7 +203,8 @@ def rescale(
     """Put an index score on its reporting scale.
 
     ``raw``: unchanged. ``pomp``: percent of maximum possible, ``100 (s - lo)/(hi - lo)``
-    (Cohen, Cohen, Aiken & West 1999) with ``score_range=(lo, hi)``. ``z``:
+    (Cohen, Cohen, Aiken & West 1999) with ``score_range=(lo, hi)``, two numbers or two
+    arrays of one bound per score (:func:`row_score_range`). ``z``:
     ``(s - m)/sd`` with the mean and SD of the valid scores inside ``reference_mask``
     (weighted by ``weight`` when given; SD with the m/(m-1) correction, m = respondents
     used). The reference group must be stated: z is never computed within each group.
@@ -191,10 +217,11 @@ def rescale(
     elif scale == "pomp":
         if score_range is None:
             raise SpecError("scale 'pomp': give score_range=(min, max) of the score")
-        lo, hi = score_range
-        if not lo < hi:
+        lo, hi = (np.asarray(b, dtype=float) for b in score_range)
+        if not np.all((lo < hi) | np.isnan(lo) | np.isnan(hi)):
             raise SpecError(f"scale 'pomp': score_range {score_range} needs min < max")
-        out = 100.0 * (s - lo) / (hi - lo)
+        with np.errstate(invalid="ignore"):
+            out = 100.0 * (s - lo) / (hi - lo)
     else:
         if reference_mask is None:
             raise SpecError("scale 'z': state the reference group (reference_mask); sid never standardises silently")

@@ -1,0 +1,40 @@
+"""``sid score --out DIR [--project DIR]``: DIR/clean (+ DIR/weight) -> DIR/score (sid.scales)."""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "score"
+ORDER = 60
+HELP = "score the spec's indices on DIR/clean, with reliability and comparability per origin group"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``sid score``."""
+    parser.add_argument("--out", required=True, metavar="DIR", help="run folder (holds clean/)")
+    parser.add_argument("--project", default=".", metavar="DIR",
+                        help="survey project folder with questionnaires/ (default: here)")
+    parser.add_argument("--spec", default=None, metavar="FILE",
+                        help="questionnaire spec (default: the project's, as sid clean finds it)")
+    parser.add_argument("--group", default="origin", metavar="VAR",
+                        help="origin variable for reliability and comparability (default: origin)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Score the indices, write DIR/score and record the stage in DIR/manifest.json."""
+    from sid.cli.progress import say, step
+    from sid.scales.stage import run_score
+
+    with step("scoring the indices"):
+        folder, res = run_score(args.out, args.project, args.spec, group=args.group)
+    s = res.summary
+    say(f"{len(s['indices'])} indices for {len(res.indices)} respondents, "
+        + ("survey-weighted" if s["weighted"] else "UNWEIGHTED (no DIR/weight)") + " reliability")
+    for name, e in s["indices"].items():
+        low = e["low_reliability_groups"]
+        say(f"  {name}: {e['n_scored']} scored, {e['n_missing']} missing"
+            + (f"; reliability below {e['reliability_threshold']} in {', '.join(low)}" if low else "")
+            + (f"; {len(e.get('loading_flags', []))} loading flag(s)" if e.get("loading_flags") else "")
+            + (f"; {e['invariance']}" if "invariance" in e else ""))
+    say(f"-> {folder}")
+    return 0

@@ -1,0 +1,283 @@
+"""The score stage: clean wave + weights + questionnaire spec -> indices and their reliability.
+
+:func:`score_wave` is pure (frames in, :class:`ScoreResult` out): for every ``indices:``
+entry of the spec it scores the index on the *valid view* of the clean wave (declared
+missing codes -> NaN, so a missing code never enters a score) with
+:func:`sid.scales.index.compute_index`, and assesses it overall and per origin group
+(reliability, item statistics, one-factor loadings side by side, and the configural /
+metric comparison of :mod:`sid.scales.invariance`). :func:`run_score` reads ``DIR/clean``
+and, when present, ``DIR/weight/weights.parquet``, writes ``DIR/score/`` atomically and
+records the stage in the run manifest.
+
+Weights: with ``DIR/weight`` present, alpha, omega, loadings and the z reference are
+survey-weighted (``alpha_unweighted`` is reported beside); without it every statistic is
+unweighted and the outputs say so (``weighted`` = ``no``). Omega is always McDonald's
+omega total of a one-factor minres model (:mod:`sid.scales.factor`), stated in the
+column ``omega_estimator``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sid.errors import DataError, EstimationError, RunFolderError
+from sid.scales.comparability import DEFAULT_MAX_DIFF, POOLED
+from sid.scales.index import IndexResult, compute_index, item_ranges_from_spec
+from sid.scales.reliability import DEFAULT_THRESHOLD
+from sid.spec.questionnaire import Questionnaire
+
+SCORE = "score"
+WEIGHT_DIR, WEIGHT_FILE, WEIGHT_COLUMN = "weight", "weights.parquet", "weight"
+INDICES_FILE, RELIABILITY_FILE, ITEMS_FILE = "indices.parquet", "reliability.csv", "items.csv"
+LOADINGS_FILE, REASONS_FILE, INVARIANCE_FILE, SUMMARY_FILE = (
+    "loadings.csv", "reasons.csv", "invariance.csv", "summary.json")
+GROUP = "origin"
+ALL = "(all)"
+OMEGA_ESTIMATOR = ("omega total (McDonald 1999) of a one-factor minres model on the pairwise "
+                   "{w}correlation matrix (psych omega(nfactors=1))")
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass
+class ScoreResult:
+    """What scoring a wave gives; every table has an ``index`` column (see module doc)."""
+
+    indices: pd.DataFrame
+    reliability: pd.DataFrame
+    items: pd.DataFrame
+    loadings: pd.DataFrame
+    reasons: pd.DataFrame
+    invariance: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+
+
+def _needed_columns(q: Questionnaire, group: str) -> list[str]:
+    cols = [q.key, group]
+    for ix in q.indices:
+        cols += list(ix.items)
+        if ix.reference_group is not None:
+            cols += list(ix.reference_group.names)
+    return list(dict.fromkeys(cols))
+
+
+def _valid_items(df: pd.DataFrame, q: Questionnaire, meta=None) -> pd.DataFrame:
+    """``df`` with the spec's (and the file's) declared missing codes as NaN."""
+    from sid.spec.frame import valid_view
+
+    out = valid_view(df, q)
+    if meta is not None:
+        # A code the file declares missing but the spec does not (sid check warns) is missing too.
+        out = meta.valid_view(out)
+    return out
+
+
+def _reference_mask(df_raw: pd.DataFrame, q: Questionnaire, index) -> np.ndarray | None:
+    """The spec's reference group for scale z, with the spec's three-valued semantics."""
+    if index.scale != "z" or index.reference_group is None:
+        return None
+    from sid.spec.frame import expression_env
+
+    valid, raw = expression_env(df_raw, q)
+    return index.reference_group.holds(valid, len(df_raw), codes=raw)
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _loadings_wide(res: IndexResult) -> pd.DataFrame:
+    """Items x (pooled, groups) side by side, with the flagged groups and why."""
+    wide = res.loadings.reset_index()
+    flags = res.loading_flags[res.loading_flags["flag"]]
+    why = flags.assign(text=flags["group"].astype(str) + ": " + flags["reason"]).groupby("item")["text"]
+    wide["flag"] = wide["item"].isin(flags["item"])
+    wide["reason"] = wide["item"].map(why.agg("; ".join)).astype(object).fillna("")
+    wide.insert(0, "index", res.name)
+    return wide
+
+
+def _reasons(res: IndexResult, groups: pd.Series) -> pd.DataFrame:
+    """Counts of each reason for a missing index, overall and per group (with n)."""
+    reason = res.reason.where(res.reason.notna(), None)
+    frames = []
+    for name, mask in [(ALL, np.ones(len(reason), bool))] + [
+            (g, (groups == g).to_numpy()) for g in sorted(groups.dropna().unique())]:
+        counts = reason[mask].value_counts()
+        n = int(mask.sum())
+        scored = int(res.score[mask].notna().sum())
+        rows = [{"reason": "(scored)", "count": scored}] + [
+            {"reason": str(r), "count": int(c)} for r, c in counts.items()]
+        frames.append(pd.DataFrame(rows).assign(index=res.name, group=name, n=n))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["index", "group", "reason", "count", "n"]]
+
+
+def score_wave(df: pd.DataFrame, q: Questionnaire, *, weight: np.ndarray | None = None,
+               group: str = GROUP, meta=None, max_loading_diff: float = DEFAULT_MAX_DIFF) -> ScoreResult:
+    """Score every index of ``q`` on the clean wave ``df`` (missing codes kept as codes).
+
+    ``weight``: one final weight per row of ``df`` (None: unweighted statistics);
+    ``group``: the origin variable whose levels get their own reliability and loadings;
+    ``meta``: the clean wave's SpssMeta, whose declared missing codes are honoured too.
+    """
+    from sid.scales.invariance import invariance_by_group
+
+    if not q.indices:
+        raise DataError(f"{q.path or q.wave}: the spec declares no indices; nothing to score")
+    if group not in df.columns:
+        raise DataError(f"clean wave: no group variable {group!r}; the spec's derived variables "
+                        "must define it (re-run sid clean)")
+    needed = _needed_columns(q, group)
+    lacking = [c for c in needed if c not in df.columns]
+    if lacking:
+        raise DataError(f"clean wave: no column(s) {lacking[:5]} that the spec's indices need; "
+                        "re-run sid clean with this spec")
+    raw = df[needed].reset_index(drop=True)
+    data = _valid_items(raw, q, meta)
+    wname = None
+    if weight is not None:
+        wname = "__weight__"
+        data[wname] = np.asarray(weight, dtype=float)
+    weighted = wname is not None
+    out = {q.key: raw[q.key].to_numpy(dtype=object)}
+    rel, items, loads, reasons, inv = [], [], [], [], []
+    summary = {"weighted": weighted, "group": group, "indices": {}}
+    for ix in q.indices:
+        ranges = item_ranges_from_spec(q, ix.items)
+        res = compute_index(data, ix, item_ranges=ranges, weight=wname, group=group,
+                            reference_mask=_reference_mask(raw, q, ix), max_loading_diff=max_loading_diff)
+        out[ix.name] = res.score.to_numpy(dtype=float)
+        out[f"{ix.name}_reason"] = res.reason.to_numpy(dtype=object)
+        threshold = DEFAULT_THRESHOLD if ix.reliability_min is None else ix.reliability_min
+        r = res.reliability.copy()
+        r.insert(0, "index", ix.name)
+        r["threshold"] = threshold
+        r["weighted"] = _yes(weighted)
+        r["omega_estimator"] = OMEGA_ESTIMATOR.format(w="survey-weighted " if weighted else "")
+        rel.append(r)
+        items.append(res.item_reliability.assign(index=ix.name))
+        reasons.append(_reasons(res, data[group]))
+        entry = {
+            "scale": ix.scale, "scoring": ix.scoring, "min_valid": ix.min_valid, "n_items": len(ix.items),
+            "n_scored": int(res.score.notna().sum()), "n_missing": int(res.score.isna().sum()),
+            "reliability_threshold": threshold,
+            "low_reliability_groups": [str(g) for g in r.loc[r["flag"], "group"]],
+            "flagged": res.flagged,
+        }
+        if res.loadings is not None:
+            loads.append(_loadings_wide(res))
+            f = res.loading_flags[res.loading_flags["flag"]]
+            entry["loading_flags"] = [{"item": i, "group": str(g), "reason": why}
+                                      for i, g, why in zip(f["item"], f["group"], f["reason"], strict=True)]
+            try:
+                iv = invariance_by_group(data, list(ix.items), group, reverse=ix.reverse,
+                                         item_range=ranges, weight=wname)
+            except EstimationError as exc:
+                entry["invariance"] = f"not computable: {exc}"
+            else:
+                inv.append(iv.table.assign(index=ix.name))
+                entry["invariance"] = iv.verdict
+        summary["indices"][ix.name] = entry
+    summary["flagged"] = [n for n, e in summary["indices"].items() if e["flagged"]]
+    first = ["index"]
+    return ScoreResult(
+        indices=pd.DataFrame(out),
+        reliability=pd.concat(rel, ignore_index=True),
+        items=_first(pd.concat(items, ignore_index=True), first),
+        loadings=pd.concat(loads, ignore_index=True) if loads else pd.DataFrame(
+            columns=["index", "item", POOLED, "flag", "reason"]),
+        reasons=pd.concat(reasons, ignore_index=True),
+        invariance=_first(pd.concat(inv, ignore_index=True), first) if inv else pd.DataFrame(columns=["index"]),
+        summary=summary,
+    )
+
+
+def _first(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    return df[cols + [c for c in df.columns if c not in cols]]
+
+
+def read_weights(out_dir: PathLike, keys: pd.Series, key: str) -> tuple[np.ndarray, Path] | None:
+    """Final weights of ``DIR/weight/weights.parquet`` aligned to ``keys`` (None without
+    ``DIR/weight``). Every respondent needs exactly one weight: anything else is an error."""
+    folder = Path(out_dir) / WEIGHT_DIR
+    if not folder.exists():
+        return None
+    path = folder / WEIGHT_FILE
+    if not path.is_file():
+        raise RunFolderError(f"{path} not found though {folder} exists; re-run sid weight")
+    w = pd.read_parquet(path)
+    for col in (key, WEIGHT_COLUMN):
+        if col not in w.columns:
+            raise RunFolderError(f"{path}: no column {col!r}; re-run sid weight")
+    dup = w[key].duplicated()
+    if dup.any():
+        raise RunFolderError(f"{path}: key {w[key][dup].iloc[0]!r} has {int(w[key].eq(w[key][dup].iloc[0]).sum())} "
+                             "weights; re-run sid weight")
+    lookup = pd.Series(w[WEIGHT_COLUMN].to_numpy(dtype=float), index=w[key].astype(str))
+    aligned = lookup.reindex(keys.astype(str)).to_numpy()
+    lacking = np.isnan(aligned)
+    if lacking.any():
+        raise DataError(f"{path}: {int(lacking.sum())} respondent(s) of the clean wave have no weight "
+                        f"(first {keys[lacking].iloc[0]!r}); re-run sid weight after sid clean")
+    return aligned, path
+
+
+def run_score(out_dir: PathLike, project_dir: PathLike = ".", spec: PathLike | None = None,
+              group: str = GROUP) -> tuple[Path, ScoreResult]:
+    """Score ``out_dir/clean`` into ``out_dir/score`` and record the stage in the manifest.
+
+    ``spec``: the questionnaire spec (default: the project's, as the clean stage finds it).
+    Nothing is written when an input is wrong. Returns the score folder and the result.
+    """
+    from sid.clean.stage import find_spec
+    from sid.io.atomic import atomic_dir
+    from sid.io.spss_meta import SpssMeta
+    from sid.io.wave import DATA_FILE, META_FILE, read_wave
+    from sid.pipeline.manifest import StageRecord, record_stage
+    from sid.spec.questionnaire import load_questionnaire
+
+    out = Path(out_dir)
+    clean_dir = out / "clean"
+    if spec is not None:
+        spec_path = Path(spec)
+    else:
+        meta_path = clean_dir / META_FILE
+        if not meta_path.is_file():
+            raise RunFolderError(f"{meta_path} not found; run sid clean first")
+        meta = SpssMeta.from_json(meta_path.read_text(encoding="utf-8"), where=str(meta_path))
+        spec_path = find_spec(project_dir, meta)
+    # The spec is checked (items declared, reversed items with a range, k <= n) before
+    # any data is read.
+    q = load_questionnaire(spec_path, check=True)
+    df, meta = read_wave(clean_dir)
+    if q.key not in df.columns:
+        raise DataError(f"{clean_dir / DATA_FILE}: no key variable {q.key!r}; re-run sid clean")
+    got = read_weights(out, df[q.key], q.key)
+    weight, wpath = (None, None) if got is None else got
+    rec = StageRecord(stage=SCORE, inputs=[clean_dir / DATA_FILE, clean_dir / META_FILE]
+                      + ([wpath] if wpath else []), specs=[spec_path],
+                      params={"group": group, "weighted": weight is not None})
+    res = score_wave(df, q, weight=weight, group=group, meta=meta)
+    res.summary.update(weights=str(wpath) if wpath else None, spec=str(spec_path),
+                       note=None if wpath else "no DIR/weight: every statistic is unweighted")
+    target = out / SCORE
+    names = [INDICES_FILE, RELIABILITY_FILE, ITEMS_FILE, LOADINGS_FILE, REASONS_FILE,
+             INVARIANCE_FILE, SUMMARY_FILE]
+    with atomic_dir(target) as tmp:
+        res.indices.to_parquet(tmp / INDICES_FILE, index=False)
+        res.reliability.to_csv(tmp / RELIABILITY_FILE, index=False)
+        res.items.to_csv(tmp / ITEMS_FILE, index=False)
+        res.loadings.to_csv(tmp / LOADINGS_FILE, index=False)
+        res.reasons.to_csv(tmp / REASONS_FILE, index=False)
+        res.invariance.to_csv(tmp / INVARIANCE_FILE, index=False)
+        (tmp / SUMMARY_FILE).write_text(json.dumps(res.summary, indent=2, default=str) + "\n", encoding="utf-8")
+    rec.params.update({"respondents": len(res.indices), "flagged": res.summary["flagged"]})
+    record_stage(out, rec.finish(out, [target / n for n in names]))
+    return target, res

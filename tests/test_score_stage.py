@@ -1,0 +1,218 @@
+"""sid score on a synthetic run folder: indices against a by-hand numpy computation,
+reasons counted, a low-reliability group flagged, weights used when DIR/weight exists."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sid.cli import main
+from sid.io.atomic import atomic_dir
+from sid.io.wave import read_wave, save_wave_files
+from sid.spec.questionnaire import load_questionnaire
+
+SPEC = """\
+wave: w1
+title: Test
+key: person_key
+missing_codes:
+  -1: {meaning: dont_know, label: "Weet niet"}
+  -2: {meaning: no_answer, label: "Geen antwoord"}
+  -4: {meaning: invalid, label: "Ongeldig"}
+variables:
+  - {name: person_key, label: Sleutel, type: text, source: register}
+  - {name: origin, label: Herkomst, type: categorical, source: register, categories: {BEL: Belgisch, MAR: Marokkaans, TUR: Turks}}
+  - {name: a1, label: A1, type: ordinal, categories: {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}}
+  - {name: a2, label: A2, type: ordinal, categories: {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}}
+  - {name: a3, label: A3, type: ordinal, categories: {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}}
+  - {name: a4, label: A4, type: ordinal, categories: {1: "1", 2: "2", 3: "3", 4: "4"}}
+  - {name: b1, label: B1, type: numeric, range: [0, 10], missing: [-1]}
+  - {name: b2, label: B2, type: numeric, range: [0, 10], missing: [-1]}
+  - {name: b3, label: B3, type: numeric, range: [0, 10], missing: [-1]}
+indices:
+  - {name: idx_a, label: A, theme: inclusion, items: [a1, a2, a3, a4], reverse: [a4], min_valid: 3, scoring: mean, scale: pomp}
+  - {name: idx_b, label: B, theme: citizenship, items: [b1, b2, b3], min_valid: 2, scoring: mean, scale: z, reference_group: "origin == 'BEL'", reliability_min: 0.6}
+"""
+GROUPS = ("BEL", "MAR", "TUR")
+
+
+def _wave(n_per_group: int = 400, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = n_per_group * len(GROUPS)
+    origin = np.repeat(GROUPS, n_per_group)
+    f = rng.normal(size=n)
+    a = np.column_stack([np.clip(np.rint(3 + 1.1 * f + rng.normal(scale=0.8, size=n)), 1, 5) for _ in range(3)])
+    a4 = np.clip(np.rint(2.5 - 0.9 * f + rng.normal(scale=0.7, size=n)), 1, 4)  # reversed, 1-4
+    a = np.column_stack([a, a4])
+    # missing codes and system missing; some respondents lose two or more items
+    a[rng.random(a.shape) < 0.08] = -1
+    a[rng.random(a.shape) < 0.05] = -2
+    a[rng.random(a.shape) < 0.03] = np.nan
+    g = rng.normal(size=n)
+    b = np.column_stack([np.clip(np.rint(5 + 2 * g + rng.normal(scale=1.2, size=n)), 0, 10) for _ in range(3)])
+    tur = origin == "TUR"  # pure noise in one group: its reliability must be flagged
+    b[tur] = rng.integers(0, 11, size=(tur.sum(), 3))
+    b[rng.random(b.shape) < 0.04] = -1
+    df = pd.DataFrame({"person_key": [f"p{i:05d}" for i in range(n)], "origin": origin})
+    for j in range(4):
+        df[f"a{j + 1}"] = a[:, j]
+    for j in range(3):
+        df[f"b{j + 1}"] = b[:, j]
+    df["person_key"] = df["person_key"].astype("str")
+    df["origin"] = df["origin"].astype("str")
+    return df
+
+
+@pytest.fixture()
+def run_folder(tmp_path):
+    project = tmp_path / "project"
+    (project / "questionnaires").mkdir(parents=True)
+    spec = project / "questionnaires" / "w1.yaml"
+    spec.write_text(textwrap.dedent(SPEC), encoding="utf-8")
+    q = load_questionnaire(spec)
+    df = _wave()
+    out = tmp_path / "run"
+    with atomic_dir(out / "clean") as tmp:
+        save_wave_files(df, q.to_spss_meta(), tmp)
+    return project, out, df
+
+
+def _valid(x: np.ndarray, codes) -> np.ndarray:
+    return np.where(np.isin(x, codes), np.nan, x)
+
+
+def _weights(df: pd.DataFrame, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0.2, 5.0, len(df)) * np.where(df["origin"] == "BEL", 30.0, 1.0)
+
+
+def _weighted_alpha(x: np.ndarray, w: np.ndarray) -> float:
+    """svycralpha by hand on complete cases: weighted covariances (sum w) * m/(m-1)."""
+    keep = ~np.isnan(x).any(axis=1)
+    x, w = x[keep], w[keep]
+    xc = x - (w[:, None] * x).sum(0) / w.sum()
+    c = (w[:, None] * xc).T @ xc / w.sum() * len(x) / (len(x) - 1)
+    k = x.shape[1]
+    return k / (k - 1) * (1 - np.trace(c) / c.sum())
+
+
+def test_pomp_index_with_reversed_item_equals_numpy_by_hand(run_folder):
+    project, out, df = run_folder
+    assert main(["score", "--out", str(out), "--project", str(project)]) == 0
+    got = pd.read_parquet(out / "score" / "indices.parquet")
+    a = _valid(df[["a1", "a2", "a3", "a4"]].to_numpy(float), [-1, -2, -4])
+    a[:, 3] = 1 + 4 - a[:, 3]  # reflected within its own range 1-4, not the 1-5 of the others
+    n_valid = (~np.isnan(a)).sum(1)
+    lo, hi = np.array([1.0, 1, 1, 1]), np.array([5.0, 5, 5, 4])
+    ok = ~np.isnan(a)
+    # POMP of the mean of the valid items, on the range of the items answered
+    with np.errstate(invalid="ignore"):
+        pomp = 100 * np.where(ok, a - lo, 0).sum(1) / np.where(ok, hi - lo, 0).sum(1)
+    expected = np.where(n_valid >= 3, pomp, np.nan)
+    assert list(got["person_key"]) == list(df["person_key"])
+    np.testing.assert_allclose(got["idx_a"].to_numpy(), expected, rtol=1e-12, equal_nan=True)
+    assert np.nanmin(got["idx_a"]) == 0 and np.nanmax(got["idx_a"]) == 100
+    full = n_valid == 4  # on complete answers: POMP of the mean on the mean of the ranges
+    mean = a[full].mean(1)
+    np.testing.assert_allclose(got["idx_a"][full], 100 * (mean - 1) / (4.75 - 1), rtol=1e-12)
+    assert (got["idx_a_reason"].notna() == np.isnan(expected)).all()
+
+
+def test_missing_index_reasons_are_counted_per_group(run_folder):
+    project, out, df = run_folder
+    main(["score", "--out", str(out), "--project", str(project)])
+    reasons = pd.read_csv(out / "score" / "reasons.csv")
+    a = _valid(df[["a1", "a2", "a3", "a4"]].to_numpy(float), [-1, -2, -4])
+    too_few = (~np.isnan(a)).sum(1) < 3
+    assert too_few.sum() > 20  # the fixture does produce respondents below k of n
+    r = reasons[(reasons["index"] == "idx_a") & (reasons["reason"] == "too few valid items")]
+    by_group = dict(zip(r["group"], r["count"], strict=True))
+    assert by_group["(all)"] == too_few.sum()
+    for g in GROUPS:
+        assert by_group[g] == too_few[df["origin"].to_numpy() == g].sum()
+    scored = reasons[(reasons["index"] == "idx_a") & (reasons["reason"] == "(scored)")]
+    assert dict(zip(scored["group"], scored["count"], strict=True))["(all)"] == (~too_few).sum()
+
+
+def test_low_reliability_group_is_flagged_unweighted_without_weight_folder(run_folder):
+    project, out, df = run_folder
+    main(["score", "--out", str(out), "--project", str(project)])
+    rel = pd.read_csv(out / "score" / "reliability.csv")
+    b = rel[rel["index"] == "idx_b"].set_index("group")
+    assert b.loc["TUR", "flag"] and "< 0.6" in b.loc["TUR", "reason"]
+    assert not b.loc["BEL", "flag"] and not b.loc["MAR", "flag"]
+    assert set(rel["weighted"]) == {"no"}
+    np.testing.assert_allclose(b["alpha"], b["alpha_unweighted"])
+    summary = json.loads((out / "score" / "summary.json").read_text())
+    assert summary["weighted"] is False and "unweighted" in summary["note"]
+    assert summary["indices"]["idx_b"]["low_reliability_groups"] == ["TUR"]
+    assert "idx_b" in summary["flagged"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["stages"]["score"]["params"]["weighted"] is False
+
+
+def test_weights_are_used_when_present_alpha_and_z_match_numpy_by_hand(run_folder):
+    project, out, df = run_folder
+    w = _weights(df)
+    with atomic_dir(out / "weight") as tmp:
+        pd.DataFrame({"person_key": df["person_key"][::-1], "weight": w[::-1]}).to_parquet(tmp / "weights.parquet")
+    main(["score", "--out", str(out), "--project", str(project)])
+    rel = pd.read_csv(out / "score" / "reliability.csv")
+    b = rel[rel["index"] == "idx_b"].set_index("group")
+    assert set(rel["weighted"]) == {"yes"}
+    x = _valid(df[["b1", "b2", "b3"]].to_numpy(float), [-1])
+    complete = ~np.isnan(x).any(axis=1)
+    assert b.loc["(all)", "alpha"] == pytest.approx(_weighted_alpha(x, w), abs=0.01)  # pairwise vs complete
+    assert b.loc["BEL", "alpha"] != pytest.approx(b.loc["BEL", "alpha_unweighted"], abs=1e-6)
+    xb = x[df["origin"].to_numpy() == "BEL"]
+    wb = w[df["origin"].to_numpy() == "BEL"]
+    only = np.isnan(xb).any(axis=1)
+    assert b.loc["BEL", "alpha"] == pytest.approx(_weighted_alpha(xb, wb), abs=0.02 if only.any() else 1e-10)
+    # z: weighted mean 0 and weighted SD 1 in the reference group (BEL), by hand
+    got = pd.read_parquet(out / "score" / "indices.parquet")
+    n_valid = (~np.isnan(x)).sum(1)
+    raw = np.where(n_valid >= 2, np.nanmean(np.where(n_valid[:, None] >= 2, x, 0), axis=1), np.nan)
+    ref = (df["origin"].to_numpy() == "BEL") & ~np.isnan(raw)
+    m = np.sum(w[ref] * raw[ref]) / w[ref].sum()
+    sd = np.sqrt(np.sum(w[ref] * (raw[ref] - m) ** 2) / w[ref].sum() * ref.sum() / (ref.sum() - 1))
+    np.testing.assert_allclose(got["idx_b"].to_numpy(), (raw - m) / sd, rtol=1e-10, equal_nan=True)
+    assert complete.sum() < len(x)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert any(i["path"].endswith("weights.parquet") for i in manifest["stages"]["score"]["inputs"])
+
+
+def test_outputs_item_table_loadings_side_by_side_and_invariance(run_folder):
+    project, out, df = run_folder
+    main(["score", "--out", str(out), "--project", str(project)])
+    items = pd.read_csv(out / "score" / "items.csv")
+    assert set(items["group"]) == {"(all)", *GROUPS}
+    assert {"item_rest_r", "alpha_if_dropped", "loading"} <= set(items.columns)
+    loads = pd.read_csv(out / "score" / "loadings.csv")
+    assert {"(pooled)", *GROUPS, "flag", "reason"} <= set(loads.columns)
+    lb = loads[loads["index"] == "idx_b"]
+    assert lb["flag"].all() and lb["reason"].str.contains("TUR").all()
+    inv = pd.read_csv(out / "score" / "invariance.csv")
+    assert list(inv.loc[inv["index"] == "idx_a", "model"]) == ["configural", "metric", "scalar"]
+    read_wave(out / "clean")  # the clean folder is left as it was
+
+
+def test_score_without_clean_folder_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "questionnaires").mkdir()
+    (tmp_path / "questionnaires" / "w1.yaml").write_text(textwrap.dedent(SPEC), encoding="utf-8")
+    assert main(["score", "--out", str(tmp_path / "run"), "--project", str(tmp_path)]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("sid: error:") and "clean" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run" / "score").exists()
+
+
+def test_respondent_without_weight_is_an_error_and_nothing_is_written(run_folder, capsys):
+    project, out, df = run_folder
+    with atomic_dir(out / "weight") as tmp:
+        pd.DataFrame({"person_key": df["person_key"][1:], "weight": 1.0}).to_parquet(tmp / "weights.parquet")
+    assert main(["score", "--out", str(out), "--project", str(project)]) != 0
+    assert "have no weight" in capsys.readouterr().err
+    assert not (out / "score").exists()
