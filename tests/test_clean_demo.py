@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sid.clean import replay, run_clean
+from sid.clean import rebuild_wave, replay, run_clean
+from sid.clean.register import read_gross_sample
 from sid.demo import make_demo
 from sid.io.wave import ingest, read_wave, write_raw_wave
+from sid.spec.questionnaire import load_questionnaire
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -142,3 +144,13 @@ def test_clean_folder_meta_summary_and_manifest(demo_run):
     assert {o["path"] for o in entry["outputs"]} >= {"clean/data.parquet", "clean/log.csv",
                                                    "clean/flags.parquet"}
     assert re.fullmatch(r"[0-9a-f]{64}", entry["outputs"][0]["sha256"])
+
+
+def test_clean_wave_rebuilt_from_raw_spec_and_log(demo_run):
+    data, out, folder, _, _ = demo_run
+    raw, _ = read_wave(out / "raw")
+    clean, _ = read_wave(folder)
+    q = load_questionnaire(ROOT / "questionnaires" / "sid2022.yaml")
+    log = pd.read_csv(folder / "log.csv", dtype={"key": str, "before": str, "after": str})
+    rebuilt = rebuild_wave(raw, log, q, read_gross_sample(data / "gross_sample.csv", q))
+    pd.testing.assert_frame_equal(rebuilt, clean)

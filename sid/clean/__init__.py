@@ -1,8 +1,8 @@
 """sid.clean: the raw wave -> the clean wave, with a log of every change.
 
 The raw wave (``DIR/raw``) is never touched; the clean wave can be rebuilt from the raw
-wave, the spec and the log (:func:`sid.clean.log.replay` for the fieldwork columns, then
-the register join and derived variables). Missing codes keep their meaning throughout
+wave, the spec and the log (:func:`rebuild_wave`: :func:`sid.clean.log.replay` for the
+fieldwork columns, then the register join and derived variables). Missing codes keep their meaning throughout
 (don't know, no answer, not applicable, invalid stay distinct codes; estimators see them
 as missing through the valid view).
 
@@ -31,6 +31,6 @@ stage (:func:`clean_wave`, :func:`run_clean`).
 """
 
 from sid.clean.log import replay
-from sid.clean.stage import CleanResult, clean_wave, run_clean
+from sid.clean.stage import CleanResult, clean_wave, rebuild_wave, run_clean
 
-__all__ = ["CleanResult", "clean_wave", "replay", "run_clean"]
+__all__ = ["CleanResult", "clean_wave", "rebuild_wave", "replay", "run_clean"]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from sid.clean.completion import STATUSES, classify_completion, completion_items
 from sid.clean.duplicates import resolve_duplicates
-from sid.clean.log import DROPPED, concat_log, log_rows, summarize
+from sid.clean.log import DROPPED, concat_log, log_rows, replay, summarize
 from sid.clean.quality import register_mismatches, speeders, straightliners
 from sid.clean.register import check_keys, join_register, read_gross_sample
 from sid.clean.rules import apply_routing, check_codes, empty_applicable
@@ -82,17 +82,29 @@ def clean_wave(raw_df: pd.DataFrame, raw_meta: SpssMeta, q: Questionnaire,
     drop, log_drop = _quality_drops(df, q, rows, keys, fast, straight)
     df, flags = df.loc[~drop].reset_index(drop=True), flags.loc[~drop].reset_index(drop=True)
 
-    # 6. derived variables, computed on the clean values (sid.spec.frame.derive)
+    # 6. derived variables, computed on the clean values
+    df = with_derived(df, q, where)
+    log = concat_log([log_dup, log_inv, log_route, log_drop])
+    return CleanResult(df=df, meta=clean_meta(df, raw_meta, q), log=log,
+                       summary=summarize(log, counts), flags=flags)
+
+
+def with_derived(df: pd.DataFrame, q: Questionnaire, where: str = "raw wave") -> pd.DataFrame:
+    """``df`` with the spec's derived variables appended (sid.spec.frame.derive)."""
     derived = derive(df, q)
     for name in derived.columns:
         if name in df.columns:
             raise DataError(f"{where}: holds {name!r}, a derived variable of the spec; drop it "
                             "from the fieldwork file (cleaning computes it)")
-    df = pd.concat([df, _typed_derived(derived, q)], axis=1)
+    return pd.concat([df, _typed_derived(derived, q)], axis=1)
 
-    log = concat_log([log_dup, log_inv, log_route, log_drop])
-    return CleanResult(df=df, meta=clean_meta(df, raw_meta, q), log=log,
-                       summary=summarize(log, counts), flags=flags)
+
+def rebuild_wave(raw_df: pd.DataFrame, log: pd.DataFrame, q: Questionnaire,
+                 gross_sample: pd.DataFrame) -> pd.DataFrame:
+    """The clean wave's data from the raw wave, the log and the spec: the log replayed
+    (sid.clean.log.replay), the register variables joined, the derived ones computed."""
+    df = replay(raw_df, log)
+    return with_derived(join_register(df, gross_sample, q), q)
 
 
 def _flags_frame(df, q, comp, empties, fast, straight, mismatch) -> pd.DataFrame:
