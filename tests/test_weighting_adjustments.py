@@ -119,3 +119,11 @@ def test_margin_table_before_and_after():
     np.testing.assert_allclose(out["before"], [2, 1, 6])
     np.testing.assert_allclose(out["after"], [4, 2, 12])
     np.testing.assert_allclose(out["rel_diff_after"], [0, 0, 0.2])
+
+
+def test_perfectly_separated_response_model_is_an_error():
+    # in G1 every 'a' responded and every 'b' did not: the logistic MLE does not exist
+    cov = pd.DataFrame({"x": ["a", "a", "b", "b", "a", "b"]})
+    resp = np.array([1, 1, 0, 0, 1, 0])
+    with pytest.raises(WeightingError, match="group 'G1': the logistic fit failed"):
+        propensity_adjustment(np.ones(6), resp, cov, np.array(["G1"] * 6))

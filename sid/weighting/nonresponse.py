@@ -22,6 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from statsmodels.tools.sm_exceptions import (
+    ConvergenceWarning,
+    PerfectSeparationError,
+    PerfectSeparationWarning,
+)
 
 from sid.errors import WeightingError
 
@@ -130,14 +135,22 @@ def _propensity(y: np.ndarray, Xg: np.ndarray, w: np.ndarray, group: object) -> 
             "group; drop or merge variables of the response model"
         )
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # perfect separation and non-convergence must not pass
+        # perfect separation and non-convergence must not pass silently
+        for category in (PerfectSeparationWarning, ConvergenceWarning, RuntimeWarning):
+            warnings.simplefilter("error", category)
         try:
             fit = sm.GLM(y.astype(float), Xg, family=sm.families.Binomial(), freq_weights=w).fit()
-        except Exception as exc:  # statsmodels signals separation by warning or error
+        except (
+            PerfectSeparationWarning,
+            PerfectSeparationError,
+            ConvergenceWarning,
+            RuntimeWarning,
+            np.linalg.LinAlgError,
+        ) as exc:
             raise WeightingError(
-                f"non-response model, group {group!r}: the logistic fit failed ({type(exc).__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else 'no message'}); merge sparse categories "
-                "of the frame variables"
+                f"non-response model, group {group!r}: the logistic fit failed "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no message'}); "
+                "merge sparse categories of the frame variables"
             ) from None
     return np.asarray(fit.predict(Xg))
 
