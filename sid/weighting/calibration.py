@@ -221,6 +221,8 @@ def calibrate(
     F = g_function(method, bounds)
     X = sp.csr_matrix(X, dtype=float)
     n, p = X.shape
+    if p == 0:
+        raise WeightingError("calibration needs at least one margin column; X has none")
     T = np.asarray(totals, dtype=float).ravel()
     if T.size != p:
         raise WeightingError(

@@ -202,6 +202,8 @@ def calibration_matrix(
     first_sum: tuple[str, float] | None = None
     for margin, spec in margins.items():
         margin = str(margin)
+        if isinstance(spec, pd.Series):
+            spec = spec.to_dict()
         if isinstance(spec, Mapping):
             if not spec:
                 raise WeightingError(f"margin '{margin}' has no categories")
