@@ -56,8 +56,8 @@ def test_respondent_not_in_gross_sample_writes_nothing(project, capsys):
     _write_gross(data, {k: v for k, v in REGISTER.items() if k not in ("e", "h")})
     assert main(["clean", "--out", str(out), "--project", str(proj), "--data", str(data)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("sid: error: ") and "2 respondent key(s) have no record in the " \
-        "gross sample (first: e, h)" in err[-1]
+    assert len(err) == 1 and err[0].startswith("sid: error: ")
+    assert "2 respondent key(s) have no record in the gross sample (first: e, h)" in err[0]
     assert not (out / "clean").exists()
     assert not (out / "manifest.json").exists()  # write_raw_wave alone records no stage
 

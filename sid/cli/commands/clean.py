@@ -23,11 +23,14 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Clean the raw wave, write DIR/clean and record the stage in DIR/manifest.json."""
-    from sid.clean import run_clean
-    from sid.cli.progress import say, step
+    import time
 
-    with step("cleaning the raw wave"):
-        folder, res = run_clean(args.out, args.project, args.data, args.spec)
+    from sid.clean import run_clean
+    from sid.cli.progress import say
+
+    # no progress line before the work: a user error stays the only line on stderr
+    t0 = time.perf_counter()
+    folder, res = run_clean(args.out, args.project, args.data, args.spec)
     changes = res.summary[res.summary["kind"] == "change"]
     per_rule = changes.groupby("rule", sort=False)["count"].sum()
     status = res.flags["status"].value_counts()
@@ -36,6 +39,6 @@ def run(args: argparse.Namespace) -> int:
         + (", ".join(f"{r} {n}" for r, n in per_rule.items()) or "none")
         + "); "
         + ", ".join(f"{s} {int(status.get(s, 0))}" for s in ("complete", "partial", "break-off"))
-        + f" -> {folder}"
+        + f" -> {folder} ({time.perf_counter() - t0:.1f} s)"
     )
     return 0
