@@ -29,7 +29,7 @@ def test_design_weights_are_N_over_n_per_stratum():
         (["A", "C"], {"A": 10}, "strata C have sampled units but no population size"),
         (["A"], {"A": 10, "B": 5}, "strata B have a population size but no sampled units"),
         (["A", "A", "A"], {"A": 2}, "need 0 < n_h <= N_h"),
-        (["A", None], {"A": 10}, "1 sampled units have no stratum"),
+        (["A", None], {"A": 10}, "design weights: stratum: 1 units have no value"),
     ],
 )
 def test_design_weight_errors(strata, population, message):

@@ -9,9 +9,12 @@ to the few hundred cells of the margins' cross-classification.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["padded_rows", "unique_rows", "group_sum", "pair_matrix"]
+from sid.errors import WeightingError
+
+__all__ = ["padded_rows", "unique_rows", "group_sum", "pair_matrix", "group_codes"]
 
 
 def padded_rows(X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -71,3 +74,17 @@ def pair_matrix(X: sp.csr_matrix) -> sp.csr_matrix:
     ok = (ca >= 0) & (cb >= 0)
     rows = np.broadcast_to(np.arange(n)[:, None], ca.shape)
     return sp.csr_matrix(((va * vb)[ok], ((ca * p + cb)[ok], rows[ok])), shape=(p * p, n))
+
+
+def group_codes(labels: object, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes 0..k-1 (sorted labels) of a label array, and the labels.
+
+    ``what`` names the step and the labels in the error for a missing label, e.g.
+    "eligibility: ... units have no adjustment class".
+    """
+    s = labels if isinstance(labels, pd.Series) else pd.Series(np.asarray(labels, dtype=object))
+    missing = int(s.isna().sum())
+    if missing:
+        raise WeightingError(f"{what}: {missing} units have no value; give every unit one")
+    codes, uniques = pd.factorize(s, sort=True)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import WeightingError
+from sid.weighting.compress import group_codes
 
 __all__ = ["DesignWeights", "design_weights"]
 
@@ -41,13 +42,7 @@ def design_weights(
     Raises WeightingError for a unit in a stratum without population size, a missing
     stratum value, a population stratum without sampled units, or n_h > N_h.
     """
-    s = pd.Series(np.asarray(strata, dtype=object) if not isinstance(strata, pd.Series) else strata)
-    if s.isna().any():
-        raise WeightingError(
-            f"design weights: {int(s.isna().sum())} sampled units have no stratum; "
-            "every unit of the gross sample needs its stratum"
-        )
-    codes, labels = pd.factorize(s, sort=True)
+    codes, labels = group_codes(strata, "design weights: stratum")
     counts = np.bincount(codes, minlength=len(labels)).astype(float)
     pop = pd.Series({k: v for k, v in population.items()}, dtype=float)
     unknown = [lab for lab in labels if lab not in pop.index]

@@ -14,6 +14,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from sid.errors import WeightingError
+from sid.weighting.compress import group_codes
 
 __all__ = ["QUANTILES", "weight_summary", "margin_table"]
 
@@ -58,12 +59,9 @@ def weight_summary(
     if groups is None:
         codes, labels = np.zeros(w.size, dtype=np.int64), np.array(["all"], dtype=object)
     else:
-        g = pd.Series(np.asarray(groups, dtype=object))
-        if g.isna().any():
-            raise WeightingError(f"weight diagnostics: {int(g.isna().sum())} units have no group")
-        codes, labels = pd.factorize(g, sort=True)
+        codes, labels = group_codes(groups, "weight diagnostics: group")
         codes = np.concatenate([codes, np.full(w.size, len(labels))])
-        labels = np.append(np.asarray(labels, dtype=object), "all")
+        labels = np.append(labels, "all")
         w = np.concatenate([w, w])
         if trimmed is not None:
             trimmed = np.concatenate([np.asarray(trimmed), np.asarray(trimmed)])

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import WeightingError
+from sid.weighting.compress import group_codes
 
 __all__ = ["ELIGIBLE", "NOT_ELIGIBLE", "UNKNOWN", "EligibilityAdjustment", "adjust_eligibility"]
 
@@ -58,10 +59,7 @@ def adjust_eligibility(
         )
     if w.shape != (len(st),) or not np.isfinite(w).all() or (w < 0).any():
         raise WeightingError("eligibility: weights must be finite, >= 0 and one per unit")
-    cls = pd.Series(np.asarray(classes, dtype=object))
-    if cls.isna().any():
-        raise WeightingError(f"eligibility: {int(cls.isna().sum())} units have no adjustment class")
-    codes, labels = pd.factorize(cls, sort=True)
+    codes, labels = group_codes(classes, "eligibility: adjustment class")
     k = len(labels)
     is_e = (st == ELIGIBLE).to_numpy()
     is_ne = (st == NOT_ELIGIBLE).to_numpy()

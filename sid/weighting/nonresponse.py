@@ -29,6 +29,7 @@ from statsmodels.tools.sm_exceptions import (
 )
 
 from sid.errors import WeightingError
+from sid.weighting.compress import group_codes
 
 __all__ = ["NonresponseAdjustment", "weighting_class_adjustment", "propensity_adjustment"]
 
@@ -74,10 +75,7 @@ def weighting_class_adjustment(
     """
     w = _weights(weights)
     r = _responded(responded, w.size)
-    cls = pd.Series(np.asarray(classes, dtype=object))
-    if cls.isna().any():
-        raise WeightingError(f"non-response: {int(cls.isna().sum())} units have no weighting class")
-    codes, labels = pd.factorize(cls, sort=True)
+    codes, labels = group_codes(classes, "non-response: weighting class")
     k = len(labels)
     total = np.bincount(codes, weights=w, minlength=k)
     resp = np.bincount(codes, weights=w * r, minlength=k)
@@ -95,7 +93,7 @@ def weighting_class_adjustment(
     return NonresponseAdjustment(
         weights=w * factor,
         factor=factor,
-        cls=np.asarray(labels, dtype=object)[codes],
+        cls=labels[codes],
         propensity=np.full(w.size, np.nan),
     )
 
@@ -181,10 +179,7 @@ def propensity_adjustment(
     if n_classes < 1:
         raise WeightingError("non-response: n_classes must be at least 1")
     X = _model_matrix(covariates.reset_index(drop=True))
-    g = pd.Series(np.asarray(groups, dtype=object))
-    if g.isna().any():
-        raise WeightingError(f"non-response: {int(g.isna().sum())} units have no group")
-    gcodes, glabels = pd.factorize(g, sort=True)
+    gcodes, glabels = group_codes(groups, "non-response: group")
     propensity = np.empty(w.size)
     klass = np.empty(w.size, dtype=np.int64)
     for j, label in enumerate(glabels):  # one model per group (a handful), not per unit

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from sid.errors import ConvergenceError, WeightingError
 from sid.weighting.calibration import calibrate
-from sid.weighting.compress import group_sum, unique_rows
+from sid.weighting.compress import group_codes, group_sum, unique_rows
 from sid.weighting.feasibility import bounded_feasible
 
 __all__ = ["TrimResult", "median_bounds", "trim_weights", "trim_and_recalibrate"]
@@ -56,13 +56,11 @@ def _bounds(lower: float | None, upper: float | None) -> tuple[float, float]:
 def _group_codes(groups: np.ndarray | pd.Series | None, n: int) -> tuple[np.ndarray, int]:
     if groups is None:
         return np.zeros(n, dtype=np.int64), 1
-    g = pd.Series(np.asarray(groups, dtype=object))
+    g = np.asarray(groups, dtype=object)
     if len(g) != n:
         raise WeightingError(f"trimming: {len(g)} group labels for {n} weights")
-    if g.isna().any():
-        raise WeightingError(f"trimming: {int(g.isna().sum())} units have no trimming group")
-    codes, labels = pd.factorize(g, sort=True)
-    return codes.astype(np.int64), len(labels)
+    codes, labels = group_codes(g, "trimming: trimming group")
+    return codes, len(labels)
 
 
 def median_bounds(
