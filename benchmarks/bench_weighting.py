@@ -92,7 +92,7 @@ def run(ctx: Context, log=print) -> list[dict]:
     agree = {"sid_vs_svy": max_rel_diff(est_sid, est_svy),
              "sid_vs_R": max_rel_diff(est_sid, ctx.r["estimates"]["taylor"] if ctx.r else None)}
     rows.append(row("taylor", ctx, t_sid, svy_t, r_t.get("taylor"), TARGETS["taylor"] if big else None, agree))
-    del d_rake, s_rake
+    d_rake = s_rake = None  # free the raked designs before the replicate work
 
     log("  sid: bootstrap (draw 100 replicates + re-rake)")
     t_sid, ctx.sid_boot = best_of(lambda: impl_sid.bootstrap(b), k)

@@ -15,7 +15,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from benchmarks.common import BOOT_SEED, REPLICATES, TABLE_MEANS, TABLE_PROPS, TAYLOR_VARS, TOL, tidy
+from benchmarks.common import (
+    BOOT_SEED,
+    REPLICATES,
+    TABLE_MEANS,
+    TABLE_PROPS,
+    TAYLOR_VARS,
+    TOL,
+    tidy,
+)
 from benchmarks.data import BenchData
 from sid.estimation.design import Design
 
