@@ -99,6 +99,9 @@ def test_quality_flags_are_exactly_the_injected_ones(demo_run):
     for item in ("q_sex", "q_birth_year"):
         assert set(f.loc[f[f"mismatch_{item}"], "person_key"]) == _keys(
             defects, "register_mismatch", item)
+    # the demo documents no inconsistent answers: no consistency check fails
+    checks = [c for c in f.columns if c.startswith("check_")]
+    assert checks == ["check_q_children_0"] and not f[checks].to_numpy().any()
 
 
 def test_break_offs_classified_by_the_share_answered(demo_run):

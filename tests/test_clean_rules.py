@@ -274,3 +274,22 @@ def test_straightliners_dropped_when_the_spec_says_so(tmp_path):
     assert tuple(res.log.iloc[-1]) == (2, "c", "pk", "straightline", "web", "dropped")
     assert "c" not in res.df["pk"].tolist()
     pd.testing.assert_frame_equal(replay(raw, res.log), res.df[list(raw.columns)])
+
+
+def test_consistency_checks_flagged_not_changed(tmp_path):
+    text = SPEC.replace(
+        'missing: [-1, -2, -3], relevant: "q_work == 1"}',
+        'missing: [-1, -2, -3], relevant: "q_work == 1", '
+        'checks: [{expr: "q_job != 1 or q_by <= 1980", message: "job A needs age"}]}')
+    q = make_spec(tmp_path, text=text)
+    raw, meta = make_raw()
+    res = clean_wave(raw, meta, q, make_gross())
+    # q_job == 1 only for d (born 1970: passes); a record with q_job 1 born 1990 fails
+    assert not res.flags["check_q_job_0"].any()
+    raw.loc[0, "q_job"] = 1.0  # a: born 1980 -> passes; c: q_job invalid -> not checked
+    raw.loc[9, "q_by"] = 1990.0  # h: q_job -1 (don't know) -> not a violation
+    raw.loc[3, "q_by"] = 1991.0  # d: q_job 1, born 1991 -> violation
+    res = clean_wave(raw, meta, q, make_gross({**REGISTER, "d": 1991, "h": 1990}))
+    assert res.flags.loc[res.flags["check_q_job_0"], "pk"].tolist() == ["d"]
+    assert ("flag", "check[0]", "q_job", 1) in set(res.summary.itertuples(index=False, name=None))
+    assert [tuple(r) for r in res.log.itertuples(index=False)] == EXPECTED_LOG

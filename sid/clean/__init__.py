@@ -22,8 +22,9 @@ Order of the rules (each later rule sees the earlier ones' result; the order mat
    flagged.
 5. completion (sid.clean.completion): complete / partial / break-off by the AAPOR share
    of applicable items answered, on the routed values.
-6. quality flags (sid.clean.quality): speeders, straight-liners, register mismatches;
-   records dropped only where the spec says ``drop: true`` (logged).
+6. quality flags (sid.clean.quality): speeders, straight-liners, register mismatches,
+   failed consistency checks (a variable's ``checks``); records dropped only where the
+   spec says ``drop: true`` (logged).
 7. derived variables (sid.spec.frame.derive) on the clean values.
 
 Modules: rules, duplicates, completion, quality, register, log (log, summary, replay),

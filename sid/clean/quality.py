@@ -12,6 +12,8 @@ are missing).
   of them the same code.
 * Register mismatch: the answer and the register value are both valid and differ by more
   than ``tolerance`` (text: differ at all).
+* Failed check: a variable's consistency ``checks`` (spec expressions) definitely false
+  (a check on a missing answer is not a violation: ``Expression.violated``).
 """
 
 from __future__ import annotations
@@ -104,4 +106,17 @@ def register_mismatches(df: pd.DataFrame, q: Questionnaire,
         else:
             with np.errstate(invalid="ignore"):
                 out[rm.answer] = np.abs(a - r) > rm.tolerance  # NaN compares False
+    return out
+
+
+def check_violations(df: pd.DataFrame, q: Questionnaire) -> dict[tuple[str, int], np.ndarray]:
+    """Per consistency check of the spec, keyed (variable, index of the check): True
+    where the record violates it."""
+    env, raw = FrameEnv(df, q), FrameEnv(df, q, valid=False)
+    out = {}
+    for v in q.variables:  # loop over variables with checks
+        if v.name not in df.columns:
+            continue
+        for i, c in enumerate(v.checks):
+            out[(v.name, i)] = c.expr.violated(env, len(df), codes=raw)
     return out

@@ -17,7 +17,7 @@ import pandas as pd
 from sid.clean.completion import STATUSES, classify_completion, completion_items
 from sid.clean.duplicates import resolve_duplicates
 from sid.clean.log import DROPPED, concat_log, log_rows, replay, summarize
-from sid.clean.quality import register_mismatches, speeders, straightliners
+from sid.clean.quality import check_violations, register_mismatches, speeders, straightliners
 from sid.clean.register import check_keys, join_register, read_gross_sample
 from sid.clean.rules import apply_routing, check_codes, empty_applicable
 from sid.errors import DataError, SpecError
@@ -76,9 +76,10 @@ def clean_wave(raw_df: pd.DataFrame, raw_meta: SpssMeta, q: Questionnaire,
     fast, _ = speeders(df, q, status, where)
     straight = straightliners(df, q)
     mismatch = register_mismatches(df, q, where)
+    checks = check_violations(df, q)
 
-    flags = _flags_frame(df, q, comp, empties, fast, straight, mismatch)
-    counts = _flag_counts(q, flags, empties, fast, straight, mismatch)
+    flags = _flags_frame(df, q, comp, empties, fast, straight, mismatch, checks)
+    counts = _flag_counts(q, flags, empties, fast, straight, mismatch, checks)
     drop, log_drop = _quality_drops(df, q, rows, keys, fast, straight)
     df, flags = df.loc[~drop].reset_index(drop=True), flags.loc[~drop].reset_index(drop=True)
 
@@ -107,7 +108,7 @@ def rebuild_wave(raw_df: pd.DataFrame, log: pd.DataFrame, q: Questionnaire,
     return with_derived(join_register(df, gross_sample, q), q)
 
 
-def _flags_frame(df, q, comp, empties, fast, straight, mismatch) -> pd.DataFrame:
+def _flags_frame(df, q, comp, empties, fast, straight, mismatch, checks) -> pd.DataFrame:
     out = {q.key: df[q.key].to_numpy(dtype=object)}
     if q.mode_variable and q.mode_variable in df.columns:
         out[q.mode_variable] = df[q.mode_variable].to_numpy(dtype=object)
@@ -120,10 +121,12 @@ def _flags_frame(df, q, comp, empties, fast, straight, mismatch) -> pd.DataFrame
         out[f"straightline_{g}"] = f
     for a, f in mismatch.items():
         out[f"mismatch_{a}"] = f
+    for (name, i), f in checks.items():
+        out[f"check_{name}_{i}"] = f
     return pd.DataFrame(out)
 
 
-def _flag_counts(q, flags, empties, fast, straight, mismatch) -> pd.DataFrame:
+def _flag_counts(q, flags, empties, fast, straight, mismatch, checks) -> pd.DataFrame:
     """Counts of flags (kind "flag") and completion statuses (kind "completion")."""
     recs = [("completion", s, "status", int((flags["status"] == s).sum())) for s in STATUSES]
     recs += [("flag", "empty_applicable", n, int(e.sum())) for n, e in empties.items() if e.any()]
@@ -131,6 +134,7 @@ def _flag_counts(q, flags, empties, fast, straight, mismatch) -> pd.DataFrame:
         recs.append(("flag", "speeder", q.quality.speeders.duration, int(fast.sum())))
     recs += [("flag", "straightline", g, int(f.sum())) for g, f in straight.items()]
     recs += [("flag", "register_mismatch", a, int(f.sum())) for a, f in mismatch.items()]
+    recs += [("flag", f"check[{i}]", name, int(f.sum())) for (name, i), f in checks.items()]
     return pd.DataFrame(recs, columns=["kind", "rule", "variable", "count"])
 
 
