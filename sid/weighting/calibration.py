@@ -146,10 +146,7 @@ def _newton(
     def misfit_cols(lam_: np.ndarray, d_: np.ndarray) -> np.ndarray:
         return (Tk[:, None] - Xk.T @ (d_ * F.g(Xk @ lam_))) / scale
 
-    def misfit(lam_: np.ndarray) -> np.ndarray:
-        return misfit_cols(lam_, Du)
-
-    resid = misfit(lam)
+    resid = misfit_cols(lam, Du)
     done = converged(lam, Du)
     it = 0
     while not done.all() and it < max_iter:
