@@ -61,15 +61,15 @@ def clean_wave(raw_df: pd.DataFrame, raw_meta: SpssMeta, q: Questionnaire,
     check_keys(raw[q.key], gross_sample, q, where, gross_where)
     items = completion_items(q, raw, where)
 
-    # 1. duplicates, on the raw values
+    # (numbers as in sid.clean's docstring) 1. duplicates, on the raw values; 2. register
     keep, log_dup = resolve_duplicates(raw, q, items, np.arange(len(raw)))
     rows = np.flatnonzero(keep)
     df = join_register(raw.loc[keep].reset_index(drop=True), gross_sample, q, where, gross_where)
     keys = df[q.key].to_numpy(dtype=object)
-    # 2. codes outside categories / range -> invalid; 3. routing on the checked values
+    # 3. codes outside categories / range -> invalid; 4. routing on the checked values
     log_inv = check_codes(df, q, rows, keys, where)
     log_route, applicable = apply_routing(df, q, rows, keys, where)
-    # 4. completion and empty applicable items; 5. quality flags, on the cleaned values
+    # 4b. empty applicable items; 5. completion; 6. quality flags, on the cleaned values
     empties = empty_applicable(df, items, applicable)
     comp = classify_completion(df, q, items, applicable)
     status = comp["status"].to_numpy()
@@ -83,7 +83,7 @@ def clean_wave(raw_df: pd.DataFrame, raw_meta: SpssMeta, q: Questionnaire,
     drop, log_drop = _quality_drops(df, q, rows, keys, fast, straight)
     df, flags = df.loc[~drop].reset_index(drop=True), flags.loc[~drop].reset_index(drop=True)
 
-    # 6. derived variables, computed on the clean values
+    # 7. derived variables, computed on the clean values
     df = with_derived(df, q, where)
     log = concat_log([log_dup, log_inv, log_route, log_drop])
     return CleanResult(df=df, meta=clean_meta(df, raw_meta, q), log=log,
