@@ -37,6 +37,8 @@ def respondents(n: int = 2100, seed: int = 3) -> pd.DataFrame:
     })
     for v in DISCR:
         df[v] = rng.integers(1, 5, n)
+        df.loc[rng.uniform(size=n) < 0.1, v] = -2  # no answer (a declared missing code)
+    df.loc[df["q_work12"] == 2, "q_discr_work"] = -3  # routed: asked only to those who worked
     u = rng.uniform(0.5, 1.5, n)
     mean_u = pd.Series(u).groupby(origin).transform("mean").to_numpy()
     n_g = pd.Series(origin).map(pd.Series(origin).value_counts()).to_numpy()
@@ -70,6 +72,18 @@ def test_pooled_EU_share_equals_hand_weighted_mean_over_POL_ROU(spec):
     assert row["se"] > 0
     assert row["ci_low"] < row["value"] < row["ci_high"]
     assert "POL, ROU" in row["note"] and "EU" in row["note"]
+
+
+def test_discrimination_share_counts_unasked_items_as_no_experience_by_hand(spec):
+    df = respondents()
+    out = survey_indicators(df, spec)
+    items = df[DISCR].where(df[DISCR] > 0)  # -2, -3 are missing codes of the questionnaire
+    dom = (df["region"] == 1) & (df["age"] >= 18) & (items.notna().sum(axis=1) >= 4) & df["origin"].isin(["MAR", "TUR", "COD", "AFG"])
+    y = (items[dom] >= 3).any(axis=1).astype(float)
+    w = df.loc[dom, "weight"]
+    row = _row(out, "SID_DISCR_12M", "NEU")
+    assert row["value"] == pytest.approx(100 * (w * y).sum() / w.sum(), rel=1e-12)
+    assert row["n"] == dom.sum()
 
 
 def test_pooled_NEU_mean_equals_population_weighted_group_means(spec):
