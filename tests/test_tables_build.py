@@ -1,0 +1,214 @@
+"""build_tables through open_wave on run folders: figures against R's survey package
+(apistrat, survey_reference.json) and against hand computations with numpy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sid.io.spss_meta import SpssMeta
+from sid.io.wave import save_wave_files
+from sid.pipeline.wave import open_wave
+from sid.tables.build import COLUMNS, build_tables
+from sid.tables.disclosure import publish
+from sid.tables.labels import Labels
+from sid.tables.plan import parse_plan
+
+RTOL = 1e-8
+API_LABELS = Labels(
+    variables={"api00": "API 2000", "sch.wide": "School-wide target met", "stype": "School type"},
+    categories={"stype": {"E": "Elementary", "H": "High", "M": "Middle"}, "sch.wide": {"No": "nee", "Yes": "ja"}},
+    kinds={"api00": "numeric", "sch.wide": "categorical", "stype": "categorical"},
+)
+
+
+def _api_run(tmp: Path, ref_dir: Path, replicates: bool = False) -> pd.DataFrame:
+    """A run folder of apistrat: clean wave, weights (pw, stratum stype, fpc), and, if
+    asked, stratified delete-one jackknife replicate weights built here by hand."""
+    api = pd.read_csv(ref_dir / "apistrat.csv")
+    api["person_key"] = api["cds"].astype(str)
+    clean = api[["person_key", "stype", "api00", "sch.wide", "awards"]]
+    (tmp / "clean").mkdir(parents=True)
+    save_wave_files(clean, SpssMeta.from_frame(clean), tmp / "clean")
+    (tmp / "weight").mkdir()
+    pd.DataFrame({"person_key": api["person_key"], "weight": api["pw"], "stratum": api["stype"],
+                  "fpc": api["fpc"]}).to_parquet(tmp / "weight" / "weights.parquet")
+    diag: dict = {"design": {"fpc": "fpc"}}
+    if replicates:
+        s = api["stype"].to_numpy()
+        n = len(api)
+        n_h = pd.Series(s).map(pd.Series(s).value_counts()).to_numpy(float)
+        # replicate j deletes respondent j; others of its stratum get n_h/(n_h-1)
+        same = s[:, None] == s[None, :]
+        F = np.where(same, (n_h / (n_h - 1))[None, :], 1.0)
+        F[np.arange(n), np.arange(n)] = 0.0
+        W = F * api["pw"].to_numpy()[:, None]
+        rep = pd.DataFrame(W, columns=[f"rep_{j + 1:03d}" for j in range(n)])
+        rep.insert(0, "person_key", api["person_key"])
+        rep.to_parquet(tmp / "weight" / "replicates.parquet")
+        rscales = (1 - n_h / api["fpc"].to_numpy()) * (n_h - 1) / n_h
+        diag["replicates"] = {"method": "JKn", "scale": 1.0, "rscales": rscales.tolist(), "mse": False}
+    (tmp / "weight" / "diagnostics.json").write_text(json.dumps(diag))
+    return api
+
+
+API_PLAN = """
+wave: api
+defaults: {min_n: 30, max_cv: 0.3, variance: taylor}
+tables:
+  - id: api
+    theme: language
+    title: API by school type
+    variables: [api00, sch.wide]
+    by: [stype, "stype:awards"]
+    compare_to: {stype: E}
+    chisq: [stype]
+"""
+
+
+@pytest.fixture(scope="module")
+def api_tables(tmp_path_factory, reference_dir):
+    tmp = tmp_path_factory.mktemp("apirun")
+    api = _api_run(tmp, reference_dir)
+    wave = open_wave(tmp, variance="taylor")
+    return api, build_tables(wave.design, parse_plan(API_PLAN), API_LABELS)
+
+
+def _cells(t, variable, statistic, by_var, category=None):
+    sel = (t["variable"] == variable) & (t["statistic"] == statistic) & (t["by_var"] == by_var)
+    if category is not None:
+        sel &= t["category"] == category
+    return t[sel].reset_index(drop=True)
+
+
+def test_columns_are_the_tidy_layout(api_tables):
+    _, t = api_tables
+    assert list(t.columns) == COLUMNS
+    assert set(t["statistic"]) == {"mean", "median", "proportion", "difference", "chisq"}
+    assert (t["variance_method"] == "taylor").all()
+
+
+def test_apistrat_mean_by_stype_matches_R_svyby(api_tables, survey_ref):
+    _, t = api_tables
+    ref = survey_ref["apistrat_mean_api00_by_stype"]
+    got = _cells(t, "api00", "mean", "stype")
+    assert list(got["by_value"]) == ref["stype"]
+    assert list(got["by_label"]) == ["Elementary", "High", "Middle"]
+    np.testing.assert_allclose(got["estimate"], ref["estimate"], rtol=RTOL)
+    np.testing.assert_allclose(got["se"], ref["se"], rtol=1e-7)
+    overall = _cells(t, "api00", "mean", "overall")
+    np.testing.assert_allclose(overall["estimate"], survey_ref["apistrat_mean_api00"]["estimate"], rtol=RTOL)
+    np.testing.assert_allclose(overall["se"], np.ravel(survey_ref["apistrat_mean_api00"]["se"]), rtol=1e-7)
+
+
+def test_apistrat_share_logit_ci_and_median_match_R(api_tables, survey_ref):
+    _, t = api_tables
+    p = _cells(t, "sch.wide", "proportion", "overall", "Yes")
+    ref = survey_ref["apistrat_prop_schwide_yes_logit"]
+    np.testing.assert_allclose(p["estimate"], ref["estimate"], rtol=RTOL)
+    np.testing.assert_allclose(p[["ci_low", "ci_high"]].to_numpy().ravel(), ref["ci"], rtol=1e-7)
+    assert p["category_label"].iloc[0] == "ja"
+    med = _cells(t, "api00", "median", "overall")
+    ref = survey_ref["apistrat_median_api00"]
+    assert med["estimate"].iloc[0] == ref["estimate"]
+    np.testing.assert_allclose(med[["ci_low", "ci_high"]].to_numpy().ravel(), ref["ci"])
+
+
+def test_apistrat_weighted_means_of_crossing_equal_numpy_by_hand(api_tables):
+    api, t = api_tables
+    got = _cells(t, "api00", "mean", "stype:awards")
+    for _, row in got.iterrows():  # 6 cells: a check, not the code under test
+        s, a = row["by_value"].split(":")
+        m = (api["stype"] == s) & (api["awards"] == a)
+        w, y = api.loc[m, "pw"].to_numpy(), api.loc[m, "api00"].to_numpy()
+        assert row["estimate"] == pytest.approx((w * y).sum() / w.sum(), rel=1e-12)
+        assert row["n"] == m.sum()
+        assert row["weighted_n"] == pytest.approx(w.sum(), rel=1e-12)
+
+
+def _stratum_share_var(api, stype, cat):
+    """Variance of a share within one stratum of a stratified SRS, by hand:
+    (1 - n/N) s^2 / n with s^2 the sample variance (divisor n - 1)."""
+    m = api["stype"] == stype
+    y = (api.loc[m, "sch.wide"] == cat).to_numpy(float)
+    n, N = m.sum(), api.loc[m, "fpc"].iloc[0]
+    return y.mean(), (1 - n / N) * y.var(ddof=1) / n
+
+
+def test_share_differences_against_reference_stratum_by_hand(api_tables):
+    # Strata are sampled independently: var(p_H - p_E) = var(p_H) + var(p_E).
+    api, t = api_tables
+    got = _cells(t, "sch.wide", "difference", "stype", "Yes")
+    assert list(got["by_value"]) == ["H", "M"]
+    assert (got["reference"] == "E").all() and (got["reference_label"] == "Elementary").all()
+    pe, ve = _stratum_share_var(api, "E", "Yes")
+    for _, row in got.iterrows():
+        pg, vg = _stratum_share_var(api, row["by_value"], "Yes")
+        se = np.sqrt(vg + ve)
+        assert row["estimate"] == pytest.approx(pg - pe, rel=1e-12)
+        assert row["se"] == pytest.approx(se, rel=1e-9)
+        p = 2 * stats.t.sf(abs(pg - pe) / se, 200 - 3)
+        assert row["p_value"] == pytest.approx(p, rel=1e-6)
+        assert row["n"] == 50  # the smaller domain
+
+
+def test_mean_differences_against_reference_stratum_by_hand(api_tables, survey_ref):
+    _, t = api_tables
+    ref = survey_ref["apistrat_mean_api00_by_stype"]
+    est = dict(zip(ref["stype"], ref["estimate"], strict=True))
+    se = dict(zip(ref["stype"], ref["se"], strict=True))
+    got = _cells(t, "api00", "difference", "stype")
+    for _, row in got.iterrows():
+        g = row["by_value"]
+        assert row["estimate"] == pytest.approx(est[g] - est["E"], rel=1e-9)
+        assert row["se"] == pytest.approx(np.hypot(se[g], se["E"]), rel=1e-7)
+
+
+def test_rao_scott_row_is_design_chisq(api_tables):
+    _, t = api_tables
+    row = _cells(t, "sch.wide", "chisq", "stype")
+    assert len(row) == 1 and row["n"].iloc[0] == 200
+    assert row["ndf"].iloc[0] > 0 and 0 <= row["p_value"].iloc[0] < 0.05
+
+
+def test_flags_and_published_suppression(api_tables):
+    _, t = api_tables
+    small = t["n"] < 30
+    assert small.any() and (t["suppressed"] == small).all()
+    assert t.loc[small, "flags"].str.contains("low_n").all()
+    high = t["cv"] > 0.3
+    assert t.loc[high, "flags"].str.contains("high_cv").all()
+    assert not t.loc[~high & ~small, "flags"].astype(bool).any()
+    pub = publish(t)
+    assert pub.loc[small, ["estimate", "se", "ci_low", "ci_high", "cv"]].isna().all().all()
+    assert pub.loc[small, "n"].equals(t.loc[small, "n"])  # n stays: it says why
+    assert np.allclose(pub.loc[~small, "estimate"], t.loc[~small, "estimate"], equal_nan=True)
+    assert t.loc[small, "estimate"].notna().all()  # internal keeps the values
+
+
+def test_replicate_run_folder_jkn_matches_R_as_svrepdesign(tmp_path, reference_dir, survey_ref):
+    _api_run(tmp_path, reference_dir, replicates=True)
+    wave = open_wave(tmp_path, variance="replicate")
+    plan = parse_plan(API_PLAN.replace("variance: taylor", "variance: replicate"))
+    t = build_tables(wave.design, plan, API_LABELS)
+    got = _cells(t, "api00", "mean", "overall")
+    ref = survey_ref["apistrat_JKn_mean_api00"]
+    np.testing.assert_allclose(got["estimate"], ref["estimate"], rtol=RTOL)
+    np.testing.assert_allclose(got["se"], ref["se"], rtol=1e-7)
+    assert (t["variance_method"] == "JKn").all()
+    assert wave.design.degf == 200 - 3  # rank of the replicates - 1, as R degf(svrepdesign)
+
+
+def test_open_wave_convenience_delegates_to_design(tmp_path, reference_dir, survey_ref):
+    _api_run(tmp_path, reference_dir)
+    wave = open_wave(tmp_path, variance="taylor")
+    m = wave.mean("api00", by="stype")
+    np.testing.assert_allclose(m["se"], survey_ref["apistrat_mean_api00_by_stype"]["se"], rtol=1e-7)
+    p = wave.proportion("sch.wide")
+    assert p["estimate"].iloc[1] == pytest.approx(survey_ref["apistrat_prop_schwide_yes_logit"]["estimate"])
+    assert {"weight", "stratum", "api00"} <= set(wave.data.columns)
