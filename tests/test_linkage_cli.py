@@ -126,3 +126,32 @@ def test_link_with_register_writes_rates_and_refuses_raw_nrn(tmp_path, capsys):
     assert rates.loc["all", "n"] == 700 and rates.loc["all", "linked"] == 600 and rates.loc["all", "unlinked"] == 100
     linked = pd.read_parquet(tmp_path / "run" / "link" / "respondents_linked.parquet")
     assert linked["reg_employed"].notna().sum() == 600 and "rrn" not in linked.columns
+
+
+def test_link_reads_clean_weight_and_score_outputs_of_the_run_folder(tmp_path, capsys):
+    from sid.linkage.indicators import survey_indicators
+    from sid.linkage.spec import load_linkage_spec
+    from tests.test_linkage_indicators import respondents
+
+    df = respondents(1400)
+    df["person_key"] = [f"k{i:05d}" for i in range(len(df))]
+    run_dir = tmp_path / "run"
+    args = ["link", "--out", str(run_dir), "--project", str(ROOT), "--db", str(tmp_path / "b.duckdb")]
+    (run_dir / "clean").mkdir(parents=True)
+    idx = ["idx_inclusion", "idx_citizenship"]
+    extra_clean = pd.DataFrame({"person_key": ["breakoff"], "origin": ["BEL"]})  # no weight: not used
+    pd.concat([df.drop(columns=["weight", *idx]), extra_clean]).to_parquet(run_dir / "clean" / "data.parquet")
+    assert main(args) == 2
+    assert "weight/weights.parquet: not found; run sid weight" in capsys.readouterr().err
+    (run_dir / "weight").mkdir()
+    (run_dir / "score").mkdir()
+    df[["person_key", "weight"]].iloc[::-1].to_parquet(run_dir / "weight" / "weights.parquet")
+    df[["person_key", *idx]].to_parquet(run_dir / "score" / "indices.parquet")
+    assert main(args) == 0
+    got = pd.read_csv(run_dir / "link" / "survey_indicators.csv", keep_default_na=False, na_values=[""])
+    want = survey_indicators(df, load_linkage_spec(ROOT / "linkage" / "sid2022.yaml", project=ROOT))
+    key = ["indicator_code", "origin", "generation", "sex", "age_band"]
+    merged = got.merge(want, on=key, suffixes=("", "_want"))
+    assert len(merged) == len(want) == len(got)
+    assert (merged["value"] - merged["value_want"]).abs().max() < 1e-8
+    assert (merged["n"] == merged["n_want"]).all()

@@ -6,12 +6,13 @@ writes ``RUN_DIR/link/survey_indicators.csv`` and ``RUN_DIR/link/load.json``, an
 replaces the wave's rows in the indicator base (``--db``, default the spec's ``base``) in
 one transaction, together with any register indicator sets named by ``--admin``.
 
-Input: until the pipeline's stage outputs are joined for this stage, the respondents come
-from ``--respondents FILE.parquet``: one row per respondent with the final weight
-(``--weight``, default ``weight``), the strata (``--strata``, default ``origin``), the origin
-group and generation, the breakdown variables and every variable the indicators read
-(valid view or raw codes: the questionnaire's missing codes are applied). A file holding
-a raw national register number is refused.
+Input: the run folder's ``clean/data.parquet``, ``weight/weights.parquet`` (key + final
+weight) and ``score/indices.parquet``, joined on the person key
+(:mod:`sid.linkage.run_input`); or ``--respondents FILE.parquet``: one row per respondent
+with the final weight (``--weight``, default ``weight``), the strata (``--strata``,
+default ``origin``), the origin group and generation, the breakdown variables and every
+variable the indicators read (valid view or raw codes: the questionnaire's missing codes
+are applied). Input holding a raw national register number is refused.
 
 ``--register FILE.parquet`` (a pseudonymised register extract, keyed like the
 respondents by ``--key``) adds the link: ``RUN_DIR/link/link_rates.csv`` (linked,
@@ -29,7 +30,7 @@ import json
 import sys
 from pathlib import Path
 
-from sid.errors import InputFileError, RunFolderError
+from sid.errors import InputFileError
 
 NAME = "link"
 ORDER = 70
@@ -42,7 +43,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", default=".", metavar="DIR", help="survey project folder (default: here)")
     parser.add_argument("--spec", default=None, metavar="FILE", help="linkage spec (default: PROJECT/linkage/*.yaml)")
     parser.add_argument("--respondents", default=None, metavar="FILE.parquet",
-                        help="respondents with final weights and the indicators' variables")
+                        help="respondents with final weights and the indicators' variables "
+                             "(default: the run folder's clean, weight and score outputs)")
     parser.add_argument("--admin", action="append", default=[], metavar="DIR",
                         help="a register indicator set (folder with indicators.csv, values.csv) to load too")
     parser.add_argument("--db", default=None, metavar="FILE", help="indicator base (default: the spec's base)")
@@ -56,19 +58,16 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--drop", default=None, metavar="WAVE", help="remove WAVE's rows from the base and stop")
 
 
-def _read_respondents(path: str | None, out: Path):
+def _read_parquet(path: str):
     import pandas as pd
 
-    if path is None:
-        raise RunFolderError(f"{out}: sid link needs --respondents FILE.parquet (respondents with final weights "
-                             "and indices) until the run folder's weight and score stages feed it")
     p = Path(path)
     if not p.is_file():
-        raise InputFileError(f"{p}: respondents file not found")
+        raise InputFileError(f"{p}: file not found")
     try:
         return pd.read_parquet(p)
     except (OSError, ValueError) as exc:
-        raise InputFileError(f"{p}: cannot read the respondents as parquet ({' '.join(str(exc).split())})") from None
+        raise InputFileError(f"{p}: cannot read as parquet ({' '.join(str(exc).split())})") from None
 
 
 def _run_id(out: Path) -> str:
@@ -102,18 +101,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"sid link: dropped wave {args.drop} ({n} values) from {db}", file=sys.stderr)
         return 0
     out = Path(args.out)
-    respondents = _read_respondents(args.respondents, out)
-    refuse_raw_nrn(respondents, str(args.respondents))
+    if args.respondents:
+        respondents, inputs = _read_parquet(args.respondents), [Path(args.respondents)]
+    else:
+        from sid.linkage.run_input import respondents_from_run
+
+        respondents, inputs = respondents_from_run(out, key=args.key, weight=args.weight)
+    refuse_raw_nrn(respondents, str(args.respondents or out))
     categories = [c.code for c in spec.origin_map.categories]
     sets = [read_register_set(a, origins=categories) for a in args.admin]
     linked = None
     if args.register:
         from sid.linkage.register_link import link_register
 
-        register_df = _read_respondents(args.register, out)
+        register_df = _read_parquet(args.register)
         linked = link_register(respondents, register_df, key=args.key, origin=spec.origin_map.origin_variable,
                                where_survey=str(args.respondents), where_register=str(args.register))
-    record = StageRecord("link", inputs=[args.respondents, *([args.register] if args.register else []),
+    record = StageRecord("link", inputs=[*inputs, *([args.register] if args.register else []),
                                          *[f for s in sets for f in s.files]],
                          specs=list(spec.files), params={"db": str(db), "weight": args.weight,
                                                          "strata": args.strata, "psu": args.psu})
