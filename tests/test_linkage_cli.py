@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -66,6 +67,21 @@ def test_pull_lays_survey_and_register_side_by_side(run, tmp_path):
     csv = tmp_path / "codes.csv"
     assert main(["pull", "--codes", "SID_TAAL_NL_THUIS", "--db", str(db), "--out", str(csv)]) == 0
     assert pd.read_csv(csv)["indicator_code"].unique().tolist() == ["SID_TAAL_NL_THUIS"]
+
+
+def test_admin_only_load_replaces_the_register_set_alone(run):
+    tmp, args, db = run
+    before = _counts(db)
+    admin = write_admin_demo(tmp / "demo", seed=2)[0].parent  # same set, other values
+    assert main(["link", "--out", str(tmp / "run"), "--project", str(ROOT), "--db", str(db),
+                 "--admin", str(admin), "--admin-only"]) == 0
+    assert _counts(db) == before
+    con = duckdb.connect(str(db), read_only=True)
+    got = con.execute("SELECT value FROM indicator_values WHERE wave = 'vlim-admin-demo' "
+                      "ORDER BY indicator_code, origin, generation, period").df()["value"]
+    con.close()
+    want = admin_indicators(2).sort_values(["indicator_code", "origin", "generation", "period"])["value"]
+    assert np.abs(got.to_numpy() - want.to_numpy()).max() < 1e-12
 
 
 def test_admin_demo_is_deterministic_and_values_are_ratios():

@@ -101,5 +101,5 @@ def write_admin_demo(out_dir: str | os.PathLike[str], seed: int = 0) -> list[Pat
     folder = Path(out_dir) / WAVE
     paths = [folder / "indicators.csv", folder / "values.csv"]
     write_text(paths[0], admin_definitions().to_csv(index=False, lineterminator="\n"))
-    write_text(paths[1], admin_indicators(seed).to_csv(index=False, lineterminator="\n", float_format="%.10g"))
+    write_text(paths[1], admin_indicators(seed).to_csv(index=False, lineterminator="\n"))
     return paths

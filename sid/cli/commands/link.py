@@ -20,6 +20,7 @@ unlinked, duplicate keys per origin group) and ``RUN_DIR/link/respondents_linked
 (respondents with ``link_status`` and the register variables as ``reg_*``), to analyse
 with ``sid.Design`` like any respondent file.
 
+``--admin-only`` loads the ``--admin`` register sets alone (no respondents needed).
 ``--drop WAVE`` removes a wave's rows from the base instead (and computes nothing).
 """
 
@@ -55,6 +56,8 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="pseudonymised register extract: link respondents to it by --key, write "
                              "link/link_rates.csv and link/respondents_linked.parquet")
     parser.add_argument("--key", default="person_key", help="pseudonymous person key (default: person_key)")
+    parser.add_argument("--admin-only", action="store_true",
+                        help="load only the --admin register sets (no survey indicators)")
     parser.add_argument("--drop", default=None, metavar="WAVE", help="remove WAVE's rows from the base and stop")
 
 
@@ -79,6 +82,25 @@ def _run_id(out: Path) -> str:
     return run_id
 
 
+def _load_admin_only(args: argparse.Namespace, db: Path, categories: list[str]) -> int:
+    from sid.errors import LinkageError
+    from sid.linkage.base import Load, open_base, replace_waves
+    from sid.linkage.register_load import read_register_set
+
+    if not args.admin:
+        raise LinkageError("sid link --admin-only: name the register sets with --admin DIR")
+    sets = [read_register_set(a, origins=categories) for a in args.admin]
+    con = open_base(db)
+    try:
+        counts = replace_waves(con, [Load(s.wave, "register", s.indicators, s.values, s.spec_hash,
+                                          where=str(s.files[1])) for s in sets])
+    finally:
+        con.close()
+    for wave, c in counts.items():
+        print(f"sid link: {wave}: {c['inserted']} values loaded ({c['deleted']} replaced) into {db}", file=sys.stderr)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Compute, write the link folder, load the base (one transaction)."""
     from sid.io.atomic import atomic_dir
@@ -101,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"sid link: dropped wave {args.drop} ({n} values) from {db}", file=sys.stderr)
         return 0
     out = Path(args.out)
+    categories = [c.code for c in spec.origin_map.categories]
+    if args.admin_only:
+        return _load_admin_only(args, db, categories)
     if args.respondents:
         respondents, inputs = _read_parquet(args.respondents), [Path(args.respondents)]
     else:
@@ -108,7 +133,6 @@ def run(args: argparse.Namespace) -> int:
 
         respondents, inputs = respondents_from_run(out, key=args.key, weight=args.weight)
     refuse_raw_nrn(respondents, str(args.respondents or out))
-    categories = [c.code for c in spec.origin_map.categories]
     sets = [read_register_set(a, origins=categories) for a in args.admin]
     linked = None
     if args.register:
