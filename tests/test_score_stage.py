@@ -25,7 +25,7 @@ missing_codes:
   -4: {meaning: invalid, label: "Ongeldig"}
 variables:
   - {name: person_key, label: Sleutel, type: text, source: register}
-  - {name: origin, label: Herkomst, type: categorical, source: register, categories: {BEL: Belgisch, MAR: Marokkaans, TUR: Turks}}
+  - {name: origin, label: Herkomst, type: categorical, source: register, categories: {BEL: Belgisch, MAR: Marokkaans, TUR: Turks, POL: Pools}}
   - {name: a1, label: A1, type: ordinal, categories: {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}}
   - {name: a2, label: A2, type: ordinal, categories: {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}}
   - {name: a3, label: A3, type: ordinal, categories: {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}}
@@ -67,18 +67,21 @@ def _wave(n_per_group: int = 400, seed: int = 7) -> pd.DataFrame:
     return df
 
 
-@pytest.fixture()
-def run_folder(tmp_path):
+def _write_run(tmp_path, df):
     project = tmp_path / "project"
     (project / "questionnaires").mkdir(parents=True)
     spec = project / "questionnaires" / "w1.yaml"
     spec.write_text(textwrap.dedent(SPEC), encoding="utf-8")
     q = load_questionnaire(spec)
-    df = _wave()
     out = tmp_path / "run"
     with atomic_dir(out / "clean") as tmp:
         save_wave_files(df, q.to_spss_meta(), tmp)
     return project, out, df
+
+
+@pytest.fixture()
+def run_folder(tmp_path):
+    return _write_run(tmp_path, _wave())
 
 
 def _valid(x: np.ndarray, codes) -> np.ndarray:
@@ -216,3 +219,18 @@ def test_respondent_without_weight_is_an_error_and_nothing_is_written(run_folder
     assert main(["score", "--out", str(out), "--project", str(project)]) != 0
     assert "have no weight" in capsys.readouterr().err
     assert not (out / "score").exists()
+
+
+def test_a_group_too_small_to_assess_is_flagged_not_dropped_and_the_others_still_scored(tmp_path):
+    df = _wave()
+    tiny = df.iloc[:2].assign(person_key=["x1", "x2"], origin="POL")
+    project, out, df = _write_run(tmp_path, pd.concat([df, tiny], ignore_index=True))
+    assert main(["score", "--out", str(out), "--project", str(project)]) == 0
+    rel = pd.read_csv(out / "score" / "reliability.csv").set_index(["index", "group"])
+    assert rel.loc[("idx_a", "POL"), "flag"] and "not computable" in rel.loc[("idx_a", "POL"), "reason"]
+    assert not rel.loc[("idx_a", "BEL"), "flag"]
+    loads = pd.read_csv(out / "score" / "loadings.csv")
+    assert loads.loc[loads["index"] == "idx_a", "reason"].str.contains("POL: not computable").all()
+    summary = json.loads((out / "score" / "summary.json").read_text())
+    assert "POL left out" in summary["indices"]["idx_a"]["invariance"]
+    assert summary["indices"]["idx_a"]["invariance_level"] in ("configural", "metric", "scalar")

@@ -40,13 +40,18 @@ def loadings_by_group(
     item_range: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
     weight: str | None = None,
     missing: str = "pairwise",
+    errors: str = "raise",
 ) -> pd.DataFrame:
     """Standardised one-factor loadings: rows = items, columns = "(pooled)" then groups.
 
     Each model is signed so that its loadings sum to a positive number; a group whose
     model cannot be fitted (too few respondents, no variance) raises
-    :class:`EstimationError` naming the group.
+    :class:`EstimationError` naming the group, or with ``errors="nan"`` gets NaN
+    loadings and the reason in ``DataFrame.attrs["not_computable"]`` (``{group: why}``),
+    which :func:`flag_loadings` turns into flags.
     """
+    if errors not in ("raise", "nan"):
+        raise EstimationError(f"errors={errors!r}: expected 'raise' or 'nan'")
     items = list(items)
     if group not in df.columns:
         raise DataError(f"group {group!r}: no such column; name a grouping variable of the data")
@@ -56,12 +61,17 @@ def loadings_by_group(
     except TypeError:  # mixed types: keep the order of appearance
         pass
     columns = {POOLED: _loadings(df, items, reverse, item_range, weight, missing)}
+    failed = {}
     for level in levels:
         try:
             columns[level] = _loadings(df[df[group] == level], items, reverse, item_range, weight, missing)
         except EstimationError as exc:
-            raise EstimationError(f"{group} = {level!r}: {exc}") from exc
-    return pd.DataFrame(columns, index=pd.Index(items, name="item"))
+            if errors == "raise":
+                raise EstimationError(f"{group} = {level!r}: {exc}") from exc
+            columns[level], failed[level] = np.full(len(items), np.nan), str(exc)
+    out = pd.DataFrame(columns, index=pd.Index(items, name="item"))
+    out.attrs["not_computable"] = failed
+    return out
 
 
 def flag_loadings(loadings: pd.DataFrame, max_diff: float = DEFAULT_MAX_DIFF) -> pd.DataFrame:
@@ -72,7 +82,8 @@ def flag_loadings(loadings: pd.DataFrame, max_diff: float = DEFAULT_MAX_DIFF) ->
     if POOLED not in loadings.columns:
         raise EstimationError(f"loadings: no {POOLED!r} column; pass the table of loadings_by_group")
     pooled = loadings[POOLED]
-    groups = loadings.drop(columns=POOLED)
+    failed = loadings.attrs.get("not_computable", {})
+    groups = loadings.drop(columns=[POOLED, *failed])
     long = groups.stack().rename("loading").reset_index()
     long.columns = ["item", "group", "loading"]
     long["pooled"] = pooled.reindex(long["item"]).to_numpy()
@@ -84,4 +95,9 @@ def flag_loadings(loadings: pd.DataFrame, max_diff: float = DEFAULT_MAX_DIFF) ->
     long["reason"] = np.select(
         [sign_change & too_far, sign_change, too_far], [f"{sign_text}; {far_text}", sign_text, far_text], ""
     )
+    if failed:  # groups whose model could not be fitted are flagged, not dropped
+        rows = pd.DataFrame([{"item": i, "group": g, "loading": np.nan, "pooled": pooled[i], "difference": np.nan,
+                              "flag": True, "reason": f"not computable: {why}"}
+                             for g, why in failed.items() for i in loadings.index])
+        long = pd.concat([long, rows], ignore_index=True)
     return long

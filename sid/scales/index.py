@@ -128,7 +128,8 @@ def compute_index(
                                            threshold=threshold)
         flagged = bool(rel["flag"].any())
         if len(items) >= 3:
-            loads = loadings_by_group(data, items, group, reverse=rev, item_range=rng, weight=weight)
+            loads = loadings_by_group(data, items, group, reverse=rev, item_range=rng, weight=weight,
+                                     errors="nan")
             flags = flag_loadings(loads, max_diff=max_loading_diff)
             flagged = flagged or bool(flags["flag"].any())
     return IndexResult(

@@ -247,14 +247,18 @@ def invariance_tests(covs: np.ndarray, means: np.ndarray, ns: Sequence[float],
 
 def group_moments(df: pd.DataFrame, items: Sequence[str], group: str, reverse: Sequence[str] = (),
                   item_range: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
-                  weight: str | None = None) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
+                  weight: str | None = None, errors: str = "raise",
+                  ) -> tuple[list, np.ndarray, np.ndarray, np.ndarray, dict]:
     """Per level of ``group``: pairwise (weighted) covariance matrices, item means and the
-    respondents with at least one valid item. Returns ``(levels, covs, means, ns)``."""
+    respondents with at least one valid item. Returns ``(levels, covs, means, ns,
+    excluded)``; a level whose moments cannot be computed (too few answers, an item
+    without variance) raises, or with ``errors="skip"`` is left out and named with the
+    reason in ``excluded``."""
     items = list(items)
     if group not in df.columns:
         raise DataError(f"group {group!r}: no such column; name a grouping variable of the data")
     levels = sorted(pd.unique(df[group].dropna()), key=str)
-    covs, means, ns = [], [], []
+    covs, means, ns, kept, excluded = [], [], [], [], {}
     for level in levels:
         sub = df[(df[group] == level).to_numpy()]
         x = prepare_items(sub, items, reverse=reverse, item_range=item_range)
@@ -262,18 +266,32 @@ def group_moments(df: pd.DataFrame, items: Sequence[str], group: str, reverse: S
         try:
             mom = item_moments(x, weight=w, names=items)
         except EstimationError as exc:
-            raise EstimationError(f"{group} = {level!r}: {exc}") from exc
+            if errors != "skip":
+                raise EstimationError(f"{group} = {level!r}: {exc}") from exc
+            excluded[str(level)] = str(exc)
+            continue
+        kept.append(level)
         valid = ~np.isnan(x)
         ww = np.ones(len(x)) if w is None else w
         means.append((np.where(valid, x, 0.0) * ww[:, None]).sum(axis=0) / (valid * ww[:, None]).sum(axis=0))
         covs.append(mom.cov)
         ns.append(mom.n)
-    return levels, np.array(covs), np.array(means), np.array(ns, float)
+    return kept, np.array(covs), np.array(means), np.array(ns, float), excluded
 
 
 def invariance_by_group(df: pd.DataFrame, items: Sequence[str], group: str, reverse: Sequence[str] = (),
                         item_range: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
                         weight: str | None = None) -> Invariance:
-    """:func:`invariance_tests` on the groups of ``df`` (reversed items reflected first)."""
-    levels, covs, means, ns = group_moments(df, items, group, reverse, item_range, weight)
-    return invariance_tests(covs, means, ns, groups=[str(v) for v in levels])
+    """:func:`invariance_tests` on the groups of ``df`` (reversed items reflected first).
+
+    A group whose moments cannot be computed is left out of the models and named, with
+    the reason, in the verdict and the table's ``note``."""
+    if len(items) < 3:
+        raise EstimationError(f"multi-group CFA: a one-factor model needs at least 3 items, got {len(items)}")
+    levels, covs, means, ns, excluded = group_moments(df, items, group, reverse, item_range, weight, errors="skip")
+    res = invariance_tests(covs, means, ns, groups=[str(v) for v in levels])
+    if not excluded:
+        return res
+    left_out = "; ".join(f"{g} left out ({why})" for g, why in excluded.items())
+    table = res.table.assign(note=res.table["note"] + "; " + left_out)
+    return Invariance(table=table, fits=res.fits, verdict=f"{res.verdict}; {left_out}")

@@ -127,8 +127,6 @@ def score_wave(df: pd.DataFrame, q: Questionnaire, *, weight: np.ndarray | None 
     ``group``: the origin variable whose levels get their own reliability and loadings;
     ``meta``: the clean wave's SpssMeta, whose declared missing codes are honoured too.
     """
-    from sid.scales.invariance import invariance_by_group
-
     if not q.indices:
         raise DataError(f"{q.path or q.wave}: the spec declares no indices; nothing to score")
     if group not in df.columns:
@@ -171,19 +169,22 @@ def score_wave(df: pd.DataFrame, q: Questionnaire, *, weight: np.ndarray | None 
             "low_reliability_groups": [str(g) for g in r.loc[r["flag"], "group"]],
             "flagged": res.flagged,
         }
+        flags = [f"alpha below {threshold} or not computable in {g}" for g in entry["low_reliability_groups"]]
         if res.loadings is not None:
             loads.append(_loadings_wide(res))
             f = res.loading_flags[res.loading_flags["flag"]]
             entry["loading_flags"] = [{"item": i, "group": str(g), "reason": why}
                                       for i, g, why in zip(f["item"], f["group"], f["reason"], strict=True)]
-            try:
-                iv = invariance_by_group(data, list(ix.items), group, reverse=ix.reverse,
-                                         item_range=ranges, weight=wname)
-            except EstimationError as exc:
-                entry["invariance"] = f"not computable: {exc}"
-            else:
-                inv.append(iv.table.assign(index=ix.name))
-                entry["invariance"] = iv.verdict
+            flags += [f"loading of {i} in {g}: {why}" for i, g, why in zip(f["item"], f["group"], f["reason"],
+                                                                           strict=True)]
+            entry["invariance"], level = _invariance(data, ix, ranges, group, wname, inv)
+            entry["invariance_level"] = level
+            if level != "scalar":
+                # index means of the groups are compared in every table: say when that is not backed
+                flags.append(f"scalar invariance not supported ({entry['invariance']}); compare group "
+                             "means of this index with care")
+                entry["flagged"] = True
+        entry["flags"] = flags
         summary["indices"][ix.name] = entry
     summary["flagged"] = [n for n, e in summary["indices"].items() if e["flagged"]]
     first = ["index"]
@@ -197,6 +198,21 @@ def score_wave(df: pd.DataFrame, q: Questionnaire, *, weight: np.ndarray | None 
         invariance=_first(pd.concat(inv, ignore_index=True), first) if inv else pd.DataFrame(columns=["index"]),
         summary=summary,
     )
+
+
+def _invariance(data: pd.DataFrame, ix, ranges, group: str, weight: str | None, tables: list) -> tuple[str, str]:
+    """Multi-group CFA of one index: (verdict, level reached or "not fitted")."""
+    from sid.scales.invariance import invariance_by_group
+
+    if ix.scoring == "count":
+        return ("not fitted: a linear factor model on 0/1 counted codes is not a fit test "
+                "(needs a categorical CFA)", "not fitted")
+    try:
+        iv = invariance_by_group(data, list(ix.items), group, reverse=ix.reverse, item_range=ranges, weight=weight)
+    except EstimationError as exc:
+        return f"not computable: {exc}", "not fitted"
+    tables.append(iv.table.assign(index=ix.name))
+    return iv.verdict, iv.verdict.split()[0]
 
 
 def _first(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
