@@ -111,8 +111,15 @@ def _as_text(values: pd.Series, labels: Mapping[str, str]) -> np.ndarray:
         text = np.full(arr.shape, None, dtype=object)
         text[whole] = arr[whole].astype(np.int64).astype(str)
         text[ok & ~whole] = arr[ok & ~whole].astype(str)
-    s = pd.Series(text, dtype=object)
-    return s.map(lambda v: None if v is None else labels.get(v, v)).to_numpy(dtype=object)
+    return _relabel(text, labels)
+
+
+def _relabel(text: np.ndarray, labels: Mapping[str, str | None]) -> np.ndarray:
+    """Map each distinct value through ``labels`` (unlisted values stay); None stays None.
+    Vectorised: the mapping runs over the distinct values, then is indexed per row."""
+    codes, uniq = pd.factorize(pd.Series(text, dtype=object), use_na_sentinel=True)
+    mapped = np.array([labels.get(u, u) for u in uniq] + [None], dtype=object)
+    return mapped[codes]
 
 
 def _work_frame(df, spec, env, design_cols) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
@@ -121,8 +128,9 @@ def _work_frame(df, spec, env, design_cols) -> tuple[pd.DataFrame, dict[str, tup
     work[_ORIGIN], present = _origin_codes(df, spec)
     gen = _as_text(df[om.generation_variable], {}) if om.generation_variable in df.columns else None
     if gen is not None:
-        work["generation"] = pd.Series(gen, dtype=object).map(
-            lambda v: om.generations.get(v) if v is not None else None).to_numpy(dtype=object)
+        # codes the map does not list (0: Belgian origin) have no generation: missing
+        keep = {code: om.generations.get(code) for code in pd.unique(gen[pd.notna(gen)])}
+        work["generation"] = _relabel(gen, keep)
     for dim in ("sex", "age_band"):
         if dim in df.columns:
             work[dim] = _as_text(df[dim], spec.labels.get(dim, {}))

@@ -113,7 +113,8 @@ def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     """
     s = pd.Series(values).reset_index(drop=True)
     if pd.api.types.is_integer_dtype(s.dtype):
-        text = s.astype(object).map(lambda v: None if pd.isna(v) else f"{int(v):011d}")
+        codes, uniq = pd.factorize(s)
+        text = pd.Series(np.array([f"{int(u):011d}" for u in uniq] + [None], dtype=object)[codes])
     else:
         text = s.astype("string").str.strip()
         nrn_shaped = text.str.fullmatch(_NRN_PATTERN).fillna(False)
