@@ -61,25 +61,18 @@ def parse_files(items: list[str]) -> dict[str, str] | list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Ingest the files, write DIR/raw and record the stage in DIR/manifest.json."""
-    from sid.io.wave import DATA_FILE, META_FILE, ingest, write_raw_wave
-    from sid.pipeline.manifest import StageRecord, record_stage
+    from sid.pipeline.ingest import run_ingest
 
     files = parse_files(args.files)
-    paths = list(files.values()) if isinstance(files, dict) else files
-    rec = StageRecord(
-        stage="ingest",
-        inputs=paths,
-        params={"encoding": args.encoding, "mode_variable": args.mode_variable},
-    )
-    with step(f"reading {len(paths)} SPSS file(s)"):
-        df, meta = ingest(
+    n = len(files)
+    with step(f"reading {n} SPSS file(s)"):
+        raw, df, meta = run_ingest(
+            args.out,
             files,
-            mode_variable=args.mode_variable,
             encoding=args.encoding,
             chunksize=args.chunksize,
+            mode_variable=args.mode_variable,
         )
-    raw = write_raw_wave(df, meta, args.out)
-    record_stage(args.out, rec.finish(args.out, [raw / DATA_FILE, raw / META_FILE]))
     counts = df[args.mode_variable].value_counts(sort=False)
     say(
         f"raw wave: {len(df)} rows ("

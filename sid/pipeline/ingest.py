@@ -1,0 +1,40 @@
+"""The ingest stage: SPSS fieldwork files -> the raw wave in DIR/raw, with its manifest entry."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from sid.io.spss import SpssMeta
+from sid.io.wave import DATA_FILE, META_FILE, ingest, write_raw_wave
+from sid.pipeline.manifest import StageRecord, record_stage
+
+PathLike = str | os.PathLike[str]
+
+
+def run_ingest(
+    out_dir: PathLike,
+    files: Mapping[str, PathLike] | Sequence[PathLike],
+    *,
+    encoding: str | None = None,
+    chunksize: int | None = None,
+    mode_variable: str = "mode",
+) -> tuple[Path, pd.DataFrame, SpssMeta]:
+    """Merge the mode files into DIR/raw (atomically) and record the stage in the manifest.
+
+    ``files`` maps mode -> file, or lists files whose mode is the last ``_`` part of
+    the name (``sid2022_web.sav`` -> web). Returns the raw folder, the data and metadata.
+    """
+    paths = list(files.values()) if isinstance(files, Mapping) else list(files)
+    rec = StageRecord(
+        stage="ingest",
+        inputs=paths,
+        params={"encoding": encoding, "mode_variable": mode_variable},
+    )
+    df, meta = ingest(files, mode_variable=mode_variable, encoding=encoding, chunksize=chunksize)
+    raw = write_raw_wave(df, meta, out_dir)
+    record_stage(out_dir, rec.finish(out_dir, [raw / DATA_FILE, raw / META_FILE]))
+    return raw, df, meta
