@@ -212,12 +212,37 @@ def test_score_without_clean_folder_is_a_one_line_error(tmp_path, capsys):
     assert not (tmp_path / "run" / "score").exists()
 
 
-def test_respondent_without_weight_is_an_error_and_nothing_is_written(run_folder, capsys):
+def test_clean_records_without_weight_are_not_scored_and_their_reason_is_counted(run_folder):
     project, out, df = run_folder
+    w = _weights(df)
+    dropped = np.arange(len(df)) % 50 == 0  # e.g. partial interviews the weight stage left out
     with atomic_dir(out / "weight") as tmp:
-        pd.DataFrame({"person_key": df["person_key"][1:], "weight": 1.0}).to_parquet(tmp / "weights.parquet")
+        pd.DataFrame({"person_key": df["person_key"][~dropped], "weight": w[~dropped]}).to_parquet(
+            tmp / "weights.parquet")
+    assert main(["score", "--out", str(out), "--project", str(project)]) == 0
+    got = pd.read_parquet(out / "score" / "indices.parquet")
+    assert len(got) == len(df) and got.loc[dropped, "idx_a"].isna().all()
+    assert got.loc[dropped, "idx_a_reason"].str.startswith("no weight").all()
+    reasons = pd.read_csv(out / "score" / "reasons.csv")
+    r = reasons[(reasons["index"] == "idx_b") & (reasons["group"] == "(all)")].set_index("reason")["count"]
+    assert r[r.index.str.startswith("no weight")].iloc[0] == dropped.sum()
+    # z reference from the weighted respondents only
+    x = _valid(df[["b1", "b2", "b3"]].to_numpy(float), [-1])
+    n_valid = (~np.isnan(x)).sum(1)
+    raw = np.where(n_valid >= 2, np.nanmean(np.where(n_valid[:, None] >= 2, x, 0), axis=1), np.nan)
+    ref = (df["origin"].to_numpy() == "BEL") & ~np.isnan(raw) & ~dropped
+    m = np.sum(w[ref] * raw[ref]) / w[ref].sum()
+    sd = np.sqrt(np.sum(w[ref] * (raw[ref] - m) ** 2) / w[ref].sum() * ref.sum() / (ref.sum() - 1))
+    np.testing.assert_allclose(got["idx_b"][~dropped], ((raw - m) / sd)[~dropped], rtol=1e-10, equal_nan=True)
+
+
+def test_a_weight_without_clean_record_is_an_error_and_nothing_is_written(run_folder, capsys):
+    project, out, df = run_folder
+    keys = [*df["person_key"], "ghost"]
+    with atomic_dir(out / "weight") as tmp:
+        pd.DataFrame({"person_key": keys, "weight": 1.0}).to_parquet(tmp / "weights.parquet")
     assert main(["score", "--out", str(out), "--project", str(project)]) != 0
-    assert "have no weight" in capsys.readouterr().err
+    assert "'ghost' has a weight but no clean record" in capsys.readouterr().err
     assert not (out / "score").exists()
 
 

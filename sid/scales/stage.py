@@ -9,9 +9,12 @@ metric comparison of :mod:`sid.scales.invariance`). :func:`run_score` reads ``DI
 and, when present, ``DIR/weight/weights.parquet``, writes ``DIR/score/`` atomically and
 records the stage in the run manifest.
 
-Weights: with ``DIR/weight`` present, alpha, omega, loadings and the z reference are
-survey-weighted (``alpha_unweighted`` is reported beside); without it every statistic is
-unweighted and the outputs say so (``weighted`` = ``no``). Omega is always McDonald's
+Weights: with ``DIR/weight`` present, its rows are the analysed respondents (as
+:func:`sid.open_wave` reads them): a clean record without a weight keeps its row in
+``indices.parquet`` with a missing index and the reason "no weight", counted in
+``reasons.csv``; alpha, omega, loadings, the CFA and the z reference are survey-weighted
+(``alpha_unweighted`` beside). Without ``DIR/weight`` every statistic is unweighted and
+the outputs say so (``weighted`` = ``no`` in reliability.csv, a note in summary.json). Omega is always McDonald's
 omega total of a one-factor minres model (:mod:`sid.scales.factor`), stated in the
 column ``omega_estimator``.
 """
@@ -39,6 +42,7 @@ LOADINGS_FILE, REASONS_FILE, INVARIANCE_FILE, SUMMARY_FILE = (
     "loadings.csv", "reasons.csv", "invariance.csv", "summary.json")
 GROUP = "origin"
 ALL = "(all)"
+REASON_NO_WEIGHT = "no weight (not among the weighted respondents)"
 OMEGA_ESTIMATOR = ("omega total (McDonald 1999) of a one-factor minres model on the pairwise "
                    "{w}correlation matrix (psych omega(nfactors=1))")
 
@@ -103,18 +107,17 @@ def _loadings_wide(res: IndexResult) -> pd.DataFrame:
     return wide
 
 
-def _reasons(res: IndexResult, groups: pd.Series) -> pd.DataFrame:
+def _reasons(name: str, score: np.ndarray, reason: np.ndarray, groups: pd.Series) -> pd.DataFrame:
     """Counts of each reason for a missing index, overall and per group (with n)."""
-    reason = res.reason.where(res.reason.notna(), None)
+    reason = pd.Series(reason, dtype=object)
+    scored_mask = ~np.isnan(score)
     frames = []
-    for name, mask in [(ALL, np.ones(len(reason), bool))] + [
+    for label, mask in [(ALL, np.ones(len(reason), bool))] + [
             (g, (groups == g).to_numpy()) for g in sorted(groups.dropna().unique())]:
-        counts = reason[mask].value_counts()
-        n = int(mask.sum())
-        scored = int(res.score[mask].notna().sum())
-        rows = [{"reason": "(scored)", "count": scored}] + [
+        counts = reason[mask].dropna().value_counts()
+        rows = [{"reason": "(scored)", "count": int(scored_mask[mask].sum())}] + [
             {"reason": str(r), "count": int(c)} for r, c in counts.items()]
-        frames.append(pd.DataFrame(rows).assign(index=res.name, group=name, n=n))
+        frames.append(pd.DataFrame(rows).assign(index=name, group=label, n=int(mask.sum())))
     out = pd.concat(frames, ignore_index=True)
     return out[["index", "group", "reason", "count", "n"]]
 
@@ -137,22 +140,33 @@ def score_wave(df: pd.DataFrame, q: Questionnaire, *, weight: np.ndarray | None 
     if lacking:
         raise DataError(f"clean wave: no column(s) {lacking[:5]} that the spec's indices need; "
                         "re-run sid clean with this spec")
-    raw = df[needed].reset_index(drop=True)
-    data = _valid_items(raw, q, meta)
+    full = df[needed].reset_index(drop=True)
+    out = {q.key: full[q.key].to_numpy(dtype=object)}
+    analysed = np.ones(len(full), dtype=bool)
     wname = None
     if weight is not None:
+        weight = np.asarray(weight, dtype=float)
+        analysed = ~np.isnan(weight)  # the weight stage's respondents (see read_weights)
+        if not analysed.any():
+            raise DataError("no respondent of the clean wave has a weight; re-run sid weight")
         wname = "__weight__"
-        data[wname] = np.asarray(weight, dtype=float)
+    raw = full[analysed].reset_index(drop=True)
+    data = _valid_items(raw, q, meta)
+    if wname is not None:
+        data[wname] = weight[analysed]
     weighted = wname is not None
-    out = {q.key: raw[q.key].to_numpy(dtype=object)}
     rel, items, loads, reasons, inv = [], [], [], [], []
-    summary = {"weighted": weighted, "group": group, "indices": {}}
+    summary = {"weighted": weighted, "group": group, "respondents": len(full),
+               "analysed": int(analysed.sum()), "indices": {}}
     for ix in q.indices:
         ranges = item_ranges_from_spec(q, ix.items)
         res = compute_index(data, ix, item_ranges=ranges, weight=wname, group=group,
                             reference_mask=_reference_mask(raw, q, ix), max_loading_diff=max_loading_diff)
-        out[ix.name] = res.score.to_numpy(dtype=float)
-        out[f"{ix.name}_reason"] = res.reason.to_numpy(dtype=object)
+        score = np.full(len(full), np.nan)
+        score[analysed] = res.score.to_numpy(dtype=float)
+        reason = np.full(len(full), REASON_NO_WEIGHT, dtype=object)
+        reason[analysed] = res.reason.astype(object).where(res.reason.notna(), None).to_numpy()
+        out[ix.name], out[f"{ix.name}_reason"] = score, reason
         threshold = DEFAULT_THRESHOLD if ix.reliability_min is None else ix.reliability_min
         r = res.reliability.copy()
         r.insert(0, "index", ix.name)
@@ -161,10 +175,10 @@ def score_wave(df: pd.DataFrame, q: Questionnaire, *, weight: np.ndarray | None 
         r["omega_estimator"] = OMEGA_ESTIMATOR.format(w="survey-weighted " if weighted else "")
         rel.append(r)
         items.append(res.item_reliability.assign(index=ix.name))
-        reasons.append(_reasons(res, data[group]))
+        reasons.append(_reasons(ix.name, score, reason, full[group]))
         entry = {
             "scale": ix.scale, "scoring": ix.scoring, "min_valid": ix.min_valid, "n_items": len(ix.items),
-            "n_scored": int(res.score.notna().sum()), "n_missing": int(res.score.isna().sum()),
+            "n_scored": int((~np.isnan(score)).sum()), "n_missing": int(np.isnan(score).sum()),
             "reliability_threshold": threshold,
             "low_reliability_groups": [str(g) for g in r.loc[r["flag"], "group"]],
             "flagged": res.flagged,
@@ -220,8 +234,11 @@ def _first(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
 
 
 def read_weights(out_dir: PathLike, keys: pd.Series, key: str) -> tuple[np.ndarray, Path] | None:
-    """Final weights of ``DIR/weight/weights.parquet`` aligned to ``keys`` (None without
-    ``DIR/weight``). Every respondent needs exactly one weight: anything else is an error."""
+    """Final weights of ``DIR/weight/weights.parquet`` aligned to the clean wave's ``keys``
+    (None without ``DIR/weight``). The weight file's rows are the analysed respondents
+    (as :func:`sid.open_wave` reads them): a clean record without a weight gets NaN (it
+    is not scored); a weighted key without a clean record, a repeated key, or a missing
+    or negative weight is an error."""
     folder = Path(out_dir) / WEIGHT_DIR
     if not folder.exists():
         return None
@@ -232,16 +249,21 @@ def read_weights(out_dir: PathLike, keys: pd.Series, key: str) -> tuple[np.ndarr
     for col in (key, WEIGHT_COLUMN):
         if col not in w.columns:
             raise RunFolderError(f"{path}: no column {col!r}; re-run sid weight")
-    dup = w[key].duplicated()
+    wkeys = w[key].astype(str)
+    dup = wkeys.duplicated()
     if dup.any():
-        raise RunFolderError(f"{path}: key {w[key][dup].iloc[0]!r} has {int(w[key].eq(w[key][dup].iloc[0]).sum())} "
-                             "weights; re-run sid weight")
-    lookup = pd.Series(w[WEIGHT_COLUMN].to_numpy(dtype=float), index=w[key].astype(str))
-    aligned = lookup.reindex(keys.astype(str)).to_numpy()
-    lacking = np.isnan(aligned)
-    if lacking.any():
-        raise DataError(f"{path}: {int(lacking.sum())} respondent(s) of the clean wave have no weight "
-                        f"(first {keys[lacking].iloc[0]!r}); re-run sid weight after sid clean")
+        raise RunFolderError(f"{path}: key {wkeys[dup].iloc[0]!r} has more than one weight; re-run sid weight")
+    values = pd.to_numeric(w[WEIGHT_COLUMN], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        raise RunFolderError(f"{path}: {int(bad.sum())} missing or negative weight(s), first for key "
+                             f"{wkeys[bad].iloc[0]!r}; re-run sid weight")
+    clean_keys = keys.astype(str)
+    orphan = ~wkeys.isin(clean_keys)
+    if orphan.any():
+        raise RunFolderError(f"{path}: key {wkeys[orphan].iloc[0]!r} has a weight but no clean record; "
+                             "re-run sid weight on this clean wave")
+    aligned = pd.Series(values, index=wkeys).reindex(clean_keys).to_numpy()
     return aligned, path
 
 
