@@ -18,10 +18,16 @@ Reads (docs/run-folder.md)
 "weight", "strata": "stratum", "psu": null, "fpc": null}`` (these are the defaults; a
 default column that is absent is simply not used).
 
+``diagnostics.json`` may describe the calibration under ``"calibration"``: ``{"prior":
+<column of weights.parquet with the weights before calibration>, "cells": [crossings of
+the calibrated margins, e.g. "stratum:sex:age_band", "stratum:region"]}``. A Taylor design
+then residualises influence values on the calibration model (GREG linearisation), so its
+SEs account for the calibration.
+
 A replicate design carries the weighting's own replicate weights, in which the weight
 stage redid non-response adjustment and calibration, so its SEs account for both. A
-Taylor design uses the final weights and strata (calibration not reflected unless the
-design is calibrated again by the analyst with ``Design.calibrate``).
+Taylor design without a ``"calibration"`` entry uses the final weights and strata as if
+they were design weights (the calibration is then not reflected in its SEs).
 """
 
 from __future__ import annotations
@@ -128,30 +134,101 @@ def _present(df: pd.DataFrame, name: str | None, default: str | None) -> str | N
     return default if default is not None and default in df.columns else None
 
 
-def _replicate_design(base: Design, rep: pd.DataFrame, diag: dict, path: Path) -> Design:
-    """``base`` with the weight stage's replicate weights (R ``svrepdesign(repweights=,
+def _read_replicates(path: Path, keys: pd.Series, key: str) -> np.ndarray:
+    """Replicate weights (n x R) in the order of ``keys``, read a block of columns at a
+    time into one preallocated array (350,000 x 500 doubles is 1.4 GB: no second copy)."""
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise RunFolderError(f"{path} not found; run `sid weight` on this run folder first, or use --variance taylor")
+    try:
+        f = pq.ParquetFile(path)
+        names = f.schema_arrow.names
+        if key not in names:
+            raise RunFolderError(f"{path}: no key column {key!r}; the stage must write the respondent key")
+        rkeys = f.read(columns=[key]).column(0).to_pandas()
+        _check_key(rkeys.to_frame(key), key, path)
+        pos = _align(keys, rkeys.to_frame(key), key, path)
+        cols = [c for c in names if c != key]
+        W = np.empty((keys.shape[0], len(cols)))
+        for start in range(0, len(cols), 50):
+            block = f.read(columns=cols[start:start + 50]).to_pandas().to_numpy(dtype=float)
+            W[:, start:start + 50] = block[pos]
+    except (OSError, ValueError) as exc:
+        raise RunFolderError(f"{path}: unreadable ({exc}); re-run `sid weight`") from exc
+    if W.shape[1] < 2 or not np.isfinite(W).all() or (W < 0).any():
+        raise DataError(f"{path}: replicate weights must be >= 2 finite, non-negative columns; re-run `sid weight`")
+    return W
+
+
+def _rank(W: np.ndarray, w: np.ndarray) -> int:
+    """Rank of the replicate weights (rows of positive weight); scaling a row by its
+    weight does not change the rank, so it equals the rank of the replicate factors.
+    A sample of 4R rows of full column rank R proves the rank cheaply."""
+    rows = np.flatnonzero(w > 0)
+    R = W.shape[1]
+    if rows.shape[0] > 4 * R:
+        sample = np.sort(np.random.default_rng(0).choice(rows, 4 * R, replace=False))
+        if np.linalg.matrix_rank(W[sample]) == R:
+            return R
+    return int(np.linalg.matrix_rank(W[rows]))
+
+
+def _replicate_design(base: Design, W: np.ndarray, diag: dict, where: Path) -> Design:
+    """``base`` with the weight stage's replicate weights ``W`` (R ``svrepdesign(repweights=,
     type=, scale=, rscales=, mse=)``); degrees of freedom = rank of the replicates - 1."""
-    from sid.estimation.design import _replicate_rank, _Replicates
+    from sid.estimation.design import _Replicates
 
     info = diag.get("replicates")
-    where = path.parent / DIAGNOSTICS_FILE
     if not isinstance(info, dict) or "scale" not in info or "rscales" not in info:
         raise RunFolderError(f"{where}: no 'replicates' entry with 'scale' and 'rscales'; the replicate "
                              "variance needs them: re-run `sid weight` or use --variance taylor")
-    cols = [c for c in rep.columns if c != KEY]
-    W = rep[cols].to_numpy(dtype=float)
-    if W.shape[1] < 2 or not np.isfinite(W).all() or (W < 0).any():
-        raise DataError(f"{path}: replicate weights must be >= 2 finite, non-negative columns; re-run `sid weight`")
-    rscales = np.broadcast_to(np.asarray(info["rscales"], dtype=float), (W.shape[1],)).copy()
-    w = base.weights
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factors = np.where(w[:, None] > 0, W / w[:, None], 0.0)
-    degf = _replicate_rank(factors, np.arange(W.shape[0])) - 1
+    try:
+        rscales = np.broadcast_to(np.asarray(info["rscales"], dtype=float), (W.shape[1],)).copy()
+    except ValueError:
+        raise RunFolderError(f"{where}: replicates.rscales has {np.size(info['rscales'])} values for "
+                             f"{W.shape[1]} replicate columns; re-run `sid weight`") from None
     kind = str(info.get("method", info.get("type", "replicate")))
-    r = _Replicates(kind, float(info["scale"]), rscales, bool(info.get("mse", False)), W, degf)
+    r = _Replicates(kind, float(info["scale"]), rscales, bool(info.get("mse", False)), W,
+                    _rank(W, base.weights) - 1)
     # Design has no public constructor from given replicate weights (R's svrepdesign);
     # the derived design shares the base's data and stage indices.
     return base._derive(_rep=r)
+
+
+def _calibrated(base: Design, data: pd.DataFrame, weights: pd.DataFrame, info, where: Path) -> Design:
+    """``base`` whose Taylor SEs use residuals from the calibration model (GREG
+    linearisation, Deville & Särndal 1992): ``info`` = {"prior": column of weights before
+    calibration, "cells": ["stratum:sex:age_band", "stratum:region", ...]}, the crossings
+    whose cell totals were calibrated; X is their sparse indicator matrix."""
+    import scipy.sparse as sp
+
+    from sid.estimation.calvar import GregResidualiser
+    from sid.estimation.domains import group_codes
+
+    if not isinstance(info, dict) or "prior" not in info or not info.get("cells"):
+        raise RunFolderError(f"{where}: 'calibration' needs 'prior' (weights before calibration) and 'cells'")
+    prior = info["prior"]
+    if prior not in weights.columns:
+        raise RunFolderError(f"{where}: calibration prior weight {prior!r} is not a column of {WEIGHTS_FILE}")
+    blocks = []
+    for cell in info["cells"]:
+        names = [c.strip() for c in str(cell).split(":")]
+        lacking = [c for c in names if c not in data.columns]
+        if lacking:
+            raise RunFolderError(f"{where}: calibration cell {cell!r}: {lacking[0]!r} is not a variable of the wave")
+        g, labels = group_codes(data, names)
+        if (g < 0).any():
+            raise DataError(f"{where}: calibration cell {cell!r} is missing for respondent row "
+                            f"{int(np.flatnonzero(g < 0)[0])}; every respondent was calibrated")
+        blocks.append(sp.csr_matrix((np.ones(g.shape[0]), (np.arange(g.shape[0]), g)),
+                                    shape=(g.shape[0], len(labels))))
+    X = sp.hstack(blocks, format="csr")
+    p = weights[prior].to_numpy(dtype=float)
+    resid = GregResidualiser.build(X, p, base.weights)
+    # Design.calibrate would re-solve the weights; the weight stage already did (with
+    # trimming), so only the residualiser is attached to the final weights.
+    return base._derive(_residualisers=(resid,))
 
 
 def open_wave(out_dir: PathLike, variance: str = "replicate", key: str = KEY) -> Wave:
@@ -190,10 +267,10 @@ def open_wave(out_dir: PathLike, variance: str = "replicate", key: str = KEY) ->
     design = Design(data, weight=weight, strata=_present(weights, names.get("strata"), "stratum"),
                     psu=_present(weights, names.get("psu"), "psu"),
                     fpc=_present(weights, names.get("fpc"), None))
+    dpath = weight_dir / DIAGNOSTICS_FILE
     if variance == "replicate":
-        rpath = weight_dir / REPLICATES_FILE
-        rep = _read_parquet(rpath, "weight")
-        _check_key(rep, key, rpath)
-        rpos = _align(weights[key], rep, key, rpath)
-        design = _replicate_design(design, rep.iloc[rpos].reset_index(drop=True), diag, rpath)
+        W = _read_replicates(weight_dir / REPLICATES_FILE, weights[key], key)
+        design = _replicate_design(design, W, diag, dpath)
+    elif "calibration" in diag:
+        design = _calibrated(design, data, weights, diag["calibration"], dpath)
     return Wave(data=data, meta=meta, design=design, variance=variance, out_dir=out)

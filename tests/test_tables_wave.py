@@ -1,0 +1,72 @@
+"""open_wave: design options read from the run folder's weight stage, against R's survey."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sid.errors import DataError, RunFolderError
+from sid.io.spss_meta import SpssMeta
+from sid.io.wave import save_wave_files
+from sid.pipeline.wave import open_wave
+
+
+def _clus1_run(tmp: Path, ref_dir: Path, survey_ref: dict, diag: dict) -> pd.DataFrame:
+    """apiclus1 (one-stage cluster sample of districts) with R's linearly calibrated
+    weights (calibrate(dclus1, ~stype, pop)) as the final weights and pw as the prior."""
+    api = pd.read_csv(ref_dir / "apiclus1.csv")
+    api["person_key"] = api["cds"].astype(str)
+    clean = api[["person_key", "stype", "api00"]]
+    (tmp / "clean").mkdir(parents=True)
+    save_wave_files(clean, SpssMeta.from_frame(clean), tmp / "clean")
+    (tmp / "weight").mkdir()
+    w = np.asarray(survey_ref["apiclus1_calibrate_linear_stype"]["weights"], dtype=float)
+    pd.DataFrame({"person_key": api["person_key"], "weight": w, "prior": api["pw"], "psu": api["dnum"],
+                  "fpc": api["fpc"]}).to_parquet(tmp / "weight" / "weights.parquet")
+    (tmp / "weight" / "diagnostics.json").write_text(json.dumps(diag))
+    return api
+
+
+def test_calibrated_taylor_design_matches_R_calibrate_linear(tmp_path, reference_dir, survey_ref):
+    _clus1_run(tmp_path, reference_dir, survey_ref,
+               {"design": {"fpc": "fpc"}, "calibration": {"prior": "prior", "cells": ["stype"]}})
+    wave = open_wave(tmp_path, variance="taylor")
+    got = wave.mean("api00")
+    ref = survey_ref["apiclus1_calibrate_linear_stype"]["mean_api00"]
+    assert got["estimate"].iloc[0] == pytest.approx(ref["estimate"], rel=1e-10)
+    assert got["se"].iloc[0] == pytest.approx(np.ravel(ref["se"])[0], rel=1e-7)
+
+
+def test_without_calibration_entry_the_se_is_the_uncalibrated_one(tmp_path, reference_dir, survey_ref):
+    # Same weights, no calibration info: the SE differs from R's calibrated SE (the
+    # calibration is not reflected), which the module docstring states.
+    _clus1_run(tmp_path, reference_dir, survey_ref, {"design": {"fpc": "fpc"}})
+    se = open_wave(tmp_path, variance="taylor").mean("api00")["se"].iloc[0]
+    ref = np.ravel(survey_ref["apiclus1_calibrate_linear_stype"]["mean_api00"]["se"])[0]
+    assert abs(se - ref) / ref > 1e-3
+
+
+def test_run_folder_errors_are_one_line(tmp_path, reference_dir, survey_ref):
+    _clus1_run(tmp_path, reference_dir, survey_ref, {"calibration": {"prior": "nope", "cells": ["stype"]}})
+    with pytest.raises(RunFolderError, match="calibration prior weight 'nope'"):
+        open_wave(tmp_path, variance="taylor")
+    with pytest.raises(RunFolderError, match=r"replicates.parquet not found"):
+        open_wave(tmp_path, variance="replicate")
+    with pytest.raises(RunFolderError, match="variance='jk' is not one of"):
+        open_wave(tmp_path, variance="jk")
+    w = pd.read_parquet(tmp_path / "weight" / "weights.parquet")
+    pd.concat([w, w.iloc[[0]].assign(person_key="stranger")]).to_parquet(tmp_path / "weight" / "weights.parquet")
+    with pytest.raises(DataError, match="no row for respondent 'stranger'"):
+        open_wave(tmp_path, variance="taylor")
+
+
+def test_replicate_entry_is_required_for_replicate_variance(tmp_path, reference_dir, survey_ref):
+    api = _clus1_run(tmp_path, reference_dir, survey_ref, {})
+    rep = pd.DataFrame({"person_key": api["person_key"], "rep_001": api["pw"], "rep_002": api["pw"]})
+    rep.to_parquet(tmp_path / "weight" / "replicates.parquet")
+    with pytest.raises(RunFolderError, match="no 'replicates' entry with 'scale' and 'rscales'"):
+        open_wave(tmp_path, variance="replicate")
