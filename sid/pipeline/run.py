@@ -1,0 +1,135 @@
+"""``sid run``: every stage of DESIGN.md's flow on one wave, in order.
+
+ingest -> clean -> fieldwork -> weight -> score -> tables -> link -> report. Each stage
+is the same function its own command calls (``sid clean`` ...), writes its folder of the
+run folder atomically and records itself in the manifest, so a failed stage leaves the
+earlier ones complete and a stage can be re-run alone. With no data folder named, the
+built-in demo wave is used (made first with ``sid demo`` defaults when absent).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sid.cli.progress import say
+from sid.errors import InputFileError, RunFolderError
+
+PathLike = str | os.PathLike[str]
+DEMO_DIR = Path("data") / "demo"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Where a run reads and writes: project folder, data folder, run folder."""
+
+    project: Path
+    data: Path
+    out: Path
+    seed: int = 2022
+
+
+@dataclass
+class StageTiming:
+    """One stage's line of the run summary."""
+
+    stage: str
+    seconds: float
+    outputs: list[str] = field(default_factory=list)
+
+
+def _wave_files(ctx: RunContext) -> list[Path]:
+    """The fieldwork files of the wave: ``<wave>_<mode>.sav|.zsav`` in the data folder."""
+    files = sorted(p for p in ctx.data.iterdir() if p.suffix.lower() in (".sav", ".zsav"))
+    if not files:
+        raise InputFileError(
+            f"{ctx.data}: no .sav or .zsav fieldwork files; name the data folder with --data"
+        )
+    return files
+
+
+def _ingest(ctx: RunContext) -> None:
+    from sid.pipeline.ingest import run_ingest
+
+    run_ingest(ctx.out, _wave_files(ctx))
+
+
+def _clean(ctx: RunContext) -> None:
+    from sid.clean import run_clean
+
+    run_clean(ctx.out, ctx.project, ctx.data)
+
+
+def _score(ctx: RunContext) -> None:
+    from sid.scales.stage import run_score
+
+    run_score(ctx.out, ctx.project)
+
+
+def _tables(ctx: RunContext) -> None:
+    from sid.tables.stage import run_tables
+
+    run_tables(ctx.out, ctx.project)
+
+
+STAGES: list[tuple[str, Callable[[RunContext], None]]] = [
+    ("ingest", _ingest),
+    ("clean", _clean),
+    ("score", _score),
+    ("tables", _tables),
+]
+
+
+def ensure_demo(data: Path, seed: int) -> None:
+    """Make the demo wave in ``data`` unless a complete one is there (its demo.json)."""
+    if (data / "demo.json").is_file():
+        return
+    from sid.demo import make_demo
+
+    say(f"making the demo wave in {data} (seed {seed})")
+    make_demo(data, seed=seed)
+
+
+def run_all(project: PathLike = ".", data: PathLike | None = None, out: PathLike = "out",
+            seed: int = 2022) -> list[StageTiming]:
+    """Run every stage; return each stage's duration and the files it wrote."""
+    project = Path(project)
+    if not project.is_dir():
+        raise RunFolderError(f"{project}: project folder not found")
+    if data is None:
+        data_dir = project / DEMO_DIR
+        ensure_demo(data_dir, seed)
+    else:
+        data_dir = Path(data)
+        if not data_dir.is_dir():
+            raise InputFileError(f"{data_dir}: data folder not found")
+    ctx = RunContext(project=project, data=data_dir, out=Path(out), seed=seed)
+    timings: list[StageTiming] = []
+    for i, (name, fn) in enumerate(STAGES, 1):
+        say(f"[{i}/{len(STAGES)}] {name} ...")
+        t0 = time.perf_counter()
+        fn(ctx)
+        timings.append(StageTiming(name, time.perf_counter() - t0, _outputs(ctx.out, name)))
+        say(f"[{i}/{len(STAGES)}] {name} done in {timings[-1].seconds:.1f} s")
+    return timings
+
+
+def _outputs(out: Path, stage: str) -> list[str]:
+    manifest = out / "manifest.json"
+    if not manifest.is_file():
+        return []
+    entry = json.loads(manifest.read_text(encoding="utf-8")).get("stages", {}).get(stage, {})
+    return [o["path"] for o in entry.get("outputs", [])]
+
+
+def summary(timings: list[StageTiming], out: PathLike) -> str:
+    """The closing summary: per stage its time and what it wrote where."""
+    lines = [f"sid run: {len(timings)} stages, {sum(t.seconds for t in timings):.1f} s; outputs in {out}/"]
+    for t in timings:
+        shown = ", ".join(t.outputs[:6]) + (f", ... ({len(t.outputs)} files)" if len(t.outputs) > 6 else "")
+        lines.append(f"  {t.stage:<10} {t.seconds:7.1f} s  {shown}")
+    return "\n".join(lines)
