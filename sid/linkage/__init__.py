@@ -1,1 +1,15 @@
-"""sid.linkage"""
+"""sid.linkage: survey indicators for VLIM and the indicator base (DuckDB).
+
+Modules, in the order the link stage uses them:
+
+* :mod:`~sid.linkage.spec` - linkage spec (``linkage/<wave>.yaml``) and origin map;
+* :mod:`~sid.linkage.run_input` - respondents with weights and indices from a run folder;
+* :mod:`~sid.linkage.pseudonym` - refuse raw national register numbers; HMAC-SHA256 keys;
+* :mod:`~sid.linkage.register_link` - respondents to register records, link rates;
+* :mod:`~sid.linkage.indicators` - survey indicators through ``Design``, pooled VLIM
+  origin categories, disclosure;
+* :mod:`~sid.linkage.schema` / :mod:`~sid.linkage.base` - the base's tables; opening it,
+  loading waves in one transaction;
+* :mod:`~sid.linkage.register_load` - register indicator sets (CSV folders);
+* :mod:`~sid.linkage.pull` - survey and register indicators side by side (CSV, Excel).
+"""

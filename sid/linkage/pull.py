@@ -122,4 +122,8 @@ def write_pull(table: pd.DataFrame, path: str | os.PathLike[str], defs: pd.DataF
                 table.to_excel(xw, sheet_name="indicators", index=False)
                 if defs is not None:
                     defs.to_excel(xw, sheet_name="definitions", index=False)
+                for ws in xw.book.worksheets:
+                    ws.freeze_panes = "A2"  # header stays in view
+                    for col in ws.iter_cols(min_row=1, max_row=1):
+                        ws.column_dimensions[col[0].column_letter].width = min(max(len(str(col[0].value)) + 2, 10), 40)
     return path
