@@ -260,6 +260,64 @@ class Design:
             _calibrations=self._calibrations + (spec,), _rep=rep,
         )
 
+    @classmethod
+    def calibrated(
+        cls,
+        df: pd.DataFrame,
+        weight: str = "weight",
+        prior: str = "prior_weight",
+        margins: Mapping[str, Mapping | float] | None = None,
+        method: str = "raking",
+        bounds: tuple[float, float] | None = None,
+        strata: str | None = None,
+        psu: str | Sequence[str] | None = None,
+        fpc: str | Sequence[str] | None = None,
+        lonely_psu: str = "fail",
+        tol: float = 1e-6,
+    ) -> Design:
+        """A design whose final weights ``weight`` were calibrated elsewhere (the weight stage).
+
+        ``prior``: the weights before calibration (after non-response adjustment);
+        ``weight``: the final weights, which must meet ``margins`` (same form as for
+        :meth:`calibrate`, e.g. ``{"stratum:sex": {"MA:1": 5300.0, ...}}``) to ``tol``
+        relative to each total. Nothing is re-solved: trimmed and re-calibrated weights
+        are taken as they are. Taylor SEs use the residuals of the calibration model with
+        prior and final weights (Deville & Särndal 1992; R's ``calibrate``, which keeps
+        ``qr(X sqrt(w0))``: the GREG residualiser of :meth:`calibrate`, for every
+        method). ``replicate()`` on this design re-solves the calibration from ``prior``
+        on every replicate column (trimming is not redone there; the weight stage's own
+        replicate weights do redo it). Raises EstimationError when a margin is missed.
+        """
+        from sid.errors import WeightingError
+        from sid.weighting.calibration import calibration_matrix
+
+        if not margins:
+            raise EstimationError("Design.calibrated: give the margins the weights were calibrated to")
+        base = cls(df, weight=prior, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu)
+        check_columns(df, [weight], "Design.calibrated")
+        final = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=float)
+        if not np.isfinite(final).all() or (final < 0).any():
+            bad = int(np.flatnonzero(~np.isfinite(final) | (final < 0))[0])
+            raise EstimationError(
+                f"Design.calibrated: weight {weight!r} is missing, infinite or negative in row {bad}"
+            )
+        try:
+            X, totals, names = calibration_matrix(df, margins)
+        except WeightingError as exc:
+            raise EstimationError(f"Design.calibrated: {exc}") from None
+        got = np.asarray(X.T @ final)
+        err = np.abs(got - totals) / np.maximum(np.abs(totals), 1.0)
+        if err.max() > tol:
+            j = int(np.argmax(err))
+            raise EstimationError(
+                f"Design.calibrated: weight {weight!r} misses margin {names[j]!r} "
+                f"(population total {totals[j]:.10g}, weighted {got[j]:.10g}); "
+                "these are not the weights calibrated to these margins"
+            )
+        resid = GregResidualiser.build(X, base.weights, final)
+        spec = _Calibration(dict(margins), method, bounds, {})
+        return base._derive(weights=final, _residualisers=(resid,), _calibrations=(spec,))
+
     def replicate(
         self,
         type: str = "JK1",
