@@ -1,0 +1,71 @@
+"""Linkage spec and origin map: the shipped files load; mistakes give one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sid.errors import SpecError
+from sid.linkage.spec import find_spec, load_linkage_spec, load_origin_map
+
+ROOT = Path(__file__).resolve().parents[1]
+MAP = """origin_variable: origin
+categories:
+  - {code: BEL, label: Belgisch, groups: [BEL]}
+  - {code: EU, label: EU, groups: [POL, ROU], coverage: "other EU origins are not sampled"}
+"""
+SPEC = """wave: w
+period: 2022
+base: b.duckdb
+origin_map: map.yaml
+geographies: [{code: VLG, name: Vlaams Gewest, condition: "region == 1"}]
+indicators:
+  - {code: A, name: a, theme: t, statistic: share, condition: "x == 1", definition: d}
+"""
+
+
+def write(tmp_path, spec=SPEC, omap=MAP):
+    (tmp_path / "map.yaml").write_text(omap, encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(spec, encoding="utf-8")
+    return tmp_path / "s.yaml"
+
+
+def test_shipped_spec_loads_with_its_origin_map_and_questionnaire():
+    spec = load_linkage_spec(find_spec(ROOT), project=ROOT)
+    assert spec.wave == "sid2022" and spec.period == 2022 and spec.min_n == 30
+    assert spec.origin_map.group_to_category() == {"BEL": "BEL", "POL": "EU", "ROU": "EU", "MAR": "NEU",
+                                                   "TUR": "NEU", "COD": "NEU", "AFG": "NEU"}
+    assert spec.origin_map.generations == {"1": "first", "2": "second"}
+    assert spec.base == ROOT / "data" / "vlim.duckdb"
+    assert len(spec.files) == 3 and len(spec.spec_hash) == 64
+    defs = spec.indicator_table()
+    assert set(defs["source_type"]) == {"survey"} and defs["code"].is_unique
+
+
+def test_spec_hash_changes_with_the_origin_map(tmp_path):
+    h1 = load_linkage_spec(write(tmp_path)).spec_hash
+    h2 = load_linkage_spec(write(tmp_path, omap=MAP.replace("not sampled", "not in SID"))).spec_hash
+    assert h1 != h2
+
+
+@pytest.mark.parametrize("spec, omap, message", [
+    (SPEC.replace("statistic: share", "statistic: sahre"), MAP, r"s.yaml:7: indicators\[0\].statistic: 'sahre' is not one of share, mean"),
+    (SPEC.replace(', condition: "x == 1"', ""), MAP, "a share needs a condition"),
+    (SPEC.replace('condition: "x == 1"', 'condition: "x === 1"'), MAP, "indicators\\[0\\].condition"),
+    (SPEC + "  - {code: A, name: b, theme: t, statistic: mean, variable: y, definition: d}\n", MAP, "indicator code 'A' appears twice"),
+    (SPEC.replace("period: 2022", "perod: 2022"), MAP, "unknown key; did you mean 'period'"),
+    (SPEC, MAP + "  - {code: X, label: x, groups: [ROU]}\n", "SID group 'ROU' is already mapped to 'EU'"),
+    (SPEC, MAP.replace("groups: [BEL]", "groups: []"), "a category needs at least one SID origin group"),
+    (SPEC.replace("map.yaml", "nomap.yaml"), MAP, "origin map .*nomap.yaml not found"),
+])
+def test_spec_mistakes_give_one_line_errors(tmp_path, spec, omap, message):
+    with pytest.raises(SpecError, match=message) as exc:
+        load_linkage_spec(write(tmp_path, spec, omap))
+    assert "\n" not in str(exc.value)
+
+
+def test_generation_codes_must_map_to_first_or_second(tmp_path):
+    (tmp_path / "m.yaml").write_text(MAP + "generations: {1: eerste}\n", encoding="utf-8")
+    with pytest.raises(SpecError, match="code 1 maps to 'eerste'; use first or second"):
+        load_origin_map(tmp_path / "m.yaml")
