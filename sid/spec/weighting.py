@@ -1,0 +1,372 @@
+"""The weighting spec (``weights/<wave>.yaml``): sampling design, dispositions, weighting chain.
+
+The format is documented in docs/weighting-spec.md. :func:`load_weighting` reads it
+through :mod:`sid.spec.yamlfile`, so every error is one line naming file, line and key
+path (unknown keys with a "did you mean"). It checks what can be checked without data:
+method names, calibration bounds ``lo < 1 < hi``, margin syntax (``a`` or ``a:b``), the
+disposition mapping against the AAPOR scheme (:func:`sid.fieldwork.validate_mapping`),
+the trimming forms, and the replicate settings. Checks against the data and the frame
+(do the variables exist?) are :mod:`sid.spec.check_weighting`'s job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sid.errors import SpecError
+from sid.fieldwork.dispositions import validate_mapping
+from sid.spec.yamlfile import Section, Where, check_number, load_yaml, suggest, type_name
+
+NONRESPONSE_METHODS = ("propensity_classes", "weighting_classes", "none")
+CALIBRATION_METHODS = ("linear", "raking", "logit")
+UNKNOWN_ELIGIBILITY = ("proportional",)
+TRIM_FORMS = ("ratio_to_median", "absolute")
+REPLICATE_METHODS = ("bootstrap", "jackknife")
+REDO_STEPS = ("nonresponse", "calibration", "trimming")
+
+_TOP = {"wave", "sample", "dispositions", "eligibility", "nonresponse", "calibration",
+        "trimming", "replicates"}
+_SAMPLE = {"frame", "frame_count", "gross_sample", "dispositions", "key", "disposition",
+           "mode", "strata", "frame_strata", "psu"}
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """Files (relative to the data folder) and columns of the sampling design.
+
+    ``mode`` is the column of the dispositions file with the mode of approach (None: no
+    per-mode rates). ``frame_strata`` are the frame's names of ``strata``, same order.
+    """
+
+    frame: str
+    frame_count: str
+    gross_sample: str
+    dispositions: str
+    key: str
+    disposition: str
+    strata: tuple[str, ...]
+    frame_strata: tuple[str, ...]
+    psu: str | None = None
+    mode: str | None = None
+
+
+@dataclass(frozen=True)
+class EligibilitySpec:
+    """How cases of unknown eligibility are treated: ``proportional`` (their weight passed on
+    to the eligible in the known-eligible share, per stratum; sid.weighting.eligibility)."""
+
+    unknown: str = "proportional"
+
+
+@dataclass(frozen=True)
+class NonresponseSpec:
+    method: str
+    within: str | None = None
+    predictors: tuple[str, ...] = ()
+    classes: int | None = None
+
+
+@dataclass(frozen=True)
+class CalibrationSpec:
+    """``margins``: one tuple of variable names per margin (two or more: interaction cells)."""
+
+    method: str
+    margins: tuple[tuple[str, ...], ...]
+    within: str | None = None
+    bounds: tuple[float, float] | None = None
+    tolerance: float = 1e-8
+    max_iter: int = 100
+    pooled: bool = False
+
+    def margin_names(self) -> tuple[str, ...]:
+        """Margins as written in the spec (``"sex:age_band"``)."""
+        return tuple(":".join(m) for m in self.margins)
+
+
+@dataclass(frozen=True)
+class TrimBound:
+    """A trimming bound: ``ratio_to_median`` (times the median weight) or ``absolute``."""
+
+    form: str
+    value: float
+
+
+@dataclass(frozen=True)
+class TrimmingSpec:
+    upper: TrimBound | None = None
+    lower: TrimBound | None = None
+    within: str | None = None
+    max_rounds: int = 10
+
+
+@dataclass(frozen=True)
+class ReplicateSpec:
+    method: str
+    replicates: int
+    seed: int | None = None
+    redo: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WeightingSpec:
+    """A whole weighting spec. ``dispositions``: agency code (normalised text) -> AAPOR code."""
+
+    wave: str
+    sample: SampleSpec
+    dispositions: Mapping[str, str]
+    eligibility: EligibilitySpec
+    nonresponse: NonresponseSpec
+    calibration: CalibrationSpec
+    trimming: TrimmingSpec | None
+    replicates: ReplicateSpec | None
+    path: str = ""
+    sha256: str = ""
+
+    def variables(self) -> dict[str, tuple[str, ...]]:
+        """Gross-sample variables each step uses: ``{spec key: names}`` (for lint checks)."""
+        out: dict[str, tuple[str, ...]] = {"sample.strata": self.sample.strata}
+        if self.sample.psu:
+            out["sample.psu"] = (self.sample.psu,)
+        if self.nonresponse.predictors:
+            out["nonresponse.predictors"] = self.nonresponse.predictors
+        for key, v in (("nonresponse.within", self.nonresponse.within),
+                       ("calibration.within", self.calibration.within),
+                       ("trimming.within", self.trimming.within if self.trimming else None)):
+            if v:
+                out[key] = (v,)
+        out["calibration.margins"] = tuple(dict.fromkeys(v for m in self.calibration.margins for v in m))
+        return out
+
+
+def load_weighting(path: str | os.PathLike[str]) -> WeightingSpec:
+    """Read and validate a weighting spec; raises a one-line :class:`SpecError` when invalid."""
+    p = Path(path)
+    doc = load_yaml(p)
+    top = Section(doc, Where(str(p)), keys=_TOP,
+                  required={"wave", "sample", "dispositions", "nonresponse", "calibration"},
+                  what="a weighting spec (a mapping with wave, sample, dispositions, ...)")
+    sample = _sample(top)
+    spec = WeightingSpec(
+        wave=str(top.text("wave")),
+        sample=sample,
+        dispositions=_dispositions(top),
+        eligibility=_eligibility(top),
+        nonresponse=_nonresponse(top),
+        calibration=_calibration(top),
+        trimming=_trimming(top),
+        replicates=_replicates(top),
+        path=str(p),
+        sha256=hashlib.sha256(p.read_bytes()).hexdigest(),
+    )
+    return spec
+
+
+def _sample(top: Section) -> SampleSpec:
+    s = top.section("sample", keys=_SAMPLE,
+                    required={"frame", "gross_sample", "dispositions", "key", "strata"})
+    strata = s.names("strata")
+    if not strata:
+        raise s.at("strata").error("expected at least one stratum variable")
+    frame_strata = s.names("frame_strata", None) or strata
+    if len(frame_strata) != len(strata):
+        raise s.at("frame_strata").error(
+            f"{len(frame_strata)} frame names for {len(strata)} strata variables; "
+            "give one frame column per stratum variable, in the same order"
+        )
+    return SampleSpec(
+        frame=s.text("frame"),
+        frame_count=s.text("frame_count", "count"),
+        gross_sample=s.text("gross_sample"),
+        dispositions=s.text("dispositions"),
+        key=s.text("key"),
+        disposition=s.text("disposition", "disposition"),
+        strata=strata,
+        frame_strata=frame_strata,
+        psu=s.text("psu", None),
+        mode=s.text("mode", None),
+    )
+
+
+def _dispositions(top: Section) -> dict[str, str]:
+    item = top.item("dispositions")
+    if not isinstance(item.value, dict) or not item.value:
+        raise item.where.error(
+            f"expected a mapping of agency codes to AAPOR codes (e.g. REFUSAL: \"2.11\"), "
+            f"got {type_name(item.value)}"
+        )
+    lines = getattr(item.value, "key_lines", {})
+    for code, aapor in item.value.items():
+        try:
+            validate_mapping({code: aapor})
+        except SpecError as exc:
+            # validate_mapping names the spec key but not the file/line; keep its reason.
+            reason = str(exc).split(": ", 1)[-1]
+            raise item.where.key(code, lines.get(code)).error(reason) from None
+    try:
+        return validate_mapping(item.value)
+    except SpecError as exc:  # two keys that normalise to one agency code
+        raise item.where.error(str(exc).split(": ", 1)[-1]) from None
+
+
+def _eligibility(top: Section) -> EligibilitySpec:
+    if "eligibility" not in top or top.value["eligibility"] is None:
+        return EligibilitySpec()
+    s = top.section("eligibility", keys={"unknown"})
+    return EligibilitySpec(unknown=s.text("unknown", "proportional", choices=UNKNOWN_ELIGIBILITY))
+
+
+def _nonresponse(top: Section) -> NonresponseSpec:
+    s = top.section("nonresponse", keys={"method", "within", "predictors", "classes"},
+                    required={"method"})
+    method = s.text("method", choices=NONRESPONSE_METHODS)
+    within = s.text("within", None)
+    predictors = s.names("predictors", ())
+    classes = s.number("classes", None, integer=True, low=2)
+    if method == "propensity_classes":
+        if not predictors:
+            raise s.at("predictors").error("propensity_classes needs at least one predictor")
+        if classes is None:
+            raise s.at("classes").error("propensity_classes needs the number of classes (e.g. 5)")
+    elif method == "weighting_classes":
+        if not predictors:
+            raise s.at("predictors").error(
+                "weighting_classes needs the class variables as predictors (e.g. [sex, age_band])"
+            )
+        if classes is not None:
+            raise s.at("classes").error("classes is for propensity_classes only; remove it")
+    elif predictors or classes is not None:
+        raise s.at("method").error("method none takes no predictors or classes; remove them")
+    return NonresponseSpec(method=method, within=within, predictors=predictors, classes=classes)
+
+
+def _margins(s: Section) -> tuple[tuple[str, ...], ...]:
+    out: list[tuple[str, ...]] = []
+    seen: set[tuple[str, ...]] = set()
+    for _i, item in s.items("margins"):
+        v = item.value
+        if not isinstance(v, str) or not v.strip():
+            raise item.where.error(
+                f"expected a margin 'variable' or 'a:b' (interaction cells), got {type_name(v)}"
+            )
+        parts = tuple(x.strip() for x in v.split(":"))
+        if any(not x or not x.replace("_", "").isalnum() or x[0].isdigit() for x in parts):
+            raise item.where.error(
+                f"margin {v!r} is not 'variable' or 'a:b': write variable names joined by ':'"
+            )
+        if len(set(parts)) != len(parts):
+            raise item.where.error(f"margin {v!r} names a variable twice")
+        if tuple(sorted(parts)) in seen:
+            raise item.where.error(f"margin {v!r} is given twice; keep one")
+        seen.add(tuple(sorted(parts)))
+        out.append(parts)
+    if not out:
+        raise s.at("margins").error("expected at least one margin")
+    return tuple(out)
+
+
+def _bounds(s: Section, method: str) -> tuple[float, float] | None:
+    v = s.get("bounds", None)
+    if v is None:
+        if method == "logit":
+            raise s.at("bounds").error("logit calibration needs bounds [lo, hi] with lo < 1 < hi")
+        return None
+    where = s.at("bounds")
+    if not isinstance(v, list) or len(v) != 2:
+        raise where.error(f"expected [lo, hi] (two numbers, lo < 1 < hi), got {type_name(v)}")
+    lo = check_number(v[0], where.index(0))
+    hi = check_number(v[1], where.index(1))
+    if not (lo < 1 < hi):
+        raise where.error(f"[{lo:g}, {hi:g}] must satisfy lo < 1 < hi (g = 1 leaves a weight as is)")
+    if lo < 0:
+        raise where.error(f"lower bound {lo:g} is negative; weights would turn negative")
+    return (float(lo), float(hi))
+
+
+def _calibration(top: Section) -> CalibrationSpec:
+    s = top.section("calibration", keys={"within", "method", "bounds", "margins", "tolerance",
+                                         "max_iter", "pooled"},
+                    required={"method", "margins"})
+    method = s.text("method", choices=CALIBRATION_METHODS)
+    tol = s.number("tolerance", 1e-8)
+    if not tol > 0:
+        raise s.at("tolerance").error(f"{tol:g} must be above 0")
+    return CalibrationSpec(
+        method=method,
+        margins=_margins(s),
+        within=s.text("within", None),
+        bounds=_bounds(s, method),
+        tolerance=float(tol),
+        max_iter=s.number("max_iter", 100, integer=True, low=1),
+        pooled=s.flag("pooled", False),
+    )
+
+
+def _trim_bound(s: Section, key: str) -> TrimBound | None:
+    v = s.get(key, None)
+    if v is None:
+        return None
+    where = s.at(key)
+    if not isinstance(v, dict) or len(v) != 1:
+        raise where.error(
+            f"expected one of {{ratio_to_median: x}} or {{absolute: x}}, got {type_name(v)}"
+        )
+    (form, value), = v.items()
+    if form not in TRIM_FORMS:
+        raise where.key(form).error(
+            f"unknown trimming form{suggest(str(form), TRIM_FORMS) or '; use ratio_to_median or absolute'}"
+        )
+    x = check_number(value, where.key(form))
+    if not x > 0:
+        raise where.key(form).error(f"{x:g} must be above 0")
+    return TrimBound(form=str(form), value=float(x))
+
+
+def _trimming(top: Section) -> TrimmingSpec | None:
+    if "trimming" not in top or top.value["trimming"] is None:
+        return None
+    s = top.section("trimming", keys={"upper", "lower", "within", "max_rounds"})
+    upper, lower = _trim_bound(s, "upper"), _trim_bound(s, "lower")
+    if upper is None and lower is None:
+        raise Where(s.where.file, s.where.path, s.line).error(
+            "give an upper or a lower bound (or remove trimming)"
+        )
+    if upper is not None and upper.form == "ratio_to_median" and upper.value <= 1:
+        raise s.at("upper").error(
+            f"ratio_to_median {upper.value:g} would trim the median weight; use a value above 1"
+        )
+    if lower is not None and lower.form == "ratio_to_median" and lower.value >= 1:
+        raise s.at("lower").error(
+            f"ratio_to_median {lower.value:g} would raise the median weight; use a value below 1"
+        )
+    if upper is not None and lower is not None and upper.form == lower.form and lower.value >= upper.value:
+        raise s.at("lower").error(f"{lower.value:g} is not below the upper bound {upper.value:g}")
+    return TrimmingSpec(upper=upper, lower=lower, within=s.text("within", None),
+                        max_rounds=s.number("max_rounds", 10, integer=True, low=1))
+
+
+def _replicates(top: Section) -> ReplicateSpec | None:
+    if "replicates" not in top or top.value["replicates"] is None:
+        return None
+    s = top.section("replicates", keys={"method", "replicates", "seed", "redo"},
+                    required={"method", "replicates"})
+    method = s.text("method", choices=REPLICATE_METHODS)
+    r = s.number("replicates", integer=True)
+    if r <= 1:
+        raise s.at("replicates").error(f"{r} replicates: give more than 1 (e.g. 100 or 500)")
+    redo = s.names("redo", ())
+    for i, step in enumerate(redo):
+        if step not in REDO_STEPS:
+            raise s.at("redo").index(i).error(
+                f"{step!r} is not a weighting step{suggest(step, REDO_STEPS) or '; use ' + ', '.join(REDO_STEPS)}"
+            )
+    if len(set(redo)) != len(redo):
+        raise s.at("redo").error("a step is named twice; keep one")
+    seed: Any = s.number("seed", None, integer=True, low=0)
+    if method == "bootstrap" and seed is None:
+        raise s.at("seed").error("bootstrap replicates need a seed (a whole number) to be reproducible")
+    return ReplicateSpec(method=method, replicates=r, seed=seed, redo=redo)
