@@ -1,8 +1,10 @@
-"""``sid check [SPEC...] [--data FILE]``: lint questionnaire specs, and a data file against one.
+"""``sid check [SPEC...] [--data FILE]``: lint questionnaire and weighting specs, and data.
 
 Prints one line per finding (``error: <where>: <what>`` / ``warning: ...``) and a summary;
 exits 1 when there is an error, 0 otherwise. Without SPEC, every
-``questionnaires/*.yaml`` of the project folder (``--project``, default: here) is checked.
+``questionnaires/*.yaml`` and ``weights/*.yaml`` of the project folder (``--project``,
+default: here) is checked. A spec in a folder named ``weights`` is a weighting spec; its
+``--data`` is the data folder holding the files it names (frame, gross sample, dispositions).
 """
 
 from __future__ import annotations
@@ -15,19 +17,27 @@ from sid.errors import InputFileError, SpecError
 
 NAME = "check"
 ORDER = 90
-HELP = "lint questionnaire specs, and a data file (.sav, .zsav, run stage folder) against one"
+HELP = ("lint questionnaire and weighting specs, and a data file (.sav, .zsav, run stage "
+        "folder) or data folder against one")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid check``."""
     parser.add_argument("specs", nargs="*", metavar="SPEC",
-                        help="questionnaire spec files (default: PROJECT/questionnaires/*.yaml)")
+                        help="questionnaire or weighting (weights/*.yaml) spec files "
+                             "(default: PROJECT/questionnaires/*.yaml and PROJECT/weights/*.yaml)")
     parser.add_argument("--project", default=".", metavar="DIR",
                         help="survey project folder (default: the current folder)")
     parser.add_argument("--data", default=None, metavar="FILE",
                         help="a .sav/.zsav file, or a run stage folder (data.parquet + meta.json), "
-                             "to check against the spec")
+                             "to check against a questionnaire spec; the data folder of a "
+                             "weighting spec")
     parser.add_argument("--encoding", default=None, help="character encoding of a .sav file")
+
+
+def _is_weighting(path: Path) -> bool:
+    """Weighting specs are recognised by their folder, as in a project (weights/)."""
+    return path.parent.name == "weights"
 
 
 def _spec_paths(args: argparse.Namespace) -> list[Path]:
@@ -35,10 +45,34 @@ def _spec_paths(args: argparse.Namespace) -> list[Path]:
         return [Path(s) for s in args.specs]
     folder = Path(args.project) / "questionnaires"
     paths = sorted(folder.glob("*.yaml"))
+    weights = sorted((Path(args.project) / "weights").glob("*.yaml"))
+    if args.data:
+        # --data without SPEC: a data folder of files goes with the weighting specs,
+        # a .sav file or a run stage folder with the questionnaires
+        data = Path(args.data)
+        if data.is_dir() and not (data / "data.parquet").is_file():
+            paths = weights
+    else:
+        paths += weights
     if not paths:
-        raise SpecError(f"{folder}: no questionnaire spec (*.yaml) found; name a SPEC or "
-                        "give --project DIR")
+        raise SpecError(f"{folder}: no questionnaire spec (*.yaml) found, nor a weighting spec "
+                        "in weights/; name a SPEC or give --project DIR")
     return paths
+
+
+def _check_weighting(p: Path, args: argparse.Namespace) -> list:
+    from sid.spec.check import Finding
+    from sid.spec.check_weighting import check_weighting
+    from sid.spec.weighting import load_weighting
+
+    try:
+        spec = load_weighting(p)
+    except SpecError as exc:
+        return [Finding("error", "", " ".join(str(exc).split()))]
+    if args.data and not Path(args.data).is_dir():
+        raise InputFileError(f"--data {args.data}: a weighting spec is checked against the data "
+                             "folder holding its files (frame, gross sample, dispositions)")
+    return check_weighting(spec, p.parent.parent, args.data)
 
 
 def _read_data(path: Path, encoding: str | None):
@@ -74,6 +108,9 @@ def run(args: argparse.Namespace) -> int:
                         f"against ({len(paths)} found)")
     findings: list[Finding] = []
     for p in paths:
+        if _is_weighting(p):
+            findings += _check_weighting(p, args)
+            continue
         try:
             q = load_questionnaire(p)
         except SpecError as exc:  # a malformed spec is a finding; go on with the others

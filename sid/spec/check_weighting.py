@@ -1,0 +1,127 @@
+"""Lint a weighting spec (:func:`check_weighting`): what is well-formed but wrong.
+
+Loading (:func:`sid.spec.weighting.load_weighting`) already rejects malformed specs; these
+checks look at the spec as a whole and, when a data folder is given, at the files it names:
+replicate steps the chain does not have, ``within`` variables that are not strata, margins
+that are constant within the calibration groups, a wave without a questionnaire; and in the
+data folder, files and columns that are missing, agency codes the mapping lacks, margin
+categories of the gross sample that the frame does not have. Each problem is a
+:class:`sid.spec.check.Finding` (``error`` makes ``sid check`` exit 1).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from sid.fieldwork.dispositions import agency_key
+from sid.spec.check import Finding
+from sid.spec.weighting import WeightingSpec
+from sid.spec.yamlfile import suggest
+
+
+def check_weighting(spec: WeightingSpec, project: str | os.PathLike[str] | None = None,
+                    data: str | os.PathLike[str] | None = None) -> list[Finding]:
+    """Problems of meaning in a loaded weighting spec; with ``data`` (the run's data folder,
+    where the spec's files are), also problems of the spec against those files."""
+    top = spec.path or spec.wave
+    found: list[Finding] = []
+
+    def add(msg: str, severity: str = "error", where: str = top) -> None:
+        found.append(Finding(severity, where, msg))
+
+    steps = {"nonresponse": spec.nonresponse.method != "none", "calibration": True,
+             "trimming": spec.trimming is not None}
+    if spec.replicates is not None:
+        for step in spec.replicates.redo:
+            if not steps[step]:
+                add(f"replicates.redo: {step!r} is re-done in every replicate but the spec has no "
+                    f"{step} step; remove it from redo")
+    strata = set(spec.sample.strata)
+    frame_of = dict(zip(spec.sample.strata, spec.sample.frame_strata, strict=True))
+    for key, within in (("nonresponse.within", spec.nonresponse.within),
+                        ("calibration.within", spec.calibration.within),
+                        ("trimming.within", spec.trimming.within if spec.trimming else None)):
+        if within is not None and within not in strata:
+            add(f"{key}: {within!r} is not a stratum variable "
+                f"({', '.join(spec.sample.strata)}){suggest(within, strata)}; groups are strata")
+    if spec.nonresponse.within is not None and spec.nonresponse.within in spec.nonresponse.predictors:
+        add(f"nonresponse.predictors: {spec.nonresponse.within!r} is constant within the groups "
+            "the model is fitted in; remove it", "warning")
+    within = spec.calibration.within
+    if within is not None:
+        constant = {within, frame_of.get(within, within)}
+        for m in spec.calibration.margin_names():
+            if set(m.split(":")) & constant:
+                add(f"calibration.margins: {m!r} includes the calibration group "
+                    f"{within!r}, which is constant within it", "warning")
+    if project is not None:
+        qdir = Path(project) / "questionnaires"
+        if qdir.is_dir() and not (qdir / f"{spec.wave}.yaml").is_file():
+            add(f"wave: no questionnaire spec {qdir / (spec.wave + '.yaml')} for wave "
+                f"{spec.wave!r}; name the wave as its questionnaire does", "warning")
+    if data is not None:
+        found += _check_files(spec, Path(data))
+    return found
+
+
+def _columns(path: Path, found: list[Finding]) -> list[str] | None:
+    if not path.is_file():
+        found.append(Finding("error", str(path), "file named in the weighting spec not found "
+                                                 "in the data folder"))
+        return None
+    return list(pd.read_csv(path, nrows=0).columns)
+
+
+def _need(path: Path, columns: list[str], names: dict[str, tuple[str, ...]],
+          found: list[Finding]) -> bool:
+    ok = True
+    for key, vars_ in names.items():
+        for v in vars_:
+            if v not in columns:
+                found.append(Finding("error", str(path), f"column {v!r} (spec key {key}) is "
+                                                         f"missing{suggest(v, columns)}"))
+                ok = False
+    return ok
+
+
+def _check_files(spec: WeightingSpec, data: Path) -> list[Finding]:
+    s = spec.sample
+    found: list[Finding] = []
+    gross_p, frame_p, disp_p = data / s.gross_sample, data / s.frame, data / s.dispositions
+    gross_cols, frame_cols, disp_cols = (_columns(p, found) for p in (gross_p, frame_p, disp_p))
+    margin_vars = spec.variables()["calibration.margins"]
+    if gross_cols is not None:
+        needed = {"sample.key": (s.key,), **spec.variables()}
+        gross_ok = _need(gross_p, gross_cols, needed, found)
+    if frame_cols is not None:
+        frame_ok = _need(frame_p, frame_cols, {"sample.frame_strata": s.frame_strata,
+                                               "sample.frame_count": (s.frame_count,),
+                                               "calibration.margins": margin_vars}, found)
+    if disp_cols is not None:
+        need = {"sample.key": (s.key,), "sample.disposition": (s.disposition,)}
+        if s.mode:
+            need["sample.mode"] = (s.mode,)
+        if _need(disp_p, disp_cols, need, found):
+            codes = pd.read_csv(disp_p, usecols=[s.disposition])[s.disposition]
+            present = {agency_key(c) for c in codes.dropna().unique()}
+            for c in sorted(present - set(spec.dispositions)):
+                found.append(Finding("error", f"{disp_p}: {s.disposition}",
+                                     f"agency code {c!r} maps to no AAPOR code; add it to "
+                                     f"dispositions in {spec.path or spec.wave}"))
+            for c in sorted(set(spec.dispositions) - present):
+                found.append(Finding("warning", f"{spec.path or spec.wave}: dispositions",
+                                     f"agency code {c!r} does not occur in {disp_p}"))
+    if gross_cols is not None and frame_cols is not None and gross_ok and frame_ok:
+        gross = pd.read_csv(gross_p, usecols=list(margin_vars), dtype=str)
+        frame = pd.read_csv(frame_p, usecols=list(margin_vars), dtype=str)
+        for v in margin_vars:
+            extra = sorted(set(gross[v].dropna()) - set(frame[v].dropna()))
+            if extra:
+                found.append(Finding("error", f"{gross_p}: {v}",
+                                     f"categories {', '.join(extra[:5])} are not in the frame "
+                                     f"{frame_p.name}: calibration has no population total for "
+                                     "them; recode them as the frame does"))
+    return found
