@@ -52,6 +52,8 @@ LAYOUT: Sequence[tuple[str, str, str | None, int]] = (
     ("Gewogen n", "weighted_n", "#,##0", 12),
     ("Design-effect", "deff", "0.00", 12),
     ("p-waarde", "p_value", "0.0000", 10),
+    ("Vrijheidsgraden", "df", "0.0", 10),
+    ("Teller-vg (F)", "ndf", "0.00", 10),
     ("Vlaggen", "flags", None, 16),
 )
 _BOLD = Font(bold=True)
