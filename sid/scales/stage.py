@@ -9,6 +9,22 @@ metric comparison of :mod:`sid.scales.invariance`). :func:`run_score` reads ``DI
 and, when present, ``DIR/weight/weights.parquet``, writes ``DIR/score/`` atomically and
 records the stage in the run manifest.
 
+Outputs in ``DIR/score/`` (one row per ...):
+
+* ``indices.parquet``: respondent of the clean wave; the key, one column per index (on
+  its reporting scale) and ``<index>_reason`` (why it is missing; null where scored);
+* ``reliability.csv``: index x group (``(all)``, then each origin): n, alpha (weighted
+  when weights exist), alpha_unweighted, std_alpha, omega_total, average_r,
+  min_item_rest_r, flag, reason, threshold, weighted (yes/no), omega_estimator;
+* ``items.csv``: index x group x item: item_rest_r, alpha_if_dropped, loading;
+* ``loadings.csv``: index x item: one-factor loadings pooled and per group side by
+  side, flag and reason (:mod:`sid.scales.comparability`);
+* ``reasons.csv``: index x group x reason (``(scored)`` first): count, n in the group;
+* ``invariance.csv``: index x model (configural, metric, scalar): chisq, df, p, cfi,
+  rmsea, npar, the deltas to the previous model, supported, groups, n, note;
+* ``summary.json``: weighted or not, the spec and weight file, and per index the counts,
+  ``flags`` (one sentence each), ``flagged``, the invariance verdict and level reached.
+
 Weights: with ``DIR/weight`` present, its rows are the analysed respondents (as
 :func:`sid.open_wave` reads them): a clean record without a weight keeps its row in
 ``indices.parquet`` with a missing index and the reason "no weight", counted in
