@@ -144,7 +144,33 @@ def test_link_with_register_writes_rates_and_refuses_raw_nrn(tmp_path, capsys):
     assert linked["reg_employed"].notna().sum() == 600 and "rrn" not in linked.columns
 
 
-def test_link_reads_clean_weight_and_score_outputs_of_the_run_folder(tmp_path, capsys):
+def _run_folder(run_dir: Path, df: pd.DataFrame, n_rep: int = 20) -> np.ndarray:
+    """A run folder as the clean, weight and score stages write it; returns the replicate
+    weights (n x n_rep)."""
+    import json
+
+    from sid.io.spss_meta import SpssMeta
+
+    idx = ["idx_inclusion", "idx_citizenship"]
+    for stage in ("clean", "weight", "score"):
+        (run_dir / stage).mkdir(parents=True, exist_ok=True)
+    clean = pd.concat([df.drop(columns=["weight", *idx]),
+                       pd.DataFrame({"person_key": ["breakoff"], "origin": ["BEL"]})])  # no weight: not used
+    clean.to_parquet(run_dir / "clean" / "data.parquet")
+    (run_dir / "clean" / "meta.json").write_text(SpssMeta.from_frame(clean).to_json(), encoding="utf-8")
+    weights = df[["person_key", "weight"]].assign(stratum=df["origin"]).iloc[::-1]
+    weights.to_parquet(run_dir / "weight" / "weights.parquet")
+    rng = np.random.default_rng(5)
+    W = df["weight"].to_numpy()[:, None] * rng.uniform(0.5, 1.5, (len(df), n_rep))
+    reps = pd.DataFrame(W, columns=[f"rep{r}" for r in range(n_rep)]).assign(person_key=df["person_key"].to_numpy())
+    reps.to_parquet(run_dir / "weight" / "replicates.parquet")
+    diag = {"replicates": {"method": "bootstrap", "scale": 1 / (n_rep - 1), "rscales": 1, "mse": False}}
+    (run_dir / "weight" / "diagnostics.json").write_text(json.dumps(diag), encoding="utf-8")
+    df[["person_key", *idx]].to_parquet(run_dir / "score" / "indices.parquet")
+    return W
+
+
+def test_link_on_the_run_folder_uses_the_weight_stages_replicates_se_by_hand(tmp_path, capsys):
     from sid.linkage.indicators import survey_indicators
     from sid.linkage.spec import load_linkage_spec
     from tests.test_linkage_indicators import respondents
@@ -153,21 +179,28 @@ def test_link_reads_clean_weight_and_score_outputs_of_the_run_folder(tmp_path, c
     df["person_key"] = [f"k{i:05d}" for i in range(len(df))]
     run_dir = tmp_path / "run"
     args = ["link", "--out", str(run_dir), "--project", str(ROOT), "--db", str(tmp_path / "b.duckdb")]
-    (run_dir / "clean").mkdir(parents=True)
-    idx = ["idx_inclusion", "idx_citizenship"]
-    extra_clean = pd.DataFrame({"person_key": ["breakoff"], "origin": ["BEL"]})  # no weight: not used
-    pd.concat([df.drop(columns=["weight", *idx]), extra_clean]).to_parquet(run_dir / "clean" / "data.parquet")
     assert main(args) == 2
-    assert "weight/weights.parquet: not found; run sid weight" in capsys.readouterr().err
-    (run_dir / "weight").mkdir()
-    (run_dir / "score").mkdir()
-    df[["person_key", "weight"]].iloc[::-1].to_parquet(run_dir / "weight" / "weights.parquet")
-    df[["person_key", *idx]].to_parquet(run_dir / "score" / "indices.parquet")
+    assert "clean/data.parquet not found" in capsys.readouterr().err
+    W = _run_folder(run_dir, df)
     assert main(args) == 0
     got = pd.read_csv(run_dir / "link" / "survey_indicators.csv", keep_default_na=False, na_values=[""])
-    want = survey_indicators(df, load_linkage_spec(ROOT / "linkage" / "sid2022.yaml", project=ROOT))
+    spec = load_linkage_spec(ROOT / "linkage" / "sid2022.yaml", project=ROOT)
+    want = survey_indicators(df, spec)  # Taylor on the same weights: same point estimates
     key = ["indicator_code", "origin", "generation", "sex", "age_band"]
-    merged = got.merge(want, on=key, suffixes=("", "_want"))
+    merged = got.merge(want, on=key, suffixes=("", "_taylor"))
     assert len(merged) == len(want) == len(got)
-    assert (merged["value"] - merged["value_want"]).abs().max() < 1e-8
-    assert (merged["n"] == merged["n_want"]).all()
+    assert (merged["value"] - merged["value_taylor"]).abs().max() < 1e-8
+    assert (merged["n"] == merged["n_taylor"]).all()
+    # replicate SE of the pooled EU inclusion mean, by R's svrVar formula written out:
+    # v = scale * sum_r (theta_r - mean(theta_r))^2 (mse = FALSE, rscales 1)
+    d = ((df["region"] == 1) & (df["age"] >= 18) & df["origin"].isin(["POL", "ROU"])).to_numpy(float)
+    y = df["idx_inclusion"].to_numpy()
+    theta_r = (W * (d * y)[:, None]).sum(axis=0) / (W * d[:, None]).sum(axis=0)
+    se = np.sqrt(((theta_r - theta_r.mean()) ** 2).sum() / (W.shape[1] - 1))
+    row = got[(got["indicator_code"] == "SID_INCLUSIE_IDX") & (got["origin"] == "EU") & (got["generation"] == "total")
+              & (got["sex"] == "total") & (got["age_band"] == "total")].iloc[0]
+    assert row["se"] == pytest.approx(se, rel=1e-8)
+    assert main([*args, "--variance", "taylor"]) == 0
+    got_t = pd.read_csv(run_dir / "link" / "survey_indicators.csv", keep_default_na=False, na_values=[""])
+    merged = got_t.merge(want, on=key, suffixes=("", "_taylor"))
+    assert (merged["se"] - merged["se_taylor"]).abs().max() < 1e-8  # strata = origin either way

@@ -3,7 +3,6 @@
 Modules, in the order the link stage uses them:
 
 * :mod:`~sid.linkage.spec` - linkage spec (``linkage/<wave>.yaml``) and origin map;
-* :mod:`~sid.linkage.run_input` - respondents with weights and indices from a run folder;
 * :mod:`~sid.linkage.pseudonym` - refuse raw national register numbers; HMAC-SHA256 keys;
 * :mod:`~sid.linkage.register_link` - respondents to register records, link rates;
 * :mod:`~sid.linkage.indicators` - survey indicators through ``Design``, pooled VLIM

@@ -122,18 +122,20 @@ def _relabel(text: np.ndarray, labels: Mapping[str, str | None]) -> np.ndarray:
     return mapped[codes]
 
 
-def _work_frame(df, spec, env, design_cols) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
+def _columns(df, spec, env) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
+    """The columns the estimation reads, under internal names (``_vlim_origin``,
+    ``_bd_<dimension>``, ``_y<i>``), so they never clash with the respondents' own."""
     om = spec.origin_map
-    work = df[design_cols].copy()
-    work[_ORIGIN], present = _origin_codes(df, spec)
-    gen = _as_text(df[om.generation_variable], {}) if om.generation_variable in df.columns else None
-    if gen is not None:
+    cols: dict[str, np.ndarray] = {}
+    cols[_ORIGIN], present = _origin_codes(df, spec)
+    if om.generation_variable in df.columns:
+        gen = _as_text(df[om.generation_variable], {})
         # codes the map does not list (0: Belgian origin) have no generation: missing
         keep = {code: om.generations.get(code) for code in pd.unique(gen[pd.notna(gen)])}
-        work["generation"] = _relabel(gen, keep)
+        cols["_bd_generation"] = _relabel(gen, keep)
     for dim in ("sex", "age_band"):
         if dim in df.columns:
-            work[dim] = _as_text(df[dim], spec.labels.get(dim, {}))
+            cols[f"_bd_{dim}"] = _as_text(df[dim], spec.labels.get(dim, {}))
     n = len(df)
     q = spec.questionnaire
     for i, ind in enumerate(spec.indicators):
@@ -148,8 +150,8 @@ def _work_frame(df, spec, env, design_cols) -> tuple[pd.DataFrame, dict[str, tup
             if y.dtype == object:
                 raise LinkageError(f"{spec.path}: indicator {ind.code}: variable {ind.variable!r} is text; "
                                    "a mean needs a numeric variable")
-        work[f"_y{i}"] = y
-    return work, present
+        cols[f"_y{i}"] = y
+    return pd.DataFrame(cols), present
 
 
 def _domain(ind: SurveyIndicator, geo_mask: np.ndarray, env, n: int) -> np.ndarray:
@@ -160,7 +162,7 @@ def _domain(ind: SurveyIndicator, geo_mask: np.ndarray, env, n: int) -> np.ndarr
 
 
 def survey_indicators(
-    df: pd.DataFrame,
+    data: pd.DataFrame | Design,
     spec: LinkageSpec,
     *,
     weight: str = "weight",
@@ -169,20 +171,37 @@ def survey_indicators(
     fpc: str | None = None,
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """The spec's survey indicators over respondents ``df``, long (VLIM shape).
+    """The spec's survey indicators over the respondents, long (VLIM shape).
+
+    ``data``: a DataFrame of respondents (a Design is built from ``weight``, ``strata``,
+    ``psu``, ``fpc``), or a Design (e.g. ``sid.open_wave(run).design``: the weight stage's
+    replicate weights or calibration-aware Taylor SEs; its data must hold the variables).
 
     Columns: indicator_code, period, geography, origin (VLIM category), generation, sex,
     age_band (``total`` where not broken down), value (percent for shares), se, ci_low,
     ci_high (at ``level``), cv, n (unweighted respondents in the cell), numerator,
     denominator (NULL: survey values are not counts), flags, note (origin coverage).
     """
-    design_cols = list(dict.fromkeys(c for c in (weight, strata, psu, fpc) if c))
-    _check_columns(df, spec, design_cols)
-    df = df.reset_index(drop=True)
+    if isinstance(data, Design):
+        df = data.data.reset_index(drop=True)
+        _check_columns(df, spec, [])
+    else:
+        design_cols = list(dict.fromkeys(c for c in (weight, strata, psu, fpc) if c))
+        _check_columns(data, spec, design_cols)
+        df = data.reset_index(drop=True)
     n = len(df)
     env = FrameEnv(df, spec.questionnaire) if spec.questionnaire is not None else _PlainEnv(df)
-    work, present = _work_frame(df, spec, env, design_cols)
-    design = Design(work, weight=weight, strata=strata, psu=psu, fpc=fpc)
+    cols, present = _columns(df, spec, env)
+    if isinstance(data, Design):
+        # The estimation columns are added to the given design's rows (same order). Design
+        # has no public "same design, more columns" method yet; _derive is its own
+        # copy-with-changes (also used by sid.pipeline.wave), so weights, strata, PSUs,
+        # replicates and calibration residualisers carry over unchanged.
+        work = pd.concat([df.drop(columns=[c for c in cols.columns if c in df.columns]), cols], axis=1)
+        design = data._derive(_data=work)
+    else:
+        work = pd.concat([df[design_cols], cols], axis=1)
+        design = Design(work, weight=weight, strata=strata, psu=psu, fpc=fpc)
     notes = {code: spec.origin_map.note(code, groups) for code, groups in present.items() if groups}
     parts = []
     for geo in spec.geographies:
@@ -191,7 +210,7 @@ def survey_indicators(
             sub = design.subset(_domain(ind, geo_mask, env, n))
             for bd in ind.breakdowns:
                 try:
-                    est = sub.mean(f"_y{i}", by=[_ORIGIN, *bd], level=level)
+                    est = sub.mean(f"_y{i}", by=[_ORIGIN, *(f"_bd_{d}" for d in bd)], level=level)
                 except EstimationError as exc:
                     raise LinkageError(f"indicator {ind.code}, geography {geo.code}: {exc}") from None
                 parts.append(_shape(est, ind, geo.code, bd, spec, level, notes))
@@ -224,7 +243,7 @@ def _shape(est: pd.DataFrame, ind: SurveyIndicator, geo: str, bd: tuple[str, ...
         "origin": est[_ORIGIN].to_numpy(dtype=object),
     })
     for dim in DIMENSIONS:
-        out[dim] = est[dim].to_numpy(dtype=object) if dim in bd else TOTAL
+        out[dim] = est[f"_bd_{dim}"].to_numpy(dtype=object) if dim in bd else TOTAL
     hide = np.where(small, np.nan, 1.0)
     out["value"] = p * scale * hide
     out["se"] = se * scale * hide

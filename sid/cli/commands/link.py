@@ -6,13 +6,14 @@ writes ``RUN_DIR/link/survey_indicators.csv`` and ``RUN_DIR/link/load.json``, an
 replaces the wave's rows in the indicator base (``--db``, default the spec's ``base``) in
 one transaction, together with any register indicator sets named by ``--admin``.
 
-Input: the run folder's ``clean/data.parquet``, ``weight/weights.parquet`` (key + final
-weight) and ``score/indices.parquet``, joined on the person key
-(:mod:`sid.linkage.run_input`); or ``--respondents FILE.parquet``: one row per respondent
-with the final weight (``--weight``, default ``weight``), the strata (``--strata``,
-default ``origin``), the origin group and generation, the breakdown variables and every
-variable the indicators read (valid view or raw codes: the questionnaire's missing codes
-are applied). Input holding a raw national register number is refused.
+Input: the run folder's processed wave, ``sid.open_wave(RUN_DIR, variance=--variance)``
+(clean data, final weights, indices; the weight stage's replicate weights by default, or
+calibration-aware Taylor SEs with ``--variance taylor``); or ``--respondents
+FILE.parquet``: one row per respondent with the final weight (``--weight``, default
+``weight``), the strata (``--strata``, default ``origin``), the origin group and
+generation, the breakdown variables and every variable the indicators read (valid view or
+raw codes: the questionnaire's missing codes are applied), estimated with Taylor SEs on
+those columns. Input holding a raw national register number is refused.
 
 ``--register FILE.parquet`` (a pseudonymised register extract, keyed like the
 respondents by ``--key``) adds the link: ``RUN_DIR/link/link_rates.csv`` (linked,
@@ -45,10 +46,13 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spec", default=None, metavar="FILE", help="linkage spec (default: PROJECT/linkage/*.yaml)")
     parser.add_argument("--respondents", default=None, metavar="FILE.parquet",
                         help="respondents with final weights and the indicators' variables "
-                             "(default: the run folder's clean, weight and score outputs)")
+                             "(default: the run folder's wave, sid.open_wave)")
     parser.add_argument("--admin", action="append", default=[], metavar="DIR",
                         help="a register indicator set (folder with indicators.csv, values.csv) to load too")
     parser.add_argument("--db", default=None, metavar="FILE", help="indicator base (default: the spec's base)")
+    parser.add_argument("--variance", choices=("replicate", "taylor"), default="replicate",
+                        help="SEs of the run folder's wave: the weight stage's replicate weights "
+                             "(default) or Taylor linearisation")
     parser.add_argument("--weight", default="weight", help="final weight column (default: weight)")
     parser.add_argument("--strata", default="origin", help="strata column (default: origin)")
     parser.add_argument("--psu", default=None, help="PSU column (default: none, each respondent its own PSU)")
@@ -128,10 +132,17 @@ def run(args: argparse.Namespace) -> int:
         return _load_admin_only(args, db, categories)
     if args.respondents:
         respondents, inputs = _read_parquet(args.respondents), [Path(args.respondents)]
+        source, params = respondents, {"weight": args.weight, "strata": args.strata, "psu": args.psu,
+                                       "variance": "taylor"}
     else:
-        from sid.linkage.run_input import respondents_from_run
+        from sid.pipeline.wave import open_wave
 
-        respondents, inputs = respondents_from_run(out, key=args.key, weight=args.weight)
+        wave = open_wave(out, variance=args.variance, key=args.key)
+        respondents, source = wave.data, wave.design
+        params = {"variance": wave.design.method}
+        inputs = [out / "clean" / "data.parquet", out / "clean" / "meta.json", out / "weight" / "weights.parquet",
+                  out / "weight" / "diagnostics.json", out / "weight" / "replicates.parquet",
+                  out / "score" / "indices.parquet"]
     refuse_raw_nrn(respondents, str(args.respondents or out))
     sets = [read_register_set(a, origins=categories) for a in args.admin]
     linked = None
@@ -143,9 +154,8 @@ def run(args: argparse.Namespace) -> int:
                                where_survey=str(args.respondents), where_register=str(args.register))
     record = StageRecord("link", inputs=[*inputs, *([args.register] if args.register else []),
                                          *[f for s in sets for f in s.files]],
-                         specs=list(spec.files), params={"db": str(db), "weight": args.weight,
-                                                         "strata": args.strata, "psu": args.psu})
-    values = survey_indicators(respondents, spec, weight=args.weight, strata=args.strata, psu=args.psu)
+                         specs=list(spec.files), params={"db": str(db), **params})
+    values = survey_indicators(source, spec, weight=args.weight, strata=args.strata, psu=args.psu)
     run_id = _run_id(out)
     loads = [Load(s.wave, "register", s.indicators, s.values, s.spec_hash, run_id, where=str(s.files[1]))
              for s in sets]
