@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -54,14 +54,15 @@ VARIANCES = ("taylor", "replicate")
 @dataclass
 class Wave:
     """A processed wave: ``data`` (valid view, one row per weighted respondent), ``meta``
-    (SPSS metadata of the clean wave), ``design`` (a sid Design), ``variance`` and the
-    run folder ``out_dir``. Estimators delegate to the design (R's survey grammar)."""
+    (SPSS metadata of the clean wave), ``design`` (a sid Design), ``variance``, the run
+    folder ``out_dir`` and the weight stage's ``diagnostics`` (diagnostics.json). Estimators delegate to the design (R's survey grammar)."""
 
     data: pd.DataFrame
     meta: SpssMeta
     design: Design
     variance: str
     out_dir: Path
+    diagnostics: dict = field(default_factory=dict)
 
     def mean(self, variable: str, by=None, level: float = 0.95) -> pd.DataFrame:
         """Weighted mean of ``variable`` overall or by domains (``Design.mean``)."""
@@ -273,4 +274,4 @@ def open_wave(out_dir: PathLike, variance: str = "replicate", key: str = KEY) ->
         design = _replicate_design(design, W, diag, dpath)
     elif "calibration" in diag:
         design = _calibrated(design, data, weights, diag["calibration"], dpath)
-    return Wave(data=data, meta=meta, design=design, variance=variance, out_dir=out)
+    return Wave(data=data, meta=meta, design=design, variance=variance, out_dir=out, diagnostics=diag)

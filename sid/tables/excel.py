@@ -130,11 +130,15 @@ def _write_notes(ws, notes: Sequence[tuple[str, str]]) -> None:
         c.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def method_notes(defaults, variance_method: str, wave: str, weights: str) -> list[tuple[str, str]]:
-    """The (topic, text) pairs of the notes sheet."""
-    var = VARIANCE_LABELS.get(variance_method, (
-        f"replicatiegewichten ({variance_method}) van de weging, waarin non-respons-correctie en "
-        "kalibratie per replicaat opnieuw zijn uitgevoerd"))
+def method_notes(defaults, variance_method: str, wave: str, weights: str,
+                 redo: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """The (topic, text) pairs of the notes sheet; ``redo``: the weighting steps redone in
+    every replicate, as the weight stage records them (None: not recorded)."""
+    var = VARIANCE_LABELS.get(variance_method)
+    if var is None:
+        var = f"replicatiegewichten ({variance_method}) van de wegingsstap"
+        if redo:
+            var += f"; per replicaat opnieuw uitgevoerd: {', '.join(redo)}"
     ci = ("logit-interval (R survey svyciprop method='logit')" if defaults.proportion_ci == "logit"
           else "Korn-Graubard-interval (R survey svyciprop method='beta')")
     return [
