@@ -32,7 +32,7 @@ def _api_run(tmp: Path, ref_dir: Path, replicates: bool = False) -> pd.DataFrame
     asked, stratified delete-one jackknife replicate weights built here by hand."""
     api = pd.read_csv(ref_dir / "apistrat.csv")
     api["person_key"] = api["cds"].astype(str)
-    clean = api[["person_key", "stype", "api00", "sch.wide", "awards"]]
+    clean = api[["person_key", "stype", "api00", "sch.wide", "awards", "enroll"]]
     (tmp / "clean").mkdir(parents=True)
     save_wave_files(clean, SpssMeta.from_frame(clean), tmp / "clean")
     (tmp / "weight").mkdir()
@@ -68,6 +68,12 @@ tables:
     by: [stype, "stype:awards"]
     compare_to: {stype: E}
     chisq: [stype]
+  - id: enroll
+    theme: citizenship
+    title: Enrolment
+    variables: [enroll]
+    statistics: [total]
+    overall: true
 """
 
 
@@ -89,7 +95,7 @@ def _cells(t, variable, statistic, by_var, category=None):
 def test_columns_are_the_tidy_layout(api_tables):
     _, t = api_tables
     assert list(t.columns) == COLUMNS
-    assert set(t["statistic"]) == {"mean", "median", "proportion", "difference", "chisq"}
+    assert set(t["statistic"]) == {"mean", "median", "proportion", "difference", "chisq", "total"}
     assert (t["variance_method"] == "taylor").all()
 
 
@@ -212,3 +218,11 @@ def test_open_wave_convenience_delegates_to_design(tmp_path, reference_dir, surv
     p = wave.proportion("sch.wide")
     assert p["estimate"].iloc[1] == pytest.approx(survey_ref["apistrat_prop_schwide_yes_logit"]["estimate"])
     assert {"weight", "stratum", "api00"} <= set(wave.data.columns)
+
+
+def test_apistrat_total_matches_R_svytotal(api_tables, survey_ref):
+    _, t = api_tables
+    got = _cells(t, "enroll", "total", "overall")
+    ref = survey_ref["apistrat_total_enroll"]
+    assert got["estimate"].iloc[0] == pytest.approx(ref["estimate"], rel=RTOL)
+    assert got["se"].iloc[0] == pytest.approx(np.ravel(ref["se"])[0], rel=1e-7)

@@ -28,6 +28,15 @@ A replicate design carries the weighting's own replicate weights, in which the w
 stage redid non-response adjustment and calibration, so its SEs account for both. A
 Taylor design without a ``"calibration"`` entry uses the final weights and strata as if
 they were design weights (the calibration is then not reflected in its SEs).
+
+Example (a run folder after ``sid run --out out``)::
+
+    import sid
+    wave = sid.open_wave("out")                     # the weight stage's replicate design
+    wave.mean("idx_language", by="origin")          # estimate, se, ci_low, ci_high, cv, n, ...
+    wave.proportion("dutch_home", by=["origin", "generation"])
+    wave.compare("idx_language", by="origin", reference="BEL")
+    sid.open_wave("out", variance="taylor").design  # Taylor linearisation instead
 """
 
 from __future__ import annotations

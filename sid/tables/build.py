@@ -4,14 +4,15 @@
 domain, statistic): the Design computes all cells of a domain at once (grouped sums and
 one covariance of all cells). Statistics by the variable's kind: an index -> mean; a
 categorical (or ordinal) variable -> the share of each category; a numeric variable ->
-mean and median. ``compare_to`` adds each domain's difference from the reference domain
+mean and median; a table's ``statistics`` may ask for others (``total``: weighted
+total, R ``svytotal``). ``compare_to`` adds each domain's difference from the reference domain
 (means: ``Design.compare``; shares: sid.tables.differences) with a design-based t-test;
 ``chisq`` adds the Rao-Scott F test (``Design.chisq``) of a categorical variable by a
 domain. Flags and the suppression mark follow the plan's defaults (sid.tables.disclosure);
 the values stay in this internal frame (``publish`` blanks them).
 
 Columns (COLUMNS): table_id, theme, title, variable, variable_label, statistic (mean,
-proportion, median, difference, chisq), by_var ("overall" or "a:b"), by_var_label,
+proportion, median, total, difference, chisq), by_var ("overall" or "a:b"), by_var_label,
 by_value (codes joined by ":"), by_label, category, category_label, reference (the
 reference domain of a difference), reference_label, estimate (for chisq: the Rao-Scott F),
 se, ci_low, ci_high, cv, n (unweighted), weighted_n, deff, df (degrees of freedom of the
@@ -82,6 +83,8 @@ def _cells(design, plan: TablePlan, t: TableSpec, var: str, by: tuple[str, ...],
     b = list(by) or None
     if stat == "mean":
         res = design.mean(var, by=b, level=d.level)
+    elif stat == "total":
+        res = design.total(var, by=b, level=d.level)
     elif stat == "median":
         res = design.quantile(var, 0.5, by=b, level=d.level)
     else:

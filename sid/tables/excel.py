@@ -29,7 +29,7 @@ THEME_TITLES = {
     "citizenship": "Burgerschap",
 }
 STATISTIC_LABELS = {
-    "mean": "gemiddelde", "proportion": "aandeel", "median": "mediaan",
+    "mean": "gemiddelde", "proportion": "aandeel", "median": "mediaan", "total": "totaal",
     "difference": "verschil met referentie", "chisq": "Rao-Scott F-toets",
 }
 VARIANCE_LABELS = {

@@ -20,7 +20,7 @@ from sid.spec.yamlfile import Item, Section, Where, load_yaml, parse_yaml
 
 VARIANCE_METHODS = ("taylor", "replicate")
 PROPORTION_CI = ("logit", "korn-graubard")
-STATISTICS = ("mean", "proportion", "median")
+STATISTICS = ("mean", "proportion", "median", "total")
 
 _TOP_KEYS = {"wave", "defaults", "tables"}
 _DEFAULT_KEYS = {"min_n", "max_cv", "level", "variance", "proportion_ci", "overall"}
