@@ -10,5 +10,6 @@ Modules, in the order the link stage uses them:
 * :mod:`~sid.linkage.schema` / :mod:`~sid.linkage.base` - the base's tables; opening it,
   loading waves in one transaction;
 * :mod:`~sid.linkage.register_load` - register indicator sets (CSV folders);
-* :mod:`~sid.linkage.pull` - survey and register indicators side by side (CSV, Excel).
+* :mod:`~sid.linkage.pull` - survey and register indicators side by side (CSV, Excel);
+* :mod:`~sid.linkage.stage` - the link stage (``run_link``), as ``sid link`` and ``sid run`` call it.
 """

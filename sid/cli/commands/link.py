@@ -1,4 +1,5 @@
-"""``sid link --out RUN_DIR``: survey indicators for VLIM into the indicator base.
+"""``sid link --out RUN_DIR``: survey indicators for VLIM into the indicator base
+(a thin shell over :func:`sid.linkage.stage.run_link`).
 
 Reads the linkage spec (``--spec``, default the one ``PROJECT/linkage/*.yaml`` beside the
 origin map), computes the survey indicators through sid's Design (SEs, CIs, disclosure),
@@ -28,11 +29,7 @@ with ``sid.Design`` like any respondent file.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
-
-from sid.errors import InputFileError
 
 NAME = "link"
 ORDER = 70
@@ -65,124 +62,31 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--drop", default=None, metavar="WAVE", help="remove WAVE's rows from the base and stop")
 
 
-def _read_parquet(path: str):
-    import pandas as pd
-
-    p = Path(path)
-    if not p.is_file():
-        raise InputFileError(f"{p}: file not found")
-    try:
-        return pd.read_parquet(p)
-    except (OSError, ValueError) as exc:
-        raise InputFileError(f"{p}: cannot read as parquet ({' '.join(str(exc).split())})") from None
-
-
-def _run_id(out: Path) -> str:
-    from sid.pipeline.manifest import read_manifest, record_stage
-
-    run_id = read_manifest(out).get("run_id")
-    if not run_id:  # record_stage gives the run its id; record a started entry to get it
-        run_id = record_stage(out, {"stage": "link", "status": "started"})["run_id"]
-    return run_id
-
-
-def _load_admin_only(args: argparse.Namespace, db: Path, categories: list[str]) -> int:
-    from sid.errors import LinkageError
-    from sid.linkage.base import Load, open_base, replace_waves
-    from sid.linkage.register_load import read_register_set
-
-    if not args.admin:
-        raise LinkageError("sid link --admin-only: name the register sets with --admin DIR")
-    sets = [read_register_set(a, origins=categories) for a in args.admin]
-    con = open_base(db)
-    try:
-        counts = replace_waves(con, [Load(s.wave, "register", s.indicators, s.values, s.spec_hash,
-                                          where=str(s.files[1])) for s in sets])
-    finally:
-        con.close()
-    for wave, c in counts.items():
-        print(f"sid link: {wave}: {c['inserted']} values loaded ({c['deleted']} replaced) into {db}", file=sys.stderr)
-    return 0
-
-
-def run(args: argparse.Namespace) -> int:
-    """Compute, write the link folder, load the base (one transaction)."""
-    from sid.io.atomic import atomic_dir
-    from sid.linkage.base import Load, drop_wave, open_base, replace_waves
-    from sid.linkage.indicators import survey_indicators
-    from sid.linkage.pseudonym import refuse_raw_nrn
-    from sid.linkage.register_load import read_register_set
-    from sid.linkage.spec import find_spec, load_linkage_spec
-    from sid.pipeline.manifest import StageRecord, record_stage
-
-    spec_path = Path(args.spec) if args.spec else find_spec(args.project)
-    spec = load_linkage_spec(spec_path, project=args.project)
-    db = Path(args.db) if args.db else spec.base
-    if args.drop:
-        con = open_base(db)
-        try:
-            n = drop_wave(con, args.drop)
-        finally:
-            con.close()
-        print(f"sid link: dropped wave {args.drop} ({n} values) from {db}", file=sys.stderr)
-        return 0
-    out = Path(args.out)
-    categories = [c.code for c in spec.origin_map.categories]
-    if args.admin_only:
-        return _load_admin_only(args, db, categories)
-    if args.respondents:
-        respondents, inputs = _read_parquet(args.respondents), [Path(args.respondents)]
-        source, params = respondents, {"weight": args.weight, "strata": args.strata, "psu": args.psu,
-                                       "variance": "taylor"}
-    else:
-        from sid.pipeline.wave import open_wave
-
-        wave = open_wave(out, variance=args.variance, key=args.key)
-        respondents, source = wave.data, wave.design
-        params = {"variance": wave.design.method}
-        inputs = [out / "clean" / "data.parquet", out / "clean" / "meta.json", out / "weight" / "weights.parquet",
-                  out / "weight" / "diagnostics.json", out / "weight" / "replicates.parquet",
-                  out / "score" / "indices.parquet"]
-    refuse_raw_nrn(respondents, str(args.respondents or out))
-    sets = [read_register_set(a, origins=categories) for a in args.admin]
-    linked = None
-    if args.register:
-        from sid.linkage.register_link import link_register
-
-        register_df = _read_parquet(args.register)
-        linked = link_register(respondents, register_df, key=args.key, origin=spec.origin_map.origin_variable,
-                               where_survey=str(args.respondents), where_register=str(args.register))
-    record = StageRecord("link", inputs=[*inputs, *([args.register] if args.register else []),
-                                         *[f for s in sets for f in s.files]],
-                         specs=list(spec.files), params={"db": str(db), **params})
-    values = survey_indicators(source, spec, weight=args.weight, strata=args.strata, psu=args.psu)
-    run_id = _run_id(out)
-    loads = [Load(s.wave, "register", s.indicators, s.values, s.spec_hash, run_id, where=str(s.files[1]))
-             for s in sets]
-    loads.append(Load(spec.wave, "survey", spec.indicator_table(), values, spec.spec_hash, run_id,
-                      where=str(spec_path)))
-    with atomic_dir(out / "link") as tmp:
-        csv = tmp / "survey_indicators.csv"
-        values.to_csv(csv, index=False, lineterminator="\n", float_format="%.10g")
-        written = [csv, tmp / "load.json"]
-        if linked is not None:
-            linked.rates.to_csv(tmp / "link_rates.csv", index=False, lineterminator="\n")
-            linked.data.to_parquet(tmp / "respondents_linked.parquet", index=False)
-            written += [tmp / "link_rates.csv", tmp / "respondents_linked.parquet"]
-        con = open_base(db)
-        try:
-            counts = replace_waves(con, loads)
-        finally:
-            con.close()
-        summary = {"db": str(db), "run_id": run_id, "spec_hash": spec.spec_hash, "loads": counts,
-                   "suppressed": int(values["flags"].str.startswith("suppressed").sum())}
-        (tmp / "load.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    record_stage(out, record.finish(out, [out / "link" / p.name for p in written]))
-    if linked is not None:
-        total = linked.rates.set_index(linked.rates.columns[0]).loc["all"]
-        print(f"sid link: {int(total['linked'])} of {int(total['n'])} respondents linked to the register "
-              f"({total['link_rate']:.1%}); per origin group in link/link_rates.csv", file=sys.stderr)
+def _report(counts: dict, db) -> None:
     for wave, c in counts.items():
         print(f"sid link: {wave}: {c['inserted']} values loaded ({c['deleted']} replaced) into {db}",
               file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Drop a wave, load register sets alone, or run the link stage (sid.linkage.stage)."""
+    from sid.linkage import stage
+
+    where = {"spec_path": args.spec, "db": args.db}
+    if args.drop:
+        n = stage.drop(args.project, args.drop, **where)
+        print(f"sid link: dropped wave {args.drop} ({n} values)", file=sys.stderr)
+        return 0
+    if args.admin_only:
+        res = stage.load_register_sets(args.project, args.admin, **where)
+        _report(res.counts, res.db)
+        return 0
+    res = stage.run_link(args.out, args.project, respondents=args.respondents, variance=args.variance,
+                         admin=args.admin, register=args.register, key=args.key, weight=args.weight,
+                         strata=args.strata, psu=args.psu, **where)
+    if res.rates is not None:
+        total = res.rates.set_index(res.rates.columns[0]).loc["all"]
+        print(f"sid link: {int(total['linked'])} of {int(total['n'])} respondents linked to the register "
+              f"({total['link_rate']:.1%}); per origin group in link/link_rates.csv", file=sys.stderr)
+    _report(res.counts, res.db)
     return 0
