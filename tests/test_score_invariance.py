@@ -87,3 +87,31 @@ def test_invariance_by_group_reflects_reversed_items_and_needs_three_items():
     assert (res.fits["configural"].loadings > 0).all()
     with pytest.raises(EstimationError, match="at least 3 items"):
         invariance_by_group(df, ["x0", "x1"], "g")
+
+
+def test_releasing_the_one_non_invariant_item_removes_all_misfit_of_population_moments():
+    from sid.scales.invariance import item_release_tests
+
+    names = [f"x{i}" for i in range(5)]
+    ns = np.array([800.0, 800.0])
+    # item x3's loading differs: releasing it alone makes the metric model exact
+    covs = np.array([_sigma(), _sigma(LAM * [1, 1, 1, 0.2, 1])])
+    res = invariance_tests(covs, np.array([TAU, TAU]), ns)
+    items = item_release_tests(covs, np.array([TAU, TAU]), ns, res.fits, names).set_index(["parameter", "item"])
+    assert items.loc[("loading", "x3"), "share"] == pytest.approx(1.0, abs=1e-6)
+    assert items.loc[("loading", "x3"), "delta_df"] == 1
+    others = items.loc["loading"].drop(index="x3")
+    assert (others["share"] < 0.9).all()
+    # item x2's intercept differs: releasing it alone makes the scalar model exact
+    covs = np.array([_sigma(), _sigma()])
+    means = np.array([TAU, TAU + [0, 0, 1.0, 0, 0]])
+    res = invariance_tests(covs, means, ns)
+    items = item_release_tests(covs, means, ns, res.fits, names).set_index(["parameter", "item"])
+    assert items.loc[("intercept", "x2"), "share"] == pytest.approx(1.0, abs=1e-6)
+    assert items.loc[("intercept", "x2"), "delta_chisq"] == pytest.approx(res.table.loc[2, "chisq"], rel=1e-6)
+
+
+def test_every_item_released_is_refused():
+    covs = np.array([_sigma(), _sigma()])
+    with pytest.raises(EstimationError, match="keep at least one"):
+        fit_multigroup(covs, np.array([TAU, TAU]), [100, 100], "metric", free_loadings=range(5))

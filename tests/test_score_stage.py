@@ -200,6 +200,13 @@ def test_outputs_item_table_loadings_side_by_side_and_invariance(run_folder):
     assert lb["flag"].all() and lb["reason"].str.contains("TUR").all()
     inv = pd.read_csv(out / "score" / "invariance.csv")
     assert list(inv.loc[inv["index"] == "idx_a", "model"]) == ["configural", "metric", "scalar"]
+    inv_items = pd.read_csv(out / "score" / "invariance_items.csv")
+    a = inv_items[inv_items["index"] == "idx_a"]
+    assert sorted(a["item"].unique()) == ["a1", "a2", "a3", "a4"] and set(a["parameter"]) == {"loading", "intercept"}
+    summary = json.loads((out / "score" / "summary.json").read_text())
+    b = summary["indices"]["idx_b"]  # pure noise in TUR: not even metric invariance, flagged
+    assert b["invariance_level"] == "configural" and b["flagged"]
+    assert any("scalar invariance not supported" in f for f in b["flags"])
     read_wave(out / "clean")  # the clean folder is left as it was
 
 

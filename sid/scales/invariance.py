@@ -66,7 +66,28 @@ class GroupFit:
     npar: int
 
 
-def _unpack(p: np.ndarray, level: str, g: int, k: int, means: np.ndarray):
+@dataclass(frozen=True)
+class _Layout:
+    """Which parameters a model has: ``free_lam``/``free_tau`` (k booleans) mark the items
+    whose loading / intercept is group-specific (all loadings in the configural model)."""
+
+    level: str
+    g: int
+    k: int
+    free_lam: np.ndarray
+    free_tau: np.ndarray
+
+    @property
+    def has_phi(self) -> bool:
+        return self.level != "configural"
+
+    @property
+    def has_means(self) -> bool:
+        return self.level == "scalar"
+
+
+def _unpack(p: np.ndarray, lay: _Layout, means: np.ndarray):
+    g, k, fl, ft = lay.g, lay.k, lay.free_lam, lay.free_tau
     i = 0
 
     def take(size):
@@ -75,27 +96,27 @@ def _unpack(p: np.ndarray, level: str, g: int, k: int, means: np.ndarray):
         i += size
         return out
 
-    if level == "configural":
-        lam = take(g * k).reshape(g, k)
-        phi = np.ones(g)
-    else:
-        lam = np.tile(take(k), (g, 1))
-        phi = np.concatenate([[1.0], take(g - 1)])
+    lam = np.empty((g, k))
+    lam[:, ~fl] = take(int((~fl).sum()))
+    lam[:, fl] = take(g * int(fl.sum())).reshape(g, -1)
+    phi = np.concatenate([[1.0], take(g - 1)]) if lay.has_phi else np.ones(g)
     theta = take(g * k).reshape(g, k)
-    if level == "scalar":
-        tau = np.tile(take(k), (g, 1))
+    if lay.has_means:
+        tau = np.empty((g, k))
+        tau[:, ~ft] = take(int((~ft).sum()))
+        tau[:, ft] = take(g * int(ft.sum())).reshape(g, -1)
         kappa = np.concatenate([[0.0], take(g - 1)])
-    else:
+    else:  # saturated means: fitted exactly
         tau, kappa = means.copy(), np.zeros(g)
     return lam, phi, theta, tau, kappa
 
 
-def _objective(p, level, covs, means, ns, logdet_s):
-    g, k = means.shape
-    lam, phi, theta, tau, kappa = _unpack(p, level, g, k, means)
+def _objective(p, lay: _Layout, covs, means, ns, logdet_s):
+    g, k = lay.g, lay.k
+    lam, phi, theta, tau, kappa = _unpack(p, lay, means)
     f = 0.0
     g_lam, g_phi, g_theta = np.zeros((g, k)), np.zeros(g), np.zeros((g, k))
-    g_tau, g_kappa = np.zeros(k), np.zeros(g)
+    g_tau, g_kappa = np.zeros((g, k)), np.zeros(g)
     for j in range(g):  # a loop over the groups, each a k x k problem
         sigma = phi[j] * np.outer(lam[j], lam[j]) + np.diag(theta[j])
         chol = np.linalg.cholesky(sigma)
@@ -109,46 +130,56 @@ def _objective(p, level, covs, means, ns, logdet_s):
         g_lam[j] = ns[j] * (2 * phi[j] * gm @ lam[j] - 2 * kappa[j] * a)
         g_phi[j] = ns[j] * lam[j] @ gm @ lam[j]
         g_theta[j] = ns[j] * np.diag(gm)
-        g_tau += ns[j] * -2 * a
+        g_tau[j] = ns[j] * -2 * a
         g_kappa[j] = ns[j] * -2 * lam[j] @ a
-    parts = [g_lam.ravel()] if level == "configural" else [g_lam.sum(axis=0), g_phi[1:]]
+    fl, ft = lay.free_lam, lay.free_tau
+    parts = [g_lam[:, ~fl].sum(axis=0), g_lam[:, fl].ravel()]
+    if lay.has_phi:
+        parts.append(g_phi[1:])
     parts.append(g_theta.ravel())
-    if level == "scalar":
-        parts += [g_tau, g_kappa[1:]]
+    if lay.has_means:
+        parts += [g_tau[:, ~ft].sum(axis=0), g_tau[:, ft].ravel(), g_kappa[1:]]
     return f, np.concatenate(parts)
 
 
-def _start(level, covs, means, prev: GroupFit | None) -> tuple[np.ndarray, list]:
-    g, k = means.shape
+def _start(lay: _Layout, covs, means, prev: GroupFit | None) -> tuple[np.ndarray, list]:
+    g, fl, ft = lay.g, lay.free_lam, lay.free_tau
     sd = np.sqrt(np.diagonal(covs, axis1=1, axis2=2))
     if prev is None:  # per-group minres loadings (standardised) in item units
         lam = np.array([fit_one_factor(c / np.outer(s, s)).loadings * s for c, s in zip(covs, sd, strict=True)])
-        phi, kappa = np.ones(g), np.zeros(g)
+        phi, kappa, level = np.ones(g), np.zeros(g), "configural"
     else:
-        lam, phi, kappa = prev.loadings, prev.phi, prev.kappa
-    if level == "configural":
-        parts, bounds = [lam.ravel()], [(None, None)] * (g * k)
-    else:
-        if prev is not None and prev.level == "configural":
-            # common loadings: group 1's, and each group's factor variance from its ratio
-            ratio = np.median(lam / lam[0], axis=1)
-            lam, phi = np.tile(lam[0], (g, 1)), np.maximum(ratio**2, 0.05)
-        parts, bounds = [lam[0], phi[1:]], [(None, None)] * k + [(1e-6, None)] * (g - 1)
+        lam, phi, kappa, level = prev.loadings.copy(), prev.phi, prev.kappa, prev.level
+    if lay.has_phi and level == "configural":
+        # common loadings: group 1's, and each group's factor variance from its ratio
+        ratio = np.median(lam / lam[0], axis=1)
+        lam, phi = np.tile(lam[0], (g, 1)), np.maximum(ratio**2, 0.05)
+    parts = [lam[0, ~fl], lam[:, fl].ravel()]
+    bounds = [(None, None)] * (int((~fl).sum()) + g * int(fl.sum()))
+    if lay.has_phi:
+        parts.append(phi[1:])
+        bounds += [(1e-6, None)] * (g - 1)
     theta = np.maximum(sd**2 - phi[:, None] * lam**2, 0.1 * sd**2)
     parts.append(theta.ravel())
     bounds += [(THETA_FLOOR * v, None) for v in (sd**2).ravel()]
-    if level == "scalar":
-        lam0 = lam[0]
-        kappa = np.concatenate([[0.0], [np.median((means[j] - means[0]) / lam0) for j in range(1, g)]])
-        tau = (means - np.outer(kappa, lam0)).mean(axis=0)
-        parts += [tau, kappa[1:]]
-        bounds += [(None, None)] * (k + g - 1)
+    if lay.has_means:
+        if prev is None or prev.level != "scalar":
+            kappa = np.concatenate([[0.0], [np.median((means[j] - means[0]) / lam[0]) for j in range(1, g)]])
+        tau = means - kappa[:, None] * lam  # exact for a group-specific intercept
+        parts += [tau[:, ~ft].mean(axis=0), tau[:, ft].ravel(), kappa[1:]]
+        bounds += [(None, None)] * (int((~ft).sum()) + g * int(ft.sum()) + g - 1)
     return np.concatenate(parts), bounds
 
 
 def fit_multigroup(covs: np.ndarray, means: np.ndarray, ns: Sequence[float], level: str,
-                   start_from: GroupFit | None = None, groups: Sequence[str] | None = None) -> GroupFit:
-    """Fit one invariance ``level`` to ``covs`` (G x k x k), ``means`` (G x k), ``ns`` (G)."""
+                   start_from: GroupFit | None = None, groups: Sequence[str] | None = None,
+                   free_loadings: Sequence[int] = (), free_intercepts: Sequence[int] = ()) -> GroupFit:
+    """Fit one invariance ``level`` to ``covs`` (G x k x k), ``means`` (G x k), ``ns`` (G).
+
+    ``free_loadings`` / ``free_intercepts``: positions of items whose loading (metric,
+    scalar) or intercept (scalar) is released to differ between groups (partial
+    invariance, Byrne, Shavelson & Muthen 1989); at least one item must stay equal.
+    """
     if level not in LEVELS:
         raise EstimationError(f"invariance level {level!r}: expected one of {LEVELS}")
     covs, means, ns = np.asarray(covs, float), np.asarray(means, float), np.asarray(ns, float)
@@ -156,6 +187,15 @@ def fit_multigroup(covs: np.ndarray, means: np.ndarray, ns: Sequence[float], lev
     groups = list(groups) if groups is not None else [str(j + 1) for j in range(g)]
     if k < 3:
         raise EstimationError(f"multi-group CFA: a one-factor model needs at least 3 items, got {k}")
+    free_lam, free_tau = np.zeros(k, bool), np.zeros(k, bool)
+    free_lam[list(free_loadings)] = True
+    free_tau[list(free_intercepts)] = True
+    if level == "configural":
+        free_lam[:] = True
+    elif free_lam.all() or (level == "scalar" and (free_lam | free_tau).all()):
+        raise EstimationError(f"multi-group CFA ({level}): every item released; keep at least one "
+                              "equal across groups to identify the model")
+    lay = _Layout(level=level, g=g, k=k, free_lam=free_lam, free_tau=free_tau)
     logdet_s = np.empty(g)
     for j in range(g):
         sign, logdet = np.linalg.slogdet(covs[j])
@@ -163,7 +203,7 @@ def fit_multigroup(covs: np.ndarray, means: np.ndarray, ns: Sequence[float], lev
             raise EstimationError(f"group {groups[j]}: the item covariance matrix is not positive "
                                   "definite (pairwise missing data); ML fit impossible")
         logdet_s[j] = logdet
-    x0, bounds = _start(level, covs, means, start_from)
+    x0, bounds = _start(lay, covs, means, start_from)
     scale = ns.sum()
     # Variances (theta, phi) are fitted on the log scale, floored at their lower bound,
     # so the problem is unconstrained: BFGS rather than L-BFGS-B, whose small BLAS calls
@@ -176,7 +216,7 @@ def fit_multigroup(covs: np.ndarray, means: np.ndarray, ns: Sequence[float], lev
 
     def fun(u):
         x = natural(u)
-        f, grad = _objective(x, level, covs, means, ns, logdet_s)
+        f, grad = _objective(x, lay, covs, means, ns, logdet_s)
         chain = np.where(pos, np.where(u > floor, x, 0.0), 1.0)
         return f / scale, grad * chain / scale
 
@@ -186,7 +226,7 @@ def fit_multigroup(covs: np.ndarray, means: np.ndarray, ns: Sequence[float], lev
     if not res.success and np.max(np.abs(grad)) > 1e-6:
         raise EstimationError(f"multi-group CFA ({level}) did not converge: {res.message}")
     res.x = natural(res.x)
-    lam, phi, theta, tau, kappa = _unpack(res.x, level, g, k, means)
+    lam, phi, theta, tau, kappa = _unpack(res.x, lay, means)
     sign = 1.0 if lam[0].sum() >= 0 else -1.0
     if level == "configural":
         sign = np.where(lam.sum(axis=1) >= 0, 1.0, -1.0)[:, None]
@@ -206,11 +246,39 @@ def _baseline(covs: np.ndarray, ns: np.ndarray) -> tuple[float, int]:
 
 @dataclass(frozen=True)
 class Invariance:
-    """The comparison table (one row per level), the fitted models and a one-line verdict."""
+    """The comparison table (one row per level), the fitted models, a one-line verdict,
+    and the per-item release tests (:func:`item_release_tests`; None when not run)."""
 
     table: pd.DataFrame
     fits: dict
     verdict: str
+    items: pd.DataFrame | None = None
+
+
+def item_release_tests(covs: np.ndarray, means: np.ndarray, ns: Sequence[float], fits: Mapping[str, GroupFit],
+                       names: Sequence[str], groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """Which item breaks invariance: for each item, the metric model with that item's
+    loading released across groups, and the scalar model with its intercept released.
+
+    One row per (parameter, item): ``delta_chisq`` = chi-square of the constrained model
+    minus that of the model with the item released (a likelihood-ratio statistic on
+    ``G - 1`` df; Byrne, Shavelson & Muthen 1989), its ``p`` (descriptive, as in the
+    module doc), and ``share``: the part of the step's misfit (metric minus configural,
+    or scalar minus metric chi-square) that releasing the item removes.
+    """
+    g, k = np.asarray(means).shape
+    step = {"metric": fits["metric"].chisq - fits["configural"].chisq,
+            "scalar": fits["scalar"].chisq - fits["metric"].chisq}
+    rows = []
+    for level, what, kw in (("metric", "loading", "free_loadings"), ("scalar", "intercept", "free_intercepts")):
+        base = fits[level]
+        for i, name in enumerate(names):
+            fit = fit_multigroup(covs, means, ns, level, start_from=base, groups=groups, **{kw: [i]})
+            delta = max(base.chisq - fit.chisq, 0.0)
+            rows.append({"parameter": what, "item": name, "delta_chisq": delta, "delta_df": base.df - fit.df,
+                         "p": float(chi2_dist.sf(delta, base.df - fit.df)),
+                         "share": delta / step[level] if step[level] > 0 else np.nan})
+    return pd.DataFrame(rows)
 
 
 def invariance_tests(covs: np.ndarray, means: np.ndarray, ns: Sequence[float],
@@ -291,17 +359,21 @@ def group_moments(df: pd.DataFrame, items: Sequence[str], group: str, reverse: S
 
 def invariance_by_group(df: pd.DataFrame, items: Sequence[str], group: str, reverse: Sequence[str] = (),
                         item_range: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
-                        weight: str | None = None) -> Invariance:
-    """:func:`invariance_tests` on the groups of ``df`` (reversed items reflected first).
+                        weight: str | None = None, item_tests: bool = True) -> Invariance:
+    """:func:`invariance_tests` on the groups of ``df`` (reversed items reflected first),
+    with :func:`item_release_tests` when ``item_tests``.
 
     A group whose moments cannot be computed is left out of the models and named, with
     the reason, in the verdict and the table's ``note``."""
     if len(items) < 3:
         raise EstimationError(f"multi-group CFA: a one-factor model needs at least 3 items, got {len(items)}")
     levels, covs, means, ns, excluded = group_moments(df, items, group, reverse, item_range, weight, errors="skip")
-    res = invariance_tests(covs, means, ns, groups=[str(v) for v in levels])
-    if not excluded:
-        return res
-    left_out = "; ".join(f"{g} left out ({why})" for g, why in excluded.items())
-    table = res.table.assign(note=res.table["note"] + "; " + left_out)
-    return Invariance(table=table, fits=res.fits, verdict=f"{res.verdict}; {left_out}")
+    names = [str(v) for v in levels]
+    res = invariance_tests(covs, means, ns, groups=names)
+    items_table = item_release_tests(covs, means, ns, res.fits, list(items), groups=names) if item_tests else None
+    table, verdict = res.table, res.verdict
+    if excluded:
+        left_out = "; ".join(f"{g} left out ({why})" for g, why in excluded.items())
+        table = table.assign(note=table["note"] + "; " + left_out)
+        verdict = f"{verdict}; {left_out}"
+    return Invariance(table=table, fits=res.fits, verdict=verdict, items=items_table)

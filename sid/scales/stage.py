@@ -22,6 +22,8 @@ Outputs in ``DIR/score/`` (one row per ...):
 * ``reasons.csv``: index x group x reason (``(scored)`` first): count, n in the group;
 * ``invariance.csv``: index x model (configural, metric, scalar): chisq, df, p, cfi,
   rmsea, npar, the deltas to the previous model, supported, groups, n, note;
+* ``invariance_items.csv``: index x (loading, intercept) x item: the chi-square drop when
+  that item alone is released across groups (delta_chisq, delta_df, p, share);
 * ``summary.json``: weighted or not, the spec and weight file, and per index the counts,
   ``flags`` (one sentence each), ``flagged``, the invariance verdict and level reached.
 
@@ -54,8 +56,8 @@ from sid.spec.questionnaire import Questionnaire
 SCORE = "score"
 WEIGHT_DIR, WEIGHT_FILE, WEIGHT_COLUMN = "weight", "weights.parquet", "weight"
 INDICES_FILE, RELIABILITY_FILE, ITEMS_FILE = "indices.parquet", "reliability.csv", "items.csv"
-LOADINGS_FILE, REASONS_FILE, INVARIANCE_FILE, SUMMARY_FILE = (
-    "loadings.csv", "reasons.csv", "invariance.csv", "summary.json")
+LOADINGS_FILE, REASONS_FILE, INVARIANCE_FILE, INVARIANCE_ITEMS_FILE, SUMMARY_FILE = (
+    "loadings.csv", "reasons.csv", "invariance.csv", "invariance_items.csv", "summary.json")
 GROUP = "origin"
 ALL = "(all)"
 REASON_NO_WEIGHT = "no weight (not among the weighted respondents)"
@@ -75,6 +77,7 @@ class ScoreResult:
     loadings: pd.DataFrame
     reasons: pd.DataFrame
     invariance: pd.DataFrame
+    invariance_items: pd.DataFrame
     summary: dict = field(default_factory=dict)
 
 
@@ -171,7 +174,7 @@ def score_wave(df: pd.DataFrame, q: Questionnaire, *, weight: np.ndarray | None 
     if wname is not None:
         data[wname] = weight[analysed]
     weighted = wname is not None
-    rel, items, loads, reasons, inv = [], [], [], [], []
+    rel, items, loads, reasons, inv, inv_items = [], [], [], [], [], []
     summary = {"weighted": weighted, "group": group, "respondents": len(full),
                "analysed": int(analysed.sum()), "indices": {}}
     for ix in q.indices:
@@ -207,7 +210,7 @@ def score_wave(df: pd.DataFrame, q: Questionnaire, *, weight: np.ndarray | None 
                                       for i, g, why in zip(f["item"], f["group"], f["reason"], strict=True)]
             flags += [f"loading of {i} in {g}: {why}" for i, g, why in zip(f["item"], f["group"], f["reason"],
                                                                            strict=True)]
-            entry["invariance"], level = _invariance(data, ix, ranges, group, wname, inv)
+            entry["invariance"], level = _invariance(data, ix, ranges, group, wname, inv, inv_items)
             entry["invariance_level"] = level
             if level != "scalar":
                 # index means of the groups are compared in every table: say when that is not backed
@@ -226,11 +229,14 @@ def score_wave(df: pd.DataFrame, q: Questionnaire, *, weight: np.ndarray | None 
             columns=["index", "item", POOLED, "flag", "reason"]),
         reasons=pd.concat(reasons, ignore_index=True),
         invariance=_first(pd.concat(inv, ignore_index=True), first) if inv else pd.DataFrame(columns=["index"]),
+        invariance_items=(_first(pd.concat(inv_items, ignore_index=True), first) if inv_items
+                          else pd.DataFrame(columns=["index"])),
         summary=summary,
     )
 
 
-def _invariance(data: pd.DataFrame, ix, ranges, group: str, weight: str | None, tables: list) -> tuple[str, str]:
+def _invariance(data: pd.DataFrame, ix, ranges, group: str, weight: str | None, tables: list,
+                item_tables: list) -> tuple[str, str]:
     """Multi-group CFA of one index: (verdict, level reached or "not fitted")."""
     from sid.scales.invariance import invariance_by_group
 
@@ -242,7 +248,15 @@ def _invariance(data: pd.DataFrame, ix, ranges, group: str, weight: str | None, 
     except EstimationError as exc:
         return f"not computable: {exc}", "not fitted"
     tables.append(iv.table.assign(index=ix.name))
-    return iv.verdict, iv.verdict.split()[0]
+    item_tables.append(iv.items.assign(index=ix.name))
+    level = iv.verdict.split()[0]
+    verdict = iv.verdict
+    if level != "scalar":
+        failed = "loading" if level == "configural" else "intercept"
+        worst = iv.items[iv.items["parameter"] == failed].sort_values("delta_chisq").iloc[-1]
+        verdict += (f"; the {failed} of {worst['item']} differs most between groups (releasing it "
+                    f"removes {worst['share']:.0%} of the misfit)")
+    return verdict, level
 
 
 def _first(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
@@ -323,7 +337,7 @@ def run_score(out_dir: PathLike, project_dir: PathLike = ".", spec: PathLike | N
                        note=None if wpath else "no DIR/weight: every statistic is unweighted")
     target = out / SCORE
     names = [INDICES_FILE, RELIABILITY_FILE, ITEMS_FILE, LOADINGS_FILE, REASONS_FILE,
-             INVARIANCE_FILE, SUMMARY_FILE]
+             INVARIANCE_FILE, INVARIANCE_ITEMS_FILE, SUMMARY_FILE]
     with atomic_dir(target) as tmp:
         res.indices.to_parquet(tmp / INDICES_FILE, index=False)
         res.reliability.to_csv(tmp / RELIABILITY_FILE, index=False)
@@ -331,6 +345,7 @@ def run_score(out_dir: PathLike, project_dir: PathLike = ".", spec: PathLike | N
         res.loadings.to_csv(tmp / LOADINGS_FILE, index=False)
         res.reasons.to_csv(tmp / REASONS_FILE, index=False)
         res.invariance.to_csv(tmp / INVARIANCE_FILE, index=False)
+        res.invariance_items.to_csv(tmp / INVARIANCE_ITEMS_FILE, index=False)
         (tmp / SUMMARY_FILE).write_text(json.dumps(res.summary, indent=2, default=str) + "\n", encoding="utf-8")
     rec.params.update({"respondents": len(res.indices), "flagged": res.summary["flagged"]})
     record_stage(out, rec.finish(out, [target / n for n in names]))
