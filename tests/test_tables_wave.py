@@ -33,7 +33,9 @@ def _clus1_run(tmp: Path, ref_dir: Path, survey_ref: dict, diag: dict) -> pd.Dat
 
 def test_calibrated_taylor_design_matches_R_calibrate_linear(tmp_path, reference_dir, survey_ref):
     _clus1_run(tmp_path, reference_dir, survey_ref,
-               {"design": {"fpc": "fpc"}, "calibration": {"prior": "prior", "cells": ["stype"]}})
+               {"design": {"fpc": "fpc"}, "calibration": {
+                   "prior": "prior", "method": "linear",
+                   "margins": {"stype": {"E": 6194 - 755 - 1018, "H": 755, "M": 1018}}}})
     wave = open_wave(tmp_path, variance="taylor")
     got = wave.mean("api00")
     ref = survey_ref["apiclus1_calibrate_linear_stype"]["mean_api00"]
@@ -51,7 +53,7 @@ def test_without_calibration_entry_the_se_is_the_uncalibrated_one(tmp_path, refe
 
 
 def test_run_folder_errors_are_one_line(tmp_path, reference_dir, survey_ref):
-    _clus1_run(tmp_path, reference_dir, survey_ref, {"calibration": {"prior": "nope", "cells": ["stype"]}})
+    _clus1_run(tmp_path, reference_dir, survey_ref, {"calibration": {"prior": "nope", "margins": {"stype": {"E": 1}}}})
     with pytest.raises(RunFolderError, match="calibration prior weight 'nope'"):
         open_wave(tmp_path, variance="taylor")
     with pytest.raises(RunFolderError, match=r"replicates.parquet not found"):
@@ -70,3 +72,12 @@ def test_replicate_entry_is_required_for_replicate_variance(tmp_path, reference_
     rep.to_parquet(tmp_path / "weight" / "replicates.parquet")
     with pytest.raises(RunFolderError, match="no 'replicates' entry with 'scale' and 'rscales'"):
         open_wave(tmp_path, variance="replicate")
+
+
+def test_weights_that_miss_the_recorded_margins_are_refused(tmp_path, reference_dir, survey_ref):
+    from sid.errors import EstimationError
+
+    _clus1_run(tmp_path, reference_dir, survey_ref, {"design": {"fpc": "fpc"}, "calibration": {
+        "prior": "prior", "margins": {"stype": {"E": 4000, "H": 755, "M": 1018}}}})
+    with pytest.raises(EstimationError, match="misses margin"):
+        open_wave(tmp_path, variance="taylor")

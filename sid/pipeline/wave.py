@@ -19,10 +19,11 @@ Reads (docs/run-folder.md)
 default column that is absent is simply not used).
 
 ``diagnostics.json`` may describe the calibration under ``"calibration"``: ``{"prior":
-<column of weights.parquet with the weights before calibration>, "cells": [crossings of
-the calibrated margins, e.g. "stratum:sex:age_band", "stratum:region"]}``. A Taylor design
-then residualises influence values on the calibration model (GREG linearisation), so its
-SEs account for the calibration.
+<column of weights.parquet with the weights before calibration>, "margins": {"stratum:sex":
+{"MAR:1": 5300.0, ...}, ...}, "method": "raking", "bounds": null}`` (margins in the form of
+``Design.calibrate``). A Taylor design is then ``Design.calibrated``: influence values are
+residualised on the calibration model (GREG linearisation), so its SEs account for the
+calibration, and the final weights are checked against the margins.
 
 A replicate design carries the weighting's own replicate weights, in which the weight
 stage redid non-response adjustment and calibration, so its SEs account for both. A
@@ -206,39 +207,23 @@ def _replicate_design(base: Design, W: np.ndarray, diag: dict, where: Path) -> D
     return base._derive(_rep=r)
 
 
-def _calibrated(base: Design, data: pd.DataFrame, weights: pd.DataFrame, info, where: Path) -> Design:
-    """``base`` whose Taylor SEs use residuals from the calibration model (GREG
-    linearisation, Deville & Särndal 1992): ``info`` = {"prior": column of weights before
-    calibration, "cells": ["stratum:sex:age_band", "stratum:region", ...]}, the crossings
-    whose cell totals were calibrated; X is their sparse indicator matrix."""
-    import scipy.sparse as sp
-
-    from sid.estimation.calvar import GregResidualiser
-    from sid.estimation.domains import group_codes
-
-    if not isinstance(info, dict) or "prior" not in info or not info.get("cells"):
-        raise RunFolderError(f"{where}: 'calibration' needs 'prior' (weights before calibration) and 'cells'")
-    prior = info["prior"]
-    if prior not in weights.columns:
-        raise RunFolderError(f"{where}: calibration prior weight {prior!r} is not a column of {WEIGHTS_FILE}")
-    blocks = []
-    for cell in info["cells"]:
-        names = [c.strip() for c in str(cell).split(":")]
-        lacking = [c for c in names if c not in data.columns]
-        if lacking:
-            raise RunFolderError(f"{where}: calibration cell {cell!r}: {lacking[0]!r} is not a variable of the wave")
-        g, labels = group_codes(data, names)
-        if (g < 0).any():
-            raise DataError(f"{where}: calibration cell {cell!r} is missing for respondent row "
-                            f"{int(np.flatnonzero(g < 0)[0])}; every respondent was calibrated")
-        blocks.append(sp.csr_matrix((np.ones(g.shape[0]), (np.arange(g.shape[0]), g)),
-                                    shape=(g.shape[0], len(labels))))
-    X = sp.hstack(blocks, format="csr")
-    p = weights[prior].to_numpy(dtype=float)
-    resid = GregResidualiser.build(X, p, base.weights)
-    # Design.calibrate would re-solve the weights; the weight stage already did (with
-    # trimming), so only the residualiser is attached to the final weights.
-    return base._derive(_residualisers=(resid,))
+def _calibrated(data: pd.DataFrame, weights: pd.DataFrame, info, where: Path, **design) -> Design:
+    """The Taylor design of calibrated final weights (``Design.calibrated``: GREG residuals
+    of the calibration model, Deville & Särndal 1992, as R's ``calibrate``). ``info`` is
+    the diagnostics' ``"calibration"`` entry: ``prior`` (column of the weights before
+    calibration), ``margins`` (``{"stratum:sex": {"MAR:1": 5300.0, ...}, ...}``, the form
+    of ``Design.calibrate``), ``method`` and ``bounds``. The final weights must meet the
+    margins (checked by Design.calibrated)."""
+    if not isinstance(info, dict) or "prior" not in info or not isinstance(info.get("margins"), dict):
+        raise RunFolderError(f"{where}: 'calibration' needs 'prior' (the weight column before calibration) "
+                             "and 'margins' (population totals); re-run `sid weight`")
+    if info["prior"] not in weights.columns:
+        raise RunFolderError(f"{where}: calibration prior weight {info['prior']!r} is not a column of "
+                             f"{WEIGHTS_FILE}; re-run `sid weight`")
+    bounds = info.get("bounds")
+    return Design.calibrated(data, prior=info["prior"], margins=info["margins"],
+                             method=str(info.get("method", "raking")),
+                             bounds=tuple(bounds) if bounds is not None else None, **design)
 
 
 def open_wave(out_dir: PathLike, variance: str = "replicate", key: str = KEY) -> Wave:
@@ -270,17 +255,18 @@ def open_wave(out_dir: PathLike, variance: str = "replicate", key: str = KEY) ->
         data = data.drop(columns=[c for c in icols if c in data.columns])
         data = pd.concat([data, idx[icols].iloc[ipos].reset_index(drop=True)], axis=1)
     diag = _diagnostics(weight_dir)
+    dpath = weight_dir / DIAGNOSTICS_FILE
     names = diag.get("design", {}) if isinstance(diag.get("design"), dict) else {}
     weight = _present(weights, names.get("weight"), "weight")
     if weight is None:
         raise RunFolderError(f"{wpath}: no final weight column 'weight'; re-run `sid weight`")
-    design = Design(data, weight=weight, strata=_present(weights, names.get("strata"), "stratum"),
-                    psu=_present(weights, names.get("psu"), "psu"),
-                    fpc=_present(weights, names.get("fpc"), None))
-    dpath = weight_dir / DIAGNOSTICS_FILE
+    cols = {"weight": weight, "strata": _present(weights, names.get("strata"), "stratum"),
+            "psu": _present(weights, names.get("psu"), "psu"), "fpc": _present(weights, names.get("fpc"), None)}
     if variance == "replicate":
         W = _read_replicates(weight_dir / REPLICATES_FILE, weights[key], key)
-        design = _replicate_design(design, W, diag, dpath)
+        design = _replicate_design(Design(data, **cols), W, diag, dpath)
     elif "calibration" in diag:
-        design = _calibrated(design, data, weights, diag["calibration"], dpath)
+        design = _calibrated(data, weights, diag["calibration"], dpath, **cols)
+    else:
+        design = Design(data, **cols)
     return Wave(data=data, meta=meta, design=design, variance=variance, out_dir=out, diagnostics=diag)
