@@ -22,6 +22,8 @@ variance_method (taylor or the replicate type), flags, suppressed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -125,11 +127,16 @@ def _chisq(design, t: TableSpec, var: str, by: str, labels: Labels) -> pd.DataFr
     return out
 
 
-def build_tables(design, plan: TablePlan, labels: Labels) -> pd.DataFrame:
+def build_tables(design, plan: TablePlan, labels: Labels,
+                 progress: Callable[[str], None] | None = None) -> pd.DataFrame:
     """All tables of ``plan`` on ``design`` as one tidy frame (columns COLUMNS), with flags
-    (low_n, high_cv) and the suppression mark of published output; values are kept."""
+    (low_n, high_cv) and the suppression mark of published output; values are kept.
+    ``progress`` is called with one line per table."""
     parts = []
-    for t in plan.tables:
+    for i, t in enumerate(plan.tables, start=1):
+        if progress is not None:
+            progress(f"table {i}/{len(plan.tables)}: {t.id} ({len(t.variables)} variables x "
+                     f"{len(t.by) + t.overall} domains)")
         for var in t.variables:
             kind = labels.kind(var)
             stats = t.statistics or STATISTICS_OF_KIND[kind]

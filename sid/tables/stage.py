@@ -15,6 +15,7 @@ project, or the one of the questionnaire's wave); labels come from
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from sid.errors import SpecError
@@ -48,11 +49,12 @@ def find_questionnaire(project_dir: PathLike, wave: str) -> Path:
 
 
 def run_tables(out_dir: PathLike, project_dir: PathLike = ".", variance: str | None = None,
-               plan_path: PathLike | None = None) -> Path:
+               plan_path: PathLike | None = None, progress: Callable[[str], None] | None = None) -> Path:
     """Build every table of the plan on ``out_dir``'s wave and write ``out_dir/tables``.
 
     ``variance`` ("taylor" or "replicate") overrides the plan's default. Nothing is
-    written when an input is wrong. Returns the tables folder.
+    written when an input is wrong. ``progress`` receives one line per table. Returns the
+    tables folder.
     """
     from sid.io.atomic import atomic_dir
     from sid.pipeline.manifest import StageRecord, record_stage
@@ -80,7 +82,7 @@ def run_tables(out_dir: PathLike, project_dir: PathLike = ".", variance: str | N
     wave = open_wave(out, variance=method, key=q.key)
     labels = Labels.from_questionnaire(q)
     check_plan(plan, labels.kinds, wave.data.columns)
-    internal = build_tables(wave.design, plan, labels)
+    internal = build_tables(wave.design, plan, labels, progress=progress)
     published = publish(internal)
     rep_info = wave.diagnostics.get("replicates")
     redo = rep_info.get("redo") if isinstance(rep_info, dict) else None

@@ -27,8 +27,9 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the tables stage; prints where the tables went."""
+    from sid.cli.progress import say
     from sid.tables.stage import run_tables
 
-    target = run_tables(args.out, args.project, variance=args.variance, plan_path=args.plan)
+    target = run_tables(args.out, args.project, variance=args.variance, plan_path=args.plan, progress=say)
     print(f"sid tables: wrote {target}")
     return 0
