@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from sid.errors import WeightingError
 
-__all__ = ["calibration_matrix"]
+__all__ = ["calibration_matrix", "category_text"]
 
 
 def _norm(value: object) -> str:
@@ -32,6 +32,11 @@ def _norm(value: object) -> str:
     if isinstance(value, int | np.integer):
         return str(int(value))
     return str(value).strip()
+
+
+def category_text(value: object) -> str:
+    """The canonical text of a category in margin keys ("1" for 1, 1.0 and "1")."""
+    return _norm(value)
 
 
 def _codes(df: pd.DataFrame, margin: str, var: str) -> tuple[np.ndarray, dict[str, int], list]:

@@ -53,6 +53,19 @@ def _bounds(lower: float | None, upper: float | None) -> tuple[float, float]:
     return lo, hi
 
 
+def _array_bounds(
+    lower: float | np.ndarray | None, upper: float | np.ndarray | None
+) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """Absolute bounds, scalars or arrays (broadcast later); lower below upper everywhere."""
+    if np.ndim(lower) == 0 and np.ndim(upper) == 0:
+        return _bounds(lower, upper)  # type: ignore[arg-type]
+    lo = -np.inf if lower is None else np.asarray(lower, dtype=float)
+    hi = np.inf if upper is None else np.asarray(upper, dtype=float)
+    if not np.all(np.less(lo, hi)):
+        raise WeightingError("trimming bounds: a lower bound is not below its upper bound")
+    return lo, hi
+
+
 def _group_codes(groups: np.ndarray | pd.Series | None, n: int) -> tuple[np.ndarray, int]:
     if groups is None:
         return np.zeros(n, dtype=np.int64), 1
@@ -190,8 +203,8 @@ def trim_and_recalibrate(
     X: sp.spmatrix | np.ndarray,
     totals: np.ndarray | Sequence[float],
     *,
-    lower: float | None = None,
-    upper: float | None = None,
+    lower: float | np.ndarray | None = None,
+    upper: float | np.ndarray | None = None,
     relative_to: str = "absolute",
     groups: np.ndarray | pd.Series | None = None,
     method: str = "raking",
@@ -203,22 +216,25 @@ def trim_and_recalibrate(
 ) -> TrimResult:
     """Alternate trimming and calibration until the weights meet the margins and bounds.
 
-    weights: calibrated (or design) weights (n,) to start from; X, totals, method, bounds,
-    names: as for :func:`~sid.weighting.calibration.calibrate`; groups: trimming groups
-    (the excess stays within its group). Median-relative bounds are fixed from the input
-    weights' (group) medians. Stops when, after calibration, every weight is within the
-    bounds up to ``bound_tol`` (relative). Raises WeightingError when no weights within
-    the bounds can meet the margins (a linear programme decides), ConvergenceError when
-    they could but ``max_rounds`` rounds did not get there.
+    weights: calibrated (or design) weights (n,) to start from, or (n, R) replicate
+    columns (each trimmed and re-calibrated on its own, all at once); X, totals, method,
+    bounds, names: as for :func:`~sid.weighting.calibration.calibrate`; groups: trimming
+    groups (the excess stays within its group). Median-relative bounds are fixed from the
+    input weights' (group, column) medians; absolute bounds may be arrays broadcastable to
+    the weights (e.g. one bound per replicate column, shape (R,)). Stops when, after
+    calibration, every weight is within the bounds up to ``bound_tol`` (relative). Raises
+    WeightingError when no weights within the bounds can meet the margins (a linear
+    programme decides), ConvergenceError when they could but ``max_rounds`` rounds did
+    not get there.
     """
     w0 = np.asarray(weights, dtype=float)
-    if w0.ndim != 1:
-        raise WeightingError("trim_and_recalibrate: weights must be one (n,) column")
+    if w0.ndim not in (1, 2):
+        raise WeightingError("trim_and_recalibrate: weights must be (n,) or (n, R) columns")
     codes, k = _group_codes(groups, w0.shape[0])
     if relative_to == "median":
         lo, hi = median_bounds(w0, lower, upper, groups)
     elif relative_to == "absolute":
-        lo, hi = _bounds(lower, upper)
+        lo, hi = _array_bounds(lower, upper)
     else:
         raise WeightingError(
             f"trimming: relative_to {relative_to!r} is unknown; use 'absolute' or 'median'"
@@ -243,16 +259,23 @@ def trim_and_recalibrate(
     # Respondents with the same row of X can share their bounds' room: the LP on the
     # distinct rows, with summed bounds, is feasible exactly when the full one is.
     Xu, inverse = unique_rows(sp.csr_matrix(X, dtype=float))
-    cap_lo = np.bincount(inverse, weights=lo_u, minlength=Xu.shape[0])
-    cap_hi = np.bincount(inverse, weights=hi_u, minlength=Xu.shape[0])
     T = np.asarray(totals, dtype=float)
+    if w0.ndim == 1:
+        cols = [(lo_u, hi_u, "")]
+    else:  # diagnose the replicate columns that did not settle (few), one LP each
+        bad = ~inside.all(axis=0)
+        cols = [(lo_u[:, r], hi_u[:, r], f" (replicate column {r})") for r in np.flatnonzero(bad)]
+    for lo_c, hi_c, where in cols:
+        cap_lo = np.bincount(inverse, weights=lo_c, minlength=Xu.shape[0])
+        cap_hi = np.bincount(inverse, weights=hi_c, minlength=Xu.shape[0])
+        span = f"[{np.min(lo_c):g}, {np.max(hi_c):g}]"
+        if not bounded_feasible(Xu, np.ones(Xu.shape[0]), T, cap_lo, cap_hi):
+            raise WeightingError(
+                f"trimming to {span}{where} and calibrating to the margins cannot both hold: no "
+                "weights within these bounds meet the margins; widen the trimming bounds or "
+                "collapse margin categories"
+            )
     span = f"[{np.min(lo_u):g}, {np.max(hi_u):g}]"
-    if not bounded_feasible(Xu, np.ones(Xu.shape[0]), T, cap_lo, cap_hi):
-        raise WeightingError(
-            f"trimming to {span} and calibrating to the margins cannot both hold: no weights "
-            "within these bounds meet the margins; widen the trimming bounds or collapse "
-            "margin categories"
-        )
     raise ConvergenceError(
         f"trimming to {span} and re-calibrating did not settle in {max_rounds} rounds "
         f"(weights now range {w.min():.6g} to {w.max():.6g}); widen the bounds, raise "

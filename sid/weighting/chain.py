@@ -1,0 +1,325 @@
+"""The weighting chain of DESIGN.md on the gross sample, as one pure function.
+
+1. design weights d = N_h / n_h per stratum (:mod:`sid.weighting.design_weights`);
+2. eligibility: not eligible leave, the weight of unknown eligibility is passed on to the
+   eligible in the known-eligible share per stratum (:mod:`sid.weighting.eligibility`);
+3. non-response: response-propensity classes (logistic model within the group, cut at
+   quantiles) or weighting classes (:mod:`sid.weighting.nonresponse`);
+4. calibration to the frame's totals within each calibration group (SID: origin group),
+   margins like ``sex:age_band`` counted in the register frame for that group
+   (:mod:`sid.weighting.calibration`);
+5. trimming to bounds relative to the group's median (or absolute), alternated with
+   re-calibration until both hold (:func:`sid.weighting.trimming.trim_and_recalibrate`).
+
+Calibrating each origin group to its own margins is the same as calibrating the whole
+sample to the margins crossed with the group (``stratum:sex:age_band``): the groups share
+no respondent and no margin column. Doing it group by group gives per-group iterations
+and errors that name the group. References: Valliant, Dever & Kreuter (2018), Practical
+Tools for Designing and Weighting Survey Samples, 2nd ed., ch. 13-14 (the chain);
+Deville & Särndal (1992) (calibration).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from sid.errors import WeightingError
+from sid.spec.weighting import CalibrationSpec, TrimmingSpec, WeightingSpec
+from sid.weighting.calibration import calibrate, calibration_matrix
+from sid.weighting.design_weights import design_weights
+from sid.weighting.eligibility import ELIGIBLE, NOT_ELIGIBLE, UNKNOWN, adjust_eligibility
+from sid.weighting.margins import category_text
+from sid.weighting.nonresponse import propensity_adjustment, weighting_class_adjustment
+from sid.weighting.trimming import median_bounds, trim_and_recalibrate
+
+__all__ = ["STATUS_OF_OUTCOME", "GroupMargins", "ChainResult", "eligibility_status",
+           "frame_margins", "calibrate_groups", "trim_groups", "run_chain"]
+
+#: AAPOR outcome class -> eligibility status (AAPOR Standard Definitions, 10th ed.)
+STATUS_OF_OUTCOME = {"I": ELIGIBLE, "P": ELIGIBLE, "R": ELIGIBLE, "NC": ELIGIBLE, "O": ELIGIBLE,
+                     "UH": UNKNOWN, "UO": UNKNOWN, "NE": NOT_ELIGIBLE}
+ALL = "all"  # the one calibration group when the spec calibrates without `within`
+
+
+@dataclass(frozen=True)
+class GroupMargins:
+    """One calibration group: its respondents (``rows``, positions among the respondents),
+    its calibration matrix X (rows x p), population totals (p,) and column names."""
+
+    label: str
+    rows: np.ndarray
+    X: sp.csr_matrix
+    totals: np.ndarray
+    names: list[str]
+
+
+@dataclass
+class ChainResult:
+    """The chain's weights and what the replicate chain and the diagnostics reuse.
+
+    Gross-sample arrays (n,): ``stratum``, ``design_weight``, ``status``,
+    ``eligibility_factor``, ``responded``, ``nr_class`` (class label of eligible units,
+    None otherwise), ``nonresponse_factor``. ``resp``: gross-sample positions of the
+    respondents; respondent arrays: ``prior`` (before calibration), ``calibrated``
+    (before trimming), ``weight`` (final), ``trimmed``, ``cal_group``, ``trim_group``.
+    ``convergence``: one dict per calibration group. ``margins``: the calibrated cells as
+    whole-sample margins (``{"stratum:sex:age_band": {"BEL:1:1": N}}``) for
+    :meth:`sid.estimation.design.Design.calibrated`.
+    """
+
+    stratum: np.ndarray
+    design_weight: np.ndarray
+    status: np.ndarray
+    eligibility_factor: np.ndarray
+    responded: np.ndarray
+    nr_class: np.ndarray
+    nonresponse_factor: np.ndarray
+    resp: np.ndarray
+    prior: np.ndarray
+    calibrated: np.ndarray
+    weight: np.ndarray
+    trimmed: np.ndarray
+    cal_group: np.ndarray
+    trim_group: np.ndarray
+    groups: list[GroupMargins]
+    convergence: list[dict] = field(default_factory=list)
+    margins: dict = field(default_factory=dict)
+
+
+def eligibility_status(outcome: pd.Series | np.ndarray) -> np.ndarray:
+    """Eligibility status ("eligible", "not_eligible", "unknown") of AAPOR outcome classes."""
+    s = pd.Series(np.asarray(outcome, dtype=object))
+    status = s.map(STATUS_OF_OUTCOME)
+    if status.isna().any():
+        raise WeightingError(f"eligibility: outcome class {s[status.isna()].iloc[0]!r} is not an "
+                             f"AAPOR class ({', '.join(STATUS_OF_OUTCOME)})")
+    return status.to_numpy(dtype=object)
+
+
+def _labels(values: pd.Series, what: str) -> np.ndarray:
+    if values.isna().any():
+        raise WeightingError(f"{what}: {int(values.isna().sum())} sampled persons have no value of "
+                             f"'{values.name}'; every person of the gross sample needs one")
+    return values.map(category_text).to_numpy(dtype=object)
+
+
+def frame_margins(frame: pd.DataFrame, count: str, within: str | None,
+                  margins: tuple[tuple[str, ...], ...]) -> dict[str, dict[str, dict[str, float]]]:
+    """Population totals per group: ``{group: {"sex:age_band": {"1:2": N, ...}, ...}}``.
+
+    frame: register counts, one row per cell, ``count`` column; within: the frame's
+    group column (None: one group "all"); margins: variable tuples of the spec. Frame
+    rows without a value of a margin variable drop out of that margin only, so that
+    margins then disagree and calibration says so.
+    """
+    need = [count] + ([within] if within else []) + [v for m in margins for v in m]
+    lacking = [c for c in dict.fromkeys(need) if c not in frame.columns]
+    if lacking:
+        raise WeightingError(f"frame: no column {lacking[0]!r}; the calibration margins need it")
+    f = frame.assign(_group=frame[within].map(category_text) if within else ALL)
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for m in margins:
+        name = ":".join(m)
+        sums = f.groupby(["_group", *m], dropna=True, observed=True)[count].sum()
+        for key, total in sums.items():
+            g, *cats = key
+            out.setdefault(str(g), {}).setdefault(name, {})[
+                ":".join(category_text(c) for c in cats)] = float(total)
+    return out
+
+
+def _group_error(exc: WeightingError, where: str) -> WeightingError:
+    return type(exc)(f"{where}: {exc}")
+
+
+def calibrate_groups(W: np.ndarray, groups: list[GroupMargins], cal: CalibrationSpec,
+                     within: str) -> tuple[np.ndarray, list[dict]]:
+    """Calibrate the rows of every group to its totals; W (n,) or (n, R) prior weights.
+
+    Returns the calibrated weights and, per group, iterations and the largest remaining
+    margin error (units of the totals). Errors name the group and the margin.
+    """
+    out = np.empty_like(W, dtype=float)
+    info = []
+    for g in groups:
+        try:
+            res = calibrate(W[g.rows], g.X, g.totals, method=cal.method, bounds=cal.bounds,
+                            tol=cal.tolerance, max_iter=cal.max_iter, names=g.names)
+        except WeightingError as exc:
+            raise _group_error(exc, f"calibration, {within} {g.label!r}") from None
+        out[g.rows] = res.weights
+        info.append({"group": g.label, "iterations": res.iterations,
+                     "max_abs_error": res.max_abs_error})
+    return out, info
+
+
+def _median_units(W: np.ndarray, trim_group: np.ndarray) -> np.ndarray:
+    """Median weight of each unit's trimming group (per column for (n, R) weights)."""
+    return median_bounds(W, 1.0, 2.0, trim_group)[0]
+
+
+def trim_bounds(W: np.ndarray, trim: TrimmingSpec, trim_group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-unit (and per-column) trimming bounds: ratio_to_median x group median, or absolute."""
+    med = _median_units(W, trim_group) if any(
+        b is not None and b.form == "ratio_to_median" for b in (trim.lower, trim.upper)) else None
+
+    def one(b, default: float) -> np.ndarray:
+        if b is None:
+            return np.full(W.shape, default)
+        return b.value * med if b.form == "ratio_to_median" else np.full(W.shape, b.value)
+
+    return one(trim.lower, -np.inf), one(trim.upper, np.inf)
+
+
+def trim_groups(W: np.ndarray, groups: list[GroupMargins], cal: CalibrationSpec,
+                trim: TrimmingSpec, trim_group: np.ndarray,
+                within: str) -> tuple[np.ndarray, np.ndarray, list[int], list[float]]:
+    """Trim calibrated weights W ((n,) or (n, R)) and re-calibrate, group by group.
+
+    Returns final weights, trimmed flags, rounds and largest margin error per group.
+    """
+    lo, hi = trim_bounds(W, trim, trim_group)
+    out = np.empty_like(W, dtype=float)
+    flags = np.zeros(W.shape, dtype=bool)
+    rounds, errors = [], []
+    for g in groups:
+        try:
+            t = trim_and_recalibrate(W[g.rows], g.X, g.totals, lower=lo[g.rows], upper=hi[g.rows],
+                                     relative_to="absolute", groups=trim_group[g.rows],
+                                     method=cal.method, bounds=cal.bounds, names=g.names,
+                                     max_rounds=trim.max_rounds, tol=cal.tolerance)
+        except WeightingError as exc:
+            raise _group_error(exc, f"trimming, {within} {g.label!r}") from None
+        out[g.rows], flags[g.rows] = t.weights, t.trimmed
+        rounds.append(t.rounds)
+        errors.append(t.max_abs_error)
+    return out, flags, rounds, errors
+
+
+def _group_of(gross: pd.DataFrame, spec: WeightingSpec, within: str | None, what: str) -> np.ndarray:
+    if within is None:
+        return np.full(len(gross), ALL, dtype=object)
+    if within not in gross.columns:
+        raise WeightingError(f"{what}: within variable {within!r} is not in the gross sample")
+    return _labels(gross[within], what)
+
+
+def _frame_name(spec: WeightingSpec, var: str | None) -> str | None:
+    """The frame's column for a gross-sample variable (strata may be named differently)."""
+    if var is None:
+        return None
+    s = spec.sample
+    return s.frame_strata[s.strata.index(var)] if var in s.strata else var
+
+
+def _nonresponse(gross, spec, w_elig, elig, responded, stratum):
+    nr = spec.nonresponse
+    n = len(gross)
+    factor = np.zeros(n)
+    cls = np.full(n, None, dtype=object)
+    if nr.method == "none":
+        factor[elig & responded] = 1.0
+        cls[elig] = "all"
+        return factor, cls
+    group = _group_of(gross, spec, nr.within, "non-response")
+    lacking = [v for v in nr.predictors if v not in gross.columns]
+    if lacking:
+        raise WeightingError(f"non-response: predictor {lacking[0]!r} is not in the gross sample")
+    e = np.flatnonzero(elig)
+    if nr.method == "propensity_classes":
+        adj = propensity_adjustment(w_elig[e], responded[e], gross.iloc[e][list(nr.predictors)],
+                                    group[e], n_classes=int(nr.classes))
+    else:
+        parts = [group[e]] + [_labels(gross[v].iloc[e], "non-response") for v in nr.predictors]
+        labels = parts[0].astype(str)
+        for p in parts[1:]:
+            labels = np.char.add(np.char.add(labels, ":"), p.astype(str))
+        adj = weighting_class_adjustment(w_elig[e], responded[e], labels)
+    factor[e] = adj.factor
+    cls[e] = adj.cls
+    return factor, cls
+
+
+def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: np.ndarray,
+              frame: pd.DataFrame, spec: WeightingSpec) -> ChainResult:
+    """Weights of the respondents from the gross sample, their outcomes and the frame.
+
+    gross: the register extract of the gross sample (strata, predictors and margin
+    variables); outcome: AAPOR class per sampled person (``sid.fieldwork.build_cases``);
+    responded: (n,) bool, respondents kept by cleaning (must be eligible); frame: the
+    register counts (``spec.sample.frame_count``). Raises WeightingError naming the step,
+    group and margin of any infeasible or inconsistent input.
+    """
+    s = spec.sample
+    if len(s.strata) != 1:
+        raise WeightingError(f"weighting: strata {list(s.strata)}: one stratum variable is "
+                             "supported; combine them into one column of the gross sample")
+    var = s.strata[0]
+    stratum = _group_of(gross, spec, var, "design weights")
+    if s.frame_count not in frame.columns or s.frame_strata[0] not in frame.columns:
+        raise WeightingError(f"frame: needs columns {s.frame_strata[0]!r} and {s.frame_count!r}")
+    pop = frame.groupby(frame[s.frame_strata[0]].map(category_text))[s.frame_count].sum()
+    d = design_weights(stratum, pop.to_dict()).weights
+    status = eligibility_status(outcome)
+    responded = np.asarray(responded, dtype=bool)
+    bad = responded & (status != ELIGIBLE)
+    if bad.any():
+        raise WeightingError(f"eligibility: {int(bad.sum())} respondents have a not-eligible or "
+                             f"unknown-eligibility disposition (first: row {int(np.flatnonzero(bad)[0])} "
+                             "of the gross sample); correct the dispositions")
+    el = adjust_eligibility(d, status, stratum)
+    elig = status == ELIGIBLE
+    nr_factor, nr_class = _nonresponse(gross, spec, el.weights, elig, responded, stratum)
+    resp = np.flatnonzero(responded)
+    prior = el.weights[resp] * nr_factor[resp]
+
+    cal = spec.calibration
+    if cal.pooled:
+        raise WeightingError("calibration: pooled calibration (pooled: true) is not built; "
+                             "set pooled: false")
+    within = cal.within
+    cal_group = _group_of(gross, spec, within, "calibration")[resp]
+    totals = frame_margins(frame, s.frame_count, _frame_name(spec, within), cal.margins)
+    rdf = gross.iloc[resp].reset_index(drop=True)
+    groups = []
+    for label in sorted(pd.unique(cal_group)):
+        rows = np.flatnonzero(cal_group == label)
+        if label not in totals:
+            raise WeightingError(f"calibration: {within} {label!r} has respondents but no "
+                                 "population in the frame")
+        try:
+            X, T, names = calibration_matrix(rdf.iloc[rows], totals[label])
+        except WeightingError as exc:
+            raise _group_error(exc, f"calibration, {within or 'sample'} {label!r}") from None
+        groups.append(GroupMargins(str(label), rows, X, T, names))
+    missing = sorted(set(totals) - set(map(str, cal_group)))
+    if missing:
+        raise WeightingError(f"calibration: {within} {missing[0]!r} has a population in the frame "
+                             "but no respondents; the weights cannot represent it")
+    where = within or "sample"
+    calibrated, conv = calibrate_groups(prior, groups, cal, where)
+    trim_group = _group_of(gross, spec, spec.trimming.within if spec.trimming else None,
+                           "trimming")[resp]
+    weight, trimmed = calibrated, np.zeros(resp.size, dtype=bool)
+    if spec.trimming is not None:
+        weight, trimmed, rounds, errors = trim_groups(calibrated, groups, cal, spec.trimming,
+                                                      trim_group, where)
+        for c, r, e in zip(conv, rounds, errors, strict=True):
+            c.update(trim_rounds=r, max_abs_error_after_trimming=e)
+    crossed = {}
+    for g in groups:
+        for margin, cells in totals[g.label].items():
+            name = f"{within}:{margin}" if within else margin
+            for key, value in cells.items():
+                crossed.setdefault(name, {})[f"{g.label}:{key}" if within else key] = value
+    return ChainResult(
+        stratum=stratum, design_weight=d, status=status, eligibility_factor=el.factor,
+        responded=responded, nr_class=nr_class, nonresponse_factor=nr_factor, resp=resp,
+        prior=prior, calibrated=calibrated, weight=weight, trimmed=trimmed,
+        cal_group=cal_group, trim_group=trim_group, groups=groups, convergence=conv,
+        margins=crossed,
+    )
