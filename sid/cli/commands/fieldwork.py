@@ -1,0 +1,45 @@
+"""``sid fieldwork --out DIR [--project DIR] [--data DIR]``: AAPOR outcome rates -> DIR/fieldwork."""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "fieldwork"
+ORDER = 40
+HELP = ("AAPOR outcome rates (overall, per origin group, per mode) of the gross sample and its "
+        "dispositions into DIR/fieldwork")
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``sid fieldwork``."""
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="run folder (holds raw/ and, after sid clean, clean/)")
+    parser.add_argument("--project", default=".", metavar="DIR",
+                        help="survey project folder with weights/ (default: here)")
+    parser.add_argument("--data", default=None, metavar="DIR",
+                        help="data folder with the files the weighting spec names "
+                             "(default: PROJECT/data/demo)")
+    parser.add_argument("--spec", default=None, metavar="FILE",
+                        help="weighting spec (default: the project's only weights/*.yaml)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compute the rates, write DIR/fieldwork and record the stage in DIR/manifest.json."""
+    import time
+
+    from sid.cli.progress import say
+    from sid.fieldwork.stage import run_fieldwork
+
+    # no progress line before the work: a user error stays the only line on stderr
+    t0 = time.perf_counter()
+    folder, res = run_fieldwork(args.out, args.project, args.data, args.spec)
+    for msg in res.warnings:
+        say(f"warning: {msg}")
+    r = res.rates
+    overall = r[(r["level"] == "overall") & (r["basis"] == "unweighted")].iloc[0]
+    weighted = r[(r["level"] == "overall") & (r["basis"] != "unweighted")].iloc[0]
+    say(f"fieldwork: {len(res.cases):,} cases, respondents from {res.survey_source}; RR1 "
+        f"{overall['RR1']:.3f} unweighted, {weighted['RR1']:.3f} design-weighted; "
+        f"{res.breakoffs} partial(s) counted as break-off (AAPOR 2.12) "
+        f"-> {folder} ({time.perf_counter() - t0:.1f} s)")
+    return 0
