@@ -40,7 +40,7 @@ indices:
 GROUPS = ("BEL", "MAR", "TUR")
 
 
-def _wave(n_per_group: int = 400, seed: int = 7) -> pd.DataFrame:
+def _wave(n_per_group: int = 400, seed: int = 7, b_missing: float = 0.04) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = n_per_group * len(GROUPS)
     origin = np.repeat(GROUPS, n_per_group)
@@ -56,7 +56,7 @@ def _wave(n_per_group: int = 400, seed: int = 7) -> pd.DataFrame:
     b = np.column_stack([np.clip(np.rint(5 + 2 * g + rng.normal(scale=1.2, size=n)), 0, 10) for _ in range(3)])
     tur = origin == "TUR"  # pure noise in one group: its reliability must be flagged
     b[tur] = rng.integers(0, 11, size=(tur.sum(), 3))
-    b[rng.random(b.shape) < 0.04] = -1
+    b[rng.random(b.shape) < b_missing] = -1
     df = pd.DataFrame({"person_key": [f"p{i:05d}" for i in range(n)], "origin": origin})
     for j in range(4):
         df[f"a{j + 1}"] = a[:, j]
@@ -158,8 +158,9 @@ def test_low_reliability_group_is_flagged_unweighted_without_weight_folder(run_f
     assert manifest["stages"]["score"]["params"]["weighted"] is False
 
 
-def test_weights_are_used_when_present_alpha_and_z_match_numpy_by_hand(run_folder):
-    project, out, df = run_folder
+def test_weights_are_used_when_present_alpha_and_z_match_numpy_by_hand(tmp_path):
+    # b items without missing answers: pairwise = complete cases, so alpha is exact
+    project, out, df = _write_run(tmp_path, _wave(b_missing=0.0))
     w = _weights(df)
     with atomic_dir(out / "weight") as tmp:
         pd.DataFrame({"person_key": df["person_key"][::-1], "weight": w[::-1]}).to_parquet(tmp / "weights.parquet")
@@ -168,13 +169,11 @@ def test_weights_are_used_when_present_alpha_and_z_match_numpy_by_hand(run_folde
     b = rel[rel["index"] == "idx_b"].set_index("group")
     assert set(rel["weighted"]) == {"yes"}
     x = _valid(df[["b1", "b2", "b3"]].to_numpy(float), [-1])
-    complete = ~np.isnan(x).any(axis=1)
-    assert b.loc["(all)", "alpha"] == pytest.approx(_weighted_alpha(x, w), abs=0.01)  # pairwise vs complete
-    assert b.loc["BEL", "alpha"] != pytest.approx(b.loc["BEL", "alpha_unweighted"], abs=1e-6)
-    xb = x[df["origin"].to_numpy() == "BEL"]
-    wb = w[df["origin"].to_numpy() == "BEL"]
-    only = np.isnan(xb).any(axis=1)
-    assert b.loc["BEL", "alpha"] == pytest.approx(_weighted_alpha(xb, wb), abs=0.02 if only.any() else 1e-10)
+    bel = df["origin"].to_numpy() == "BEL"
+    assert b.loc["(all)", "alpha"] == pytest.approx(_weighted_alpha(x, w), rel=1e-10)
+    assert b.loc["BEL", "alpha"] == pytest.approx(_weighted_alpha(x[bel], w[bel]), rel=1e-10)
+    assert b.loc["(all)", "alpha_unweighted"] == pytest.approx(_weighted_alpha(x, np.ones(len(x))), rel=1e-10)
+    assert b.loc["(all)", "alpha"] != pytest.approx(b.loc["(all)", "alpha_unweighted"], abs=1e-4)
     # z: weighted mean 0 and weighted SD 1 in the reference group (BEL), by hand
     got = pd.read_parquet(out / "score" / "indices.parquet")
     n_valid = (~np.isnan(x)).sum(1)
@@ -183,7 +182,6 @@ def test_weights_are_used_when_present_alpha_and_z_match_numpy_by_hand(run_folde
     m = np.sum(w[ref] * raw[ref]) / w[ref].sum()
     sd = np.sqrt(np.sum(w[ref] * (raw[ref] - m) ** 2) / w[ref].sum() * ref.sum() / (ref.sum() - 1))
     np.testing.assert_allclose(got["idx_b"].to_numpy(), (raw - m) / sd, rtol=1e-10, equal_nan=True)
-    assert complete.sum() < len(x)
     manifest = json.loads((out / "manifest.json").read_text())
     assert any(i["path"].endswith("weights.parquet") for i in manifest["stages"]["score"]["inputs"])
 
