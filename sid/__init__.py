@@ -21,6 +21,8 @@ _EXPORTS = {
     "reliability": "sid.scales.reliability",
     "open_wave": "sid.pipeline.wave",
     "SidError": "sid.errors",
+    "survey_indicators": "sid.linkage.indicators",
+    "pull": "sid.linkage.pull",
 }
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sid.demo import defects as _defects
+from sid.demo.admin import write_admin_demo
 from sid.demo.answers import simulate_answers
 from sid.demo.fieldwork import DISPOSITIONS, RESPONDED, assign_dispositions, paradata
 from sid.demo.population import ORIGINS, population_counts
@@ -39,6 +40,8 @@ FILES = {
     "sid2022_capi.sav": "answers of face-to-face (CAPI) respondents, same dictionary as the web file",
     "defects.csv": "every injected defect: person_key, mode, variable, defect, injected_value, detail (see sid/demo/defects.py)",
     "population_truth.csv": "population truth per origin group and ALL: index means (0-100) and dutch_home share (0-1)",
+    "vlim-admin-demo/indicators.csv": "register (administrative) VLIM indicators of the demo: definitions (sid.demo.admin)",
+    "vlim-admin-demo/values.csv": "their values 2019-2023, Flemish Region, by origin (BEL/EU/NEU) and generation; sid link --admin loads them",
     "demo.json": "this description: seed, scale, sizes, disposition codes, files",
 }
 
@@ -93,6 +96,7 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
             write_spss(part[columns].reset_index(drop=True), meta, tmp / f"sid2022_{m}.sav")
             sizes[f"sid2022_{m}.sav"] = int(len(part))
         doc.to_csv(tmp / "defects.csv", index=False)
+        write_admin_demo(tmp, seed)
         truth.to_csv(tmp / "population_truth.csv", index=False, float_format="%.6f")
         sizes.update({
             "population": int(pop["count"].sum()),

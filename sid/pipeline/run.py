@@ -76,11 +76,19 @@ def _tables(ctx: RunContext) -> None:
     run_tables(ctx.out, ctx.project)
 
 
+def _link(ctx: RunContext) -> None:
+    from sid.linkage.stage import run_link
+
+    admin = ctx.data / "vlim-admin-demo"
+    run_link(ctx.out, ctx.project, admin=[admin] if admin.is_dir() else [])
+
+
 STAGES: list[tuple[str, Callable[[RunContext], None]]] = [
     ("ingest", _ingest),
     ("clean", _clean),
     ("score", _score),
     ("tables", _tables),
+    ("link", _link),
 ]
 
 
