@@ -198,3 +198,22 @@ def test_cli_taylor_and_one_line_error(tmp_path, capsys):
     assert main(["tables", "--out", str(s["run"]), "--project", str(s["proj"])]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("sid: error:") and "weights.parquet not found" in err and "\n" not in err
+
+
+def test_wave_table_gives_the_tidy_layout_with_meta_labels(staged):
+    from sid.pipeline.wave import open_wave
+    from sid.tables.build import COLUMNS
+
+    wave = open_wave(staged["run"], variance="taylor")
+    t = wave.table("q_lang_home", by=["origin", "origin:sex"], compare_to={"origin": "BEL"}, published=True)
+    assert list(t.columns) == COLUMNS
+    mar = t[(t["statistic"] == "proportion") & (t["by_value"] == "MAR") & (t["category"] == "1")].iloc[0]
+    assert mar["by_label"] == "Marokkaans" and mar["category_label"] == "Nederlands"
+    c = staged["clean"]
+    m = (c["origin"] == "MAR").to_numpy() & (c["q_lang_home"] > 0).to_numpy()
+    w = staged["w"][m]
+    assert mar["estimate"] == pytest.approx(w[c["q_lang_home"].to_numpy()[m] == 1].sum() / w.sum(), rel=1e-12)
+    assert mar["variance_method"] == "taylor"
+    afg = t[t["by_value"].str.startswith("AFG")]
+    assert afg["suppressed"].all() and afg["estimate"].isna().all()
+    assert {"Belgisch"} == set(t.loc[t["statistic"] == "difference", "reference_label"])

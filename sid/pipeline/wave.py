@@ -37,6 +37,7 @@ Example (a run folder after ``sid run --out out``)::
     wave.mean("idx_language", by="origin")          # estimate, se, ci_low, ci_high, cv, n, ...
     wave.proportion("dutch_home", by=["origin", "generation"])
     wave.compare("idx_language", by="origin", reference="BEL")
+    wave.table("dutch_home", by=["origin", "origin:generation"], compare_to={"origin": "BEL"})
     sid.open_wave("out", variance="taylor").design  # Taylor linearisation instead
 """
 
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,6 +99,32 @@ class Wave:
     def chisq(self, row: str, col: str) -> pd.DataFrame:
         """Rao-Scott adjusted chi-square of ``row`` x ``col`` (``Design.chisq``)."""
         return self.design.chisq(row, col)
+
+    def table(self, variables: str | Sequence[str], by: str | Sequence[str] = (), *,
+              compare_to: Mapping[str, str | int] | None = None, chisq: Sequence[str] = (),
+              statistics: Sequence[str] | None = None, overall: bool = True, min_n: int = 30,
+              max_cv: float = 0.3, level: float = 0.95, proportion_ci: str = "logit",
+              labels=None, published: bool = False) -> pd.DataFrame:
+        """One table in the tidy layout of ``sid tables`` (sid.tables.build.COLUMNS): labels,
+        estimate, se, CI, cv, n, weighted n, deff, flags; ``published=True`` blanks cells
+        under ``min_n``. ``by``: domains, each a variable or a crossing "origin:generation";
+        labels default to the clean wave's SPSS dictionary (sid.tables.labels)."""
+        from sid.spec.yamlfile import Where
+        from sid.tables.build import build_tables
+        from sid.tables.disclosure import publish
+        from sid.tables.labels import Labels
+        from sid.tables.plan import Defaults, TablePlan, TableSpec, parse_domain
+
+        names = (variables,) if isinstance(variables, str) else tuple(variables)
+        domains = (by,) if isinstance(by, str) else tuple(by)
+        spec = TableSpec(id="table", theme="", title="", variables=names,
+                         by=tuple(parse_domain(d, Where("Wave.table", "by")) for d in domains),
+                         compare_to=dict(compare_to or {}), chisq=tuple(chisq),
+                         statistics=tuple(statistics) if statistics is not None else None, overall=overall)
+        plan = TablePlan(wave=str(self.out_dir), tables=(spec,), defaults=Defaults(
+            min_n=min_n, max_cv=max_cv, level=level, variance=self.variance, proportion_ci=proportion_ci))
+        out = build_tables(self.design, plan, labels or Labels.from_meta(self.meta, self.data))
+        return publish(out) if published else out
 
 
 def _read_parquet(path: Path, stage: str) -> pd.DataFrame:

@@ -60,15 +60,24 @@ class Labels:
 
     @classmethod
     def from_meta(cls, meta, df: pd.DataFrame | None = None) -> Labels:
-        """Labels from SPSS metadata: variables with value labels are categorical."""
+        """Labels from SPSS metadata (e.g. the clean wave's): a variable is categorical when
+        it is text, or not of measure "scale" and has value labels other than those of its
+        missing codes; columns of ``df`` without metadata are numeric or categorical by dtype."""
         variables, categories, kinds = {}, {}, {}
         for name, v in meta.variables.items():
             variables[name] = v.label or name
-            cats = {code_key(k): str(lab) for k, lab in (v.value_labels or {}).items()}
+            codes = list(v.value_labels)
+            missing = v.is_missing_code(pd.Series(codes)) if codes else np.zeros(0, bool)
+            cats = {code_key(k): str(lab) for k, lab, m in zip(codes, v.value_labels.values(), missing, strict=True)
+                    if not m}
             if cats:
                 categories[name] = cats
-            numeric = df is None or name not in df.columns or pd.api.types.is_numeric_dtype(df[name])
-            kinds[name] = "categorical" if cats or not numeric else "numeric"
+            text = v.type == "string"
+            kinds[name] = "categorical" if text or (cats and v.measure != "scale") else "numeric"
+        for name in [] if df is None else df.columns:
+            if name not in kinds:
+                numeric = pd.api.types.is_numeric_dtype(df[name]) and not pd.api.types.is_bool_dtype(df[name])
+                kinds[name] = "numeric" if numeric else "categorical"
         return cls(variables, categories, kinds, {})
 
     def label(self, name: str) -> str:
