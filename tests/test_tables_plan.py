@@ -83,6 +83,14 @@ def test_check_plan_names_unknown_and_absent_variables():
     plan = parse_plan(GOOD)
     with pytest.raises(SpecError, match=r"table 't': 'x' is not a variable"):
         check_plan(plan, {"a": "categorical", "b": "categorical"}, ["a", "b"])
-    kinds = {"x": "index", "a": "categorical", "b": "categorical"}
+    kinds = {"x": "categorical", "a": "categorical", "b": "categorical"}
     with pytest.raises(SpecError, match=r"'x' is not in the opened wave"):
         check_plan(plan, kinds, ["a", "b"])
+
+
+def test_check_plan_wants_categorical_domains_and_chisq_variables():
+    plan = parse_plan(GOOD)
+    with pytest.raises(SpecError, match=r"domain variable 'b' is numeric, not categorical"):
+        check_plan(plan, {"x": "categorical", "a": "categorical", "b": "numeric"}, ["x", "a", "b"])
+    with pytest.raises(SpecError, match=r"chisq tests categorical variables, and 'x' is index"):
+        check_plan(plan, {"x": "index", "a": "categorical", "b": "categorical"}, ["x", "a", "b"])

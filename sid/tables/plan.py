@@ -168,7 +168,8 @@ def parse_plan(text: str, *, where: str = "<plan>") -> TablePlan:
 
 
 def check_plan(plan: TablePlan, known: Mapping[str, str], columns) -> None:
-    """Check that every name of the plan is a variable of the wave.
+    """Check that every name of the plan is a variable of the wave, that domains are
+    categorical, and that tables with ``chisq`` hold only categorical variables.
 
     ``known`` maps declared names to their kind (sid.tables.labels); ``columns`` are the
     columns of the opened wave. Raises SpecError naming the table.
@@ -185,6 +186,15 @@ def check_plan(plan: TablePlan, known: Mapping[str, str], columns) -> None:
             if name not in cols:
                 hint = "run `sid score` first" if name.startswith("idx_") else "check the clean wave"
                 raise SpecError(f"{t.where}: table {t.id!r}: {name!r} is not in the opened wave; {hint}")
+        for name in (n for b in t.by for n in b):
+            if known[name] != "categorical":
+                raise SpecError(f"{t.where}: table {t.id!r}: domain variable {name!r} is {known[name]}, not "
+                                "categorical; use a banded variable (e.g. age_band) as a domain")
+        if t.chisq:
+            for name in t.variables:
+                if known[name] != "categorical":
+                    raise SpecError(f"{t.where}: table {t.id!r}: chisq tests categorical variables, and {name!r} "
+                                    f"is {known[name]}; put it in a table without chisq")
 
 
 __all__ = ["Defaults", "TableSpec", "TablePlan", "load_plan", "parse_plan", "check_plan", "parse_domain"]
