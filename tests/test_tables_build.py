@@ -226,3 +226,13 @@ def test_apistrat_total_matches_R_svytotal(api_tables, survey_ref):
     ref = survey_ref["apistrat_total_enroll"]
     assert got["estimate"].iloc[0] == pytest.approx(ref["estimate"], rel=RTOL)
     assert got["se"].iloc[0] == pytest.approx(np.ravel(ref["se"])[0], rel=1e-7)
+
+
+def test_chisq_of_a_numeric_variable_is_an_error_not_a_skip(tmp_path, reference_dir):
+    from sid.errors import EstimationError
+
+    _api_run(tmp_path, reference_dir)
+    plan = parse_plan("wave: api\ntables:\n  - {id: t, theme: language, title: T, variables: [api00], "
+                      "by: [stype], chisq: [stype]}\n")
+    with pytest.raises(EstimationError, match="chisq tests categorical variables; 'api00' is numeric"):
+        build_tables(open_wave(tmp_path, variance="taylor").design, plan, API_LABELS)

@@ -27,6 +27,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from sid.errors import EstimationError
 from sid.tables.differences import domain_counts, proportion_differences, reference_index
 from sid.tables.disclosure import flag_cells
 from sid.tables.labels import Labels, code_key
@@ -147,9 +148,10 @@ def build_tables(design, plan: TablePlan, labels: Labels,
                 if len(by) == 1 and by[0] in t.compare_to:
                     diff_kind = "categorical" if "proportion" in stats else "numeric"
                     parts.append(_differences(design, plan, t, var, by[0], diff_kind, labels))
-            if kind == "categorical":
-                for by in t.chisq:
-                    parts.append(_chisq(design, t, var, by, labels))
+            if t.chisq and kind != "categorical":
+                raise EstimationError(f"table {t.id!r}: chisq tests categorical variables; {var!r} is {kind}")
+            for by in t.chisq:
+                parts.append(_chisq(design, t, var, by, labels))
     out = pd.concat(parts, ignore_index=True)
     out = flag_cells(out, plan.defaults.min_n, plan.defaults.max_cv)
     return out[COLUMNS]
