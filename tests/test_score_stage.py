@@ -37,6 +37,10 @@ indices:
   - {name: idx_a, label: A, theme: inclusion, items: [a1, a2, a3, a4], reverse: [a4], min_valid: 3, scoring: mean, scale: pomp}
   - {name: idx_b, label: B, theme: citizenship, items: [b1, b2, b3], min_valid: 2, scoring: mean, scale: z, reference_group: "origin == 'BEL'", reliability_min: 0.6}
 """
+EXTRA = """\
+  - {name: idx_c, label: C, theme: discrimination, items: [a1, a2, a3], min_valid: 2, scoring: count, count_values: [4, 5], scale: raw}
+  - {name: idx_f, label: F, theme: inclusion, items: [a1, a2, a3, a4], reverse: [a4], min_valid: 3, scoring: factor, scale: z, reference_group: "origin == 'BEL'"}
+"""
 GROUPS = ("BEL", "MAR", "TUR")
 
 
@@ -67,11 +71,11 @@ def _wave(n_per_group: int = 400, seed: int = 7, b_missing: float = 0.04) -> pd.
     return df
 
 
-def _write_run(tmp_path, df):
+def _write_run(tmp_path, df, extra: str = ""):
     project = tmp_path / "project"
     (project / "questionnaires").mkdir(parents=True)
     spec = project / "questionnaires" / "w1.yaml"
-    spec.write_text(textwrap.dedent(SPEC), encoding="utf-8")
+    spec.write_text(textwrap.dedent(SPEC) + extra, encoding="utf-8")
     q = load_questionnaire(spec)
     out = tmp_path / "run"
     with atomic_dir(out / "clean") as tmp:
@@ -264,3 +268,23 @@ def test_a_group_too_small_to_assess_is_flagged_not_dropped_and_the_others_still
     summary = json.loads((out / "score" / "summary.json").read_text())
     assert "POL left out" in summary["indices"]["idx_a"]["invariance"]
     assert summary["indices"]["idx_a"]["invariance_level"] in ("configural", "metric", "scalar")
+
+
+def test_count_and_factor_indices_are_scored_and_assessed(tmp_path):
+    project, out, df = _write_run(tmp_path, _wave(), extra=EXTRA)
+    assert main(["score", "--out", str(out), "--project", str(project)]) == 0
+    got = pd.read_parquet(out / "score" / "indices.parquet")
+    a = _valid(df[["a1", "a2", "a3"]].to_numpy(float), [-1, -2, -4])
+    n_valid = (~np.isnan(a)).sum(1)
+    expected = np.where(n_valid >= 2, np.isin(a, [4, 5]).sum(1), np.nan)
+    np.testing.assert_array_equal(got["idx_c"].to_numpy(), expected)
+    ref = (df["origin"] == "BEL").to_numpy() & got["idx_f"].notna().to_numpy()
+    assert got["idx_f"][ref].mean() == pytest.approx(0.0, abs=1e-10)
+    assert got["idx_f"][ref].std() == pytest.approx(1.0, rel=1e-10)
+    # the factor score rises with the scale: reversed a4 enters reflected
+    assert np.corrcoef(got["idx_f"][got["idx_a"].notna() & got["idx_f"].notna()],
+                       got["idx_a"][got["idx_a"].notna() & got["idx_f"].notna()])[0, 1] > 0.9
+    summary = json.loads((out / "score" / "summary.json").read_text())
+    assert summary["indices"]["idx_c"]["invariance"].startswith("not fitted")
+    rel = pd.read_csv(out / "score" / "reliability.csv")
+    assert set(rel.loc[rel["index"] == "idx_c", "group"]) == {"(all)", *GROUPS}
