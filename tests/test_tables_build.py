@@ -64,7 +64,13 @@ tables:
   - id: api
     theme: language
     title: API by school type
-    variables: [api00, sch.wide]
+    variables: [api00]
+    by: [stype, "stype:awards"]
+    compare_to: {stype: E}
+  - id: schwide
+    theme: language
+    title: School-wide target by school type
+    variables: [sch.wide]
     by: [stype, "stype:awards"]
     compare_to: {stype: E}
     chisq: [stype]
