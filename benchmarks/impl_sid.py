@@ -7,6 +7,8 @@ taylor:    on the raked design, ``mean(v)`` and ``mean(v, by="origin")`` for the
 bootstrap: Design(...).replicate("subbootstrap", replicates=100, seed).calibrate(...):
            draws 100 Rao-Wu bootstrap replicates and rakes the full-sample and every
            replicate weight column.
+rerake:    only the ``.calibrate(...)`` of the above, on the replicate design drawn
+           beforehand (untimed): the same work as svy and R get in their rerake.
 tables:    on the re-raked bootstrap design, ``mean`` of the indices and dutch_home and
            ``proportion`` of q_lang_home, overall and by origin (replicate SEs).
 """
@@ -36,9 +38,16 @@ def rake(b: BenchData) -> Design:
     return _design(b).calibrate(b.margins, method="raking", tol=TOL)
 
 
-def bootstrap(b: BenchData) -> Design:
-    rep = _design(b).replicate("subbootstrap", replicates=REPLICATES, seed=BOOT_SEED)
+def draw(b: BenchData) -> Design:
+    return _design(b).replicate("subbootstrap", replicates=REPLICATES, seed=BOOT_SEED)
+
+
+def rerake(rep: Design, b: BenchData) -> Design:
     return rep.calibrate(b.margins, method="raking", tol=TOL)
+
+
+def bootstrap(b: BenchData) -> Design:
+    return rerake(draw(b), b)
 
 
 def _mean(d: Design, v: str, by: str | None) -> pd.DataFrame:
@@ -66,4 +75,4 @@ def tables(d: Design) -> list[pd.DataFrame]:
     return means(d, TABLE_MEANS) + [_prop(d, v, by) for v in TABLE_PROPS for by in (None, "origin")]
 
 
-__all__ = ["rake", "bootstrap", "taylor", "tables", "tidy"]
+__all__ = ["rake", "draw", "rerake", "bootstrap", "taylor", "tables", "tidy"]

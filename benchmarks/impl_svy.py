@@ -10,11 +10,12 @@ rake:      Sample(data, Design(stratum="origin", psu="psu", wgt="design_weight")
 taylor:    on the raked sample, ``estimation.mean(TAYLOR_VARS, drop_nulls=True)`` and the
            same ``by="origin"``; svy centres the scores for the raking (its
            variance-consumed ``WgtAdjustment`` record), i.e. calibration-aware SEs.
-bootstrap: the same 100 Rao-Wu replicate weights as sid draws (design weight x sid's
-           factors, passed as columns rw1..rw100, ``BootstrapWgts(scale=1/(R-1))``),
-           then ``weighting.rake``, which rakes the full-sample and every replicate column.
-           svy does not draw them itself here, so the figures match sid's exactly; its own
-           draw (``create_bs_wgts``) is timed separately as ``bootstrap_draw``.
+bootstrap: ``weighting.create_bs_wgts(n_reps=100)`` (Rao-Wu) then ``weighting.rake``,
+           which rakes the full-sample and every replicate column (svy's own draws, so
+           not compared number by number).
+rerake:    the same 100 replicate weights as sid draws (design weight x sid's factors,
+           passed as columns rw1..rw100, ``BootstrapWgts(scale=1/(R-1))``), then
+           ``weighting.rake``: the figures match sid's exactly.
 tables:    on the re-raked sample, ``mean(..., method="replication")`` of the indices and
            dutch_home and ``prop("q_lang_home", ...)``, overall and by origin.
 """
@@ -64,13 +65,13 @@ def rake(data, ctrl):
     return s.weighting.rake(controls=ctrl, wgt_name="rk", tol=TOL, max_iter=1000)
 
 
-def bootstrap(data_rw, ctrl):
+def rerake(data_rw, ctrl):
     reps = svy.BootstrapWgts(prefix="rw", n_reps=REPLICATES, scale=1.0 / (REPLICATES - 1))
     s = svy.Sample(data_rw, svy.Design(stratum="origin", psu="psu", wgt="design_weight", rep_wgts=reps))
     return s.weighting.rake(controls=ctrl, wgt_name="rk", tol=TOL, max_iter=1000)
 
 
-def bootstrap_draw(data, ctrl):
+def bootstrap(data, ctrl):
     """svy drawing its own 100 Rao-Wu replicates, then raking them (timed, not compared)."""
     s = svy.Sample(data, svy.Design(stratum="origin", psu="psu", wgt="design_weight"))
     s = s.weighting.create_bs_wgts(n_reps=REPLICATES, rstate=BOOT_SEED)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -23,6 +24,7 @@ from benchmarks.data import load
 from sid.estimation.replicates import bootstrap_factors
 
 RESULTS = Path(__file__).with_name("results.json")
+_BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _factors(b) -> np.ndarray:
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
+    load0 = list(os.getloadavg())  # the machine is shared: other load skews timings
     rows: list[dict] = []
     peers = {"svy": impl_svy.version() if impl_svy.available() else None, "R": None}
     for scale in args.scale:
@@ -85,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         del ctx
     print_table(rows)
     info = {"when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "machine": platform.platform(),
+            "cpus": os.cpu_count(), "load_average_start_end": [load0, list(os.getloadavg())],
+            "blas_threads": {k: os.environ.get(k) for k in _BLAS_VARS},
             "python": platform.python_version(), "peers": peers, "repeats": args.repeats, "rows": rows}
     args.out.write_text(json.dumps(info, indent=1) + "\n")
     log(f"wrote {args.out}")
