@@ -101,7 +101,12 @@ def test_demo_sizes_and_design_weights(demo):
     n_dup = len(_documented(demo, "duplicate"))
     assert len(demo["web"]) + len(demo["capi"]) == resp.sum() + n_dup
     assert set(_survey(demo)["person_key"]) == set(disp.loc[resp, "person_key"])
-    assert (disp.loc[resp, "mode"].isin(["web", "capi"])).all() and (disp.loc[~resp, "mode"] == "").all()
+    # sequential mixed mode: every case has the mode of its last attempt
+    assert disp["mode"].isin(["web", "capi"]).all()
+    ended_by_letter = disp.loc[disp["mode"] == "web", "disposition"]
+    assert set(ended_by_letter) == {"COMPLETE", "PARTIAL", "REFUSAL", "UNKNOWN", "NOT_ELIGIBLE"}
+    assert (disp.loc[disp["disposition"].isin(["NONCONTACT", "LANGUAGE"]), "mode"] == "capi").all()
+    assert demo["info"]["with_replacement"]["groups"] == []
     assert demo["info"]["sizes"]["respondents"] == resp.sum()
 
 
@@ -344,3 +349,23 @@ def test_demo_refuses_a_spec_whose_items_it_does_not_generate(tmp_path):
     with pytest.raises(SpecError, match="q_extra"):
         make_demo(tmp_path / "out", seed=1, scale=0.01, spec_path=spec)
     assert not (tmp_path / "out").exists()
+
+
+def test_groups_smaller_than_the_asked_sample_are_drawn_with_replacement():
+    from sid.demo.population import population_counts
+    from sid.demo.sample import draw_gross_sample, with_replacement
+
+    pop = population_counts()
+    pop["count"] = pop["count"] // 1000  # AFG ~30, BEL ~4,500 residents
+    totals = pop.groupby("origin")["count"].sum()
+    n = 200
+    small = with_replacement(pop, n)
+    assert set(small) == set(totals.index[totals < n]) and "BEL" not in small and "AFG" in small
+    sample = draw_gross_sample(pop, n, np.random.default_rng(1))
+    assert (sample.groupby("stratum").size() == n).all()  # the asked size, in every group
+    dw = sample.groupby("stratum")["design_weight"].first()
+    assert np.allclose(dw, totals.reindex(dw.index) / n) and dw["AFG"] < 1 < dw["BEL"]
+    # persons come from the group's register cells only, cells of an empty count never
+    cells = ["origin", "generation", "sex", "age_band", "region"]
+    drawn = sample.merge(pop, on=cells, how="left")
+    assert (drawn["count"] > 0).all()

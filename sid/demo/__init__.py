@@ -22,7 +22,7 @@ from sid.demo.admin import write_admin_demo
 from sid.demo.answers import simulate_answers
 from sid.demo.fieldwork import DISPOSITIONS, RESPONDED, assign_dispositions, paradata
 from sid.demo.population import ORIGINS, population_counts
-from sid.demo.sample import draw_gross_sample
+from sid.demo.sample import draw_gross_sample, with_replacement
 from sid.demo.truth import population_truth
 from sid.errors import SidError, SpecError
 from sid.io.atomic import atomic_dir
@@ -35,7 +35,7 @@ N_PER_GROUP = 2500
 FILES = {
     "register_population.csv": "register counts of residents aged 15-85 per origin x generation x sex x age_band x region (column count)",
     "gross_sample.csv": "register extract of the gross sample: person_key, design_weight and register variables, respondents and non-respondents alike",
-    "dispositions.csv": "final fieldwork disposition per sampled person (codes in 'dispositions'), with the mode of respondents",
+    "dispositions.csv": "final fieldwork disposition per sampled person (codes in 'dispositions') and mode: the interview mode of respondents, the mode of the last attempt of the others (sequential web -> face-to-face)",
     "sid2022_web.sav": "answers of web (CAWI) respondents: person_key, paradata, questionnaire items (SPSS, labelled, user-missing codes declared)",
     "sid2022_capi.sav": "answers of face-to-face (CAPI) respondents, same dictionary as the web file",
     "defects.csv": "every injected defect: person_key, mode, variable, defect, injected_value, detail (see sid/demo/defects.py)",
@@ -49,8 +49,9 @@ FILES = {
 def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_path: str | Path = SPEC_PATH) -> dict[str, Path]:
     """Write the synthetic wave into ``out_dir`` (atomically, replacing it); return the paths.
 
-    ``scale`` multiplies the gross sample per origin group (2,500 x scale, capped at the
-    group's population). Identical ``seed`` and ``scale`` give identical files.
+    ``scale`` multiplies the gross sample per origin group (2,500 x scale; a group smaller
+    than that is drawn with replacement, design weight < 1: benchmarks only). Identical
+    ``seed`` and ``scale`` give identical files.
     """
     if not scale > 0:
         raise SidError(f"sid demo: --scale {scale} must be a positive number (e.g. 0.2, 1, 50)")
@@ -58,7 +59,9 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
     rng = np.random.default_rng(seed)
     rngs = rng.spawn(6)  # independent streams: sizes of one part do not shift another
     pop = population_counts()
-    sample = draw_gross_sample(pop, max(1, round(N_PER_GROUP * scale)), rngs[0])
+    n_per_group = max(1, round(N_PER_GROUP * scale))
+    sample = draw_gross_sample(pop, n_per_group, rngs[0])
+    replaced = with_replacement(pop, n_per_group)
     disp = assign_dispositions(sample, rngs[1])
     resp = disp["disposition"].isin(RESPONDED).to_numpy()
 
@@ -110,9 +113,16 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
             "seed": seed, "scale": scale, "questionnaire": str(Path(spec_path).name),
             "sizes": sizes, "dispositions": DISPOSITIONS,
             "design": (f"stratified by origin group, equal allocation of {N_PER_GROUP} x scale persons per "
-                       "group (capped at the group's population: at scale 50 the Afghan, Congolese, Polish, "
-                       "Romanian and Turkish groups are taken whole), simple random sampling within a group; "
-                       "design_weight = N_h / n_h"),
+                       "group, simple random sampling without replacement within a group; design_weight = "
+                       "N_h / n_h; sequential mixed mode: web invitation first, face-to-face visit for web "
+                       "non-respondents (mode in dispositions.csv: the mode of the last attempt)"),
+            "with_replacement": {
+                "groups": replaced,
+                "note": ("benchmark-only regime: these groups have fewer residents than the asked sample "
+                         "size, so they are drawn with replacement from their register cells (synthetic "
+                         "persons) and their design weight N_h / n_h is below 1; do not read estimates "
+                         "from such a sample") if replaced else "none: every group is drawn without replacement",
+            },
             "defect_rates": {k: {"share": r, "minimum": m} for k, (r, m) in _defects.RATES.items()},
             "codes": {"generation": {0: "Belgian origin", 1: "first generation (born abroad)", 2: "second generation (born in Belgium)"},
                       "sex": {1: "man", 2: "woman"}, "region": {1: "Vlaams Gewest", 2: "Brussels Hoofdstedelijk Gewest"},

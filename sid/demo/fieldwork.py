@@ -17,6 +17,14 @@ band, sex, region, generation): eligibility, contact, language, cooperation. So
 respondents differ from the sample in the frame variables, and since the answers depend
 on them too, unweighted estimates are biased in a way the frame variables can correct
 (missing at random given the frame; no direct dependence on the answers).
+
+Modes follow SID's sequential mixed-mode design: every sampled person is invited to the
+web questionnaire first; web non-respondents get a face-to-face (CAPI) visit. A case's
+``mode`` is the mode of its last attempt: the interview mode of respondents; ``web`` for
+cases that ended at the invitation (address unknown and never visited, the letter
+returned because the person moved abroad or died, an explicit refusal in reply to the
+letter, which is honoured without a visit); ``capi`` for the others (non-contact, refusal
+or language barrier at the door, ineligibility found at the visit).
 """
 
 from __future__ import annotations
@@ -43,6 +51,9 @@ _LANG_ORIGIN = np.array([-9.0, -0.2, 0.4, 0.8, 0.9, -0.8, 1.3])
 _COOP_ORIGIN = np.array([0.35, -0.35, -0.45, -0.30, -0.55, -0.60, -0.15])
 _COOP_AGE = np.array([-0.25, -0.45, -0.25, 0.0, 0.25, 0.15])
 _WEB_ORIGIN = np.array([0.5, -0.5, -0.6, 0.3, -0.2, -0.3, -0.7])
+# shares of cases that end at the web invitation, without a visit
+P_REFUSED_BY_LETTER = 0.15  # of refusals
+P_INELIGIBLE_BY_LETTER = 0.40  # of not eligible (letter returned: moved abroad, deceased)
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
@@ -53,8 +64,9 @@ def assign_dispositions(sample: pd.DataFrame, rng: np.random.Generator, p_partia
     """Disposition and mode per person of the gross sample.
 
     Returns a frame on ``sample.index`` with person_key, stratum, disposition and mode
-    (``web`` / ``capi`` for respondents, empty otherwise). ``p_partial``: share of the
-    respondents who break off.
+    (``web`` / ``capi``: the interview mode of respondents, the mode of the last attempt
+    of the others; see the module docstring). ``p_partial``: share of the respondents who
+    break off.
     """
     n = len(sample)
     o = pd.Categorical(sample["origin"], categories=ORIGINS).codes
@@ -89,7 +101,13 @@ def assign_dispositions(sample: pd.DataFrame, rng: np.random.Generator, p_partia
     age = sample["age"].to_numpy()
     p_web = _expit(0.6 + _WEB_ORIGIN[o] - 0.05 * (age - 40) + 0.5 * g2 - 0.3 * g1)
     web = rng.random(n) < p_web
-    mode = np.where(coop, np.where(web, "web", "capi"), "").astype(object)
+    # drawn after the respondents' modes, so those stay as they were before non-respondents
+    # had a mode
+    u_end = rng.random(n)
+    ended_at_letter = (unknown | inel & (u_end < P_INELIGIBLE_BY_LETTER)
+                       | (disp == "REFUSAL") & (u_end < P_REFUSED_BY_LETTER))
+    mode = np.where(coop, np.where(web, "web", "capi"),
+                    np.where(ended_at_letter, "web", "capi")).astype(object)
     return pd.DataFrame(
         {"person_key": sample["person_key"].to_numpy(), "stratum": sample["stratum"].to_numpy(),
          "disposition": disp, "mode": mode},
@@ -117,5 +135,5 @@ def paradata(mode: np.ndarray, share_answered: np.ndarray, rng: np.random.Genera
     for m, (start, days) in _FIELD.items():  # loop over 2 modes
         sel = mode == m
         date[sel] = np.datetime64(start) + rng.integers(0, days, int(sel.sum()))
-    # nanosecond unit: pyreadstat writes other datetime64 units as 1970-01-01
+    # nanoseconds, pandas' default unit (sid.io.spss.write_spss writes any unit)
     return pd.DataFrame({"interview_date": date.astype("datetime64[ns]"), "duration_min": dur})

@@ -4,6 +4,12 @@ background variables the register holds for respondents and non-respondents alik
 Design: stratified by origin group, equal allocation, simple random sampling without
 replacement within a group (cell counts of the sample are multivariate hypergeometric),
 so design weights N_h / n_h differ about 150-fold between Belgian and Afghan origin.
+
+Benchmark regime: when a group's sample size exceeds its population (``sid demo --scale
+50`` asks 125,000 Afghans of 30,000), the group is drawn *with replacement* from its
+register cells (multinomial cell counts), so the asked scale is honoured; the sampled
+persons are synthetic anyway. Their design weight N_h / n_h is then below 1: such a
+sample is for timing, not for estimates about the population.
 """
 
 from __future__ import annotations
@@ -106,17 +112,28 @@ def persons_from_cells(pop: pd.DataFrame, n_cell: np.ndarray, rng: np.random.Gen
     })
 
 
+def with_replacement(pop: pd.DataFrame, n_per_group: int) -> list[str]:
+    """Origin groups that :func:`draw_gross_sample` draws with replacement (N_h < n)."""
+    totals = pop.groupby("origin")["count"].sum()
+    return [o for o in ORIGINS if totals[o] < n_per_group]
+
+
 def draw_gross_sample(pop: pd.DataFrame, n_per_group: int, rng: np.random.Generator) -> pd.DataFrame:
     """SRS of ``n_per_group`` persons within each origin group of ``pop``.
 
-    Returns :func:`persons_from_cells` columns plus ``person_key`` (first column) and
+    Without replacement; with replacement in a group whose population is smaller than
+    ``n_per_group`` (benchmark regime, see the module docstring). Returns
+    :func:`persons_from_cells` columns plus ``person_key`` (first column) and
     ``design_weight`` (N_h / n_h), rows shuffled within the file.
     """
     n_cell = np.zeros(len(pop), dtype=np.int64)
     for o in ORIGINS:  # loop over 7 strata
         rows = np.flatnonzero(pop["origin"].to_numpy() == o)
         counts = pop["count"].to_numpy()[rows]
-        n_cell[rows] = rng.multivariate_hypergeometric(counts, min(n_per_group, int(counts.sum())))
+        if n_per_group <= counts.sum():
+            n_cell[rows] = rng.multivariate_hypergeometric(counts, n_per_group)
+        else:
+            n_cell[rows] = rng.multinomial(n_per_group, counts / counts.sum())
     persons = persons_from_cells(pop, n_cell, rng)
     n_h = persons.groupby("stratum")["stratum"].transform("size").to_numpy()
     N_h = pop.groupby("origin")["count"].sum()
