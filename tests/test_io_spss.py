@@ -279,3 +279,19 @@ def test_string_value_labels_round_trip(tmp_path):
     write_spss(df, meta, tmp_path / "s.zsav")
     df2, meta2 = read_spss(tmp_path / "s.zsav")
     assert df2["s"].tolist() == ["a", "b"] and meta2["s"].value_labels == {"a": "Alpha"}
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us"])
+def test_write_spss_keeps_datetime64_values_of_any_unit(tmp_path, unit):
+    """Regression: pyreadstat alone writes datetime64[s] as 1970-01-01 for every row."""
+    written = ["2022-09-19T10:30:00", "1600-01-01T00:00:00", "1999-12-31T23:59:59", "NaT"]
+    values = np.array(written, dtype=f"datetime64[{unit}]")
+    df = pd.DataFrame({"when": values, "day": values.astype("datetime64[D]")})
+    assert df["when"].dtype == f"datetime64[{unit}]"
+    write_spss(df, SpssMeta(variables={}), tmp_path / "d.sav")
+    back, _ = read_spss(tmp_path / "d.sav")
+    expected = [None if w == "NaT" else dt.datetime.fromisoformat(w) for w in written]
+    assert frame_values(back, ["when"])["when"] == expected
+    days = [None if e is None else dt.datetime(e.year, e.month, e.day) for e in expected]
+    got = [_plain(v) for v in back["day"].astype(object).tolist()]
+    assert [None if g is None else dt.datetime(g.year, g.month, g.day) for g in got] == days

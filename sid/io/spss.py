@@ -15,6 +15,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyreadstat
 
@@ -201,6 +202,9 @@ def _spss_missing(var: VariableMeta) -> list:
     return out
 
 
+_PYREADSTAT_UNITS = ("ms", "us", "ns")
+
+
 def _prepare(df: pd.DataFrame, meta: SpssMeta) -> tuple[pd.DataFrame, dict[str, VariableMeta]]:
     variables: dict[str, VariableMeta] = {}
     data = {}
@@ -217,6 +221,12 @@ def _prepare(df: pd.DataFrame, meta: SpssMeta) -> tuple[pd.DataFrame, dict[str, 
             s = s.astype(object).where(s.notna(), "")
         elif pd.api.types.is_bool_dtype(s.dtype):
             s = s.astype(float)
+        elif (isinstance(s.dtype, np.dtype) and s.dtype.kind == "M"
+              and np.datetime_data(s.dtype)[0] not in _PYREADSTAT_UNITS):
+            # pyreadstat writes datetime64[s] (the unit pandas 3 gives dates built from
+            # numpy dates or strings) as 1970-01-01: only ms, us and ns are converted.
+            # Microseconds hold every SPSS date (years 1582-9999) exactly.
+            s = s.astype("datetime64[us]")
         elif pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
             raise DataError(
                 f"variable {name}: declared numeric in the metadata but holds text; fix the metadata or the data"
