@@ -73,7 +73,12 @@ def test_rates_on_the_demo_match_counts_by_hand(copy):
         h = hand.loc[row["group"]]
         # AAPOR RR1 = I / (all cases but the not eligible)
         assert row["RR1"] == pytest.approx(h.get("I", 0) / (h.sum() - h.get("NE", 0)))
-    assert un[un["level"] == "mode"]["n"].sum() == len(cases)
+    # every case has the mode of its last attempt (sequential web -> face-to-face)
+    modes = un[un["level"] == "mode"].set_index("mode")
+    assert set(modes.index) == {"web", "capi"} and modes["n"].sum() == len(cases)
+    for m in ("web", "capi"):
+        h = cases.loc[cases["mode"] == m, "outcome"].value_counts()
+        assert modes.loc[m, "RR1"] == pytest.approx(h.get("I", 0) / (h.sum() - h.get("NE", 0)))
     # the demo's design: Belgians respond more than Romanians, weighted or not
     org = rates[rates["level"] == "origin"].set_index(["basis", "group"])["RR1"]
     for basis in rates["basis"].unique():
