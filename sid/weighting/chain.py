@@ -30,11 +30,12 @@ import scipy.sparse as sp
 from sid.errors import WeightingError
 from sid.spec.weighting import CalibrationSpec, TrimmingSpec, WeightingSpec
 from sid.weighting.calibration import calibrate, calibration_matrix
+from sid.weighting.compress import group_codes
 from sid.weighting.design_weights import design_weights
 from sid.weighting.eligibility import ELIGIBLE, NOT_ELIGIBLE, UNKNOWN, adjust_eligibility
 from sid.weighting.margins import category_text
 from sid.weighting.nonresponse import propensity_adjustment, weighting_class_adjustment
-from sid.weighting.trimming import median_bounds, trim_and_recalibrate
+from sid.weighting.trimming import trim_and_recalibrate
 
 __all__ = ["STATUS_OF_OUTCOME", "GroupMargins", "ChainResult", "eligibility_status",
            "frame_margins", "calibrate_groups", "trim_groups", "run_chain"]
@@ -158,13 +159,34 @@ def calibrate_groups(W: np.ndarray, groups: list[GroupMargins], cal: Calibration
 
 
 def _median_units(W: np.ndarray, trim_group: np.ndarray) -> np.ndarray:
-    """Median weight of each unit's trimming group (per column for (n, R) weights)."""
-    return median_bounds(W, 1.0, 2.0, trim_group)[0]
+    """Median of the positive weights of each unit's trimming group, per column of W.
+
+    Zero weights (units a bootstrap replicate did not draw) are not part of the median.
+    """
+    codes, labels = group_codes(trim_group, "trimming: trimming group")
+    pos = np.where(W > 0, W, np.nan)
+    med = np.empty((len(labels),) + W.shape[1:])
+    for j in range(len(labels)):  # a handful of groups; each median vectorised over columns
+        med[j] = np.nanmedian(pos[codes == j], axis=0)
+    return med[codes]
 
 
-def trim_bounds(W: np.ndarray, trim: TrimmingSpec, trim_group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-unit (and per-column) trimming bounds: ratio_to_median x group median, or absolute."""
-    med = _median_units(W, trim_group) if any(
+def trim_bounds(W: np.ndarray, trim: TrimmingSpec, trim_group: np.ndarray,
+                factors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-unit (and per-column) trimming bounds: ratio_to_median x group median, or absolute.
+
+    factors: replicate factors of the units ((n, R), None for the full sample). In a
+    replicate the bounds apply to w / f, the weight without the unit's resampling
+    multiplicity, as in the full sample: the bounds are f times the full-sample rule
+    (a unit drawn twice may weigh twice as much). A unit with f = 0 (not drawn) keeps
+    weight 0: both bounds 0, so the feasibility diagnosis knows it can take no weight.
+    """
+    if factors is None:
+        V = W
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            V = np.where(factors > 0, W / np.where(factors > 0, factors, 1.0), 0.0)
+    med = _median_units(V, trim_group) if any(
         b is not None and b.form == "ratio_to_median" for b in (trim.lower, trim.upper)) else None
 
     def one(b, default: float) -> np.ndarray:
@@ -172,17 +194,23 @@ def trim_bounds(W: np.ndarray, trim: TrimmingSpec, trim_group: np.ndarray) -> tu
             return np.full(W.shape, default)
         return b.value * med if b.form == "ratio_to_median" else np.full(W.shape, b.value)
 
-    return one(trim.lower, -np.inf), one(trim.upper, np.inf)
+    lo, hi = one(trim.lower, -np.inf), one(trim.upper, np.inf)
+    if factors is not None:
+        lo, hi = lo * factors, np.where(factors > 0, hi * factors, 0.0)
+    return np.where(V > 0, lo, np.minimum(lo, 0.0)), hi
 
 
 def trim_groups(W: np.ndarray, groups: list[GroupMargins], cal: CalibrationSpec,
-                trim: TrimmingSpec, trim_group: np.ndarray,
-                within: str) -> tuple[np.ndarray, np.ndarray, list[int], list[float]]:
+                trim: TrimmingSpec, trim_group: np.ndarray, within: str,
+                factors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[int], list[float]]:
     """Trim calibrated weights W ((n,) or (n, R)) and re-calibrate, group by group.
 
-    Returns final weights, trimmed flags, rounds and largest margin error per group.
+    The trimmed excess is shared in proportion to the weights (zero weights of replicate
+    columns stay zero); re-calibration then moves it onto the margins anyway. Returns
+    final weights, trimmed flags, rounds and largest margin error per group. factors:
+    the replicate factors of replicate columns W (see :func:`trim_bounds`).
     """
-    lo, hi = trim_bounds(W, trim, trim_group)
+    lo, hi = trim_bounds(W, trim, trim_group, factors)
     out = np.empty_like(W, dtype=float)
     flags = np.zeros(W.shape, dtype=bool)
     rounds, errors = [], []
@@ -191,7 +219,8 @@ def trim_groups(W: np.ndarray, groups: list[GroupMargins], cal: CalibrationSpec,
             t = trim_and_recalibrate(W[g.rows], g.X, g.totals, lower=lo[g.rows], upper=hi[g.rows],
                                      relative_to="absolute", groups=trim_group[g.rows],
                                      method=cal.method, bounds=cal.bounds, names=g.names,
-                                     max_rounds=trim.max_rounds, tol=cal.tolerance)
+                                     max_rounds=trim.max_rounds, tol=cal.tolerance,
+                                     redistribute="proportional")
         except WeightingError as exc:
             raise _group_error(exc, f"trimming, {within} {g.label!r}") from None
         out[g.rows], flags[g.rows] = t.weights, t.trimmed

@@ -61,8 +61,9 @@ def _array_bounds(
         return _bounds(lower, upper)  # type: ignore[arg-type]
     lo = -np.inf if lower is None else np.asarray(lower, dtype=float)
     hi = np.inf if upper is None else np.asarray(upper, dtype=float)
-    if not np.all(np.less(lo, hi)):
-        raise WeightingError("trimming bounds: a lower bound is not below its upper bound")
+    # lo == hi pins a weight (e.g. 0 for a unit a replicate did not draw)
+    if not np.all(np.less_equal(lo, hi)):
+        raise WeightingError("trimming bounds: a lower bound is above its upper bound")
     return lo, hi
 
 
@@ -213,6 +214,7 @@ def trim_and_recalibrate(
     max_rounds: int = 50,
     bound_tol: float = 1e-6,
     tol: float = 1e-10,
+    redistribute: str = "additive",
 ) -> TrimResult:
     """Alternate trimming and calibration until the weights meet the margins and bounds.
 
@@ -225,9 +227,15 @@ def trim_and_recalibrate(
     calibration, every weight is within the bounds up to ``bound_tol`` (relative). Raises
     WeightingError when no weights within the bounds can meet the margins (a linear
     programme decides), ConvergenceError when they could but ``max_rounds`` rounds did
-    not get there.
+    not get there. redistribute: how the trimmed excess is shared before re-calibrating
+    ("additive", R's rule, or "proportional", which keeps zero weights at zero, as
+    replicate columns need).
     """
     w0 = np.asarray(weights, dtype=float)
+    if redistribute not in ("additive", "proportional"):
+        raise WeightingError(
+            f"trimming: redistribute {redistribute!r} is unknown; use 'additive' or 'proportional'"
+        )
     if w0.ndim not in (1, 2):
         raise WeightingError("trim_and_recalibrate: weights must be (n,) or (n, R) columns")
     codes, k = _group_codes(groups, w0.shape[0])
@@ -244,7 +252,7 @@ def trim_and_recalibrate(
     w = w0
     trimmed = np.zeros(w0.shape, dtype=bool)
     for rounds in range(1, max_rounds + 1):
-        t = _trim(w, lo_u, hi_u, codes, k, False, "additive", 1)
+        t = _trim(w, lo_u, hi_u, codes, k, False, redistribute, 1)
         trimmed |= t.trimmed
         res = calibrate(t.weights, X, totals, method=method, bounds=bounds, tol=tol, names=names)
         w = res.weights

@@ -1,0 +1,188 @@
+"""Replicate weights in which the weighting chain is redone, all replicate columns at once.
+
+The replicate factors act on the GROSS sample (respondents and non-respondents alike):
+Rao-Wu rescaling bootstrap (Rao & Wu 1988, JASA 83:231-241; Rao, Wu & Yue 1992, Survey
+Methodology 18:209-217) or the stratified delete-one-PSU jackknife, from
+:mod:`sid.estimation.replicates`. In every replicate column the chain's steps are
+redone on the replicate design weights d * f (Valliant, Dever & Kreuter 2018, sec. 15.4:
+replicate weights that repeat the adjustments carry their variance):
+
+* eligibility: the unknown-eligibility weight passed on per stratum, from column sums;
+* non-response: the class factors W_c / W_c,resp recomputed per column with one sparse
+  class-indicator product C' W (classes x R). The propensity CLASSES are those of the
+  full-sample model, held fixed: the logistic models are not re-fitted per replicate
+  (the class factors, which carry nearly all of the adjustment's variance, are redone);
+* calibration: every column calibrated to the group totals at once (calibrate takes
+  (n, R) weights);
+* trimming: the full-sample rule applied to w / f (the weight without the unit's
+  resampling multiplicity f), medians per column, trim / re-calibrate rounds on all
+  columns at once (trim_and_recalibrate on (n, R)).
+
+Steps the spec leaves out of ``replicates.redo`` are applied as the full-sample factors.
+When every step works within the stratum, strata are processed one at a time (memory: one
+stratum's (n_h x R) block), with the bootstrap draws in the same order as one call of
+``bootstrap_factors`` over all strata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from sid.errors import EstimationError, WeightingError
+from sid.estimation.replicates import bootstrap_factors, jkn_factors
+from sid.spec.weighting import WeightingSpec
+from sid.weighting.chain import ChainResult, calibrate_groups, trim_groups
+from sid.weighting.compress import group_codes
+from sid.weighting.eligibility import ELIGIBLE, NOT_ELIGIBLE, UNKNOWN
+
+__all__ = ["ReplicateWeights", "replicate_weights"]
+
+
+@dataclass(frozen=True)
+class ReplicateWeights:
+    """``weights`` (n_resp x R, float32, respondents in the chain's order); the variance
+    formula var = scale * sum_r rscales_r (theta_r - mean)^2 (R's svrVar with mse)."""
+
+    weights: np.ndarray
+    type: str
+    scale: float
+    rscales: np.ndarray
+    mse: bool
+    description: str
+
+
+def _indicator(codes: np.ndarray, k: int) -> sp.csr_matrix:
+    """Sparse (n x k) class indicator: C' W gives class sums of every column of W."""
+    n = codes.shape[0]
+    return sp.csr_matrix((np.ones(n), (np.arange(n), codes)), shape=(n, k))
+
+
+def _eligibility(Dr: np.ndarray, status: np.ndarray, strata: np.ndarray) -> np.ndarray:
+    """Eligible units' weights after passing on the unknowns' weight, per stratum and column."""
+    codes, labels = group_codes(strata, "replicate eligibility: stratum")
+    C = _indicator(codes, len(labels))
+    is_e, is_ne, is_u = (status == ELIGIBLE), (status == NOT_ELIGIBLE), (status == UNKNOWN)
+    we = C.T @ (Dr * is_e[:, None])
+    known = we + C.T @ (Dr * is_ne[:, None])
+    wu = C.T @ (Dr * is_u[:, None])
+    stuck = (known <= 0) & (wu > 0)
+    if stuck.any():
+        h, r = (int(v[0]) for v in np.nonzero(stuck))
+        raise WeightingError(f"replicate eligibility: stratum {labels[h]!r}, replicate {r + 1}: no unit "
+                             "of known eligibility; use more sampled units per stratum")
+    factor = 1.0 + wu / np.where(known > 0, known, 1.0)
+    return Dr * is_e[:, None] * factor[codes]
+
+
+def _nonresponse(Wel: np.ndarray, classes: np.ndarray, responded: np.ndarray) -> np.ndarray:
+    """Class factors W_c / W_c,resp per column (classes held fixed); (n_resp x R) weights."""
+    codes, labels = group_codes(classes, "replicate non-response: class")
+    C = _indicator(codes, len(labels))
+    total = C.T @ Wel
+    resp = C.T @ (Wel * responded[:, None])
+    empty = (resp <= 0) & (total > 0)
+    if empty.any():
+        c, r = (int(v[0]) for v in np.nonzero(empty))
+        raise WeightingError(f"replicate non-response: class {labels[c]!r} has no responding weight in "
+                             f"replicate {r + 1}; use fewer propensity classes")
+    factor = total / np.where(resp > 0, resp, 1.0)
+    return Wel[responded] * factor[codes[responded]]
+
+
+def _factors(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray, blocks: list[np.ndarray]):
+    """Replicate factors per block (generator), the variance constants and a description."""
+    rep = spec.replicates
+    if rep.method == "bootstrap":
+        rng = np.random.default_rng(rep.seed)
+
+        def gen():
+            for rows in blocks:  # strata in sorted order: the draws of one call over all strata
+                try:
+                    yield bootstrap_factors(chain.stratum[rows], psu[rows], rep.replicates, rng,
+                                            method="subbootstrap").factors
+                except EstimationError as exc:
+                    raise WeightingError(f"replicates: {exc}") from None
+        consts = ("subbootstrap", 1.0 / (rep.replicates - 1), np.ones(rep.replicates))
+        text = (f"Rao-Wu rescaling bootstrap, {rep.replicates} replicates of n_h - 1 PSUs drawn "
+                f"with replacement per stratum (seed {rep.seed})")
+        return gen(), consts, text
+    n_psu = np.unique(np.stack([chain.stratum.astype(str), psu.astype(str)]), axis=1).shape[1]
+    if n_psu > rep.replicates:
+        raise WeightingError(f"replicates: the delete-one-PSU jackknife needs one replicate per PSU, "
+                             f"{n_psu} here, more than replicates: {rep.replicates} in the spec; "
+                             "use method: bootstrap or a clustered design (sample.psu)")
+    try:
+        jk = jkn_factors(chain.stratum, psu)
+    except EstimationError as exc:
+        raise WeightingError(f"replicates: {exc}") from None
+    consts = ("JKn", 1.0, jk.rscales)
+    return (jk.factors[rows] for rows in blocks), consts, \
+        f"stratified delete-one-PSU jackknife (JKn), {jk.factors.shape[1]} replicates"
+
+
+def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray | None = None) -> ReplicateWeights:
+    """Replicate weights of the respondents with the chain redone per column.
+
+    chain: the full-sample :class:`~sid.weighting.chain.ChainResult`; spec: the weighting
+    spec (``replicates``: method, number, seed, redo); psu: (n_gross,) PSU labels (None:
+    every sampled person is a PSU). Raises WeightingError when a replicate column cannot
+    be adjusted (naming the step, class or margin and the replicate).
+    """
+    rep = spec.replicates
+    if rep is None:
+        raise WeightingError("replicates: the spec has no replicates section")
+    n = chain.stratum.shape[0]
+    psu = np.arange(n) if psu is None else np.asarray(psu)
+    strata_var = spec.sample.strata[0]
+    withins = [spec.nonresponse.within if spec.nonresponse.method != "none" else strata_var,
+               spec.calibration.within, spec.trimming.within if spec.trimming else strata_var]
+    if all(w == strata_var for w in withins):
+        codes, _ = group_codes(chain.stratum, "replicates: stratum")
+        order = np.argsort(codes, kind="stable")
+        blocks = np.split(order, np.cumsum(np.bincount(codes))[:-1])
+    else:
+        blocks = [np.arange(n)]
+    factors, (kind, scale, rscales), text = _factors(chain, spec, psu, blocks)
+    redo = set(rep.redo)
+    resp_pos = np.full(n, -1)
+    resp_pos[chain.resp] = np.arange(chain.resp.size)
+    out: np.ndarray | None = None
+    where = spec.calibration.within or "sample"
+    for rows, F in zip(blocks, factors, strict=True):
+        Dr = F * chain.design_weight[rows, None]
+        F_resp = F[chain.responded[rows]]
+        del F
+        Wel = _eligibility(Dr, chain.status[rows], chain.stratum[rows])
+        del Dr
+        responded = chain.responded[rows]
+        local = resp_pos[rows[responded]]  # positions among all respondents
+        if "nonresponse" in redo and spec.nonresponse.method != "none":
+            e = chain.status[rows] == ELIGIBLE
+            W = _nonresponse(Wel[e], chain.nr_class[rows][e], responded[e])
+        else:
+            W = Wel[responded] * chain.nonresponse_factor[rows[responded], None]
+        del Wel
+        mine = np.zeros(chain.resp.size, dtype=bool)
+        mine[local] = True
+        groups = [replace(g, rows=np.searchsorted(local, g.rows)) for g in chain.groups if mine[g.rows].all()]
+        if "calibration" in redo:
+            W, _ = calibrate_groups(W, groups, spec.calibration, where)
+        else:
+            W = W * (chain.calibrated / chain.prior)[local, None]
+        if spec.trimming is not None:
+            if "trimming" in redo:
+                W = trim_groups(W, groups, spec.calibration, spec.trimming,
+                                chain.trim_group[local], where, factors=F_resp)[0]
+            else:
+                W = W * (chain.weight / chain.calibrated)[local, None]
+        if out is None:
+            out = np.empty((chain.resp.size, W.shape[1]), dtype=np.float32)
+        out[local] = W
+    held = ("propensity classes of the full-sample model held fixed in every replicate "
+            "(models not re-fitted); class factors redone") if "nonresponse" in redo else \
+        "non-response factors of the full sample"
+    description = f"{text}; steps redone per replicate: {', '.join(sorted(redo)) or 'none'}; {held}"
+    return ReplicateWeights(out, kind, float(scale), np.asarray(rscales, float), False, description)
