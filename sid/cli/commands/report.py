@@ -1,0 +1,29 @@
+"""``sid report --out DIR [--project DIR]``: the run folder's outputs -> DIR/report/*.html (sid.report)."""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "report"
+ORDER = 80
+HELP = "write the HTML reports (fieldwork, cleaning, weighting, indices, indicators) of a run folder"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``sid report``."""
+    parser.add_argument("--out", required=True, metavar="DIR", help="run folder")
+    parser.add_argument("--project", default=".", metavar="DIR",
+                        help="survey project folder with reports/ (templates) and questionnaires/ (default: here)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render every report whose stage has run, write DIR/report and record the stage."""
+    from sid.cli.progress import say, step
+    from sid.report.stage import run_report
+
+    with step("writing the reports"):
+        folder, status = run_report(args.out, args.project)
+    for name, state in status.items():
+        say(f"  {name}: {'written' if state == 'written' else 'not run (its stage has no output yet)'}")
+    say(f"-> {folder / 'index.html'}")
+    return 0

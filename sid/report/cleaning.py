@@ -1,0 +1,99 @@
+"""Data of the cleaning report: changes per rule and variable, routing, duplicates, quality flags.
+
+Reads ``DIR/clean/summary.csv`` (kind, rule, variable, count), ``DIR/clean/log.csv`` (one
+row per change) and ``DIR/clean/flags.parquet`` (per record: status, speeder,
+straightline_<grid>, mismatch_<answer>, check_<var>_<i>), joined on the key with the
+clean data's origin group so flags are counted per group (one grouped sum over the
+boolean flag columns).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from sid.errors import RunFolderError
+from sid.report.context import RunContext
+
+RULES = {
+    "duplicate": "Dubbel record (zelfde persoon in twee bestanden of twee keer): het latere record is verwijderd",
+    "invalid_code": "Ongeldige code (niet in de lijst van antwoordcategorieën of het bereik): vervangen door de code ongeldig",
+    "routing": "Antwoord op een vraag die volgens de routing niet gesteld werd: vervangen door de code niet van toepassing",
+    "speeder": "Speeder (te snel ingevuld) en volgens de specificatie verwijderd",
+    "straightline": "Straight-liner (zelfde antwoord op een hele batterij) en volgens de specificatie verwijderd",
+}
+STATUS_LABELS = {"complete": "Volledig", "partial": "Gedeeltelijk", "break-off": "Afgebroken"}
+LOG_ROWS_SHOWN = 50
+
+
+def _flag_label(column: str, ctx: RunContext) -> str:
+    if column == "speeder":
+        return "Speeder (te snel ingevuld)"
+    for prefix, text in (("straightline_", "Straight-lining in batterij "),
+                         ("mismatch_", "Verschil met het Rijksregister: ")):
+        if column.startswith(prefix):
+            rest = column[len(prefix):]
+            return text + (ctx.labels.label(rest) if prefix == "mismatch_" else rest)
+    if column.startswith("check_"):
+        return "Consistentiecontrole " + column[len("check_"):]
+    return column
+
+
+def gather_cleaning(ctx: RunContext) -> dict[str, Any]:
+    """The cleaning report's figures from ``DIR/clean`` (RunFolderError if a file is absent)."""
+    folder = ctx.out_dir / "clean"
+    paths = {n: folder / n for n in ("summary.csv", "log.csv", "flags.parquet", "data.parquet")}
+    for p in paths.values():
+        if not p.is_file():
+            raise RunFolderError(f"{p} not found; run `sid clean` on this run folder first")
+    summary = pd.read_csv(paths["summary.csv"])
+    log = pd.read_csv(paths["log.csv"], dtype=str, keep_default_na=False)
+    flags = pd.read_parquet(paths["flags.parquet"])
+    key = flags.columns[0]
+    data = pd.read_parquet(paths["data.parquet"], columns=[key, "origin"])
+    flags = flags.merge(data, on=key, how="left", validate="one_to_one")
+
+    changes = summary[summary["kind"] == "change"]
+    per_rule = changes.groupby("rule", sort=False)["count"].sum()
+    rules = [{"rule": r, "label": RULES.get(r, r), "count": int(c)} for r, c in per_rule.items()]
+    pivot = changes.pivot_table(index="variable", columns="rule", values="count", aggfunc="sum", fill_value=0)
+    rule_cols = list(per_rule.index)
+    per_variable = [{"variable": v, "label": ctx.labels.label(v),
+                     "counts": [int(pivot.at[v, r]) if r in pivot.columns else 0 for r in rule_cols],
+                     "total": int(pivot.loc[v].sum())} for v in pivot.index]
+
+    def log_rows(rule: str) -> list[dict[str, str]]:
+        part = log[log["rule"] == rule].head(LOG_ROWS_SHOWN)
+        return [{"row": r["row"], "key": r["key"], "variable": r["variable"], "before": r["before"],
+                 "after": r["after"]} for r in part.to_dict("records")]
+
+    groups = ctx.origin_order(flags["origin"].dropna().astype(str).unique())
+    group_labels = [ctx.origin_label(g) for g in groups]
+    status = flags.groupby(["status", "origin"]).size().unstack(fill_value=0)
+    completion = [{"label": STATUS_LABELS.get(s, s),
+                   "counts": [int(status.at[s, g]) if g in status.columns else 0 for g in groups],
+                   "total": int(status.loc[s].sum())} for s in STATUS_LABELS if s in status.index]
+    flag_cols = [c for c in flags.columns if c == "speeder" or c.startswith(("straightline_", "mismatch_", "check_"))]
+    by_group = flags.groupby("origin")[flag_cols].sum() if flag_cols else pd.DataFrame()
+    quality = [{"label": _flag_label(c, ctx), "column": c,
+                "counts": [int(by_group.at[g, c]) if g in by_group.index else 0 for g in groups],
+                "total": int(flags[c].sum())} for c in flag_cols]
+    empties = summary[(summary["kind"] == "flag") & (summary["rule"] == "empty_applicable")]
+    return {
+        "records": len(flags),
+        "rules": rules,
+        "rule_columns": rule_cols,
+        "per_variable": per_variable,
+        "routing": log_rows("routing"),
+        "routing_total": int(per_rule.get("routing", 0)),
+        "duplicates": log_rows("duplicate"),
+        "duplicates_total": int(per_rule.get("duplicate", 0)),
+        "log_rows_shown": LOG_ROWS_SHOWN,
+        "groups": group_labels,
+        "completion": completion,
+        "quality": quality,
+        "empty_applicable": [{"variable": r["variable"], "label": ctx.labels.label(r["variable"]),
+                              "count": int(r["count"])} for r in empties.to_dict("records")],
+        "inputs": list(paths.values()),
+    }

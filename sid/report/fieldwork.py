@@ -1,0 +1,106 @@
+"""Data of the fieldwork report: gross sample, outcome classes and AAPOR rates per group and mode.
+
+Reads ``DIR/fieldwork/rates.csv`` (sid.fieldwork.table.outcome_rates_table: one row per
+level x group x mode x basis with the counts of the eight AAPOR outcome classes, the 16
+rates and e). Rates are AAPOR Standard Definitions (2023, 10th ed.) proportions, shown
+in percent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from sid.errors import RunFolderError
+from sid.fieldwork.table import ALL, NO_MODE
+from sid.report.context import RunContext
+
+RATES_FILE = ("fieldwork", "rates.csv")
+OUTCOME_LABELS = {
+    "I": "Volledig interview",
+    "P": "Gedeeltelijk interview",
+    "R": "Weigering en afbreken",
+    "NC": "Geen contact",
+    "O": "Andere non-respons",
+    "UH": "Geschiktheid onbekend (adres)",
+    "UO": "Geschiktheid onbekend (andere)",
+    "NE": "Niet in aanmerking",
+}
+#: The rates the report shows (all 16 are in rates.csv); AAPOR's names, Dutch descriptions.
+SHOWN_RATES = {
+    "RR1": "Respons (RR1: volledige interviews / alle mogelijk in aanmerking komende)",
+    "RR3": "Respons (RR3: zoals RR1, onbekende geschiktheid gewogen met e)",
+    "RR5": "Respons (RR5: volledige interviews / bekend in aanmerking komende)",
+    "COOP1": "Coöperatie (COOP1)",
+    "REF2": "Weigering (REF2)",
+    "CON2": "Contact (CON2)",
+}
+
+
+def _rows(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for rec in df.to_dict("records"):
+        out.append({
+            "label": rec["_label"],
+            "n": rec["n"],
+            "counts": [rec[k] for k in OUTCOME_LABELS],
+            "rates": [rec[k] for k in SHOWN_RATES],
+            "e": rec["e"],
+            "note": "" if pd.isna(rec["note"]) else str(rec["note"]),
+        })
+    return out
+
+
+def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
+    """The fieldwork report's figures from ``DIR/fieldwork/rates.csv`` (RunFolderError if absent)."""
+    path = ctx.out_dir.joinpath(*RATES_FILE)
+    if not path.is_file():
+        raise RunFolderError(f"{path} not found; run `sid fieldwork` on this run folder first")
+    t = pd.read_csv(path, keep_default_na=True)
+    missing = {"level", "group", "mode", "basis", "n", "e", "note", *OUTCOME_LABELS, *SHOWN_RATES} - set(t.columns)
+    if missing:
+        raise RunFolderError(f"{path}: columns {sorted(missing)} missing; re-run `sid fieldwork`")
+
+    modes = {**ctx.labels.categories.get("mode", {}), NO_MODE: "(geen modus)"}
+
+    def label(rec: pd.Series) -> str:
+        g = ctx.origin_label(rec["group"]) if rec["group"] != ALL else "Totaal"
+        mode = modes.get(str(rec["mode"]), str(rec["mode"]))
+        return {"mode": mode, "origin×mode": f"{g} – {mode}"}.get(rec["level"], g)
+
+    t["_label"] = t.apply(label, axis=1) if len(t) else []
+    bases = list(dict.fromkeys(t["basis"]))
+    sections = []
+    for basis in bases:
+        b = t[t["basis"] == basis]
+        levels = []
+        for level, title in (("origin", "Per herkomstgroep"), ("mode", "Per bevragingsmodus"),
+                             ("origin×mode", "Per herkomstgroep en modus")):
+            rows = b[b["level"] == level]
+            order = {g: i for i, g in enumerate(ctx.origin_order(rows["group"]))}
+            rows = rows.assign(_o=rows["group"].map(order)).sort_values(["_o", "mode"], kind="stable")
+            part = pd.concat([rows.drop(columns="_o"), b[b["level"] == "overall"]])
+            if (b["level"] == level).any():
+                levels.append({"title": title, "rows": _rows(part)})
+        sections.append({
+            "basis": basis,
+            "weighted": basis != "unweighted",
+            "levels": levels,
+        })
+    overall = t[(t["level"] == "overall") & (t["basis"] == "unweighted")]
+    if overall.empty:
+        raise RunFolderError(f"{path}: no unweighted overall row; re-run `sid fieldwork`")
+    o = overall.iloc[0]
+    e_methods = sorted({str(m) for m in t["e_method"].dropna()}) if "e_method" in t else []
+    return {
+        "gross_sample": int(o["n"]),
+        "completes": float(o["I"]),
+        "partials": float(o["P"]),
+        "outcomes": [{"code": k, "label": v} for k, v in OUTCOME_LABELS.items()],
+        "rates": [{"code": k, "label": v} for k, v in SHOWN_RATES.items()],
+        "sections": sections,
+        "e_methods": e_methods,
+        "no_mode": bool((t["mode"] == NO_MODE).any()),
+        "inputs": [path],
+    }

@@ -1,0 +1,107 @@
+"""Rendering of the HTML reports: a jinja2 environment over the project's ``reports/`` folder.
+
+Templates are ``PROJECT/reports/*.html.j2``; every report extends ``base.html.j2`` (inline
+CSS, a provenance block and method notes). The environment uses ``StrictUndefined`` (a
+template that names a value the report module did not gather raises instead of printing
+an empty string) and autoescapes HTML, so labels from the spec cannot break the page.
+
+Number formats (filters): a decimal point, as in the tables output (CSV), so a reader can
+compare a report's figures with the tables; thousands are separated by a thin space.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from sid.errors import SpecError
+
+PathLike = str | os.PathLike[str]
+TEMPLATE_SUFFIX = ".html.j2"
+BASE_TEMPLATE = "base" + TEMPLATE_SUFFIX
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_num(x: Any, digits: int = 1) -> str:
+    """A number with ``digits`` decimals; "–" for a missing value."""
+    if _missing(x):
+        return "–"
+    return f"{float(x):,.{digits}f}".replace(",", "\u2009")  # thin space between thousands
+
+
+def fmt_int(x: Any) -> str:
+    """A count as a whole number with thin-space thousands; "–" for a missing value."""
+    if _missing(x):
+        return "–"
+    return f"{round(float(x)):,d}".replace(",", "\u2009")
+
+
+def fmt_pct(x: Any, digits: int = 1) -> str:
+    """A proportion (0-1) as a percentage number with ``digits`` decimals (no % sign)."""
+    if _missing(x):
+        return "–"
+    return f"{100.0 * float(x):.{digits}f}"
+
+
+def fmt_p(p: Any) -> str:
+    """A p value: three decimals, "<0.001" below that."""
+    if _missing(p):
+        return "–"
+    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
+
+
+def fmt_sig(x: Any, digits: int = 3) -> str:
+    """A number with ``digits`` significant figures (weights, ratios); "–" when missing."""
+    if _missing(x):
+        return "–"
+    return f"{float(x):.{digits}g}"
+
+
+def fmt_as(x: Any, kind: str) -> str:
+    """``x`` in the format named ``kind``: "int", "num1", "num2", "num3", "pct", "p" or "sig"."""
+    if kind.startswith("num"):
+        return fmt_num(x, int(kind[3:] or 1))
+    return {"int": fmt_int, "pct": fmt_pct, "p": fmt_p, "sig": fmt_sig}[kind](x)
+
+
+FILTERS = {"num": fmt_num, "int": fmt_int, "pct": fmt_pct, "p": fmt_p, "sig": fmt_sig, "fmt": fmt_as}
+
+
+def environment(templates_dir: PathLike) -> jinja2.Environment:
+    """The jinja2 environment of the reports in ``templates_dir`` (StrictUndefined, autoescape)."""
+    folder = Path(templates_dir)
+    if not (folder / BASE_TEMPLATE).is_file():
+        raise SpecError(f"{folder}: no report template {BASE_TEMPLATE}; "
+                        "the project's reports/ folder needs the sid report templates")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
+    """Render the template ``name`` (e.g. "fieldwork.html.j2") with ``context``.
+
+    A variable the template uses but ``context`` lacks raises :class:`jinja2.UndefinedError`
+    (a bug in sid or in the project's template, not a user error of the run).
+    """
+    try:
+        template = env.get_template(name)
+    except jinja2.TemplateNotFound as exc:
+        raise SpecError(f"report template {name} not found in {env.loader.searchpath}; "  # type: ignore[union-attr]
+                        "restore it in the project's reports/ folder") from exc
+    return template.render(**context)

@@ -1,0 +1,248 @@
+"""The analysts' SPSS file of a processed wave (docs/run-folder.md: ``DIR/report/<wave>.sav``).
+
+:func:`write_wave_spss` joins, on the person key, one row per weighted respondent:
+
+* the clean wave (``DIR/clean``): answers, register and derived variables with the
+  dictionary the clean stage wrote (the spec's variable labels, value labels and declared
+  user-missing codes; missing codes stay in the data as codes, as SPSS keeps them);
+* the weight stage's columns (``DIR/weight/weights.parquet``): the final weight
+  ``weight`` ("Eindgewicht"), ``design_weight``, ``prior_weight`` and any other column,
+  and, unless left out, the replicate weights of ``DIR/weight/replicates.parquet``
+  ("Replicaatgewicht 1", ...);
+* the score stage's indices (``DIR/score/indices.parquet``, when present), labelled with
+  the spec's index labels, and per index the reason a score is missing as a numeric code
+  with value labels (``<index>_reason``).
+
+The weight file's rows are the analysed respondents (as ``sid.open_wave`` and the tables
+read them): a clean record without a final weight (e.g. a break-off the weighting left
+out) is not in the file; the file's notes say how many were left out. A weighted key
+without a clean record, a respondent without an index row, or replicate weights for other
+respondents is a :class:`sid.errors.DataError` that counts them and names the first keys.
+
+Weights are written as F12.6 (scale), indices as F8.2 (scale); values are the parquet
+doubles, unrounded (SPSS stores every number as a double; the format is display only).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sid.errors import DataError, RunFolderError
+from sid.io.spss_meta import SpssMeta, VariableMeta, default_variable
+from sid.spec.questionnaire import Questionnaire
+
+PathLike = str | os.PathLike[str]
+
+REPORT = "report"
+WEIGHT_FILE = Path("weight") / "weights.parquet"
+REPLICATES_FILE = Path("weight") / "replicates.parquet"
+INDICES_FILE = Path("score") / "indices.parquet"
+REASON_SUFFIX = "_reason"
+WEIGHT_FORMAT, INDEX_FORMAT = "F12.6", "F8.2"
+
+# Dutch variable labels of the weight stage's columns (weights/README and the weighting
+# spec name them); a column not listed here is labelled with its name and its source.
+WEIGHT_LABELS = {
+    "weight": "Eindgewicht",
+    "design_weight": "Ontwerpgewicht",
+    "prior_weight": "Gewicht vóór kalibratie",
+    "nonresponse_weight": "Gewicht na non-responsaanpassing",
+    "nonresponse_factor": "Non-responsaanpassingsfactor",
+    "response_propensity": "Geschatte responskans",
+    "calibration_factor": "Kalibratiefactor",
+    "trim_factor": "Trimfactor",
+    "psu": "Primaire steekproefeenheid",
+    "fpc": "Eindige-populatiecorrectie",
+}
+
+
+def _read(path: Path, stage: str) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise RunFolderError(f"{path}: unreadable ({' '.join(str(exc).split())}); re-run sid {stage}") from None
+
+
+def _keys(frame: pd.DataFrame, key: str, path: Path, stage: str) -> pd.Index:
+    """The key column as strings (a stage may write it as another type); checked unique."""
+    if key not in frame.columns:
+        raise RunFolderError(f"{path}: no key column {key!r}; re-run sid {stage}")
+    keys = pd.Index(frame[key].astype(str))
+    dup = keys.duplicated()
+    if dup.any():
+        raise DataError(f"{path}: {int(dup.sum())} repeated key(s), first {keys[dup][0]!r}; "
+                        f"one row per respondent: re-run sid {stage}")
+    return keys
+
+
+def _positions(want: pd.Index, have: pd.Index, path: Path, what: str) -> np.ndarray:
+    """Row of ``have`` for each key of ``want``; DataError counting and naming the absent."""
+    pos = have.get_indexer(want)
+    absent = pos < 0
+    if absent.any():
+        first = ", ".join(repr(k) for k in want[absent][:3])
+        raise DataError(f"{path}: {int(absent.sum())} of {len(want)} {what} have no row here "
+                        f"(first: {first}); the stages were run on different waves, re-run them")
+    return pos
+
+
+def _scale(name: str, label: str, fmt: str) -> VariableMeta:
+    return VariableMeta(name=name, label=label, type="numeric", format=fmt, measure="scale")
+
+
+def _weight_meta(name: str, values: pd.Series) -> VariableMeta:
+    label = WEIGHT_LABELS.get(name, f"{name} (uit het gewichtenbestand)")
+    if pd.api.types.is_float_dtype(values.dtype):
+        return _scale(name, label, WEIGHT_FORMAT)
+    var = default_variable(name, values)
+    var.label = label
+    if var.type == "string":
+        width = int(values.astype(str).str.len().max()) if len(values) else 1
+        var.format = f"A{max(width, 1)}"
+    return var
+
+
+def _same_values(a: pd.Series, b: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(a.dtype) and pd.api.types.is_numeric_dtype(b.dtype):
+        x, y = a.to_numpy(dtype=float, na_value=np.nan), b.to_numpy(dtype=float, na_value=np.nan)
+        return bool(np.all((x == y) | (np.isnan(x) & np.isnan(y))))
+    return bool((a.astype(str).to_numpy() == b.astype(str).to_numpy()).all())
+
+
+def _reason_column(name: str, reasons: pd.Series, label: str) -> tuple[np.ndarray, VariableMeta]:
+    """Reason texts as codes 1..k (sorted texts) with value labels; scored rows system-missing."""
+    text = reasons.astype(object).where(reasons.notna(), None).to_numpy()
+    texts = sorted({str(t) for t in pd.unique(text) if t is not None})
+    codes = pd.Index(texts).get_indexer(text).astype(float) + 1.0
+    codes[pd.isna(text)] = np.nan
+    width = len(str(max(len(texts), 1)))
+    return codes, VariableMeta(
+        name=name, label=f"Reden ontbrekende score: {label}", type="numeric", format=f"F{width}.0",
+        measure="nominal", value_labels={float(i + 1): t for i, t in enumerate(texts)})
+
+
+def wave_frame(out_dir: PathLike, q: Questionnaire, *, replicates: bool = True) -> tuple[pd.DataFrame, SpssMeta]:
+    """The analysts' file as data + dictionary (see the module doc); what
+    :func:`write_wave_spss` writes. ``q``: the wave's questionnaire spec."""
+    from sid.io.wave import read_wave
+
+    out = Path(out_dir)
+    clean, meta = read_wave(out / "clean")
+    key = q.key
+    clean_keys = _keys(clean, key, out / "clean" / "data.parquet", "clean")
+    wpath = out / WEIGHT_FILE
+    if not wpath.is_file():
+        raise RunFolderError(f"{wpath} not found; run sid weight on this run folder first")
+    weights = _read(wpath, "weight")
+    wkeys = _keys(weights, key, wpath, "weight")
+    if "weight" not in weights.columns:
+        raise RunFolderError(f"{wpath}: no final weight column 'weight'; re-run sid weight")
+    final = pd.to_numeric(weights["weight"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(final) | (final < 0)
+    if bad.any():
+        raise DataError(f"{wpath}: {int(bad.sum())} missing or negative final weight(s), first for key "
+                        f"{wkeys[bad][0]!r}; re-run sid weight")
+    orphan = ~wkeys.isin(clean_keys)
+    if orphan.any():
+        first = ", ".join(repr(k) for k in wkeys[orphan][:3])
+        raise DataError(f"{wpath}: {int(orphan.sum())} of {len(wkeys)} weighted key(s) have no clean "
+                        f"record (first: {first}); re-run sid weight on this clean wave")
+    # rows: the weighted respondents, in the clean wave's order
+    rows = np.flatnonzero(clean_keys.isin(wkeys))
+    keys = clean_keys[rows]
+    data = {c: clean[c].iloc[rows].reset_index(drop=True) for c in clean.columns}
+    variables = {c: meta.variables[c] for c in clean.columns}
+
+    wpos = wkeys.get_indexer(keys)
+    order = [c for c in ("weight", "design_weight", "prior_weight") if c in weights.columns]
+    order += [c for c in weights.columns if c not in order and c != key]
+    for c in order:
+        col = weights[c].iloc[wpos].reset_index(drop=True)
+        if c in data:
+            # a design column the clean wave holds too (e.g. stratum): one copy, if equal
+            if not _same_values(data[c], col):
+                raise DataError(f"{wpath}: column {c!r} differs from the clean wave's {c}; "
+                                "re-run sid weight on this clean wave")
+            continue
+        data[c] = col
+        variables[c] = _weight_meta(c, col)
+
+    n_rep = 0
+    rpath = out / REPLICATES_FILE
+    if replicates and rpath.is_file():
+        rep = _read(rpath, "weight")
+        rpos = _positions(keys, _keys(rep, key, rpath, "weight"), rpath, "weighted respondents")
+        if len(rep) != len(wkeys):
+            raise DataError(f"{rpath}: {len(rep)} rows for {len(wkeys)} weighted respondents; re-run sid weight")
+        for i, c in enumerate(c for c in rep.columns if c != key):
+            if c in data:
+                raise DataError(f"{rpath}: replicate column {c!r} is also a variable of the wave; re-run sid weight")
+            data[c] = pd.Series(rep[c].to_numpy(dtype=float)[rpos])
+            variables[c] = _scale(c, f"Replicaatgewicht {i + 1}", WEIGHT_FORMAT)
+            n_rep += 1
+
+    ipath = out / INDICES_FILE
+    if ipath.is_file():
+        idx = _read(ipath, "score")
+        ipos = _positions(keys, _keys(idx, key, ipath, "score"), ipath, "weighted respondents")
+        declared = {ix.name: ix for ix in q.indices}
+        for c in idx.columns:
+            if c == key or (c.endswith(REASON_SUFFIX) and c[: -len(REASON_SUFFIX)] in declared):
+                continue
+            if c not in declared:
+                raise DataError(f"{ipath}: column {c!r} is not an index of {q.path or q.wave}; "
+                                "re-run sid score with this spec")
+            if c in data:
+                raise DataError(f"{ipath}: index {c!r} is also a variable of the wave; rename one in the spec")
+            label = declared[c].label
+            data[c] = pd.Series(pd.to_numeric(idx[c]).to_numpy(dtype=float)[ipos])
+            variables[c] = _scale(c, label, INDEX_FORMAT)
+            rname = c + REASON_SUFFIX
+            if rname in idx.columns:
+                data[rname], variables[rname] = _reason_column(rname, idx[rname].iloc[ipos], label)
+    else:
+        idx = None
+
+    # SPSS document lines hold 80 bytes: one short fact per note
+    left_out = len(clean_keys) - len(rows)
+    notes = list(meta.notes) + [
+        f"sid: {len(rows)} respondents with a final weight (variable weight)",
+        f"sid: {left_out} clean record(s) without a final weight are left out",
+        f"sid: {n_rep} replicate weight column(s)" if n_rep else
+        ("sid: replicate weights left out on request" if not replicates
+         else "sid: no replicate weights (the weight stage wrote none)"),
+        "sid: indices from the score stage" if idx is not None else "sid: no indices (sid score not run)",
+    ]
+    frame = pd.DataFrame(data, copy=False)
+    return frame, SpssMeta(variables=variables, file_label=meta.file_label or q.title,
+                           encoding="utf-8", notes=notes)
+
+
+def write_wave_spss(out_dir: PathLike, project_dir: PathLike = ".", path: PathLike | None = None, *,
+                    replicates: bool = True) -> Path:
+    """Write the analysts' labelled SPSS file of run folder ``out_dir``; return its path.
+
+    ``project_dir``: the survey project whose questionnaire spec labels the indices (found
+    as the clean stage finds it); ``path``: the .sav/.zsav to write (default
+    ``out_dir/report/<wave>.sav``); ``replicates=False`` leaves the replicate weights out.
+    The file appears only when complete (:func:`sid.io.spss.write_spss`).
+    """
+    from sid.clean.stage import find_spec
+    from sid.io.spss import write_spss
+    from sid.io.wave import META_FILE
+    from sid.spec.questionnaire import load_questionnaire
+
+    out = Path(out_dir)
+    meta_path = out / "clean" / META_FILE
+    if not meta_path.is_file():
+        raise RunFolderError(f"{meta_path} not found; run sid clean on this run folder first")
+    clean_meta = SpssMeta.from_json(meta_path.read_text(encoding="utf-8"), where=str(meta_path))
+    q = load_questionnaire(find_spec(project_dir, clean_meta))
+    df, meta = wave_frame(out, q, replicates=replicates)
+    target = Path(path) if path is not None else out / REPORT / f"{q.wave}.sav"
+    write_spss(df, meta, target)
+    return target

@@ -1,0 +1,107 @@
+"""The report stage: a run folder's outputs -> DIR/report/*.html (self-contained) + index.html.
+
+Each report is gathered from its stage's outputs (sid.report.<name>.gather_<name>) and
+rendered with the project's templates (``PROJECT/reports/<name>.html.j2``). A report whose
+stage has not run is not rendered: the index lists it as "niet uitgevoerd" with the
+command that would produce it. The folder is written whole (sid.io.atomic.atomic_dir) and
+the stage is recorded in DIR/manifest.json.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sid.report.context import RunContext
+
+PathLike = str | os.PathLike[str]
+REPORT = "report"
+
+
+@dataclass(frozen=True)
+class ReportDef:
+    """One report: its file stem, Dutch title, the stage whose output it needs, the
+    file that shows that stage has run, and the stages its provenance block lists."""
+
+    name: str
+    title: str
+    stage: str
+    marker: tuple[str, ...]
+    stages: tuple[str, ...]
+    gather: Callable[[RunContext], dict[str, Any]]
+
+
+def _defs() -> list[ReportDef]:
+    from sid.report.cleaning import gather_cleaning
+    from sid.report.fieldwork import gather_fieldwork
+    from sid.report.indicators import gather_indicators
+    from sid.report.indices import gather_indices
+    from sid.report.weighting import gather_weighting
+
+    return [
+        ReportDef("fieldwork", "Veldwerk en respons", "fieldwork", ("fieldwork", "rates.csv"),
+                  ("fieldwork",), gather_fieldwork),
+        ReportDef("cleaning", "Opschoning en datakwaliteit", "clean", ("clean", "summary.csv"),
+                  ("ingest", "clean"), gather_cleaning),
+        ReportDef("weighting", "Weging", "weight", ("weight", "weights.parquet"),
+                  ("clean", "weight"), gather_weighting),
+        ReportDef("indices", "Indices en betrouwbaarheid", "score", ("score", "reliability.csv"),
+                  ("clean", "weight", "score"), gather_indices),
+        ReportDef("indicators", "Indicatoren en tabellen", "tables", ("tables", "tables.csv"),
+                  ("clean", "weight", "score", "tables"), gather_indicators),
+
+    ]
+
+
+def run_report(out_dir: PathLike, project_dir: PathLike = ".") -> tuple[Path, dict[str, str]]:
+    """Render every report whose stage has run; write ``out_dir/report`` and the manifest entry.
+
+    Returns the report folder and ``{name: "written" | "not run"}`` per report.
+    """
+    from sid.io.atomic import atomic_dir
+    from sid.pipeline.manifest import StageRecord, record_stage
+    from sid.report.context import open_run
+    from sid.report.provenance import provenance
+    from sid.report.render import environment, render
+
+    ctx = open_run(out_dir, project_dir)
+    templates = ctx.project_dir / "reports"
+    env = environment(templates)
+    defs = _defs()
+    present = [d for d in defs if ctx.out_dir.joinpath(*d.marker).is_file()]
+    nav = [{"file": f"{d.name}.html", "title": d.title} for d in present]
+    pages: dict[str, str] = {}
+    inputs: list[Path] = [ctx.out_dir / "manifest.json"]
+    status: dict[str, str] = {}
+    common = {"survey_title": ctx.title, "wave": ctx.wave, "nav": nav}
+    for d in defs:
+        if d not in present:
+            status[d.name] = "not run"
+            continue
+        data = d.gather(ctx)
+        inputs += [p for p in data.pop("inputs") if p not in inputs]
+        page = render(env, f"{d.name}.html.j2", {
+            **common, **data, "report_title": d.title,
+            "provenance": provenance(ctx.manifest, d.stages),
+        })
+        pages[f"{d.name}.html"] = page
+        status[d.name] = "written"
+    index = render(env, "index.html.j2", {
+        **common, "report_title": "Rapporten",
+        "reports": [{"file": f"{d.name}.html", "title": d.title, "stage": d.stage,
+                     "written": status[d.name] == "written"} for d in defs],
+        "provenance": provenance(ctx.manifest, [s for s in ctx.manifest.get("stages", {}) if s != REPORT]),
+    })
+    pages["index.html"] = index
+    template_files = sorted(templates.glob("*.html.j2"))
+    rec = StageRecord(stage=REPORT, inputs=inputs, specs=[ctx.questionnaire_path, *template_files],
+                      params={"reports": status})
+    target = ctx.out_dir / REPORT
+    with atomic_dir(target) as tmp:
+        for name, text in pages.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+    record_stage(ctx.out_dir, rec.finish(ctx.out_dir, [target / name for name in pages]))
+    return target, status
