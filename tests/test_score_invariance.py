@@ -115,3 +115,13 @@ def test_every_item_released_is_refused():
     covs = np.array([_sigma(), _sigma()])
     with pytest.raises(EstimationError, match="keep at least one"):
         fit_multigroup(covs, np.array([TAU, TAU]), [100, 100], "metric", free_loadings=range(5))
+
+
+def test_an_improper_solution_is_reported_as_a_heywood_case():
+    # r12 r13 / r23 = 0.8 * 0.8 / 0.5 > 1: item 1's one-factor loading would exceed 1
+    r = np.array([[1.0, 0.8, 0.8, 0.4], [0.8, 1.0, 0.5, 0.3], [0.8, 0.5, 1.0, 0.3], [0.4, 0.3, 0.3, 1.0]])
+    assert np.linalg.eigvalsh(r).min() > 0
+    good = _sigma()[:4, :4]
+    res = invariance_tests(np.array([good, r]), np.zeros((2, 4)), [500, 500], groups=["A", "B"])
+    assert (1, 0) in res.fits["configural"].heywood
+    assert "Heywood case" in res.table.loc[0, "note"] and "configural: B/item 1" in res.table.loc[0, "note"]

@@ -53,7 +53,9 @@ THETA_FLOOR = 1e-6
 @dataclass(frozen=True)
 class GroupFit:
     """One fitted multi-group model: ``loadings`` (G x k, item units), ``phi`` (G),
-    ``theta`` (G x k), ``intercepts`` (G x k), ``kappa`` (G), ``chisq``, ``df``, ``npar``."""
+    ``theta`` (G x k), ``intercepts`` (G x k), ``kappa`` (G), ``chisq``, ``df``, ``npar``;
+    ``heywood``: (group position, item position) pairs whose residual variance reached its
+    floor (an improper solution)."""
 
     level: str
     loadings: np.ndarray
@@ -64,6 +66,7 @@ class GroupFit:
     chisq: float
     df: int
     npar: int
+    heywood: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -232,9 +235,11 @@ def fit_multigroup(covs: np.ndarray, means: np.ndarray, ns: Sequence[float], lev
         sign = np.where(lam.sum(axis=1) >= 0, 1.0, -1.0)[:, None]
     moments = g * (k * (k + 1) // 2 + k)
     npar = res.x.size + (0 if level == "scalar" else g * k)  # saturated means count as free
+    sd2 = np.diagonal(covs, axis1=1, axis2=2)
+    heywood = tuple((int(a), int(b)) for a, b in np.argwhere(theta <= THETA_FLOOR * sd2 * (1 + 1e-6)))
     return GroupFit(level=level, loadings=lam * sign, phi=phi, theta=theta, intercepts=tau,
                     kappa=kappa * (sign if np.ndim(sign) == 0 else 1.0),
-                    chisq=float(max(res.fun * scale, 0.0)), df=moments - npar, npar=npar)
+                    chisq=float(max(res.fun * scale, 0.0)), df=moments - npar, npar=npar, heywood=heywood)
 
 
 def _baseline(covs: np.ndarray, ns: np.ndarray) -> tuple[float, int]:
@@ -317,6 +322,10 @@ def invariance_tests(covs: np.ndarray, means: np.ndarray, ns: Sequence[float],
         if not ok:
             break
         reached = level
+    improper = [f"{lvl}: {groups[j] if groups is not None else j + 1}/item {i + 1}"
+                for lvl, f in fits.items() for j, i in f.heywood]
+    if improper:
+        table["note"] = table["note"] + "; Heywood case (residual variance at its floor) in " + ", ".join(improper)
     conf = table.iloc[0]
     verdict = (f"{reached} invariance (configural CFI {conf['cfi']:.3f}, RMSEA {conf['rmsea']:.3f}"
                + ("; the configural model itself fits poorly" if conf["cfi"] < 0.90 else "") + ")")
