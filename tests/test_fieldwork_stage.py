@@ -121,7 +121,7 @@ def _first_respondent(out: Path) -> str:
     return str(pd.read_parquet(out / "clean" / "data.parquet", columns=["person_key"]).iloc[0, 0])
 
 
-@pytest.mark.parametrize("defect", ["unmapped_code", "respondent_not_drawn", "key_twice"])
+@pytest.mark.parametrize("defect", ["unmapped_code", "respondent_not_drawn", "key_twice", "no_mode"])
 def test_bad_input_is_one_line_and_writes_nothing(copy, capsys, defect):
     data, out = copy
     if defect == "unmapped_code":
@@ -133,6 +133,9 @@ def test_bad_input_is_one_line_and_writes_nothing(copy, capsys, defect):
         for f in ("gross_sample.csv", "dispositions.csv"):
             _edit_csv(data / f, lambda d, k=key: d[d["person_key"] != k])
         says = f"1 respondent key(s) have no record in the gross sample (first: {key})"
+    elif defect == "no_mode":
+        _edit_csv(data / "dispositions.csv", lambda d: d.drop(columns="mode"))
+        says = f"{data / 'dispositions.csv'}: no column 'mode' (weighting spec key sample."
     else:
         _edit_csv(data / "gross_sample.csv", lambda d: pd.concat([d, d.iloc[[5]]]))
         says = "gross sample: 1 person_key value(s) occur more than once (2 rows;"

@@ -70,14 +70,17 @@ def find_weighting_spec(project_dir: PathLike) -> Path:
     return specs[0]
 
 
-def _read_csv(path: Path, what: str, text: list[str]) -> pd.DataFrame:
+def _read_csv(path: Path, what: str, text: list[str], other: list[str] = ()) -> pd.DataFrame:
+    """The columns ``text`` (read as text) and ``other`` of a CSV file (those it has: the
+    missing ones are named by the callers' checks)."""
     if not path.is_file():
         raise InputFileError(f"{path}: {what} not found; give the data folder holding the files "
                              "the weighting spec names (--data DIR)")
+    wanted = set(text) | set(other)
     try:
         # keys and strata as text: a key like 0012 keeps its zeros; "" is the only missing
-        return pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False,
-                           na_values={c: [""] for c in text})
+        return pd.read_csv(path, usecols=lambda c: c in wanted, dtype={c: str for c in text},
+                           keep_default_na=False, na_values={c: [""] for c in text})
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputFileError(f"{path}: not a readable CSV file ({exc}); export it again") from exc
 
@@ -114,8 +117,11 @@ def stratum_design_weights(gross: pd.DataFrame, frame: pd.DataFrame, spec: Weigh
 
 
 def survey_keys(out_dir: PathLike, key: str) -> tuple[pd.Series, Path]:
-    """Respondent keys of the wave: ``DIR/clean`` when the cleaning stage ran, else ``DIR/raw``."""
-    from sid.io.wave import RAW, read_wave
+    """Respondent keys of the wave: ``DIR/clean`` when the cleaning stage ran, else ``DIR/raw``.
+
+    Only the key column is read (the wave's other columns are not needed here).
+    """
+    from sid.io.wave import DATA_FILE, META_FILE, RAW
 
     out = Path(out_dir)
     folder = out / "clean" if (out / "clean").is_dir() else out / RAW
@@ -123,11 +129,20 @@ def survey_keys(out_dir: PathLike, key: str) -> tuple[pd.Series, Path]:
         raise RunFolderError(f"{out}: neither clean/ nor {RAW}/ found; run sid ingest (and sid "
                              "clean) first: the stage checks the dispositions against the "
                              "respondents")
-    df, _ = read_wave(folder)
-    if key not in df.columns:
-        raise DataError(f"{folder}: the wave has no key variable {key!r} (weighting spec "
-                        "sample.key); the survey files must carry the register key")
-    return df[key].astype(str), folder
+    for p in (folder / DATA_FILE, folder / META_FILE):
+        if not p.is_file():
+            raise RunFolderError(f"{p} not found; {folder} is not a sid stage folder (re-run "
+                                 "the stage that writes it)")
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(folder / DATA_FILE).names
+    except (OSError, ValueError) as exc:
+        raise RunFolderError(f"{folder / DATA_FILE}: unreadable ({exc}); re-run the stage") from exc
+    if key not in names:
+        raise DataError(f"{folder / DATA_FILE}: the wave has no key variable {key!r} (weighting "
+                        "spec sample.key); the survey files must carry the register key")
+    return pd.read_parquet(folder / DATA_FILE, columns=[key])[key].astype(str), folder
 
 
 def breakoff_keys(out_dir: PathLike, key: str) -> tuple[pd.Series | None, Path]:
@@ -211,8 +226,8 @@ def run_fieldwork(out_dir: PathLike, project_dir: PathLike = ".", data_dir: Path
                       specs=[spec_path], params={"data_dir": str(data), "survey": str(source)})
     gross = _read_csv(paths["gross"], "gross sample", [s.key, *s.strata])
     dispositions = _read_csv(paths["dispositions"], "dispositions",
-                             [s.key] + ([s.mode] if s.mode else []))
-    frame = _read_csv(paths["frame"], "register frame", list(s.frame_strata))
+                             [s.key] + ([s.mode] if s.mode else []), [s.disposition])
+    frame = _read_csv(paths["frame"], "register frame", list(s.frame_strata), [s.frame_count])
     res = fieldwork_tables(ws, gross, dispositions, frame, keys, breakoffs, paths)
     res.survey_source = source
     target = out / FIELDWORK
