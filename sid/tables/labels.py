@@ -47,7 +47,7 @@ class Labels:
             variables[v.name] = v.label
             if v.categories:
                 categories[v.name] = {code_key(k): str(lab) for k, lab in v.categories.items()}
-            kinds[v.name] = "categorical" if v.type in ("categorical", "ordinal") or v.categories else "numeric"
+            kinds[v.name] = "categorical" if v.type in ("categorical", "ordinal", "text") or v.categories else "numeric"
         for ix in q.indices:
             variables[ix.name] = ix.label
             kinds[ix.name] = "index"
