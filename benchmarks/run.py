@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-r", action="store_true", help="skip R even if Rscript is installed")
     ap.add_argument("--no-svy", action="store_true", help="skip svy even if it is installed")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--blas-threads", type=int, default=None,
+                    help="OpenBLAS threads (read by python -m benchmarks before numpy loads)")
     args = ap.parse_args(argv)
     if args.no_svy:
         impl_svy.svy = None
