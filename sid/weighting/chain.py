@@ -105,7 +105,8 @@ def _labels(values: pd.Series, what: str) -> np.ndarray:
     if values.isna().any():
         raise WeightingError(f"{what}: {int(values.isna().sum())} sampled persons have no value of "
                              f"'{values.name}'; every person of the gross sample needs one")
-    return values.map(category_text).to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values)  # canonical text of the distinct values only
+    return np.array([category_text(u) for u in uniques], dtype=object)[codes]
 
 
 def frame_margins(frame: pd.DataFrame, count: str, within: str | None,
@@ -164,11 +165,16 @@ def _median_units(W: np.ndarray, trim_group: np.ndarray) -> np.ndarray:
     Zero weights (units a bootstrap replicate did not draw) are not part of the median.
     """
     codes, labels = group_codes(trim_group, "trimming: trimming group")
-    pos = np.where(W > 0, W, np.nan)
-    med = np.empty((len(labels),) + W.shape[1:])
-    for j in range(len(labels)):  # a handful of groups; each median vectorised over columns
-        med[j] = np.nanmedian(pos[codes == j], axis=0)
-    return med[codes]
+    W2 = W.reshape(W.shape[0], -1)
+    med = np.empty((len(labels), W2.shape[1]))
+    for j in range(len(labels)):  # a handful of groups; each vectorised over columns
+        v = np.sort(np.where(W2[codes == j] > 0, W2[codes == j], np.inf), axis=0)
+        m = (v < np.inf).sum(axis=0)  # positive weights per column, sorted first
+        if (m == 0).any():
+            raise WeightingError(f"trimming: group {labels[j]!r} has no positive weight")
+        cols = np.arange(W2.shape[1])
+        med[j] = 0.5 * (v[(m - 1) // 2, cols] + v[m // 2, cols])
+    return med[codes].reshape(W.shape)
 
 
 def trim_bounds(W: np.ndarray, trim: TrimmingSpec, trim_group: np.ndarray,

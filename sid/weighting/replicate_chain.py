@@ -61,20 +61,25 @@ def _indicator(codes: np.ndarray, k: int) -> sp.csr_matrix:
 
 
 def _eligibility(Dr: np.ndarray, status: np.ndarray, strata: np.ndarray) -> np.ndarray:
-    """Eligible units' weights after passing on the unknowns' weight, per stratum and column."""
+    """Eligible units' weights (rows of eligible units only) after passing on the weight
+    of unknown eligibility, per stratum and column: factor 1 + W_U / (W_E + W_NE)."""
     codes, labels = group_codes(strata, "replicate eligibility: stratum")
-    C = _indicator(codes, len(labels))
-    is_e, is_ne, is_u = (status == ELIGIBLE), (status == NOT_ELIGIBLE), (status == UNKNOWN)
-    we = C.T @ (Dr * is_e[:, None])
-    known = we + C.T @ (Dr * is_ne[:, None])
-    wu = C.T @ (Dr * is_u[:, None])
+    n, k = codes.shape[0], len(labels)
+
+    def sums(mask: np.ndarray) -> np.ndarray:  # class sums of the masked rows, (k, R)
+        C = sp.csr_matrix((mask.astype(float), (codes, np.arange(n))), shape=(k, n))
+        return np.asarray(C @ Dr)
+
+    is_e = status == ELIGIBLE
+    known = sums(is_e | (status == NOT_ELIGIBLE))
+    wu = sums(status == UNKNOWN)
     stuck = (known <= 0) & (wu > 0)
     if stuck.any():
         h, r = (int(v[0]) for v in np.nonzero(stuck))
         raise WeightingError(f"replicate eligibility: stratum {labels[h]!r}, replicate {r + 1}: no unit "
                              "of known eligibility; use more sampled units per stratum")
     factor = 1.0 + wu / np.where(known > 0, known, 1.0)
-    return Dr * is_e[:, None] * factor[codes]
+    return Dr[is_e] * factor[codes[is_e]]
 
 
 def _nonresponse(Wel: np.ndarray, classes: np.ndarray, responded: np.ndarray) -> np.ndarray:
@@ -95,13 +100,14 @@ def _nonresponse(Wel: np.ndarray, classes: np.ndarray, responded: np.ndarray) ->
 def _factors(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray, blocks: list[np.ndarray]):
     """Replicate factors per block (generator), the variance constants and a description."""
     rep = spec.replicates
+    strata = group_codes(chain.stratum, "replicates: stratum")[0]  # integers: fast np.unique
     if rep.method == "bootstrap":
         rng = np.random.default_rng(rep.seed)
 
         def gen():
             for rows in blocks:  # strata in sorted order: the draws of one call over all strata
                 try:
-                    yield bootstrap_factors(chain.stratum[rows], psu[rows], rep.replicates, rng,
+                    yield bootstrap_factors(strata[rows], psu[rows], rep.replicates, rng,
                                             method="subbootstrap").factors
                 except EstimationError as exc:
                     raise WeightingError(f"replicates: {exc}") from None
@@ -109,13 +115,13 @@ def _factors(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray, blocks: l
         text = (f"Rao-Wu rescaling bootstrap, {rep.replicates} replicates of n_h - 1 PSUs drawn "
                 f"with replacement per stratum (seed {rep.seed})")
         return gen(), consts, text
-    n_psu = np.unique(np.stack([chain.stratum.astype(str), psu.astype(str)]), axis=1).shape[1]
+    n_psu = np.unique(np.stack([strata, group_codes(psu, "replicates: PSU")[0]]), axis=1).shape[1]
     if n_psu > rep.replicates:
         raise WeightingError(f"replicates: the delete-one-PSU jackknife needs one replicate per PSU, "
                              f"{n_psu} here, more than replicates: {rep.replicates} in the spec; "
                              "use method: bootstrap or a clustered design (sample.psu)")
     try:
-        jk = jkn_factors(chain.stratum, psu)
+        jk = jkn_factors(strata, psu)
     except EstimationError as exc:
         raise WeightingError(f"replicates: {exc}") from None
     consts = ("JKn", 1.0, jk.rscales)
@@ -159,11 +165,11 @@ def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray |
         del Dr
         responded = chain.responded[rows]
         local = resp_pos[rows[responded]]  # positions among all respondents
+        e = chain.status[rows] == ELIGIBLE  # Wel has the eligible rows only
         if "nonresponse" in redo and spec.nonresponse.method != "none":
-            e = chain.status[rows] == ELIGIBLE
-            W = _nonresponse(Wel[e], chain.nr_class[rows][e], responded[e])
+            W = _nonresponse(Wel, chain.nr_class[rows][e], responded[e])
         else:
-            W = Wel[responded] * chain.nonresponse_factor[rows[responded], None]
+            W = Wel[responded[e]] * chain.nonresponse_factor[rows[responded], None]
         del Wel
         mine = np.zeros(chain.resp.size, dtype=bool)
         mine[local] = True
