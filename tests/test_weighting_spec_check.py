@@ -30,9 +30,10 @@ def _data(tmp_path: Path) -> Path:
     """A tiny data folder in the demo's layout (two strata, four persons)."""
     d = tmp_path / "data"
     d.mkdir()
-    cells = dict(generation=[0, 1], sex=[1, 2], age_band=[1, 2], region=[1, 2])
-    pd.DataFrame({"origin": ["BEL", "MAR"], **cells, "count": [1000, 200]}).to_csv(
-        d / "register_population.csv", index=False)
+    grid = pd.MultiIndex.from_product([["BEL", "MAR"], [1, 2], [1, 2], [1, 2]],
+                                      names=["origin", "sex", "age_band", "region"]).to_frame(index=False)
+    grid.insert(1, "generation", (grid["origin"] == "MAR").astype(int))
+    grid.assign(count=100).to_csv(d / "register_population.csv", index=False)
     pd.DataFrame({"person_key": ["a", "b", "c", "d"], "stratum": ["BEL", "BEL", "MAR", "MAR"],
                   "generation": [0, 0, 1, 1], "sex": [1, 2, 2, 2], "age_band": [1, 2, 2, 2],
                   "region": [1, 1, 2, 2]}).to_csv(d / "gross_sample.csv", index=False)
@@ -105,9 +106,25 @@ def test_data_folder_defects_are_errors_naming_file_and_column(tmp_path: Path) -
     ]
     g.to_csv(d / "gross_sample.csv", index=False)
     errors = [str(f) for f in check_weighting(spec, None, d) if f.severity == "error"]
-    assert errors[-1] == (f"error: {d / 'gross_sample.csv'}: region: categories 3 are not in the "
-                         "frame register_population.csv: calibration has no population total for "
-                         "them; recode them as the frame does")
+    assert errors[-1] == (f"error: {d / 'gross_sample.csv'}: region: 1 cell(s) of sampled persons "
+                          "have no population in register_population.csv within their stratum "
+                          "(first: stratum=MAR region=3): calibration has no total for them; "
+                          "recode them as the frame does")
+    # a stratum of the frame without sampled persons, and a margin cell empty in the frame
+    frame = pd.read_csv(d / "register_population.csv")
+    frame.loc[(frame["origin"] == "BEL") & (frame["sex"] == 2), "count"] = 0
+    pd.concat([frame, frame.iloc[[0]].assign(origin="TUR")]).to_csv(
+        d / "register_population.csv", index=False)
+    g.loc[3, "region"] = 2
+    g.to_csv(d / "gross_sample.csv", index=False)
+    errors = [str(f) for f in check_weighting(spec, None, d) if f.severity == "error"]
+    assert errors[1:] == [
+        f"error: {d / 'register_population.csv'}: stratum: strata TUR have a population but no "
+        "sampled person in gross_sample.csv; design weights N_h/n_h need both",
+        f"error: {d / 'gross_sample.csv'}: sex:age_band: 1 cell(s) of sampled persons have no "
+        "population in register_population.csv within their stratum (first: stratum=BEL sex=2 "
+        "age_band=2): calibration has no total for them; recode them as the frame does",
+    ]
     (d / "register_population.csv").unlink()
     errors = [str(f) for f in check_weighting(spec, None, d) if f.severity == "error"]
     assert errors[0] == (f"error: {d / 'register_population.csv'}: file named in the weighting "

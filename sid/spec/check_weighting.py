@@ -115,13 +115,47 @@ def _check_files(spec: WeightingSpec, data: Path) -> list[Finding]:
                 found.append(Finding("warning", f"{spec.path or spec.wave}: dispositions",
                                      f"agency code {c!r} does not occur in {disp_p}"))
     if gross_cols is not None and frame_cols is not None and gross_ok and frame_ok:
-        gross = pd.read_csv(gross_p, usecols=list(margin_vars), dtype=str)
-        frame = pd.read_csv(frame_p, usecols=list(margin_vars), dtype=str)
-        for v in margin_vars:
-            extra = sorted(set(gross[v].dropna()) - set(frame[v].dropna()))
-            if extra:
-                found.append(Finding("error", f"{gross_p}: {v}",
-                                     f"categories {', '.join(extra[:5])} are not in the frame "
-                                     f"{frame_p.name}: calibration has no population total for "
-                                     "them; recode them as the frame does"))
+        found += _check_cells(spec, gross_p, frame_p)
+    return found
+
+
+def _cells(df: pd.DataFrame, cols: list[str]) -> pd.Index:
+    return pd.MultiIndex.from_frame(df[cols].drop_duplicates()).to_flat_index()
+
+
+def _check_cells(spec: WeightingSpec, gross_p: Path, frame_p: Path) -> list[Finding]:
+    """Strata of the gross sample without frame cells (and back), and margin cells of the
+    gross sample (within the calibration group) with no population in the frame."""
+    s, cal = spec.sample, spec.calibration
+    margin_vars = list(spec.variables()["calibration.margins"])
+    frame_of = dict(zip(s.strata, s.frame_strata, strict=True))
+    gross = pd.read_csv(gross_p, usecols=list(dict.fromkeys([*s.strata, *margin_vars])), dtype=str)
+    frame = pd.read_csv(frame_p, usecols=list(dict.fromkeys([*s.frame_strata, *margin_vars,
+                                                             s.frame_count])),
+                        dtype={c: str for c in [*s.frame_strata, *margin_vars]})
+    frame = frame[pd.to_numeric(frame[s.frame_count], errors="coerce") > 0]
+    # frame columns under the gross sample's stratum names, so cells compare
+    frame = frame.rename(columns={f: g for g, f in frame_of.items() if f not in margin_vars})
+    found: list[Finding] = []
+    g_strata, f_strata = _cells(gross, list(s.strata)), _cells(frame, list(s.strata))
+    for missing, where, what in ((g_strata.difference(f_strata), gross_p,
+                                  f"have sampled persons but no population in {frame_p.name}"),
+                                 (f_strata.difference(g_strata), frame_p,
+                                  f"have a population but no sampled person in {gross_p.name}")):
+        if len(missing):
+            shown = ", ".join("|".join(map(str, c)) for c in missing[:5])
+            found.append(Finding("error", f"{where}: {', '.join(s.strata)}",
+                                 f"strata {shown} {what}; design weights N_h/n_h need both"))
+    group = [cal.within] if cal.within in frame_of else []
+    for margin in cal.margins:
+        cols = group + [v for v in margin if v not in group]
+        missing = _cells(gross, cols).difference(_cells(frame, cols))
+        if len(missing):
+            shown = ", ".join(" ".join(f"{c}={v}" for c, v in zip(cols, cell, strict=True))
+                              for cell in missing[:3])
+            found.append(Finding("error", f"{gross_p}: {':'.join(margin)}",
+                                 f"{len(missing)} cell(s) of sampled persons have no population in "
+                                 f"{frame_p.name}{' within their ' + cal.within if group else ''} "
+                                 f"(first: {shown}): calibration has no total for them; recode "
+                                 "them as the frame does"))
     return found
