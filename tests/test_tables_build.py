@@ -242,3 +242,53 @@ def test_chisq_of_a_numeric_variable_is_an_error_not_a_skip(tmp_path, reference_
                       "by: [stype], chisq: [stype]}\n")
     with pytest.raises(EstimationError, match="chisq tests categorical variables; 'api00' is numeric"):
         build_tables(open_wave(tmp_path, variance="taylor").design, plan, API_LABELS)
+
+
+def _influence(api, y, dom):
+    """Domain mean and its influence u_i = w_i 1[i in d] (y_i - ybar_d) / N_d."""
+    w = api["pw"].to_numpy()
+    ybar = (w * y * dom).sum() / (w * dom).sum()
+    return ybar, w * dom * (y - ybar) / (w * dom).sum()
+
+
+def _strat_var(api, u):
+    """Stratified SRS variance of a total of u with fpc, by hand:
+    sum_h (1 - f_h) n_h/(n_h - 1) sum_i (u_i - mean_h u)^2 (Cochran 1977, 5A.13)."""
+    v = 0.0
+    for h in api["stype"].unique():  # three strata
+        m = (api["stype"] == h).to_numpy()
+        n_h, N_h = m.sum(), api.loc[m, "fpc"].iloc[0]
+        v += (1 - n_h / N_h) * n_h / (n_h - 1) * ((u[m] - u[m].mean()) ** 2).sum()
+    return v
+
+
+def _domain_mean_var(api, y, dom):
+    ybar, u = _influence(api, y, dom)
+    return ybar, _strat_var(api, u)
+
+
+def test_differences_within_a_crossing_against_hand_taylor(tmp_path, reference_dir):
+    api = _api_run(tmp_path, reference_dir)
+    plan = parse_plan("wave: api\ntables:\n  - {id: t, theme: language, title: T, variables: [api00, sch.wide], "
+                      "by: [\"stype:awards\"], compare_to: {\"stype:awards\": \"E:No\"}}\n")
+    t = build_tables(open_wave(tmp_path, variance="taylor").design, plan, API_LABELS)
+    d = t[t["statistic"] == "difference"]
+    assert set(d["by_value"]) == {"E:Yes", "H:No", "H:Yes", "M:No", "M:Yes"}
+    assert (d["reference"] == "E:No").all() and (d["reference_label"] == "Elementary – No").all()
+    cell = {k: ((api["stype"] + ":" + api["awards"]) == k).to_numpy() for k in ["E:No", "H:No"]}
+    y = api["api00"].to_numpy(float)
+    (m_ref, v_ref), (m_h, v_h) = _domain_mean_var(api, y, cell["E:No"]), _domain_mean_var(api, y, cell["H:No"])
+    row = d[(d["variable"] == "api00") & (d["by_value"] == "H:No")].iloc[0]
+    assert row["estimate"] == pytest.approx(m_h - m_ref, rel=1e-12)
+    assert row["se"] == pytest.approx(np.sqrt(v_h + v_ref), rel=1e-9)  # different strata: independent
+    yes = (api["sch.wide"] == "Yes").to_numpy(float)
+    (p_ref, v_ref), (p_h, v_h) = _domain_mean_var(api, yes, cell["E:No"]), _domain_mean_var(api, yes, cell["H:No"])
+    row = d[(d["variable"] == "sch.wide") & (d["by_value"] == "H:No") & (d["category"] == "Yes")].iloc[0]
+    assert row["estimate"] == pytest.approx(p_h - p_ref, rel=1e-12)
+    assert row["se"] == pytest.approx(np.sqrt(v_h + v_ref), rel=1e-9)
+    # Same stratum (E:Yes vs E:No): the covariance enters; var of the influence difference.
+    cell["E:Yes"] = ((api["stype"] + ":" + api["awards"]) == "E:Yes").to_numpy()
+    (m1, u1), (m0, u0) = _influence(api, y, cell["E:Yes"]), _influence(api, y, cell["E:No"])
+    row = d[(d["variable"] == "api00") & (d["by_value"] == "E:Yes")].iloc[0]
+    assert row["estimate"] == pytest.approx(m1 - m0, rel=1e-12)
+    assert row["se"] == pytest.approx(np.sqrt(_strat_var(api, u1 - u0)), rel=1e-9)

@@ -94,3 +94,8 @@ def test_check_plan_wants_categorical_domains_and_chisq_variables():
         check_plan(plan, {"x": "categorical", "a": "categorical", "b": "numeric"}, ["x", "a", "b"])
     with pytest.raises(SpecError, match=r"chisq tests categorical variables, and 'x' is index"):
         check_plan(plan, {"x": "index", "a": "categorical", "b": "categorical"}, ["x", "a", "b"])
+
+
+def test_compare_to_accepts_a_crossing_of_by():
+    plan = parse_plan(GOOD.replace("{a: BEL}", '{"a:b": "BEL:0"}'))
+    assert plan.tables[0].compare_to == {"a:b": "BEL:0"}

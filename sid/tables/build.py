@@ -28,7 +28,12 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import EstimationError
-from sid.tables.differences import domain_counts, proportion_differences, reference_index
+from sid.tables.differences import (
+    domain_counts,
+    domain_keys,
+    proportion_differences,
+    reference_index,
+)
 from sid.tables.disclosure import flag_cells
 from sid.tables.labels import Labels, code_key
 from sid.tables.plan import TablePlan, TableSpec
@@ -95,26 +100,32 @@ def _cells(design, plan: TablePlan, t: TableSpec, var: str, by: tuple[str, ...],
     return _frame(t, var, stat, res, by, labels, design.method)
 
 
-def _differences(design, plan: TablePlan, t: TableSpec, var: str, by: str, kind: str,
+def _differences(design, plan: TablePlan, t: TableSpec, var: str, by: tuple[str, ...], kind: str,
                  labels: Labels) -> pd.DataFrame:
-    ref = t.compare_to[by]
+    name = ":".join(by)
+    ref = t.compare_to[name]
     level = plan.defaults.level
     if kind == "categorical":
-        res = proportion_differences(design, var, by, ref, level)
+        res = proportion_differences(design, var, list(by), ref, level)
         n = np.minimum(res["n"].to_numpy(), res["n_reference"].to_numpy())
     else:
         y = design.data[var].to_numpy(dtype=float, na_value=np.nan)
-        doms, counts = domain_counts(design, ~np.isnan(y), by)
-        r = reference_index(doms, [by], ref, by)
-        res = design.compare(var, by, reference=doms[by].iloc[r], level=level)
+        doms, counts = domain_counts(design, ~np.isnan(y), list(by))
+        r = reference_index(doms, list(by), ref, name)
+        # Design.compare names domains by their values as text joined by ":".
+        level_key = ":".join(str(v) for v in doms.iloc[r][list(by)])
+        res = design.compare(var, list(by), reference=level_key, level=level)
         # compare() drops the reference row; the counts of the others keep their order.
         n = np.minimum(np.delete(counts, r), counts[r])
-        res["reference"] = doms[by].iloc[r]
+        res["reference"] = domain_keys(doms, list(by))[r]
     res = res.assign(n=n, estimate=res["difference"], cv=np.nan, weighted_n=np.nan, deff=np.nan)
-    out = _frame(t, var, "difference", res, (by,), labels, design.method)
-    rkey = code_key(res["reference"].iloc[0]) if len(res) else None
+    out = _frame(t, var, "difference", res, by, labels, design.method)
+    rkey = str(res["reference"].iloc[0]) if len(res) else None
     out["reference"] = rkey
-    out["reference_label"] = labels.categories.get(by, {}).get(rkey, rkey)
+    if rkey is not None:
+        parts = rkey.split(":")
+        out["reference_label"] = " – ".join(labels.categories.get(b, {}).get(c, c)
+                                            for b, c in zip(by, parts, strict=True))
     return out
 
 
@@ -145,9 +156,9 @@ def build_tables(design, plan: TablePlan, labels: Labels,
             for by in domains:
                 for stat in stats:
                     parts.append(_cells(design, plan, t, var, by, stat, labels))
-                if len(by) == 1 and by[0] in t.compare_to:
+                if ":".join(by) in t.compare_to:
                     diff_kind = "categorical" if "proportion" in stats else "numeric"
-                    parts.append(_differences(design, plan, t, var, by[0], diff_kind, labels))
+                    parts.append(_differences(design, plan, t, var, by, diff_kind, labels))
             if t.chisq and kind != "categorical":
                 raise EstimationError(f"table {t.id!r}: chisq tests categorical variables; {var!r} is {kind}")
             for by in t.chisq:

@@ -26,9 +26,17 @@ from sid.estimation.linear import ratio_estimate
 from sid.tables.labels import code_key
 
 
+def domain_keys(labels: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """One text key per domain: the codes (normal form) of its variables joined by ":"."""
+    keys = labels[names[0]].map(code_key).astype(str)
+    for name in names[1:]:
+        keys = keys.str.cat(labels[name].map(code_key).astype(str), sep=":")
+    return keys.to_numpy(dtype=object)
+
+
 def reference_index(labels: pd.DataFrame, names: list[str], reference, by_name: str) -> int:
-    """Row of ``labels`` whose value of the single domain variable equals ``reference``."""
-    keys = labels[names[0]].map(code_key).to_numpy()
+    """Row of ``labels`` whose domain key (codes joined by ":") equals ``reference``."""
+    keys = domain_keys(labels, names)
     hits = np.flatnonzero(keys == code_key(reference))
     if hits.size == 0:
         raise EstimationError(f"compare: reference {reference!r} is not a category of domain {by_name!r} "
@@ -36,8 +44,9 @@ def reference_index(labels: pd.DataFrame, names: list[str], reference, by_name: 
     return int(hits[0])
 
 
-def proportion_differences(design, variable: str, by: str, reference, level: float = 0.95) -> pd.DataFrame:
-    """Per domain of ``by`` (except the reference) and category of ``variable``:
+def proportion_differences(design, variable: str, by: list[str], reference,
+                           level: float = 0.95) -> pd.DataFrame:
+    """Per domain of ``by`` (a variable or a crossing; except the reference) and category of ``variable``:
     domain, category, estimate (the domain's share), difference, se, ci_low, ci_high, t,
     df, p, n (unweighted n of the domain), n_reference."""
     codes, cats = categories_of(design, variable)
@@ -45,7 +54,7 @@ def proportion_differences(design, variable: str, by: str, reference, level: flo
         raise EstimationError(f"compare: variable {variable!r} has no non-missing values")
     g, labels, names = groups(design, by)
     G, m = len(labels), cats.shape[0]
-    r = reference_index(labels, names, reference, by)
+    r = reference_index(labels, names, reference, ":".join(names))
     dom = design.domain & (codes >= 0)
     Y = np.zeros((codes.shape[0], m))
     ok = np.flatnonzero(codes >= 0)
@@ -75,7 +84,7 @@ def proportion_differences(design, variable: str, by: str, reference, level: flo
     out["p"] = 2 * stats.t.sf(np.abs(out["t"].to_numpy()), df)
     out["n"] = np.repeat(res.n[keep], m).astype(np.int64)
     out["n_reference"] = int(res.n[r])
-    out["reference"] = labels[names[0]].iloc[r]
+    out["reference"] = domain_keys(labels, names)[r]
     return out
 
 

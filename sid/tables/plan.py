@@ -3,8 +3,8 @@
 A plan has ``defaults`` (disclosure and quality rules, confidence level, variance method,
 proportion CI method) and a list of ``tables``; each table names its theme, title,
 variables, domains (``by``; a crossing is written ``"origin:generation"``), the reference
-category of each domain for differences (``compare_to``) and the domains of the Rao-Scott
-tests (``chisq``). Every error is a one-line :class:`sid.errors.SpecError` naming the plan
+category of a domain for differences (``compare_to``: ``{origin: BEL}``, or for a crossing
+``{"origin:generation": "BEL:0"}``) and the domains of the Rao-Scott tests (``chisq``). Every error is a one-line :class:`sid.errors.SpecError` naming the plan
 file, line and key (sid.spec.yamlfile)::
 
     reports/sid2022_tables.yaml:14: tables[2].by[1]: 'origin:' is not a domain ...
@@ -46,8 +46,8 @@ class Defaults:
 @dataclass(frozen=True)
 class TableSpec:
     """One table: its ``variables`` by each domain of ``by`` (tuples of variable names;
-    one name, or several for a crossing). ``compare_to`` maps a single-variable domain to
-    its reference category; ``chisq`` names the domains of Rao-Scott tests;
+    one name, or several for a crossing). ``compare_to`` maps a domain ("origin", or a
+    crossing "origin:generation") to its reference category ("BEL", "BEL:0"); ``chisq`` names the domains of Rao-Scott tests;
     ``statistics`` overrides the statistics chosen from each variable's type."""
 
     id: str
@@ -125,7 +125,7 @@ def _table(item: Item, defaults: Defaults, seen: dict[str, str]) -> TableSpec:
         cmp = s.get("compare_to")
         if not isinstance(cmp, dict):
             raise s.at("compare_to").error("expected a mapping domain -> reference category, e.g. {origin: BEL}")
-        sec = Section(cmp, s.at("compare_to"), keys=singles or {"(a single-variable domain of by)"})
+        sec = Section(cmp, s.at("compare_to"), keys={":".join(b) for b in by} or {"(a domain of by)"})
         for k, v in cmp.items():
             if isinstance(v, bool) or not isinstance(v, str | int):
                 raise sec.at(k).error(f"expected a category code (text or whole number), got {v!r}")
