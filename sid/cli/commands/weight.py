@@ -1,0 +1,42 @@
+"""``sid weight --out DIR [--project DIR] [--data DIR]``: the weighting chain -> DIR/weight."""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "weight"
+ORDER = 50
+HELP = ("weight the respondents (design weights, eligibility, non-response, calibration per "
+        "origin group, trimming, replicate weights) into DIR/weight")
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``sid weight``."""
+    parser.add_argument("--out", required=True, metavar="DIR", help="run folder (DIR/clean is used when present)")
+    parser.add_argument("--project", default=".", metavar="DIR",
+                        help="survey project folder with weights/ (default: here)")
+    parser.add_argument("--data", default=None, metavar="DIR",
+                        help="data folder with the frame, gross sample and dispositions "
+                             "(default: PROJECT/data/demo)")
+    parser.add_argument("--spec", default=None, metavar="FILE",
+                        help="weighting spec (default: the project's only weights/*.yaml)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the weight stage, write DIR/weight and record it in DIR/manifest.json."""
+    import time
+
+    from sid.cli.progress import say
+    from sid.weighting.stage import run_weight
+
+    t0 = time.perf_counter()
+    folder, res = run_weight(args.out, args.project, args.data, args.spec)
+    g = res.groups[res.groups["group"] != "all"]
+    for _, row in g.iterrows():
+        say(f"  {row['group']}: n {int(row['n'])}, weights {row['min']:.4g}..{row['max']:.4g}, "
+            f"deff {row['deff_kish']:.2f}, {int(row.get('n_trimmed', 0))} trimmed, "
+            f"{int(row['iterations'])} iterations, margin error {row['max_abs_error']:.2g}")
+    t = res.diagnostics["timings_seconds"]
+    say("timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in t.items()))
+    say(f"{len(res.weights)} weighted respondents -> {folder} ({time.perf_counter() - t0:.1f} s)")
+    return 0

@@ -1,0 +1,229 @@
+"""The weight stage on a run folder: data folder + weighting spec (+ DIR/clean) -> DIR/weight.
+
+Reads the spec (``PROJECT/weights/*.yaml``), the gross sample, dispositions and register
+frame of the data folder, and the respondents kept by cleaning (``DIR/clean/flags.parquet``:
+status complete or partial; break-offs are non-respondents; without DIR/clean the
+dispositions' complete and partial interviews). Runs :func:`sid.weighting.chain.run_chain`
+and :func:`sid.weighting.replicate_chain.replicate_weights`, and writes atomically
+(docs/run-folder.md):
+
+* ``weights.parquet``: person_key, stratum, design_weight, eligibility_factor,
+  nonresponse_factor, prior_weight (before calibration), weight (final), trimmed;
+* ``replicates.parquet``: person_key + rep_001..rep_R (float32);
+* ``diagnostics.json``: method in words, per-group convergence, the calibrated margins
+  (for ``Design.calibrated``), the replicate variance constants, timings;
+* ``diagnostics_groups.csv``: per origin group weight distribution, Kish deff, n_eff,
+  trimmed cases, iterations, largest margin error before/after;
+* ``diagnostics_margins.csv``: every margin cell, population, before and after.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sid.errors import DataError, InputFileError, SpecError
+from sid.fieldwork import build_cases
+from sid.spec.weighting import WeightingSpec, load_weighting
+from sid.weighting.chain import ChainResult, run_chain
+from sid.weighting.diagnostics import margin_table, weight_summary
+from sid.weighting.replicate_chain import ReplicateWeights, replicate_weights
+
+WEIGHT = "weight"
+WEIGHTS_FILE, REPLICATES_FILE = "weights.parquet", "replicates.parquet"
+DIAGNOSTICS_FILE, GROUPS_FILE, MARGINS_FILE = "diagnostics.json", "diagnostics_groups.csv", "diagnostics_margins.csv"
+KEPT = ("complete", "partial")
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass
+class WeightResult:
+    """The stage's outputs in memory: ``weights`` and ``replicates`` frames, ``diagnostics``
+    (the JSON document), ``groups`` and ``margins`` tables, ``chain`` (the arrays)."""
+
+    weights: pd.DataFrame
+    replicates: pd.DataFrame | None
+    diagnostics: dict
+    groups: pd.DataFrame
+    margins: pd.DataFrame
+    chain: ChainResult
+
+
+def find_weighting_spec(project_dir: PathLike) -> Path:
+    """The project's only ``weights/*.yaml``."""
+    folder = Path(project_dir) / "weights"
+    specs = sorted(folder.glob("*.yaml"))
+    if len(specs) != 1:
+        raise SpecError(f"{folder}: {len(specs)} weighting specs (*.yaml); keep one or name it with --spec")
+    return specs[0]
+
+
+def _csv(path: Path, key: str | None = None) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputFileError(f"{path}: not found; give the data folder holding it (--data DIR)")
+    try:
+        return pd.read_csv(path, dtype={key: str} if key else None)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputFileError(f"{path}: not a readable CSV file ({exc})") from exc
+
+
+def respondent_keys(out_dir: PathLike, cases: pd.DataFrame, key: str) -> tuple[pd.Series, str]:
+    """Keys of the respondents, and where they came from (clean flags or dispositions)."""
+    flags = Path(out_dir) / "clean" / "flags.parquet"
+    if flags.is_file():
+        f = pd.read_parquet(flags, columns=[key, "status"])
+        return f[key][f["status"].isin(KEPT)].astype(str), f"{flags} (status complete or partial)"
+    return cases[key][cases["outcome"].isin(["I", "P"])], "dispositions (complete and partial interviews)"
+
+
+def _method_text(spec: WeightingSpec) -> str:
+    c, nr = spec.calibration, spec.nonresponse
+    parts = [f"design weights N_h/n_h per {', '.join(spec.sample.strata)}",
+             f"unknown eligibility passed on {spec.eligibility.unknown}ly per stratum"]
+    if nr.method == "propensity_classes":
+        parts.append(f"non-response: logistic response propensity on {', '.join(nr.predictors)} within "
+                     f"{nr.within or 'the sample'}, {nr.classes} propensity classes")
+    elif nr.method == "weighting_classes":
+        parts.append(f"non-response: weighting classes {nr.within or ''} x {' x '.join(nr.predictors)}")
+    parts.append(f"calibration ({c.method}{f', bounds {list(c.bounds)}' if c.bounds else ''}) within "
+                 f"{c.within or 'the sample'} to {', '.join(c.margin_names())}, tolerance {c.tolerance:g}")
+    t = spec.trimming
+    if t is not None:
+        b = ", ".join(f"{side} {bd.value:g}{' x median' if bd.form == 'ratio_to_median' else ''}"
+                      for side, bd in (("lower", t.lower), ("upper", t.upper)) if bd is not None)
+        parts.append(f"trimming ({b}) within {t.within or 'the sample'}, re-calibrated, at most {t.max_rounds} rounds")
+    return "; ".join(parts)
+
+
+def _tables(ch: ChainResult, within: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    summary = weight_summary(ch.weight, ch.cal_group, trimmed=ch.trimmed)
+    frames = []
+    for g in ch.groups:
+        m = margin_table(g.X, g.totals, g.names, ch.prior[g.rows], ch.weight[g.rows])
+        m.insert(0, within, g.label)
+        frames.append(m)
+    margins = pd.concat(frames, ignore_index=True)
+    conv = pd.DataFrame(ch.convergence).rename(columns={"group": "group"})
+    worst = margins.assign(b=margins.rel_diff_before.abs(), a=margins.rel_diff_after.abs()).groupby(within)[["b", "a"]].max()
+    worst.columns = ["max_rel_margin_error_before", "max_rel_margin_error_after"]
+    groups = summary.merge(conv, on="group", how="left").merge(worst, left_on="group", right_index=True, how="left")
+    return groups, margins
+
+
+def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightResult:
+    """Compute the weight stage's outputs (nothing written). See the module docstring."""
+    s = spec.sample
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    gross = _csv(data / s.gross_sample, s.key)
+    disp = _csv(data / s.dispositions, s.key)
+    frame = _csv(data / s.frame)
+    if s.disposition not in disp.columns:
+        raise DataError(f"{data / s.dispositions}: no disposition column {s.disposition!r}")
+    keep = [s.key, s.disposition] + [c for c in disp.columns if c not in gross.columns and c not in (s.key, s.disposition)]
+    cases = build_cases(gross, disp[keep], spec.dispositions, key=s.key, disposition=s.disposition)
+    keys, source = respondent_keys(out_dir, cases, s.key)
+    responded = cases[s.key].isin(keys).to_numpy()
+    unknown = ~pd.Index(keys).isin(cases[s.key])
+    if unknown.any():
+        raise DataError(f"{source}: respondent {keys.iloc[int(np.flatnonzero(unknown)[0])]!r} is not in the "
+                        "gross sample; the clean wave and the data folder belong to different waves")
+    timings["read"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ch = run_chain(gross, cases["outcome"], responded, frame, spec)
+    timings["chain"] = time.perf_counter() - t0
+    rep: ReplicateWeights | None = None
+    reps = None
+    rkeys = cases[s.key].to_numpy()[ch.resp]
+    if spec.replicates is not None:
+        t0 = time.perf_counter()
+        psu = gross[s.psu].to_numpy() if s.psu else None
+        rep = replicate_weights(ch, spec, psu)
+        timings["replicates"] = time.perf_counter() - t0
+        width = max(3, len(str(rep.weights.shape[1])))
+        reps = pd.DataFrame(rep.weights, columns=[f"rep_{i + 1:0{width}d}" for i in range(rep.weights.shape[1])])
+        reps.insert(0, s.key, rkeys)
+    within = spec.calibration.within or "sample"
+    r = ch.resp
+    weights = pd.DataFrame({
+        s.key: rkeys, "stratum": ch.stratum[r].astype(str), "design_weight": ch.design_weight[r],
+        "eligibility_factor": ch.eligibility_factor[r], "nonresponse_factor": ch.nonresponse_factor[r],
+        "prior_weight": ch.prior, "weight": ch.weight, "trimmed": ch.trimmed,
+    })
+    t0 = time.perf_counter()
+    groups, margins = _tables(ch, within)
+    timings["diagnostics"] = time.perf_counter() - t0
+    cells = list(ch.margins)
+    diag = {
+        "wave": spec.wave, "method": _method_text(spec), "respondents_from": source,
+        "n_gross": int(len(gross)), "n_respondents": int(r.size),
+        "design": {"weight": "weight", "strata": "stratum", "psu": None, "fpc": None},
+        "calibration": {"prior": "prior_weight", "method": spec.calibration.method,
+                        "bounds": list(spec.calibration.bounds) if spec.calibration.bounds else None,
+                        "cells": cells, "margins": ch.margins},
+        "convergence": ch.convergence,
+        "trimmed": int(ch.trimmed.sum()),
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+    }
+    if rep is not None:
+        diag["replicates"] = {"method": rep.type, "type": rep.type, "scale": rep.scale,
+                              "rscales": rep.rscales.tolist(), "mse": rep.mse,
+                              "replicates": int(rep.weights.shape[1]), "seed": spec.replicates.seed,
+                              "description": rep.description}
+    return WeightResult(weights, reps, diag, groups, margins, ch)
+
+
+def run_weight(out_dir: PathLike, project_dir: PathLike = ".", data_dir: PathLike | None = None,
+               spec: PathLike | None = None) -> tuple[Path, WeightResult]:
+    """Weight the wave into ``out_dir/weight`` and record the stage in the manifest.
+
+    ``data_dir``: folder of the spec's sample files (default ``project_dir/data/demo``);
+    ``spec``: the weighting spec (default: the project's only ``weights/*.yaml``).
+    Nothing is written when an input is wrong.
+    """
+    from sid.io.atomic import atomic_dir
+    from sid.pipeline.manifest import StageRecord, record_stage
+
+    out = Path(out_dir)
+    spec_path = Path(spec) if spec is not None else find_weighting_spec(project_dir)
+    data = Path(data_dir) if data_dir is not None else Path(project_dir) / "data" / "demo"
+    ws = load_weighting(spec_path)
+    s = ws.sample
+    inputs = [data / s.gross_sample, data / s.dispositions, data / s.frame]
+    flags = out / "clean" / "flags.parquet"
+    if flags.is_file():
+        inputs.append(flags)
+    rec = StageRecord(stage=WEIGHT, inputs=inputs, specs=[spec_path],
+                      params={"data_dir": str(data), "seed": ws.replicates.seed if ws.replicates else None,
+                              "spec_sha256": ws.sha256})
+    res = weight_wave(out, ws, data)
+    target = out / WEIGHT
+    t0 = time.perf_counter()
+    with atomic_dir(target) as tmp:
+        res.weights.to_parquet(tmp / WEIGHTS_FILE, index=False)
+        if res.replicates is not None:
+            res.replicates.to_parquet(tmp / REPLICATES_FILE, index=False)
+        res.groups.to_csv(tmp / GROUPS_FILE, index=False)
+        res.margins.to_csv(tmp / MARGINS_FILE, index=False)
+        res.diagnostics["timings_seconds"]["write"] = round(time.perf_counter() - t0, 3)
+        (tmp / DIAGNOSTICS_FILE).write_text(json.dumps(res.diagnostics, indent=1, default=_json) + "\n",
+                                            encoding="utf-8")
+    outputs = [target / f for f in (WEIGHTS_FILE, REPLICATES_FILE, GROUPS_FILE, MARGINS_FILE, DIAGNOSTICS_FILE)]
+    rec.params.update({"respondents": int(len(res.weights)), "trimmed": res.diagnostics["trimmed"]})
+    record_stage(out, rec.finish(out, outputs))
+    return target, res
+
+
+def _json(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
