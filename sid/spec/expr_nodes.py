@@ -2,7 +2,7 @@
 
 Every value during evaluation is a numpy array (0-d for literals, broadcast on use):
 float64 with NaN for missing (logicals are 1.0 / 0.0 / NaN), or object arrays holding
-``str`` with ``None`` / NaN for missing.
+``str`` with ``None`` / NaN for missing (columns come in with None: :func:`to_array`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,11 @@ class Context:
                 )
             if name not in source:
                 raise self.expr.error(f"variable {name!r} is not in the data")
-            arr = to_array(source[name])
+            arr = source[name]
+            # An environment that hands out converted arrays (sid.spec.frame.FrameEnv,
+            # which converts each column once) is not converted again at every evaluation.
+            if not getattr(source, "arrays_ready", False):
+                arr = to_array(arr)
             if arr.ndim != 1 or len(arr) != self.n:
                 raise self.expr.error(f"variable {name!r} has {arr.shape} values, expected {self.n}")
             self._cache[key] = arr
@@ -47,20 +51,23 @@ class Context:
 
 
 def to_array(values: Any) -> np.ndarray:
-    """A column as float64 (NaN missing) or, for text, an object array (None missing).
+    """A column as float64 (NaN missing) or, for text, an object array of ``str`` (None
+    missing).
 
     Blank text is missing: SPSS has no missing state for strings and stores blanks.
     """
     if isinstance(values, pd.Series | pd.Index | pd.api.extensions.ExtensionArray):
-        s = pd.Series(values)
+        s = pd.Series(values, copy=False)
         if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
             return s.to_numpy(dtype=float, na_value=np.nan)
+        if isinstance(s.dtype, pd.StringDtype):
+            return text_array(s)
         values = s.to_numpy(dtype=object, na_value=None)
     arr = np.asarray(values)
     if arr.dtype.kind in "biuf":
         return arr.astype(float, copy=False)
     if arr.dtype.kind in "US":
-        return _blank_to_none(arr.astype(object))
+        return text_array(arr.astype(object))
     if arr.dtype.kind == "O":
         kind = pd.api.types.infer_dtype(arr, skipna=True)
         if kind in ("integer", "floating", "mixed-integer-float", "boolean", "decimal", "empty"):
@@ -68,19 +75,30 @@ def to_array(values: Any) -> np.ndarray:
                 dtype=float, na_value=np.nan
             )
         if kind == "string":
-            return _blank_to_none(arr)
+            return text_array(arr)
         if kind.startswith(("date", "time", "period")):
             raise TypeError("values of dates and times are not supported in expressions")
         return arr
     raise TypeError(f"values of type {arr.dtype} (dates, times) are not supported in expressions")
 
 
-def _blank_to_none(arr: np.ndarray) -> np.ndarray:
-    s = pd.Series(arr, dtype=object)
-    blank = s.str.strip().eq("").to_numpy(dtype=bool, na_value=False)
-    if blank.any():
-        arr = np.where(blank, None, arr)
-    return arr
+def text_array(values: np.ndarray | pd.Series) -> np.ndarray:
+    """Text values (object array of ``str`` or a pandas string Series) as an object array
+    with None for missing and for blank (empty or whitespace-only) text.
+
+    Vectorised over the *distinct* values: ``pd.factorize`` (hashing; pyarrow's
+    dictionary encoding for Arrow-backed strings) finds them, only they are stripped, and
+    the rows are filled by one take. A 350,000-row column of a few dozen distinct values
+    costs a few milliseconds instead of 350,000 ``str.strip`` calls.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    distinct = np.asarray(uniques, dtype=object)
+    blank = pd.Series(distinct, dtype=object).str.strip().eq("").to_numpy(dtype=bool, na_value=True)
+    # one slot more, for the NA sentinel -1 (numpy's take reads it as the last slot)
+    table = np.empty(len(distinct) + 1, dtype=object)
+    table[:-1] = np.where(blank, None, distinct)
+    table[-1] = None
+    return table[codes]
 
 
 def is_text(v: np.ndarray) -> bool:
@@ -214,13 +232,14 @@ class Compare(Node):
 
     def eval(self, ctx: Context) -> np.ndarray:
         a, b = self.left.eval(ctx), self.right.eval(ctx)
-        miss = isna(a) | isna(b)
+        miss_a, miss_b = isna(a), isna(b)
+        miss = miss_a | miss_b
         if _same_kind(a, b, ctx.expr, f"'{self.op}'"):
             if not (is_text(a) and is_text(b)):
                 return np.where(miss, np.nan, np.nan)  # a number that is missing everywhere
             # Fill missing with "" so the element-wise comparison never sees None.
-            a2 = np.where(isna(a), "", a).astype(object)
-            b2 = np.where(isna(b), "", b).astype(object)
+            a2 = np.where(miss_a, "", a).astype(object)
+            b2 = np.where(miss_b, "", b).astype(object)
             try:
                 res = np.asarray(_CMP[self.op](a2, b2), dtype=bool)
             except TypeError:

@@ -33,16 +33,31 @@ def valid_array(values: pd.Series | np.ndarray, codes: tuple) -> np.ndarray:
 
 class FrameEnv(Mapping[str, np.ndarray]):
     """Read-only mapping column -> array over a DataFrame; ``valid=True`` gives the
-    valid view (declared missing codes as NaN), ``valid=False`` the raw codes."""
+    valid view (declared missing codes as NaN), ``valid=False`` the raw codes.
+
+    Each column is converted once per environment (:func:`sid.spec.expr_nodes.to_array`:
+    float64, or object text with blanks as None) and cached; so are the ``extra``
+    (derived) columns, re-converted only when one is replaced. ``arrays_ready`` tells an
+    evaluation that the arrays need no further conversion.
+    """
+
+    arrays_ready = True
 
     def __init__(self, df: pd.DataFrame, q: Questionnaire, *, valid: bool = True) -> None:
         self.df, self.q, self.valid = df, q, valid
         self.extra: dict[str, np.ndarray] = {}  # derived columns, shadowing the frame
         self._cache: dict[str, np.ndarray] = {}
+        # name -> (the extra value converted, its conversion)
+        self._extra_cache: dict[str, tuple[object, np.ndarray]] = {}
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name in self.extra:
-            return self.extra[name]
+            value = self.extra[name]
+            hit = self._extra_cache.get(name)
+            if hit is None or hit[0] is not value:
+                hit = (value, to_array(value))
+                self._extra_cache[name] = hit
+            return hit[1]
         if name not in self._cache:
             if name not in self.df.columns:
                 raise KeyError(name)
