@@ -71,7 +71,8 @@ def _keys(frame: pd.DataFrame, key: str, path: Path, stage: str) -> pd.Index:
     """The key column as strings (a stage may write it as another type); checked unique."""
     if key not in frame.columns:
         raise RunFolderError(f"{path}: no key column {key!r}; re-run sid {stage}")
-    keys = pd.Index(frame[key].astype(str))
+    # object dtype: pandas' hash table; isin on Arrow-backed strings loops in Python
+    keys = pd.Index(frame[key].astype(str).to_numpy(dtype=object), dtype=object)
     dup = keys.duplicated()
     if dup.any():
         raise DataError(f"{path}: {int(dup.sum())} repeated key(s), first {keys[dup][0]!r}; "
