@@ -131,14 +131,14 @@ def _write_notes(ws, notes: Sequence[tuple[str, str]]) -> None:
 
 
 def method_notes(defaults, variance_method: str, wave: str, weights: str,
-                 redo: Sequence[str] | None = None) -> list[tuple[str, str]]:
-    """The (topic, text) pairs of the notes sheet; ``redo``: the weighting steps redone in
-    every replicate, as the weight stage records them (None: not recorded)."""
+                 replicates: str | None = None) -> list[tuple[str, str]]:
+    """The (topic, text) pairs of the notes sheet; ``replicates``: how the weight stage
+    describes its replicate weights (diagnostics.json; None: not recorded)."""
     var = VARIANCE_LABELS.get(variance_method)
     if var is None:
         var = f"replicatiegewichten ({variance_method}) van de wegingsstap"
-        if redo:
-            var += f"; per replicaat opnieuw uitgevoerd: {', '.join(redo)}"
+        if replicates:
+            var += f": {replicates}"
     ci = ("logit-interval (R survey svyciprop method='logit')" if defaults.proportion_ci == "logit"
           else "Korn-Graubard-interval (R survey svyciprop method='beta')")
     return [

@@ -85,13 +85,13 @@ def run_tables(out_dir: PathLike, project_dir: PathLike = ".", variance: str | N
     internal = build_tables(wave.design, plan, labels, progress=progress)
     published = publish(internal)
     rep_info = wave.diagnostics.get("replicates")
-    redo = rep_info.get("redo") if isinstance(rep_info, dict) else None
+    rep_text = rep_info.get("description") if isinstance(rep_info, dict) else None
     calibrated = wave.design.method == "taylor" and "calibration" in wave.diagnostics
     notes = method_notes(plan.defaults, wave.design.method, plan.wave,
                          "finale gewichten van de wegingsstap (weight/weights.parquet, kolom weight; "
                          "zie weight/diagnostics.json)"
                          + ("; Taylor-SE's houden rekening met de kalibratie (GREG-residuen)" if calibrated else ""),
-                         redo=redo)
+                         replicates=rep_text)
     target = out / TABLES
     with atomic_dir(target) as tmp:
         published.to_csv(tmp / CSV, index=False)
