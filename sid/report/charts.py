@@ -32,7 +32,7 @@ _COLOR, _REF_COLOR = "#2b6c9e", "#888888"
 
 def _svg(fig: plt.Figure, prefix: str) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg"):]

@@ -17,6 +17,7 @@ from sid.fieldwork.table import ALL, NO_MODE
 from sid.report.context import RunContext
 
 RATES_FILE = ("fieldwork", "rates.csv")
+CASES_FILE = ("fieldwork", "cases.parquet")
 OUTCOME_LABELS = {
     "I": "Volledig interview",
     "P": "Gedeeltelijk interview",
@@ -38,7 +39,11 @@ SHOWN_RATES = {
 }
 
 
-def _rows(df: pd.DataFrame) -> list[dict[str, Any]]:
+def _note_parts(note: Any) -> list[str]:
+    return [] if pd.isna(note) or not str(note).strip() else [x.strip() for x in str(note).split(";") if x.strip()]
+
+
+def _rows(df: pd.DataFrame, common: set[str]) -> list[dict[str, Any]]:
     out = []
     for rec in df.to_dict("records"):
         out.append({
@@ -47,9 +52,28 @@ def _rows(df: pd.DataFrame) -> list[dict[str, Any]]:
             "counts": [rec[k] for k in OUTCOME_LABELS],
             "rates": [rec[k] for k in SHOWN_RATES],
             "e": rec["e"],
-            "note": "" if pd.isna(rec["note"]) else str(rec["note"]),
+            "note": "; ".join(x for x in _note_parts(rec["note"]) if x not in common),
         })
     return out
+
+
+def _dispositions(cases: pd.DataFrame, ctx: RunContext) -> tuple[list[dict[str, Any]], list[str]]:
+    """Agency disposition x AAPOR code x class, counted per stratum (origin group)."""
+    need = {"disposition", "aapor_code", "outcome", "stratum"}
+    if not need <= set(cases.columns):
+        raise RunFolderError(f"fieldwork/cases.parquet: columns {sorted(need - set(cases.columns))} missing; "
+                             "re-run `sid fieldwork`")
+    keys = ["disposition", "aapor_code", "outcome"]
+    frame = cases[[*keys, "stratum"]].astype(str)
+    counts = frame.groupby([*keys, "stratum"]).size().unstack(fill_value=0)
+    groups = ctx.origin_order(counts.columns)
+    counts = counts.reindex(columns=groups, fill_value=0).reset_index()
+    counts = counts.sort_values(["aapor_code", "disposition"], kind="stable")
+    rows = [{"disposition": r["disposition"], "aapor_code": r["aapor_code"], "outcome": r["outcome"],
+             "outcome_label": OUTCOME_LABELS.get(r["outcome"], r["outcome"]),
+             "counts": [int(r[g]) for g in groups], "total": int(sum(r[g] for g in groups))}
+            for r in counts.to_dict("records")]
+    return rows, [ctx.origin_label(g) for g in groups]
 
 
 def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
@@ -70,6 +94,9 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
         return {"mode": mode, "origin×mode": f"{g} – {mode}"}.get(rec["level"], g)
 
     t["_label"] = t.apply(label, axis=1) if len(t) else []
+    # a note on every row (e.g. how break-offs were counted) is said once, above the tables
+    parts = [set(_note_parts(n)) for n in t["note"]]
+    common = set.intersection(*parts) if parts else set()
     bases = list(dict.fromkeys(t["basis"]))
     sections = []
     for basis in bases:
@@ -82,7 +109,7 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
             rows = rows.assign(_o=rows["group"].map(order)).sort_values(["_o", "mode"], kind="stable")
             part = pd.concat([rows.drop(columns="_o"), b[b["level"] == "overall"]])
             if (b["level"] == level).any():
-                levels.append({"title": title, "rows": _rows(part)})
+                levels.append({"title": title, "rows": _rows(part, common)})
         sections.append({
             "basis": basis,
             "weighted": basis != "unweighted",
@@ -92,6 +119,12 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
     if overall.empty:
         raise RunFolderError(f"{path}: no unweighted overall row; re-run `sid fieldwork`")
     o = overall.iloc[0]
+    dispositions, groups, inputs = [], [], [path]
+    cpath = ctx.out_dir.joinpath(*CASES_FILE)
+    if cpath.is_file():
+        dispositions, groups = _dispositions(pd.read_parquet(cpath), ctx)
+        inputs.append(cpath)
+    params = ctx.manifest.get("stages", {}).get("fieldwork", {}).get("params", {})
     e_methods = sorted({str(m) for m in t["e_method"].dropna()}) if "e_method" in t else []
     return {
         "gross_sample": int(o["n"]),
@@ -101,6 +134,10 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
         "rates": [{"code": k, "label": v} for k, v in SHOWN_RATES.items()],
         "sections": sections,
         "e_methods": e_methods,
+        "common_notes": sorted(common),
         "no_mode": bool((t["mode"] == NO_MODE).any()),
-        "inputs": [path],
+        "dispositions": dispositions,
+        "disposition_groups": groups,
+        "warnings": [str(w) for w in params.get("warnings", [])],
+        "inputs": inputs,
     }

@@ -44,20 +44,22 @@ INDICES_FILE = Path("score") / "indices.parquet"
 REASON_SUFFIX = "_reason"
 WEIGHT_FORMAT, INDEX_FORMAT = "F12.6", "F8.2"
 
-# Dutch variable labels of the weight stage's columns (weights/README and the weighting
-# spec name them); a column not listed here is labelled with its name and its source.
+# Dutch variable labels of the weight stage's columns (sid.weighting.stage writes
+# person_key, stratum, design_weight, eligibility_factor, nonresponse_factor,
+# prior_weight, weight, trimmed); a column not listed is labelled with its name and source.
 WEIGHT_LABELS = {
     "weight": "Eindgewicht",
     "design_weight": "Ontwerpgewicht",
     "prior_weight": "Gewicht vóór kalibratie",
-    "nonresponse_weight": "Gewicht na non-responsaanpassing",
+    "eligibility_factor": "Aanpassingsfactor voor onbekende geschiktheid",
     "nonresponse_factor": "Non-responsaanpassingsfactor",
-    "response_propensity": "Geschatte responskans",
+    "trimmed": "Eindgewicht getrimd",
     "calibration_factor": "Kalibratiefactor",
-    "trim_factor": "Trimfactor",
+    "response_propensity": "Geschatte responskans",
     "psu": "Primaire steekproefeenheid",
     "fpc": "Eindige-populatiecorrectie",
 }
+YES_NO = {0.0: "Nee", 1.0: "Ja"}
 
 
 def _read(path: Path, stage: str) -> pd.DataFrame:
@@ -99,6 +101,9 @@ def _weight_meta(name: str, values: pd.Series) -> VariableMeta:
     label = WEIGHT_LABELS.get(name, f"{name} (uit het gewichtenbestand)")
     if pd.api.types.is_float_dtype(values.dtype):
         return _scale(name, label, WEIGHT_FORMAT)
+    if pd.api.types.is_bool_dtype(values.dtype):  # a flag: written as 0/1 (sid.io.spss)
+        return VariableMeta(name=name, label=label, type="numeric", format="F1.0",
+                            measure="nominal", value_labels=dict(YES_NO))
     var = default_variable(name, values)
     var.label = label
     if var.type == "string":

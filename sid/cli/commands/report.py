@@ -18,11 +18,15 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render every report whose stage has run, write DIR/report and record the stage."""
-    from sid.cli.progress import say, step
+    import time
+
+    from sid.cli.progress import say
     from sid.report.stage import run_report
 
-    with step("writing the reports"):
-        folder, status = run_report(args.out, args.project)
+    t0 = time.perf_counter()
+    # no progress line before the work: a user error is then the only line on stderr
+    folder, status = run_report(args.out, args.project)
+    say(f"reports written in {time.perf_counter() - t0:.1f} s")
     for name, state in status.items():
         say(f"  {name}: {'written' if state == 'written' else 'not run (its stage has no output yet)'}")
     say(f"-> {folder / 'index.html'}")
