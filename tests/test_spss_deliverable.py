@@ -43,10 +43,13 @@ def _stage_files(out: Path, seed: int = 5) -> None:
     dw = rng.uniform(20, 3000, n)
     w = dw * rng.uniform(0.6, 1.7, n)
     (out / "weight").mkdir()
-    pd.DataFrame({"person_key": wk, "weight": w, "design_weight": dw,
-                  "prior_weight": dw * rng.uniform(0.9, 1.2, n)}).to_parquet(out / "weight" / "weights.parquet")
+    # the columns sid.weighting.stage writes, in its order
+    pd.DataFrame({"person_key": wk, "stratum": df["stratum"][weighted].to_numpy(), "design_weight": dw,
+                  "eligibility_factor": rng.uniform(1, 1.1, n), "nonresponse_factor": rng.uniform(1, 3, n),
+                  "prior_weight": dw * rng.uniform(0.9, 1.2, n), "weight": w,
+                  "trimmed": rng.random(n) < 0.05}).to_parquet(out / "weight" / "weights.parquet")
     order = rng.permutation(n)
-    reps = {f"rep_{i:03d}": (w * rng.uniform(0, 2, n))[order] for i in range(1, R + 1)}
+    reps = {f"rep_{i:03d}": (w * rng.uniform(0, 2, n))[order].astype(np.float32) for i in range(1, R + 1)}
     pd.DataFrame({"person_key": wk[order], **reps}).to_parquet(out / "weight" / "replicates.parquet")
     ind = {"person_key": keys}
     for ix in q.indices:
@@ -151,14 +154,20 @@ def test_spss_weights_and_replicates_equal_the_weight_stage_files(demo_run, read
     df, m = read_back
     w = pd.read_parquet(out / "weight" / "weights.parquet").set_index("person_key").loc[df["person_key"]]
     rep = pd.read_parquet(out / "weight" / "replicates.parquet").set_index("person_key").loc[df["person_key"]]
-    labels = {"weight": "Eindgewicht", "design_weight": "Ontwerpgewicht", "prior_weight": "Gewicht vóór kalibratie"}
+    labels = {"weight": "Eindgewicht", "design_weight": "Ontwerpgewicht", "prior_weight": "Gewicht vóór kalibratie",
+              "eligibility_factor": "Aanpassingsfactor voor onbekende geschiktheid",
+              "nonresponse_factor": "Non-responsaanpassingsfactor"}
     for name, label in labels.items():
         np.testing.assert_array_equal(df[name].to_numpy(), w[name].to_numpy())  # doubles, unrounded
         assert m.column_names_to_labels[name] == label
         assert m.original_variable_types[name] == "F12.6" and m.variable_measure[name] == "scale"
+    np.testing.assert_array_equal(df["trimmed"].to_numpy(), w["trimmed"].to_numpy(float))
+    assert m.variable_value_labels["trimmed"] == {0.0: "Nee", 1.0: "Ja"}
+    # the weight file's stratum equals the clean wave's: one copy, with the spec's labels
+    assert list(df.columns).count("stratum") == 1 and "stratum" in m.variable_value_labels
     rep_cols = [c for c in df.columns if c.startswith("rep_")]
     assert rep_cols == list(rep.columns) and len(rep_cols) == R
-    np.testing.assert_array_equal(df[rep_cols].to_numpy(), rep.to_numpy())
+    np.testing.assert_array_equal(df[rep_cols].to_numpy(), rep.to_numpy(float))  # float32 exactly
     assert [m.column_names_to_labels[c] for c in rep_cols] == [f"Replicaatgewicht {i}" for i in range(1, R + 1)]
 
 
@@ -218,6 +227,16 @@ def test_spss_weighted_respondent_without_index_row_is_an_error(demo_run, tmp_pa
     gone = w["person_key"].iloc[:3].tolist()
     idx[~idx["person_key"].isin(gone)].to_parquet(ipath)
     with pytest.raises(DataError, match=rf"indices.parquet: 3 of {len(w)} weighted respondents have no row here \(first: '{gone[0]}'"):
+        write_wave_spss(run, PROJECT)
+
+
+def test_spss_weight_column_disagreeing_with_the_clean_wave_is_an_error(demo_run, tmp_path):
+    run = _copy_run(demo_run, tmp_path)
+    wpath = run / "weight" / "weights.parquet"
+    w = pd.read_parquet(wpath)
+    w.loc[0, "stratum"] = "XXX"
+    w.to_parquet(wpath)
+    with pytest.raises(DataError, match="column 'stratum' differs from the clean wave's stratum"):
         write_wave_spss(run, PROJECT)
 
 
