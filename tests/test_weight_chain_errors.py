@@ -94,3 +94,8 @@ def test_trimming_bounds_too_tight(case):
 def test_non_convergence(case):
     _spec(case[1], "max_iter: 100", "max_iter: 1")
     _fails(case, ConvergenceError, "did not converge", "stratum '", "margin error")
+
+
+def test_jackknife_with_one_person_per_psu_is_refused_by_name(case):
+    _spec(case[1], "method: bootstrap", "method: jackknife")
+    _fails(case, WeightingError, "delete-one-PSU jackknife needs one replicate per PSU", "replicates: 100")
