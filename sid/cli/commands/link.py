@@ -32,7 +32,7 @@ import argparse
 import sys
 
 NAME = "link"
-ORDER = 70
+ORDER = 75
 HELP = "compute the survey indicators for VLIM and load them into the indicator base"
 
 
