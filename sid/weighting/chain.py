@@ -228,7 +228,10 @@ def trim_groups(W: np.ndarray, groups: list[GroupMargins], cal: CalibrationSpec,
                                      max_rounds=trim.max_rounds, tol=cal.tolerance,
                                      redistribute="proportional")
         except WeightingError as exc:
-            raise _group_error(exc, f"trimming, {within} {g.label!r}") from None
+            hint = "" if W.ndim == 1 else (
+                " (in a replicate: sparse margin cells whose drawn respondents must carry the "
+                "cell; or leave trimming out of replicates.redo)")
+            raise type(exc)(f"trimming, {within} {g.label!r}: {exc}{hint}") from None
         out[g.rows], flags[g.rows] = t.weights, t.trimmed
         rounds.append(t.rounds)
         errors.append(t.max_abs_error)

@@ -18,7 +18,11 @@ replicate weights that repeat the adjustments carry their variance):
   resampling multiplicity f), medians per column, trim / re-calibrate rounds on all
   columns at once (trim_and_recalibrate on (n, R)).
 
-Steps the spec leaves out of ``replicates.redo`` are applied as the full-sample factors.
+Steps the spec leaves out of ``replicates.redo`` are applied as the full-sample factors:
+trimming left out but calibration redone applies the full sample's trimming factors
+before calibrating (so every replicate column meets the margins); calibration left out
+applies the full sample's g = w / w_prior (trimming is then not redone either: it needs
+re-calibration).
 When every step works within the stratum, strata are processed one at a time (memory: one
 stratum's (n_h x R) block), with the bootstrap draws in the same order as one call of
 ``bootstrap_factors`` over all strata.
@@ -174,16 +178,17 @@ def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray |
         mine = np.zeros(chain.resp.size, dtype=bool)
         mine[local] = True
         groups = [replace(g, rows=np.searchsorted(local, g.rows)) for g in chain.groups if mine[g.rows].all()]
+        trimming = spec.trimming is not None
         if "calibration" in redo:
+            if trimming and "trimming" not in redo:
+                # the full sample's trimming factors, then calibration: margins still hold
+                W = W * (chain.weight / chain.calibrated)[local, None]
             W, _ = calibrate_groups(W, groups, spec.calibration, where)
-        else:
-            W = W * (chain.calibrated / chain.prior)[local, None]
-        if spec.trimming is not None:
-            if "trimming" in redo:
+            if trimming and "trimming" in redo:
                 W = trim_groups(W, groups, spec.calibration, spec.trimming,
                                 chain.trim_group[local], where, factors=F_resp)[0]
-            else:
-                W = W * (chain.weight / chain.calibrated)[local, None]
+        else:  # the full sample's calibration (and trimming) factors g = w / w_prior
+            W = W * (chain.weight / chain.prior)[local, None]
         if out is None:
             out = np.empty((chain.resp.size, W.shape[1]), dtype=np.float32)
         out[local] = W
