@@ -34,13 +34,18 @@ def design_weights(
     strata: np.ndarray | pd.Series,
     population: Mapping[object, float],
     sample_size: Mapping[object, float] | None = None,
+    *,
+    with_replacement: bool = False,
 ) -> DesignWeights:
-    """Design weights d_i = N_h / n_h of a stratified SRS without replacement.
+    """Design weights d_i = N_h / n_h of a stratified SRS (without replacement by default).
 
     strata: (n,) stratum of every unit of the gross sample. population: N_h per stratum.
     sample_size: n_h per stratum; by default counted in ``strata`` (the gross sample).
-    Raises WeightingError for a unit in a stratum without population size, a missing
-    stratum value, a population stratum without sampled units, or n_h > N_h.
+    with_replacement: the strata were sampled with replacement (Hansen-Hurwitz: d_i =
+    N_h / n_h still, n_h may exceed N_h, and there is no finite population correction:
+    ``population`` is returned as infinite). Raises WeightingError for a unit in a
+    stratum without population size, a missing stratum value, a population stratum
+    without sampled units, or n_h > N_h without replacement.
     """
     codes, labels = group_codes(strata, "design weights: stratum")
     counts = np.bincount(codes, minlength=len(labels)).astype(float)
@@ -66,13 +71,19 @@ def design_weights(
                 f"design weights: no sample size for strata {', '.join(map(str, missing[:5]))}"
             )
         counts = given.reindex(labels).to_numpy()
-    bad = ~np.isfinite(N) | (N <= 0) | (counts <= 0) | (counts > N)
+    bad = ~np.isfinite(N) | (N <= 0) | (counts <= 0)
+    if not with_replacement:
+        bad |= counts > N
     if bad.any():
         h = int(np.flatnonzero(bad)[0])
+        hint = "" if with_replacement else (
+            " (a sample drawn with replacement: set sample.with_replacement: true)"
+        )
         raise WeightingError(
             f"design weights: stratum {labels[h]!r} has population size {N[h]:g} and sample size "
-            f"{counts[h]:g}; need 0 < n_h <= N_h"
+            f"{counts[h]:g}; need 0 < n_h <= N_h{hint}"
         )
+    fpc_population = np.full_like(N, np.inf) if with_replacement else N
     return DesignWeights(
-        weights=(N / counts)[codes], population=N[codes], sample_size=counts[codes]
+        weights=(N / counts)[codes], population=fpc_population[codes], sample_size=counts[codes]
     )
