@@ -113,7 +113,8 @@ def stratum_design_weights(gross: pd.DataFrame, frame: pd.DataFrame, spec: Weigh
     if frame[list(s.frame_strata)].isna().any().any():
         raise DataError(f"{frame_path}: cells without a stratum value ({', '.join(s.frame_strata)})")
     population = counts.groupby(_stratum_labels(frame, s.frame_strata).to_numpy()).sum()
-    return design_weights(_stratum_labels(gross, s.strata).to_numpy(), population.to_dict()).weights
+    return design_weights(_stratum_labels(gross, s.strata).to_numpy(), population.to_dict(),
+                          with_replacement=s.with_replacement).weights
 
 
 def survey_keys(out_dir: PathLike, key: str) -> tuple[pd.Series, Path]:

@@ -32,7 +32,7 @@ REDO_STEPS = ("nonresponse", "calibration", "trimming")
 _TOP = {"wave", "sample", "dispositions", "eligibility", "nonresponse", "calibration",
         "trimming", "replicates"}
 _SAMPLE = {"frame", "frame_count", "gross_sample", "dispositions", "key", "disposition",
-           "mode", "strata", "frame_strata", "psu"}
+           "mode", "strata", "frame_strata", "psu", "with_replacement"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class SampleSpec:
 
     ``mode`` is the column of the dispositions file with the mode of approach (None: no
     per-mode rates). ``frame_strata`` are the frame's names of ``strata``, same order.
+    ``with_replacement``: the strata were sampled with replacement (no fpc; n_h may
+    exceed N_h, as in the demo wave at large ``--scale``).
     """
 
     frame: str
@@ -53,6 +55,7 @@ class SampleSpec:
     frame_strata: tuple[str, ...]
     psu: str | None = None
     mode: str | None = None
+    with_replacement: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,7 @@ def _sample(top: Section) -> SampleSpec:
         frame_strata=frame_strata,
         psu=s.text("psu", None),
         mode=s.text("mode", None),
+        with_replacement=s.flag("with_replacement", False),
     )
 
 
