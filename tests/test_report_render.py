@@ -13,7 +13,7 @@ import pytest
 from sid.errors import SpecError
 from sid.report.charts import ci_chart, weight_histograms
 from sid.report.provenance import provenance
-from sid.report.render import environment, fmt_int, fmt_num, fmt_p, fmt_pct, render
+from sid.report.render import environment, fmt_as, fmt_int, fmt_num, fmt_p, fmt_pct, render
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "reports"
@@ -65,6 +65,8 @@ def test_number_formats():
     assert fmt_pct(0.43960125) == "44.0"
     assert fmt_p(0.0004) == "<0.001" and fmt_p(0.0123) == "0.012"
     assert fmt_num(float("nan")) == "–" and fmt_int(None) == "–"
+    assert fmt_num(-0.0001, 2) == "0.00" and fmt_pct(-1e-17, 2) == "0.00" and fmt_num(-0.5, 1) == "-0.5"
+    assert fmt_as(2247.08, "auto") == "2\u2009247" and fmt_as(23.71, "auto") == "23.7" and fmt_as(2.5, "auto") == "2.50"
 
 
 def test_charts_are_self_contained_svg_with_their_own_ids():

@@ -103,6 +103,42 @@ class _Cells(HTMLParser):
             cell[self._span] += data
 
 
+class _Tables(HTMLParser):
+    """Every <table> of a page as a list of rows, each a list of cell texts (th and td)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell).strip().replace("\u2009", ""))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _table_with(page: str, *headers: str) -> list[list[str]]:
+    """The first table of ``page`` whose header row holds ``headers``."""
+    parser = _Tables()
+    parser.feed(page)
+    for t in parser.tables:
+        if t and all(h in t[0] for h in headers):
+            return t
+    raise AssertionError(f"no table with columns {headers}")
+
+
 def _html(run: Path, name: str) -> str:
     return (run / "report" / f"{name}.html").read_text(encoding="utf-8")
 
@@ -174,18 +210,20 @@ def test_weighting_report_deff_and_n_eff_match_kish_by_hand(demo_run):
     w = w.merge(origin, on="person_key")
     page = _html(demo_run, "weighting")
     assert page.count("<svg") == 1
-    labels = {"BEL": "Belgisch", "MAR": "Marokkaans", "AFG": "Afghaans"}
-    header = re.search(r"<tr><th>groep</th>(.*?)</tr>", page).group(1)
-    cols = re.findall(r'<th class="num">([^<]+)</th>', header)
-    for code, label in labels.items():
+    quality = _table_with(page, "deff_kish", "n_eff")
+    dist = _table_with(page, "n", "p50")
+    for code, label in {"BEL": "Belgisch", "MAR": "Marokkaans", "AFG": "Afghaans"}.items():
         x = w.loc[w["origin"] == code, "weight"].to_numpy()
         deff = x.size * np.sum(x**2) / np.sum(x) ** 2  # Kish (1965) 11.7
         n_eff = np.sum(x) ** 2 / np.sum(x**2)
-        row = re.search(rf"<td>{label}</td>(.*?)</tr>", page).group(1)
-        cells = [c.replace("\u2009", "") for c in re.findall(r'<td class="num">([^<]+)</td>', row)]
-        assert abs(float(cells[cols.index("deff_kish")]) - deff) <= 0.0005
-        assert abs(float(cells[cols.index("n_eff")]) - n_eff) <= 0.05
-        assert int(cells[cols.index("n")]) == x.size
+        row = next(r for r in quality if r[0] == label)
+        assert abs(float(row[quality[0].index("deff_kish")]) - deff) <= 0.0005
+        assert abs(float(row[quality[0].index("n_eff")]) - n_eff) <= 0.05
+        row = next(r for r in dist if r[0] == label)
+        assert int(row[dist[0].index("n")]) == x.size
+        median = float(np.median(x))
+        shown = row[dist[0].index("p50")]
+        assert abs(float(shown) - median) <= 0.5 * 10 ** -_decimals(shown) + 1e-9
 
 
 def test_fieldwork_report_counts_and_rr1_match_the_case_table(demo_run):

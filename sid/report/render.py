@@ -30,11 +30,16 @@ def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
+def _no_negative_zero(text: str) -> str:
+    # -0.00 reads as a sign that is not there
+    return text[1:] if text.startswith("-") and not text.strip("-0.\u2009") else text
+
+
 def fmt_num(x: Any, digits: int = 1) -> str:
     """A number with ``digits`` decimals; "–" for a missing value."""
     if _missing(x):
         return "–"
-    return f"{float(x):,.{digits}f}".replace(",", "\u2009")  # thin space between thousands
+    return _no_negative_zero(f"{float(x):,.{digits}f}".replace(",", "\u2009"))  # thin space between thousands
 
 
 def fmt_int(x: Any) -> str:
@@ -48,7 +53,7 @@ def fmt_pct(x: Any, digits: int = 1) -> str:
     """A proportion (0-1) as a percentage number with ``digits`` decimals (no % sign)."""
     if _missing(x):
         return "–"
-    return f"{100.0 * float(x):.{digits}f}"
+    return _no_negative_zero(f"{100.0 * float(x):.{digits}f}")
 
 
 def fmt_p(p: Any) -> str:
@@ -65,8 +70,18 @@ def fmt_sig(x: Any, digits: int = 3) -> str:
     return f"{float(x):.{digits}g}"
 
 
+def fmt_auto(x: Any) -> str:
+    """A positive quantity such as a weight: whole above 100, one decimal above 10, else two."""
+    if _missing(x):
+        return "–"
+    size = abs(float(x))
+    return fmt_num(x, 0 if size >= 100 else 1 if size >= 10 else 2)
+
+
 def fmt_as(x: Any, kind: str) -> str:
-    """``x`` in the format named ``kind``: "int", "num1", "num2", "num3", "pct", "p" or "sig"."""
+    """``x`` in the format named ``kind``: "int", "num1", "num2", "num3", "pct", "p", "sig" or "auto"."""
+    if kind == "auto":
+        return fmt_auto(x)
     if kind.startswith("num"):
         return fmt_num(x, int(kind[3:] or 1))
     return {"int": fmt_int, "pct": fmt_pct, "p": fmt_p, "sig": fmt_sig}[kind](x)

@@ -1,13 +1,15 @@
 """Data of the weighting report: weight distribution per origin group, deff, n_eff, margins,
 trimming, convergence, and the method in words from the weighting spec.
 
-Reads ``DIR/weight/weights.parquet`` (key + final ``weight``), the clean data's origin
-group (joined on the key), ``DIR/weight/diagnostics_groups.csv`` when the weight stage
-wrote it (else the same summary is computed with sid.weighting.diagnostics.weight_summary:
-Kish's deff_w = n sum(w^2) / (sum w)^2 and n_eff = (sum w)^2 / sum(w^2), Kish 1965 sec.
-11.7) and ``DIR/weight/diagnostics.json``, whose sections (margins before and after,
-trimming, convergence, replicates) are shown as the stage wrote them: tables for lists
-of records, key-value lists for the rest.
+Reads (sid/weighting/stage.py) ``DIR/weight/weights.parquet`` (key + final ``weight``)
+with the clean data's origin group joined on the key (histograms);
+``diagnostics_groups.csv`` (per group: distribution, Kish deff_w = n sum(w^2) / (sum w)^2
+and n_eff = (sum w)^2 / sum(w^2), Kish 1965 sec. 11.7, trimmed cases, iterations, largest
+margin error before and after; computed with sid.weighting.diagnostics.weight_summary
+when a weight folder lacks it, and said so); ``diagnostics_margins.csv`` (every margin
+cell: population, weighted total before and after calibration); ``diagnostics.json``
+(respondents, calibration, replicates; keys the report does not know are shown as
+written: tables for lists of records, key-value lists for the rest).
 """
 
 from __future__ import annotations
@@ -25,8 +27,17 @@ from sid.report.charts import weight_histograms
 from sid.report.context import RunContext
 
 WEIGHT_COLUMN = "weight"
-_COLUMN_FORMATS = {"n": "int", "sum": "int", "n_eff": "num1", "deff_kish": "num3", "max_min_ratio": "num1",
-                   "n_nonpositive": "int", "n_trimmed": "int"}
+GROUPS_FILE, MARGINS_FILE, DIAGNOSTICS_FILE = "diagnostics_groups.csv", "diagnostics_margins.csv", "diagnostics.json"
+_COLUMN_FORMATS = {"n": "int", "sum": "int", "n_eff": "num1", "deff_kish": "num3", "max_min_ratio": "num2",
+                   "n_nonpositive": "int", "n_trimmed": "int", "iterations": "int", "max_abs_error": "sig",
+                   "max_rel_margin_error_before": "pct", "max_rel_margin_error_after": "pct"}
+_DISTRIBUTION = ("n", "sum", "min", "p01", "p05", "p25", "p50", "p75", "p95", "p99", "max", "max_min_ratio")
+_QUALITY = ("deff_kish", "n_eff", "n_nonpositive", "n_trimmed", "max_rel_margin_error_before",
+            "max_rel_margin_error_after")
+# keys of diagnostics.json the report shows in its own form (facts, margins table) or not at all
+# (design columns, the margins' totals repeated in diagnostics_margins.csv, the run's timings)
+_SHOWN_KEYS = {"wave", "method", "respondents_from", "n_gross", "n_respondents", "design", "calibration",
+               "convergence", "trimmed", "timings_seconds", "replicates"}
 
 
 def _blocks(obj: Any, title: str) -> list[dict[str, Any]]:
@@ -106,6 +117,60 @@ def method_in_words(spec: dict[str, Any]) -> list[str]:
     return out
 
 
+def _margin_label(ctx: RunContext, text: str) -> str:
+    """"sex:age_band=1:2" -> "Geslacht × Leeftijdsgroep: Man – 25-34" (labels of the spec)."""
+    names, _, codes = str(text).partition("=")
+    vars_, vals = names.split(":"), codes.split(":")
+    if len(vars_) != len(vals):
+        return str(text)
+    cats = [ctx.labels.categories.get(v, {}).get(c, c) for v, c in zip(vars_, vals, strict=True)]
+    return f"{' × '.join(ctx.labels.label(v) for v in vars_)}: {' – '.join(cats)}"
+
+
+def _group_tables(summary: pd.DataFrame, ctx: RunContext, codes: list[str]) -> list[dict[str, Any]]:
+    """diagnostics_groups.csv (or weight_summary) as three tables: distribution, quality, the rest."""
+    label_col = summary.columns[0]
+    order = {g: i for i, g in enumerate([*codes, "all"])}
+    summary = summary.iloc[np.argsort([order.get(str(g), len(order)) for g in summary[label_col]], kind="stable")]
+    rest = [c for c in summary.columns if c != label_col and c not in (*_DISTRIBUTION, *_QUALITY)]
+    out = []
+    for title, cols in (("Verdeling van het finale gewicht", _DISTRIBUTION),
+                        ("Designeffect, effectieve n, trimmen en marges", _QUALITY),
+                        ("Convergentie van de kalibratie", tuple(rest))):
+        cols = [c for c in cols if c in summary.columns]
+        if not cols:
+            continue
+        out.append({"title": title,
+                    "columns": [{"name": c, "fmt": _COLUMN_FORMATS.get(c, "auto")} for c in cols],
+                    "rows": [{"label": "Totaal" if str(r[label_col]) == "all" else ctx.origin_label(r[label_col]),
+                              "total": str(r[label_col]) == "all", "cells": [r[c] for c in cols]}
+                             for r in summary.to_dict("records")]})
+    return out
+
+
+def _margins(path: Path, ctx: RunContext) -> list[dict[str, Any]]:
+    m = pd.read_csv(path, dtype={0: str})
+    within = m.columns[0]
+    out = []
+    for g in ctx.origin_order(m[within].astype(str).unique()):
+        part = m[m[within].astype(str) == g]
+        out.append({"label": ctx.origin_label(g), "rows": [
+            {"margin": _margin_label(ctx, r["margin"]), "population": r["population"], "before": r["before"],
+             "after": r["after"], "rel_before": r["rel_diff_before"], "rel_after": r["rel_diff_after"]}
+            for r in part.to_dict("records")]})
+    return out
+
+
+def _facts(diag: dict[str, Any]) -> list[list[str]]:
+    cal, rep = diag.get("calibration") or {}, diag.get("replicates") or {}
+    facts = [("bruto steekproef", diag.get("n_gross")), ("gewogen respondenten", diag.get("n_respondents")),
+             ("respondenten volgens", diag.get("respondents_from")), ("getrimde gewichten", diag.get("trimmed")),
+             ("kalibratiemethode", cal.get("method")), ("kalibratiegrenzen", cal.get("bounds")),
+             ("gekalibreerde cellen", cal.get("cells")), ("replicatiegewichten", rep.get("description")),
+             ("methode (zoals de wegingsstap ze noteert)", diag.get("method"))]
+    return [[k, _cell(v)] for k, v in facts if k in ("kalibratiegrenzen",) or v is not None]
+
+
 def gather_weighting(ctx: RunContext) -> dict[str, Any]:
     """The weighting report's figures from ``DIR/weight`` (RunFolderError if absent)."""
     from sid.weighting.diagnostics import weight_summary
@@ -128,36 +193,37 @@ def gather_weighting(ctx: RunContext) -> dict[str, Any]:
     values = w[WEIGHT_COLUMN].to_numpy(dtype=float)
     groups = w["origin"].astype(str).to_numpy()
     inputs = [wpath, clean]
-    gpath = folder / "diagnostics_groups.csv"
+    gpath, mpath, dpath = (folder / f for f in (GROUPS_FILE, MARGINS_FILE, DIAGNOSTICS_FILE))
     if gpath.is_file():
-        summary = pd.read_csv(gpath)
+        summary = pd.read_csv(gpath, dtype={0: str})
         inputs.append(gpath)
-        source = "weight/diagnostics_groups.csv"
-    else:
+        source = f"weight/{GROUPS_FILE}"
+    else:  # stated in the report, not silent: an older or partial weight folder
         summary = weight_summary(values, groups)
         source = "berekend uit weight/weights.parquet (sid.weighting.diagnostics.weight_summary)"
-    label_col = summary.columns[0]
-    columns = [c for c in summary.columns if c != label_col]
-    order = {g: i for i, g in enumerate([*codes, "all"])}
-    summary = summary.iloc[np.argsort([order.get(str(g), len(order)) for g in summary[label_col]], kind="stable")]
-    dist = [{"label": ctx.origin_label(r[label_col]) if str(r[label_col]) != "all" else "Totaal",
-             "cells": [r[c] for c in columns]} for r in summary.to_dict("records")]
-    hist = weight_histograms({ctx.origin_label(g): values[groups == g] for g in codes}, prefix="weights")
-    dpath = folder / "diagnostics.json"
-    blocks: list[dict[str, Any]] = []
+    margins = []
+    if mpath.is_file():
+        margins = _margins(mpath, ctx)
+        inputs.append(mpath)
+    diag: dict[str, Any] = {}
     if dpath.is_file():
         inputs.append(dpath)
-        for k, v in json.loads(dpath.read_text(encoding="utf-8")).items():
+        diag = json.loads(dpath.read_text(encoding="utf-8"))
+    blocks: list[dict[str, Any]] = []
+    for k, v in diag.items():
+        if k not in _SHOWN_KEYS:
             blocks += _blocks(v, str(k))
     spath = _spec_path(ctx)
     words = method_in_words(yaml.safe_load(spath.read_text(encoding="utf-8")) or {}) if spath else []
     return {
         "n_weighted": len(w),
-        "summary_columns": [{"name": c, "fmt": _COLUMN_FORMATS.get(c, "sig")} for c in columns],
-        "summary_rows": dist,
+        "group_tables": _group_tables(summary, ctx, codes),
         "summary_source": source,
-        "histogram_svg": hist,
+        "histogram_svg": weight_histograms({ctx.origin_label(g): values[groups == g] for g in codes}, prefix="weights"),
+        "facts": _facts(diag),
+        "margins": margins,
         "diagnostics": blocks,
+        "has_diagnostics": bool(diag),
         "method_words": words,
         "spec_path": str(spath) if spath else "",
         "inputs": inputs,
