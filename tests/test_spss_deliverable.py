@@ -288,3 +288,20 @@ def test_spss_file_read_by_R_haven_has_the_spec_labels_and_missing_codes(demo_ru
     assert got["weight"]["label"] == "Eindgewicht"
     assert got["weight"]["sum"] == pytest.approx(df["weight"].sum(), rel=1e-12)
     assert got["idx_language"]["label"] == load_questionnaire(SPEC).index("idx_language").label
+
+
+def test_spss_other_weight_columns_are_kept_with_their_source_in_the_label(demo_run, tmp_path):
+    run = _copy_run(demo_run, tmp_path)
+    wpath = run / "weight" / "weights.parquet"
+    w = pd.read_parquet(wpath)
+    w["psu"] = np.arange(len(w)) // 4 + 1
+    w["cluster"] = pd.Series([f"é{i % 7}" for i in range(len(w))], dtype="str")
+    w.to_parquet(wpath)
+    path = write_wave_spss(run, PROJECT, replicates=False)
+    df, m = pyreadstat.read_sav(str(path), user_missing=True)
+    got = w.set_index("person_key").loc[df["person_key"]]
+    np.testing.assert_array_equal(df["psu"].to_numpy(), got["psu"].to_numpy(float))
+    assert df["cluster"].tolist() == got["cluster"].tolist()
+    assert m.column_names_to_labels["psu"] == "Primaire steekproefeenheid"
+    assert m.column_names_to_labels["cluster"] == "cluster (uit het gewichtenbestand)"
+    assert m.original_variable_types["cluster"] == "A3"  # 'é' is two bytes in UTF-8

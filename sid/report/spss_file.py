@@ -107,8 +107,9 @@ def _weight_meta(name: str, values: pd.Series) -> VariableMeta:
     var = default_variable(name, values)
     var.label = label
     if var.type == "string":
-        width = int(values.astype(str).str.len().max()) if len(values) else 1
-        var.format = f"A{max(width, 1)}"
+        # SPSS string widths count bytes
+        width = values.dropna().astype(str).str.encode("utf-8").str.len().max()
+        var.format = f"A{max(int(width) if pd.notna(width) else 1, 1)}"
     return var
 
 
