@@ -295,3 +295,32 @@ def test_reports_render_in_headless_chromium(demo_run, tmp_path):
         img = mpimg.imread(png)
         assert img.shape[:2] == (1600, 1280)
         assert img[..., :3].std() > 0.05, name  # not a blank page
+
+
+def test_weighting_report_margins_hold_the_margin_file(demo_run, tmp_path):
+    """A weight folder with diagnostics_margins.csv (sex margins per group, by hand with numpy):
+    the report shows each cell's population, before and after, with the spec's labels."""
+    run = tmp_path / "out"
+    shutil.copytree(demo_run, run, ignore=shutil.ignore_patterns("report"))
+    w = pd.read_parquet(run / "weight" / "weights.parquet")
+    sex = pd.read_parquet(run / "clean" / "data.parquet", columns=["person_key", "sex"])
+    w = w.merge(sex, on="person_key")
+    rng = np.random.default_rng(3)
+    after = w["weight"].to_numpy() * rng.uniform(0.8, 1.2, len(w))
+    rows = []
+    for g in ("BEL", "TUR"):
+        for s in (1, 2):
+            m = (w["stratum"] == g).to_numpy() & (w["sex"] == s).to_numpy()
+            rows.append({"stratum": g, "margin": f"sex={s}", "population": float(np.round(after[m].sum())),
+                         "before": float(w["weight"].to_numpy()[m].sum()), "after": float(after[m].sum())})
+    margins = pd.DataFrame(rows)
+    margins["rel_diff_before"] = (margins["before"] - margins["population"]) / margins["population"]
+    margins["rel_diff_after"] = (margins["after"] - margins["population"]) / margins["population"]
+    margins.to_csv(run / "weight" / "diagnostics_margins.csv", index=False)
+    folder, _ = run_report(run, ROOT)
+    page = (folder / "weighting.html").read_text(encoding="utf-8")
+    table = _table_with(page, "marge", "populatie", "voor", "na")
+    shown = {r[0]: r[1:4] for r in table[1:]}
+    bel = [r for r in rows if r["stratum"] == "BEL"]
+    for r, label in zip(bel, ("Geslacht (Rijksregister): Man", "Geslacht (Rijksregister): Vrouw"), strict=True):
+        assert [int(x) for x in shown[label]] == [round(r["population"]), round(r["before"]), round(r["after"])]

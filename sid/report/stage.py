@@ -19,6 +19,7 @@ from sid.report.context import RunContext
 
 PathLike = str | os.PathLike[str]
 REPORT = "report"
+FLOW = ("ingest", "clean", "fieldwork", "weight", "score", "tables", "link")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,12 @@ def _defs() -> list[ReportDef]:
                   ("clean", "weight", "score", "tables"), gather_indicators),
 
     ]
+
+
+def _pipeline_order(manifest: dict[str, Any]) -> list[str]:
+    """The recorded stages in the order of the flow (DESIGN.md), others after them."""
+    recorded = [s for s in manifest.get("stages", {}) if s != REPORT]
+    return sorted(recorded, key=lambda s: (FLOW.index(s) if s in FLOW else len(FLOW), s))
 
 
 def run_report(out_dir: PathLike, project_dir: PathLike = ".") -> tuple[Path, dict[str, str]]:
@@ -93,7 +100,7 @@ def run_report(out_dir: PathLike, project_dir: PathLike = ".") -> tuple[Path, di
         **common, "report_title": "Rapporten",
         "reports": [{"file": f"{d.name}.html", "title": d.title, "stage": d.stage,
                      "written": status[d.name] == "written"} for d in defs],
-        "provenance": provenance(ctx.manifest, [s for s in ctx.manifest.get("stages", {}) if s != REPORT]),
+        "provenance": provenance(ctx.manifest, _pipeline_order(ctx.manifest)),
     })
     pages["index.html"] = index
     template_files = sorted(templates.glob("*.html.j2"))
