@@ -305,3 +305,13 @@ def test_spss_other_weight_columns_are_kept_with_their_source_in_the_label(demo_
     assert m.column_names_to_labels["psu"] == "Primaire steekproefeenheid"
     assert m.column_names_to_labels["cluster"] == "cluster (uit het gewichtenbestand)"
     assert m.original_variable_types["cluster"] == "A3"  # 'é' is two bytes in UTF-8
+
+
+def test_spss_without_score_folder_and_replicate_file_says_so_in_the_notes(demo_run, tmp_path):
+    run = _copy_run(demo_run, tmp_path)
+    shutil.rmtree(run / "score")
+    (run / "weight" / "replicates.parquet").unlink()
+    df, m = pyreadstat.read_sav(str(write_wave_spss(run, PROJECT)), user_missing=True)
+    assert not [c for c in df.columns if c.startswith(("idx_", "rep_"))]
+    assert "sid: no indices (sid score not run)" in m.notes
+    assert "sid: no replicate weights (the weight stage wrote none)" in m.notes

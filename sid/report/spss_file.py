@@ -132,15 +132,9 @@ def _reason_column(name: str, reasons: pd.Series, label: str) -> tuple[np.ndarra
         measure="nominal", value_labels={float(i + 1): t for i, t in enumerate(texts)})
 
 
-def wave_frame(out_dir: PathLike, q: Questionnaire, *, replicates: bool = True) -> tuple[pd.DataFrame, SpssMeta]:
-    """The analysts' file as data + dictionary (see the module doc); what
-    :func:`write_wave_spss` writes. ``q``: the wave's questionnaire spec."""
-    from sid.io.wave import read_wave
-
-    out = Path(out_dir)
-    clean, meta = read_wave(out / "clean")
-    key = q.key
-    clean_keys = _keys(clean, key, out / "clean" / "data.parquet", "clean")
+def _read_weights(out: Path, key: str, clean_keys: pd.Index) -> tuple[pd.DataFrame, pd.Index]:
+    """weights.parquet, checked: unique keys, a final weight >= 0 everywhere, no key
+    without a clean record."""
     wpath = out / WEIGHT_FILE
     if not wpath.is_file():
         raise RunFolderError(f"{wpath} not found; run sid weight on this run folder first")
@@ -158,61 +152,85 @@ def wave_frame(out_dir: PathLike, q: Questionnaire, *, replicates: bool = True) 
         first = ", ".join(repr(k) for k in wkeys[orphan][:3])
         raise DataError(f"{wpath}: {int(orphan.sum())} of {len(wkeys)} weighted key(s) have no clean "
                         f"record (first: {first}); re-run sid weight on this clean wave")
-    # rows: the weighted respondents, in the clean wave's order
-    rows = np.flatnonzero(clean_keys.isin(wkeys))
-    keys = clean_keys[rows]
-    data = {c: clean[c].iloc[rows].reset_index(drop=True) for c in clean.columns}
-    variables = {c: meta.variables[c] for c in clean.columns}
+    return weights, wkeys
 
-    wpos = wkeys.get_indexer(keys)
+
+def _add_weights(data: dict, variables: dict, weights: pd.DataFrame, pos: np.ndarray, key: str,
+                 where: Path) -> None:
+    """The weight file's columns (final, design, prior weight first) at rows ``pos``."""
     order = [c for c in ("weight", "design_weight", "prior_weight") if c in weights.columns]
     order += [c for c in weights.columns if c not in order and c != key]
     for c in order:
-        col = weights[c].iloc[wpos].reset_index(drop=True)
+        col = weights[c].iloc[pos].reset_index(drop=True)
         if c in data:
             # a design column the clean wave holds too (e.g. stratum): one copy, if equal
             if not _same_values(data[c], col):
-                raise DataError(f"{wpath}: column {c!r} differs from the clean wave's {c}; "
+                raise DataError(f"{where}: column {c!r} differs from the clean wave's {c}; "
                                 "re-run sid weight on this clean wave")
             continue
         data[c] = col
         variables[c] = _weight_meta(c, col)
 
-    n_rep = 0
-    rpath = out / REPLICATES_FILE
-    if replicates and rpath.is_file():
-        rep = _read(rpath, "weight")
-        rpos = _positions(keys, _keys(rep, key, rpath, "weight"), rpath, "weighted respondents")
-        if len(rep) != len(wkeys):
-            raise DataError(f"{rpath}: {len(rep)} rows for {len(wkeys)} weighted respondents; re-run sid weight")
-        for i, c in enumerate(c for c in rep.columns if c != key):
-            if c in data:
-                raise DataError(f"{rpath}: replicate column {c!r} is also a variable of the wave; re-run sid weight")
-            data[c] = pd.Series(rep[c].to_numpy(dtype=float)[rpos])
-            variables[c] = _scale(c, f"Replicaatgewicht {i + 1}", WEIGHT_FORMAT)
-            n_rep += 1
 
-    ipath = out / INDICES_FILE
-    if ipath.is_file():
-        idx = _read(ipath, "score")
-        ipos = _positions(keys, _keys(idx, key, ipath, "score"), ipath, "weighted respondents")
-        declared = {ix.name: ix for ix in q.indices}
-        for c in idx.columns:
-            if c == key or (c.endswith(REASON_SUFFIX) and c[: -len(REASON_SUFFIX)] in declared):
-                continue
-            if c not in declared:
-                raise DataError(f"{ipath}: column {c!r} is not an index of {q.path or q.wave}; "
-                                "re-run sid score with this spec")
-            if c in data:
-                raise DataError(f"{ipath}: index {c!r} is also a variable of the wave; rename one in the spec")
-            label = declared[c].label
-            data[c] = pd.Series(pd.to_numeric(idx[c]).to_numpy(dtype=float)[ipos])
-            variables[c] = _scale(c, label, INDEX_FORMAT)
-            rname = c + REASON_SUFFIX
-            if rname in idx.columns:
-                data[rname], variables[rname] = _reason_column(rname, idx[rname].iloc[ipos], label)
-    else:
-        idx = None
+def _add_replicates(data: dict, variables: dict, path: Path, keys: pd.Index, n_weighted: int,
+                    key: str) -> int:
+    """The replicate weight columns for ``keys``; returns how many."""
+    rep = _read(path, "weight")
+    pos = _positions(keys, _keys(rep, key, path, "weight"), path, "weighted respondents")
+    if len(rep) != n_weighted:
+        raise DataError(f"{path}: {len(rep)} rows for {n_weighted} weighted respondents; re-run sid weight")
+    cols = [c for c in rep.columns if c != key]
+    for i, c in enumerate(cols):
+        if c in data:
+            raise DataError(f"{path}: replicate column {c!r} is also a variable of the wave; re-run sid weight")
+        data[c] = pd.Series(rep[c].to_numpy(dtype=float)[pos])
+        variables[c] = _scale(c, f"Replicaatgewicht {i + 1}", WEIGHT_FORMAT)
+    return len(cols)
+
+
+def _add_indices(data: dict, variables: dict, path: Path, keys: pd.Index, q: Questionnaire) -> None:
+    """The spec's indices (labelled as the spec labels them) and their reason codes."""
+    idx = _read(path, "score")
+    pos = _positions(keys, _keys(idx, q.key, path, "score"), path, "weighted respondents")
+    declared = {ix.name: ix for ix in q.indices}
+    for c in idx.columns:
+        if c == q.key or (c.endswith(REASON_SUFFIX) and c[: -len(REASON_SUFFIX)] in declared):
+            continue
+        if c not in declared:
+            raise DataError(f"{path}: column {c!r} is not an index of {q.path or q.wave}; "
+                            "re-run sid score with this spec")
+        if c in data:
+            raise DataError(f"{path}: index {c!r} is also a variable of the wave; rename one in the spec")
+        label = declared[c].label
+        data[c] = pd.Series(pd.to_numeric(idx[c]).to_numpy(dtype=float)[pos])
+        variables[c] = _scale(c, label, INDEX_FORMAT)
+        rname = c + REASON_SUFFIX
+        if rname in idx.columns:
+            data[rname], variables[rname] = _reason_column(rname, idx[rname].iloc[pos], label)
+
+
+def wave_frame(out_dir: PathLike, q: Questionnaire, *, replicates: bool = True) -> tuple[pd.DataFrame, SpssMeta]:
+    """The analysts' file as data + dictionary (see the module doc); what
+    :func:`write_wave_spss` writes. ``q``: the wave's questionnaire spec."""
+    from sid.io.wave import read_wave
+
+    out = Path(out_dir)
+    clean, meta = read_wave(out / "clean")
+    key = q.key
+    clean_keys = _keys(clean, key, out / "clean" / "data.parquet", "clean")
+    weights, wkeys = _read_weights(out, key, clean_keys)
+    # rows: the weighted respondents, in the clean wave's order
+    rows = np.flatnonzero(clean_keys.isin(wkeys))
+    keys = clean_keys[rows]
+    data = {c: clean[c].iloc[rows].reset_index(drop=True) for c in clean.columns}
+    variables = {c: meta.variables[c] for c in clean.columns}
+    _add_weights(data, variables, weights, wkeys.get_indexer(keys), key, out / WEIGHT_FILE)
+    n_rep = 0
+    if replicates and (out / REPLICATES_FILE).is_file():
+        n_rep = _add_replicates(data, variables, out / REPLICATES_FILE, keys, len(wkeys), key)
+    has_indices = (out / INDICES_FILE).is_file()
+    if has_indices:
+        _add_indices(data, variables, out / INDICES_FILE, keys, q)
 
     # SPSS document lines hold 80 bytes: one short fact per note
     left_out = len(clean_keys) - len(rows)
@@ -222,7 +240,7 @@ def wave_frame(out_dir: PathLike, q: Questionnaire, *, replicates: bool = True) 
         f"sid: {n_rep} replicate weight column(s)" if n_rep else
         ("sid: replicate weights left out on request" if not replicates
          else "sid: no replicate weights (the weight stage wrote none)"),
-        "sid: indices from the score stage" if idx is not None else "sid: no indices (sid score not run)",
+        "sid: indices from the score stage" if has_indices else "sid: no indices (sid score not run)",
     ]
     frame = pd.DataFrame(data, copy=False)
     return frame, SpssMeta(variables=variables, file_label=meta.file_label or q.title,
