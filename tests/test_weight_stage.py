@@ -18,6 +18,7 @@ from sid.estimation.replicates import replicate_variance
 
 ROOT = Path(__file__).resolve().parents[1]
 MARGINS = [("sex", "age_band"), ("region",), ("generation",)]
+INDICES = ["idx_language", "idx_discrimination", "idx_inclusion", "idx_religiosity", "idx_citizenship"]
 
 
 def widened_spec(proj: Path) -> None:
@@ -40,10 +41,13 @@ def run(tmp_path_factory):
     assert main(["ingest", *map(str, sorted(data.glob("*.sav"))), "--out", str(out)]) == 0
     assert main(["clean", "--out", str(out), "--project", str(ROOT), "--data", str(data)]) == 0
     assert main(["weight", "--out", str(out), "--project", str(proj), "--data", str(data)]) == 0
+    assert main(["score", "--out", str(out), "--project", str(ROOT)]) == 0
     w = pd.read_parquet(out / "weight" / "weights.parquet")
     gross = pd.read_csv(data / "gross_sample.csv", dtype={"person_key": str})
     clean = pd.read_parquet(out / "clean" / "data.parquet")[["person_key", "dutch_home"]]
-    df = w.merge(gross.drop(columns=["stratum"]), on="person_key").merge(clean, on="person_key")
+    idx = pd.read_parquet(out / "score" / "indices.parquet")
+    df = (w.merge(gross.drop(columns=["stratum"]), on="person_key").merge(clean, on="person_key")
+          .merge(idx[["person_key", *INDICES]], on="person_key"))
     return {"data": data, "out": out, "df": df, "w": w}
 
 
@@ -57,16 +61,31 @@ def test_weight_margins_recomputed_from_frame_hit_per_origin_group(run):
     assert (df.groupby("origin")["weight"].sum() - frame.groupby("origin")["count"].sum()).abs().max() < 1e-4
 
 
-def test_weighted_dutch_home_closer_to_population_truth_than_unweighted(run):
+def _errors(run, quantity):
+    """Sum over origin groups of |estimate - population truth|: (weighted, unweighted)."""
     truth = pd.read_csv(run["data"] / "population_truth.csv")
-    truth = truth[truth.quantity == "dutch_home"].set_index("origin")["value"]
-    df = run["df"].dropna(subset=["dutch_home"])
-    weighted = df.groupby("origin").apply(lambda g: np.average(g.dutch_home, weights=g.weight),
+    truth = truth[truth.quantity == quantity].set_index("origin")["value"].drop("ALL")
+    df = run["df"].dropna(subset=[quantity])
+    weighted = df.groupby("origin").apply(lambda g: np.average(g[quantity], weights=g.weight),
                                           include_groups=False)
-    unweighted = df.groupby("origin")["dutch_home"].mean()
-    err_w = (weighted - truth).abs().sum()
-    err_u = (unweighted - truth).abs().sum()
-    assert err_w < err_u
+    unweighted = df.groupby("origin")[quantity].mean()
+    assert len(truth) == 7 and set(weighted.index) == set(truth.index)
+    return (weighted - truth).abs().sum(), (unweighted - truth).abs().sum()
+
+
+def test_weighted_headline_estimates_closer_to_population_truth_than_unweighted(run):
+    # language use drives response in the demo: weighting must fix it per quantity
+    for quantity in ("dutch_home", "idx_language"):
+        w, u = _errors(run, quantity)
+        assert w < 0.5 * u, quantity
+    # all five indices together (single indices with little non-response bias are within noise)
+    errs = np.array([_errors(run, q) for q in INDICES])
+    assert errs[:, 0].sum() < errs[:, 1].sum()
+    # the whole population: origin groups weighted by their size, not by equal allocation
+    truth = pd.read_csv(run["data"] / "population_truth.csv").set_index(["origin", "quantity"])["value"]
+    df = run["df"].dropna(subset=["dutch_home"])
+    overall = np.average(df.dutch_home, weights=df.weight)
+    assert abs(overall - truth["ALL", "dutch_home"]) < 0.1 * abs(df.dutch_home.mean() - truth["ALL", "dutch_home"])
 
 
 def test_bootstrap_se_close_to_calibrated_taylor_se(run):
