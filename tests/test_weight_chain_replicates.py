@@ -10,7 +10,7 @@ import pytest
 from test_weight_stage import widened_spec
 
 from sid.demo import make_demo
-from sid.estimation.replicates import bootstrap_factors
+from sid.estimation.replicates import bootstrap_factors, jkn_factors
 from sid.fieldwork import build_cases
 from sid.spec.weighting import load_weighting
 from sid.weighting.calibration import calibrate
@@ -30,7 +30,7 @@ def demo(tmp_path_factory):
     return base
 
 
-def _run(data, spec_path):
+def _run(data, spec_path, psu=None):
     spec = load_weighting(spec_path)
     gross = pd.read_csv(data / "gross_sample.csv", dtype={"person_key": str})
     disp = pd.read_csv(data / "dispositions.csv", dtype={"person_key": str})
@@ -38,7 +38,7 @@ def _run(data, spec_path):
     cases = build_cases(gross, disp[["person_key", "disposition", "mode"]], spec.dispositions)
     responded = cases.outcome.isin(["I", "P"]).to_numpy()
     chain = run_chain(gross, cases.outcome, responded, frame, spec)
-    return spec, chain, replicate_weights(chain, spec)
+    return spec, chain, replicate_weights(chain, spec, None if psu is None else gross[psu].to_numpy())
 
 
 @pytest.fixture(scope="module")
@@ -84,11 +84,15 @@ def _column_by_column(spec, chain, f, trimming=True):
     return out
 
 
-def _check_columns(spec, chain, reps, columns):
+def _bootstrap(spec, chain):
     strata = group_codes(chain.stratum, "s")[0]
-    F = bootstrap_factors(strata, np.arange(strata.size), spec.replicates.replicates,
-                          np.random.default_rng(spec.replicates.seed), method="subbootstrap").factors
-    assert reps.weights.shape == (chain.resp.size, spec.replicates.replicates)
+    return bootstrap_factors(strata, np.arange(strata.size), spec.replicates.replicates,
+                             np.random.default_rng(spec.replicates.seed), method="subbootstrap").factors
+
+
+def _check_columns(spec, chain, reps, columns, F=None):
+    F = _bootstrap(spec, chain) if F is None else F
+    assert reps.weights.shape == (chain.resp.size, F.shape[1])
     for r in columns:
         np.testing.assert_allclose(reps.weights[:, r], _column_by_column(spec, chain, F[:, r]), rtol=2e-6)
     # units a replicate did not draw keep weight 0
@@ -115,3 +119,19 @@ def test_replicate_columns_meet_every_margin(setup):
     for g in chain.groups:
         err = np.abs(g.X.T @ W[g.rows] - g.totals[:, None]) / (1 + g.totals[:, None])
         assert err.max() < 1e-6  # float32 storage: ~1e-7 relative
+
+
+def test_jackknife_over_municipalities_equals_the_chain_rerun_column_by_column(demo):
+    """A clustered variant: municipalities as PSUs (39 per origin group), delete-one-PSU
+    jackknife (JKn: 273 replicates, rscales (n_h - 1)/n_h, scale 1)."""
+    text = (demo / "proj" / "weights" / "sid2022.yaml").read_text(encoding="utf-8")
+    text = (text.replace("psu: null", "psu: municipality").replace("method: bootstrap", "method: jackknife")
+            .replace("replicates: 100", "replicates: 300"))
+    path = demo / "jk.yaml"
+    path.write_text(text, encoding="utf-8")
+    spec, chain, reps = _run(demo / "data", path, psu="municipality")
+    gross = pd.read_csv(demo / "data" / "gross_sample.csv")
+    F = jkn_factors(group_codes(chain.stratum, "s")[0], gross["municipality"].to_numpy()).factors
+    assert reps.type == "JKn" and reps.scale == 1.0 and F.shape[1] == 273
+    np.testing.assert_allclose(reps.rscales, 38 / 39)
+    _check_columns(spec, chain, reps, (0, 150, 272), F)
