@@ -83,12 +83,33 @@ def _link(ctx: RunContext) -> None:
     run_link(ctx.out, ctx.project, admin=[admin] if admin.is_dir() else [])
 
 
+def _fieldwork(ctx: RunContext) -> None:
+    from sid.fieldwork.stage import run_fieldwork
+
+    run_fieldwork(ctx.out, ctx.project, ctx.data)
+
+
+def _weight(ctx: RunContext) -> None:
+    from sid.weighting.stage import run_weight
+
+    run_weight(ctx.out, ctx.project, ctx.data)
+
+
+def _report(ctx: RunContext) -> None:
+    from sid.report.stage import run_report
+
+    run_report(ctx.out, ctx.project)
+
+
 STAGES: list[tuple[str, Callable[[RunContext], None]]] = [
     ("ingest", _ingest),
     ("clean", _clean),
+    ("fieldwork", _fieldwork),
+    ("weight", _weight),
     ("score", _score),
     ("tables", _tables),
     ("link", _link),
+    ("report", _report),
 ]
 
 
