@@ -110,7 +110,7 @@ def _tables(ch: ChainResult, within: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         m.insert(0, within, g.label)
         frames.append(m)
     margins = pd.concat(frames, ignore_index=True)
-    conv = pd.DataFrame(ch.convergence).rename(columns={"group": "group"})
+    conv = pd.DataFrame(ch.convergence)
     worst = margins.assign(b=margins.rel_diff_before.abs(), a=margins.rel_diff_after.abs()).groupby(within)[["b", "a"]].max()
     worst.columns = ["max_rel_margin_error_before", "max_rel_margin_error_after"]
     groups = summary.merge(conv, on="group", how="left").merge(worst, left_on="group", right_index=True, how="left")
@@ -159,6 +159,7 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     })
     t0 = time.perf_counter()
     groups, margins = _tables(ch, within)
+    groups["method"] = _method_text(spec)
     timings["diagnostics"] = time.perf_counter() - t0
     cells = list(ch.margins)
     diag = {
