@@ -149,7 +149,8 @@ def _decimals(text: str) -> int:
 
 def test_every_report_and_the_index_are_written_with_provenance_hashes(demo_run):
     files = sorted(p.name for p in (demo_run / "report").iterdir())
-    assert files == sorted([*(f"{r}.html" for r in REPORTS), "index.html"])
+    # the analysts' SPSS file lies beside the reports once the wave is weighted
+    assert files == sorted([*(f"{r}.html" for r in REPORTS), "index.html", "sid2022.sav"])
     manifest = json.loads((demo_run / "manifest.json").read_text())
     for r, stage in zip(REPORTS, ("fieldwork", "clean", "weight", "score", "tables"), strict=True):
         page = _html(demo_run, r)

@@ -63,10 +63,14 @@ def _pipeline_order(manifest: dict[str, Any]) -> list[str]:
     return sorted(recorded, key=lambda s: (FLOW.index(s) if s in FLOW else len(FLOW), s))
 
 
-def run_report(out_dir: PathLike, project_dir: PathLike = ".") -> tuple[Path, dict[str, str]]:
+def run_report(out_dir: PathLike, project_dir: PathLike = ".", *,
+               replicates: bool = True) -> tuple[Path, dict[str, str]]:
     """Render every report whose stage has run; write ``out_dir/report`` and the manifest entry.
 
-    Returns the report folder and ``{name: "written" | "not run"}`` per report.
+    Once the wave is weighted, the folder also holds the analysts' labelled SPSS file
+    ``<wave>.sav`` (sid.report.spss_file; ``replicates=False`` leaves the replicate
+    weights out of it). Returns the report folder and ``{name: "written" | "not run"}``
+    per report, with the SPSS file under ``"spss"``.
     """
     from sid.io.atomic import atomic_dir
     from sid.pipeline.manifest import StageRecord, record_stage
@@ -107,8 +111,17 @@ def run_report(out_dir: PathLike, project_dir: PathLike = ".") -> tuple[Path, di
     rec = StageRecord(stage=REPORT, inputs=inputs, specs=[ctx.questionnaire_path, *template_files],
                       params={"reports": status})
     target = ctx.out_dir / REPORT
+    files = list(pages)
+    weighted = (ctx.out_dir / "weight" / "weights.parquet").is_file()
+    status["spss"] = "written" if weighted else "not run"
     with atomic_dir(target) as tmp:
         for name, text in pages.items():
             (tmp / name).write_text(text, encoding="utf-8")
-    record_stage(ctx.out_dir, rec.finish(ctx.out_dir, [target / name for name in pages]))
+        if weighted:
+            from sid.report.spss_file import write_wave_spss
+
+            sav = write_wave_spss(ctx.out_dir, ctx.project_dir, tmp / f"{ctx.wave}.sav",
+                                  replicates=replicates)
+            files.append(sav.name)
+    record_stage(ctx.out_dir, rec.finish(ctx.out_dir, [target / name for name in files]))
     return target, status

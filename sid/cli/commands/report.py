@@ -6,7 +6,8 @@ import argparse
 
 NAME = "report"
 ORDER = 80
-HELP = "write the HTML reports (fieldwork, cleaning, weighting, indices, indicators) of a run folder"
+HELP = ("write the HTML reports (fieldwork, cleaning, weighting, indices, indicators) and the "
+        "analysts' labelled SPSS file of a run folder")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -14,6 +15,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="run folder")
     parser.add_argument("--project", default=".", metavar="DIR",
                         help="survey project folder with reports/ (templates) and questionnaires/ (default: here)")
+    parser.add_argument("--no-replicates", action="store_true",
+                        help="leave the replicate weights out of the analysts' SPSS file")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     # no progress line before the work: a user error is then the only line on stderr
-    folder, status = run_report(args.out, args.project)
+    folder, status = run_report(args.out, args.project, replicates=not args.no_replicates)
     say(f"reports written in {time.perf_counter() - t0:.1f} s")
     for name, state in status.items():
         say(f"  {name}: {'written' if state == 'written' else 'not run (its stage has no output yet)'}")
