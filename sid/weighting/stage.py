@@ -79,7 +79,8 @@ def respondent_keys(out_dir: PathLike, cases: pd.DataFrame, key: str) -> tuple[p
     flags = Path(out_dir) / "clean" / "flags.parquet"
     if flags.is_file():
         f = pd.read_parquet(flags, columns=[key, "status"])
-        return f[key][f["status"].isin(KEPT)].astype(str), f"{flags} (status complete or partial)"
+        kept = np.logical_or.reduce([(f["status"] == s).to_numpy(dtype=bool, na_value=False) for s in KEPT])
+        return f[key][kept].astype(str), f"{flags} (status complete or partial)"
     return cases[key][cases["outcome"].isin(["I", "P"])], "dispositions (complete and partial interviews)"
 
 
@@ -130,11 +131,13 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     keep = [s.key, s.disposition] + [c for c in disp.columns if c not in gross.columns and c not in (s.key, s.disposition)]
     cases = build_cases(gross, disp[keep], spec.dispositions, key=s.key, disposition=s.disposition)
     keys, source = respondent_keys(out_dir, cases, s.key)
-    responded = cases[s.key].isin(keys).to_numpy()
-    unknown = ~pd.Index(keys).isin(cases[s.key])
-    if unknown.any():
-        raise DataError(f"{source}: respondent {keys.iloc[int(np.flatnonzero(unknown)[0])]!r} is not in the "
+    # positions by a hash index on object arrays (pandas' arrow-string isin loops in Python)
+    pos = pd.Index(cases[s.key].to_numpy(dtype=object)).get_indexer(keys.to_numpy(dtype=object))
+    if (pos < 0).any():
+        raise DataError(f"{source}: respondent {keys.iloc[int(np.flatnonzero(pos < 0)[0])]!r} is not in the "
                         "gross sample; the clean wave and the data folder belong to different waves")
+    responded = np.zeros(len(cases), dtype=bool)
+    responded[pos] = True
     timings["read"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     ch = run_chain(gross, cases["outcome"], responded, frame, spec)
