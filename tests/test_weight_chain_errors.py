@@ -99,3 +99,14 @@ def test_non_convergence(case):
 def test_jackknife_with_one_person_per_psu_is_refused_by_name(case):
     _spec(case[1], "method: bootstrap", "method: jackknife")
     _fails(case, WeightingError, "delete-one-PSU jackknife needs one replicate per PSU", "replicates: 100")
+
+
+def test_sid_weight_cli_prints_one_line_and_exits_2(case, capsys):
+    from sid.cli import main
+
+    data, proj, out = case
+    _spec(proj, "max_iter: 100", "max_iter: 1")
+    assert main(["weight", "--out", str(out), "--project", str(proj), "--data", str(data)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "did not converge" in err[0]
+    assert not (out / "weight").exists()

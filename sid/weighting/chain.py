@@ -33,8 +33,10 @@ from sid.weighting.calibration import calibrate, calibration_matrix
 from sid.weighting.compress import group_codes
 from sid.weighting.design_weights import design_weights
 from sid.weighting.eligibility import ELIGIBLE, NOT_ELIGIBLE, UNKNOWN, adjust_eligibility
+from sid.weighting.ipf import rake
 from sid.weighting.margins import category_text
 from sid.weighting.nonresponse import propensity_adjustment, weighting_class_adjustment
+from sid.weighting.result import CalibrationResult
 from sid.weighting.trimming import trim_and_recalibrate
 
 __all__ = ["STATUS_OF_OUTCOME", "GroupMargins", "ChainResult", "eligibility_status",
@@ -56,6 +58,23 @@ class GroupMargins:
     X: sp.csr_matrix
     totals: np.ndarray
     names: list[str]
+    codes: tuple[np.ndarray, ...] = ()
+    margin_totals: tuple[np.ndarray, ...] = ()
+    margin_names: tuple[str, ...] = ()
+
+    def calibrate(self, W: np.ndarray, cal: CalibrationSpec) -> CalibrationResult:
+        """Calibrate W ((rows,) or (rows, R)) to this group's totals.
+
+        Unbounded raking runs as iterative proportional fitting on the margins' cell
+        codes (:func:`sid.weighting.ipf.rake`: the same solution as calibrate's raking,
+        Deville, Särndal & Sautory 1993, and robust where Newton's line search stalls a
+        hair above the tolerance after trimming); other methods use calibrate.
+        """
+        if cal.method == "raking" and cal.bounds is None and self.codes:
+            return rake(W, list(self.codes), list(self.margin_totals), tol=cal.tolerance,
+                        max_iter=cal.max_iter, names=list(self.margin_names))
+        return calibrate(W, self.X, self.totals, method=cal.method, bounds=cal.bounds,
+                         tol=cal.tolerance, max_iter=cal.max_iter, names=self.names)
 
 
 @dataclass
@@ -134,6 +153,27 @@ def frame_margins(frame: pd.DataFrame, count: str, within: str | None,
     return out
 
 
+def _margin_codes(X: sp.csr_matrix, T: np.ndarray, names: list[str]):
+    """Per categorical margin: each row's category code, the totals, the margin's name.
+
+    The columns of one margin are consecutive and named ``"margin=category"``; every row
+    has exactly one of them (calibration_matrix's layout).
+    """
+    margin = np.array([n.split("=", 1)[0] for n in names], dtype=object)
+    starts = np.flatnonzero(np.r_[True, margin[1:] != margin[:-1]])
+    ends = np.r_[starts[1:], len(names)]
+    Xc = X.tocsc()
+    codes, totals, labels = [], [], []
+    for a, b in zip(starts, ends, strict=True):
+        block = Xc[:, a:b].tocsr()
+        if not (np.diff(block.indptr) == 1).all() or not (block.data == 1).all():
+            return (), (), ()  # a numeric margin: Newton calibration only
+        codes.append(block.indices.astype(np.int64))
+        totals.append(T[a:b])
+        labels.append(str(margin[a]))
+    return tuple(codes), tuple(totals), tuple(labels)
+
+
 def _group_error(exc: WeightingError, where: str) -> WeightingError:
     return type(exc)(f"{where}: {exc}")
 
@@ -149,8 +189,7 @@ def calibrate_groups(W: np.ndarray, groups: list[GroupMargins], cal: Calibration
     info = []
     for g in groups:
         try:
-            res = calibrate(W[g.rows], g.X, g.totals, method=cal.method, bounds=cal.bounds,
-                            tol=cal.tolerance, max_iter=cal.max_iter, names=g.names)
+            res = g.calibrate(W[g.rows], cal)
         except WeightingError as exc:
             raise _group_error(exc, f"calibration, {within} {g.label!r}") from None
         out[g.rows] = res.weights
@@ -226,7 +265,8 @@ def trim_groups(W: np.ndarray, groups: list[GroupMargins], cal: CalibrationSpec,
                                      relative_to="absolute", groups=trim_group[g.rows],
                                      method=cal.method, bounds=cal.bounds, names=g.names,
                                      max_rounds=trim.max_rounds, tol=cal.tolerance,
-                                     redistribute="proportional")
+                                     redistribute="proportional",
+                                     calibrator=lambda w, g=g: g.calibrate(w, cal))
         except WeightingError as exc:
             hint = "" if W.ndim == 1 else (
                 " (in a replicate: sparse margin cells whose drawn respondents must carry the "
@@ -333,7 +373,7 @@ def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: n
             X, T, names = calibration_matrix(rdf.iloc[rows], totals[label])
         except WeightingError as exc:
             raise _group_error(exc, f"calibration, {within or 'sample'} {label!r}") from None
-        groups.append(GroupMargins(str(label), rows, X, T, names))
+        groups.append(GroupMargins(str(label), rows, X, T, names, *_margin_codes(X, T, names)))
     missing = sorted(set(totals) - set(map(str, cal_group)))
     if missing:
         raise WeightingError(f"calibration: {within} {missing[0]!r} has a population in the frame "

@@ -15,7 +15,7 @@ identify and trim extreme sampling weights", ASA Proc. Survey Research Methods).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +26,7 @@ from sid.errors import ConvergenceError, WeightingError
 from sid.weighting.calibration import calibrate
 from sid.weighting.compress import group_codes, group_sum, unique_rows
 from sid.weighting.feasibility import bounded_feasible
+from sid.weighting.result import CalibrationResult
 
 __all__ = ["TrimResult", "median_bounds", "trim_weights", "trim_and_recalibrate"]
 
@@ -215,6 +216,7 @@ def trim_and_recalibrate(
     bound_tol: float = 1e-6,
     tol: float = 1e-10,
     redistribute: str = "additive",
+    calibrator: Callable[[np.ndarray], CalibrationResult] | None = None,
 ) -> TrimResult:
     """Alternate trimming and calibration until the weights meet the margins and bounds.
 
@@ -229,7 +231,9 @@ def trim_and_recalibrate(
     programme decides), ConvergenceError when they could but ``max_rounds`` rounds did
     not get there. redistribute: how the trimmed excess is shared before re-calibrating
     ("additive", R's rule, or "proportional", which keeps zero weights at zero, as
-    replicate columns need).
+    replicate columns need). calibrator: a function of the trimmed weights that
+    calibrates them to X, totals (e.g. :func:`~sid.weighting.ipf.rake` on the margins'
+    cell codes, which reaches the same raking solution); default ``calibrate``.
     """
     w0 = np.asarray(weights, dtype=float)
     if redistribute not in ("additive", "proportional"):
@@ -254,7 +258,10 @@ def trim_and_recalibrate(
     for rounds in range(1, max_rounds + 1):
         t = _trim(w, lo_u, hi_u, codes, k, False, redistribute, 1)
         trimmed |= t.trimmed
-        res = calibrate(t.weights, X, totals, method=method, bounds=bounds, tol=tol, names=names)
+        if calibrator is not None:
+            res = calibrator(t.weights)
+        else:
+            res = calibrate(t.weights, X, totals, method=method, bounds=bounds, tol=tol, names=names)
         w = res.weights
         with np.errstate(invalid="ignore"):
             inside = (w >= lo_u - bound_tol * np.abs(lo_u)) & (w <= hi_u + bound_tol * np.abs(hi_u))
