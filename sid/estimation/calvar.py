@@ -10,11 +10,18 @@ margin, ``x <- x - w * ave(x / w, margin)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
+
+from sid.estimation.taylor import Correction
+
+
+def _inverse(w: np.ndarray) -> np.ndarray:
+    """1/w, and 0 where w is 0 (rows of zero weight have zero influence)."""
+    return np.where(w != 0, 1.0 / np.where(w != 0, w, 1.0), 0.0)
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,8 @@ class GregResidualiser:
     final: np.ndarray
     gram_pinv: np.ndarray
     XtW: sp.csr_matrix
+    gram: np.ndarray | None = None
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, X: sp.spmatrix, prior: np.ndarray, final: np.ndarray) -> GregResidualiser:
@@ -43,7 +52,7 @@ class GregResidualiser:
         # Equilibrated pseudo-inverse, scaled back: D (D G D)^+ D.
         pinv = d[:, None] * sla.pinvh(gram * d[:, None] * d[None, :], rtol=1e-10) * d[None, :]
         XtW = sp.csr_matrix(X.T.multiply(np.asarray(prior, float)[None, :]))
-        return cls(X, np.asarray(prior, float), np.asarray(final, float), pinv, XtW)
+        return cls(X, np.asarray(prior, float), np.asarray(final, float), pinv, XtW, gram)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Residualise influence columns ``x`` (n x k, already times final weights)."""
@@ -55,6 +64,19 @@ class GregResidualiser:
         for _ in range(2):
             resid = resid - np.asarray(self.X @ (self.gram_pinv @ np.asarray(self.XtW @ resid)))
         return resid * final
+
+    def correction(self, x: sp.spmatrix) -> Correction:
+        """The residuals of :meth:`__call__` as ``x - A @ beta`` for sparse ``x`` (n x k):
+        A = diag(final) X (n x p, kept), beta (p x k) the same two normal-equation steps
+        on p x k arrays (X'W r1 = X'W z - X'WX B1), so no n x k dense array is formed."""
+        z = sp.csr_matrix(sp.diags(_inverse(self.final)) @ x)
+        xtwz = np.asarray((self.XtW @ z).toarray())
+        b1 = self.gram_pinv @ xtwz
+        beta = b1 + self.gram_pinv @ (xtwz - self.gram @ b1)
+        A = self.cache.get("A")
+        if A is None:
+            A = self.cache["A"] = sp.csr_matrix(self.X.multiply(self.final[:, None]))
+        return Correction(A, beta, self.cache)
 
 
 @dataclass(frozen=True)
@@ -76,6 +98,7 @@ class RakeResidualiser:
     summer: sp.csr_matrix
     final: np.ndarray
     sweeps: int = 10
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, margins: list[np.ndarray], final: np.ndarray) -> RakeResidualiser:
@@ -104,11 +127,8 @@ class RakeResidualiser:
             tuple(np.bincount(m).astype(float) for m in margins), summer, np.asarray(final, float),
         )
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        w = self.final[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = np.where(w != 0, np.asarray(x, float) / np.where(w != 0, w, 1.0), 0.0)
-        sums = np.asarray(self.summer @ z)
+    def _shift(self, sums: np.ndarray) -> np.ndarray:
+        """Amount subtracted from z in each cell (cells x k) by the sweeps, from cell sums of z."""
         shift = np.zeros_like(sums)  # amount subtracted so far from each row of a cell
         nc = self.cell_counts[:, None]
         for _ in range(self.sweeps):
@@ -117,4 +137,21 @@ class RakeResidualiser:
                 cat = np.stack([np.bincount(cm, weights=current[:, j], minlength=mc.shape[0])
                                 for j in range(current.shape[1])], axis=1)
                 shift += (cat / mc[:, None])[cm]
+        return shift
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        w = self.final[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(w != 0, np.asarray(x, float) / np.where(w != 0, w, 1.0), 0.0)
+        shift = self._shift(np.asarray(self.summer @ z))
         return (z - shift[self.cell]) * w
+
+    def correction(self, x: sp.spmatrix) -> Correction:
+        """The residuals of :meth:`__call__` as ``x - A @ beta`` for sparse ``x`` (n x k):
+        A = diag(final) times the cell indicator (n x cells, kept), beta the cell shifts."""
+        z = sp.diags(_inverse(self.final)) @ x
+        shift = self._shift(np.asarray((self.summer @ z).toarray()))
+        A = self.cache.get("A")
+        if A is None:
+            A = self.cache["A"] = sp.csr_matrix(self.summer.T.multiply(self.final[:, None]))
+        return Correction(A, shift, self.cache)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from sid.errors import EstimationError
 from sid.estimation import estimators as est
@@ -202,8 +203,15 @@ class Design:
         return self._degf
 
     # ----------------------------------------------------------------- variance plumbing
-    def _taylor_vcov(self, U: np.ndarray) -> np.ndarray:
-        """Covariance of influence columns U (n x k, times final weights), calibration-aware."""
+    def _taylor_vcov(self, U) -> np.ndarray:
+        """Covariance of influence columns U (n x k, times final weights; dense or sparse),
+        calibration-aware. One calibration of sparse U: its residuals enter as a low-rank
+        correction (no n x k dense array); several chained calibrations: dense residuals."""
+        if sp.issparse(U) and len(self._residualisers) <= 1:
+            corr = self._residualisers[0].correction(U) if self._residualisers else None
+            return recvar(U, self._stages, self.lonely_psu, corr)
+        if sp.issparse(U):
+            U = U.toarray()
         for resid in self._residualisers:
             U = resid(U)
         return recvar(U, self._stages, self.lonely_psu)

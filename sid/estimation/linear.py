@@ -18,7 +18,8 @@ import scipy.sparse as sp
 
 @dataclass(frozen=True)
 class RatioResult:
-    """Estimates (G x m), their covariance over the G*m cells (group-major), and counts."""
+    """Estimates (G x m), their covariance over the G*m cells (group-major), and counts;
+    ``influence`` the Taylor influence columns (sparse n x G*m, before calibration)."""
 
     estimate: np.ndarray
     vcov: np.ndarray
@@ -26,7 +27,7 @@ class RatioResult:
     denominator: np.ndarray
     n: np.ndarray
     weighted_n: np.ndarray
-    influence: np.ndarray | None
+    influence: sp.csr_matrix | None
 
 
 def group_totals(values: np.ndarray, g: np.ndarray, rows: np.ndarray, G: int, w) -> np.ndarray:
@@ -63,7 +64,7 @@ def ratio_estimate(
     """Domain ratio estimator of ``Y`` (n x m) over ``X`` (n x m, None for a total).
 
     ``dom`` (n,) rows that count; ``g`` group codes; ``w`` (n,) analysis weights;
-    ``variance(U)`` maps influence columns U (n x k) to a k x k covariance (Taylor);
+    ``variance(U)`` maps influence columns U (scipy.sparse n x k) to a k x k covariance (Taylor);
     with ``repweights`` (n x R), ``replicate_variance(thetas, theta)`` is used instead.
     """
     rows = np.flatnonzero(dom & (g >= 0))
@@ -80,14 +81,18 @@ def ratio_estimate(
     wn = np.bincount(g[rows], weights=w[rows], minlength=G)
     U = None
     if repweights is None:
-        U = np.zeros((Y.shape[0], G, m))
+        # Sparse influence columns (n x G*m): row i is non-zero only in its own group's m
+        # columns, so the variance works on O(n m) values, not on an n x G*m array.
         gr = g[rows]
         if X is None:
-            U[rows, gr] = w[rows, None] * Y[rows]
+            vals = w[rows, None] * Y[rows]
         else:
             with np.errstate(divide="ignore", invalid="ignore"):
-                U[rows, gr] = w[rows, None] * (Y[rows] - est[gr] * X[rows]) / tx[gr]
-        U = U.reshape(Y.shape[0], G * m)
+                vals = w[rows, None] * (Y[rows] - est[gr] * X[rows]) / tx[gr]
+        counts = np.zeros(Y.shape[0] + 1, dtype=np.int64)
+        counts[rows + 1] = m
+        cols = (gr * m)[:, None] + np.arange(m)[None, :]
+        U = sp.csr_matrix((vals.ravel(), cols.ravel(), np.cumsum(counts)), shape=(Y.shape[0], G * m))
         V = variance(U)
     else:
         ty_r = group_totals(Y, g, rows, G, repweights)

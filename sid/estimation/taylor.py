@@ -106,50 +106,120 @@ def build_stage(
     )
 
 
-def stage_variance(x: np.ndarray, idx: StageIndex, lonely_psu: str) -> np.ndarray:
-    """Covariance (k x k) contributed by one stage for influence columns ``x`` (n x k).
-
-    R's ``onestage``: cluster totals centred at their stratum mean over the *design*
-    number of clusters (clusters outside a domain count as zeros), times
-    ``f_h * n_h/(n_h-1)``. A stratum with one cluster follows ``lonely_psu``: "fail"
-    raises, "remove" and "certainty" contribute nothing, "adjust" centres it at the grand
-    mean of the stage's PSU totals (survey's ``onestage`` ``recentering``). A stratum with f_h = 0 (sampled entirely) contributes 0.
-    """
-    totals = x if idx.summer is None else np.asarray(idx.summer @ x)
-    st = idx.cluster_stratum
+def stage_scale(idx: StageIndex, lonely_psu: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-stratum factor ``f_h * n_h/(n_h-1)`` (times the multiplier of the stages above)
+    and the lonely-stratum mask of one stage; raises for a lonely PSU under "fail"."""
     n_h = idx.n_clusters
-    sums = np.asarray(idx.stratum_summer @ totals)
-    means = sums / np.maximum(n_h, 1.0)[:, None]
     lonely = (n_h == 1) & (idx.fraction > 1e-7)
-    if lonely.any():
-        if lonely_psu == "fail":
-            h = int(np.flatnonzero(lonely)[0])
-            raise EstimationError(
-                f"design stage {idx.stage}: stratum {idx.labels[h]!r} has only one PSU; choose "
-                "lonely_psu='adjust', 'remove' or 'certainty' (R's options(survey.lonely.psu))"
-            )
-        if lonely_psu == "adjust" and idx.stage == 1:
-            # survey's "adjust": centre the lonely PSU at the grand mean of all design
-            # PSU totals of the stage. Later stages recurse within one parent cluster,
-            # where that grand mean is the lonely unit itself: no contribution.
-            means[lonely] = totals.sum(axis=0) / n_h.sum()
-    centred = totals - means[st]
+    if lonely.any() and lonely_psu == "fail":
+        h = int(np.flatnonzero(lonely)[0])
+        raise EstimationError(
+            f"design stage {idx.stage}: stratum {idx.labels[h]!r} has only one PSU; choose "
+            "lonely_psu='adjust', 'remove' or 'certainty' (R's options(survey.lonely.psu))"
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(n_h > 1, idx.fraction * n_h / (n_h - 1.0), idx.fraction)
     if lonely_psu in ("remove", "certainty"):
         scale = np.where(n_h == 1, 0.0, scale)
     scale = np.where(idx.fraction < 1e-7, 0.0, scale) * idx.multiplier
+    return scale, lonely
+
+
+def _centres(sums: np.ndarray, idx: StageIndex, lonely: np.ndarray, lonely_psu: str) -> np.ndarray:
+    """Stratum centres of the cluster totals (S x k) from their stratum sums ``sums``."""
+    n_h = idx.n_clusters
+    means = sums / np.maximum(n_h, 1.0)[:, None]
+    if lonely_psu == "adjust" and idx.stage == 1 and lonely.any():
+        # survey's "adjust": centre the lonely PSU at the grand mean of all design
+        # PSU totals of the stage. Later stages recurse within one parent cluster,
+        # where that grand mean is the lonely unit itself: no contribution.
+        means[lonely] = sums.sum(axis=0) / n_h.sum()
+    return means
+
+
+def stage_variance(x: np.ndarray, idx: StageIndex, lonely_psu: str) -> np.ndarray:
+    """Covariance (k x k) contributed by one stage for dense influence columns ``x`` (n x k).
+
+    R's ``onestage``: cluster totals centred at their stratum mean over the *design*
+    number of clusters (clusters outside a domain count as zeros), times
+    ``f_h * n_h/(n_h-1)``. A stratum with one cluster follows ``lonely_psu``: "fail"
+    raises, "remove" and "certainty" contribute nothing, "adjust" centres it at the grand
+    mean of the stage's PSU totals (survey's ``onestage`` ``recentering``). A stratum with
+    f_h = 0 (sampled entirely) contributes 0. :func:`sparse_stage_variance` gives the
+    same figures without centring an n x k array.
+    """
+    scale, lonely = stage_scale(idx, lonely_psu)
+    totals = x if idx.summer is None else np.asarray(idx.summer @ x)
+    st = idx.cluster_stratum
+    means = _centres(np.asarray(idx.stratum_summer @ totals), idx, lonely, lonely_psu)
+    centred = totals - means[st]
     weighted = centred * scale[st][:, None]
     return weighted.T @ centred
 
 
-def recvar(x: np.ndarray, stages: list[StageIndex], lonely_psu: str) -> np.ndarray:
+def sparse_stage_variance(x: sp.spmatrix, idx: StageIndex, lonely_psu: str,
+                          correction: Correction | None = None) -> np.ndarray:
+    """:func:`stage_variance` of influence columns ``x - A @ beta`` with ``x`` sparse (n x k).
+
+    ``correction`` (optional) is the calibration term: ``A`` sparse (n x p) fixed per
+    design, ``beta`` dense (p x k). With cluster totals T, stratum sums S_h, centres m_h
+    and the stratum factor c_h, sum_c c_h (T_c - m_h)(T_c - m_h)' equals
+    T' diag(c) T - sum_h c_h (S_h m_h' + m_h S_h' - n_h m_h m_h'): a sparse cross-product
+    plus small S x k terms, O(nnz) instead of O(n k^2) work and no n x k dense array.
+    """
+    scale, lonely = stage_scale(idx, lonely_psu)
+    T = sp.csc_matrix(x if idx.summer is None else idx.summer @ x)
+    c = scale[idx.cluster_stratum]
+    cross = np.asarray((T.T @ T.multiply(c[:, None]).tocsc()).toarray())
+    sums = np.asarray((idx.stratum_summer @ T).toarray())
+    if correction is not None:
+        TA, sumsA, gramA = correction.stage_terms(idx, c, lonely_psu)
+        beta = correction.beta
+        mixed = np.asarray((T.T @ TA.multiply(c[:, None]).tocsc()).toarray()) @ beta
+        cross += beta.T @ gramA @ beta - mixed - mixed.T
+        sums = sums - sumsA @ beta
+    means = _centres(sums, idx, lonely, lonely_psu)
+    sm = sums.T @ (means * scale[:, None])
+    return cross - sm - sm.T + (means * (scale * idx.n_clusters)[:, None]).T @ means
+
+
+@dataclass
+class Correction:
+    """Calibration term of influence columns ``x - A @ beta``: ``A`` sparse (n x p), the
+    same for every estimate of a design, ``beta`` dense (p x k). ``cache`` (shared by the
+    corrections of one residualiser) keeps per stage the cluster totals of A, their
+    stratum sums and ``A' diag(c) A``, which do not depend on the estimate."""
+
+    A: sp.csr_matrix
+    beta: np.ndarray
+    cache: dict
+
+    def stage_terms(self, idx: StageIndex, c: np.ndarray,
+                    lonely_psu: str) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
+        """Cluster totals of A (C x p), their stratum sums (S x p), A' diag(c) A (p x p)."""
+        key = (id(idx), lonely_psu)
+        hit = self.cache.get(key)
+        if hit is None or hit[0] is not idx:
+            TA = sp.csc_matrix(self.A if idx.summer is None else idx.summer @ self.A)
+            sumsA = np.asarray((idx.stratum_summer @ TA).toarray())
+            gramA = np.asarray((TA.T @ TA.multiply(c[:, None]).tocsc()).toarray())
+            hit = self.cache[key] = (idx, TA, sumsA, gramA)
+        return hit[1:]
+
+
+def recvar(x, stages: list[StageIndex], lonely_psu: str, correction: Correction | None = None) -> np.ndarray:
     """Design covariance (k x k) of the totals of influence columns ``x`` (n x k), all stages.
 
-    Later stages are included only when the design has an fpc (R: ``one.stage`` unless
-    population sizes are known); :class:`~sid.estimation.design.Design` builds
-    ``stages`` accordingly.
+    ``x`` dense, or scipy.sparse with an optional calibration ``correction`` (columns
+    ``x - A @ beta``). Later stages are included only when the design has an fpc (R:
+    ``one.stage`` unless population sizes are known);
+    :class:`~sid.estimation.design.Design` builds ``stages`` accordingly.
     """
+    if sp.issparse(x):
+        v = np.zeros((x.shape[1], x.shape[1]))
+        for idx in stages:
+            v += sparse_stage_variance(x, idx, lonely_psu, correction)
+        return v
     x = np.asarray(x, dtype=float)
     if x.ndim == 1:
         x = x[:, None]
