@@ -16,7 +16,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from sid.estimation.taylor import Correction
+from sid.estimation.taylor import Correction, row_scaled
 
 
 def _inverse(w: np.ndarray) -> np.ndarray:
@@ -69,7 +69,7 @@ class GregResidualiser:
         """The residuals of :meth:`__call__` as ``x - A @ beta`` for sparse ``x`` (n x k):
         A = diag(final) X (n x p, kept), beta (p x k) the same two normal-equation steps
         on p x k arrays (X'W r1 = X'W z - X'WX B1), so no n x k dense array is formed."""
-        z = sp.csr_matrix(sp.diags(_inverse(self.final)) @ x)
+        z = row_scaled(sp.csr_matrix(x), _inverse(self.final))
         xtwz = np.asarray((self.XtW @ z).toarray())
         b1 = self.gram_pinv @ xtwz
         beta = b1 + self.gram_pinv @ (xtwz - self.gram @ b1)
@@ -149,7 +149,7 @@ class RakeResidualiser:
     def correction(self, x: sp.spmatrix) -> Correction:
         """The residuals of :meth:`__call__` as ``x - A @ beta`` for sparse ``x`` (n x k):
         A = diag(final) times the cell indicator (n x cells, kept), beta the cell shifts."""
-        z = sp.diags(_inverse(self.final)) @ x
+        z = row_scaled(sp.csr_matrix(x), _inverse(self.final))
         shift = self._shift(np.asarray((self.summer @ z).toarray()))
         A = self.cache.get("A")
         if A is None:

@@ -40,8 +40,12 @@ def group_totals(values: np.ndarray, g: np.ndarray, rows: np.ndarray, G: int, w)
     r = rows
     if np.ndim(w) == 1:
         gr = g[r]
-        wr = w[r]
-        return np.stack([np.bincount(gr, weights=values[r, j] * wr, minlength=G) for j in range(m)], axis=1)
+        vals = values[r] * w[r, None]
+        if m == 1:
+            return np.bincount(gr, weights=vals[:, 0], minlength=G)[:, None]
+        # One bincount over (group, column) keys: no Python loop over the m columns.
+        key = (gr * m)[:, None] + np.arange(m)[None, :]
+        return np.bincount(key.ravel(), weights=vals.ravel(), minlength=G * m).reshape(G, m)
     ind = sp.csr_matrix(
         (values[r].ravel(), (np.repeat(g[r] * m, m) + np.tile(np.arange(m), r.shape[0]), np.repeat(r, m))),
         shape=(G * m, n),

@@ -157,6 +157,13 @@ def stage_variance(x: np.ndarray, idx: StageIndex, lonely_psu: str) -> np.ndarra
     return weighted.T @ centred
 
 
+def row_scaled(m: sp.csr_matrix, c: np.ndarray) -> sp.csr_matrix:
+    """diag(c) @ m for a CSR matrix, by scaling its stored values (no product)."""
+    out = m.copy()
+    out.data = out.data * np.repeat(c, np.diff(m.indptr))
+    return out
+
+
 def sparse_stage_variance(x: sp.spmatrix, idx: StageIndex, lonely_psu: str,
                           correction: Correction | None = None) -> np.ndarray:
     """:func:`stage_variance` of influence columns ``x - A @ beta`` with ``x`` sparse (n x k).
@@ -168,14 +175,14 @@ def sparse_stage_variance(x: sp.spmatrix, idx: StageIndex, lonely_psu: str,
     plus small S x k terms, O(nnz) instead of O(n k^2) work and no n x k dense array.
     """
     scale, lonely = stage_scale(idx, lonely_psu)
-    T = sp.csc_matrix(x if idx.summer is None else idx.summer @ x)
+    T = sp.csr_matrix(x if idx.summer is None else idx.summer @ x)
     c = scale[idx.cluster_stratum]
-    cross = np.asarray((T.T @ T.multiply(c[:, None]).tocsc()).toarray())
+    cross = np.asarray((T.T @ row_scaled(T, c)).toarray())
     sums = np.asarray((idx.stratum_summer @ T).toarray())
     if correction is not None:
-        TA, sumsA, gramA = correction.stage_terms(idx, c, lonely_psu)
+        TAc, sumsA, gramA = correction.stage_terms(idx, c, lonely_psu)
         beta = correction.beta
-        mixed = np.asarray((T.T @ TA.multiply(c[:, None]).tocsc()).toarray()) @ beta
+        mixed = np.asarray((T.T @ TAc).toarray()) @ beta
         cross += beta.T @ gramA @ beta - mixed - mixed.T
         sums = sums - sumsA @ beta
     means = _centres(sums, idx, lonely, lonely_psu)
@@ -196,14 +203,15 @@ class Correction:
 
     def stage_terms(self, idx: StageIndex, c: np.ndarray,
                     lonely_psu: str) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
-        """Cluster totals of A (C x p), their stratum sums (S x p), A' diag(c) A (p x p)."""
+        """Cluster totals of A times c (C x p), their stratum sums (S x p), A' diag(c) A (p x p)."""
         key = (id(idx), lonely_psu)
         hit = self.cache.get(key)
         if hit is None or hit[0] is not idx:
-            TA = sp.csc_matrix(self.A if idx.summer is None else idx.summer @ self.A)
+            TA = sp.csr_matrix(self.A if idx.summer is None else idx.summer @ self.A)
+            TAc = row_scaled(TA, c)
             sumsA = np.asarray((idx.stratum_summer @ TA).toarray())
-            gramA = np.asarray((TA.T @ TA.multiply(c[:, None]).tocsc()).toarray())
-            hit = self.cache[key] = (idx, TA, sumsA, gramA)
+            gramA = np.asarray((TA.T @ TAc).toarray())
+            hit = self.cache[key] = (idx, TAc, sumsA, gramA)
         return hit[1:]
 
 
