@@ -260,6 +260,12 @@ def trim_groups(W: np.ndarray, groups: list[GroupMargins], cal: CalibrationSpec,
     flags = np.zeros(W.shape, dtype=bool)
     rounds, errors = [], []
     for g in groups:
+        Wg = W[g.rows]
+        if not ((Wg < lo[g.rows]) | (Wg > hi[g.rows])).any():  # within the bounds: nothing to do
+            out[g.rows] = Wg
+            rounds.append(0)
+            errors.append(float(np.abs(g.X.T @ Wg - (g.totals if W.ndim == 1 else g.totals[:, None])).max()))
+            continue
         try:
             t = trim_and_recalibrate(W[g.rows], g.X, g.totals, lower=lo[g.rows], upper=hi[g.rows],
                                      relative_to="absolute", groups=trim_group[g.rows],
