@@ -285,6 +285,7 @@ def test_count_and_factor_indices_are_scored_and_assessed(tmp_path):
     assert np.corrcoef(got["idx_f"][got["idx_a"].notna() & got["idx_f"].notna()],
                        got["idx_a"][got["idx_a"].notna() & got["idx_f"].notna()])[0, 1] > 0.9
     summary = json.loads((out / "score" / "summary.json").read_text())
-    assert summary["indices"]["idx_c"]["invariance"].startswith("not fitted")
+    c = summary["indices"]["idx_c"]
+    assert c["invariance"].startswith("not fitted") and c["notes"][0].startswith("measurement invariance not tested")
     rel = pd.read_csv(out / "score" / "reliability.csv")
     assert set(rel.loc[rel["index"] == "idx_c", "group"]) == {"(all)", *GROUPS}

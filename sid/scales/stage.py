@@ -25,7 +25,8 @@ Outputs in ``DIR/score/`` (one row per ...):
 * ``invariance_items.csv``: index x (loading, intercept) x item: the chi-square drop when
   that item alone is released across groups (delta_chisq, delta_df, p, share);
 * ``summary.json``: weighted or not, the spec and weight file, and per index the counts,
-  ``flags`` (one sentence each), ``flagged``, the invariance verdict and level reached.
+  ``flags`` (one sentence each), ``flagged``, the invariance verdict and level reached
+  (``notes`` when invariance could not be tested).
 
 Weights: with ``DIR/weight`` present, its rows are the analysed respondents (as
 :func:`sid.open_wave` reads them): a clean record without a weight keeps its row in
@@ -212,7 +213,9 @@ def score_wave(df: pd.DataFrame, q: Questionnaire, *, weight: np.ndarray | None 
                                                                            strict=True)]
             entry["invariance"], level = _invariance(data, ix, ranges, group, wname, inv, inv_items)
             entry["invariance_level"] = level
-            if level != "scalar":
+            if level == "not fitted":
+                entry["notes"] = [f"measurement invariance not tested: {entry['invariance']}"]
+            elif level != "scalar":
                 # index means of the groups are compared in every table: say when that is not backed
                 flags.append(f"scalar invariance not supported ({entry['invariance']}); compare group "
                              "means of this index with care")
