@@ -26,16 +26,21 @@ from sid.errors import EstimationError
 from sid.estimation import estimators as est
 from sid.estimation.calvar import GregResidualiser, RakeResidualiser
 from sid.estimation.domains import as_list, check_columns, nested_codes
+from sid.estimation.frame import added_columns, replicate_constants, replicate_weight_matrix
 from sid.estimation.replicates import (
     ReplicateFactors,
     bootstrap_factors,
     jk1_factors,
     jkn_factors,
+    replicate_rank,
     replicate_variance,
 )
 from sid.estimation.taylor import LONELY_PSU_RULES, StageIndex, build_stage, recvar
 
 REPLICATE_TYPES = ("JK1", "JKn", "bootstrap", "subbootstrap")
+# R's svrepdesign types: given replicate weights only label the method (the variance is
+# scale * sum rscales (theta_r - centre)^2 for every type).
+GIVEN_REPLICATE_TYPES = REPLICATE_TYPES + ("BRR", "Fay", "JK2", "ACS", "successive-difference", "other")
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,9 @@ class Design:
         self._rep: _Replicates | None = None
         self.domain = np.ones(n, dtype=bool)
         self._degf: int | None = None
-        self._group_cache: dict = {}  # by-tuple -> (codes, labels); data never change
+        self._group_cache: dict = {}  # by-tuple -> (codes, labels); with_columns prunes it
+        # Columns the design's arrays were taken from: with_columns may not replace them.
+        self._design_columns = frozenset(c for c in [weight, strata, *psus, *fpcs] if c)
 
     # ----------------------------------------------------------------- construction
     @staticmethod
@@ -324,7 +331,52 @@ class Design:
             )
         resid = GregResidualiser.build(X, base.weights, final)
         spec = _Calibration(dict(margins), method, bounds, {})
-        return base._derive(weights=final, _residualisers=(resid,), _calibrations=(spec,))
+        return base._derive(weights=final, _residualisers=(resid,), _calibrations=(spec,),
+                            _design_columns=base._design_columns | {weight})
+
+    @classmethod
+    def from_replicate_weights(
+        cls,
+        df: pd.DataFrame,
+        weight: str,
+        replicate_weights: np.ndarray | Sequence[str],
+        *,
+        scale: float,
+        rscales: float | Sequence[float] | np.ndarray = 1.0,
+        mse: bool = False,
+        type: str = "bootstrap",
+    ) -> Design:
+        """A design of given replicate weights (R ``svrepdesign(weights=, repweights=,
+        scale=, rscales=, mse=, type=)`` with ``combined.weights=TRUE``).
+
+        ``weight``: column of full-sample weights; ``replicate_weights``: an (n x R) array
+        or the names of R columns, full replicate weights (not factors) in row order.
+        Estimators then use var = scale * sum_r rscales_r (theta_r - c)^2 with c the mean
+        of the replicate estimates, or the full-sample estimate when ``mse`` (Lumley,
+        survey ``svrVar``). ``type`` labels the method (one of GIVEN_REPLICATE_TYPES).
+        Degrees of freedom: rank of the replicate weights over rows of positive weight - 1
+        (R's ``degf``). ``calibrate`` re-calibrates every replicate column.
+        """
+        what = "Design.from_replicate_weights"
+        if type not in GIVEN_REPLICATE_TYPES:
+            raise EstimationError(f"{what}: type {type!r} is not one of {', '.join(GIVEN_REPLICATE_TYPES)}")
+        base = cls(df, weight=weight)
+        W = replicate_weight_matrix(df, replicate_weights, what)
+        s, rs = replicate_constants(scale, rscales, W.shape[1], what)
+        degf = replicate_rank(W, np.flatnonzero(base.weights > 0)) - 1
+        rep = _Replicates(type, s, rs, bool(mse), W, degf)
+        columns = base._design_columns | (set() if isinstance(replicate_weights, np.ndarray)
+                                          else set(replicate_weights))
+        return base._derive(_rep=rep, _design_columns=frozenset(columns))
+
+    def with_columns(self, columns: pd.DataFrame | Mapping[str, object]) -> Design:
+        """The same design (weights, strata, PSUs, calibration, replicates, domain) with
+        analysis columns added or replaced, aligned by row position (a DataFrame's index
+        is ignored). The design's own weight/strata/PSU/fpc columns cannot be replaced.
+        """
+        data, given = added_columns(self._data, columns, set(self._design_columns))
+        cache = {k: v for k, v in self._group_cache.items() if not given.intersection(k)}
+        return self._derive(_data=data, _group_cache=cache)
 
     def replicate(
         self,
@@ -355,7 +407,7 @@ class Design:
             rf = jkn_factors(strata_labels, self._psu, self._fpc1, self.lonely_psu)
         else:
             rf = bootstrap_factors(strata_labels, self._psu, replicates, np.random.default_rng(seed), method=type)
-        degf = _replicate_rank(rf.factors, self._psu) - 1
+        degf = replicate_rank(rf.factors, np.unique(self._psu, return_index=True)[1]) - 1
         rw = rf.factors
         rw *= self._base_weights[:, None]  # in place: one n x R array, not two
         rep = _Replicates(type, rf.scale, rf.rscales, mse, rw, degf)
@@ -407,18 +459,3 @@ def _count_clusters(strata: np.ndarray, clusters: np.ndarray) -> np.ndarray:
     first = np.zeros(codes.max() + 1, dtype=np.int64)
     first[codes] = strata
     return np.bincount(first, minlength=strata.max() + 1).astype(float)
-
-
-def _replicate_rank(factors: np.ndarray, psu: np.ndarray) -> int:
-    """Rank of the replicate factors (R's degf + 1), on one row per PSU.
-
-    Exact and cheap for many PSUs: a subset of 4R PSU rows already of full column rank R
-    proves the rank is R; only otherwise is the rank taken over all PSU rows.
-    """
-    rows = np.unique(psu, return_index=True)[1]
-    R = factors.shape[1]
-    if rows.shape[0] > 4 * R:
-        sample = np.random.default_rng(0).choice(rows, 4 * R, replace=False)
-        if np.linalg.matrix_rank(factors[sample]) == R:
-            return R
-    return int(np.linalg.matrix_rank(factors[rows]))

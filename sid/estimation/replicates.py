@@ -161,3 +161,18 @@ def replicate_variance(
     centre = np.asarray(theta, float) if mse else thetas.mean(axis=0)
     dev = (thetas - centre) * np.sqrt(np.asarray(rscales, float))[:, None]
     return scale * (dev.T @ dev)
+
+
+def replicate_rank(W: np.ndarray, rows: np.ndarray) -> int:
+    """Rank of the replicate weights or factors ``W`` (n x R) over ``rows`` (R's degf + 1).
+
+    ``rows``: one row per PSU, or the rows of positive weight (scaling a row does not
+    change the rank). Exact and cheap for many rows: a subset of 4R rows already of full
+    column rank R proves the rank is R; only otherwise is the rank taken over all rows.
+    """
+    R = W.shape[1]
+    if rows.shape[0] > 4 * R:
+        sample = np.sort(np.random.default_rng(0).choice(rows, 4 * R, replace=False))
+        if np.linalg.matrix_rank(W[sample]) == R:
+            return R
+    return int(np.linalg.matrix_rank(W[rows]))
