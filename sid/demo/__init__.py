@@ -22,6 +22,8 @@ from sid.demo.admin import write_admin_demo
 from sid.demo.answers import simulate_answers
 from sid.demo.fieldwork import DISPOSITIONS, RESPONDED, assign_dispositions, paradata
 from sid.demo.population import ORIGINS, population_counts
+from sid.demo.register_extract import CODES as REGISTER_CODES
+from sid.demo.register_extract import register_extract
 from sid.demo.sample import draw_gross_sample, with_replacement
 from sid.demo.truth import population_truth
 from sid.errors import SidError, SpecError
@@ -40,6 +42,10 @@ FILES = {
     "sid2022_capi.sav": "answers of face-to-face (CAPI) respondents, same dictionary as the web file",
     "defects.csv": "every injected defect: person_key, mode, variable, defect, injected_value, detail (see sid/demo/defects.py)",
     "population_truth.csv": "population truth per origin group and ALL: index means (0-100) and dutch_home share (0-1)",
+    "register_extract.parquet": ("pseudonymised register extract (KSZ/VLIM kind, 31 December 2022) of the gross sample by person_key: "
+                                 "employment_status, wage_band, leefloon, social_housing, diploma (codes in 'register_codes'); "
+                                 "about 1-2 % of the keys are missing (deaths, emigration) and a few keys come twice "
+                                 "(extraction errors), so sid link --register has unlinked and duplicate keys to report"),
     "vlim-admin-demo/indicators.csv": "register (administrative) VLIM indicators of the demo: definitions (sid.demo.admin)",
     "vlim-admin-demo/values.csv": "their values 2019-2023, Flemish Region, by origin (BEL/EU/NEU) and generation; sid link --admin loads them",
     "demo.json": "this description: seed, scale, sizes, disposition codes, files",
@@ -57,7 +63,9 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
         raise SidError(f"sid demo: --scale {scale} must be a positive number (e.g. 0.2, 1, 50)")
     spec = load_questionnaire(spec_path, check=True)
     rng = np.random.default_rng(seed)
-    rngs = rng.spawn(6)  # independent streams: sizes of one part do not shift another
+    # independent streams: sizes of one part do not shift another; a new part takes the
+    # next stream (spawn(k) begins with spawn(k - 1)'s streams, so older files stay identical)
+    rngs = rng.spawn(7)
     pop = population_counts()
     n_per_group = max(1, round(N_PER_GROUP * scale))
     sample = draw_gross_sample(pop, n_per_group, rngs[0])
@@ -86,6 +94,7 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
     columns = [c for c in survey.columns if c != "mode"]
     meta = spec.to_spss_meta().subset(columns)
     truth = population_truth(pop, spec, rngs[5])
+    register = register_extract(sample, rngs[6])
     out = Path(out_dir)
     sizes: dict[str, object] = {}
     with atomic_dir(out) as tmp:
@@ -99,6 +108,7 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
             write_spss(part[columns].reset_index(drop=True), meta, tmp / f"sid2022_{m}.sav")
             sizes[f"sid2022_{m}.sav"] = int(len(part))
         doc.to_csv(tmp / "defects.csv", index=False)
+        register.to_parquet(tmp / "register_extract.parquet", index=False)
         write_admin_demo(tmp, seed)
         truth.to_csv(tmp / "population_truth.csv", index=False, float_format="%.6f")
         sizes.update({
@@ -108,6 +118,11 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
             "gross_sample_per_group": {o: int((sample["stratum"] == o).sum()) for o in ORIGINS},
             "dispositions": {k: int(v) for k, v in disp["disposition"].value_counts().sort_index().items()},
             "defects": {k: int(v) for k, v in doc["defect"].value_counts().sort_index().items()},
+            "register_extract": {
+                "records": int(len(register)),
+                "keys_missing": int((~sample["person_key"].isin(register["person_key"])).sum()),
+                "keys_duplicated": int(register["person_key"].duplicated().sum()),
+            },
         })
         info = {
             "seed": seed, "scale": scale, "questionnaire": str(Path(spec_path).name),
@@ -127,6 +142,7 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
             "codes": {"generation": {0: "Belgian origin", 1: "first generation (born abroad)", 2: "second generation (born in Belgium)"},
                       "sex": {1: "man", 2: "woman"}, "region": {1: "Vlaams Gewest", 2: "Brussels Hoofdstedelijk Gewest"},
                       "age_band": {1: "15-24", 2: "25-34", 3: "35-44", 4: "45-54", 5: "55-64", 6: "65-85"}},
+            "register_codes": REGISTER_CODES,
             "files": FILES,
         }
         (tmp / "demo.json").write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
