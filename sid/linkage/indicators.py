@@ -193,12 +193,9 @@ def survey_indicators(
     env = FrameEnv(df, spec.questionnaire) if spec.questionnaire is not None else _PlainEnv(df)
     cols, present = _columns(df, spec, env)
     if isinstance(data, Design):
-        # The estimation columns are added to the given design's rows (same order). Design
-        # has no public "same design, more columns" method yet; _derive is its own
-        # copy-with-changes (also used by sid.pipeline.wave), so weights, strata, PSUs,
-        # replicates and calibration residualisers carry over unchanged.
-        work = pd.concat([df.drop(columns=[c for c in cols.columns if c in df.columns]), cols], axis=1)
-        design = data._derive(_data=work)
+        # The estimation columns are added to the given design's rows (same order): weights,
+        # strata, PSUs, replicates and calibration residuals carry over unchanged.
+        design = data.with_columns(cols)
     else:
         work = pd.concat([df[design_cols], cols], axis=1)
         design = Design(work, weight=weight, strata=strata, psu=psu, fpc=fpc)

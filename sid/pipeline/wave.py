@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sid.errors import DataError, RunFolderError
+from sid.errors import DataError, EstimationError, RunFolderError
 from sid.estimation.design import Design
 from sid.io.spss_meta import SpssMeta
 
@@ -200,39 +200,23 @@ def _read_replicates(path: Path, keys: pd.Series, key: str) -> np.ndarray:
     return W
 
 
-def _rank(W: np.ndarray, w: np.ndarray) -> int:
-    """Rank of the replicate weights (rows of positive weight); scaling a row by its
-    weight does not change the rank, so it equals the rank of the replicate factors.
-    A sample of 4R rows of full column rank R proves the rank cheaply."""
-    rows = np.flatnonzero(w > 0)
-    R = W.shape[1]
-    if rows.shape[0] > 4 * R:
-        sample = np.sort(np.random.default_rng(0).choice(rows, 4 * R, replace=False))
-        if np.linalg.matrix_rank(W[sample]) == R:
-            return R
-    return int(np.linalg.matrix_rank(W[rows]))
-
-
-def _replicate_design(base: Design, W: np.ndarray, diag: dict, where: Path) -> Design:
-    """``base`` with the weight stage's replicate weights ``W`` (R ``svrepdesign(repweights=,
-    type=, scale=, rscales=, mse=)``); degrees of freedom = rank of the replicates - 1."""
-    from sid.estimation.design import _Replicates
-
+def _replicate_design(data: pd.DataFrame, weight: str, W: np.ndarray, diag: dict, where: Path) -> Design:
+    """The design of the weight stage's replicate weights ``W`` (R ``svrepdesign(repweights=,
+    type=, scale=, rscales=, mse=)``, ``Design.from_replicate_weights``); degrees of
+    freedom = rank of the replicates - 1."""
     info = diag.get("replicates")
     if not isinstance(info, dict) or "scale" not in info or "rscales" not in info:
         raise RunFolderError(f"{where}: no 'replicates' entry with 'scale' and 'rscales'; the replicate "
                              "variance needs them: re-run `sid weight` or use --variance taylor")
-    try:
-        rscales = np.broadcast_to(np.asarray(info["rscales"], dtype=float), (W.shape[1],)).copy()
-    except ValueError:
+    if np.size(info["rscales"]) not in (1, W.shape[1]):
         raise RunFolderError(f"{where}: replicates.rscales has {np.size(info['rscales'])} values for "
-                             f"{W.shape[1]} replicate columns; re-run `sid weight`") from None
-    kind = str(info.get("method", info.get("type", "replicate")))
-    r = _Replicates(kind, float(info["scale"]), rscales, bool(info.get("mse", False)), W,
-                    _rank(W, base.weights) - 1)
-    # Design has no public constructor from given replicate weights (R's svrepdesign);
-    # the derived design shares the base's data and stage indices.
-    return base._derive(_rep=r)
+                             f"{W.shape[1]} replicate columns; re-run `sid weight`")
+    kind = str(info.get("method", info.get("type", "other")))
+    try:
+        return Design.from_replicate_weights(data, weight, W, scale=info["scale"], rscales=info["rscales"],
+                                             mse=bool(info.get("mse", False)), type=kind)
+    except EstimationError as exc:
+        raise RunFolderError(f"{where}: replicates: {exc}; re-run `sid weight`") from None
 
 
 def _calibrated(data: pd.DataFrame, weights: pd.DataFrame, info, where: Path, **design) -> Design:
@@ -292,7 +276,7 @@ def open_wave(out_dir: PathLike, variance: str = "replicate", key: str = KEY) ->
             "psu": _present(weights, names.get("psu"), "psu"), "fpc": _present(weights, names.get("fpc"), None)}
     if variance == "replicate":
         W = _read_replicates(weight_dir / REPLICATES_FILE, weights[key], key)
-        design = _replicate_design(Design(data, **cols), W, diag, dpath)
+        design = _replicate_design(data, weight, W, diag, dpath)
     elif "calibration" in diag:
         design = _calibrated(data, weights, diag["calibration"], dpath, **cols)
     else:
