@@ -46,10 +46,14 @@ def group_totals(values: np.ndarray, g: np.ndarray, rows: np.ndarray, G: int, w)
         # One bincount over (group, column) keys: no Python loop over the m columns.
         key = (gr * m)[:, None] + np.arange(m)[None, :]
         return np.bincount(key.ravel(), weights=vals.ravel(), minlength=G * m).reshape(G, m)
-    ind = sp.csr_matrix(
-        (values[r].ravel(), (np.repeat(g[r] * m, m) + np.tile(np.arange(m), r.shape[0]), np.repeat(r, m))),
-        shape=(G * m, n),
-    )
+    # Sparse (G*m x n) indicator, built column by column (CSC: rows are already in
+    # order) and without the zeros of category indicators: work ~ non-zeros x R.
+    vals = values[r]
+    keep = vals != 0
+    cells = ((g[r] * m)[:, None] + np.arange(m)[None, :])[keep]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr[r + 1] = keep.sum(axis=1)
+    ind = sp.csc_matrix((vals[keep], cells, np.cumsum(indptr)), shape=(G * m, n))
     out = ind @ w
     return np.asarray(out).reshape((G, m) + np.shape(w)[1:])
 
@@ -74,11 +78,14 @@ def ratio_estimate(
     rows = np.flatnonzero(dom & (g >= 0))
     m = Y.shape[1]
     ty = group_totals(Y, g, rows, G, w)
+    ones = X is not None and m > 1 and bool((X[rows] == 1).all())
     if X is None:
         tx = np.ones_like(ty)
         est = ty
     else:
-        tx = group_totals(X, g, rows, G, w)
+        # Means and shares (X = 1 in every column): one column of totals serves all m.
+        tx = group_totals(X[:, :1] if ones else X, g, rows, G, w)
+        tx = np.repeat(tx, m, axis=1) if ones else tx
         with np.errstate(divide="ignore", invalid="ignore"):
             est = ty / tx
     n_count = np.bincount(g[rows], minlength=G).astype(float)
@@ -103,8 +110,9 @@ def ratio_estimate(
         if X is None:
             est_r = ty_r
         else:
+            tx_r = group_totals(X[:, :1] if ones else X, g, rows, G, repweights)
             with np.errstate(divide="ignore", invalid="ignore"):
-                est_r = ty_r / group_totals(X, g, rows, G, repweights)
+                est_r = ty_r / (np.repeat(tx_r, m, axis=1) if ones else tx_r)
         thetas = est_r.reshape(G * m, -1).T
         V = replicate_variance(thetas, est.ravel())
     return RatioResult(est, V, ty, tx, n_count, wn, U)
