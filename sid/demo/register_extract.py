@@ -52,8 +52,8 @@ _DIPLOMA_G1 = np.array([[0.22, 0.40], [0.55, 0.30], [0.60, 0.28], [0.25, 0.50], 
 _DIPLOMA_G2 = np.array([[0.22, 0.40], [0.30, 0.45], [0.33, 0.45], [0.20, 0.45], [0.25, 0.45],
                         [0.22, 0.40], [0.35, 0.45]])
 _UNKNOWN_G1 = np.array([0.02, 0.35, 0.30, 0.40, 0.45, 0.35, 0.55])  # diploma obtained abroad
-_EMPLOY_LOGIT = np.array([2.3, 1.0, 1.05, 1.6, 1.5, 0.9, 0.5])  # at age 25-54, middle diploma
-_UNEMPLOYED_SHARE = np.array([0.22, 0.38, 0.36, 0.30, 0.30, 0.40, 0.45])  # of the non-employed
+_EMPLOY_LOGIT = np.array([2.5, 1.2, 1.25, 1.8, 1.7, 1.1, 0.7])  # at age 25-54, middle diploma
+_UNEMPLOYED_SHARE = np.array([0.22, 0.30, 0.28, 0.22, 0.22, 0.32, 0.38])  # of the non-employed
 _WAGE_SHIFT = np.array([0.0, -0.35, -0.3, -0.4, -0.45, -0.3, -0.6])  # latent wage, SD units
 _LEEFLOON_LOGIT = np.array([-4.2, -3.0, -3.1, -3.6, -3.2, -2.8, -2.0])  # non-employed aged 18-64
 _SOCIAL_HOUSING = np.array([0.04, 0.12, 0.10, 0.03, 0.03, 0.12, 0.10])

@@ -80,7 +80,11 @@ def _link(ctx: RunContext) -> None:
     from sid.linkage.stage import run_link
 
     admin = ctx.data / "vlim-admin-demo"
-    run_link(ctx.out, ctx.project, admin=[admin] if admin.is_dir() else [])
+    # a pseudonymised register extract beside the fieldwork files (the demo writes one):
+    # respondents are linked to it and link/ gets link_rates.csv, respondents_linked.parquet
+    register = ctx.data / "register_extract.parquet"
+    run_link(ctx.out, ctx.project, admin=[admin] if admin.is_dir() else [],
+             register=register if register.is_file() else None)
 
 
 def _fieldwork(ctx: RunContext) -> None:
