@@ -8,7 +8,10 @@ income (leefloon), social housing, highest diploma. Levels and gaps are loosely 
 after published VLIM figures (employment 20-64 about 79 % Belgian, 71 % EU, 57 % non-EU
 origin; second generation between first generation and Belgian origin; leefloon and social
 housing several times more frequent for non-EU origin; a diploma obtained abroad often
-unknown to the register); synthetic, not official figures.
+unknown to the register); synthetic, not official figures. Pooled with the design
+weights, the levels per VLIM category agree with the demo's register indicators for 2022
+(sid.demo.admin: employment 20-64, unemployment, leefloon, social housing) within a few
+points.
 
 Linkage realism (what ``sid link --register`` reports on): persons who died or emigrated
 between sampling and extraction are missing from the extract (``MISSING_RATE``, higher for
@@ -71,8 +74,7 @@ def _pick(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 def _status(o: np.ndarray, g1: np.ndarray, g2: np.ndarray, age: np.ndarray, female: np.ndarray,
             bxl: np.ndarray, diploma: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Socio-economic position 1..5 from background and diploma; ``u``: (n, 2) uniforms."""
-    migrant = g1 | g2
+    """Socio-economic position 1..5 from background and diploma; ``u``: (n,) uniforms."""
     # in education: nearly all under 18, most until 21, few after 25 (first generation less)
     p_student = np.select([age < 18, age < 22, age < 25, age < 30], [0.93, 0.65, 0.30, 0.06], 0.0)
     p_student = p_student * np.where(g1 & (age >= 18), 0.6, 1.0) * np.where(diploma == 3, 1.3, 1.0)
@@ -88,7 +90,7 @@ def _status(o: np.ndarray, g1: np.ndarray, g2: np.ndarray, age: np.ndarray, fema
            - 0.5 * (age < 25) - 0.6 * (age >= 55))
     p_emp = _expit(eta)
     rest = 1.0 - p_student - p_retired
-    share_unemp = np.where(migrant, _UNEMPLOYED_SHARE[o], _UNEMPLOYED_SHARE[0])
+    share_unemp = _UNEMPLOYED_SHARE[o]
     probs = np.column_stack([rest * p_emp, rest * (1.0 - p_emp) * share_unemp,
                              rest * (1.0 - p_emp) * (1.0 - share_unemp), p_student, p_retired])
     return 1 + _pick(probs, u)
