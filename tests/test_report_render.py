@@ -87,3 +87,10 @@ def test_charts_are_self_contained_svg_with_their_own_ids():
 def test_charts_are_the_same_bytes_for_the_same_figures():
     args = (["A", "B"], [1.0, 2.0], [0.5, 1.5], [1.5, 2.5], "x", "p")
     assert ci_chart(*args) == ci_chart(*args)
+
+
+def test_fmt_shows_text_cells_as_written_and_numbers_formatted():
+    from sid.report.render import fmt_as
+
+    assert fmt_as("raking within origin group", "auto") == "raking within origin group"
+    assert fmt_as("2.5", "num1") == fmt_as(2.5, "num1")

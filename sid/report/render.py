@@ -79,7 +79,16 @@ def fmt_auto(x: Any) -> str:
 
 
 def fmt_as(x: Any, kind: str) -> str:
-    """``x`` in the format named ``kind``: "int", "num1", "num2", "num3", "pct", "p", "sig" or "auto"."""
+    """``x`` in the format named ``kind``: "int", "num1", "num2", "num3", "pct", "p", "sig" or "auto".
+
+    A text cell (e.g. a stage's description of its method in a diagnostics table) is
+    shown as written: the format applies to numbers only.
+    """
+    if isinstance(x, str):
+        try:
+            x = float(x)
+        except ValueError:
+            return x
     if kind == "auto":
         return fmt_auto(x)
     if kind.startswith("num"):
