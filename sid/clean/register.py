@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import DataError, InputFileError
-from sid.fieldwork.checks import check_respondents_in_sample, check_unique_keys
+from sid.fieldwork.checks import (
+    _check_respondents,
+    _check_unique,
+    _present,
+    check_respondents_in_sample,
+    check_unique_keys,
+    factorize_keys,
+)
 from sid.spec.questionnaire import Questionnaire
 
 
@@ -34,8 +41,13 @@ def read_gross_sample(path: str | os.PathLike[str], q: Questionnaire) -> pd.Data
                              "gross_sample.csv (--data DIR)")
     text = [q.key] + [v.name for v in q.variables if v.source == "register" and v.is_text]
     try:
+        header = pd.read_csv(p, nrows=0).columns
+        wanted = {q.key, *register_variables(q)}
+        # only the key and the register variables; all columns when one is lacking, so the
+        # checks' messages list the file's columns
+        usecols = (lambda c: c in wanted) if wanted.issubset(header) else None
         gross = pd.read_csv(p, dtype={c: str for c in text}, keep_default_na=False,
-                            na_values={c: [""] for c in text})
+                            na_values={c: [""] for c in text}, usecols=usecols)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputFileError(f"{p}: not a readable CSV file ({exc}); export it again") from exc
     for name in register_variables(q):
@@ -50,23 +62,37 @@ def read_gross_sample(path: str | os.PathLike[str], q: Questionnaire) -> pd.Data
 
 
 def check_keys(raw_keys: pd.Series, gross: pd.DataFrame, q: Questionnaire,
-               raw_where: str = "raw wave", gross_where: str = "gross sample") -> None:
+               raw_where: str = "raw wave", gross_where: str = "gross sample") -> np.ndarray:
     """DataError when the gross sample repeats a key or lacks the key column, or when a
-    respondent has no key or no record in the gross sample."""
-    check_unique_keys(gross, q.key, gross_where)
+    respondent has no key or no record in the gross sample.
+
+    Returns the row (position) in ``gross`` of each respondent, for :func:`join_register`.
+    """
+    if q.key not in gross.columns:
+        check_unique_keys(gross, q.key, gross_where)  # raises: no key column
+    # one hash table of both key lists serves the three checks and the join's positions
+    (g_codes, r_codes), n = factorize_keys(gross[q.key], raw_keys)
+    _check_unique(gross, q.key, gross_where, (g_codes, n))
     empty = raw_keys.isna().to_numpy() | raw_keys.astype(str).str.strip().eq("").to_numpy()
     if empty.any():
         rows = np.flatnonzero(empty)
         raise DataError(f"{raw_where}: {rows.size} record(s) have no {q.key} (first rows: "
                         f"{', '.join(map(str, rows[:5]))}); every respondent needs the register key")
-    check_respondents_in_sample(raw_keys, gross[q.key], raw_where)
+    _check_respondents(raw_keys, r_codes, _present(g_codes, n), raw_where)
+    row_of = np.empty(n, dtype=np.int64)
+    row_of[g_codes] = np.arange(len(g_codes))
+    return row_of[r_codes]
 
 
 def join_register(df: pd.DataFrame, gross: pd.DataFrame, q: Questionnaire,
-                  where: str = "raw wave", gross_where: str = "gross sample") -> pd.DataFrame:
+                  where: str = "raw wave", gross_where: str = "gross sample",
+                  rows: np.ndarray | None = None) -> pd.DataFrame:
     """``df`` with the spec's register variables appended, looked up by key (keys checked
     before: :func:`check_keys`). DataError when the gross sample lacks one, or when the
-    data already hold one (two sources of one register fact: say which is meant)."""
+    data already hold one (two sources of one register fact: say which is meant).
+
+    ``rows``: the row in ``gross`` of each row of ``df`` when known (from
+    :func:`check_keys`); else looked up here."""
     names = register_variables(q)
     clash = [n for n in names if n in df.columns]
     if clash:
@@ -77,8 +103,13 @@ def join_register(df: pd.DataFrame, gross: pd.DataFrame, q: Questionnaire,
     if lacking:
         raise DataError(f"{gross_where}: no column(s) {', '.join(lacking)}, declared source: "
                         f"register in {q.path or q.wave}; add them to the register extract")
-    g_keys = pd.Index(gross[q.key].to_numpy(dtype=object), dtype=object)
-    pos = g_keys.get_indexer(pd.Index(df[q.key].to_numpy(dtype=object), dtype=object))
+    if rows is not None:
+        pos = np.asarray(rows, dtype=np.int64)
+    else:
+        (g_codes, d_codes), n = factorize_keys(gross[q.key], df[q.key])
+        row_of = np.full(n + 1, -1, dtype=np.int64)  # last slot: missing key (code -1)
+        row_of[g_codes] = np.arange(len(g_codes))
+        pos = row_of[d_codes]
     if (pos < 0).any():
         check_respondents_in_sample(df[q.key], gross[q.key], where)
     joined = {}

@@ -58,13 +58,14 @@ def clean_wave(raw_df: pd.DataFrame, raw_meta: SpssMeta, q: Questionnaire,
     if q.key not in raw.columns:
         raise DataError(f"{where}: no key variable {q.key!r} (spec {q.path or q.wave}); the "
                         "fieldwork files must carry the register key")
-    check_keys(raw[q.key], gross_sample, q, where, gross_where)
+    gross_rows = check_keys(raw[q.key], gross_sample, q, where, gross_where)
     items = completion_items(q, raw, where)
 
     # (numbers as in sid.clean's docstring) 1. duplicates, on the raw values; 2. register
     keep, log_dup = resolve_duplicates(raw, q, items, np.arange(len(raw)))
     rows = np.flatnonzero(keep)
-    df = join_register(raw.loc[keep].reset_index(drop=True), gross_sample, q, where, gross_where)
+    df = join_register(raw.loc[keep].reset_index(drop=True), gross_sample, q, where, gross_where,
+                       rows=gross_rows[keep])
     keys = df[q.key].to_numpy(dtype=object)
     # 3. codes outside categories / range -> invalid; 4. routing on the checked values
     log_inv = check_codes(df, q, rows, keys, where)
