@@ -22,6 +22,7 @@ def test_sid2022_spec_loads_with_the_documented_values() -> None:
     assert s.nonresponse.method == "propensity_classes" and s.nonresponse.classes == 5
     assert s.calibration.margins == (("sex", "age_band"), ("region",), ("generation",))
     assert s.calibration.margin_names() == ("sex:age_band", "region", "generation")
+    assert s.calibration.collapse_min == 20 and s.nonresponse.min_respondents == 20
     assert s.trimming is not None and s.trimming.upper == TrimBound("ratio_to_median", 5.0)
     assert s.replicates is not None and s.replicates.replicates == 100 and s.replicates.seed == 2022
     assert s.variables()["calibration.margins"] == ("sex", "age_band", "region", "generation")
@@ -76,6 +77,12 @@ def _line_of(path: Path, fragment: str) -> int:
         ("  upper: {ratio_to_median: 5.0}", "  upper: 5.0", "upper:", "trimming.upper",
          "expected one of"),
         ("  classes: 5", "  clases: 5", "clases", "nonresponse.clases", "did you mean 'classes'"),
+        ("collapse: {min_respondents: 20}", "collapse: {min_respondents: 0}", "collapse:",
+         "calibration.collapse.min_respondents", "below the minimum 1"),
+        ("collapse: {min_respondents: 20}", "collapse: {min_rspondents: 20}", "collapse:",
+         "calibration.collapse.min_rspondents", "did you mean 'min_respondents'"),
+        ("  min_respondents: 20   ", "  min_respondents: 2.5   ", "min_respondents: 2.5",
+         "nonresponse.min_respondents", "whole number"),
         ("  frame_strata: [origin]", "  frame_strata: [origin, sex]", "frame_strata",
          "sample.frame_strata", "2 frame names for 1 strata"),
         ("wave: sid2022", "wave: sid2022\nweigths: {}", "weigths", "weigths", "unknown key"),

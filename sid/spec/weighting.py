@@ -72,11 +72,17 @@ class NonresponseSpec:
     within: str | None = None
     predictors: tuple[str, ...] = ()
     classes: int | None = None
+    min_respondents: int | None = None  # propensity classes of fewer respondents merged
 
 
 @dataclass(frozen=True)
 class CalibrationSpec:
-    """``margins``: one tuple of variable names per margin (two or more: interaction cells)."""
+    """``margins``: one tuple of variable names per margin (two or more: interaction cells).
+
+    ``collapse_min``: ``collapse: {min_respondents: k}``, merge calibration cells of fewer
+    than k respondents with their neighbour in code order (:mod:`sid.weighting.collapse`);
+    None: no collapsing.
+    """
 
     method: str
     margins: tuple[tuple[str, ...], ...]
@@ -85,6 +91,7 @@ class CalibrationSpec:
     tolerance: float = 1e-8
     max_iter: int = 100
     pooled: bool = False
+    collapse_min: int | None = None
 
     def margin_names(self) -> tuple[str, ...]:
         """Margins as written in the spec (``"sex:age_band"``)."""
@@ -225,12 +232,15 @@ def _eligibility(top: Section) -> EligibilitySpec:
 
 
 def _nonresponse(top: Section) -> NonresponseSpec:
-    s = top.section("nonresponse", keys={"method", "within", "predictors", "classes"},
+    s = top.section("nonresponse", keys={"method", "within", "predictors", "classes", "min_respondents"},
                     required={"method"})
     method = s.text("method", choices=NONRESPONSE_METHODS)
     within = s.text("within", None)
     predictors = s.names("predictors", ())
     classes = s.number("classes", None, integer=True, low=2)
+    min_resp = s.number("min_respondents", None, integer=True, low=1)
+    if min_resp is not None and method != "propensity_classes":
+        raise s.at("min_respondents").error("min_respondents is for propensity_classes only; remove it")
     if method == "propensity_classes":
         if not predictors:
             raise s.at("predictors").error("propensity_classes needs at least one predictor")
@@ -245,7 +255,8 @@ def _nonresponse(top: Section) -> NonresponseSpec:
             raise s.at("classes").error("classes is for propensity_classes only; remove it")
     elif predictors or classes is not None:
         raise s.at("method").error("method none takes no predictors or classes; remove them")
-    return NonresponseSpec(method=method, within=within, predictors=predictors, classes=classes)
+    return NonresponseSpec(method=method, within=within, predictors=predictors, classes=classes,
+                           min_respondents=min_resp)
 
 
 def _margins(s: Section) -> tuple[tuple[str, ...], ...]:
@@ -293,7 +304,7 @@ def _bounds(s: Section, method: str) -> tuple[float, float] | None:
 
 def _calibration(top: Section) -> CalibrationSpec:
     s = top.section("calibration", keys={"within", "method", "bounds", "margins", "tolerance",
-                                         "max_iter", "pooled"},
+                                         "max_iter", "pooled", "collapse"},
                     required={"method", "margins"})
     method = s.text("method", choices=CALIBRATION_METHODS)
     tol = s.number("tolerance", 1e-8)
@@ -307,7 +318,15 @@ def _calibration(top: Section) -> CalibrationSpec:
         tolerance=float(tol),
         max_iter=s.number("max_iter", 100, integer=True, low=1),
         pooled=s.flag("pooled", False),
+        collapse_min=_collapse(s),
     )
+
+
+def _collapse(s: Section) -> int | None:
+    if "collapse" not in s or s.value["collapse"] is None:
+        return None
+    c = s.section("collapse", keys={"min_respondents"}, required={"min_respondents"})
+    return c.number("min_respondents", integer=True, low=1)
 
 
 def _trim_bound(s: Section, key: str) -> TrimBound | None:

@@ -28,19 +28,19 @@ import pandas as pd
 import scipy.sparse as sp
 
 from sid.errors import WeightingError
-from sid.spec.weighting import CalibrationSpec, TrimmingSpec, WeightingSpec
+from sid.spec.weighting import CalibrationSpec, WeightingSpec
 from sid.weighting.calibration import calibrate, calibration_matrix
-from sid.weighting.compress import group_codes
+from sid.weighting.collapse import Collapse, collapse_group, merge_propensity_classes
 from sid.weighting.design_weights import design_weights
 from sid.weighting.eligibility import ELIGIBLE, NOT_ELIGIBLE, UNKNOWN, adjust_eligibility
+from sid.weighting.group_trimming import trim_bounds, trim_groups
 from sid.weighting.ipf import rake
 from sid.weighting.margins import category_text
 from sid.weighting.nonresponse import propensity_adjustment, weighting_class_adjustment
 from sid.weighting.result import CalibrationResult
-from sid.weighting.trimming import trim_and_recalibrate
 
 __all__ = ["STATUS_OF_OUTCOME", "GroupMargins", "ChainResult", "eligibility_status",
-           "frame_margins", "calibrate_groups", "trim_groups", "run_chain"]
+           "frame_margins", "calibrate_groups", "trim_bounds", "trim_groups", "run_chain"]
 
 #: AAPOR outcome class -> eligibility status (AAPOR Standard Definitions, 10th ed.)
 STATUS_OF_OUTCOME = {"I": ELIGIBLE, "P": ELIGIBLE, "R": ELIGIBLE, "NC": ELIGIBLE, "O": ELIGIBLE,
@@ -88,7 +88,10 @@ class ChainResult:
     (before trimming), ``weight`` (final), ``trimmed``, ``cal_group``, ``trim_group``.
     ``convergence``: one dict per calibration group. ``margins``: the calibrated cells as
     whole-sample margins (``{"stratum:sex:age_band": {"BEL:1:1": N}}``) for
-    :meth:`sid.estimation.design.Design.calibrated`.
+    :meth:`sid.estimation.design.Design.calibrated` (collapsed cells keyed ``"BEL:1:5+6"``).
+    ``collapses``: the calibration cells merged on the full sample (spec
+    ``calibration.collapse``), one :class:`~sid.weighting.collapse.Collapse` each;
+    ``nr_merged``: the propensity classes merged (spec ``nonresponse.min_respondents``).
     """
 
     stratum: np.ndarray
@@ -108,6 +111,8 @@ class ChainResult:
     groups: list[GroupMargins]
     convergence: list[dict] = field(default_factory=list)
     margins: dict = field(default_factory=dict)
+    collapses: list[Collapse] = field(default_factory=list)
+    nr_merged: list[dict] = field(default_factory=list)
 
 
 def eligibility_status(outcome: pd.Series | np.ndarray) -> np.ndarray:
@@ -198,92 +203,6 @@ def calibrate_groups(W: np.ndarray, groups: list[GroupMargins], cal: Calibration
     return out, info
 
 
-def _median_units(W: np.ndarray, trim_group: np.ndarray) -> np.ndarray:
-    """Median of the positive weights of each unit's trimming group, per column of W.
-
-    Zero weights (units a bootstrap replicate did not draw) are not part of the median.
-    """
-    codes, labels = group_codes(trim_group, "trimming: trimming group")
-    W2 = W.reshape(W.shape[0], -1)
-    med = np.empty((len(labels), W2.shape[1]))
-    for j in range(len(labels)):  # a handful of groups; each vectorised over columns
-        v = np.sort(np.where(W2[codes == j] > 0, W2[codes == j], np.inf), axis=0)
-        m = (v < np.inf).sum(axis=0)  # positive weights per column, sorted first
-        if (m == 0).any():
-            raise WeightingError(f"trimming: group {labels[j]!r} has no positive weight")
-        cols = np.arange(W2.shape[1])
-        med[j] = 0.5 * (v[(m - 1) // 2, cols] + v[m // 2, cols])
-    return med[codes].reshape(W.shape)
-
-
-def trim_bounds(W: np.ndarray, trim: TrimmingSpec, trim_group: np.ndarray,
-                factors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Per-unit (and per-column) trimming bounds: ratio_to_median x group median, or absolute.
-
-    factors: replicate factors of the units ((n, R), None for the full sample). In a
-    replicate the bounds apply to w / f, the weight without the unit's resampling
-    multiplicity, as in the full sample: the bounds are f times the full-sample rule
-    (a unit drawn twice may weigh twice as much). A unit with f = 0 (not drawn) keeps
-    weight 0: both bounds 0, so the feasibility diagnosis knows it can take no weight.
-    """
-    if factors is None:
-        V = W
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            V = np.where(factors > 0, W / np.where(factors > 0, factors, 1.0), 0.0)
-    med = _median_units(V, trim_group) if any(
-        b is not None and b.form == "ratio_to_median" for b in (trim.lower, trim.upper)) else None
-
-    def one(b, default: float) -> np.ndarray:
-        if b is None:
-            return np.full(W.shape, default)
-        return b.value * med if b.form == "ratio_to_median" else np.full(W.shape, b.value)
-
-    lo, hi = one(trim.lower, -np.inf), one(trim.upper, np.inf)
-    if factors is not None:
-        lo, hi = lo * factors, np.where(factors > 0, hi * factors, 0.0)
-    return np.where(V > 0, lo, np.minimum(lo, 0.0)), hi
-
-
-def trim_groups(W: np.ndarray, groups: list[GroupMargins], cal: CalibrationSpec,
-                trim: TrimmingSpec, trim_group: np.ndarray, within: str,
-                factors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[int], list[float]]:
-    """Trim calibrated weights W ((n,) or (n, R)) and re-calibrate, group by group.
-
-    The trimmed excess is shared in proportion to the weights (zero weights of replicate
-    columns stay zero); re-calibration then moves it onto the margins anyway. Returns
-    final weights, trimmed flags, rounds and largest margin error per group. factors:
-    the replicate factors of replicate columns W (see :func:`trim_bounds`).
-    """
-    lo, hi = trim_bounds(W, trim, trim_group, factors)
-    out = np.empty_like(W, dtype=float)
-    flags = np.zeros(W.shape, dtype=bool)
-    rounds, errors = [], []
-    for g in groups:
-        Wg = W[g.rows]
-        if not ((Wg < lo[g.rows]) | (Wg > hi[g.rows])).any():  # within the bounds: nothing to do
-            out[g.rows] = Wg
-            rounds.append(0)
-            errors.append(float(np.abs(g.X.T @ Wg - (g.totals if W.ndim == 1 else g.totals[:, None])).max()))
-            continue
-        try:
-            t = trim_and_recalibrate(W[g.rows], g.X, g.totals, lower=lo[g.rows], upper=hi[g.rows],
-                                     relative_to="absolute", groups=trim_group[g.rows],
-                                     method=cal.method, bounds=cal.bounds, names=g.names,
-                                     max_rounds=trim.max_rounds, tol=cal.tolerance,
-                                     redistribute="proportional",
-                                     calibrator=lambda w, g=g: g.calibrate(w, cal))
-        except WeightingError as exc:
-            hint = "" if W.ndim == 1 else (
-                " (in a replicate: sparse margin cells whose drawn respondents must carry the "
-                "cell; or leave trimming out of replicates.redo)")
-            raise type(exc)(f"trimming, {within} {g.label!r}: {exc}{hint}") from None
-        out[g.rows], flags[g.rows] = t.weights, t.trimmed
-        rounds.append(t.rounds)
-        errors.append(t.max_abs_error)
-    return out, flags, rounds, errors
-
-
 def _group_of(gross: pd.DataFrame, spec: WeightingSpec, within: str | None, what: str) -> np.ndarray:
     if within is None:
         return np.full(len(gross), ALL, dtype=object)
@@ -308,15 +227,19 @@ def _nonresponse(gross, spec, w_elig, elig, responded, stratum):
     if nr.method == "none":
         factor[elig & responded] = 1.0
         cls[elig] = "all"
-        return factor, cls
+        return factor, cls, []
     group = _group_of(gross, spec, nr.within, "non-response")
     lacking = [v for v in nr.predictors if v not in gross.columns]
     if lacking:
         raise WeightingError(f"non-response: predictor {lacking[0]!r} is not in the gross sample")
     e = np.flatnonzero(elig)
+    merged: list[dict] = []
     if nr.method == "propensity_classes":
         adj = propensity_adjustment(w_elig[e], responded[e], gross.iloc[e][list(nr.predictors)],
                                     group[e], n_classes=int(nr.classes))
+        if nr.min_respondents is not None:  # decided once here; the replicates reuse the classes
+            merged_cls, merged = merge_propensity_classes(adj.cls, responded[e], nr.min_respondents)
+            adj = weighting_class_adjustment(w_elig[e], responded[e], merged_cls)
     else:
         parts = [group[e]] + [_labels(gross[v].iloc[e], "non-response") for v in nr.predictors]
         labels = parts[0].astype(str)
@@ -325,7 +248,7 @@ def _nonresponse(gross, spec, w_elig, elig, responded, stratum):
         adj = weighting_class_adjustment(w_elig[e], responded[e], labels)
     factor[e] = adj.factor
     cls[e] = adj.cls
-    return factor, cls
+    return factor, cls, merged
 
 
 def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: np.ndarray,
@@ -347,7 +270,7 @@ def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: n
     if s.frame_count not in frame.columns or s.frame_strata[0] not in frame.columns:
         raise WeightingError(f"frame: needs columns {s.frame_strata[0]!r} and {s.frame_count!r}")
     pop = frame.groupby(frame[s.frame_strata[0]].map(category_text))[s.frame_count].sum()
-    d = design_weights(stratum, pop.to_dict()).weights
+    d = design_weights(stratum, pop.to_dict(), with_replacement=s.with_replacement).weights
     status = eligibility_status(outcome)
     responded = np.asarray(responded, dtype=bool)
     bad = responded & (status != ELIGIBLE)
@@ -357,7 +280,7 @@ def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: n
                              "of the gross sample); correct the dispositions")
     el = adjust_eligibility(d, status, stratum)
     elig = status == ELIGIBLE
-    nr_factor, nr_class = _nonresponse(gross, spec, el.weights, elig, responded, stratum)
+    nr_factor, nr_class, nr_merged = _nonresponse(gross, spec, el.weights, elig, responded, stratum)
     resp = np.flatnonzero(responded)
     prior = el.weights[resp] * nr_factor[resp]
 
@@ -370,11 +293,16 @@ def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: n
     totals = frame_margins(frame, s.frame_count, _frame_name(spec, within), cal.margins)
     rdf = gross.iloc[resp].reset_index(drop=True)
     groups = []
+    collapses: list[Collapse] = []
     for label in sorted(pd.unique(cal_group)):
         rows = np.flatnonzero(cal_group == label)
         if label not in totals:
             raise WeightingError(f"calibration: {within} {label!r} has respondents but no "
                                  "population in the frame")
+        if cal.collapse_min is not None:  # decided once here; the replicates reuse the cells
+            totals[label], merged = collapse_group(rdf.iloc[rows], totals[label], cal.collapse_min,
+                                                   str(label))
+            collapses.extend(merged)
         try:
             X, T, names = calibration_matrix(rdf.iloc[rows], totals[label])
         except WeightingError as exc:
@@ -390,7 +318,7 @@ def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: n
                            "trimming")[resp]
     weight, trimmed = calibrated, np.zeros(resp.size, dtype=bool)
     if spec.trimming is not None:
-        weight, trimmed, rounds, errors = trim_groups(calibrated, groups, cal, spec.trimming,
+        weight, trimmed, rounds, errors, _ = trim_groups(calibrated, groups, cal, spec.trimming,
                                                       trim_group, where)
         for c, r, e in zip(conv, rounds, errors, strict=True):
             c.update(trim_rounds=r, max_abs_error_after_trimming=e)
@@ -405,5 +333,5 @@ def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: n
         responded=responded, nr_class=nr_class, nonresponse_factor=nr_factor, resp=resp,
         prior=prior, calibrated=calibrated, weight=weight, trimmed=trimmed,
         cal_group=cal_group, trim_group=trim_group, groups=groups, convergence=conv,
-        margins=crossed,
+        margins=crossed, collapses=collapses, nr_merged=nr_merged,
     )

@@ -4,6 +4,8 @@ A margin is either a categorical margin (one population total per category: one
 indicator column per category) or a numeric margin (one population total of a numeric
 variable: one column holding the variable). Interactions of categorical variables are
 written ``"sex:age_band"`` with tuple keys ``{(1, 2): N}`` or string keys ``{"1:2": N}``.
+A category written ``"5+6"`` (when no value of the variable is that text) is the union of
+categories 5 and 6: a collapsed calibration cell (:mod:`sid.weighting.collapse`).
 
 Unlike R's ``model.matrix`` (intercept plus k-1 dummies per factor), every category gets
 its own column; the redundancy between several full categorical margins (each sums to
@@ -12,6 +14,7 @@ N) is resolved by :func:`sid.weighting.calibration.calibrate`, not by the caller
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 
 import numpy as np
@@ -99,9 +102,12 @@ def _categorical(
     for key, raw_total in spec.items():
         parts = _key_parts(margin, key, len(variables))
         total = _total(margin, key, raw_total)
-        idx = []
+        options: list[list[int]] = []
         for part, (_, lookup, _), var in zip(parts, coded, variables, strict=True):
-            if part not in lookup:
+            # "5+6": a collapsed category, the union of categories 5 and 6
+            alts = part.split("+") if part not in lookup and "+" in part else [part]
+            idx = [lookup[a] for a in alts if a in lookup]
+            if not idx:
                 if total == 0:
                     break  # an empty population cell without respondents: nothing to meet
                 raise WeightingError(
@@ -109,11 +115,12 @@ def _categorical(
                     f"('{var}' never takes the value {part}); merge it with a neighbouring "
                     "category or drop it from the margin"
                 )
-            idx.append(lookup[part])
-        if len(idx) < len(parts):
+            options.append(idx)
+        if len(options) < len(parts):
             continue
-        c = int(np.ravel_multi_index(idx, sizes)) if len(idx) > 1 else idx[0]
-        if not present[c]:
+        grid = np.array(list(itertools.product(*options)), dtype=np.int64)
+        c = np.ravel_multi_index(tuple(grid.T), sizes) if len(sizes) > 1 else grid[:, 0]
+        if not present[c].any():
             if total == 0:
                 continue
             raise WeightingError(
@@ -123,9 +130,9 @@ def _categorical(
         if total == 0:
             raise WeightingError(
                 f"margin '{margin}': category {key!r} has population total 0 but "
-                f"{int((cell == c).sum())} respondents; check the margin or the respondents' values"
+                f"{int(np.isin(cell, c).sum())} respondents; check the margin or the respondents' values"
             )
-        if col_of_cell[c] >= 0:
+        if (col_of_cell[c] >= 0).any():
             raise WeightingError(f"margin '{margin}': category {key!r} is given twice")
         col_of_cell[c] = len(names)
         totals_list.append(total)

@@ -16,7 +16,9 @@ replicate weights that repeat the adjustments carry their variance):
   (n, R) weights);
 * trimming: the full-sample rule applied to w / f (the weight without the unit's
   resampling multiplicity f), medians per column, trim / re-calibrate rounds on all
-  columns at once (trim_and_recalibrate on (n, R)).
+  columns at once (trim_and_recalibrate on (n, R)); a column that cannot meet both the
+  bounds and the margins in max_rounds rounds keeps margin-meeting weights of its last
+  round and is reported (:mod:`sid.weighting.group_trimming`).
 
 Steps the spec leaves out of ``replicates.redo`` are applied as the full-sample factors:
 trimming left out but calibration redone applies the full sample's trimming factors
@@ -30,7 +32,7 @@ stratum's (n_h x R) block), with the bootstrap draws in the same order as one ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -48,7 +50,10 @@ __all__ = ["ReplicateWeights", "replicate_weights"]
 @dataclass(frozen=True)
 class ReplicateWeights:
     """``weights`` (n_resp x R, float32, respondents in the chain's order); the variance
-    formula var = scale * sum_r rscales_r (theta_r - mean)^2 (R's svrVar with mse)."""
+    formula var = scale * sum_r rscales_r (theta_r - mean)^2 (R's svrVar with mse).
+    ``trimming_unsettled``: per calibration group, the replicate columns (0-based) whose
+    weights meet the margins but not every trimming bound after the spec's max_rounds
+    (:mod:`sid.weighting.group_trimming`), with the largest relative excess over a bound."""
 
     weights: np.ndarray
     type: str
@@ -56,6 +61,7 @@ class ReplicateWeights:
     rscales: np.ndarray
     mse: bool
     description: str
+    trimming_unsettled: list[dict] = field(default_factory=list)
 
 
 def _indicator(codes: np.ndarray, k: int) -> sp.csr_matrix:
@@ -160,6 +166,7 @@ def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray |
     resp_pos = np.full(n, -1)
     resp_pos[chain.resp] = np.arange(chain.resp.size)
     out: np.ndarray | None = None
+    unsettled: list[dict] = []
     where = spec.calibration.within or "sample"
     for rows, F in zip(blocks, factors, strict=True):
         Dr = F * chain.design_weight[rows, None]
@@ -185,8 +192,9 @@ def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray |
                 W = W * (chain.weight / chain.calibrated)[local, None]
             W, _ = calibrate_groups(W, groups, spec.calibration, where)
             if trimming and "trimming" in redo:
-                W = trim_groups(W, groups, spec.calibration, spec.trimming,
-                                chain.trim_group[local], where, factors=F_resp)[0]
+                W, *_, lost = trim_groups(W, groups, spec.calibration, spec.trimming,
+                                          chain.trim_group[local], where, factors=F_resp)
+                unsettled.extend(lost)
         else:  # the full sample's calibration (and trimming) factors g = w / w_prior
             W = W * (chain.weight / chain.prior)[local, None]
         if out is None:
@@ -196,4 +204,10 @@ def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray |
             "(models not re-fitted); class factors redone") if "nonresponse" in redo else \
         "non-response factors of the full sample"
     description = f"{text}; steps redone per replicate: {', '.join(sorted(redo)) or 'none'}; {held}"
-    return ReplicateWeights(out, kind, float(scale), np.asarray(rscales, float), False, description)
+    if spec.trimming is not None and {"calibration", "trimming"} <= redo:
+        cols = sorted({c for u in unsettled for c in u["columns"]})
+        description += (f"; trimming in replicates: the full-sample rule on w/f with re-calibration, at most "
+                        f"{spec.trimming.max_rounds} rounds, margins always met; {len(cols)} of {out.shape[1]} "
+                        "columns keep weights outside a trimming bound after the last round")
+    return ReplicateWeights(out, kind, float(scale), np.asarray(rscales, float), False, description,
+                            unsettled)

@@ -14,7 +14,8 @@ and :func:`sid.weighting.replicate_chain.replicate_weights`, and writes atomical
   (for ``Design.calibrated``), the replicate variance constants, timings;
 * ``diagnostics_groups.csv``: per origin group weight distribution, Kish deff, n_eff,
   trimmed cases, iterations, largest margin error before/after;
-* ``diagnostics_margins.csv``: every margin cell, population, before and after.
+* ``diagnostics_margins.csv``: every margin cell (collapsed cells keyed ``5+6``, with the
+  merged categories in ``collapsed``), respondents, population, before and after.
 """
 
 from __future__ import annotations
@@ -90,11 +91,15 @@ def _method_text(spec: WeightingSpec) -> str:
              f"unknown eligibility passed on {spec.eligibility.unknown}ly per stratum"]
     if nr.method == "propensity_classes":
         parts.append(f"non-response: logistic response propensity on {', '.join(nr.predictors)} within "
-                     f"{nr.within or 'the sample'}, {nr.classes} propensity classes")
+                     f"{nr.within or 'the sample'}, {nr.classes} propensity classes"
+                     + (f", adjacent classes of fewer than {nr.min_respondents} respondents merged"
+                        if nr.min_respondents is not None else ""))
     elif nr.method == "weighting_classes":
         parts.append(f"non-response: weighting classes {nr.within or ''} x {' x '.join(nr.predictors)}")
     parts.append(f"calibration ({c.method}{f', bounds {list(c.bounds)}' if c.bounds else ''}) within "
-                 f"{c.within or 'the sample'} to {', '.join(c.margin_names())}, tolerance {c.tolerance:g}")
+                 f"{c.within or 'the sample'} to {', '.join(c.margin_names())}, tolerance {c.tolerance:g}"
+                 + (f", cells of fewer than {c.collapse_min} respondents collapsed with their neighbour"
+                    if c.collapse_min is not None else ""))
     t = spec.trimming
     if t is not None:
         b = ", ".join(f"{side} {bd.value:g}{' x median' if bd.form == 'ratio_to_median' else ''}"
@@ -109,6 +114,10 @@ def _tables(ch: ChainResult, within: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     for g in ch.groups:
         m = margin_table(g.X, g.totals, g.names, ch.prior[g.rows], ch.weight[g.rows])
         m.insert(0, within, g.label)
+        # respondents per cell (unweighted), and the cells merged by calibration.collapse
+        m.insert(2, "respondents", np.asarray((g.X != 0).sum(axis=0)).ravel().astype(np.int64))
+        merged = {f"{c.margin}={c.key}": "+".join(c.categories) for c in ch.collapses if c.group == g.label}
+        m.insert(3, "collapsed", [merged.get(x, "") for x in m["margin"]])
         frames.append(m)
     margins = pd.concat(frames, ignore_index=True)
     conv = pd.DataFrame(ch.convergence)
@@ -171,7 +180,16 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
         "design": {"weight": "weight", "strata": "stratum", "psu": None, "fpc": None},
         "calibration": {"prior": "prior_weight", "method": spec.calibration.method,
                         "bounds": list(spec.calibration.bounds) if spec.calibration.bounds else None,
-                        "cells": cells, "margins": ch.margins},
+                        "cells": cells, "margins": ch.margins,
+                        "collapse": ({"min_respondents": spec.calibration.collapse_min,
+                                      "rule": "a cell of fewer respondents is merged with the next "
+                                              "category of the margin's last variable in code order "
+                                              "(the last with the previous), within the group and the "
+                                              "earlier variables' categories; full sample, reused in "
+                                              "every replicate",
+                                      "collapsed": [c.as_dict() for c in ch.collapses]}
+                                     if spec.calibration.collapse_min is not None else None)},
+        "nonresponse": {"min_respondents": spec.nonresponse.min_respondents, "merged_classes": ch.nr_merged},
         "convergence": ch.convergence,
         "trimmed": int(ch.trimmed.sum()),
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
@@ -180,7 +198,8 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
         diag["replicates"] = {"method": rep.type, "type": rep.type, "scale": rep.scale,
                               "rscales": rep.rscales.tolist(), "mse": rep.mse,
                               "replicates": int(rep.weights.shape[1]), "seed": spec.replicates.seed,
-                              "description": rep.description}
+                              "description": rep.description,
+                              "trimming_unsettled": rep.trimming_unsettled}
     return WeightResult(weights, reps, diag, groups, margins, ch)
 
 

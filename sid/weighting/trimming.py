@@ -36,7 +36,10 @@ class TrimResult:
     """Trimmed weights (shape of the input), which weights were set to a bound, rounds.
 
     For ``trim_and_recalibrate`` also the calibration's largest margin error (units of the
-    totals); ``g`` = final weights / input weights.
+    totals); ``g`` = final weights / input weights. With ``keep_unsettled=True``:
+    ``unsettled``, the columns (indices) whose calibrated weights still lie outside the
+    bounds after the last round, and ``max_bound_excess``, their largest relative
+    excess over a bound (w / upper - 1 or 1 - w / lower).
     """
 
     weights: np.ndarray
@@ -44,6 +47,8 @@ class TrimResult:
     rounds: int
     g: np.ndarray | None = None
     max_abs_error: float = 0.0
+    unsettled: np.ndarray | None = None
+    max_bound_excess: float = 0.0
 
 
 def _bounds(lower: float | None, upper: float | None) -> tuple[float, float]:
@@ -217,6 +222,7 @@ def trim_and_recalibrate(
     tol: float = 1e-10,
     redistribute: str = "additive",
     calibrator: Callable[[np.ndarray], CalibrationResult] | None = None,
+    keep_unsettled: bool = False,
 ) -> TrimResult:
     """Alternate trimming and calibration until the weights meet the margins and bounds.
 
@@ -234,6 +240,10 @@ def trim_and_recalibrate(
     replicate columns need). calibrator: a function of the trimmed weights that
     calibrates them to X, totals (e.g. :func:`~sid.weighting.ipf.rake` on the margins'
     cell codes, which reaches the same raking solution); default ``calibrate``.
+    keep_unsettled: the rule for replicate columns (see
+    :func:`sid.weighting.chain.trim_groups`): instead of raising, return the weights of
+    the last round, which meet the margins (the last step is always a calibration), and
+    name the columns still outside the bounds in ``unsettled``.
     """
     w0 = np.asarray(weights, dtype=float)
     if redistribute not in ("additive", "proportional"):
@@ -271,6 +281,18 @@ def trim_and_recalibrate(
             return TrimResult(
                 weights=w, trimmed=trimmed, rounds=rounds, g=g, max_abs_error=res.max_abs_error
             )
+    if keep_unsettled:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            over = np.where(hi_u > 0, w / hi_u - 1.0, 0.0)
+            under = np.where(lo_u > 0, 1.0 - w / lo_u, 0.0)
+        excess = np.maximum(np.maximum(over, under), 0.0)
+        bad = ~inside.all(axis=0) if w.ndim > 1 else np.array([not inside.all()])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = np.where(w0 > 0, w / np.where(w0 > 0, w0, 1.0), 1.0)
+        return TrimResult(weights=w, trimmed=trimmed, rounds=max_rounds, g=g,
+                          max_abs_error=res.max_abs_error,
+                          unsettled=np.flatnonzero(bad),
+                          max_bound_excess=float(excess.max()))
     # Respondents with the same row of X can share their bounds' room: the LP on the
     # distinct rows, with summed bounds, is feasible exactly when the full one is.
     Xu, inverse = unique_rows(sp.csr_matrix(X, dtype=float))
