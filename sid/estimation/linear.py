@@ -58,6 +58,12 @@ def group_totals(values: np.ndarray, g: np.ndarray, rows: np.ndarray, G: int, w)
     return np.asarray(out).reshape((G, m) + np.shape(w)[1:])
 
 
+def _is_partition(Y: np.ndarray, rows: np.ndarray) -> bool:
+    """True when ``Y`` over ``rows`` is 0/1 with exactly one 1 per row (category indicators)."""
+    vals = Y[rows]
+    return Y.shape[1] > 1 and bool(((vals == 0) | (vals == 1)).all()) and bool((vals.sum(axis=1) == 1).all())
+
+
 def ratio_estimate(
     Y: np.ndarray,
     X: np.ndarray | None,
@@ -106,13 +112,19 @@ def ratio_estimate(
         U = sp.csr_matrix((vals.ravel(), cols.ravel(), np.cumsum(counts)), shape=(Y.shape[0], G * m))
         V = variance(U)
     else:
-        ty_r = group_totals(Y, g, rows, G, repweights)
+        # The cost is the product with the n x R replicate weights, ~ its non-zeros x R.
         if X is None:
-            est_r = ty_r
-        else:
-            tx_r = group_totals(X[:, :1] if ones else X, g, rows, G, repweights)
+            est_r = group_totals(Y, g, rows, G, repweights)
+        elif ones and _is_partition(Y, rows):
+            # Shares: the denominator is the sum of the category totals, no second product.
+            ty_r = group_totals(Y, g, rows, G, repweights)
             with np.errstate(divide="ignore", invalid="ignore"):
-                est_r = ty_r / (np.repeat(tx_r, m, axis=1) if ones else tx_r)
+                est_r = ty_r / ty_r.sum(axis=1, keepdims=True)
+        else:
+            # Numerator and denominator columns in one product (one pass over the weights).
+            both = group_totals(np.concatenate([Y, X[:, :1] if ones else X], axis=1), g, rows, G, repweights)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                est_r = both[:, :m] / (np.repeat(both[:, m:], m, axis=1) if ones else both[:, m:])
         thetas = est_r.reshape(G * m, -1).T
         V = replicate_variance(thetas, est.ravel())
     return RatioResult(est, V, ty, tx, n_count, wn, U)
