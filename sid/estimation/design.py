@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from sid.errors import EstimationError
 from sid.estimation import estimators as est
 from sid.estimation.calvar import GregResidualiser, RakeResidualiser
-from sid.estimation.domains import as_list, check_columns, nested_codes
+from sid.estimation.domains import as_list, check_columns
 from sid.estimation.frame import added_columns, replicate_constants, replicate_weight_matrix
 from sid.estimation.replicates import (
     ReplicateFactors,
@@ -35,7 +35,8 @@ from sid.estimation.replicates import (
     replicate_rank,
     replicate_variance,
 )
-from sid.estimation.taylor import LONELY_PSU_RULES, StageIndex, build_stage, recvar
+from sid.estimation.stages import build_stages, popsize
+from sid.estimation.taylor import LONELY_PSU_RULES, recvar
 
 REPLICATE_TYPES = ("JK1", "JKn", "bootstrap", "subbootstrap")
 # R's svrepdesign types: given replicate weights only label the method (the variance is
@@ -109,9 +110,9 @@ class Design:
         self._strata = s_codes
         self.has_strata = strata is not None
         stage_clusters = [_codes(df[c])[0] for c in psus] or [np.arange(n, dtype=np.int64)]
-        popsizes = [self._popsize(df, c, s_codes if j == 0 else None, stage_clusters, j)
+        popsizes = [popsize(df, c, s_codes if j == 0 else None, stage_clusters, j)
                     for j, c in enumerate(fpcs)]
-        self._stages, sampsize = self._build_stages(s_codes, s_labels, stage_clusters, popsizes)
+        self._stages, sampsize = build_stages(s_codes, s_labels, stage_clusters, popsizes)
         self._psu = self._stages[0].cluster
         self._fpc1 = popsizes[0] if popsizes else None
         if weight is not None:
@@ -140,43 +141,6 @@ class Design:
         self._design_columns = frozenset(c for c in [weight, strata, *psus, *fpcs] if c)
 
     # ----------------------------------------------------------------- construction
-    @staticmethod
-    def _popsize(df, col, s_codes, clusters, j) -> np.ndarray:
-        f = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
-        if not np.isfinite(f).all() and not np.isinf(f).all():
-            raise EstimationError(f"Design: fpc {col!r} is missing in row {int(np.flatnonzero(np.isnan(f))[0])}")
-        if (f <= 1).all() and (f > 0).all():
-            # Sampling fractions: R's as.fpc turns them into population sizes n/f.
-            strata = s_codes if j == 0 else clusters[j - 1]
-            cl = clusters[j]
-            n_h = _count_clusters(strata, cl)
-            return n_h[strata] / f
-        if (f < 1).any():
-            raise EstimationError(f"Design: fpc {col!r} mixes fractions (< 1) and population sizes; use one kind")
-        return f
-
-    def _build_stages(self, s_codes, s_labels, clusters, popsizes):
-        stages: list[StageIndex] = []
-        sampsize = []
-        strata, labels = s_codes, s_labels
-        mult = np.ones(int(strata.max()) + 1)
-        n_stages = len(clusters) if popsizes else 1
-        for j in range(n_stages):
-            nested = nested_codes(strata, clusters[j])
-            pop = popsizes[j] if j < len(popsizes) else None
-            if j > 0 and pop is None:
-                break  # no fpc at this stage: sampled completely below, R adds nothing
-            idx = build_stage(strata, labels, nested, pop, mult, j + 1)
-            stages.append(idx)
-            n_h = idx.n_clusters[strata]
-            sampsize.append(n_h)
-            if pop is not None and j + 1 < len(clusters):
-                pop_h = np.zeros(idx.n_clusters.shape[0])
-                pop_h[strata] = pop
-                cl_mult = (mult * idx.n_clusters / pop_h)[idx.cluster_stratum]
-                strata, labels, mult = nested, np.arange(nested.max() + 1).astype(str), cl_mult
-        return stages, sampsize
-
     def _derive(self, **changes) -> Design:
         new = copy.copy(self)
         new._degf = None
@@ -452,10 +416,3 @@ class Design:
     def __repr__(self) -> str:
         return (f"Design(n={len(self._data)}, stages={len(self._stages)}, strata={self.has_strata}, "
                 f"method={self.method!r}, calibrations={len(self._calibrations)}, lonely_psu={self.lonely_psu!r})")
-
-
-def _count_clusters(strata: np.ndarray, clusters: np.ndarray) -> np.ndarray:
-    codes = nested_codes(strata, clusters)
-    first = np.zeros(codes.max() + 1, dtype=np.int64)
-    first[codes] = strata
-    return np.bincount(first, minlength=strata.max() + 1).astype(float)
