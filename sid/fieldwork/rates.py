@@ -97,7 +97,11 @@ def outcome_counts(
         )
     w = _weights(dispositions, weight)
     n = len(dispositions)
-    if by:
+    fast = _categorical_groups(dispositions, by) if by else None
+    if fast is not None:
+        gid, keys = fast
+        n_groups = len(keys)
+    elif by:
         grouped = dispositions.groupby(by, dropna=False, sort=True, observed=True)
         gid = grouped.ngroup().to_numpy()
         sizes = grouped.size()
@@ -116,6 +120,43 @@ def outcome_counts(
     for j, name in enumerate(OUTCOMES):
         out[name] = totals[:, j].astype(float)
     return out
+
+
+def _categorical_groups(df: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFrame] | None:
+    """Group number of every row and the group keys, as ``groupby(by, dropna=False,
+    sort=True, observed=True)`` gives them (``ngroup()``, ``size().index``), computed on the
+    integer codes when every ``by`` column is categorical (None otherwise).
+
+    Groups are the observed code combinations in lexicographic order of the categories'
+    order, a missing value after every category: one mixed-radix integer per row, numbered
+    by a bincount over the combinations (a sort when they are many), where pandas' groupby
+    hashes each column again on every call.
+    """
+    cols = [df[c] for c in by]
+    if not all(isinstance(c.dtype, pd.CategoricalDtype) for c in cols):
+        return None
+    radices = [len(c.cat.categories) + 1 for c in cols]  # + 1: the missing value, last
+    if float(np.prod(radices, dtype=float)) >= 2.0**62:
+        return None
+    combined = np.zeros(len(df), dtype=np.int64)
+    for c, r in zip(cols, radices, strict=True):
+        codes = c.cat.codes.to_numpy().astype(np.int64)
+        combined = combined * r + np.where(codes < 0, r - 1, codes)
+    size = int(np.prod(radices))
+    if size <= 4 * len(df) + 1024:
+        # few combinations (origin groups x modes): a counting pass, no sort
+        present = np.bincount(combined, minlength=size) > 0
+        uniq = np.flatnonzero(present)
+        gid = (np.cumsum(present) - 1)[combined]
+    else:
+        uniq, gid = np.unique(combined, return_inverse=True)
+    keys = {}
+    rest = uniq
+    for name, c, r in reversed(list(zip(by, cols, radices, strict=True))):
+        codes = rest % r
+        rest = rest // r
+        keys[name] = pd.Categorical.from_codes(np.where(codes == r - 1, -1, codes), dtype=c.dtype)
+    return gid.reshape(-1).astype(np.int64), pd.DataFrame({name: keys[name] for name in by})
 
 
 def class_codes(outcome: pd.Series) -> np.ndarray:
