@@ -116,8 +116,11 @@ def run(args: argparse.Namespace) -> int:
         except SpecError as exc:  # a malformed spec is a finding; go on with the others
             findings.append(Finding("error", "", " ".join(str(exc).split())))
             continue
-        findings += check_spec(q)
-        if args.data:
+        spec_findings = check_spec(q)
+        findings += spec_findings
+        # data are checked against a sound spec only: a spec with errors is fixed first,
+        # before any data is read
+        if args.data and not any(f.severity == "error" for f in spec_findings):
             df, meta = _read_data(Path(args.data), args.encoding)
             findings += check_data(df, meta, q, where=str(args.data))
     for f in findings:
