@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_weight_stage import widened_spec
+from test_weight_stage import shipped_spec
 
 from sid.demo import make_demo
 from sid.errors import ConvergenceError, WeightingError
@@ -25,10 +25,10 @@ def demo(tmp_path_factory):
 
 @pytest.fixture
 def case(tmp_path, demo):
-    """A copy of the demo data folder, a project with the (widened) SID spec, a run folder."""
+    """A copy of the demo data folder, a project with the shipped SID spec, a run folder."""
     data, proj, out = tmp_path / "data", tmp_path / "proj", tmp_path / "run"
     shutil.copytree(demo, data)
-    widened_spec(proj)
+    shipped_spec(proj)
     out.mkdir()
     return data, proj, out
 
@@ -59,12 +59,38 @@ def test_margins_whose_totals_disagree(case):
     _fails(case, WeightingError, "stratum 'MAR'", "margins disagree", "sex:age_band")
 
 
-def test_population_category_without_respondents(case):
+def test_population_category_without_respondents_fails_without_collapsing(case):
     data = case[0]
     frame = pd.read_csv(data / "register_population.csv")
     extra = frame[frame.origin == "TUR"].head(1).assign(region=9, count=50)
     pd.concat([frame, extra]).to_csv(data / "register_population.csv", index=False)
+    _spec(case[1], "  collapse: {min_respondents: 20}", "  collapse: null")
     _fails(case, WeightingError, "stratum 'TUR'", "margin 'region'", "no respondents")
+
+
+def test_population_category_without_respondents_is_collapsed_and_reported(case):
+    """Region 9 (50 persons, no respondents) of TUR is merged with region 5 (the last code
+    before it); the merged total is region 5's frame total + 50, by hand with pandas."""
+    data, proj, out = case
+    frame = pd.read_csv(data / "register_population.csv")
+    extra = frame[frame.origin == "TUR"].head(1).assign(region=9, count=50)
+    pd.concat([frame, extra]).to_csv(data / "register_population.csv", index=False)
+    last = int(frame[frame.origin == "TUR"].region.max())
+    _, res = run_weight(out, proj, data)
+    merged = [c for c in res.diagnostics["calibration"]["collapse"]["collapsed"]
+              if c["group"] == "TUR" and c["margin"] == "region"]
+    want = frame[(frame.origin == "TUR") & (frame.region == last)]["count"].sum() + 50
+    assert merged == [{"group": "TUR", "margin": "region", "within": "", "categories": [str(last), "9"],
+                       "key": f"{last}+9", "respondents": merged[0]["respondents"], "population": float(want)}]
+    row = res.margins[(res.margins.stratum == "TUR") & (res.margins.margin == f"region={last}+9")]
+    assert row.collapsed.tolist() == [f"{last}+9"] and row.population.tolist() == [want]
+    assert abs(row.after.iloc[0] - want) < 1e-6 * want
+
+
+def test_margin_that_cannot_reach_min_respondents_names_group_and_margin(case):
+    _spec(case[1], "collapse: {min_respondents: 20}", "collapse: {min_respondents: 5000}")
+    _fails(case, WeightingError, "calibration collapse, group '", "margin 'sex:age_band' within sex 1",
+           "fewer than min_respondents 5000")
 
 
 def test_margin_variable_missing_for_respondents(case):
@@ -86,8 +112,8 @@ def test_calibration_bounds_too_tight(case):
 
 
 def test_trimming_bounds_too_tight(case):
-    _spec(case[1], "ratio_to_median: 10.0", "ratio_to_median: 1.02")
-    _spec(case[1], "ratio_to_median: 0.1", "ratio_to_median: 0.98")
+    _spec(case[1], "ratio_to_median: 5.0", "ratio_to_median: 1.02")
+    _spec(case[1], "ratio_to_median: 0.2", "ratio_to_median: 0.98")
     _fails(case, WeightingError, "trimming, stratum '", "cannot both hold")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_weight_stage import widened_spec
+from test_weight_stage import shipped_spec
 
 from sid.demo import make_demo
 from sid.estimation.replicates import bootstrap_factors, jkn_factors
@@ -26,7 +26,7 @@ from sid.weighting.trimming import trim_and_recalibrate
 def demo(tmp_path_factory):
     base = tmp_path_factory.mktemp("reps")
     make_demo(base / "data", scale=1)
-    widened_spec(base / "proj")
+    shipped_spec(base / "proj")
     return base
 
 
@@ -51,8 +51,8 @@ def trimming_setup(demo):
     """Margins sex and region, trimming to 0.4-2.5 x median: some replicate columns of the
     Romanian group are trimmed and re-calibrated (columns 27 and 54 among them)."""
     text = (demo / "proj" / "weights" / "sid2022.yaml").read_text(encoding="utf-8")
-    text = (text.replace("ratio_to_median: 10.0", "ratio_to_median: 2.5")
-            .replace("ratio_to_median: 0.1", "ratio_to_median: 0.4")
+    text = (text.replace("ratio_to_median: 5.0", "ratio_to_median: 2.5")
+            .replace("ratio_to_median: 0.2", "ratio_to_median: 0.4")
             .replace("max_rounds: 10", "max_rounds: 50")
             .replace("margins: [sex:age_band, region, generation]", "margins: [sex, region]"))
     path = demo / "trim.yaml"

@@ -21,15 +21,30 @@ MARGINS = [("sex", "age_band"), ("region",), ("generation",)]
 INDICES = ["idx_language", "idx_discrimination", "idx_inclusion", "idx_religiosity", "idx_citizenship"]
 
 
-def widened_spec(proj: Path) -> None:
-    """The SID spec with trimming bounds 0.1-10 x median: at scale 1 the Afghan group's sparse
-    sex x age cells make the shipped 0.2-5 x median unattainable in some bootstrap replicates
-    (sid weight says so; at scale 50 they hold)."""
+def shipped_spec(proj: Path) -> None:
+    """A project holding the shipped SID spec (trimming 0.2-5 x median, sparse cells
+    collapsed at 20 respondents: at scale 1 the Afghan group's old age bands)."""
     (proj / "weights").mkdir(parents=True)
     text = (ROOT / "weights" / "sid2022.yaml").read_text(encoding="utf-8")
-    text = text.replace("ratio_to_median: 5.0", "ratio_to_median: 10.0").replace(
-        "ratio_to_median: 0.2", "ratio_to_median: 0.1")
     (proj / "weights" / "sid2022.yaml").write_text(text, encoding="utf-8")
+
+
+def collapsed_frame_margins(frame: pd.DataFrame, collapsed: list[dict], vars_: tuple) -> pd.Series:
+    """Population per origin and margin cell, recomputed from the register frame with the
+    merges of diagnostics.json applied: cell label "1:5+6" for the cells it merges."""
+    return frame.assign(cell=collapsed_cells(frame, collapsed, vars_)).groupby(["origin", "cell"])["count"].sum()
+
+
+def collapsed_cells(df: pd.DataFrame, collapsed: list[dict], vars_: tuple) -> pd.Series:
+    margin = ":".join(vars_)
+    cell = df[list(vars_)].astype(int).astype(str).agg(":".join, axis=1)
+    label = df["origin"] + "|" + cell
+    merged = {}
+    for c in collapsed:
+        if c["margin"] == margin:
+            for cat in c["categories"]:
+                merged[c["group"] + "|" + (f"{c['within']}:" if c["within"] else "") + cat] = c["key"]
+    return pd.Series([merged.get(k, c) for k, c in zip(label, cell, strict=True)], index=df.index)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +52,7 @@ def run(tmp_path_factory):
     base = tmp_path_factory.mktemp("weight")
     data, out, proj = base / "data", base / "run", base / "proj"
     make_demo(data, scale=1)
-    widened_spec(proj)
+    shipped_spec(proj)
     assert main(["ingest", *map(str, sorted(data.glob("*.sav"))), "--out", str(out)]) == 0
     assert main(["clean", "--out", str(out), "--project", str(ROOT), "--data", str(data)]) == 0
     assert main(["weight", "--out", str(out), "--project", str(proj), "--data", str(data)]) == 0
@@ -53,12 +68,49 @@ def run(tmp_path_factory):
 
 def test_weight_margins_recomputed_from_frame_hit_per_origin_group(run):
     frame = pd.read_csv(run["data"] / "register_population.csv")
+    diag = json.loads((run["out"] / "weight" / "diagnostics.json").read_text())
+    collapsed = diag["calibration"]["collapse"]["collapsed"]
     df = run["df"]
     for vars_ in MARGINS:
-        pop = frame.groupby(["origin", *vars_])["count"].sum()
-        got = df.groupby(["origin", *vars_])["weight"].sum().reindex(pop.index, fill_value=0.0)
+        pop = collapsed_frame_margins(frame, collapsed, vars_)
+        got = (df.assign(cell=collapsed_cells(df, collapsed, vars_)).groupby(["origin", "cell"])["weight"]
+               .sum().reindex(pop.index, fill_value=0.0))
         np.testing.assert_array_less(np.abs(got - pop), 1e-8 * (1 + pop))
     assert (df.groupby("origin")["weight"].sum() - frame.groupby("origin")["count"].sum()).abs().max() < 1e-4
+
+
+def test_collapsed_cells_have_20_respondents_and_summed_frame_totals(run):
+    """Every merge of diagnostics.json: at least 20 respondents (counted here), population the
+    sum of the merged frame cells (pandas), and a cell of fewer than 20 next to every merge."""
+    frame = pd.read_csv(run["data"] / "register_population.csv")
+    collapsed = json.loads((run["out"] / "weight" / "diagnostics.json").read_text())["calibration"]["collapse"]["collapsed"]
+    df = run["df"]
+    assert collapsed, "the shipped spec collapses the Afghan group's old age bands at scale 1"
+    for c in collapsed:
+        sex = int(c["within"])
+        ages = [int(a) for a in c["categories"]]
+        f = frame[(frame.origin == c["group"]) & (frame.sex == sex) & frame.age_band.isin(ages)]
+        assert c["population"] == pytest.approx(f["count"].sum())
+        n = df[(df.origin == c["group"]) & (df.sex == sex)].age_band.value_counts()
+        assert int(n.reindex(ages, fill_value=0).sum()) == c["respondents"] >= 20
+        assert n.reindex(ages, fill_value=0).min() < 20
+    margins = pd.read_csv(run["out"] / "weight" / "diagnostics_margins.csv", keep_default_na=False)
+    rows = margins[margins.collapsed != ""]
+    assert len(rows) == len(collapsed) and (rows.respondents >= 20).all()
+
+
+def test_every_replicate_column_meets_the_collapsed_margins_recomputed_from_frame(run):
+    frame = pd.read_csv(run["data"] / "register_population.csv")
+    collapsed = json.loads((run["out"] / "weight" / "diagnostics.json").read_text())["calibration"]["collapse"]["collapsed"]
+    reps = pd.read_parquet(run["out"] / "weight" / "replicates.parquet")
+    df = run["df"].merge(reps, on="person_key")
+    cols = [c for c in reps.columns if c.startswith("rep_")]
+    for vars_ in MARGINS:
+        pop = collapsed_frame_margins(frame, collapsed, vars_)
+        got = df.assign(cell=collapsed_cells(df, collapsed, vars_)).groupby(["origin", "cell"])[cols].sum()
+        got = got.reindex(pop.index, fill_value=0.0).to_numpy(dtype=float)
+        rel = np.abs(got - pop.to_numpy()[:, None]) / pop.to_numpy()[:, None]
+        assert rel.max() < 1e-5  # float32 storage
 
 
 def _errors(run, quantity):

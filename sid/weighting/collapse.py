@@ -91,10 +91,16 @@ def _order(codes: list[str]) -> list[str]:
 
 
 def _respondent_counts(df: pd.DataFrame, variables: tuple[str, ...]) -> dict[str, int]:
+    """Respondents per cell key ``"1:5"`` (canonical texts of the distinct cells only)."""
     if any(v not in df.columns for v in variables):
         return {}  # calibration_matrix names the missing variable
-    keys = df[list(variables)].map(category_text).agg(":".join, axis=1) if len(df) else pd.Series([], dtype=object)
-    return {str(k): int(v) for k, v in keys.value_counts().items()}
+    sizes = df.groupby(list(variables), dropna=True, observed=True).size()
+    out: dict[str, int] = {}
+    for key, n in sizes.items():
+        parts = key if isinstance(key, tuple) else (key,)
+        text = ":".join(category_text(p) for p in parts)
+        out[text] = out.get(text, 0) + int(n)
+    return out
 
 
 def collapse_group(df: pd.DataFrame, totals: dict[str, dict[str, float]], k: int,
