@@ -74,7 +74,7 @@ def build_cases(
     cases = pd.concat([gross.reset_index(drop=True),
                        others.take(row_of[g_codes]).reset_index(drop=True)], axis=1)
     classes = map_dispositions(cases[disposition], mapping, spec_key=spec_key)
-    cases["aapor_code"] = classes["aapor_code"].to_numpy()
+    cases["aapor_code"] = classes["aapor_code"].array
     cases["outcome"] = classes["outcome"]
     if survey_keys is not None:
         in_survey = _lookup(_present(codes[2], n), g_codes)

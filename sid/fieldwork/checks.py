@@ -214,19 +214,19 @@ def _by_value(values: pd.Series, test: Callable[[str], bool]) -> np.ndarray:
 def _completes_match(cases: pd.DataFrame, in_survey: np.ndarray, key: str, strict: bool) -> list[str]:
     """:func:`check_completes_match` given ``in_survey``: which cases' keys are in the
     survey files (boolean, one per row of ``cases``)."""
-    keys = cases[key].to_numpy(dtype=object)
+    keys = cases[key]  # turned into Python objects only where a message quotes them
     complete = _by_value(cases["outcome"], lambda o: o == "I")
     breakoff = _by_value(cases["aapor_code"], lambda c: c.startswith("2.12"))
     with_data = _by_value(cases["outcome"], lambda o: o in ("I", "P")) | breakoff
 
     messages = []
-    absent = keys[complete & ~in_survey]
+    absent = keys[complete & ~in_survey].to_numpy(dtype=object)
     if len(absent):
         messages.append(
             f"dispositions: {len(absent)} case(s) coded complete (I) are absent from the "
             f"survey files (first: {_head(absent)}): ask the agency for their data or recode them"
         )
-    unexpected = keys[in_survey & ~with_data]
+    unexpected = keys[in_survey & ~with_data].to_numpy(dtype=object)
     if len(unexpected):
         codes = cases["aapor_code"].to_numpy()[in_survey & ~with_data]
         messages.append(

@@ -183,8 +183,11 @@ def map_dispositions(
     classes = np.array([aapor_class(c) for c in aapor], dtype=object)
     return pd.DataFrame(
         {
-            "aapor_code": aapor[idx],
-            "outcome": pd.Categorical(classes[idx], categories=list(OUTCOMES)),
+            # taken from the few distinct codes' arrays: no per-case string hashing or boxing
+            "aapor_code": pd.Series(aapor).array.take(idx),
+            "outcome": pd.Categorical.from_codes(
+                pd.Index(list(OUTCOMES)).get_indexer(classes)[idx], categories=list(OUTCOMES)
+            ),
         },
         index=codes.index,
     )
