@@ -35,6 +35,17 @@ def _factors(b) -> np.ndarray:
     return rf.factors
 
 
+def _git_head() -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip()
+
+
 def _fmt(x, spec: str = ".3f") -> str:
     return "-" if x is None else format(x, spec)
 
@@ -92,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     info = {"when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "machine": platform.platform(),
             "cpus": os.cpu_count(), "load_average_start_end": [load0, list(os.getloadavg())],
             "blas_threads": {k: os.environ.get(k) for k in _BLAS_VARS},
-            "python": platform.python_version(), "peers": peers, "repeats": args.repeats, "rows": rows}
+            "sid_commit": _git_head(), "python": platform.python_version(), "peers": peers, "repeats": args.repeats, "rows": rows}
     args.out.write_text(json.dumps(info, indent=1) + "\n")
     log(f"wrote {args.out}")
     return 0
