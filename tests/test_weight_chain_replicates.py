@@ -4,10 +4,12 @@ trim_and_recalibrate) on the design weights times one global bootstrap_factors d
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
-from test_weight_stage import shipped_spec
+from test_weight_stage import ROOT, collapsed_cells, collapsed_frame_margins, shipped_spec
 
 from sid.demo import make_demo
 from sid.estimation.replicates import bootstrap_factors, jkn_factors
@@ -20,6 +22,8 @@ from sid.weighting.eligibility import ELIGIBLE, adjust_eligibility
 from sid.weighting.nonresponse import weighting_class_adjustment
 from sid.weighting.replicate_chain import replicate_weights
 from sid.weighting.trimming import trim_and_recalibrate
+
+ROOT_SPEC = ROOT / "weights" / "sid2022.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +139,48 @@ def test_jackknife_over_municipalities_equals_the_chain_rerun_column_by_column(d
     assert reps.type == "JKn" and reps.scale == 1.0 and F.shape[1] == 273
     np.testing.assert_allclose(reps.rscales, 38 / 39)
     _check_columns(spec, chain, reps, (0, 150, 272), F)
+
+
+@pytest.fixture(scope="module")
+def sparse_setup(tmp_path_factory):
+    """The demo at scale 0.3 (about 330 respondents per group; a handful in the Afghan group's
+    old age bands) with the shipped spec: collapsing and replicate trimming are exercised."""
+    base = tmp_path_factory.mktemp("sparse")
+    make_demo(base / "data", seed=2022, scale=0.3)
+    return _run(base / "data", ROOT_SPEC)
+
+
+def test_sparse_demo_replicates_meet_collapsed_margins_recomputed_from_frame(sparse_setup, tmp_path_factory):
+    spec, chain, reps = sparse_setup
+    assert chain.collapses and all(c.respondents >= 20 for c in chain.collapses)
+    data = next(p for p in tmp_path_factory.getbasetemp().glob("sparse*/data"))
+    frame = pd.read_csv(data / "register_population.csv")
+    gross = pd.read_csv(data / "gross_sample.csv", dtype={"person_key": str}).iloc[chain.resp]
+    df = gross.reset_index(drop=True).assign(origin=lambda d: d.stratum)
+    collapsed = [c.as_dict() for c in chain.collapses]
+    W = pd.DataFrame(reps.weights.astype(float))
+    for vars_ in (("sex", "age_band"), ("region",), ("generation",)):
+        pop = collapsed_frame_margins(frame, collapsed, vars_)
+        got = W.groupby([df.origin, collapsed_cells(df, collapsed, vars_)]).sum()
+        got = got.reindex(pop.index, fill_value=0.0).to_numpy()
+        assert (np.abs(got - pop.to_numpy()[:, None]) / pop.to_numpy()[:, None]).max() < 1e-5
+
+
+def test_unsettled_replicate_columns_reported_are_those_outside_the_trimming_bounds(sparse_setup):
+    """Recompute each column's bounds by hand (0.2-5 x the group's median of w / f of the
+    calibrated, untrimmed column, times f): exactly the reported columns have weights
+    outside them."""
+    spec, chain, reps = sparse_setup
+    F = _bootstrap(spec, chain)[chain.resp]
+    W = reps.weights.astype(float)
+    untrimmed = replicate_weights(chain, replace(spec, trimming=None)).weights.astype(float)
+    reported = {(u["group"], c) for u in reps.trimming_unsettled for c in u["columns"]}
+    found = set()
+    for g in chain.groups:
+        f, w = F[g.rows], W[g.rows]
+        v = np.where(f > 0, w / np.where(f > 0, f, 1), np.nan)
+        med = np.nanmedian(np.where(f > 0, untrimmed[g.rows] / np.where(f > 0, f, 1), np.nan), axis=0)
+        out = (f > 0) & ((v > 5.0 * med * (1 + 1e-5)) | (v < 0.2 * med * (1 - 1e-5)))
+        found |= {(g.label, int(r)) for r in np.flatnonzero(out.any(axis=0))}
+    assert found == reported
+    assert f"{len({c for _, c in reported})} of 100 columns keep weights outside" in reps.description
