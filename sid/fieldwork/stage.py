@@ -152,10 +152,13 @@ def breakoff_keys(out_dir: PathLike, key: str) -> tuple[pd.Series | None, Path]:
     path = Path(out_dir) / "clean" / FLAGS_FILE
     if not path.is_file():
         return None, path
-    flags = pd.read_parquet(path)
+    import pyarrow.parquet as pq
+
+    names = pq.read_schema(path).names
     for c in (key, "status"):
-        if c not in flags.columns:
+        if c not in names:
             raise RunFolderError(f"{path}: no column {c!r}; re-run sid clean")
+    flags = pd.read_parquet(path, columns=[key, "status"])  # the flags' other columns are not needed
     return flags.loc[flags["status"] == BREAKOFF_STATUS, key].astype(str), path
 
 

@@ -111,6 +111,7 @@ def outcome_rates_table(
         raise SpecError(f"e_scope='origin' applies to e='estimate' only (got e={e!r})")
     by_origin = e_scope == "origin" and isinstance(e, str) and e == "estimate"
     finest = levels[-1][1]
+    counted: dict[tuple[tuple[str, ...], str | None], pd.DataFrame] = {}  # e's counts, per grouping
     parts = []
     for level, by in levels:
         for basis, w in bases:
@@ -120,7 +121,7 @@ def outcome_rates_table(
             counts["mode"] = counts["_mode"].astype(str) if "_mode" in counts else ALL
             counts["basis"] = basis
             if by_origin:
-                rated = aapor_rates(counts, e=_pooled_origin_e(frame, by, finest, w))
+                rated = aapor_rates(counts, e=_pooled_origin_e(frame, by, finest, w, counted))
                 rated["e_method"] = E_BY_ORIGIN
             else:
                 rated = aapor_rates(counts, e=e)
@@ -135,16 +136,27 @@ E_BY_ORIGIN = (
 )
 
 
-def _pooled_origin_e(frame: pd.DataFrame, by: list[str], finest: list[str], w: str | None) -> np.ndarray:
+def _pooled_origin_e(frame: pd.DataFrame, by: list[str], finest: list[str], w: str | None,
+                     counted: dict | None = None) -> np.ndarray:
     """Per-row e from origin-group estimates, pooled over the cells of each row.
 
     Returns one value per group of ``outcome_counts(frame, by)``, in the same order.
+    ``counted``: a cache of the (read-only) origin and cell counts, shared by the calls of
+    one table (every level and basis needs the same two).
     """
-    origin = outcome_counts(frame, by=["_group"], weight=w)
+    counted = {} if counted is None else counted
+
+    def counts_by(cols: list[str]) -> pd.DataFrame:
+        key = (tuple(cols), w)
+        if key not in counted:
+            counted[key] = outcome_counts(frame, by=cols, weight=w)
+        return counted[key]
+
+    origin = counts_by(["_group"])
     known = origin[["I", "P", "R", "NC", "O"]].sum(axis=1).to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         e_g = pd.Series(known / (known + origin["NE"].to_numpy()), index=origin["_group"].astype(str))
-    cells = outcome_counts(frame, by=finest, weight=w)
+    cells = counts_by(finest)
     unknown = (cells["UH"] + cells["UO"]).to_numpy()
     cell_e = e_g.reindex(cells["_group"].astype(str)).to_numpy()
     # a cell without unknowns adds nothing, even where its group's e is not estimable;
