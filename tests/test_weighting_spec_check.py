@@ -53,7 +53,8 @@ def test_sid2022_spec_has_no_findings_without_data() -> None:
 
 def test_redo_of_a_missing_step_and_within_not_a_stratum_are_errors(tmp_path: Path) -> None:
     p = _spec(tmp_path, ("trimming:\n  upper: {ratio_to_median: 5.0}\n  lower: {ratio_to_median: 0.2}\n"
-                         "  within: stratum\n  max_rounds: 10\n", ""),
+                         "  within: stratum\n  # 50 rounds", "  # 50 rounds"),
+              ("  max_rounds: 50\n", ""),
               ("calibration:\n  within: stratum", "calibration:\n  within: stratun"))
     lines = _lines(check_weighting(load_weighting(p)))
     assert lines == [
