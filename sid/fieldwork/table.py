@@ -79,16 +79,13 @@ def outcome_rates_table(
         )
     # classes and groups as categoricals once, so the 2 x 4 groupings below work on integer codes
     outcome = pd.Categorical.from_codes(class_codes(cases["outcome"]), categories=list(OUTCOMES))
-    frame = pd.DataFrame({"outcome": outcome, "_group": pd.Categorical(cases[group].astype(str).to_numpy())})
+    frame = pd.DataFrame({"outcome": outcome, "_group": _text_categorical(cases[group])})
     levels: list[tuple[str, list[str]]] = [("overall", []), ("origin", ["_group"])]
     if mode is not None:
         if mode not in cases.columns:
             raise DataError(f"dispositions: no mode column {mode!r} (columns: {list(cases.columns)})")
-        m = cases[mode]
-        text = m.astype(str).str.strip().to_numpy(dtype=object)
         # an empty string is how SPSS and CSV files write a missing string value
-        blank = m.isna().to_numpy() | (text == "")
-        frame["_mode"] = pd.Categorical(np.where(blank, NO_MODE, text))
+        frame["_mode"] = _text_categorical(cases[mode], blank=NO_MODE)
         levels += [("mode", ["_mode"]), ("origin×mode", ["_group", "_mode"])]
 
     bases: list[tuple[str, str | np.ndarray | None]] = [("unweighted", None)]
@@ -128,6 +125,31 @@ def outcome_rates_table(
             parts.append(rated)
     table = pd.concat(parts, ignore_index=True)
     return table.loc[:, list(COLUMNS)]
+
+
+def _text_categorical(values: pd.Series, blank: str | None = None) -> pd.Categorical:
+    """Categorical of the values as text, categories sorted: with ``blank`` given, values
+    stripped of surrounding blanks and missing or empty ones labelled ``blank``.
+
+    The same as ``pd.Categorical`` of the per-case text, computed on the distinct values
+    (one hash pass over the cases, no per-case string conversion).
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Series(uniques).astype(str)
+    if blank is not None:
+        text = text.str.strip()
+    labels = text.to_numpy(dtype=object)
+    missing = codes < 0
+    if blank is not None:
+        labels = np.where(labels == "", blank, labels)
+        if missing.any():
+            labels = np.append(labels, blank)
+            codes = np.where(missing, len(labels) - 1, codes)
+    elif missing.any():  # no label for a missing value: as pd.Categorical has it
+        return pd.Categorical(values.astype(str).to_numpy())
+    categories = sorted(set(labels))
+    position = pd.Index(categories).get_indexer(labels)
+    return pd.Categorical.from_codes(position[codes], categories=pd.Index(categories))
 
 
 E_BY_ORIGIN = (
