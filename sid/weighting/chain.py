@@ -4,12 +4,15 @@
 2. eligibility: not eligible leave, the weight of unknown eligibility is passed on to the
    eligible in the known-eligible share per stratum (:mod:`sid.weighting.eligibility`);
 3. non-response: response-propensity classes (logistic model within the group, cut at
-   quantiles) or weighting classes (:mod:`sid.weighting.nonresponse`);
+   quantiles; adjacent classes of fewer than ``nonresponse.min_respondents`` respondents
+   merged) or weighting classes (:mod:`sid.weighting.nonresponse`);
 4. calibration to the frame's totals within each calibration group (SID: origin group),
    margins like ``sex:age_band`` counted in the register frame for that group
-   (:mod:`sid.weighting.calibration`);
+   (:mod:`sid.weighting.calibration`); with ``calibration.collapse`` sparse cells are
+   first merged with a neighbour, once here on the full sample, and the replicates
+   calibrate to the same cells (:mod:`sid.weighting.collapse`);
 5. trimming to bounds relative to the group's median (or absolute), alternated with
-   re-calibration until both hold (:func:`sid.weighting.trimming.trim_and_recalibrate`).
+   re-calibration until both hold (:mod:`sid.weighting.group_trimming`).
 
 Calibrating each origin group to its own margins is the same as calibrating the whole
 sample to the margins crossed with the group (``stratum:sex:age_band``): the groups share

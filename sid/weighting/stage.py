@@ -11,7 +11,10 @@ and :func:`sid.weighting.replicate_chain.replicate_weights`, and writes atomical
   nonresponse_factor, prior_weight (before calibration), weight (final), trimmed;
 * ``replicates.parquet``: person_key + rep_001..rep_R (float32);
 * ``diagnostics.json``: method in words, per-group convergence, the calibrated margins
-  (for ``Design.calibrated``), the replicate variance constants, timings;
+  (for ``Design.calibrated``; collapsed cells keyed ``"AFG:1:5+6"``), the collapses
+  (``calibration.collapse``), the merged propensity classes (``nonresponse``), the
+  replicate variance constants and the replicate columns left outside a trimming bound
+  (``replicates.trimming_unsettled``), timings;
 * ``diagnostics_groups.csv``: per origin group weight distribution, Kish deff, n_eff,
   trimmed cases, iterations, largest margin error before/after;
 * ``diagnostics_margins.csv``: every margin cell (collapsed cells keyed ``5+6``, with the
