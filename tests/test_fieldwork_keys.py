@@ -78,3 +78,19 @@ def test_outcome_counts_categorical_groups_match_pandas_groupby():
             pd.testing.assert_frame_equal(keys, grouped.size().index.to_frame(index=False))
             counts = outcome_counts(df, by=by)
             np.testing.assert_array_equal(counts["n"].to_numpy(), grouped.size().to_numpy())
+
+
+@pytest.mark.parametrize("dtype", ["str", object, "category"])
+def test_text_categorical_matches_pd_categorical_of_stripped_text(dtype):
+    from sid.fieldwork.table import NO_MODE, _text_categorical
+
+    rng = np.random.default_rng(11)
+    values = pd.Series(rng.choice(np.array(["web", " web", "capi ", "", " ", None, "Z"], dtype=object), 300),
+                       dtype=dtype)
+    text = values.astype(str).str.strip().to_numpy(dtype=object)
+    blank = values.isna().to_numpy() | (text == "")
+    expected = pd.Categorical(np.where(blank, NO_MODE, text))
+    pd.testing.assert_extension_array_equal(_text_categorical(values, blank=NO_MODE), expected)
+    present = values.dropna()
+    pd.testing.assert_extension_array_equal(_text_categorical(present),
+                                            pd.Categorical(present.astype(str).to_numpy()))
