@@ -16,6 +16,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from sid.estimation.blocks import Blocks
 from sid.estimation.taylor import Correction, row_scaled
 
 
@@ -65,12 +66,19 @@ class GregResidualiser:
             resid = resid - np.asarray(self.X @ (self.gram_pinv @ np.asarray(self.XtW @ resid)))
         return resid * final
 
-    def correction(self, x: sp.spmatrix) -> Correction:
+    def correction(self, x: sp.spmatrix, blocks: Blocks | None = None) -> Correction:
         """The residuals of :meth:`__call__` as ``x - A @ beta`` for sparse ``x`` (n x k):
         A = diag(final) X (n x p, kept), beta (p x k) the same two normal-equation steps
-        on p x k arrays (X'W r1 = X'W z - X'WX B1), so no n x k dense array is formed."""
-        z = row_scaled(sp.csr_matrix(x), _inverse(self.final))
-        xtwz = np.asarray((self.XtW @ z).toarray())
+        on p x k arrays (X'W r1 = X'W z - X'WX B1), so no n x k dense array is formed.
+        ``blocks``: the layout of ``x`` (one group per row), for a cheaper X'W z."""
+        if blocks is not None:
+            XW = self.cache.get("XW")
+            if XW is None:
+                XW = self.cache["XW"] = sp.csr_matrix(self.XtW.T)
+            xtwz = blocks.left(XW, _inverse(self.final))
+        else:
+            z = row_scaled(sp.csr_matrix(x), _inverse(self.final))
+            xtwz = np.asarray((self.XtW @ z).toarray())
         b1 = self.gram_pinv @ xtwz
         beta = b1 + self.gram_pinv @ (xtwz - self.gram @ b1)
         A = self.cache.get("A")
@@ -146,11 +154,19 @@ class RakeResidualiser:
         shift = self._shift(np.asarray(self.summer @ z))
         return (z - shift[self.cell]) * w
 
-    def correction(self, x: sp.spmatrix) -> Correction:
+    def correction(self, x: sp.spmatrix, blocks: Blocks | None = None) -> Correction:
         """The residuals of :meth:`__call__` as ``x - A @ beta`` for sparse ``x`` (n x k):
-        A = diag(final) times the cell indicator (n x cells, kept), beta the cell shifts."""
-        z = row_scaled(sp.csr_matrix(x), _inverse(self.final))
-        shift = self._shift(np.asarray((self.summer @ z).toarray()))
+        A = diag(final) times the cell indicator (n x cells, kept), beta the cell shifts.
+        ``blocks``: the layout of ``x`` (one group per row), for cheaper cell sums."""
+        if blocks is not None:
+            cells = self.cache.get("cells")
+            if cells is None:
+                cells = self.cache["cells"] = sp.csr_matrix(self.summer.T)
+            sums = blocks.left(cells, _inverse(self.final))
+        else:
+            z = row_scaled(sp.csr_matrix(x), _inverse(self.final))
+            sums = np.asarray((self.summer @ z).toarray())
+        shift = self._shift(sums)
         A = self.cache.get("A")
         if A is None:
             A = self.cache["A"] = sp.csr_matrix(self.summer.T.multiply(self.final[:, None]))

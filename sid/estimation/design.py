@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from sid.errors import EstimationError
 from sid.estimation import estimators as est
+from sid.estimation.blocks import Blocks
 from sid.estimation.calvar import GregResidualiser, RakeResidualiser
 from sid.estimation.domains import as_list, check_columns
 from sid.estimation.frame import added_columns, replicate_constants, replicate_weight_matrix
@@ -179,8 +180,9 @@ class Design:
         calibration-aware. One calibration of sparse U: its residuals enter as a low-rank
         correction (no n x k dense array); several chained calibrations: dense residuals."""
         if sp.issparse(U) and len(self._residualisers) <= 1:
-            corr = self._residualisers[0].correction(U) if self._residualisers else None
-            return recvar(U, self._stages, self.lonely_psu, corr)
+            blocks = Blocks.of(U)
+            corr = self._residualisers[0].correction(U, blocks) if self._residualisers else None
+            return recvar(U, self._stages, self.lonely_psu, corr, blocks)
         if sp.issparse(U):
             U = U.toarray()
         for resid in self._residualisers:

@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sid.errors import EstimationError
+from sid.estimation.blocks import Blocks
 
 LONELY_PSU_RULES = ("fail", "adjust", "remove", "certainty")
 
@@ -164,8 +165,27 @@ def row_scaled(m: sp.csr_matrix, c: np.ndarray) -> sp.csr_matrix:
     return out
 
 
+def _totals_map(idx: StageIndex) -> tuple[sp.csr_matrix | None, np.ndarray]:
+    """How rows become cluster totals at this stage: the summing matrix (None when every
+    cluster is one row: the rows are the totals, in any order) and the stratum of each
+    row of the totals."""
+    if idx.summer is None:
+        return None, idx.cluster_stratum
+    if idx.cluster.shape[0] == idx.cluster_stratum.shape[0]:  # one row per cluster
+        return None, idx.cluster_stratum[idx.cluster]
+    return idx.summer, idx.cluster_stratum
+
+
+def stratum_sums(T: sp.csr_matrix, row_stratum: np.ndarray, S: int) -> np.ndarray:
+    """Sums (S x k) of the rows of sparse T per stratum: one bincount over (stratum,
+    column) keys of the non-zeros."""
+    k = T.shape[1]
+    h = np.repeat(row_stratum.astype(np.int64), np.diff(T.indptr))
+    return np.bincount(h * k + T.indices, weights=T.data, minlength=S * k).reshape(S, k)
+
+
 def sparse_stage_variance(x: sp.spmatrix, idx: StageIndex, lonely_psu: str,
-                          correction: Correction | None = None) -> np.ndarray:
+                          correction: Correction | None = None, blocks: Blocks | None = None) -> np.ndarray:
     """:func:`stage_variance` of influence columns ``x - A @ beta`` with ``x`` sparse (n x k).
 
     ``correction`` (optional) is the calibration term: ``A`` sparse (n x p) fixed per
@@ -173,16 +193,20 @@ def sparse_stage_variance(x: sp.spmatrix, idx: StageIndex, lonely_psu: str,
     and the stratum factor c_h, sum_c c_h (T_c - m_h)(T_c - m_h)' equals
     T' diag(c) T - sum_h c_h (S_h m_h' + m_h S_h' - n_h m_h m_h'): a sparse cross-product
     plus small S x k terms, O(nnz) instead of O(n k^2) work and no n x k dense array.
+    ``blocks``: the layout of ``x`` (one group per row), used when the rows are the
+    cluster totals (element sampling).
     """
     scale, lonely = stage_scale(idx, lonely_psu)
-    T = sp.csr_matrix(x if idx.summer is None else idx.summer @ x)
-    c = scale[idx.cluster_stratum]
-    cross = np.asarray((T.T @ row_scaled(T, c)).toarray())
-    sums = np.asarray((idx.stratum_summer @ T).toarray())
+    summer, row_stratum = _totals_map(idx)
+    T = sp.csr_matrix(x if summer is None else summer @ x)
+    c = scale[row_stratum]
+    blocks = blocks if summer is None else None
+    cross = blocks.cross(c) if blocks is not None else np.asarray((T.T @ row_scaled(T, c)).toarray())
+    sums = stratum_sums(T, row_stratum, idx.n_clusters.shape[0])
     if correction is not None:
         TAc, sumsA, gramA = correction.stage_terms(idx, c, lonely_psu)
         beta = correction.beta
-        mixed = np.asarray((T.T @ TAc).toarray()) @ beta
+        mixed = (blocks.left(TAc).T if blocks is not None else np.asarray((T.T @ TAc).toarray())) @ beta
         cross += beta.T @ gramA @ beta - mixed - mixed.T
         sums = sums - sumsA @ beta
     means = _centres(sums, idx, lonely, lonely_psu)
@@ -203,30 +227,33 @@ class Correction:
 
     def stage_terms(self, idx: StageIndex, c: np.ndarray,
                     lonely_psu: str) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
-        """Cluster totals of A times c (C x p), their stratum sums (S x p), A' diag(c) A (p x p)."""
+        """diag(c) T_A (C x p, CSR) with T_A the cluster totals of A, the stratum sums of
+        T_A (S x p) and T_A' diag(c) T_A (p x p)."""
         key = (id(idx), lonely_psu)
         hit = self.cache.get(key)
         if hit is None or hit[0] is not idx:
-            TA = sp.csr_matrix(self.A if idx.summer is None else idx.summer @ self.A)
+            summer, row_stratum = _totals_map(idx)
+            TA = sp.csr_matrix(self.A if summer is None else summer @ self.A)
             TAc = row_scaled(TA, c)
-            sumsA = np.asarray((idx.stratum_summer @ TA).toarray())
+            sumsA = stratum_sums(TA, row_stratum, idx.n_clusters.shape[0])
             gramA = np.asarray((TA.T @ TAc).toarray())
             hit = self.cache[key] = (idx, TAc, sumsA, gramA)
         return hit[1:]
 
 
-def recvar(x, stages: list[StageIndex], lonely_psu: str, correction: Correction | None = None) -> np.ndarray:
+def recvar(x, stages: list[StageIndex], lonely_psu: str, correction: Correction | None = None,
+           blocks: Blocks | None = None) -> np.ndarray:
     """Design covariance (k x k) of the totals of influence columns ``x`` (n x k), all stages.
 
     ``x`` dense, or scipy.sparse with an optional calibration ``correction`` (columns
-    ``x - A @ beta``). Later stages are included only when the design has an fpc (R:
+    ``x - A @ beta``) and its block layout ``blocks`` (:class:`~sid.estimation.blocks.Blocks`). Later stages are included only when the design has an fpc (R:
     ``one.stage`` unless population sizes are known);
     :class:`~sid.estimation.design.Design` builds ``stages`` accordingly.
     """
     if sp.issparse(x):
         v = np.zeros((x.shape[1], x.shape[1]))
         for idx in stages:
-            v += sparse_stage_variance(x, idx, lonely_psu, correction)
+            v += sparse_stage_variance(x, idx, lonely_psu, correction, blocks)
         return v
     x = np.asarray(x, dtype=float)
     if x.ndim == 1:
