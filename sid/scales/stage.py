@@ -336,7 +336,8 @@ def run_score(out_dir: PathLike, project_dir: PathLike = ".", spec: PathLike | N
                       + ([wpath] if wpath else []), specs=[spec_path],
                       params={"group": group, "weighted": weight is not None})
     res = score_wave(df, q, weight=weight, group=group, meta=meta)
-    res.summary.update(weights=str(wpath) if wpath else None, spec=str(spec_path),
+    # the weights relative to the run folder: outputs do not depend on where it lies
+    res.summary.update(weights=str(Path(wpath).relative_to(out)) if wpath else None, spec=str(spec_path),
                        note=None if wpath else "no DIR/weight: every statistic is unweighted")
     target = out / SCORE
     names = [INDICES_FILE, RELIABILITY_FILE, ITEMS_FILE, LOADINGS_FILE, REASONS_FILE,

@@ -84,7 +84,8 @@ def respondent_keys(out_dir: PathLike, cases: pd.DataFrame, key: str) -> tuple[p
     if flags.is_file():
         f = pd.read_parquet(flags, columns=[key, "status"])
         kept = np.logical_or.reduce([(f["status"] == s).to_numpy(dtype=bool, na_value=False) for s in KEPT])
-        return f[key][kept].astype(str), f"{flags} (status complete or partial)"
+        # named relative to the run folder: a run folder's outputs do not depend on where it lies
+        return f[key][kept].astype(str), "clean/flags.parquet (status complete or partial)"
     return cases[key][cases["outcome"].isin(["I", "P"])], "dispositions (complete and partial interviews)"
 
 

@@ -1,0 +1,119 @@
+"""`sid run`: every stage on a demo wave, twice, with the same outputs.
+
+The project folders are copied into a temporary project (the indicator base lives in the
+project's data/ folder, and a project is any folder of that shape), the demo wave is
+made small, and the whole pipeline runs through the CLI as a user runs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+import pytest
+
+from sid.cli import main
+from sid.demo import make_demo
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT_FOLDERS = ("questionnaires", "weights", "linkage", "reports")
+STAGES = ("ingest", "clean", "fieldwork", "weight", "score", "tables", "link", "report")
+# Files that carry run ids, run times or a database's own bookkeeping; the rest must be
+# byte-identical between two runs of the same inputs.
+VARYING = {"manifest.json", "load.json"}
+VARYING_SUFFIXES = {".html", ".duckdb", ".wal"}
+# Files compared by content: the workbook's zip entries and the SPSS header carry their
+# write time, diagnostics.json its stage's run times.
+BY_CONTENT = {"tables.xlsx", "sid2022.sav", "diagnostics.json"}
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory) -> tuple[Path, Path, Path, str]:
+    base = tmp_path_factory.mktemp("pipeline")
+    project = base / "project"
+    for folder in PROJECT_FOLDERS:
+        shutil.copytree(ROOT / folder, project / folder)
+    data = base / "data"
+    make_demo(data, seed=2022, scale=0.3)
+    assert main(["run", "--project", str(project), "--data", str(data), "--out", str(base / "out1")]) == 0
+    assert main(["run", "--project", str(project), "--data", str(data), "--out", str(base / "out2")]) == 0
+    return project, base / "out1", base / "out2", str(data)
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_sid_run_records_every_stage_with_its_outputs(two_runs):
+    _, out1, _, _ = two_runs
+    manifest = json.loads((out1 / "manifest.json").read_text())
+    assert set(manifest["stages"]) == set(STAGES)
+    for stage in STAGES:
+        entry = manifest["stages"][stage]
+        assert entry["outputs"], stage
+        for out in entry["outputs"]:
+            path = out1 / out["path"]
+            assert path.is_file(), (stage, out["path"])
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == out["sha256"]
+    for wanted in ("raw/data.parquet", "clean/log.csv", "fieldwork/rates.csv",
+                   "weight/weights.parquet", "weight/replicates.parquet", "score/indices.parquet",
+                   "tables/tables.csv", "tables/tables.xlsx", "report/index.html",
+                   "report/sid2022.sav"):
+        assert (out1 / wanted).is_file(), wanted
+
+
+def test_sid_run_twice_gives_identical_outputs_apart_from_run_ids_and_times(two_runs):
+    _, out1, out2, _ = two_runs
+    a, b = _files(out1), _files(out2)
+    assert a.keys() == b.keys()
+    differ = [
+        f for f in a
+        if a[f] != b[f] and Path(f).name not in VARYING | BY_CONTENT
+        and Path(f).suffix not in VARYING_SUFFIXES
+    ]
+    assert differ == []
+    d1, d2 = (json.loads((o / "weight" / "diagnostics.json").read_text()) for o in (out1, out2))
+    d1.pop("timings_seconds"), d2.pop("timings_seconds")
+    assert d1 == d2
+    s1, m1 = pyreadstat.read_sav(out1 / "report" / "sid2022.sav", user_missing=True)
+    s2, m2 = pyreadstat.read_sav(out2 / "report" / "sid2022.sav", user_missing=True)
+    pd.testing.assert_frame_equal(s1, s2)
+    assert m1.column_labels == m2.column_labels
+    assert m1.missing_ranges == m2.missing_ranges
+    x1 = pd.read_excel(out1 / "tables" / "tables.xlsx", sheet_name=None)
+    x2 = pd.read_excel(out2 / "tables" / "tables.xlsx", sheet_name=None)
+    assert x1.keys() == x2.keys()
+    for sheet in x1:
+        pd.testing.assert_frame_equal(x1[sheet], x2[sheet])
+
+
+def test_sid_run_links_the_wave_into_the_indicator_base_once(two_runs):
+    import duckdb
+
+    project, _, _, _ = two_runs
+    con = duckdb.connect(str(project / "data" / "vlim.duckdb"), read_only=True)
+    try:
+        waves = con.execute(
+            "select wave, count(*) from indicator_values group by wave order by wave"
+        ).fetchall()
+    finally:
+        con.close()
+    # the second run replaced the first run's survey rows instead of adding to them
+    assert dict(waves)["sid2022"] > 0
+    assert len({w for w, _ in waves}) == len(waves)
+
+
+def test_sid_run_with_a_missing_data_folder_is_one_line_and_writes_nothing(tmp_path, capsys):
+    code = main(["run", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0
+    assert err[-1].startswith("sid: error:") and "nowhere" in err[-1]
+    assert not (tmp_path / "out").exists()
