@@ -22,11 +22,15 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Score the indices, write DIR/score and record the stage in DIR/manifest.json."""
-    from sid.cli.progress import say, step
+    import time
+
+    from sid.cli.progress import say
     from sid.scales.stage import run_score
 
-    with step("scoring the indices"):
-        folder, res = run_score(args.out, args.project, args.spec, group=args.group)
+    # no progress line before the work: a user error stays the only line on stderr
+    t0 = time.perf_counter()
+    folder, res = run_score(args.out, args.project, args.spec, group=args.group)
+    say(f"scored the indices in {time.perf_counter() - t0:.1f} s")
     s = res.summary
     say(f"{len(s['indices'])} indices for {len(res.indices)} respondents, "
         + ("survey-weighted" if s["weighted"] else "UNWEIGHTED (no DIR/weight)") + " reliability")
