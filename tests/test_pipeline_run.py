@@ -117,3 +117,34 @@ def test_sid_run_with_a_missing_data_folder_is_one_line_and_writes_nothing(tmp_p
     assert code != 0
     assert err[-1].startswith("sid: error:") and "nowhere" in err[-1]
     assert not (tmp_path / "out").exists()
+
+
+def _readme_python_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return [block.split("```", 1)[0] for block in text.split("```python\n")[1:]]
+
+
+def test_readme_python_examples_run_on_the_demo_run_folder(two_runs, monkeypatch, tmp_path):
+    _, out1, _, data = two_runs
+    blocks = _readme_python_blocks()
+    assert len(blocks) >= 2
+    # the README's paths as a user has them: out/ and data/demo/ in the current folder,
+    # ../shared beside it
+    work = tmp_path / "main"
+    work.mkdir()
+    (work / "out").symlink_to(out1)
+    (work / "data").mkdir()
+    (work / "data" / "demo").symlink_to(data)
+    (tmp_path / "shared").symlink_to(ROOT.parent / "shared")
+    monkeypatch.chdir(work)
+    results = []
+    for block in blocks:
+        namespace: dict = {}
+        exec(compile(block, "README.md", "exec"), namespace)  # the README's own example code
+        results.append(namespace)
+    # the examples' estimates are real: the demo's Dutch-at-home share by origin lies in
+    # (0, 1) with a positive SE, and R's apistrat means by school type come out
+    shares = results[0]["wave"].proportion("dutch_home", by="origin")
+    assert ((shares["estimate"] > 0) & (shares["estimate"] < 1)).all() and (shares["se"] > 0).all()
+    by_type = results[1]["d"].mean("api00", by="stype")
+    assert by_type["estimate"].round(2).tolist() == [674.43, 625.82, 636.6]
