@@ -76,3 +76,24 @@ def test_sparse_covariances_equal_dense_on_the_demo(respondents, psu):
             assert err.max() < 1e-9, (name, by, float(err.max()))
             se_s, se_d = np.sqrt(np.diag(sparse_v)), np.sqrt(np.diag(dense_v))
             np.testing.assert_allclose(se_s, se_d, rtol=1e-10, atol=1e-12 * se_d.max(), err_msg=f"{name} {by}")
+
+
+def test_block_products_equal_dense_products_by_hand():
+    from sid.estimation.blocks import Blocks
+
+    rng = np.random.default_rng(5)
+    n, G, m, p = 60, 4, 3, 5
+    g = rng.integers(0, G, n)
+    inside = rng.uniform(size=n) < 0.8
+    dense = np.zeros((n, G * m))
+    for j in range(m):
+        dense[inside, g[inside] * m + j] = rng.normal(size=inside.sum())
+    T = sp.csr_matrix(dense)  # normal draws are never 0: every filled row keeps its m cells
+    blocks = Blocks.of(T)
+    assert blocks is not None and blocks.m == m
+    c = rng.uniform(size=n)
+    np.testing.assert_allclose(blocks.cross(c), dense.T @ (c[:, None] * dense), rtol=1e-13, atol=1e-13)
+    L = sp.random(n, p, density=0.3, random_state=1, format="csr")
+    np.testing.assert_allclose(blocks.left(L, c), L.toarray().T @ (c[:, None] * dense), rtol=1e-13, atol=1e-13)
+    # A row spanning two groups is not a block layout: the general products are used.
+    assert Blocks.of(sp.csr_matrix(np.eye(n, G * m) + np.eye(n, G * m, 1))) is None
