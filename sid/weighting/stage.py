@@ -175,7 +175,6 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     })
     t0 = time.perf_counter()
     groups, margins = _tables(ch, within)
-    groups["method"] = _method_text(spec)
     timings["diagnostics"] = time.perf_counter() - t0
     cells = list(ch.margins)
     diag = {
