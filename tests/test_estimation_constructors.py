@@ -122,3 +122,22 @@ def test_with_columns_replaced_by_variable_regroups_and_design_columns_are_prote
         d.with_columns({"pw": np.ones(len(apistrat))})
     with pytest.raises(EstimationError, match="shape"):
         d.with_columns({"z": np.ones(3)})
+
+
+def test_given_replicates_domain_means_with_missing_values_by_hand(apistrat):
+    """Replicate means by group of a variable with missing values (the denominators come
+    from cached group totals of the replicate weights minus the rows left out)."""
+    rng = np.random.default_rng(11)
+    w = apistrat["pw"].to_numpy(float)
+    W = w[:, None] * rng.uniform(0.5, 1.5, (len(apistrat), 20))
+    y = apistrat["api00"].to_numpy(float).copy()
+    y[rng.uniform(size=y.shape[0]) < 0.05] = np.nan
+    d = Design.from_replicate_weights(apistrat.assign(y=y), "pw", W, scale=1 / 19)
+    for _ in range(2):  # the second call reads the cached totals
+        m = d.mean("y", by="stype")
+        for row in m.itertuples():
+            keep = (apistrat["stype"].to_numpy() == row.stype) & ~np.isnan(y)
+            theta = (w[keep] @ y[keep]) / w[keep].sum()
+            thetas = (W[keep].T @ y[keep]) / W[keep].sum(axis=0)
+            assert row.estimate == pytest.approx(theta, rel=1e-12)
+            assert row.se == pytest.approx(np.sqrt(np.sum((thetas - thetas.mean()) ** 2) / 19), rel=1e-9)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,7 @@ class _Replicates:
     mse: bool
     weights: np.ndarray
     degf: int
+    cache: dict = field(default_factory=dict, compare=False, repr=False)  # group totals of weights
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -196,7 +197,8 @@ class Design:
     def _variance_args(self) -> dict:
         if self._rep is None:
             return {"variance": self._taylor_vcov}
-        return {"variance": None, "repweights": self._rep.weights, "replicate_variance": self._rep_vcov}
+        return {"variance": None, "repweights": self._rep.weights, "replicate_variance": self._rep_vcov,
+                "rep_cache": self._rep.cache}
 
     # ----------------------------------------------------------------- new designs
     def subset(self, mask) -> Design:

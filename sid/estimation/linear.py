@@ -74,6 +74,33 @@ def _is_partition(Y: np.ndarray, rows: np.ndarray) -> bool:
     return Y.shape[1] > 1 and bool(((vals == 0) | (vals == 1)).all()) and bool((vals.sum(axis=1) == 1).all())
 
 
+_CACHED_GROUPINGS = 8
+
+
+def _weight_totals(g: np.ndarray, rows: np.ndarray, G: int, W: np.ndarray, cache: dict | None) -> np.ndarray:
+    """Totals (G x 1 x R) of the replicate weights ``W`` over ``rows`` per group: the
+    denominators of means. With ``cache`` (kept with the replicate weights): the totals
+    over every grouped row, one product per grouping, minus those of the rows left out
+    (missing values: few), instead of a second product over all rows per estimate."""
+    n = g.shape[0]
+    valid = g >= 0
+    n_left = int(np.count_nonzero(valid)) - rows.shape[0]
+    if cache is None or n_left > rows.shape[0] // 4:
+        return group_totals(np.ones((n, 1)), g, rows, G, W)
+    hit = cache.get(id(g))
+    if hit is None or hit[0] is not g:
+        if len(cache) >= _CACHED_GROUPINGS:
+            cache.pop(next(iter(cache)))
+        hit = cache[id(g)] = (g, group_totals(np.ones((n, 1)), g, np.flatnonzero(valid), G, W))
+    if n_left == 0:
+        return hit[1]
+    inside = np.zeros(n, dtype=bool)
+    inside[rows] = True
+    left = np.flatnonzero(valid & ~inside)
+    ind = sp.csr_matrix((np.ones(left.shape[0]), (g[left], np.arange(left.shape[0]))), shape=(G, left.shape[0]))
+    return hit[1] - np.asarray(ind @ W[left])[:, None, :]
+
+
 def ratio_estimate(
     Y: np.ndarray,
     X: np.ndarray | None,
@@ -84,12 +111,14 @@ def ratio_estimate(
     variance,
     repweights: np.ndarray | None = None,
     replicate_variance=None,
+    rep_cache: dict | None = None,
 ) -> RatioResult:
     """Domain ratio estimator of ``Y`` (n x m) over ``X`` (n x m, None for a total).
 
     ``dom`` (n,) rows that count; ``g`` group codes; ``w`` (n,) analysis weights;
     ``variance(U)`` maps influence columns U (scipy.sparse n x k) to a k x k covariance (Taylor);
-    with ``repweights`` (n x R), ``replicate_variance(thetas, theta)`` is used instead.
+    with ``repweights`` (n x R), ``replicate_variance(thetas, theta)`` is used instead;
+    ``rep_cache`` (a dict kept with the replicate weights) holds their group totals.
     """
     rows = np.flatnonzero(dom & (g >= 0))
     m = Y.shape[1]
@@ -130,11 +159,16 @@ def ratio_estimate(
             ty_r = group_totals(Y, g, rows, G, repweights)
             with np.errstate(divide="ignore", invalid="ignore"):
                 est_r = ty_r / ty_r.sum(axis=1, keepdims=True)
+        elif (ones or m == 1) and bool((X[rows, 0] == 1).all()):
+            # Means: the denominators are totals of the replicate weights themselves.
+            ty_r = group_totals(Y, g, rows, G, repweights)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                est_r = ty_r / _weight_totals(g, rows, G, repweights, rep_cache)
         else:
             # Numerator and denominator columns in one product (one pass over the weights).
-            both = group_totals(np.concatenate([Y, X[:, :1] if ones else X], axis=1), g, rows, G, repweights)
+            both = group_totals(np.concatenate([Y, X], axis=1), g, rows, G, repweights)
             with np.errstate(divide="ignore", invalid="ignore"):
-                est_r = both[:, :m] / (np.repeat(both[:, m:], m, axis=1) if ones else both[:, m:])
+                est_r = both[:, :m] / both[:, m:]
         thetas = est_r.reshape(G * m, -1).T
         V = replicate_variance(thetas, est.ravel())
     return RatioResult(est, V, ty, tx, n_count, wn, U)
