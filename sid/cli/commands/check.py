@@ -1,9 +1,11 @@
-"""``sid check [SPEC...] [--data FILE]``: lint questionnaire and weighting specs, and data.
+"""``sid check [SPEC...] [--data FILE]``: lint every spec of a project, and data.
 
 Prints one line per finding (``error: <where>: <what>`` / ``warning: ...``) and a summary;
-exits 1 when there is an error, 0 otherwise. Without SPEC, every
-``questionnaires/*.yaml`` and ``weights/*.yaml`` of the project folder (``--project``,
-default: here) is checked. A spec in a folder named ``weights`` is a weighting spec; its
+exits 1 when there is an error, 0 otherwise. Without SPEC, every spec of the project folder
+(``--project``, default: here) is checked: ``questionnaires/*.yaml``, ``weights/*.yaml``,
+``linkage/*.yaml`` (with its origin map) and ``reports/*_tables.yaml``, each against the
+questionnaire of its wave (sid.spec.check_project). A SPEC is recognised by its folder
+(``weights/``, ``linkage/``, ``reports/``; else a questionnaire). A weighting spec's
 ``--data`` is the data folder holding the files it names (frame, gross sample, dispositions).
 """
 
@@ -17,15 +19,16 @@ from sid.errors import InputFileError, SpecError
 
 NAME = "check"
 ORDER = 90
-HELP = ("lint questionnaire and weighting specs, and a data file (.sav, .zsav, run stage "
-        "folder) or data folder against one")
+HELP = ("lint the project's specs (questionnaire, weighting, linkage, table plan) and a data "
+        "file (.sav, .zsav, run stage folder) or data folder against one")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid check``."""
     parser.add_argument("specs", nargs="*", metavar="SPEC",
-                        help="questionnaire or weighting (weights/*.yaml) spec files "
-                             "(default: PROJECT/questionnaires/*.yaml and PROJECT/weights/*.yaml)")
+                        help="spec files: questionnaire, weighting (weights/*.yaml), linkage "
+                             "(linkage/*.yaml) or table plan (reports/*_tables.yaml) (default: "
+                             "every spec of PROJECT)")
     parser.add_argument("--project", default=".", metavar="DIR",
                         help="survey project folder (default: the current folder)")
     parser.add_argument("--data", default=None, metavar="FILE",
@@ -35,33 +38,34 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoding", default=None, help="character encoding of a .sav file")
 
 
-def _is_weighting(path: Path) -> bool:
-    """Weighting specs are recognised by their folder, as in a project (weights/)."""
-    return path.parent.name == "weights"
-
-
 def _spec_paths(args: argparse.Namespace) -> list[Path]:
+    from sid.spec.check_project import project_specs, spec_kind
+
     if args.specs:
         return [Path(s) for s in args.specs]
     folder = Path(args.project) / "questionnaires"
-    paths = sorted(folder.glob("*.yaml"))
-    weights = sorted((Path(args.project) / "weights").glob("*.yaml"))
+    paths = project_specs(args.project)
     if args.data:
         # --data without SPEC: a data folder of files goes with the weighting specs,
         # a .sav file or a run stage folder with the questionnaires
         data = Path(args.data)
-        if data.is_dir() and not (data / "data.parquet").is_file():
-            paths = weights
-    else:
-        paths += weights
+        kind = "weighting" if data.is_dir() and not (data / "data.parquet").is_file() else "questionnaire"
+        paths = [p for p in paths if spec_kind(p) == kind]
     if not paths:
-        raise SpecError(f"{folder}: no questionnaire spec (*.yaml) found, nor a weighting spec "
-                        "in weights/; name a SPEC or give --project DIR")
+        raise SpecError(f"{folder}: no questionnaire spec (*.yaml) found, nor another spec "
+                        "(weights/, linkage/, reports/); name a SPEC or give --project DIR")
     return paths
+
+
+def _project(p: Path, args: argparse.Namespace) -> Path:
+    """The project folder of a spec: --project when no SPEC is named, else the spec's
+    grandparent (weights/, linkage/, reports/ lie in the project folder)."""
+    return Path(args.project) if not args.specs else p.parent.parent
 
 
 def _check_weighting(p: Path, args: argparse.Namespace) -> list:
     from sid.spec.check import Finding
+    from sid.spec.check_project import Questionnaires, check_weighting_wave
     from sid.spec.check_weighting import check_weighting
     from sid.spec.weighting import load_weighting
 
@@ -72,7 +76,11 @@ def _check_weighting(p: Path, args: argparse.Namespace) -> list:
     if args.data and not Path(args.data).is_dir():
         raise InputFileError(f"--data {args.data}: a weighting spec is checked against the data "
                              "folder holding its files (frame, gross sample, dispositions)")
-    return check_weighting(spec, p.parent.parent, args.data)
+    project = _project(p, args)
+    # the wave is checked against the questionnaires' own wave (an error), which supersedes
+    # check_weighting's file-name check (a warning) made when it is given the project
+    return (check_weighting(spec, None, args.data)
+            + check_weighting_wave(spec, Questionnaires(project)))
 
 
 def _read_data(path: Path, encoding: str | None):
@@ -100,6 +108,13 @@ def _read_data(path: Path, encoding: str | None):
 def run(args: argparse.Namespace) -> int:
     """Check each spec (and the data); print findings; 1 if any error."""
     from sid.spec.check import Finding, check_data, check_spec
+    from sid.spec.check_project import (
+        Questionnaires,
+        check_linkage_file,
+        check_plan_file,
+        project_specs,
+        spec_kind,
+    )
     from sid.spec.questionnaire import load_questionnaire
 
     paths = _spec_paths(args)
@@ -108,8 +123,23 @@ def run(args: argparse.Namespace) -> int:
                         f"against ({len(paths)} found)")
     findings: list[Finding] = []
     for p in paths:
-        if _is_weighting(p):
+        kind = spec_kind(p)
+        if kind == "weighting":
             findings += _check_weighting(p, args)
+            continue
+        if kind in ("linkage", "origin_map", "plan"):
+            if args.data:
+                raise InputFileError(f"--data {args.data}: data are checked against a "
+                                     f"questionnaire or weighting spec, not against {p}")
+            qs = Questionnaires(_project(p, args))
+            if kind == "plan":
+                findings += check_plan_file(p, qs)
+            elif kind == "linkage":
+                findings += check_linkage_file(p, qs)
+            else:  # the origin map is read with the linkage specs beside it, which name it
+                for spec in project_specs(p.parent.parent):
+                    if spec_kind(spec) == "linkage" and spec.parent == p.parent and spec not in paths:
+                        findings += check_linkage_file(spec, qs)
             continue
         try:
             q = load_questionnaire(p)

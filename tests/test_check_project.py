@@ -1,0 +1,130 @@
+"""sid check over a whole project: the shipped specs pass; each cross-spec defect planted in
+a copy of the project is exactly one error line naming its file and key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sid.cli import main
+from sid.spec.check_project import project_specs, spec_kind
+
+ROOT = Path(__file__).resolve().parents[1]
+PLAN = "reports/sid2022_tables.yaml"
+LINKAGE = "linkage/sid2022.yaml"
+ORIGIN_MAP = "linkage/origin_map.yaml"
+WEIGHTS = "weights/sid2022.yaml"
+
+
+def _project(tmp_path: Path) -> Path:
+    proj = tmp_path / "proj"
+    for folder in ("questionnaires", "weights", "linkage", "reports"):
+        shutil.copytree(ROOT / folder, proj / folder)
+    return proj
+
+
+def _plant(proj: Path, rel: str, old: str, new: str) -> None:
+    """Replace the first ``old`` of a spec by ``new`` (the one defect)."""
+    p = proj / rel
+    text = p.read_text(encoding="utf-8")
+    assert old in text, f"{rel} no longer holds {old!r}; update the test"
+    p.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _run(args: list[str], capsys) -> tuple[int, list[str], list[str]]:
+    rc = main(["check", *args])
+    lines = capsys.readouterr().out.splitlines()
+    return rc, [ln for ln in lines if ln.startswith("error:")], lines
+
+
+def test_the_shipped_project_passes_sid_check(capsys) -> None:
+    rc, errors, lines = _run(["--project", str(ROOT)], capsys)
+    assert errors == [] and rc == 0, lines
+
+
+def test_project_specs_are_every_spec_but_the_origin_map() -> None:
+    found = [p.relative_to(ROOT).as_posix() for p in project_specs(ROOT)]
+    assert found == ["questionnaires/sid2022.yaml", WEIGHTS, LINKAGE, PLAN]
+    assert [spec_kind(ROOT / f) for f in found] == ["questionnaire", "weighting", "linkage", "plan"]
+    assert spec_kind(ROOT / ORIGIN_MAP) == "origin_map"
+
+
+DEFECTS = [
+    # (file, old, new, words the error line must hold besides the file)
+    pytest.param(PLAN, "variables: [idx_language]", "variables: [idx_langauge]",
+                 ["tables[0]", "'idx_langauge'", "idx_language"], id="plan-unknown-variable"),
+    pytest.param(PLAN, "age_band, region, mode]", "age, region, mode]",
+                 ["tables[0]", "'age'", "numeric, not categorical"], id="plan-numeric-domain"),
+    pytest.param(PLAN, "sex, age_band, region, mode]", "birth_country, age_band, region, mode]",
+                 ["tables[0].by", "'birth_country'", "no categories"], id="plan-domain-without-categories"),
+    pytest.param(PLAN, "compare_to: {origin: BEL,", "compare_to: {origin: BLE,",
+                 ["tables[0].compare_to.origin", "'BLE'", "not a category of 'origin'"],
+                 id="plan-compare-to-unknown-category"),
+    pytest.param(PLAN, "wave: sid2022", "wave: sid2023",
+                 [":7: wave", "'sid2023'", "no questionnaire spec"], id="plan-wave-without-questionnaire"),
+    pytest.param(LINKAGE, "variable: idx_inclusion", "variable: idx_inclusio",
+                 ["indicators[3].variable", "'idx_inclusio'"], id="linkage-unknown-indicator-variable"),
+    pytest.param(LINKAGE, 'condition: "q_work12 == 1"', 'condition: "q_work_12 == 1"',
+                 ["indicators[0].condition", "q_work_12"], id="linkage-unknown-condition-variable"),
+    pytest.param(LINKAGE, "questionnaire: ../questionnaires/sid2022.yaml",
+                 "questionnaire: ../questionnaires/sid2021.yaml",
+                 ["questionnaire", "sid2021.yaml", "not found"], id="linkage-questionnaire-missing"),
+    pytest.param(LINKAGE, "wave: sid2022", "wave: sid2023",
+                 [": wave", "'sid2023'", "'sid2022'"], id="linkage-wave-differs-from-questionnaire"),
+    pytest.param(ORIGIN_MAP, "groups: [MAR, TUR, COD, AFG]", "groups: [MAR, TUR, COD]",
+                 [": categories", "AFG", "in no VLIM category"], id="origin-map-misses-a-category"),
+    pytest.param(ORIGIN_MAP, "origin_variable: origin", "origin_variable: herkomst",
+                 [": origin_variable", "'herkomst'", "not declared"], id="origin-map-unknown-origin-variable"),
+    pytest.param(ORIGIN_MAP, "generation_variable: generation", "generation_variable: migration_gen",
+                 [": generation_variable", "'migration_gen'", "not declared"],
+                 id="origin-map-unknown-generation-variable"),
+    pytest.param(WEIGHTS, "wave: sid2022", "wave: sid2023",
+                 [": wave", "'sid2023'", "no questionnaire spec"], id="weighting-wave-differs"),
+]
+
+
+@pytest.mark.parametrize(("rel", "old", "new", "words"), DEFECTS)
+def test_one_cross_spec_defect_is_one_error_naming_file_and_key(tmp_path, capsys, rel, old, new, words) -> None:
+    proj = _project(tmp_path)
+    _plant(proj, rel, old, new)
+    rc, errors, lines = _run(["--project", str(proj)], capsys)
+    assert rc == 1 and len(errors) == 1, lines
+    assert str(proj / rel) in errors[0], errors[0]
+    for w in words:
+        assert w in errors[0], (w, errors[0])
+
+
+def test_a_named_plan_or_origin_map_is_checked_against_its_project(tmp_path, capsys) -> None:
+    proj = _project(tmp_path)
+    _plant(proj, PLAN, "variables: [idx_language]", "variables: [idx_langauge]")
+    _plant(proj, ORIGIN_MAP, "groups: [MAR, TUR, COD, AFG]", "groups: [MAR, TUR, COD]")
+    rc, errors, lines = _run([str(proj / PLAN)], capsys)
+    assert rc == 1 and len(errors) == 1 and "idx_langauge" in errors[0], lines
+    rc, errors, lines = _run([str(proj / ORIGIN_MAP)], capsys)
+    assert rc == 1 and len(errors) == 1 and "AFG" in errors[0], lines
+    rc, errors, lines = _run([str(proj / "questionnaires" / "sid2022.yaml")], capsys)
+    assert rc == 0 and errors == [], lines
+
+
+def test_a_yaml_error_in_the_plan_is_one_line_and_the_other_specs_are_still_checked(tmp_path, capsys) -> None:
+    proj = _project(tmp_path)
+    _plant(proj, PLAN, "variables: [idx_language]", "variables: [idx_language")
+    _plant(proj, WEIGHTS, "wave: sid2022", "wave: sid2023")
+    rc, errors, lines = _run(["--project", str(proj)], capsys)
+    assert rc == 1 and len(errors) == 2, lines
+    plan_err = [e for e in errors if str(proj / PLAN) in e]
+    assert len(plan_err) == 1 and "\n" not in plan_err[0], errors
+    assert any(str(proj / WEIGHTS) in e for e in errors), errors
+    # every printed line is a finding: no traceback, no continuation lines
+    assert all(ln.startswith(("error:", "warning:")) for ln in lines), lines
+
+
+def test_a_plan_with_several_bad_tables_gives_one_error_per_table(tmp_path, capsys) -> None:
+    proj = _project(tmp_path)
+    _plant(proj, PLAN, "variables: [idx_language]", "variables: [idx_langauge]")
+    _plant(proj, PLAN, "variables: [idx_religiosity]", "variables: [idx_religion]")
+    rc, errors, lines = _run(["--project", str(proj)], capsys)
+    assert rc == 1 and len(errors) == 2, lines
+    assert "tables[0]" in errors[0] and "tables[3]" in errors[1], errors
