@@ -96,6 +96,16 @@ def test_one_cross_spec_defect_is_one_error_naming_file_and_key(tmp_path, capsys
         assert w in errors[0], (w, errors[0])
 
 
+def test_a_plan_whose_questionnaire_file_holds_another_wave_is_one_error(tmp_path, capsys) -> None:
+    proj = _project(tmp_path)
+    # questionnaires/sid2023.yaml exists, but its wave is sid2022
+    shutil.copy(proj / "questionnaires" / "sid2022.yaml", proj / "questionnaires" / "sid2023.yaml")
+    _plant(proj, PLAN, "wave: sid2022", "wave: sid2023")
+    rc, errors, lines = _run(["--project", str(proj)], capsys)
+    assert rc == 1 and len(errors) == 1, lines
+    assert f"{proj / PLAN}:7: wave" in errors[0] and "'sid2022'" in errors[0], errors
+
+
 def test_a_named_plan_or_origin_map_is_checked_against_its_project(tmp_path, capsys) -> None:
     proj = _project(tmp_path)
     _plant(proj, PLAN, "variables: [idx_language]", "variables: [idx_langauge]")

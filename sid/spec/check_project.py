@@ -191,8 +191,11 @@ def check_plan_file(path: str | os.PathLike[str], qs: Questionnaires) -> list[Fi
     q = qs.for_wave(plan.wave)
     if q is None:
         return [Finding("error", key_where(path, "wave"), qs.missing(plan.wave))]
-    labels = Labels.from_questionnaire(q)
     found: list[Finding] = []
+    if q.wave != plan.wave:
+        found.append(Finding("error", key_where(path, "wave"),
+                             f"{plan.wave!r} is not the wave of {q.path} ({q.wave!r}); name the same wave"))
+    labels = Labels.from_questionnaire(q)
     for t in plan.tables:
         try:
             # without data, the wave's columns are the names the questionnaire declares
