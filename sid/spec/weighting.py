@@ -76,12 +76,26 @@ class NonresponseSpec:
 
 
 @dataclass(frozen=True)
+class PooledSpec:
+    """``calibration.pooled``: margins over all calibration groups together (SID: the total
+    population of all origin groups), met jointly with the within-group margins in one
+    calibration (:mod:`sid.weighting.pooled`). ``margins`` as in :class:`CalibrationSpec`."""
+
+    margins: tuple[tuple[str, ...], ...]
+
+    def margin_names(self) -> tuple[str, ...]:
+        """Pooled margins as written in the spec (``"region:sex"``)."""
+        return tuple(":".join(m) for m in self.margins)
+
+
+@dataclass(frozen=True)
 class CalibrationSpec:
     """``margins``: one tuple of variable names per margin (two or more: interaction cells).
 
     ``collapse_min``: ``collapse: {min_respondents: k}``, merge calibration cells of fewer
     than k respondents with their neighbour in code order (:mod:`sid.weighting.collapse`);
-    None: no collapsing.
+    None: no collapsing. ``pooled``: margins over all groups together, met jointly with
+    the within-group ones (:class:`PooledSpec`); None (``pooled: false``): none.
     """
 
     method: str
@@ -90,7 +104,7 @@ class CalibrationSpec:
     bounds: tuple[float, float] | None = None
     tolerance: float = 1e-8
     max_iter: int = 100
-    pooled: bool = False
+    pooled: PooledSpec | None = None
     collapse_min: int | None = None
 
     def margin_names(self) -> tuple[str, ...]:
@@ -150,6 +164,9 @@ class WeightingSpec:
             if v:
                 out[key] = (v,)
         out["calibration.margins"] = tuple(dict.fromkeys(v for m in self.calibration.margins for v in m))
+        if self.calibration.pooled is not None:
+            out["calibration.pooled.margins"] = tuple(
+                dict.fromkeys(v for m in self.calibration.pooled.margins for v in m))
         return out
 
 
@@ -310,16 +327,40 @@ def _calibration(top: Section) -> CalibrationSpec:
     tol = s.number("tolerance", 1e-8)
     if not tol > 0:
         raise s.at("tolerance").error(f"{tol:g} must be above 0")
+    within = s.text("within", None)
     return CalibrationSpec(
         method=method,
         margins=_margins(s),
-        within=s.text("within", None),
+        within=within,
         bounds=_bounds(s, method),
         tolerance=float(tol),
         max_iter=s.number("max_iter", 100, integer=True, low=1),
-        pooled=s.flag("pooled", False),
+        pooled=_pooled(s, method, within),
         collapse_min=_collapse(s),
     )
+
+
+def _pooled(s: Section, method: str, within: str | None) -> PooledSpec | None:
+    """``pooled: false`` (or absent) -> None; ``pooled: {margins: [...], method: m}``."""
+    v = s.get("pooled", False)
+    if v is False or v is None:
+        return None
+    if v is True:
+        raise s.at("pooled").error("pooled: true does not say which totals; write "
+                                   "pooled: {margins: [region:sex]} (margins over all groups), or false")
+    p = s.section("pooled", keys={"margins", "method"}, required={"margins"})
+    m = p.text("method", method, choices=CALIBRATION_METHODS)
+    if m != method:
+        raise p.at("method").error(f"{m!r} differs from calibration.method {method!r}: the pooled and the "
+                                   "within-group margins are met in one joint calibration with one method")
+    if within is None:
+        raise s.at("pooled").error("pooled margins need calibration.within (without groups, list the "
+                                   "margins under calibration.margins)")
+    margins = _margins(p)
+    if any(within in m for m in margins):
+        raise p.at("margins").error(f"a pooled margin includes the calibration group {within!r}; "
+                                    "margins by group belong under calibration.margins")
+    return PooledSpec(margins=margins)
 
 
 def _collapse(s: Section) -> int | None:

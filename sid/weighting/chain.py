@@ -10,7 +10,9 @@
    margins like ``sex:age_band`` counted in the register frame for that group
    (:mod:`sid.weighting.calibration`); with ``calibration.collapse`` sparse cells are
    first merged with a neighbour, once here on the full sample, and the replicates
-   calibrate to the same cells (:mod:`sid.weighting.collapse`);
+   calibrate to the same cells (:mod:`sid.weighting.collapse`); with ``calibration.pooled``
+   margins over all groups are met jointly with the groups' margins in one calibration
+   (:mod:`sid.weighting.pooled`);
 5. trimming to bounds relative to the group's median (or absolute), alternated with
    re-calibration until both hold (:mod:`sid.weighting.group_trimming`).
 
@@ -40,6 +42,14 @@ from sid.weighting.group_trimming import trim_bounds, trim_groups
 from sid.weighting.ipf import rake
 from sid.weighting.margins import category_text
 from sid.weighting.nonresponse import propensity_adjustment, weighting_class_adjustment
+from sid.weighting.pooled import (
+    JOINT,
+    POOLED,
+    check_coherent,
+    crossed_margins,
+    joint_convergence,
+    pooled_totals,
+)
 from sid.weighting.result import CalibrationResult
 
 __all__ = ["STATUS_OF_OUTCOME", "GroupMargins", "ChainResult", "eligibility_status",
@@ -95,6 +105,9 @@ class ChainResult:
     ``collapses``: the calibration cells merged on the full sample (spec
     ``calibration.collapse``), one :class:`~sid.weighting.collapse.Collapse` each;
     ``nr_merged``: the propensity classes merged (spec ``nonresponse.min_respondents``).
+    With ``calibration.pooled``: ``joint``, the one system of all respondents (group
+    margins crossed with the group + pooled margins) that was calibrated and trimmed,
+    ``pooled``, the pooled margins alone (diagnostics); ``margins`` then holds both kinds.
     """
 
     stratum: np.ndarray
@@ -116,6 +129,14 @@ class ChainResult:
     margins: dict = field(default_factory=dict)
     collapses: list[Collapse] = field(default_factory=list)
     nr_merged: list[dict] = field(default_factory=list)
+    joint: GroupMargins | None = None
+    pooled: GroupMargins | None = None
+
+    def calibration_units(self) -> tuple[list[GroupMargins], str | None]:
+        """The systems calibrated (and re-calibrated after trimming): the groups, or the
+        one joint system when the spec has pooled margins; and the where-text of errors
+        (None: the spec's ``within``)."""
+        return (self.groups, None) if self.joint is None else ([self.joint], JOINT)
 
 
 def eligibility_status(outcome: pd.Series | np.ndarray) -> np.ndarray:
@@ -288,13 +309,14 @@ def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: n
     prior = el.weights[resp] * nr_factor[resp]
 
     cal = spec.calibration
-    if cal.pooled:
-        raise WeightingError("calibration: pooled calibration (pooled: true) is not built; "
-                             "set pooled: false")
     within = cal.within
     cal_group = _group_of(gross, spec, within, "calibration")[resp]
     totals = frame_margins(frame, s.frame_count, _frame_name(spec, within), cal.margins)
     rdf = gross.iloc[resp].reset_index(drop=True)
+    ptotals = None
+    if cal.pooled is not None:  # raw frame totals checked before any collapsing
+        ptotals = pooled_totals(frame, s.frame_count, gross, cal)
+        check_coherent(ptotals, totals, str(within))
     groups = []
     collapses: list[Collapse] = []
     for label in sorted(pd.unique(cal_group)):
@@ -315,26 +337,43 @@ def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: n
     if missing:
         raise WeightingError(f"calibration: {within} {missing[0]!r} has a population in the frame "
                              "but no respondents; the weights cannot represent it")
+    crossed = crossed_margins(totals, [g.label for g in groups], within)
+    joint = pooled = None
+    if ptotals is not None:
+        all_rows = np.arange(resp.size)
+        if cal.collapse_min is not None:  # pooled cells: min_respondents over all groups
+            ptotals, merged = collapse_group(rdf, ptotals, cal.collapse_min, POOLED)
+            collapses.extend(merged)
+        try:
+            X, T, names = calibration_matrix(rdf, ptotals)
+            pooled = GroupMargins(POOLED, all_rows, X, T, names)
+            X, T, names = calibration_matrix(rdf, {**crossed, **ptotals})
+        except WeightingError as exc:
+            raise _group_error(exc, "calibration, pooled margins") from None
+        joint = GroupMargins(f"{within} margins + pooled margins", all_rows, X, T, names,
+                             *_margin_codes(X, T, names))
+        crossed = {**crossed, **ptotals}
     where = within or "sample"
-    calibrated, conv = calibrate_groups(prior, groups, cal, where)
+    units = groups if joint is None else [joint]
+    if joint is not None:
+        where = JOINT
+    calibrated, conv = calibrate_groups(prior, units, cal, where)
     trim_group = _group_of(gross, spec, spec.trimming.within if spec.trimming else None,
                            "trimming")[resp]
     weight, trimmed = calibrated, np.zeros(resp.size, dtype=bool)
+    rounds: list[int] = []
     if spec.trimming is not None:
-        weight, trimmed, rounds, errors, _ = trim_groups(calibrated, groups, cal, spec.trimming,
+        weight, trimmed, rounds, errors, _ = trim_groups(calibrated, units, cal, spec.trimming,
                                                       trim_group, where)
         for c, r, e in zip(conv, rounds, errors, strict=True):
             c.update(trim_rounds=r, max_abs_error_after_trimming=e)
-    crossed = {}
-    for g in groups:
-        for margin, cells in totals[g.label].items():
-            name = f"{within}:{margin}" if within else margin
-            for key, value in cells.items():
-                crossed.setdefault(name, {})[f"{g.label}:{key}" if within else key] = value
+    if joint is not None:
+        conv = joint_convergence(groups, pooled, calibrated, weight, conv[0]["iterations"],
+                                 rounds[0] if spec.trimming is not None else None)
     return ChainResult(
         stratum=stratum, design_weight=d, status=status, eligibility_factor=el.factor,
         responded=responded, nr_class=nr_class, nonresponse_factor=nr_factor, resp=resp,
         prior=prior, calibrated=calibrated, weight=weight, trimmed=trimmed,
         cal_group=cal_group, trim_group=trim_group, groups=groups, convergence=conv,
-        margins=crossed, collapses=collapses, nr_merged=nr_merged,
+        margins=crossed, collapses=collapses, nr_merged=nr_merged, joint=joint, pooled=pooled,
     )

@@ -13,7 +13,8 @@ replicate weights that repeat the adjustments carry their variance):
   full-sample model, held fixed: the logistic models are not re-fitted per replicate
   (the class factors, which carry nearly all of the adjustment's variance, are redone);
 * calibration: every column calibrated to the group totals at once (calibrate takes
-  (n, R) weights);
+  (n, R) weights); with pooled margins, the one joint system (group margins crossed with
+  the group + pooled margins) per column, all columns at once (:mod:`sid.weighting.pooled`);
 * trimming: the full-sample rule applied to w / f (the weight without the unit's
   resampling multiplicity f), medians per column, trim / re-calibrate rounds on all
   columns at once (trim_and_recalibrate on (n, R)); a column that cannot meet both the
@@ -155,7 +156,8 @@ def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray |
     strata_var = spec.sample.strata[0]
     withins = [spec.nonresponse.within if spec.nonresponse.method != "none" else strata_var,
                spec.calibration.within, spec.trimming.within if spec.trimming else strata_var]
-    if all(w == strata_var for w in withins):
+    units, joint_where = chain.calibration_units()
+    if all(w == strata_var for w in withins) and chain.joint is None:  # joint system: all strata at once
         codes, _ = group_codes(chain.stratum, "replicates: stratum")
         order = np.argsort(codes, kind="stable")
         blocks = np.split(order, np.cumsum(np.bincount(codes))[:-1])
@@ -167,7 +169,7 @@ def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray |
     resp_pos[chain.resp] = np.arange(chain.resp.size)
     out: np.ndarray | None = None
     unsettled: list[dict] = []
-    where = spec.calibration.within or "sample"
+    where = joint_where or spec.calibration.within or "sample"
     for rows, F in zip(blocks, factors, strict=True):
         Dr = F * chain.design_weight[rows, None]
         F_resp = F[chain.responded[rows]]
@@ -184,7 +186,7 @@ def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray |
         del Wel
         mine = np.zeros(chain.resp.size, dtype=bool)
         mine[local] = True
-        groups = [replace(g, rows=np.searchsorted(local, g.rows)) for g in chain.groups if mine[g.rows].all()]
+        groups = [replace(g, rows=np.searchsorted(local, g.rows)) for g in units if mine[g.rows].all()]
         trimming = spec.trimming is not None
         if "calibration" in redo:
             if trimming and "trimming" not in redo:

@@ -18,7 +18,10 @@ and :func:`sid.weighting.replicate_chain.replicate_weights`, and writes atomical
 * ``diagnostics_groups.csv``: per origin group weight distribution, Kish deff, n_eff,
   trimmed cases, iterations, largest margin error before/after;
 * ``diagnostics_margins.csv``: every margin cell (collapsed cells keyed ``5+6``, with the
-  merged categories in ``collapsed``), respondents, population, before and after.
+  merged categories in ``collapsed``), respondents, population, before and after; with
+  ``calibration.pooled`` also the pooled margins' cells, group ``"(pooled)"``, and
+  ``diagnostics.json`` ``calibration.margins`` holds both kinds (the joint system) and
+  ``convergence`` one entry per group plus ``"(pooled)"``.
 """
 
 from __future__ import annotations
@@ -103,7 +106,9 @@ def _method_text(spec: WeightingSpec) -> str:
     parts.append(f"calibration ({c.method}{f', bounds {list(c.bounds)}' if c.bounds else ''}) within "
                  f"{c.within or 'the sample'} to {', '.join(c.margin_names())}, tolerance {c.tolerance:g}"
                  + (f", cells of fewer than {c.collapse_min} respondents collapsed with their neighbour"
-                    if c.collapse_min is not None else ""))
+                    if c.collapse_min is not None else "")
+                 + (f"; jointly with the pooled margins {', '.join(c.pooled.margin_names())} over all groups "
+                    "(one calibration, both kinds met)" if c.pooled is not None else ""))
     t = spec.trimming
     if t is not None:
         b = ", ".join(f"{side} {bd.value:g}{' x median' if bd.form == 'ratio_to_median' else ''}"
@@ -115,7 +120,7 @@ def _method_text(spec: WeightingSpec) -> str:
 def _tables(ch: ChainResult, within: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     summary = weight_summary(ch.weight, ch.cal_group, trimmed=ch.trimmed)
     frames = []
-    for g in ch.groups:
+    for g in ch.groups + ([ch.pooled] if ch.pooled is not None else []):  # pooled rows: "(pooled)"
         m = margin_table(g.X, g.totals, g.names, ch.prior[g.rows], ch.weight[g.rows])
         m.insert(0, within, g.label)
         # respondents per cell (unweighted), and the cells merged by calibration.collapse
@@ -191,7 +196,13 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
                                               "earlier variables' categories; full sample, reused in "
                                               "every replicate",
                                       "collapsed": [c.as_dict() for c in ch.collapses]}
-                                     if spec.calibration.collapse_min is not None else None)},
+                                     if spec.calibration.collapse_min is not None else None),
+                        # pooled margins (keys of calibration_matrix; also under "margins",
+                        # where Design.calibrated reads the joint system)
+                        "pooled": ({"margins": list(spec.calibration.pooled.margin_names()),
+                                    "joint": "one calibration of all respondents: group margins "
+                                             "crossed with the group + the pooled margins"}
+                                   if spec.calibration.pooled is not None else None)},
         "nonresponse": {"min_respondents": spec.nonresponse.min_respondents, "merged_classes": ch.nr_merged},
         "convergence": ch.convergence,
         "trimmed": int(ch.trimmed.sum()),
