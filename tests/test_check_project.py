@@ -106,6 +106,16 @@ def test_a_plan_whose_questionnaire_file_holds_another_wave_is_one_error(tmp_pat
     assert f"{proj / PLAN}:7: wave" in errors[0] and "'sid2022'" in errors[0], errors
 
 
+def test_a_linkage_spec_without_questionnaire_is_checked_against_its_waves(tmp_path, capsys) -> None:
+    proj = _project(tmp_path)
+    _plant(proj, LINKAGE, "questionnaire: ../questionnaires/sid2022.yaml", "")
+    _plant(proj, LINKAGE, "variable: idx_inclusion", "variable: idx_inclusio")
+    rc, errors, lines = _run(["--project", str(proj)], capsys)
+    assert rc == 1 and len(errors) == 1, lines
+    assert f"{proj / LINKAGE}: indicators[3] (SID_INCLUSIE_IDX)" in errors[0] and "'idx_inclusio'" in errors[0]
+    assert any(ln.startswith(f"warning: {proj / LINKAGE}") and "names no questionnaire" in ln for ln in lines)
+
+
 def test_a_named_plan_or_origin_map_is_checked_against_its_project(tmp_path, capsys) -> None:
     proj = _project(tmp_path)
     _plant(proj, PLAN, "variables: [idx_language]", "variables: [idx_langauge]")

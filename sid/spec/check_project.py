@@ -142,6 +142,7 @@ def check_linkage_file(path: str | os.PathLike[str], qs: Questionnaires) -> list
         q = qs.for_wave(spec.wave)
         if q is None:
             return found + [Finding("error", key_where(path, "wave"), qs.missing(spec.wave))]
+        found += _unknown_names(spec, q)
     elif q.wave != spec.wave:
         found.append(Finding("error", key_where(path, "wave"),
                              f"{spec.wave!r} is not the wave of its questionnaire {q.path} "
@@ -175,6 +176,22 @@ def check_linkage_file(path: str | os.PathLike[str], qs: Questionnaires) -> list
             where = key_where(om.path, "generation_variable") if d == "generation" else key_where(path, "breakdowns")
             found.append(Finding("error", where, f"breakdown {d!r}: variable {name!r} {what} in {qname}; "
                                  "a breakdown is a categorical variable of the questionnaire"))
+    return found
+
+
+def _unknown_names(spec, q: Questionnaire) -> list[Finding]:
+    """Names of geographies and indicators that ``q`` does not declare (what the loader
+    checks when the spec names its questionnaire)."""
+    om = spec.origin_map
+    known = set(q.names()) | {ix.name for ix in q.indices} | {om.origin_variable, om.generation_variable}
+    found = []
+    for what, i, code, names in (
+            *(("geographies", i, g.code, g.condition.names) for i, g in enumerate(spec.geographies)),
+            *(("indicators", i, ind.code, ind.names()) for i, ind in enumerate(spec.indicators))):
+        for name in sorted(set(names) - known):
+            found.append(Finding("error", f"{spec.path}: {what}[{i}] ({code})",
+                                 f"unknown variable {name!r}{suggest(name, known)}; declare it in "
+                                 f"{q.path} or fix the name"))
     return found
 
 
