@@ -16,6 +16,7 @@ from test_weight_stage import ROOT, collapsed_cells, collapsed_frame_margins
 from sid.cli import main
 from sid.demo import make_demo
 from sid.errors import SpecError, WeightingError
+from sid.estimation.replicates import bootstrap_factors
 from sid.pipeline.wave import open_wave
 from sid.spec.weighting import load_weighting
 from sid.weighting.chain import run_chain
@@ -42,15 +43,11 @@ def _spec(tmp_path, method="raking", pooled="{margins: [region:sex]}", extra="")
     return load_weighting(p)
 
 
-@pytest.fixture(scope="module")
-def toy():
-    """Two origin groups, 40 and 60 respondents; sex and region drawn so that the groups'
-    region x sex mixes differ from the population's (the pooled margins must move weights)."""
-    rng = np.random.default_rng(7)
-    n = {"A": 40, "B": 60}
+def _toy(n: dict, seed: int = 7):
+    rng = np.random.default_rng(seed)
     gross = pd.DataFrame({
         "stratum": np.repeat(["A", "B"], [n["A"], n["B"]]),
-        "sex": rng.integers(1, 3, 100),
+        "sex": rng.integers(1, 3, n["A"] + n["B"]),
         "region": np.r_[rng.choice([1, 2, 3], n["A"], p=[0.6, 0.3, 0.1]),
                         rng.choice([1, 2, 3], n["B"], p=[0.2, 0.3, 0.5])],
     })
@@ -58,6 +55,13 @@ def toy():
     frame = pd.DataFrame(index=cells).reset_index()
     frame["count"] = rng.integers(50, 400, len(frame)).astype(float)
     return gross, frame
+
+
+@pytest.fixture(scope="module")
+def toy():
+    """Two origin groups, 40 and 60 respondents; sex and region drawn so that the groups'
+    region x sex mixes differ from the population's (the pooled margins must move weights)."""
+    return _toy({"A": 40, "B": 60})
 
 
 def _X(gross: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -118,21 +122,21 @@ def test_pooled_linear_equals_closed_form_normal_equations(toy, tmp_path):
     np.testing.assert_allclose(X.T @ ch.weight, T, rtol=1e-9)
 
 
-def test_pooled_replicate_columns_meet_group_and_pooled_margins(toy, tmp_path):
+def test_pooled_replicate_columns_equal_plain_ipf_of_their_bootstrap_priors(toy, tmp_path):
     gross, frame = toy
     extra = "replicates: {method: bootstrap, replicates: 12, seed: 3, redo: [calibration]}\n"
     spec = _spec(tmp_path, extra=extra)
     ch = _run(gross, frame, spec)
-    rep = replicate_weights(ch, spec)
-    W = rep.weights.astype(float)
+    W = replicate_weights(ch, spec).weights.astype(float)
     assert W.shape == (100, 12)
+    # the same Rao-Wu draw (one call over all strata, seed 3): prior of column r = d * f_r
+    f = bootstrap_factors(np.unique(ch.stratum, return_inverse=True)[1], np.arange(100), 12,
+                          np.random.default_rng(3), method="subbootstrap").factors
     codes, totals = _X(gross), _totals(frame)
-    for c, t in zip(codes, totals, strict=True):
-        sums = np.stack([np.bincount(c, W[:, r], t.size) for r in range(W.shape[1])], axis=1)
-        np.testing.assert_allclose(sums, np.repeat(t[:, None], 12, axis=1), rtol=1e-5)
-    # column 0 is the plain IPF of its own prior (design weights x resampling factors,
-    # recovered from the raking: the ratio is constant within each (group, sex, region) cell)
-    assert not np.allclose(W[:, 0], ch.weight)
+    for r in range(12):
+        np.testing.assert_allclose(W[:, r], _ipf(ch.prior * f[:, r], codes, totals), rtol=1e-5, atol=1e-6)
+        for c, t in zip(codes, totals, strict=True):  # both kinds of margins met
+            np.testing.assert_allclose(np.bincount(c, W[:, r], t.size), t, rtol=1e-5)
 
 
 def test_pooled_totals_that_disagree_with_group_totals_name_both_margins(toy, tmp_path):
@@ -207,7 +211,7 @@ def test_demo_pooled_region_sex_and_group_margins_hold_recomputed_from_frame(dem
     rows = df.set_index("person_key").loc[reps["person_key"]]
     cell = rows["region"].astype(str).to_numpy() + ":" + rows["sex"].astype(str).to_numpy()
     sums = pd.DataFrame(R).groupby(cell).sum()
-    want = pop.rename(index=lambda x: x).copy()
+    want = pop.copy()
     want.index = [f"{a}:{b}" for a, b in pop.index]
     np.testing.assert_allclose(sums.loc[want.index].to_numpy(), np.repeat(want.to_numpy()[:, None], R.shape[1], 1),
                                rtol=1e-5)
@@ -219,3 +223,19 @@ def test_demo_pooled_open_wave_taylor_accepts_the_joint_margins(demo_run):
     info = wave.diagnostics["calibration"]
     assert {"stratum:sex:age_band", "stratum:region", "region:sex"} <= set(info["margins"])
     assert wave.design is not None
+
+
+def test_pooled_trimming_recalibrates_the_joint_system_bounds_per_group(tmp_path):
+    gross, frame = _toy({"A": 400, "B": 600})
+    untrimmed = _run(gross, frame, _spec(tmp_path))
+    med = pd.Series(untrimmed.weight).groupby(gross["stratum"].to_numpy()).median()
+    ratio = float((pd.Series(untrimmed.weight).groupby(gross["stratum"].to_numpy()).max() / med).min()) * 0.97
+    extra = f"trimming: {{upper: {{ratio_to_median: {ratio:.6f}}}, within: stratum, max_rounds: 200}}\n"
+    ch = _run(gross, frame, _spec(tmp_path, extra=extra))
+    assert ch.trimmed.any()
+    g = gross["stratum"].to_numpy()
+    bound = ratio * pd.Series(ch.calibrated).groupby(g).median().reindex(g).to_numpy()  # per group
+    assert (ch.weight <= bound * (1 + 1e-6)).all()
+    for c, t in zip(_X(gross), _totals(frame), strict=True):  # both kinds still met after trimming
+        np.testing.assert_allclose(np.bincount(c, ch.weight, t.size), t, rtol=1e-9)
+    assert all("trim_rounds" in c for c in ch.convergence)
