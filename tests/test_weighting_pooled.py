@@ -16,6 +16,7 @@ from test_weight_stage import ROOT, collapsed_cells, collapsed_frame_margins
 from sid.cli import main
 from sid.demo import make_demo
 from sid.errors import SpecError, WeightingError
+from sid.estimation.design import Design
 from sid.estimation.replicates import bootstrap_factors
 from sid.pipeline.wave import open_wave
 from sid.spec.weighting import load_weighting
@@ -222,7 +223,20 @@ def test_demo_pooled_open_wave_taylor_accepts_the_joint_margins(demo_run):
     wave = open_wave(out, variance="taylor")  # Design.calibrated checks the weights meet every margin
     info = wave.diagnostics["calibration"]
     assert {"stratum:sex:age_band", "stratum:region", "region:sex"} <= set(info["margins"])
-    assert wave.design is not None
+    assert info["pooled"]["margins"] == ["region:sex"]
+    assert wave.diagnostics["convergence"][-1]["group"] == "(pooled)"
+    # GREG linearisation (Deville & Saerndal 1992): the estimated total of a calibration
+    # variable has residual 0, so its Taylor SE is 0 when the pooled margins are in the
+    # design's calibration model; the origin-group totals of it are not calibrated
+    d = wave.design
+    cell = ((d.data["region"].astype(float) == 1) & (d.data["sex"].astype(float) == 1)).astype(float)
+    t = d.with_columns({"r1s1": cell}).total("r1s1")
+    assert float(t["se"].iloc[0]) < 1e-6 * float(t["estimate"].iloc[0])
+    # the same weights with the group margins only in the model: the cell total has an SE
+    groups_only = {k: v for k, v in info["margins"].items() if k != "region:sex"}
+    d2 = Design.calibrated(d.data.assign(r1s1=cell), prior="prior_weight", margins=groups_only,
+                           method=info["method"], strata="stratum")
+    assert float(d2.total("r1s1")["se"].iloc[0]) > 1e-3 * float(t["estimate"].iloc[0])
 
 
 def test_pooled_trimming_recalibrates_the_joint_system_bounds_per_group(tmp_path):
