@@ -253,3 +253,11 @@ def test_pooled_trimming_recalibrates_the_joint_system_bounds_per_group(tmp_path
     for c, t in zip(_X(gross), _totals(frame), strict=True):  # both kinds still met after trimming
         np.testing.assert_allclose(np.bincount(c, ch.weight, t.size), t, rtol=1e-9)
     assert all("trim_rounds" in c for c in ch.convergence)
+
+
+def test_pooled_margin_value_missing_for_a_respondent_names_the_pooled_margin(toy, tmp_path):
+    gross, frame = toy
+    bad = gross.assign(region=gross["region"].astype(float))
+    bad.loc[5, "region"] = np.nan
+    with pytest.raises(WeightingError, match=r"calibration, pooled margins: margin 'region:sex'"):
+        _run(bad, frame, _spec(tmp_path))
