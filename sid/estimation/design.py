@@ -385,20 +385,24 @@ class Design:
         return new
 
     # ----------------------------------------------------------------- estimators
-    def mean(self, variable: str, by=None, level: float = 0.95) -> pd.DataFrame:
-        """Weighted mean of a numeric ``variable`` (R ``svymean``/``svyby``)."""
+    def mean(self, variable: str | Sequence[str], by=None, level: float = 0.95) -> pd.DataFrame:
+        """Weighted mean of a numeric ``variable`` (R ``svymean``/``svyby``). A list of
+        variables gives one frame, variable after variable, as separate calls (each
+        variable's missing rows left out of its own estimate), computed in one pass."""
         return est.mean(self, variable, by, level)
 
-    def total(self, variable: str, by=None, level: float = 0.95) -> pd.DataFrame:
-        """Weighted total of a numeric ``variable`` (R ``svytotal``)."""
+    def total(self, variable: str | Sequence[str], by=None, level: float = 0.95) -> pd.DataFrame:
+        """Weighted total of a numeric ``variable`` (R ``svytotal``); a list as ``mean``."""
         return est.total(self, variable, by, level)
 
     def ratio(self, numerator: str, denominator: str, by=None, level: float = 0.95) -> pd.DataFrame:
         """Ratio of totals numerator/denominator (R ``svyratio``)."""
         return est.ratio(self, numerator, denominator, by, level)
 
-    def proportion(self, variable: str, by=None, ci: str = "logit", level: float = 0.95) -> pd.DataFrame:
-        """Share of each category of ``variable``; ci "logit" (R svyciprop) or "korn-graubard"."""
+    def proportion(self, variable: str | Sequence[str], by=None, ci: str = "logit",
+                   level: float = 0.95) -> pd.DataFrame:
+        """Share of each category of ``variable``; ci "logit" (R svyciprop) or "korn-graubard";
+        a list of variables as ``mean``."""
         return est.proportion(self, variable, by, ci, level)
 
     def quantile(self, variable: str, q=0.5, by=None, level: float = 0.95) -> pd.DataFrame:

@@ -23,6 +23,11 @@ from sid.estimation.intervals import (
     t_interval,
 )
 from sid.estimation.linear import RatioResult, group_totals, ratio_estimate
+from sid.estimation.multi import multi_ratio_estimate
+
+# Columns per product with the replicate weights when several variables are asked: the
+# dense (n x columns) blocks stay small (n = 350,000: 64 columns are 180 MB).
+MAX_BATCH_COLUMNS = 64
 
 
 def numeric(design, variable: str) -> np.ndarray:
@@ -106,8 +111,105 @@ def _run(design, Y, X, dom, g, G) -> RatioResult:
     return ratio_estimate(Y, X, dom, g, G, design.weights, **design._variance_args())
 
 
-def mean(design, variable: str, by=None, level: float = 0.95) -> pd.DataFrame:
-    """Domain means of a numeric variable (R ``svyby(~y, ~by, design, svymean, deff=TRUE)``)."""
+Block = tuple[str, np.ndarray, np.ndarray, np.ndarray | None]  # name, Y (0 if missing), non-missing, categories
+
+
+def _batches(blocks: list[Block]) -> list[list[int]]:
+    """Consecutive runs of the variables' column blocks of at most MAX_BATCH_COLUMNS columns."""
+    out: list[list[int]] = [[]]
+    width = 0
+    for j, (_, block, _, _) in enumerate(blocks):
+        if out[-1] and width + block.shape[1] > MAX_BATCH_COLUMNS:
+            out.append([])
+            width = 0
+        out[-1].append(j)
+        width += block.shape[1]
+    return out
+
+
+def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str | None = None) -> pd.DataFrame:
+    """Tables of several variables, one estimate per batch of columns (multi_ratio_estimate).
+
+    ``blocks``: per variable (name, Y (n x m_j) with 0 where missing, its non-missing mask
+    (n,), its categories or None);
+    rows as separate calls, variable after variable.
+    """
+    g, labels, _ = groups(design, by)
+    G = len(labels)
+    valid = g >= 0
+    parts = []
+    for batch in _batches(blocks):
+        Ys = [blocks[j][1] for j in batch]
+        masks = []
+        for j in batch:
+            name, _, ok, _ = blocks[j]
+            mask = design.domain & ok
+            if not (mask & valid).any():
+                raise EstimationError(f"estimate: no respondent in the domain has a value of {name!r}; nothing to estimate")
+            masks.append(mask)
+        Y = np.concatenate(Ys, axis=1)
+        M = np.column_stack(masks).astype(float)
+        widths = [b.shape[1] for b in Ys]
+        var_of = np.repeat(np.arange(len(batch)), widths)
+        res = multi_ratio_estimate(Y, M, var_of, kind, design.domain, g, G, design.weights,
+                                   **design._variance_args())
+        m = Y.shape[1]
+        start = 0
+        for pos, j in enumerate(batch):
+            name, _, _, cats = blocks[j]
+            cols = np.arange(start, start + widths[pos])
+            start += widths[pos]
+            idx = (np.arange(G)[:, None] * m + cols[None, :]).ravel()
+            sub = RatioResult(res.estimate[:, cols], res.vcov[np.ix_(idx, idx)], res.numerator[:, cols],
+                              res.denominator[:, cols], res.n[:, cols[0]], res.weighted_n[:, cols[0]], None)
+            srs = _srs_variance(design, Y[:, cols], None, masks[pos], g, G, sub,
+                                "total" if kind == "total" else "mean")
+            parts.append(table(design, labels, name, sub, level, srs, ci=_interval(ci, sub, level),
+                               categories=cats))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _interval(ci: str | None, res: RatioResult, level: float):
+    """The CI function of proportions (None: t intervals)."""
+    if ci is None:
+        return None
+    if ci == "logit":
+        def interval(p, se, df):
+            return logit_interval(p, se, df, level)
+        return interval
+    n_cell = np.repeat(res.n, res.estimate.shape[1])
+
+    def kg(p, se, df):
+        return korn_graubard_interval(p, se, n_cell, df, level)
+    return kg
+
+
+def _numeric_blocks(design, variables: list[str]) -> list[Block]:
+    out = []
+    for v in variables:
+        y = numeric(design, v)
+        out.append((v, np.nan_to_num(y)[:, None], ~np.isnan(y), None))
+    return out
+
+
+def _as_variables(variable) -> list[str] | None:
+    """A list of variable names, or None for one name (the single-variable path)."""
+    if isinstance(variable, str):
+        return None
+    names = list(variable)
+    if not names or not all(isinstance(v, str) for v in names):
+        raise EstimationError(f"estimate: give a variable name or a non-empty list of names, got {variable!r}")
+    if len(set(names)) < len(names):
+        raise EstimationError(f"estimate: variables {names!r} name one variable twice; give each once")
+    return names
+
+
+def mean(design, variable: str | list[str], by=None, level: float = 0.95) -> pd.DataFrame:
+    """Domain means of a numeric variable (R ``svyby(~y, ~by, design, svymean, deff=TRUE)``);
+    a list of variables: one long frame, one pass over the replicate weights (multi.py)."""
+    names = _as_variables(variable)
+    if names is not None:
+        return _several(design, _numeric_blocks(design, names), by, "mean", level)
     y = numeric(design, variable)
     g, labels, _ = groups(design, by)
     dom = design.domain & ~np.isnan(y)
@@ -117,8 +219,11 @@ def mean(design, variable: str, by=None, level: float = 0.95) -> pd.DataFrame:
     return table(design, labels, variable, res, level, srs)
 
 
-def total(design, variable: str, by=None, level: float = 0.95) -> pd.DataFrame:
-    """Domain totals of a numeric variable (R ``svytotal``)."""
+def total(design, variable: str | list[str], by=None, level: float = 0.95) -> pd.DataFrame:
+    """Domain totals of a numeric variable (R ``svytotal``); a list: as :func:`mean`."""
+    names = _as_variables(variable)
+    if names is not None:
+        return _several(design, _numeric_blocks(design, names), by, "total", level)
     y = numeric(design, variable)
     g, labels, _ = groups(design, by)
     dom = design.domain & ~np.isnan(y)
@@ -149,10 +254,25 @@ def categories_of(design, variable: str) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(cats)
 
 
-def proportion(design, variable: str, by=None, ci: str = "logit", level: float = 0.95) -> pd.DataFrame:
-    """Share of each category in each domain; CI by ``ci``: "logit" or "korn-graubard"."""
+def _category_block(design, variable: str) -> Block:
+    codes, cats = categories_of(design, variable)
+    if cats.shape[0] == 0:
+        raise EstimationError(f"proportion: variable {variable!r} has no non-missing values")
+    Y = np.zeros((codes.shape[0], cats.shape[0]))
+    ok = np.flatnonzero(codes >= 0)
+    Y[ok, codes[ok]] = 1.0
+    return variable, Y, codes >= 0, cats
+
+
+def proportion(design, variable: str | list[str], by=None, ci: str = "logit",
+               level: float = 0.95) -> pd.DataFrame:
+    """Share of each category in each domain; CI by ``ci``: "logit" or "korn-graubard";
+    a list of variables: as :func:`mean`."""
     if ci not in PROPORTION_CI:
         raise EstimationError(f"proportion: ci={ci!r} is not one of {', '.join(PROPORTION_CI)}")
+    names = _as_variables(variable)
+    if names is not None:
+        return _several(design, [_category_block(design, v) for v in names], by, "share", level, ci)
     codes, cats = categories_of(design, variable)
     if cats.shape[0] == 0:
         raise EstimationError(f"proportion: variable {variable!r} has no non-missing values")

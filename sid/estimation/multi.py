@@ -1,0 +1,93 @@
+"""Several variables in one estimator call: one product with the replicate weights (W'Y).
+
+``Design.mean(["a", "b"])`` (and ``total``, ``proportion``) stack the columns of every
+variable into one (n x m) block Y (a variable's value, or its categories' indicators; 0
+where it is missing) and, per variable, its non-missing mask M_j: R's ``na.rm=TRUE`` on
+a domain keeps the row in the design but out of that variable's numerator and
+denominator. The ratio of totals of column c of variable j is T(Y_c) / T(M_j) (a total:
+T(Y_c)); its influence value w_i (y_ic - r_c m_ij) / T(M_j) is zero for the rows missing
+j, so the Taylor covariance of all columns comes from one sparse influence matrix, and
+the replicate totals of all columns (and of the masks with many missing rows) from one
+sparse x dense product with the n x R replicate weights. Results equal per-variable
+calls (the same sums in the same order, up to rounding).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sid.estimation.linear import RatioResult, _weight_totals, group_totals, ratio_estimate
+
+
+def _replicate_ratios(Y: np.ndarray, M: np.ndarray, var_of: np.ndarray, rows: np.ndarray, g: np.ndarray,
+                      G: int, W: np.ndarray, kind: str, cache: dict | None) -> np.ndarray:
+    """Replicate estimates (G x m x R) of every column of ``Y`` with ONE product with ``W``.
+
+    kind "total": the totals of Y. "share": the columns of a variable are its categories,
+    so its denominator is the sum of their totals. "mean": a mask with few missing rows
+    takes its denominator from the cached group totals of W (minus the rows left out,
+    as a single-variable mean does); the other masks join Y in the product.
+    """
+    if kind == "total":
+        return group_totals(Y, g, rows, G, W)
+    k = M.shape[1]
+    if kind == "share":
+        ty_r = group_totals(Y, g, rows, G, W)
+        den = np.stack([ty_r[:, var_of == j].sum(axis=1) for j in range(k)], axis=1)
+    else:
+        n_valid = int(np.count_nonzero(g >= 0))
+        in_rows = [rows[M[rows, j] != 0] for j in range(k)]
+        cached = [cache is not None and n_valid - r.shape[0] <= r.shape[0] // 4 for r in in_rows]
+        product = [j for j in range(k) if not cached[j]]
+        both = group_totals(np.concatenate([Y, M[:, product]], axis=1), g, rows, G, W)
+        m = Y.shape[1]
+        ty_r = both[:, :m]
+        den = np.empty((G, k, W.shape[1]))
+        for pos, j in enumerate(product):
+            den[:, j] = both[:, m + pos]
+        for j in range(k):
+            if cached[j]:
+                den[:, j] = _weight_totals(g, in_rows[j], G, W, cache)[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ty_r / den[:, var_of]
+
+
+def multi_ratio_estimate(
+    Y: np.ndarray,
+    M: np.ndarray,
+    var_of: np.ndarray,
+    kind: str,
+    dom: np.ndarray,
+    g: np.ndarray,
+    G: int,
+    w: np.ndarray,
+    variance,
+    repweights: np.ndarray | None = None,
+    replicate_variance=None,
+    rep_cache: dict | None = None,
+) -> RatioResult:
+    """Estimates of the columns of ``Y`` (n x m) of k variables in groups ``g`` (G groups).
+
+    ``M`` (n x k) 0/1: variable j is not missing; ``var_of`` (m,) the variable of each
+    column; ``kind`` "mean", "total" or "share" (columns of a variable partition its
+    non-missing rows); ``dom`` (n,) the design's domain. Returns a RatioResult whose
+    ``n`` and ``weighted_n`` are per cell (G x m): respondents (and their weights) with a
+    value of the column's variable. Variance arguments as
+    :func:`sid.estimation.linear.ratio_estimate`.
+    """
+    rows = np.flatnonzero(dom & (g >= 0))
+    X = None if kind == "total" else M[:, var_of]
+    wn = group_totals(M, g, rows, G, w)  # (G x k): per group, in row order (as np.bincount)
+    nk = np.stack([np.bincount(g[rows], weights=M[rows, j], minlength=G) for j in range(M.shape[1])], axis=1)
+    if repweights is None:
+        res = ratio_estimate(Y, X, dom, g, G, w, variance)
+        est, V, ty, tx, U = res.estimate, res.vcov, res.numerator, res.denominator, res.influence
+    else:
+        ty = group_totals(Y, g, rows, G, w)
+        tx = np.ones_like(ty) if X is None else wn[:, var_of]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            est = ty if X is None else ty / tx
+        est_r = _replicate_ratios(Y, M, var_of, rows, g, G, repweights, kind, rep_cache)
+        V = replicate_variance(est_r.reshape(G * Y.shape[1], -1).T, est.ravel())
+        U = None
+    return RatioResult(est, V, ty, tx, nk[:, var_of], wn[:, var_of], U)
