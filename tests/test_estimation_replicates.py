@@ -76,6 +76,52 @@ def test_rao_wu_bootstrap_factors_sum_to_stratum_psu_count():
     assert rf.scale == pytest.approx(1 / 24)
 
 
+def test_rao_wu_multiplicities_follow_the_multinomial_of_R_subbootweights():
+    # R's subbootweights: per stratum and replicate, n_h - 1 PSUs drawn with replacement
+    # (a multinomial(n_h - 1, 1/n_h)); factor = times drawn * n_h / (n_h - 1).
+    rng = np.random.default_rng(11)
+    sizes = [2, 3, 5, 5, 8]  # two strata of one size: drawn in one call
+    strata = np.repeat(np.array(["e", "a", "d", "b", "c"]), [2 * k for k in sizes])
+    psu = np.concatenate([np.repeat(np.arange(k) * 7 + 1, 2) for k in sizes])  # labels reused
+    order = rng.permutation(strata.size)  # rows out of stratum order
+    strata, psu = strata[order], psu[order]
+    R = 4000
+    rf = bootstrap_factors(strata, psu, replicates=R, rng=np.random.default_rng(5))
+    assert rf.factors.shape == (strata.size, R)
+    for s, k in zip(["e", "a", "d", "b", "c"], sizes, strict=True):
+        rows = np.flatnonzero(strata == s)
+        _, first = np.unique(psu[rows], return_index=True)
+        times = rf.factors[rows[first]] * (k - 1) / k  # (k PSUs, R)
+        np.testing.assert_allclose(times, np.round(times), atol=1e-12)
+        np.testing.assert_allclose(times.sum(axis=0), k - 1)  # n_h - 1 draws per replicate
+        p = 1.0 / k
+        mean, var = (k - 1) * p, (k - 1) * p * (1 - p)
+        # every PSU: mean (n_h - 1)/n_h, multinomial variance, within 5 standard errors
+        assert np.all(np.abs(times.mean(axis=1) - mean) < 5 * np.sqrt(var / R))
+        assert np.all(np.abs(times.var(axis=1) / var - 1) < 5 * np.sqrt(2 / R) + 0.05)
+        if k > 2:
+            cov = np.cov(times)[0, 1]
+            assert abs(cov + (k - 1) * p * p) < 5 * var / np.sqrt(R)
+        for psu_label in np.unique(psu[rows]):  # rows of one PSU move together
+            same = rows[psu[rows] == psu_label]
+            np.testing.assert_array_equal(rf.factors[same[0]], rf.factors[same[1]])
+    # replicates are independent: no correlation of a PSU's draws between replicates
+    col = rf.factors[np.flatnonzero(strata == "c")[0]]
+    assert abs(np.corrcoef(col[:-1], col[1:])[0, 1]) < 5 / np.sqrt(R)
+
+
+def test_canty_davison_bootstrap_draws_n_h_psus():
+    strata = np.repeat([0, 1], [6, 10])
+    psu = np.arange(16)
+    R = 3000
+    rf = bootstrap_factors(strata, psu, replicates=R, rng=np.random.default_rng(2), method="bootstrap")
+    np.testing.assert_allclose(rf.factors[:6].sum(axis=0), 6)
+    np.testing.assert_allclose(rf.factors[6:].sum(axis=0), 10)
+    assert np.all(np.abs(rf.factors.mean(axis=1) - 1) < 5 * np.sqrt((1 - 1 / 6) / R))
+    nbar = 1 / np.mean([1 / 6, 1 / 10])
+    assert rf.scale == pytest.approx(nbar / ((nbar - 1) * (R - 1)))
+
+
 def test_replicate_variance_mse_versus_centred():
     thetas = np.array([[1.0], [2.0], [3.0]])
     assert replicate_variance(thetas, np.array([2.0]), 0.5, np.ones(3))[0, 0] == pytest.approx(1.0)

@@ -33,14 +33,29 @@ class ReplicateFactors(NamedTuple):
 
 
 def _codes(values) -> tuple[np.ndarray, np.ndarray]:
-    uniq, codes = np.unique(np.asarray(values), return_inverse=True)
-    return codes.ravel(), uniq
+    """Codes 0..k-1 in sorted label order (as ``np.unique(return_inverse=True)``) and labels.
+
+    Non-negative integer labels of modest range (a design's own codes) are counted with
+    one ``np.bincount`` instead of a sort: the same codes, linear time.
+    """
+    values = np.asarray(values).ravel()
+    if values.dtype.kind in "iu" and values.size and values.min() >= 0 and values.max() <= 4 * values.size:
+        present = np.bincount(values) > 0
+        code_of = np.cumsum(present) - 1
+        return code_of[values].astype(np.int64), np.flatnonzero(present).astype(values.dtype)
+    uniq, codes = np.unique(values, return_inverse=True)
+    return codes.ravel().astype(np.int64), uniq
 
 
 def _nested_codes(strata, psu) -> np.ndarray:
-    """Integer codes of PSUs made unique within strata (R's ``nest=TRUE``)."""
-    pairs = np.stack([_codes(strata)[0], _codes(psu)[0]], axis=1)
-    return np.unique(pairs, axis=0, return_inverse=True)[1].ravel()
+    """Integer codes of PSUs made unique within strata (R's ``nest=TRUE``).
+
+    Codes follow (stratum, PSU) order, so the PSUs of a stratum are consecutive codes.
+    One 1-D integer key stratum * (number of PSU labels) + PSU, factorised.
+    """
+    s_codes = _codes(strata)[0]
+    p_codes, p_uniq = _codes(psu)
+    return _codes(s_codes * p_uniq.shape[0] + p_codes)[0]
 
 
 def jk1_factors(psu, fpc=None, dtype=np.float64) -> ReplicateFactors:
@@ -124,7 +139,7 @@ def bootstrap_factors(
     replacement in each stratum, factor = times drawn * n_h/(n_h - 1); scale 1/(R-1).
     ``method="bootstrap"`` (Canty-Davison): draws n_h, factor = times drawn; scale
     nbar/((nbar-1)(R-1)), nbar the harmonic mean of the n_h. rscales = 1.
-    Draws are per stratum and vectorised over replicates (``rng.multinomial``).
+    Draws are vectorised over strata and replicates (:func:`_psu_multiplicities`).
     """
     if method not in ("subbootstrap", "bootstrap"):
         raise EstimationError(f"bootstrap replicates: unknown method {method!r}; use 'subbootstrap' or 'bootstrap'")
@@ -138,19 +153,56 @@ def bootstrap_factors(
     if method == "subbootstrap" and np.any(n_h < 2):
         h = int(np.flatnonzero(n_h < 2)[0])
         raise EstimationError(f"bootstrap replicates: stratum {s_uniq[h]!r} has one PSU; the Rao-Wu bootstrap needs 2")
-    psu_factors = np.empty((psu_stratum.shape[0], replicates), dtype=dtype)
-    for h in range(s_uniq.shape[0]):  # loop over strata, not respondents
-        members = np.flatnonzero(psu_stratum == h)
-        k = members.shape[0]
-        draws = k - 1 if method == "subbootstrap" else k
-        counts = rng.multinomial(draws, np.full(k, 1.0 / k), size=replicates).T
-        psu_factors[members] = counts * (k / (k - 1.0) if method == "subbootstrap" else 1.0)
+    draws = n_h - 1 if method == "subbootstrap" else n_h
+    mult = n_h / (n_h - 1.0) if method == "subbootstrap" else np.ones(n_h.shape[0])
+    psu_factors = _psu_multiplicities(n_h, draws, mult[psu_stratum], replicates, rng, dtype)
     if method == "subbootstrap":
         scale = 1.0 / (replicates - 1)
     else:
         nbar = 1.0 / np.mean(1.0 / n_h)
         scale = nbar / ((nbar - 1.0) * (replicates - 1))
-    return ReplicateFactors(psu_factors[p_codes], float(scale), np.ones(replicates))
+    if p_codes.shape[0] == psu_factors.shape[0] and np.array_equal(p_codes, np.arange(p_codes.shape[0])):
+        factors = psu_factors  # every row its own PSU, in order: no n x R gather
+    else:
+        factors = psu_factors[p_codes]
+    return ReplicateFactors(factors, float(scale), np.ones(replicates))
+
+
+def _psu_multiplicities(
+    n_h: np.ndarray, draws: np.ndarray, factor: np.ndarray, replicates: int, rng: np.random.Generator, dtype
+) -> np.ndarray:
+    """Times each PSU is drawn, times its ``factor`` (P,): a P x R array. Per replicate,
+    ``draws[h]`` draws with replacement among the ``n_h[h]`` PSUs of stratum h (the PSUs
+    of a stratum have consecutive codes).
+
+    The same distribution as one ``multinomial(draws_h, [1/n_h] * n_h)`` per stratum and
+    replicate: draw the PSU of every draw uniformly (one ``integers`` call per distinct
+    stratum size, all strata of that size at once) and count with one ``np.bincount``
+    over PSU x replicate. Replicates go in blocks so the draws take <= ~128 MB.
+    """
+    P, R = int(n_h.sum()), replicates
+    start = np.concatenate([[0], np.cumsum(n_h)[:-1]])
+    m = int(draws.sum())
+    sizes = np.unique(n_h[draws > 0])
+    groups = [np.flatnonzero((n_h == k) & (draws > 0)) for k in sizes]
+    # draw positions: strata of one size side by side, each stratum's draws consecutive
+    base = np.concatenate([np.repeat(start[g], draws[g]) for g in groups]) if m else np.zeros(0, np.int64)
+    out = np.empty((P, R), dtype=dtype)
+    block = max(1, min(R, (1 << 24) // max(m, 1)))
+    for r0 in range(0, R, block):  # blocks of replicates, not respondents
+        rc = min(block, R - r0)
+        pos = np.empty((rc, m), dtype=np.int64)
+        at = 0
+        for k, g in zip(sizes, groups, strict=True):  # one call per distinct stratum size
+            width = int(draws[g].sum())
+            pos[:, at:at + width] = rng.integers(0, k, size=(rc, width), dtype=np.int32)
+            at += width
+        pos += base
+        pos *= rc
+        pos += np.arange(rc)[:, None]  # flat index PSU * rc + replicate: counts come out P x rc
+        counts = np.bincount(pos.ravel(), minlength=P * rc).reshape(P, rc)
+        np.multiply(counts, factor[:, None], out=out[:, r0:r0 + rc], casting="unsafe")
+    return out
 
 
 def replicate_variance(
