@@ -151,16 +151,14 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
         M = np.column_stack(masks).astype(float)
         widths = [b.shape[1] for b in Ys]
         var_of = np.repeat(np.arange(len(batch)), widths)
-        res = multi_ratio_estimate(Y, M, var_of, kind, design.domain, g, G, design.weights,
-                                   **design._variance_args())
-        m = Y.shape[1]
+        res, vcovs = multi_ratio_estimate(Y, M, var_of, kind, design.domain, g, G, design.weights,
+                                          **design._variance_args())
         start = 0
         for pos, j in enumerate(batch):
             name, _, _, cats = blocks[j]
             cols = np.arange(start, start + widths[pos])
             start += widths[pos]
-            idx = (np.arange(G)[:, None] * m + cols[None, :]).ravel()
-            sub = RatioResult(res.estimate[:, cols], res.vcov[np.ix_(idx, idx)], res.numerator[:, cols],
+            sub = RatioResult(res.estimate[:, cols], vcovs[pos], res.numerator[:, cols],
                               res.denominator[:, cols], res.n[:, cols[0]], res.weighted_n[:, cols[0]], None)
             srs = _srs_variance(design, Y[:, cols], None, masks[pos], g, G, sub,
                                 "total" if kind == "total" else "mean")

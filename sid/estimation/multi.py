@@ -9,14 +9,16 @@ T(Y_c)); its influence value w_i (y_ic - r_c m_ij) / T(M_j) is zero for the rows
 j, so the Taylor covariance of all columns comes from one sparse influence matrix, and
 the replicate totals of all columns (and of the masks with many missing rows) from one
 sparse x dense product with the n x R replicate weights. Results equal per-variable
-calls (the same sums in the same order, up to rounding).
+calls bit for bit (the same sums in the same order; each variable's covariance from its
+own columns, as a matrix product of another shape may round differently).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
-from sid.estimation.linear import RatioResult, _weight_totals, group_totals, ratio_estimate
+from sid.estimation.linear import RatioResult, _weight_totals, group_totals
 
 
 def _replicate_ratios(Y: np.ndarray, M: np.ndarray, var_of: np.ndarray, rows: np.ndarray, g: np.ndarray,
@@ -52,6 +54,15 @@ def _replicate_ratios(Y: np.ndarray, M: np.ndarray, var_of: np.ndarray, rows: np
         return ty_r / den[:, var_of]
 
 
+def _influence(vals: np.ndarray, rows: np.ndarray, g: np.ndarray, n: int, G: int) -> sp.csr_matrix:
+    """Sparse influence columns (n x G m) of ``vals`` (rows x m): row i in its group's m columns."""
+    m = vals.shape[1]
+    counts = np.zeros(n + 1, dtype=np.int64)
+    counts[rows + 1] = m
+    cols = (g[rows] * m)[:, None] + np.arange(m)[None, :]
+    return sp.csr_matrix((vals.ravel(), cols.ravel(), np.cumsum(counts)), shape=(n, G * m))
+
+
 def multi_ratio_estimate(
     Y: np.ndarray,
     M: np.ndarray,
@@ -65,29 +76,41 @@ def multi_ratio_estimate(
     repweights: np.ndarray | None = None,
     replicate_variance=None,
     rep_cache: dict | None = None,
-) -> RatioResult:
+) -> tuple[RatioResult, list[np.ndarray]]:
     """Estimates of the columns of ``Y`` (n x m) of k variables in groups ``g`` (G groups).
 
     ``M`` (n x k) 0/1: variable j is not missing; ``var_of`` (m,) the variable of each
-    column; ``kind`` "mean", "total" or "share" (columns of a variable partition its
-    non-missing rows); ``dom`` (n,) the design's domain. Returns a RatioResult whose
-    ``n`` and ``weighted_n`` are per cell (G x m): respondents (and their weights) with a
-    value of the column's variable. Variance arguments as
+    column (a variable's columns consecutive); ``kind`` "mean", "total" or "share"
+    (columns of a variable partition its non-missing rows); ``dom`` (n,) the design's
+    domain. Returns a RatioResult (``vcov`` None) whose ``n`` and ``weighted_n`` are per
+    cell (G x m): respondents (and their weights) with a value of the column's variable;
+    and per variable j the covariance of its G x m_j cells (group-major). The influence
+    values (Taylor) or replicate estimates of all columns are computed at once; each
+    variable's covariance is then taken from its own columns, with the arithmetic (and
+    the rounding) of a per-variable call. Variance arguments as
     :func:`sid.estimation.linear.ratio_estimate`.
     """
+    n, k = M.shape
     rows = np.flatnonzero(dom & (g >= 0))
     X = None if kind == "total" else M[:, var_of]
     wn = group_totals(M, g, rows, G, w)  # (G x k): per group, in row order (as np.bincount)
-    nk = np.stack([np.bincount(g[rows], weights=M[rows, j], minlength=G) for j in range(M.shape[1])], axis=1)
+    nk = np.stack([np.bincount(g[rows], weights=M[rows, j], minlength=G) for j in range(k)], axis=1)
+    ty = group_totals(Y, g, rows, G, w)
+    tx = np.ones_like(ty) if X is None else wn[:, var_of]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = ty if X is None else ty / tx
+    columns = [np.flatnonzero(var_of == j) for j in range(k)]
     if repweights is None:
-        res = ratio_estimate(Y, X, dom, g, G, w, variance)
-        est, V, ty, tx, U = res.estimate, res.vcov, res.numerator, res.denominator, res.influence
-    else:
-        ty = group_totals(Y, g, rows, G, w)
-        tx = np.ones_like(ty) if X is None else wn[:, var_of]
+        gr = g[rows]
         with np.errstate(divide="ignore", invalid="ignore"):
-            est = ty if X is None else ty / tx
+            # Evaluated as ratio_estimate does (same rounding): w (y - r x), then / T_x.
+            vals = w[rows, None] * Y[rows] if X is None else w[rows, None] * (Y[rows] - est[gr] * X[rows]) / tx[gr]
+        vcovs = []
+        for j, cols in enumerate(columns):
+            keep = M[rows, j] != 0  # the rows missing j stay out of its influence matrix
+            vcovs.append(variance(_influence(vals[np.ix_(keep, cols)], rows[keep], g, n, G)))
+    else:
         est_r = _replicate_ratios(Y, M, var_of, rows, g, G, repweights, kind, rep_cache)
-        V = replicate_variance(est_r.reshape(G * Y.shape[1], -1).T, est.ravel())
-        U = None
-    return RatioResult(est, V, ty, tx, nk[:, var_of], wn[:, var_of], U)
+        vcovs = [replicate_variance(est_r[:, cols].reshape(G * cols.shape[0], -1).T, est[:, cols].ravel())
+                 for cols in columns]
+    return RatioResult(est, None, ty, tx, nk[:, var_of], wn[:, var_of], None), vcovs

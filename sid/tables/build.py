@@ -1,8 +1,10 @@
 """Every table of a wave's table plan as one long tidy frame (one row per cell and statistic).
 
-:func:`build_tables` asks the :class:`sid.estimation.design.Design` once per (variable,
-domain, statistic): the Design computes all cells of a domain at once (grouped sums and
-one covariance of all cells). Statistics by the variable's kind: an index -> mean; a
+:func:`build_tables` asks the :class:`sid.estimation.design.Design` once per (statistic,
+domain) for all the plan's variables of a mean, total or proportion (one pass over the
+replicate weights; rows as per-variable calls), once per (variable, domain) for medians:
+the Design computes all cells of a domain at once (grouped sums and one covariance of
+all cells). Statistics by the variable's kind: an index -> mean; a
 categorical (or ordinal) variable -> the share of each category; a numeric variable ->
 mean and median; a table's ``statistics`` may ask for others (``total``: weighted
 total, R ``svytotal``). ``compare_to`` adds each domain's difference from the reference domain
@@ -85,11 +87,48 @@ def _frame(t: TableSpec, var: str, stat: str, res: pd.DataFrame, by: tuple[str, 
     return pd.DataFrame(cols, index=pd.RangeIndex(n))
 
 
+BATCHED = ("mean", "total", "proportion")  # estimators that take a list of variables
+
+
+def _domains(t: TableSpec) -> list[tuple[str, ...]]:
+    return ([()] if t.overall else []) + list(t.by)
+
+
+def _batched(design, plan: TablePlan, labels: Labels) -> dict[tuple[str, tuple[str, ...], str], pd.DataFrame]:
+    """Estimator rows of every (statistic, domain, variable) of the plan whose statistic
+    takes a list of variables: one Design call per (statistic, domain) with all the
+    plan's variables of it (one pass over the replicate weights), split by variable."""
+    asked: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for t in plan.tables:
+        for var in t.variables:
+            for by in _domains(t):
+                for stat in t.statistics or STATISTICS_OF_KIND[labels.kind(var)]:
+                    names = asked.setdefault((stat, by), [])
+                    if stat in BATCHED and var not in names:
+                        names.append(var)
+    d = plan.defaults
+    out = {}
+    for (stat, by), names in asked.items():
+        if not names:
+            continue
+        b = list(by) or None
+        if stat == "proportion":
+            res = design.proportion(names, by=b, ci=d.proportion_ci, level=d.level)
+        else:
+            res = getattr(design, stat)(names, by=b, level=d.level)
+        of = res["variable"].to_numpy()
+        for var in names:
+            out[(stat, by, var)] = res.iloc[np.flatnonzero(of == var)].reset_index(drop=True)
+    return out
+
+
 def _cells(design, plan: TablePlan, t: TableSpec, var: str, by: tuple[str, ...], stat: str,
-           labels: Labels) -> pd.DataFrame:
+           labels: Labels, batched: dict) -> pd.DataFrame:
     d = plan.defaults
     b = list(by) or None
-    if stat == "mean":
+    if (stat, by, var) in batched:
+        res = batched[(stat, by, var)]
+    elif stat == "mean":
         res = design.mean(var, by=b, level=d.level)
     elif stat == "total":
         res = design.total(var, by=b, level=d.level)
@@ -144,6 +183,7 @@ def build_tables(design, plan: TablePlan, labels: Labels,
     """All tables of ``plan`` on ``design`` as one tidy frame (columns COLUMNS), with flags
     (low_n, high_cv) and the suppression mark of published output; values are kept.
     ``progress`` is called with one line per table."""
+    batched = _batched(design, plan, labels)
     parts = []
     for i, t in enumerate(plan.tables, start=1):
         if progress is not None:
@@ -152,10 +192,9 @@ def build_tables(design, plan: TablePlan, labels: Labels,
         for var in t.variables:
             kind = labels.kind(var)
             stats = t.statistics or STATISTICS_OF_KIND[kind]
-            domains = ([()] if t.overall else []) + list(t.by)
-            for by in domains:
+            for by in _domains(t):
                 for stat in stats:
-                    parts.append(_cells(design, plan, t, var, by, stat, labels))
+                    parts.append(_cells(design, plan, t, var, by, stat, labels, batched))
                 if ":".join(by) in t.compare_to:
                     diff_kind = "categorical" if "proportion" in stats else "numeric"
                     parts.append(_differences(design, plan, t, var, by, diff_kind, labels))
