@@ -23,7 +23,7 @@ from sid.estimation.intervals import (
     t_interval,
 )
 from sid.estimation.linear import RatioResult, group_totals, ratio_estimate
-from sid.estimation.multi import multi_ratio_estimate
+from sid.estimation.multi import multi_ratio_estimate, srs_variances
 
 # Columns per product with the replicate weights when several variables are asked: the
 # dense (n x columns) blocks stay small (n = 350,000: 64 columns are 180 MB).
@@ -153,6 +153,7 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
         var_of = np.repeat(np.arange(len(batch)), widths)
         res, vcovs = multi_ratio_estimate(Y, M, var_of, kind, design.domain, g, G, design.weights,
                                           **design._variance_args())
+        srs_all = srs_variances(Y, M, var_of, g, G, design.weights, design.domain, res, kind)
         start = 0
         for pos, j in enumerate(batch):
             name, _, _, cats = blocks[j]
@@ -160,8 +161,7 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
             start += widths[pos]
             sub = RatioResult(res.estimate[:, cols], vcovs[pos], res.numerator[:, cols],
                               res.denominator[:, cols], res.n[:, cols[0]], res.weighted_n[:, cols[0]], None)
-            srs = _srs_variance(design, Y[:, cols], None, masks[pos], g, G, sub,
-                                "total" if kind == "total" else "mean")
+            srs = srs_all[:, cols]
             parts.append(table(design, labels, name, sub, level, srs, ci=_interval(ci, sub, level),
                                categories=cats))
     return pd.concat(parts, ignore_index=True)

@@ -46,10 +46,15 @@ def group_totals(values: np.ndarray, g: np.ndarray, rows: np.ndarray, G: int, w)
         gg = np.maximum(g, 0)
         if m == 1:
             return np.bincount(gg, weights=np.where(inside, values[:, 0] * w, 0.0), minlength=G)[:, None]
-        # One bincount over (group, column) keys: no Python loop over the m columns.
-        key = (gg * m)[:, None] + np.arange(m)[None, :]
-        vals = np.where(inside[:, None], values * w[:, None], 0.0)
-        return np.bincount(key.ravel(), weights=vals.ravel(), minlength=G * m).reshape(G, m)
+        # A sparse (G x n) indicator of the rows times the weighted values: per group the
+        # rows are added in row order from 0.0, as np.bincount does (the same sums),
+        # without an (n x m) key array; no Python loop over the m columns.
+        idx = np.int32 if n < np.iinfo(np.int32).max else np.int64
+        indptr = np.zeros(n + 1, dtype=idx)
+        indptr[r + 1] = 1
+        np.cumsum(indptr, out=indptr)
+        ind = sp.csc_matrix((np.ones(r.shape[0]), g[r].astype(idx), indptr), shape=(G, n), copy=False)
+        return np.asarray(ind @ (values * w[:, None]))
     # Sparse (G*m x n) indicator, built column by column (CSC: rows are already in
     # order) and without the zeros of category indicators: work ~ non-zeros x R.
     idx = np.int32 if r.shape[0] * m < np.iinfo(np.int32).max else np.int64  # scipy's own index type

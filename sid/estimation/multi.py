@@ -93,9 +93,11 @@ def multi_ratio_estimate(
     n, k = M.shape
     rows = np.flatnonzero(dom & (g >= 0))
     X = None if kind == "total" else M[:, var_of]
-    wn = group_totals(M, g, rows, G, w)  # (G x k): per group, in row order (as np.bincount)
-    nk = np.stack([np.bincount(g[rows], weights=M[rows, j], minlength=G) for j in range(k)], axis=1)
-    ty = group_totals(Y, g, rows, G, w)
+    # Value and mask totals in one grouped sum (per cell in row order, as np.bincount):
+    # ty (G x m), wn (G x k); the counts per variable are exact integer sums.
+    both = group_totals(np.concatenate([Y, M], axis=1), g, rows, G, w)
+    ty, wn = both[:, :Y.shape[1]], both[:, Y.shape[1]:]
+    nk = group_totals(M, g, rows, G, np.ones(n))
     tx = np.ones_like(ty) if X is None else wn[:, var_of]
     with np.errstate(divide="ignore", invalid="ignore"):
         est = ty if X is None else ty / tx
@@ -114,3 +116,27 @@ def multi_ratio_estimate(
         vcovs = [replicate_variance(est_r[:, cols].reshape(G * cols.shape[0], -1).T, est[:, cols].ravel())
                  for cols in columns]
     return RatioResult(est, None, ty, tx, nk[:, var_of], wn[:, var_of], None), vcovs
+
+
+def srs_variances(Y: np.ndarray, M: np.ndarray, var_of: np.ndarray, g: np.ndarray, G: int, w: np.ndarray,
+                  dom: np.ndarray, res: RatioResult, kind: str) -> np.ndarray:
+    """R's deff denominators (G x m) of all columns at once, per column as
+    ``estimators._srs_variance`` for one variable (the same operations on the same
+    values): var_srs = s_w^2 / n (N - n) / N for means and shares, s_w^2 sum(w^2)
+    (N - n) / N for totals, s_w^2 the weighted variance (divisor n - 1, R ``svyvar``)
+    over the rows with a value of the column's variable."""
+    rows = np.flatnonzero(dom & (g >= 0))
+    gr = g[rows]
+    has = M[rows][:, var_of] != 0
+    mean_y = res.numerator / np.where(res.weighted_n > 0, res.weighted_n, np.nan)
+    sq = np.zeros_like(Y)
+    sq[rows] = np.where(has, (Y[rows] - mean_y[gr]) ** 2, 0.0)
+    n_g = res.n
+    N_g = res.weighted_n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        svyvar = group_totals(sq, g, rows, G, w) / N_g * n_g / (n_g - 1)
+        fpc = (N_g - n_g) / N_g
+        if kind != "total":
+            return svyvar / n_g * fpc
+        w2 = group_totals(M, g, rows, G, w**2)[:, var_of]
+        return svyvar * w2 * fpc
