@@ -129,12 +129,13 @@ def srs_variances(Y: np.ndarray, M: np.ndarray, var_of: np.ndarray, g: np.ndarra
     gr = g[rows]
     has = M[rows][:, var_of] != 0
     mean_y = res.numerator / np.where(res.weighted_n > 0, res.weighted_n, np.nan)
-    sq = np.zeros_like(Y)
-    sq[rows] = np.where(has, (Y[rows] - mean_y[gr]) ** 2, 0.0)
+    wsq = np.where(has, (Y[rows] - mean_y[gr]) ** 2, 0.0) * w[rows, None]
+    # Sums over the rows only, in row order (the others would add 0.0): the same sums.
+    ind = sp.csr_matrix((np.ones(rows.shape[0]), (gr, np.arange(rows.shape[0]))), shape=(G, rows.shape[0]))
     n_g = res.n
     N_g = res.weighted_n
     with np.errstate(divide="ignore", invalid="ignore"):
-        svyvar = group_totals(sq, g, rows, G, w) / N_g * n_g / (n_g - 1)
+        svyvar = np.asarray(ind @ wsq) / N_g * n_g / (n_g - 1)
         fpc = (N_g - n_g) / N_g
         if kind != "total":
             return svyvar / n_g * fpc
