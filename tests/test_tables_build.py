@@ -292,3 +292,62 @@ def test_differences_within_a_crossing_against_hand_taylor(tmp_path, reference_d
     row = d[(d["variable"] == "api00") & (d["by_value"] == "E:Yes")].iloc[0]
     assert row["estimate"] == pytest.approx(m1 - m0, rel=1e-12)
     assert row["se"] == pytest.approx(np.sqrt(_strat_var(api, u1 - u0)), rel=1e-9)
+
+
+BATCH_PLAN = """
+wave: api
+defaults: {min_n: 30, max_cv: 0.3, variance: replicate}
+tables:
+  - id: means
+    theme: language
+    title: Means by school type
+    variables: [api00, enroll]
+    by: [stype]
+    overall: true
+  - id: shares
+    theme: language
+    title: Shares by school type
+    variables: [sch.wide, awards]
+    by: [stype]
+    overall: true
+  - id: again
+    theme: citizenship
+    title: API again, with its median
+    variables: [api00]
+    statistics: [mean, median]
+    by: [stype]
+"""
+BATCH_LABELS = Labels(
+    variables={**API_LABELS.variables, "awards": "Awards", "enroll": "Enrolment"},
+    categories={**API_LABELS.categories, "awards": {"No": "nee", "Yes": "ja"}},
+    kinds={**API_LABELS.kinds, "awards": "categorical", "enroll": "numeric"},
+)
+
+
+@pytest.mark.parametrize("variance", ["replicate", "taylor"])
+def test_batched_plan_rows_equal_one_call_per_variable(tmp_path, reference_dir, monkeypatch, variance):
+    import sid.tables.build as build
+
+    api = _api_run(tmp_path, reference_dir, replicates=True)
+    # Missing values that differ by variable: each keeps its own denominator.
+    clean = api[["person_key", "stype", "api00", "sch.wide", "awards", "enroll"]].copy()
+    clean.loc[clean.index[::7], "enroll"] = np.nan
+    clean.loc[clean.index[::5], "awards"] = np.nan
+    save_wave_files(clean, SpssMeta.from_frame(clean), tmp_path / "clean")
+    design = open_wave(tmp_path, variance=variance).design
+    plan = parse_plan(BATCH_PLAN.replace("variance: replicate", f"variance: {variance}"))
+    calls = []
+    real_mean = type(design).mean
+
+    def counting_mean(self, variable, *args, **kwargs):
+        calls.append(variable)
+        return real_mean(self, variable, *args, **kwargs)
+
+    monkeypatch.setattr(type(design), "mean", counting_mean)
+    batched = build_tables(design, plan, BATCH_LABELS)
+    # One mean call per domain (overall, stype) with every variable of the plan.
+    assert calls == [["api00", "enroll"], ["api00", "enroll"]]
+    monkeypatch.setattr(build, "_batched", lambda *a: {})  # one call per (variable, domain)
+    separate = build_tables(design, plan, BATCH_LABELS)
+    pd.testing.assert_frame_equal(batched, separate, check_exact=True)
+    assert batched.loc[batched["variable"] == "enroll", "n"].iloc[0] < len(api)
