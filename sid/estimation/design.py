@@ -224,19 +224,20 @@ class Design:
         margins only uses R's ``rake()`` residuals (iterated post-stratification). A
         replicate design re-calibrates every replicate weight column.
         """
-        from sid.weighting.calibration import calibrate, calibration_matrix
+        from sid.weighting.calibration import calibrate, calibration_matrix, calibration_system
+        from sid.weighting.margins import categorical_codes
 
         X, totals, names = calibration_matrix(self._data, margins)
-        res = calibrate(self.weights, X, totals, method=method, bounds=bounds, names=names, **options)
+        system = calibration_system(X, totals, names)  # set up once: full sample and replicates
+        res = calibrate(self.weights, None, None, method=method, bounds=bounds, system=system, **options)
         spec = _Calibration(dict(margins), method, bounds, dict(options))
         if method == "raking" and all(isinstance(v, Mapping) for v in margins.values()):
-            codes = tuple(calibration_matrix(self._data, {k: v})[0].indices for k, v in margins.items())
-            resid = RakeResidualiser.build(list(codes), res.weights)
+            resid = RakeResidualiser.build(categorical_codes(X, len(margins)), res.weights)
         else:
             resid = GregResidualiser.build(X, self.weights, res.weights)
         rep = self._rep
         if rep is not None:
-            rw = calibrate(rep.weights, X, totals, method=method, bounds=bounds, names=names, **options).weights
+            rw = calibrate(rep.weights, None, None, method=method, bounds=bounds, system=system, **options).weights
             rep = _Replicates(rep.type, rep.scale, rep.rscales, rep.mse, rw, rep.degf)
         return self._derive(
             weights=res.weights, _residualisers=self._residualisers + (resid,),

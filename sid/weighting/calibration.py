@@ -22,6 +22,7 @@ R's ``calibrate.svyrep.design`` does for replicate weights.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,7 +35,10 @@ from sid.weighting.ipf import poststratify, rake
 from sid.weighting.margins import calibration_matrix
 from sid.weighting.result import CalibrationResult
 
-__all__ = ["CalibrationResult", "calibration_matrix", "calibrate", "rake", "poststratify"]
+__all__ = [
+    "CalibrationResult", "CalibrationSystem", "calibration_matrix", "calibration_system", "calibrate",
+    "rake", "poststratify",
+]
 
 _MAX_HALVINGS = 40
 
@@ -189,33 +193,32 @@ def _newton(
     return lam, done, it
 
 
-def calibrate(
-    weights: np.ndarray,
-    X: sp.spmatrix | np.ndarray,
-    totals: np.ndarray | Sequence[float],
-    *,
-    method: str = "linear",
-    bounds: tuple[float, float] | None = None,
-    tol: float = 1e-10,
-    max_iter: int = 100,
-    names: list[str] | None = None,
-) -> CalibrationResult:
-    """Calibrate ``weights`` so that ``X' w = totals``; w = weights * F(X lambda).
+@dataclass
+class CalibrationSystem:
+    """The weight-free part of a calibration problem, built once by
+    :func:`calibration_system` and reused for several sets of input weights (the full
+    sample and the replicate columns of a design).
 
-    weights: (n,) or (n, R) input weights d (>= 0); columns are calibrated independently.
-    X: (n, p) calibration matrix (sparse or dense), e.g. from :func:`calibration_matrix`.
-    totals: (p,) population totals. method: "linear" (GREG), "raking" (multiplicative,
-    g = exp(x'lambda)) or "logit" (needs bounds). bounds: (L, U) on g = w/d.
-    tol: convergence when every |X'w - T| <= tol * (1 + |T|) (R's criterion, with R's
-    default epsilon 1e-7 tightened). Full categorical margins that repeat the population
-    size (several margins each summing to N) are allowed: the redundant columns are
-    detected and the system solved on independent ones.
-
-    Raises WeightingError (bad input, a margin with no weighted respondents, aliased
-    margins with contradicting totals, bounds too tight to meet the margins) or
-    ConvergenceError (no convergence in ``max_iter``: iterations and largest error).
+    X (n x p CSR), T totals (p,), names (p,); Xu the distinct rows of X, ``inverse`` the
+    distinct row of each respondent, ``counts`` respondents per distinct row; ``keep``
+    the independent columns (found on first use, after the support check of the weights;
+    found again for a smaller ``tol``, which checks the totals of dependencies tighter).
     """
-    F = g_function(method, bounds)
+
+    X: sp.csr_matrix
+    T: np.ndarray
+    names: list[str]
+    Xu: sp.csr_matrix
+    inverse: np.ndarray
+    counts: np.ndarray
+    keep: np.ndarray | None = None
+    keep_tol: float = np.inf
+
+
+def calibration_system(
+    X: sp.spmatrix | np.ndarray, totals: np.ndarray | Sequence[float], names: list[str] | None = None
+) -> CalibrationSystem:
+    """Check X and the totals and collapse identical rows of X (see :func:`calibrate`)."""
     X = sp.csr_matrix(X, dtype=float)
     n, p = X.shape
     if p == 0:
@@ -232,15 +235,54 @@ def calibrate(
     names = list(names) if names is not None else [f"column {j}" for j in range(p)]
     if len(names) != p:
         raise WeightingError(f"{len(names)} names given for {p} calibration columns")
-    d = _as_weights(weights, n)
+    Xu, inverse = unique_rows(X)
+    counts = np.bincount(inverse, minlength=Xu.shape[0]).astype(float)
+    return CalibrationSystem(X, T, names, Xu, inverse, counts)
+
+
+def calibrate(
+    weights: np.ndarray,
+    X: sp.spmatrix | np.ndarray | None,
+    totals: np.ndarray | Sequence[float] | None,
+    *,
+    method: str = "linear",
+    bounds: tuple[float, float] | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 100,
+    names: list[str] | None = None,
+    system: CalibrationSystem | None = None,
+) -> CalibrationResult:
+    """Calibrate ``weights`` so that ``X' w = totals``; w = weights * F(X lambda).
+
+    weights: (n,) or (n, R) input weights d (>= 0); columns are calibrated independently.
+    X: (n, p) calibration matrix (sparse or dense), e.g. from :func:`calibration_matrix`.
+    totals: (p,) population totals. method: "linear" (GREG), "raking" (multiplicative,
+    g = exp(x'lambda)) or "logit" (needs bounds). bounds: (L, U) on g = w/d.
+    tol: convergence when every |X'w - T| <= tol * (1 + |T|) (R's criterion, with R's
+    default epsilon 1e-7 tightened). Full categorical margins that repeat the population
+    size (several margins each summing to N) are allowed: the redundant columns are
+    detected and the system solved on independent ones.
+
+    system: :func:`calibration_system` of (X, totals, names), to reuse across calls on
+    other weights; X, totals and names are then not read (give None).
+
+    Raises WeightingError (bad input, a margin with no weighted respondents, aliased
+    margins with contradicting totals, bounds too tight to meet the margins) or
+    ConvergenceError (no convergence in ``max_iter``: iterations and largest error).
+    """
+    F = g_function(method, bounds)
+    if system is None:
+        system = calibration_system(X, totals, names)
+    T, names, Xu, inverse = system.T, system.names, system.Xu, system.inverse
+    d = _as_weights(weights, system.X.shape[0])
     D = d[:, None] if d.ndim == 1 else d
 
-    Xu, inverse = unique_rows(X)
     nu = Xu.shape[0]
     Du = group_sum(D, inverse, nu)
-    counts = np.bincount(inverse, minlength=nu).astype(float)
     _check_support(Xu, Du, T, names)
-    keep = independent_columns(Xu, counts, T, names, tol)
+    if system.keep is None or tol < system.keep_tol:
+        system.keep, system.keep_tol = independent_columns(Xu, system.counts, T, names, tol), tol
+    keep = system.keep
     Xk = Xu[:, keep]
     Tk = T[keep]
 

@@ -39,13 +39,42 @@ def padded_rows(X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
 
 
 def unique_rows(X: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Distinct rows of X (CSR, n_u x p) and, for every row of X, the index of its distinct row."""
+    """Distinct rows of X (CSR, n_u x p) and, for every row of X, the index of its distinct row.
+
+    Rows are told apart by one 1-D integer key: the codes of their padded column indices
+    and values (:func:`padded_rows`) combined column by column in mixed radix (re-coded
+    when the key would overflow), so no sort of whole rows. Distinct rows come in
+    increasing key order (lexicographic in column indices, then values).
+    """
     cols, vals = padded_rows(X)
     vals = vals + 0.0  # turn -0.0 into 0.0 so that equal values have equal bits
-    key = np.concatenate([cols, vals.view(np.int64)], axis=1)
-    key = np.ascontiguousarray(key).view(np.dtype((np.void, key.dtype.itemsize * key.shape[1])))
-    _, first, inverse = np.unique(key.ravel(), return_index=True, return_inverse=True)
-    return sp.csr_matrix(X)[first], inverse.ravel().astype(np.int64)
+    n = cols.shape[0]
+    key = np.zeros(n, dtype=np.int64)
+    nkey = 1
+    parts = [(c + 1, X.shape[1] + 1) for c in cols.T]  # column indices -1..p-1
+    parts += [_factorize(v.view(np.int64)) for v in vals.T if n and not (v == v[0]).all()]
+    for codes, size in parts:
+        if nkey * size >= 1 << 62:
+            key, nkey = _factorize(key)
+        key = key * size + codes
+        nkey *= size
+    key, nu = _factorize(key)
+    rep = np.empty(nu, dtype=np.int64)
+    rep[key] = np.arange(n)  # any row of a group: its rows are identical
+    return sp.csr_matrix(X)[rep], key
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes 0..k-1 of int64 ``values`` in sorted order, and k (a bincount when the range is small)."""
+    if values.size == 0:
+        return values.astype(np.int64), 0
+    lo, hi = int(values.min()), int(values.max())
+    if hi - lo <= 4 * values.size + 1024:
+        present = np.bincount(values - lo, minlength=hi - lo + 1) > 0
+        code_of = np.cumsum(present) - 1
+        return code_of[values - lo], int(code_of[-1]) + 1
+    uniq, codes = np.unique(values, return_inverse=True)
+    return codes.ravel().astype(np.int64), int(uniq.shape[0])
 
 
 def group_sum(values: np.ndarray, groups: np.ndarray, ngroups: int) -> np.ndarray:

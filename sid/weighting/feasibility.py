@@ -19,8 +19,9 @@ from sid.weighting.compress import pair_matrix
 
 __all__ = ["independent_columns", "bounded_feasible"]
 
-# Relative size of an eigenvalue of the equilibrated cross-product matrix below which a
-# direction counts as a linear dependency of the columns (the matrix has unit diagonal).
+# Relative size of a pivot of the equilibrated cross-product matrix (unit diagonal: the
+# squared length of a column left after projecting on the earlier kept columns) below
+# which the column counts as a linear combination of them.
 _RANK_TOL = 1e-10
 # Relative size of T'v (v a dependency) above which the totals contradict the dependency.
 _TOTALS_TOL = 1e-8
@@ -50,28 +51,32 @@ def independent_columns(
         )
     s = 1.0 / np.sqrt(diag)
     Ms = M * s[:, None] * s[None, :]
-    evals, evecs = np.linalg.eigh(Ms)
-    null = evals < _RANK_TOL * evals.max()
-    if not null.any():
-        return np.arange(p)
-    for v in evecs[:, null].T:
-        u = v * s  # a dependency in the original columns: X u = 0
+    # Greedy in margin order (the later duplicate is set aside): a Cholesky pass that
+    # skips column j when its residual, after projecting on the kept earlier columns, is
+    # (numerically) zero. A = Ms minus the projections on the kept columns so far.
+    A = Ms.copy()
+    keep: list[int] = []
+    for j in range(p):  # loop over margin columns, not respondents
+        if A[j, j] > _RANK_TOL * (len(keep) + 1):
+            col = A[j:, j] / np.sqrt(A[j, j])
+            A[j:, j:] -= np.outer(col, col)
+            keep.append(j)
+            continue
+        # a dependency: column j = Ms[:, keep] c; its totals must obey it too
+        c = np.linalg.solve(Ms[np.ix_(keep, keep)], Ms[keep, j]) if keep else np.zeros(0)
+        v = np.zeros(p)
+        v[j], v[keep] = 1.0, -c
+        u = v * s  # the dependency in the original columns: X u = 0
         contrib = totals * u
         scale = np.abs(contrib).sum()
         if abs(contrib.sum()) > max(_TOTALS_TOL, tol) * max(scale, 1.0):
             involved = np.flatnonzero(np.abs(v) > 1e-6 * np.abs(v).max())
             raise WeightingError(
                 "aliased margins: categories "
-                + ", ".join(f"'{names[j]}'" for j in involved)
+                + ", ".join(f"'{names[i]}'" for i in involved)
                 + " cover the same respondents but their totals disagree; "
                 "merge or drop one of these margin categories"
             )
-    keep: list[int] = []
-    for j in range(p):  # greedy in margin order: the later duplicate is set aside
-        cand = keep + [j]
-        sub = Ms[np.ix_(cand, cand)]
-        if np.linalg.eigvalsh(sub).min() > _RANK_TOL * len(cand):
-            keep.append(j)
     return np.asarray(keep, dtype=np.int64)
 
 

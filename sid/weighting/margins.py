@@ -23,7 +23,7 @@ import scipy.sparse as sp
 
 from sid.errors import WeightingError
 
-__all__ = ["calibration_matrix", "category_text"]
+__all__ = ["calibration_matrix", "category_text", "categorical_codes"]
 
 
 def _norm(value: object) -> str:
@@ -248,6 +248,24 @@ def calibration_matrix(
     )
     X.sort_indices()
     return X, np.concatenate(totals), names
+
+
+def categorical_codes(X: sp.csr_matrix, n_margins: int) -> list[np.ndarray]:
+    """Category codes (n,) of each margin, from X of :func:`calibration_matrix` built on
+    ``n_margins`` categorical margins only (one indicator per margin in every row).
+
+    A row's sorted column indices are one per margin in margin order; every column has a
+    respondent, so a margin's smallest index is its first column. The codes are the
+    margin's column index minus that first column.
+    """
+    n = X.shape[0]
+    if X.nnz != n * n_margins:
+        raise WeightingError(
+            f"the calibration matrix has {X.nnz} entries, not one per respondent and margin "
+            f"({n} x {n_margins}); categorical_codes needs categorical margins only"
+        )
+    idx = X.indices.reshape(n, n_margins)
+    return [idx[:, j] - idx[:, j].min() for j in range(n_margins)] if n else [idx[:, j] for j in range(n_margins)]
 
 
 def _number(margin: str, total: object) -> float:
