@@ -81,28 +81,43 @@ def _srs_variance(design, Y, X, dom, g, G, res: RatioResult, kind: str) -> np.nd
 def table(design, labels: pd.DataFrame, variable, res: RatioResult, level: float,
           srs: np.ndarray | None, ci=None, categories=None) -> pd.DataFrame:
     """Assemble the output frame (one row per group x category, group-major)."""
-    G, m = res.estimate.shape
-    estimate = res.estimate.ravel()
-    se = np.sqrt(np.clip(np.diag(res.vcov), 0, None))
+    return tables(design, labels, [(variable, res, srs, ci, categories)], level)
+
+
+def tables(design, labels: pd.DataFrame, items: list, level: float) -> pd.DataFrame:
+    """The frames of several estimates of one grouping, one after the other, built as one
+    frame (``items``: (variable, res, srs, ci, categories) as the arguments of :func:`table`)."""
     df = float(design.degf)
-    lo, hi = ci(estimate, se, df) if ci is not None else t_interval(estimate, se, df, level)
-    out = labels.loc[labels.index.repeat(m)].reset_index(drop=True)
-    out.insert(len(out.columns), "variable", variable)
-    if categories is not None:
-        out["category"] = np.tile(np.asarray(categories, dtype=object), G)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["estimate"] = estimate
-        out["se"] = se
-        out["ci_low"] = lo
-        out["ci_high"] = hi
-        out["cv"] = se / estimate
-        out["n"] = np.repeat(res.n, m).astype(np.int64)
-        out["weighted_n"] = np.repeat(res.weighted_n, m)
-        out["deff"] = se**2 / srs.ravel() if srs is not None else np.nan
-    out["df"] = df
-    out["method"] = design.method
-    out["lonely_psu"] = design.lonely_psu
-    return out
+    G = len(labels)
+    cols: dict[str, list] = {c: [] for c in ("variable", "category", "estimate", "se", "ci_low", "ci_high",
+                                             "cv", "n", "weighted_n", "deff")}
+    rows = []
+    for variable, res, srs, ci, categories in items:
+        m = res.estimate.shape[1]
+        estimate = res.estimate.ravel()
+        se = np.sqrt(np.clip(np.diag(res.vcov), 0, None))
+        lo, hi = ci(estimate, se, df) if ci is not None else t_interval(estimate, se, df, level)
+        rows.append(np.repeat(np.arange(G), m))
+        cols["variable"].append(np.full(G * m, variable, dtype=object))
+        if categories is not None:
+            cols["category"].append(np.tile(np.asarray(categories, dtype=object), G))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cols["estimate"].append(estimate)
+            cols["se"].append(se)
+            cols["ci_low"].append(lo)
+            cols["ci_high"].append(hi)
+            cols["cv"].append(se / estimate)
+            cols["n"].append(np.repeat(res.n, m).astype(np.int64))
+            cols["weighted_n"].append(np.repeat(res.weighted_n, m))
+            cols["deff"].append(se**2 / srs.ravel() if srs is not None else np.full(G * m, np.nan))
+    if cols["category"] and len(cols["category"]) < len(items):
+        raise EstimationError("tables: give categories for every item or for none")
+    out = labels.iloc[np.concatenate(rows)].reset_index(drop=True)
+    new = {c: np.concatenate(v) for c, v in cols.items() if v}
+    new["df"] = np.full(len(out), df)
+    new["method"] = design.method
+    new["lonely_psu"] = design.lonely_psu
+    return pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
 
 
 def _run(design, Y, X, dom, g, G) -> RatioResult:
@@ -154,6 +169,7 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
         res, vcovs = multi_ratio_estimate(Y, M, var_of, kind, design.domain, g, G, design.weights,
                                           **design._variance_args())
         srs_all = srs_variances(Y, M, var_of, g, G, design.weights, design.domain, res, kind)
+        items = []
         start = 0
         for pos, j in enumerate(batch):
             name, _, _, cats = blocks[j]
@@ -162,8 +178,8 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
             sub = RatioResult(res.estimate[:, cols], vcovs[pos], res.numerator[:, cols],
                               res.denominator[:, cols], res.n[:, cols[0]], res.weighted_n[:, cols[0]], None)
             srs = srs_all[:, cols]
-            parts.append(table(design, labels, name, sub, level, srs, ci=_interval(ci, sub, level),
-                               categories=cats))
+            items.append((name, sub, srs, _interval(ci, sub, level), cats))
+        parts.append(tables(design, labels, items, level))
     return pd.concat(parts, ignore_index=True)
 
 
