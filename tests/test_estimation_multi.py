@@ -44,12 +44,15 @@ def designs(apiclus1):
         "taylor_calibrated": given,
         "JK1": d.replicate("JK1"),
         "JK1_raked": d.replicate("JK1").calibrate(MARGINS, method="raking"),
+        "taylor_subset": d.subset(apiclus1["enroll"] > 300),
+        "JK1_subset": d.replicate("JK1").subset(apiclus1["enroll"] > 300),
         "bootstrap": Design(apiclus1, weight="pw", strata="stype", psu="dnum").replicate(
             "bootstrap", replicates=40, seed=3),
     }
 
 
-@pytest.mark.parametrize("name", ["taylor", "taylor_calibrate", "taylor_calibrated", "JK1", "JK1_raked", "bootstrap"])
+@pytest.mark.parametrize("name", ["taylor", "taylor_calibrate", "taylor_calibrated", "taylor_subset", "JK1",
+                                  "JK1_raked", "JK1_subset", "bootstrap"])
 @pytest.mark.parametrize("by", [None, "sch.wide", ["sch.wide", "both"]])
 def test_list_of_variables_equals_per_variable_calls(designs, name, by):
     d = designs[name]
