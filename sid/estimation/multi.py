@@ -92,21 +92,22 @@ def multi_ratio_estimate(
     """
     n, k = M.shape
     rows = np.flatnonzero(dom & (g >= 0))
-    X = None if kind == "total" else M[:, var_of]
+    ratio = kind != "total"
     # Value and mask totals in one grouped sum (per cell in row order, as np.bincount):
     # ty (G x m), wn (G x k); the counts per variable are exact integer sums.
     both = group_totals(np.concatenate([Y, M], axis=1), g, rows, G, w)
     ty, wn = both[:, :Y.shape[1]], both[:, Y.shape[1]:]
     nk = group_totals(M, g, rows, G, np.ones(n))
-    tx = np.ones_like(ty) if X is None else wn[:, var_of]
+    tx = wn[:, var_of] if ratio else np.ones_like(ty)
     with np.errstate(divide="ignore", invalid="ignore"):
-        est = ty if X is None else ty / tx
+        est = ty / tx if ratio else ty
     columns = [np.flatnonzero(var_of == j) for j in range(k)]
     if repweights is None:
         gr = g[rows]
         with np.errstate(divide="ignore", invalid="ignore"):
             # Evaluated as ratio_estimate does (same rounding): w (y - r x), then / T_x.
-            vals = w[rows, None] * Y[rows] if X is None else w[rows, None] * (Y[rows] - est[gr] * X[rows]) / tx[gr]
+            vals = w[rows, None] * Y[rows] if not ratio else \
+                w[rows, None] * (Y[rows] - est[gr] * M[rows][:, var_of]) / tx[gr]
         vcovs = []
         for j, cols in enumerate(columns):
             keep = M[rows, j] != 0  # the rows missing j stay out of its influence matrix
