@@ -178,7 +178,7 @@ def _psu_multiplicities(
     The same distribution as one ``multinomial(draws_h, [1/n_h] * n_h)`` per stratum and
     replicate: draw the PSU of every draw uniformly (one ``integers`` call per distinct
     stratum size, all strata of that size at once) and count with one ``np.bincount``
-    over PSU x replicate. Replicates go in blocks so the draws take <= ~128 MB.
+    over PSU x replicate. Replicates go in blocks of ~2 million draws (16 MB).
     """
     P, R = int(n_h.sum()), replicates
     start = np.concatenate([[0], np.cumsum(n_h)[:-1]])
@@ -188,7 +188,7 @@ def _psu_multiplicities(
     # draw positions: strata of one size side by side, each stratum's draws consecutive
     base = np.concatenate([np.repeat(start[g], draws[g]) for g in groups]) if m else np.zeros(0, np.int64)
     out = np.empty((P, R), dtype=dtype)
-    block = max(1, min(R, (1 << 24) // max(m, 1)))
+    block = max(1, min(R, (1 << 21) // max(m, 1)))
     for r0 in range(0, R, block):  # blocks of replicates, not respondents
         rc = min(block, R - r0)
         pos = np.empty((rc, m), dtype=np.int64)

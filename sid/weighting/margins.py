@@ -87,11 +87,21 @@ def _key_parts(margin: str, key: object, nvars: int) -> tuple[str, ...]:
 
 
 def _categorical(
-    df: pd.DataFrame, margin: str, spec: Mapping
+    df: pd.DataFrame, margin: str, spec: Mapping, coded_vars: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Column index (into this margin's categories) of every respondent, totals, names."""
+    """Column index (into this margin's categories) of every respondent, totals, names.
+
+    ``coded_vars``: codes of variables already coded for an earlier margin (a cache, so a
+    variable in several interactions is factorised once).
+    """
     variables = [v.strip() for v in margin.split(":")]
-    coded = [_codes(df, margin, v) for v in variables]
+    if coded_vars is None:
+        coded_vars = {}
+    coded = []
+    for v in variables:
+        if v not in coded_vars:
+            coded_vars[v] = _codes(df, margin, v)
+        coded.append(coded_vars[v])
     sizes = [len(c[2]) for c in coded]
     cell = np.ravel_multi_index([c[0] for c in coded], sizes) if len(coded) > 1 else coded[0][0]
     ncell = int(np.prod(sizes))
@@ -212,6 +222,7 @@ def calibration_matrix(
     names: list[str] = []
     offset = 0
     first_sum: tuple[str, float] | None = None
+    coded_vars: dict = {}
     for margin, spec in margins.items():
         margin = str(margin)
         if isinstance(spec, pd.Series):
@@ -219,7 +230,7 @@ def calibration_matrix(
         if isinstance(spec, Mapping):
             if not spec:
                 raise WeightingError(f"margin '{margin}' has no categories")
-            c, t, nm = _categorical(df, margin, spec)
+            c, t, nm = _categorical(df, margin, spec, coded_vars)
             rows.append(np.arange(n))
             cols.append(c + offset)
             vals.append(np.ones(n))
@@ -243,9 +254,15 @@ def calibration_matrix(
         totals.append(t)
         names.extend(nm)
         offset += len(nm)
-    X = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, offset)
-    )
+    if all(r.shape[0] == n for r in rows) and all(isinstance(v, Mapping | pd.Series) for v in margins.values()):
+        # categorical margins only: one entry per row and margin, already in column order
+        indices = np.column_stack(cols).ravel() if n else np.zeros(0, np.int64)
+        X = sp.csr_matrix((np.ones(indices.size), indices, np.arange(0, indices.size + 1, len(cols))),
+                          shape=(n, offset))
+    else:
+        X = sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, offset)
+        )
     X.sort_indices()
     return X, np.concatenate(totals), names
 
