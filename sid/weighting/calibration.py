@@ -50,6 +50,9 @@ def _as_weights(weights: np.ndarray, n: int) -> np.ndarray:
             f"weights have shape {d.shape} but the calibration matrix has {n} rows; "
             "give one weight (or one row of replicate weights) per respondent"
         )
+    lo, hi = (d.min(), d.max()) if d.size else (0.0, 0.0)
+    if np.isfinite(lo) and np.isfinite(hi) and lo >= 0:
+        return d  # two reductions, no n x R boolean temporaries; the details only on error
     if not np.isfinite(d).all():
         raise WeightingError(
             f"{int((~np.isfinite(d)).sum())} weights are missing or infinite; "
