@@ -166,3 +166,15 @@ def test_calibrated_replicate_design_meets_margins_in_every_replicate(reference_
     np.testing.assert_allclose(rw[is_e].sum(axis=0), 4421, rtol=1e-8)
     np.testing.assert_allclose((rw * c1.api99.to_numpy()[:, None]).sum(axis=0), 3914069, rtol=1e-8)
     assert dc.mean("api00").method[0] == "JK1"
+
+
+def test_bootstrap_draws_on_blocks_of_strata_equal_one_draw_on_all():
+    # sid.weighting.replicate_chain draws stratum blocks one after another with one
+    # generator: the factors must equal those of one call over all strata
+    strata = np.repeat([0, 1, 2, 3], [5, 9, 2, 7])
+    psu = np.arange(strata.size)
+    whole = bootstrap_factors(strata, psu, replicates=30, rng=np.random.default_rng(8)).factors
+    rng = np.random.default_rng(8)
+    parts = [bootstrap_factors(strata[rows], psu[rows], replicates=30, rng=rng).factors
+             for rows in (strata <= 1, strata >= 2)]
+    np.testing.assert_array_equal(np.vstack(parts), whole)

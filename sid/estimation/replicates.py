@@ -139,7 +139,7 @@ def bootstrap_factors(
     replacement in each stratum, factor = times drawn * n_h/(n_h - 1); scale 1/(R-1).
     ``method="bootstrap"`` (Canty-Davison): draws n_h, factor = times drawn; scale
     nbar/((nbar-1)(R-1)), nbar the harmonic mean of the n_h. rscales = 1.
-    Draws are vectorised over strata and replicates (:func:`_psu_multiplicities`).
+    Draws are vectorised over replicates (:func:`_psu_multiplicities`).
     """
     if method not in ("subbootstrap", "bootstrap"):
         raise EstimationError(f"bootstrap replicates: unknown method {method!r}; use 'subbootstrap' or 'bootstrap'")
@@ -176,32 +176,30 @@ def _psu_multiplicities(
     of a stratum have consecutive codes).
 
     The same distribution as one ``multinomial(draws_h, [1/n_h] * n_h)`` per stratum and
-    replicate: draw the PSU of every draw uniformly (one ``integers`` call per distinct
-    stratum size, all strata of that size at once) and count with one ``np.bincount``
-    over PSU x replicate. Replicates go in blocks of ~2 million draws (16 MB).
+    replicate: draw the PSU of every draw uniformly (``rng.integers``, vectorised over
+    replicates) and count them with one ``np.bincount`` over PSU x replicate. Strata are
+    drawn one after another in code order, each from its own calls on ``rng``, so calls
+    on consecutive blocks of strata with one generator give the same factors as one call
+    on all of them (sid.weighting.replicate_chain draws that way). Replicates go in
+    blocks of ~2 million draws (16 MB).
     """
     P, R = int(n_h.sum()), replicates
-    start = np.concatenate([[0], np.cumsum(n_h)[:-1]])
-    m = int(draws.sum())
-    sizes = np.unique(n_h[draws > 0])
-    groups = [np.flatnonzero((n_h == k) & (draws > 0)) for k in sizes]
-    # draw positions: strata of one size side by side, each stratum's draws consecutive
-    base = np.concatenate([np.repeat(start[g], draws[g]) for g in groups]) if m else np.zeros(0, np.int64)
     out = np.empty((P, R), dtype=dtype)
-    block = max(1, min(R, (1 << 21) // max(m, 1)))
-    for r0 in range(0, R, block):  # blocks of replicates, not respondents
-        rc = min(block, R - r0)
-        pos = np.empty((rc, m), dtype=np.int64)
-        at = 0
-        for k, g in zip(sizes, groups, strict=True):  # one call per distinct stratum size
-            width = int(draws[g].sum())
-            pos[:, at:at + width] = rng.integers(0, k, size=(rc, width), dtype=np.int32)
-            at += width
-        pos += base
-        pos *= rc
-        pos += np.arange(rc)[:, None]  # flat index PSU * rc + replicate: counts come out P x rc
-        counts = np.bincount(pos.ravel(), minlength=P * rc).reshape(P, rc)
-        np.multiply(counts, factor[:, None], out=out[:, r0:r0 + rc], casting="unsafe")
+    start = 0
+    for k, m in zip(n_h.tolist(), draws.tolist(), strict=True):  # loop over strata, not respondents
+        rows = slice(start, start + k)
+        start += k
+        if m == 0:
+            out[rows] = 0.0
+            continue
+        block = max(1, min(R, (1 << 21) // m))
+        for r0 in range(0, R, block):
+            rc = min(block, R - r0)
+            pos = rng.integers(0, k, size=(rc, m), dtype=np.int32).astype(np.int64)
+            pos *= rc
+            pos += np.arange(rc)[:, None]  # flat index PSU * rc + replicate: counts come out k x rc
+            counts = np.bincount(pos.ravel(), minlength=k * rc).reshape(k, rc)
+            np.multiply(counts, factor[rows, None], out=out[rows, r0:r0 + rc], casting="unsafe")
     return out
 
 
