@@ -217,3 +217,23 @@ def test_wave_table_gives_the_tidy_layout_with_meta_labels(staged):
     afg = t[t["by_value"].str.startswith("AFG")]
     assert afg["suppressed"].all() and afg["estimate"].isna().all()
     assert {"Belgisch"} == set(t.loc[t["statistic"] == "difference", "reference_label"])
+
+
+def test_lonely_psu_rule_comes_from_the_plan_and_is_stated_in_every_taylor_row(tmp_path, capsys):
+    s = _make_run(tmp_path)
+    wpath = s["run"] / "weight" / "weights.parquet"
+    weights = pd.read_parquet(wpath)
+    weights.loc[0, "stratum"] = "LONE"  # a stratum with a single PSU (respondent)
+    weights.to_parquet(wpath)
+    plan = s["proj"] / "reports" / "sid2022_tables.yaml"
+    # R's default, options(survey.lonely.psu = "fail"): one line naming the stratum
+    assert main(["tables", "--out", str(s["run"]), "--project", str(s["proj"]), "--variance", "taylor"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("sid: error:") and "'LONE'" in err and "lonely_psu" in err and "\n" not in err
+    plan.write_text(plan.read_text().replace("defaults: {", "defaults: {lonely_psu: adjust, ", 1))
+    assert main(["tables", "--out", str(s["run"]), "--project", str(s["proj"]), "--variance", "taylor"]) == 0
+    t = pd.read_parquet(s["run"] / "tables" / "tables.parquet")
+    assert (t["lonely_psu"] == "adjust").all()
+    assert main(["tables", "--out", str(s["run"]), "--project", str(s["proj"])]) == 0
+    t = pd.read_parquet(s["run"] / "tables" / "tables.parquet")
+    assert (t["lonely_psu"] == "not used (replicate weights)").all()

@@ -238,9 +238,11 @@ def _calibrated(data: pd.DataFrame, weights: pd.DataFrame, info, where: Path, **
                              bounds=tuple(bounds) if bounds is not None else None, **design)
 
 
-def open_wave(out_dir: PathLike, variance: str = "replicate", key: str = KEY) -> Wave:
+def open_wave(out_dir: PathLike, variance: str = "replicate", key: str = KEY,
+              lonely_psu: str = "fail") -> Wave:
     """Open the processed wave of run folder ``out_dir`` with a ``"replicate"`` or
-    ``"taylor"`` design (see the module docstring for the files read)."""
+    ``"taylor"`` design (see the module docstring for the files read). ``lonely_psu``: a
+    stratum with one PSU in Taylor variance, as R's ``options(survey.lonely.psu)``."""
     from sid.io.wave import read_wave
 
     if variance not in VARIANCES:
@@ -278,7 +280,7 @@ def open_wave(out_dir: PathLike, variance: str = "replicate", key: str = KEY) ->
         W = _read_replicates(weight_dir / REPLICATES_FILE, weights[key], key)
         design = _replicate_design(data, weight, W, diag, dpath)
     elif "calibration" in diag:
-        design = _calibrated(data, weights, diag["calibration"], dpath, **cols)
+        design = _calibrated(data, weights, diag["calibration"], dpath, lonely_psu=lonely_psu, **cols)
     else:
-        design = Design(data, **cols)
+        design = Design(data, lonely_psu=lonely_psu, **cols)
     return Wave(data=data, meta=meta, design=design, variance=variance, out_dir=out, diagnostics=diag)

@@ -19,7 +19,8 @@ by_value (codes joined by ":"), by_label, category, category_label, reference (t
 reference domain of a difference), reference_label, estimate (for chisq: the Rao-Scott F),
 se, ci_low, ci_high, cv, n (unweighted), weighted_n, deff, df (degrees of freedom of the
 CI/test; for chisq the denominator df), ndf (chisq numerator df), p_value,
-variance_method (taylor or the replicate type), flags, suppressed.
+variance_method (taylor or the replicate type), lonely_psu (the plan's rule for a
+stratum with one PSU, for Taylor variance), flags, suppressed.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ COLUMNS = [
     "table_id", "theme", "title", "variable", "variable_label", "statistic",
     "by_var", "by_var_label", "by_value", "by_label", "category", "category_label",
     "reference", "reference_label", "estimate", "se", "ci_low", "ci_high", "cv", "n",
-    "weighted_n", "deff", "df", "ndf", "p_value", "variance_method", "flags", "suppressed",
+    "weighted_n", "deff", "df", "ndf", "p_value", "variance_method", "lonely_psu", "flags", "suppressed",
 ]
 OVERALL, ALL, ALL_LABEL = "overall", "all", "Totaal"
 STATISTICS_OF_KIND = {"index": ("mean",), "categorical": ("proportion",), "numeric": ("mean", "median")}
@@ -204,4 +205,7 @@ def build_tables(design, plan: TablePlan, labels: Labels,
                 parts.append(_chisq(design, t, var, by, labels))
     out = pd.concat(parts, ignore_index=True)
     out = flag_cells(out, plan.defaults.min_n, plan.defaults.max_cv)
+    # the lonely-PSU rule matters to Taylor variance only; replicate weights carry their own
+    out["lonely_psu"] = (design.lonely_psu if design.method == "taylor"
+                         else "not used (replicate weights)")
     return out[COLUMNS]

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from sid.spec.yamlfile import Item, Section, Where, load_yaml, parse_yaml
 
 VARIANCE_METHODS = ("taylor", "replicate")
+# a stratum with one PSU in Taylor variance (R's options(survey.lonely.psu))
+LONELY_PSU_RULES = ("fail", "adjust", "remove", "certainty")
 PROPORTION_CI = ("logit", "korn-graubard")
 STATISTICS = ("mean", "proportion", "median", "total")
 
 _TOP_KEYS = {"wave", "defaults", "tables"}
-_DEFAULT_KEYS = {"min_n", "max_cv", "level", "variance", "proportion_ci", "overall"}
+_DEFAULT_KEYS = {"min_n", "max_cv", "level", "variance", "proportion_ci", "overall", "lonely_psu"}
 _TABLE_KEYS = {"id", "theme", "title", "variables", "by", "compare_to", "chisq", "statistics", "overall"}
 
 
@@ -32,7 +34,9 @@ class Defaults:
     """Rules of every table: ``min_n`` (unweighted n under which a cell is suppressed in
     published output), ``max_cv`` (coefficient of variation above which a cell is flagged
     unreliable), ``level`` of the CIs, ``variance`` ("taylor" or "replicate"),
-    ``proportion_ci`` ("logit" as R's svyciprop, or "korn-graubard"), ``overall`` (a row
+    ``proportion_ci`` ("logit" as R's svyciprop, or "korn-graubard"), ``lonely_psu`` (a
+    stratum with one PSU in Taylor variance: "fail", "adjust", "remove" or "certainty", as
+    R's ``options(survey.lonely.psu)``; stated in every row), ``overall`` (a row
     for the whole population besides the domains)."""
 
     min_n: int = 30
@@ -41,6 +45,7 @@ class Defaults:
     variance: str = "replicate"
     proportion_ci: str = "logit"
     overall: bool = True
+    lonely_psu: str = "fail"
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,7 @@ def _defaults(top: Section) -> Defaults:
         variance=d.text("variance", base.variance, choices=VARIANCE_METHODS),
         proportion_ci=d.text("proportion_ci", base.proportion_ci, choices=PROPORTION_CI),
         overall=d.flag("overall", base.overall),
+        lonely_psu=d.text("lonely_psu", base.lonely_psu, choices=LONELY_PSU_RULES),
     )
 
 

@@ -79,7 +79,7 @@ def run_tables(out_dir: PathLike, project_dir: PathLike = ".", variance: str | N
     if method == "replicate":
         inputs.append(out / "weight" / "replicates.parquet")
     rec = StageRecord(stage=TABLES, inputs=inputs, specs=[ppath, qpath], params={"variance": method})
-    wave = open_wave(out, variance=method, key=q.key)
+    wave = open_wave(out, variance=method, key=q.key, lonely_psu=plan.defaults.lonely_psu)
     labels = Labels.from_questionnaire(q)
     check_plan(plan, labels.kinds, wave.data.columns)
     internal = build_tables(wave.design, plan, labels, progress=progress)
