@@ -11,7 +11,6 @@ dates as ``datetime.date`` objects, date-times as ``datetime64``, times as
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pyreadstat
 
 from sid.errors import DataError, InputFileError
 from sid.io.atomic import atomic_path
+from sid.io.hashing import sha256_file
 from sid.io.spss_meta import SpssMeta, VariableMeta, default_variable
 
 __all__ = ["SpssMeta", "VariableMeta", "read_spss", "read_spss_meta", "write_spss", "sha256_file"]
@@ -30,12 +30,6 @@ __all__ = ["SpssMeta", "VariableMeta", "read_spss", "read_spss_meta", "write_sps
 AUTO_CHUNK_BYTES = 256 * 1024**2
 AUTO_CHUNK_ROWS = 100_000
 _READ_ERRORS = (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, UnicodeError, OSError)
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file's bytes (streamed)."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _check_input(path: Path) -> None:

@@ -10,7 +10,6 @@ the SHA-256 of the two files, so the base records exactly which files were loade
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from sid.errors import LinkageError
+from sid.io.hashing import sha256_files
 
 FILES = ("indicators.csv", "values.csv")
 _TEXT_COLUMNS = ("indicator_code", "geography", "origin", "generation", "sex", "age_band", "flags", "note")
@@ -44,9 +44,7 @@ def read_register_set(folder: str | os.PathLike[str], wave: str | None = None,
         if not p.is_file():
             raise LinkageError(f"{folder}: register indicator set lacks {p.name}; "
                                f"a set is a folder with {' and '.join(FILES)}")
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(p.read_bytes())
+    set_hash = sha256_files(paths)
     try:
         ind = pd.read_csv(paths[0], dtype=str, keep_default_na=False, na_values=[""])
         vals = pd.read_csv(paths[1], dtype={c: str for c in _TEXT_COLUMNS}, keep_default_na=False, na_values=[""])
@@ -60,4 +58,4 @@ def read_register_set(folder: str | os.PathLike[str], wave: str | None = None,
             i = int(bad.to_numpy().nonzero()[0][0])
             raise LinkageError(f"{paths[1]}: row {i + 2}: origin category {vals['origin'].iloc[i]!r} has no mapping "
                                f"in the origin map (categories: {', '.join(origins)}); use those codes")
-    return RegisterSet(wave or folder.resolve().name, ind, vals, h.hexdigest(), tuple(map(str, paths)))
+    return RegisterSet(wave or folder.resolve().name, ind, vals, set_hash, tuple(map(str, paths)))

@@ -12,7 +12,6 @@ variable they use must be declared there (or be one of its indices).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from sid.errors import SpecError
+from sid.io.hashing import sha256_files
 from sid.spec.expr import Expression, parse
 from sid.spec.questionnaire import Questionnaire, load_questionnaire
 from sid.spec.yamlfile import Section, Where, check_str_list, load_yaml
@@ -133,13 +133,6 @@ class LinkageSpec:
         return pd.DataFrame(rows)
 
 
-def _hash_files(paths: list[Path]) -> str:
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(p.read_bytes())
-    return h.hexdigest()
-
-
 def load_origin_map(path: str | os.PathLike[str]) -> OriginMap:
     """Read ``linkage/origin_map.yaml``; each SID group may belong to one category only."""
     top = Section(load_yaml(path), Where(str(path)),
@@ -217,7 +210,8 @@ def _breakdowns(s: Section, key: str, default):
     return tuple(out)
 
 
-def _known_names(q: Questionnaire) -> set[str]:
+def known_names(q: Questionnaire) -> set[str]:
+    """Names an indicator may use: the questionnaire's variables, derived variables and indices."""
     return set(q.names()) | {ix.name for ix in q.indices}
 
 
@@ -241,7 +235,7 @@ def load_linkage_spec(path: str | os.PathLike[str], *, project: str | os.PathLik
         if not qpath.is_file():
             raise top.at("questionnaire").error(f"questionnaire spec {qpath} not found")
         q = load_questionnaire(qpath)
-        known = _known_names(q) | {omap.origin_variable, omap.generation_variable}
+        known = known_names(q) | {omap.origin_variable, omap.generation_variable}
     disc = Section(top.get("disclosure", {}), top.at("disclosure"), keys={"min_n", "max_cv"})
     geos = []
     for _, item in top.items("geographies"):
@@ -265,7 +259,7 @@ def load_linkage_spec(path: str | os.PathLike[str], *, project: str | os.PathLik
         min_n=disc.number("min_n", 30, integer=True, low=1),
         max_cv=disc.number("max_cv", 0.3, low=0),
         geographies=tuple(geos), indicators=tuple(inds), labels=labels, questionnaire=q,
-        spec_hash=_hash_files(files), files=tuple(map(str, files)),
+        spec_hash=sha256_files(files), files=tuple(map(str, files)),
     )
 
 

@@ -6,7 +6,6 @@ stage can be re-run alone and a run can be reproduced byte for byte from its inp
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -19,18 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from sid.io.atomic import write_text
+from sid.io.hashing import sha256_file
 
 MANIFEST = "manifest.json"
 _LIBRARIES = ("numpy", "scipy", "pandas", "pyreadstat", "statsmodels", "duckdb", "jinja2")
-
-
-def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes, as hex."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def versions() -> dict[str, str]:

@@ -182,8 +182,10 @@ def check_linkage_file(path: str | os.PathLike[str], qs: Questionnaires) -> list
 def _unknown_names(spec, q: Questionnaire) -> list[Finding]:
     """Names of geographies and indicators that ``q`` does not declare (what the loader
     checks when the spec names its questionnaire)."""
+    from sid.linkage.spec import known_names  # the loader's own rule, when it has a questionnaire
+
     om = spec.origin_map
-    known = set(q.names()) | {ix.name for ix in q.indices} | {om.origin_variable, om.generation_variable}
+    known = known_names(q) | {om.origin_variable, om.generation_variable}
     found = []
     for what, i, code, names in (
             *(("geographies", i, g.code, g.condition.names) for i, g in enumerate(spec.geographies)),

@@ -101,9 +101,7 @@ class Derived:
     measure: str = "nominal"
     where: str = field(default="", compare=False)
 
-    @property
-    def is_text(self) -> bool:
-        return self.type == "text" or any(isinstance(k, str) for k in self.categories)
+    is_text = Variable.is_text
 
 
 @dataclass(frozen=True)
