@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sid.cli.args import add_stage_args
+
 NAME = "clean"
 ORDER = 30
 HELP = "clean the raw wave DIR/raw into DIR/clean with the questionnaire spec (log of every change)"
@@ -11,14 +13,10 @@ HELP = "clean the raw wave DIR/raw into DIR/clean with the questionnaire spec (l
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid clean``."""
-    parser.add_argument("--out", required=True, metavar="DIR", help="run folder (holds raw/)")
-    parser.add_argument("--project", default=".", metavar="DIR",
-                        help="survey project folder with questionnaires/ (default: here)")
-    parser.add_argument("--data", default=None, metavar="DIR",
-                        help="data folder with gross_sample.csv (default: PROJECT/data/demo)")
-    parser.add_argument("--spec", default=None, metavar="FILE",
-                        help="questionnaire spec (default: the project's only "
-                             "questionnaires/*.yaml, or the one named like the raw files)")
+    add_stage_args(parser, holds="holds raw/", project="questionnaires/", data="gross_sample.csv",
+                   spec="questionnaire spec (default: the project's only questionnaires/*.yaml, "
+                        "or the one named like the raw files)")
+
 
 
 def run(args: argparse.Namespace) -> int:

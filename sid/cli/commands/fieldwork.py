@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sid.cli.args import add_stage_args
+
 NAME = "fieldwork"
 ORDER = 40
 HELP = ("AAPOR outcome rates (overall, per origin group, per mode) of the gross sample and its "
@@ -12,15 +14,10 @@ HELP = ("AAPOR outcome rates (overall, per origin group, per mode) of the gross 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid fieldwork``."""
-    parser.add_argument("--out", required=True, metavar="DIR",
-                        help="run folder (holds raw/ and, after sid clean, clean/)")
-    parser.add_argument("--project", default=".", metavar="DIR",
-                        help="survey project folder with weights/ (default: here)")
-    parser.add_argument("--data", default=None, metavar="DIR",
-                        help="data folder with the files the weighting spec names "
-                             "(default: PROJECT/data/demo)")
-    parser.add_argument("--spec", default=None, metavar="FILE",
-                        help="weighting spec (default: the project's only weights/*.yaml)")
+    add_stage_args(parser, holds="holds raw/ and, after sid clean, clean/", project="weights/",
+                   data="the files the weighting spec names",
+                   spec="weighting spec (default: the project's only weights/*.yaml)")
+
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sid.cli.args import add_stage_args
+
 NAME = "score"
 ORDER = 60
 HELP = "score the spec's indices on DIR/clean, with reliability and comparability per origin group"
@@ -11,11 +13,8 @@ HELP = "score the spec's indices on DIR/clean, with reliability and comparabilit
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid score``."""
-    parser.add_argument("--out", required=True, metavar="DIR", help="run folder (holds clean/)")
-    parser.add_argument("--project", default=".", metavar="DIR",
-                        help="survey project folder with questionnaires/ (default: here)")
-    parser.add_argument("--spec", default=None, metavar="FILE",
-                        help="questionnaire spec (default: the project's, as sid clean finds it)")
+    add_stage_args(parser, holds="holds clean/", project="questionnaires/",
+                   spec="questionnaire spec (default: the project's, as sid clean finds it)")
     parser.add_argument("--group", default="origin", metavar="VAR",
                         help="origin variable for reliability and comparability (default: origin)")
 

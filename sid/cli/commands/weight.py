@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sid.cli.args import add_stage_args
+
 NAME = "weight"
 ORDER = 50
 HELP = ("weight the respondents (design weights, eligibility, non-response, calibration per "
@@ -12,14 +14,10 @@ HELP = ("weight the respondents (design weights, eligibility, non-response, cali
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid weight``."""
-    parser.add_argument("--out", required=True, metavar="DIR", help="run folder (DIR/clean is used when present)")
-    parser.add_argument("--project", default=".", metavar="DIR",
-                        help="survey project folder with weights/ (default: here)")
-    parser.add_argument("--data", default=None, metavar="DIR",
-                        help="data folder with the frame, gross sample and dispositions "
-                             "(default: PROJECT/data/demo)")
-    parser.add_argument("--spec", default=None, metavar="FILE",
-                        help="weighting spec (default: the project's only weights/*.yaml)")
+    add_stage_args(parser, holds="DIR/clean is used when present", project="weights/",
+                   data="the frame, gross sample and dispositions",
+                   spec="weighting spec (default: the project's only weights/*.yaml)")
+
 
 
 def run(args: argparse.Namespace) -> int:
