@@ -98,17 +98,21 @@ def test_sid_run_twice_gives_identical_outputs_apart_from_run_ids_and_times(two_
 def test_sid_run_links_the_wave_into_the_indicator_base_once(two_runs):
     import duckdb
 
-    project, _, _, _ = two_runs
+    project, out1, out2, _ = two_runs
     con = duckdb.connect(str(project / "data" / "vlim.duckdb"), read_only=True)
     try:
-        waves = con.execute(
+        waves = dict(con.execute(
             "select wave, count(*) from indicator_values group by wave order by wave"
-        ).fetchall()
+        ).fetchall())
     finally:
         con.close()
-    # the second run replaced the first run's survey rows instead of adding to them
-    assert dict(waves)["sid2022"] > 0
-    assert len({w for w, _ in waves}) == len(waves)
+    # the second run replaced the first run's survey rows instead of adding to them: the
+    # base holds as many rows of the wave as one run computed, and the register set once
+    one_run = len(pd.read_csv(out2 / "link" / "survey_indicators.csv"))
+    assert one_run == len(pd.read_csv(out1 / "link" / "survey_indicators.csv")) > 0
+    assert waves["sid2022"] == one_run
+    admin = pd.read_csv(Path(two_runs[3]) / "vlim-admin-demo" / "values.csv")
+    assert waves["vlim-admin-demo"] == len(admin)
 
 
 def test_sid_run_with_a_missing_data_folder_is_one_line_and_writes_nothing(tmp_path, capsys):
