@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from sid.errors import RunFolderError, SpecError
 from sid.tables.labels import Labels, code_key
 
@@ -81,3 +83,15 @@ def open_run(out_dir: PathLike, project_dir: PathLike) -> RunContext:
     qpath = _questionnaire_path(manifest, project)
     q = load_questionnaire(qpath)
     return RunContext(out, project, manifest, qpath, Labels.from_questionnaire(q), q)
+
+
+def read_output(path: Path, stage: str, **options: Any) -> pd.DataFrame:
+    """A CSV file of the run folder written by ``sid <stage>``, read by sid's one CSV reader
+    (:func:`sid.io.csvfile.read_csv`: a code such as ``NA`` stays a code); ``options`` as
+    there. An unreadable file is a RunFolderError saying to re-run the stage."""
+    from sid.io.csvfile import read_csv
+
+    def unreadable(detail: str) -> RunFolderError:
+        return RunFolderError(f"{path}: not a readable CSV file ({detail}); re-run `sid {stage}`")
+
+    return read_csv(path, unreadable=unreadable, **options)
