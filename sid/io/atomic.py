@@ -31,13 +31,18 @@ def _umask() -> int:
     return mask
 
 
-def _name_it(exc: OSError, tmp: Path, target: Path) -> None:
-    """Give ``exc`` the output's name: ``target`` when it has none, and the target's path
-    in place of the temporary one (which is removed)."""
+def _name_it(exc: OSError, target: Path, *renames: tuple[Path, Path]) -> None:
+    """Give ``exc`` the output's name: ``target`` when it has none, and a target's path in
+    place of a temporary one (``renames``: (temporary, target) pairs; the temporary ones
+    are removed)."""
     if exc.filename is None:
         exc.filename = str(target)
-    elif isinstance(exc.filename, str) and exc.filename.startswith(str(tmp)):
-        exc.filename = str(target) + exc.filename[len(str(tmp)):]
+        return
+    name = os.fsdecode(exc.filename) if isinstance(exc.filename, (str, bytes)) else None
+    for tmp, final in renames:
+        if name == str(tmp) or (name or "").startswith(str(tmp) + os.sep):
+            exc.filename = str(final) + name[len(str(tmp)):]
+            return
 
 
 def _temp_file(target: Path) -> Path:
@@ -89,7 +94,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException as exc:
         tmp_path.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            _name_it(exc, tmp_path, target)
+            _name_it(exc, target, (tmp_path, target))
         raise
 
 
@@ -122,7 +127,7 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError):
-            _name_it(exc, tmp, target)
+            _name_it(exc, target, (tmp, target))
         raise
 
 
@@ -134,7 +139,8 @@ def atomic_dir_and_file(folder: str | os.PathLike[str], file: str | os.PathLike[
     The folder is swapped in first, then the file is renamed onto ``file``; if that
     rename fails, the new folder is taken out again and the old one put back. On an
     exception in the body (a full disk while writing either) both temporaries are
-    removed and ``folder`` and ``file`` are left as they were.
+    removed and ``folder`` and ``file`` are left as they were. An OSError without a file
+    name is named after ``folder``: the body names the file when it writes it.
     """
     target, ftarget = Path(folder), Path(file)
     tmp = _temp_dir(target)
@@ -143,12 +149,10 @@ def atomic_dir_and_file(folder: str | os.PathLike[str], file: str | os.PathLike[
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    current = (tmp, target)
     try:
         yield tmp, ftmp
         old = _swap_in(tmp, target)
         try:
-            current = (ftmp, ftarget)
             os.replace(ftmp, ftarget)
         except BaseException:
             os.replace(target, tmp)  # the new folder goes back where it was built
@@ -161,7 +165,8 @@ def atomic_dir_and_file(folder: str | os.PathLike[str], file: str | os.PathLike[
         shutil.rmtree(tmp, ignore_errors=True)
         ftmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            _name_it(exc, *current)
+            # a nameless error (a full disk) is the folder's, but for the file's own writing
+            _name_it(exc, target, (tmp, target), (ftmp, ftarget))
         raise
 
 

@@ -183,7 +183,12 @@ def stage_folder(out_dir: str | os.PathLike[str], rec: StageRecord,
         entry = rec.finish(out, outputs, written=tmp, folder=folder)
         manifest = read_manifest(out)  # the latest, should another stage have written since
         manifest["run_id"] = manifest.get("run_id") or run_id
-        _write(manifest_tmp, dump_manifest(_with_entry(manifest, entry)))
+        try:
+            _write(manifest_tmp, dump_manifest(_with_entry(manifest, entry)))
+        except OSError as exc:
+            if exc.filename is None:  # a full disk: name the manifest, not the folder
+                exc.filename = str(out / MANIFEST)
+            raise
 
 
 def stage_warnings(out_dir: str | os.PathLike[str], stage: str) -> list[str]:
