@@ -48,3 +48,46 @@ class LinkageError(SidError):
 
 class RunFolderError(SidError):
     """A run folder lacks the output of an earlier stage, or is not a sid run folder."""
+
+
+class OutputError(SidError):
+    """An output cannot be written: the disk is full, the folder is read-only, or a file
+    stands where a folder is meant (``--out`` names a file)."""
+
+
+# What to do about an operating-system error, by errno (the message's part after ';').
+_OS_ADVICE = {
+    "ENOSPC": "the disk is full: free space (or choose --out on another disk) and run again",
+    "EDQUOT": "the disk quota is used up: free space (or choose --out elsewhere) and run again",
+    "EFBIG": "the file is too large for this file system: choose --out on another disk",
+    "EACCES": "no permission: choose a writable --out folder (or fix the permissions)",
+    "EPERM": "no permission: choose a writable --out folder (or fix the permissions)",
+    "EROFS": "the file system is read-only: choose a writable --out folder",
+    "ENOTDIR": "a part of this path is a file, not a folder: --out (or the path) names a file; "
+               "name a folder",
+    "EEXIST": "a file of that name is in the way: --out (or the path) names a file; name a folder",
+    "EISDIR": "this is a folder where a file is meant: name a file",
+    "ENOENT": "not found: check the path",
+    "ENAMETOOLONG": "the path is too long: choose a shorter --out",
+    "EMFILE": "too many open files: raise the limit (ulimit -n) and run again",
+    "EIO": "the disk reported an input/output error: check the disk and run again",
+}
+
+
+def describe_os_error(exc: OSError, path: str | None = None) -> str:
+    """One line for an operating-system error: ``<path>: <what>; <what to do>``.
+
+    ``path`` names the file when the error does not (a full disk reported by a writer
+    that does not say which file it was writing).
+    """
+    import errno
+    import os
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    what = os.strerror(exc.errno) if exc.errno else " ".join(str(exc).split())
+    where = exc.filename if exc.filename is not None else path
+    advice = _OS_ADVICE.get(name, "check the path, its permissions and the disk")
+    text = f"{what}; {advice}"
+    if exc.filename2 is not None:
+        return f"{where} -> {exc.filename2}: {text}"
+    return f"{where}: {text}" if where is not None else text

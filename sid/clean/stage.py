@@ -212,11 +212,11 @@ def run_clean(out_dir: PathLike, project_dir: PathLike = ".", data_dir: PathLike
     wave); ``spec`` the questionnaire spec (default: :func:`find_spec`). Nothing is
     written when an input is wrong. Returns the clean folder and the result.
     """
-    from sid.io.atomic import atomic_dir
     from sid.io.wave import DATA_FILE, META_FILE, RAW, read_wave, save_wave_files
-    from sid.pipeline.manifest import StageRecord, record_stage
+    from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
 
     out = Path(out_dir)
+    begin_stage(out)
     raw_dir = out / RAW
     raw_df, raw_meta = read_wave(raw_dir)
     spec_path = Path(spec) if spec is not None else find_spec(project_dir, raw_meta)
@@ -229,15 +229,27 @@ def run_clean(out_dir: PathLike, project_dir: PathLike = ".", data_dir: PathLike
     gross = read_gross_sample(gross_path, q)
     res = clean_wave(raw_df, raw_meta, q, gross, where=str(raw_dir / DATA_FILE),
                      gross_where=str(gross_path))
-    target = out / CLEAN
-    with atomic_dir(target) as tmp:
-        paths = save_wave_files(res.df, res.meta, tmp)
-        res.log.to_csv(tmp / LOG_FILE, index=False)
-        res.summary.to_csv(tmp / SUMMARY_FILE, index=False)
-        res.flags.to_parquet(tmp / FLAGS_FILE, index=False)
-    outputs = [target / p.name for p in paths] + [target / f for f in
-                                                  (LOG_FILE, SUMMARY_FILE, FLAGS_FILE)]
     rec.params.update({"records_raw": len(raw_df), "records_clean": len(res.df),
                        "changes": len(res.log)})
-    record_stage(out, rec.finish(out, outputs))
-    return target, res
+    rec.warnings += clean_warnings(res)
+    with stage_folder(out, rec) as st:
+        save_wave_files(res.df, res.meta, st.path)
+        res.log.to_csv(st.path / LOG_FILE, index=False)
+        res.summary.to_csv(st.path / SUMMARY_FILE, index=False)
+        res.flags.to_parquet(st.path / FLAGS_FILE, index=False)
+    return out / CLEAN, res
+
+
+def clean_warnings(res: CleanResult) -> list[str]:
+    """Sentences for the survey team: records that break a consistency check of the spec
+    or disagree with the register (flagged in ``flags.parquet``, not changed)."""
+    flags = res.summary[(res.summary["kind"] == "flag") & (res.summary["count"] > 0)]
+    out = []
+    for row in flags.itertuples(index=False):  # one row per rule and variable, not per record
+        if row.rule.startswith("check["):
+            out.append(f"{row.count} record(s) break consistency {row.rule} of {row.variable} "
+                       f"(flags.parquet check_{row.variable}_{row.rule[6:-1]}); look at them, they are not changed")
+        elif row.rule == "register_mismatch":
+            out.append(f"{row.count} record(s) whose answer {row.variable} disagrees with the "
+                       f"register (flags.parquet mismatch_{row.variable}); look at them, they are not changed")
+    return out

@@ -8,7 +8,10 @@ Each subcommand is a module in :mod:`sid.cli.commands` that defines
 
 Commands are discovered, so a stage adds its command without touching this file.
 A :class:`sid.errors.SidError` is printed as one line ``sid: error: ...`` with a non-zero
-exit and no traceback; anything else is a bug and keeps its traceback.
+exit and no traceback; so is an operating-system error (``OSError``: a full disk, a
+read-only or missing folder, a file where a folder is meant), as ``sid: error: <path>:
+<what>; <what to do>`` (:func:`sid.errors.describe_os_error`). Anything else is a bug and
+keeps its traceback.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from sid.errors import SidError
+from sid.errors import SidError, describe_os_error
 
 
 def _commands() -> list:
@@ -64,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         msg = " ".join(str(exc).split())  # always one line
         print(f"sid: error: {msg}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        msg = " ".join(describe_os_error(exc).split())
+        print(f"sid: error: {msg}", file=sys.stderr)
+        return SidError.exit_code
     except KeyboardInterrupt:
         print("sid: interrupted; no output of the interrupted stage was kept", file=sys.stderr)
         return 130

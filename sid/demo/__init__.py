@@ -27,7 +27,7 @@ from sid.demo.register_extract import register_extract
 from sid.demo.sample import draw_gross_sample, with_replacement
 from sid.demo.truth import population_truth
 from sid.errors import SidError, SpecError
-from sid.io.atomic import atomic_dir
+from sid.io.atomic import atomic_dir, check_output_folder
 from sid.io.spss import write_spss
 from sid.spec.questionnaire import load_questionnaire
 
@@ -59,6 +59,7 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
     than that is drawn with replacement, design weight < 1: benchmarks only). Identical
     ``seed`` and ``scale`` give identical files.
     """
+    check_output_folder(out_dir)  # a file or a read-only folder: say so before the work
     if not scale > 0:
         raise SidError(f"sid demo: --scale {scale} must be a positive number (e.g. 0.2, 1, 50)")
     spec = load_questionnaire(spec_path, check=True)

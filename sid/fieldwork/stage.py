@@ -208,10 +208,10 @@ def run_fieldwork(out_dir: PathLike, project_dir: PathLike = ".", data_dir: Path
     the files it names (default: ``project_dir/data/demo``, the demo wave). Nothing is
     written when an input is wrong (one-line SidError). Returns the folder and the result.
     """
-    from sid.io.atomic import atomic_dir
-    from sid.pipeline.manifest import StageRecord, record_stage
+    from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
 
     out = Path(out_dir)
+    begin_stage(out)
     spec_path = Path(spec) if spec is not None else find_weighting_spec(project_dir)
     ws = load_weighting(spec_path)
     s = ws.sample
@@ -231,13 +231,12 @@ def run_fieldwork(out_dir: PathLike, project_dir: PathLike = ".", data_dir: Path
     frame = _read_csv(paths["frame"], "register frame", list(s.frame_strata), None)
     res = fieldwork_tables(ws, gross, dispositions, frame, keys, breakoffs, paths)
     res.survey_source = source
-    target = out / FIELDWORK
-    with atomic_dir(target) as tmp:
-        res.rates.to_csv(tmp / RATES_FILE, index=False)
-        res.cases.to_parquet(tmp / CASES_FILE, index=False)
     rec.params.update({"cases": len(res.cases), "respondent_keys": len(keys),
-                       "breakoffs_from_partial": res.breakoffs, "warnings": res.warnings,
+                       "breakoffs_from_partial": res.breakoffs,
                        "design_weight": "N_h / n_h (frame count / gross sample size per stratum)",
                        "e": "estimated per origin group (e_scope=origin)"})
-    record_stage(out, rec.finish(out, [target / RATES_FILE, target / CASES_FILE]))
-    return target, res
+    rec.warnings += res.warnings
+    with stage_folder(out, rec) as st:
+        res.rates.to_csv(st.path / RATES_FILE, index=False)
+        res.cases.to_parquet(st.path / CASES_FILE, index=False)
+    return out / FIELDWORK, res

@@ -207,6 +207,16 @@ def write_raw_wave(
     are not altered once ingested. Re-ingesting the same files rewrites the same content.
     """
     target = Path(out_dir) / RAW
+    check_raw_target(target, meta, overwrite=overwrite)
+    with atomic_dir(target) as tmp:
+        write_raw_files(df, meta, tmp)
+    return target
+
+
+def check_raw_target(target: PathLike, meta: SpssMeta, *, overwrite: bool = False) -> None:
+    """RunFolderError when ``target`` (``DIR/raw``) holds a raw wave from other source
+    files than ``meta``'s and ``overwrite`` is false: raw data are not altered once ingested."""
+    target = Path(target)
     if target.exists() and not overwrite:
         try:
             old = SpssMeta.from_json((target / META_FILE).read_text(encoding="utf-8"))
@@ -218,11 +228,17 @@ def write_raw_wave(
                 f"{target} already holds a raw wave from other files; ingest into a new "
                 "run folder (raw data are not replaced)"
             )
-    with atomic_dir(target) as tmp:
-        tmp.chmod(0o755)  # mkdtemp makes it private; a run folder is shared with analysts
-        for p in save_wave_files(df, meta, tmp):
-            p.chmod(0o444)  # raw data are read-only once written
-    return target
+
+
+def write_raw_files(df: pd.DataFrame, meta: SpssMeta, folder: PathLike) -> list[Path]:
+    """Write the raw wave's files into ``folder`` (a temporary one, swapped in by the
+    caller), read-only; the folder readable by all. Returns the paths."""
+    folder = Path(folder)
+    folder.chmod(0o755)  # mkdtemp makes it private; a run folder is shared with analysts
+    paths = save_wave_files(df, meta, folder)
+    for p in paths:
+        p.chmod(0o444)  # raw data are read-only once written
+    return paths
 
 
 def read_wave(stage_dir: PathLike) -> tuple[pd.DataFrame, SpssMeta]:

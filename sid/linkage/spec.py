@@ -1,7 +1,8 @@
 """Linkage specs: which survey indicators VLIM takes from a SID wave, and the origin map.
 
 ``linkage/<wave>.yaml`` names the wave, its period (reference year), the indicator base
-(a DuckDB file, relative to the project folder), the disclosure rules, the geographies,
+(a DuckDB file, relative to the project folder, and inside it or the run's data folder
+unless ``allow_outside_project: true`` says otherwise), the disclosure rules, the geographies,
 the breakdowns and the indicators; ``linkage/origin_map.yaml`` maps SID's origin groups
 onto VLIM's categories (Belgian, EU, non-EU origin) and SID's generation codes onto
 first/second. Both are read through :mod:`sid.spec.yamlfile`, so every error is one line
@@ -215,16 +216,37 @@ def known_names(q: Questionnaire) -> set[str]:
     return set(q.names()) | {ix.name for ix in q.indices}
 
 
-def load_linkage_spec(path: str | os.PathLike[str], *, project: str | os.PathLike[str] | None = None) -> LinkageSpec:
+def _base(top: Section, project_dir: Path, data_dir: Path | None) -> Path:
+    """The indicator base the spec names, relative to the project folder. sid writes it, so
+    it must lie (symbolic links resolved) inside the project folder or the data folder,
+    unless the spec says ``allow_outside_project: true`` beside ``base``."""
+    base = project_dir / top.text("base")
+    if top.flag("allow_outside_project", False):
+        return base
+    real = base.resolve()
+    roots = [project_dir.resolve()] + ([data_dir.resolve()] if data_dir is not None else [])
+    if not any(real.is_relative_to(r) for r in roots):
+        where = f"the project folder {roots[0]}" + (f" and the data folder {roots[1]}" if len(roots) > 1 else "")
+        raise top.at("base").error(
+            f"the indicator base {base} (resolved: {real}) lies outside {where}; name a file inside "
+            "the project (such as data/vlim.duckdb), or write 'allow_outside_project: true' beside "
+            "base: when the base is meant to live elsewhere")
+    return base
+
+
+def load_linkage_spec(path: str | os.PathLike[str], *, project: str | os.PathLike[str] | None = None,
+                      data: str | os.PathLike[str] | None = None) -> LinkageSpec:
     """Read and validate a linkage spec; ``project`` (default: the spec's grandparent
-    folder) anchors the relative ``base`` path. The spec hash covers the spec and its
-    origin map."""
+    folder) anchors the relative ``base`` path, which must lie inside the project folder
+    or the data folder ``data`` (the run's, when given) unless the spec allows otherwise
+    (``allow_outside_project: true``). The spec hash covers the spec and its origin map."""
     path = Path(path)
     top = Section(load_yaml(path), Where(str(path)),
-                  keys={"wave", "period", "base", "origin_map", "questionnaire", "disclosure",
-                        "geographies", "breakdowns", "indicators", "labels"},
+                  keys={"wave", "period", "base", "allow_outside_project", "origin_map", "questionnaire",
+                        "disclosure", "geographies", "breakdowns", "indicators", "labels"},
                   required={"wave", "period", "base", "origin_map", "geographies", "indicators"})
     project_dir = Path(project) if project is not None else path.resolve().parent.parent
+    base = _base(top, project_dir, Path(data) if data is not None else None)
     map_path = path.parent / top.text("origin_map")
     if not map_path.is_file():
         raise top.at("origin_map").error(f"origin map {map_path} not found")
@@ -255,7 +277,7 @@ def load_linkage_spec(path: str | os.PathLike[str], *, project: str | os.PathLik
     files = [path, map_path] + ([Path(q.path)] if q is not None and q.path else [])
     return LinkageSpec(
         path=str(path), wave=top.text("wave"), period=top.number("period", integer=True, low=1900, high=2100),
-        base=project_dir / top.text("base"), origin_map=omap,
+        base=base, origin_map=omap,
         min_n=disc.number("min_n", 30, integer=True, low=1),
         max_cv=disc.number("max_cv", 0.3, low=0),
         geographies=tuple(geos), indicators=tuple(inds), labels=labels, questionnaire=q,

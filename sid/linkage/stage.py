@@ -44,9 +44,10 @@ class LinkOutcome:
     folder: Path | None
 
 
-def _spec(project_dir: PathLike, spec_path: PathLike | None) -> tuple[Path, LinkageSpec]:
+def _spec(project_dir: PathLike, spec_path: PathLike | None,
+          data_dir: PathLike | None = None) -> tuple[Path, LinkageSpec]:
     path = Path(spec_path) if spec_path else find_spec(project_dir)
-    return path, load_linkage_spec(path, project=project_dir)
+    return path, load_linkage_spec(path, project=project_dir, data=data_dir)
 
 
 def read_parquet(path: PathLike) -> pd.DataFrame:
@@ -58,15 +59,6 @@ def read_parquet(path: PathLike) -> pd.DataFrame:
         return pd.read_parquet(p)
     except (OSError, ValueError) as exc:
         raise InputFileError(f"{p}: cannot read as parquet ({' '.join(str(exc).split())})") from None
-
-
-def _run_id(out: Path) -> str:
-    from sid.pipeline.manifest import read_manifest, record_stage
-
-    run_id = read_manifest(out).get("run_id")
-    if not run_id:  # record_stage gives the run its id; record a started entry to get it
-        run_id = record_stage(out, {"stage": LINK, "status": "started"})["run_id"]
-    return run_id
 
 
 def load_register_sets(project_dir: PathLike, admin: Sequence[PathLike], *, spec_path: PathLike | None = None,
@@ -112,6 +104,7 @@ def run_link(
     weight: str = "weight",
     strata: str | None = "origin",
     psu: str | None = None,
+    data_dir: PathLike | None = None,
 ) -> LinkOutcome:
     """Run the link stage on run folder ``out_dir`` (see the module docstring).
 
@@ -119,15 +112,17 @@ def run_link(
     ``weight``/``strata``/``psu`` columns). ``variance``: "replicate" or "taylor" for the
     run folder's wave. ``admin``: register indicator sets to load in the same transaction.
     ``register``: a pseudonymised register extract to link the respondents to by ``key``.
+    ``data_dir``: the run's data folder, where the spec's ``base`` may lie besides the
+    project folder (sid.linkage.spec.load_linkage_spec).
     """
-    from sid.io.atomic import atomic_dir
     from sid.linkage.indicators import survey_indicators
     from sid.linkage.pseudonym import refuse_raw_nrn
-    from sid.pipeline.manifest import StageRecord, record_stage
+    from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
 
-    spec_file, spec = _spec(project_dir, spec_path)
-    base = Path(db) if db else spec.base
     out = Path(out_dir)
+    begin_stage(out)
+    spec_file, spec = _spec(project_dir, spec_path, data_dir)
+    base = Path(db) if db else spec.base
     if respondents is not None:
         data = read_parquet(respondents)
         source, inputs = data, [Path(respondents)]
@@ -154,19 +149,20 @@ def run_link(
     record = StageRecord(LINK, inputs=[*inputs, *[f for s in sets for f in s.files]], specs=list(spec.files),
                          params={"db": str(base), **params})
     values = survey_indicators(source, spec, weight=weight, strata=strata, psu=psu)
-    run_id = _run_id(out)
-    loads = [Load(s.wave, "register", s.indicators, s.values, s.spec_hash, run_id, where=str(s.files[1]))
-             for s in sets]
-    loads.append(Load(spec.wave, "survey", spec.indicator_table(), values, spec.spec_hash, run_id,
-                      where=str(spec_file)))
-    target = out / LINK
-    with atomic_dir(target) as tmp:
+    # the base is loaded inside the folder's write: a load that fails leaves neither the
+    # base nor RUN/link nor the manifest changed (a manifest write that fails after a
+    # load leaves the base loaded and RUN/link as it was; re-running the stage replaces
+    # the same wave's rows)
+    with stage_folder(out, record) as st:
+        tmp, run_id = st.path, st.run_id
+        loads = [Load(s.wave, "register", s.indicators, s.values, s.spec_hash, run_id, where=str(s.files[1]))
+                 for s in sets]
+        loads.append(Load(spec.wave, "survey", spec.indicator_table(), values, spec.spec_hash, run_id,
+                          where=str(spec_file)))
         values.to_csv(tmp / "survey_indicators.csv", index=False, lineterminator="\n", float_format="%.10g")
-        names = ["survey_indicators.csv", "load.json"]
         if linked is not None:
             linked.rates.to_csv(tmp / "link_rates.csv", index=False, lineterminator="\n")
             linked.data.to_parquet(tmp / "respondents_linked.parquet", index=False)
-            names += ["link_rates.csv", "respondents_linked.parquet"]
         con = open_base(base)
         try:
             counts = replace_waves(con, loads)
@@ -176,5 +172,4 @@ def run_link(
                    "variance": params["variance"],
                    "suppressed": int(values["flags"].str.startswith("suppressed").sum())}
         (tmp / "load.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    record_stage(out, record.finish(out, [target / n for n in names]))
-    return LinkOutcome(base, counts, linked.rates if linked is not None else None, target)
+    return LinkOutcome(base, counts, linked.rates if linked is not None else None, out / LINK)

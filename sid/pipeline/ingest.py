@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from sid.io.spss import SpssMeta
-from sid.io.wave import DATA_FILE, META_FILE, ingest, write_raw_wave
-from sid.pipeline.manifest import StageRecord, record_stage
+from sid.io.wave import RAW, check_raw_target, ingest, write_raw_files
+from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
 
 PathLike = str | os.PathLike[str]
 
@@ -28,6 +28,7 @@ def run_ingest(
     ``files`` maps mode -> file, or lists files whose mode is the last ``_`` part of
     the name (``sid2022_web.sav`` -> web). Returns the raw folder, the data and metadata.
     """
+    begin_stage(out_dir)
     paths = list(files.values()) if isinstance(files, Mapping) else list(files)
     rec = StageRecord(
         stage="ingest",
@@ -35,6 +36,8 @@ def run_ingest(
         params={"encoding": encoding, "mode_variable": mode_variable},
     )
     df, meta = ingest(files, mode_variable=mode_variable, encoding=encoding, chunksize=chunksize)
-    raw = write_raw_wave(df, meta, out_dir)
-    record_stage(out_dir, rec.finish(out_dir, [raw / DATA_FILE, raw / META_FILE]))
+    raw = Path(out_dir) / RAW
+    check_raw_target(raw, meta)
+    with stage_folder(out_dir, rec, folder=RAW) as st:
+        write_raw_files(df, meta, st.path)
     return raw, df, meta

@@ -124,7 +124,9 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
     if cpath.is_file():
         dispositions, groups = _dispositions(pd.read_parquet(cpath), ctx)
         inputs.append(cpath)
-    params = ctx.manifest.get("stages", {}).get("fieldwork", {}).get("params", {})
+    entry = ctx.manifest.get("stages", {}).get("fieldwork", {})
+    # the entry's warnings; a run folder written before they moved there has them in params
+    said = entry.get("warnings", entry.get("params", {}).get("warnings", []))
     e_methods = sorted({str(m) for m in t["e_method"].dropna()}) if "e_method" in t else []
     return {
         "gross_sample": int(o["n"]),
@@ -138,6 +140,6 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
         "no_mode": bool((t["mode"] == NO_MODE).any()),
         "dispositions": dispositions,
         "disposition_groups": groups,
-        "warnings": [str(w) for w in params.get("warnings", [])],
+        "warnings": [str(w) for w in said],
         "inputs": inputs,
     }

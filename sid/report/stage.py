@@ -3,8 +3,8 @@
 Each report is gathered from its stage's outputs (sid.report.<name>.gather_<name>) and
 rendered with the project's templates (``PROJECT/reports/<name>.html.j2``). A report whose
 stage has not run is not rendered: the index lists it as "niet uitgevoerd" with the
-command that would produce it. The folder is written whole (sid.io.atomic.atomic_dir) and
-the stage is recorded in DIR/manifest.json.
+command that would produce it. The folder is written whole and swapped in together with
+the stage's entry in DIR/manifest.json (sid.pipeline.manifest.stage_folder).
 """
 
 from __future__ import annotations
@@ -72,12 +72,12 @@ def run_report(out_dir: PathLike, project_dir: PathLike = ".", *,
     weights out of it). Returns the report folder and ``{name: "written" | "not run"}``
     per report, with the SPSS file under ``"spss"``.
     """
-    from sid.io.atomic import atomic_dir
-    from sid.pipeline.manifest import StageRecord, record_stage
+    from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
     from sid.report.context import open_run
     from sid.report.provenance import provenance
     from sid.report.render import environment, render
 
+    begin_stage(out_dir)
     ctx = open_run(out_dir, project_dir)
     templates = ctx.project_dir / "reports"
     env = environment(templates)
@@ -110,18 +110,14 @@ def run_report(out_dir: PathLike, project_dir: PathLike = ".", *,
     template_files = sorted(templates.glob("*.html.j2"))
     rec = StageRecord(stage=REPORT, inputs=inputs, specs=[ctx.questionnaire_path, *template_files],
                       params={"reports": status})
-    target = ctx.out_dir / REPORT
-    files = list(pages)
     weighted = (ctx.out_dir / "weight" / "weights.parquet").is_file()
     status["spss"] = "written" if weighted else "not run"
-    with atomic_dir(target) as tmp:
+    with stage_folder(ctx.out_dir, rec) as st:
         for name, text in pages.items():
-            (tmp / name).write_text(text, encoding="utf-8")
+            (st.path / name).write_text(text, encoding="utf-8")
         if weighted:
             from sid.report.spss_file import write_wave_spss
 
-            sav = write_wave_spss(ctx.out_dir, ctx.project_dir, tmp / f"{ctx.wave}.sav",
-                                  replicates=replicates)
-            files.append(sav.name)
-    record_stage(ctx.out_dir, rec.finish(ctx.out_dir, [target / name for name in files]))
-    return target, status
+            write_wave_spss(ctx.out_dir, ctx.project_dir, st.path / f"{ctx.wave}.sav",
+                            replicates=replicates)
+    return ctx.out_dir / REPORT, status

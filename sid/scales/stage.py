@@ -308,13 +308,13 @@ def run_score(out_dir: PathLike, project_dir: PathLike = ".", spec: PathLike | N
     Nothing is written when an input is wrong. Returns the score folder and the result.
     """
     from sid.clean.stage import find_spec
-    from sid.io.atomic import atomic_dir
     from sid.io.spss_meta import SpssMeta
     from sid.io.wave import DATA_FILE, META_FILE, read_wave
-    from sid.pipeline.manifest import StageRecord, record_stage
+    from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
     from sid.spec.questionnaire import load_questionnaire
 
     out = Path(out_dir)
+    begin_stage(out)
     clean_dir = out / "clean"
     if spec is not None:
         spec_path = Path(spec)
@@ -339,10 +339,10 @@ def run_score(out_dir: PathLike, project_dir: PathLike = ".", spec: PathLike | N
     # the weights relative to the run folder: outputs do not depend on where it lies
     res.summary.update(weights=str(Path(wpath).relative_to(out)) if wpath else None, spec=str(spec_path),
                        note=None if wpath else "no DIR/weight: every statistic is unweighted")
-    target = out / SCORE
-    names = [INDICES_FILE, RELIABILITY_FILE, ITEMS_FILE, LOADINGS_FILE, REASONS_FILE,
-             INVARIANCE_FILE, INVARIANCE_ITEMS_FILE, SUMMARY_FILE]
-    with atomic_dir(target) as tmp:
+    rec.params.update({"respondents": len(res.indices), "flagged": res.summary["flagged"]})
+    rec.warnings += score_warnings(res.summary)
+    with stage_folder(out, rec) as st:
+        tmp = st.path
         res.indices.to_parquet(tmp / INDICES_FILE, index=False)
         res.reliability.to_csv(tmp / RELIABILITY_FILE, index=False)
         res.items.to_csv(tmp / ITEMS_FILE, index=False)
@@ -351,6 +351,24 @@ def run_score(out_dir: PathLike, project_dir: PathLike = ".", spec: PathLike | N
         res.invariance.to_csv(tmp / INVARIANCE_FILE, index=False)
         res.invariance_items.to_csv(tmp / INVARIANCE_ITEMS_FILE, index=False)
         (tmp / SUMMARY_FILE).write_text(json.dumps(res.summary, indent=2, default=str) + "\n", encoding="utf-8")
-    rec.params.update({"respondents": len(res.indices), "flagged": res.summary["flagged"]})
-    record_stage(out, rec.finish(out, [target / n for n in names]))
-    return target, res
+    return out / SCORE, res
+
+
+def score_warnings(summary: dict) -> list[str]:
+    """Sentences for the survey team: each flagged index, what is flagged (low reliability,
+    loadings that differ between groups, scalar invariance not supported), in one line."""
+    out = []
+    for name, e in summary.get("indices", {}).items():
+        if not e.get("flagged"):
+            continue
+        why = []
+        if e.get("low_reliability_groups"):
+            why.append(f"reliability below {e.get('reliability_threshold')} in "
+                       + ", ".join(map(str, e["low_reliability_groups"])))
+        if e.get("loading_flags"):
+            why.append(f"{len(e['loading_flags'])} loading(s) differ between groups")
+        if e.get("invariance_level") not in (None, "scalar", "not fitted"):
+            why.append(f"scalar invariance not supported (level reached: {e['invariance_level']}), "
+                       "compare group means with care")
+        out.append(f"index {name} flagged: {'; '.join(why) or 'see the flags'} (score/summary.json)")
+    return out

@@ -56,8 +56,7 @@ def run_tables(out_dir: PathLike, project_dir: PathLike = ".", variance: str | N
     written when an input is wrong. ``progress`` receives one line per table. Returns the
     tables folder.
     """
-    from sid.io.atomic import atomic_dir
-    from sid.pipeline.manifest import StageRecord, record_stage
+    from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
     from sid.pipeline.wave import open_wave
     from sid.spec.questionnaire import load_questionnaire
     from sid.tables.build import build_tables
@@ -67,6 +66,7 @@ def run_tables(out_dir: PathLike, project_dir: PathLike = ".", variance: str | N
     from sid.tables.plan import VARIANCE_METHODS, check_plan, load_plan
 
     out = Path(out_dir)
+    begin_stage(out)
     ppath = Path(plan_path) if plan_path is not None else find_plan(project_dir)
     plan = load_plan(ppath)
     if variance is not None and variance not in VARIANCE_METHODS:
@@ -92,13 +92,11 @@ def run_tables(out_dir: PathLike, project_dir: PathLike = ".", variance: str | N
                          "zie weight/diagnostics.json)"
                          + ("; Taylor-SE's houden rekening met de kalibratie (GREG-residuen)" if calibrated else ""),
                          replicates=rep_text)
-    target = out / TABLES
-    with atomic_dir(target) as tmp:
-        published.to_csv(tmp / CSV, index=False)
-        published.to_parquet(tmp / PARQUET, index=False)
-        internal.to_csv(tmp / INTERNAL, index=False)
-        write_workbook(tmp / XLSX, published, notes)
     rec.params.update({"cells": len(internal), "suppressed": int(internal["suppressed"].sum()),
                        "tables": len(plan.tables), "replicate_type": wave.design.method})
-    record_stage(out, rec.finish(out, [target / f for f in (CSV, PARQUET, XLSX, INTERNAL)]))
-    return target
+    with stage_folder(out, rec) as st:
+        published.to_csv(st.path / CSV, index=False)
+        published.to_parquet(st.path / PARQUET, index=False)
+        internal.to_csv(st.path / INTERNAL, index=False)
+        write_workbook(st.path / XLSX, published, notes)
+    return out / TABLES

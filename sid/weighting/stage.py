@@ -237,10 +237,10 @@ def run_weight(out_dir: PathLike, project_dir: PathLike = ".", data_dir: PathLik
     ``spec``: the weighting spec (default: the project's only ``weights/*.yaml``).
     Nothing is written when an input is wrong.
     """
-    from sid.io.atomic import atomic_dir
-    from sid.pipeline.manifest import StageRecord, record_stage
+    from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
 
     out = Path(out_dir)
+    begin_stage(out)
     spec_path = Path(spec) if spec is not None else find_weighting_spec(project_dir)
     data = Path(data_dir) if data_dir is not None else Path(project_dir) / "data" / "demo"
     ws = load_weighting(spec_path)
@@ -253,9 +253,11 @@ def run_weight(out_dir: PathLike, project_dir: PathLike = ".", data_dir: PathLik
                       params={"data_dir": str(data), "seed": ws.replicates.seed if ws.replicates else None,
                               "spec_sha256": ws.sha256})
     res = weight_wave(out, ws, data)
-    target = out / WEIGHT
+    rec.params.update({"respondents": int(len(res.weights)), "trimmed": res.diagnostics["trimmed"]})
+    rec.warnings += weight_warnings(res)
     t0 = time.perf_counter()
-    with atomic_dir(target) as tmp:
+    with stage_folder(out, rec) as st:
+        tmp = st.path
         res.weights.to_parquet(tmp / WEIGHTS_FILE, index=False)
         if res.replicates is not None:
             res.replicates.to_parquet(tmp / REPLICATES_FILE, index=False)
@@ -264,10 +266,7 @@ def run_weight(out_dir: PathLike, project_dir: PathLike = ".", data_dir: PathLik
         res.diagnostics["timings_seconds"]["write"] = round(time.perf_counter() - t0, 3)
         (tmp / DIAGNOSTICS_FILE).write_text(json.dumps(res.diagnostics, indent=1, default=_json) + "\n",
                                             encoding="utf-8")
-    outputs = [target / f for f in (WEIGHTS_FILE, REPLICATES_FILE, GROUPS_FILE, MARGINS_FILE, DIAGNOSTICS_FILE)]
-    rec.params.update({"respondents": int(len(res.weights)), "trimmed": res.diagnostics["trimmed"]})
-    record_stage(out, rec.finish(out, outputs))
-    return target, res
+    return out / WEIGHT, res
 
 
 def _json(value: object) -> object:
@@ -276,3 +275,22 @@ def _json(value: object) -> object:
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def weight_warnings(res: WeightResult) -> list[str]:
+    """Sentences for the survey team from the weighting diagnostics: non-positive final
+    weights (linear calibration without bounds) and replicate columns whose weights stay
+    outside a trimming bound after the last round."""
+    out = []
+    g = res.groups
+    if "n_nonpositive" in g.columns:
+        for row in g[(g["group"] != "all") & (g["n_nonpositive"] > 0)].itertuples(index=False):
+            out.append(f"group {row.group}: {int(row.n_nonpositive)} final weight(s) <= 0; "
+                       "set calibration bounds or use raking (weighting spec)")
+    rep = res.diagnostics.get("replicates") or {}
+    unsettled = sorted({c for u in rep.get("trimming_unsettled") or [] for c in u.get("columns", [])})
+    if unsettled:
+        out.append(f"{len(unsettled)} of {rep.get('replicates')} replicate columns keep weights outside "
+                   "a trimming bound after the last round (diagnostics.json replicates.trimming_unsettled); "
+                   "raise trimming.max_rounds or widen the bounds")
+    return out

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from sid.clean import run_clean
-    from sid.cli.progress import say
+    from sid.cli.progress import say, warn_stage
 
     # no progress line before the work: a user error stays the only line on stderr
     t0 = time.perf_counter()
@@ -39,4 +39,5 @@ def run(args: argparse.Namespace) -> int:
         + ", ".join(f"{s} {int(status.get(s, 0))}" for s in ("complete", "partial", "break-off"))
         + f" -> {folder} ({time.perf_counter() - t0:.1f} s)"
     )
+    warn_stage(args.out, NAME)
     return 0

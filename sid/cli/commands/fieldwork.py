@@ -24,14 +24,13 @@ def run(args: argparse.Namespace) -> int:
     """Compute the rates, write DIR/fieldwork and record the stage in DIR/manifest.json."""
     import time
 
-    from sid.cli.progress import say
+    from sid.cli.progress import say, warn_stage
     from sid.fieldwork.stage import run_fieldwork
 
     # no progress line before the work: a user error stays the only line on stderr
     t0 = time.perf_counter()
     folder, res = run_fieldwork(args.out, args.project, args.data, args.spec)
-    for msg in res.warnings:
-        say(f"warning: {msg}")
+    warn_stage(args.out, NAME)  # the warnings recorded in the stage's manifest entry
     r = res.rates
     overall = r[(r["level"] == "overall") & (r["basis"] == "unweighted")].iloc[0]
     weighted = r[(r["level"] == "overall") & (r["basis"] != "unweighted")].iloc[0]

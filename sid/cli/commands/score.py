@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     """Score the indices, write DIR/score and record the stage in DIR/manifest.json."""
     import time
 
-    from sid.cli.progress import say
+    from sid.cli.progress import say, warn_stage
     from sid.scales.stage import run_score
 
     # no progress line before the work: a user error stays the only line on stderr
@@ -40,4 +40,5 @@ def run(args: argparse.Namespace) -> int:
             + (f"; {len(e.get('loading_flags', []))} loading flag(s)" if e.get("loading_flags") else "")
             + (f"; {e['invariance']}" if "invariance" in e else ""))
     say(f"-> {folder}")
+    warn_stage(args.out, NAME)
     return 0

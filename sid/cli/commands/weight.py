@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the weight stage, write DIR/weight and record it in DIR/manifest.json."""
     import time
 
-    from sid.cli.progress import say
+    from sid.cli.progress import say, warn_stage
     from sid.weighting.stage import run_weight
 
     t0 = time.perf_counter()
@@ -37,4 +37,5 @@ def run(args: argparse.Namespace) -> int:
     t = res.diagnostics["timings_seconds"]
     say("timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in t.items()))
     say(f"{len(res.weights)} weighted respondents -> {folder} ({time.perf_counter() - t0:.1f} s)")
+    warn_stage(args.out, NAME)
     return 0
