@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from buurt_survey import POP, write_buurt_project
+
 from sid.cli import main
 
 
