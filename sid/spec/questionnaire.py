@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from sid.errors import SpecError
 from sid.spec.expr import Expression
+from sid.spec.yamlfile import shown
 
 if TYPE_CHECKING:
     from sid.io.spss_meta import SpssMeta, VariableMeta
@@ -195,14 +196,14 @@ class Questionnaire:
             return v
         from sid.spec.yamlfile import suggest
 
-        raise SpecError(f"{self.path or self.wave}: variable {name!r} is not declared"
+        raise SpecError(f"{self.path or self.wave}: variable {shown(name)} is not declared"
                         f"{suggest(name, self.names())}")
 
     def index(self, name: str) -> Index:
         for ix in self.indices:
             if ix.name == name:
                 return ix
-        raise SpecError(f"{self.path or self.wave}: index {name!r} is not declared")
+        raise SpecError(f"{self.path or self.wave}: index {shown(name)} is not declared")
 
     def names(self) -> list[str]:
         """Declared variable names, then derived ones, in spec order."""
