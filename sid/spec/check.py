@@ -203,8 +203,8 @@ def _fmt(x: object) -> str:
 
 def _outside(values: np.ndarray, bad: np.ndarray, limit: int = 5) -> str:
     counts = pd.Series(values[bad]).value_counts()
-    shown = ", ".join(f"{_fmt(k)} ({c})" for k, c in counts.head(limit).items())
-    return shown + (f" and {len(counts) - limit} more" if len(counts) > limit else "")
+    listed = ", ".join(f"{_fmt(k)} ({c})" for k, c in counts.head(limit).items())
+    return listed + (f" and {len(counts) - limit} more" if len(counts) > limit else "")
 
 
 def check_data(df: pd.DataFrame, meta: SpssMeta | None, q: Questionnaire, *,
@@ -242,6 +242,8 @@ def check_data(df: pd.DataFrame, meta: SpssMeta | None, q: Questionnaire, *,
 
 def _check_values(s: pd.Series, v: Variable, q: Questionnaire, where: str) -> list[Finding]:
     at = f"{where}: {v.name}"
+    if v.identifier is not None:
+        return []  # raw numbers (text or numeric) in a fieldwork file; ingest pseudonymises them
     try:
         x = to_array(s)
     except TypeError:

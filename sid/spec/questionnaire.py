@@ -42,6 +42,7 @@ DEFAULT_MEASURE = {"categorical": "nominal", "ordinal": "ordinal", "numeric": "s
 THEMES = ("language", "discrimination", "inclusion", "religiosity", "citizenship")
 SCORINGS = ("mean", "sum", "count", "factor")
 SCALES = ("raw", "pomp", "z")
+IDENTIFIERS = ("pseudonymise",)  # what ingest does with a variable holding personal numbers
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ class Variable:
     ``missing``: the user-missing codes this item may hold (explicit, or every wave code
     whose meaning is not ``invalid``; none for text and date variables). ``range``: inclusive valid range of a numeric item.
     ``relevant``: routing; the item is asked where it holds (definitely true).
+    ``identifier``: ``"pseudonymise"`` for a variable that holds personal numbers (national
+    register numbers): ingest replaces its values by their keyed HMAC pseudonym
+    (:mod:`sid.linkage.pseudonym`) instead of refusing the file (docs/questionnaire-spec.md).
     """
 
     name: str
@@ -81,6 +85,7 @@ class Variable:
     range: tuple[float, float] | None = None
     checks: tuple[Check, ...] = ()
     measure: str = "nominal"
+    identifier: str | None = None
     where: str = field(default="", compare=False)
 
     @property
@@ -216,6 +221,10 @@ class Questionnaire:
     def invalid_codes(self) -> tuple[Code, ...]:
         """Codes with meaning ``invalid`` (set by cleaning on any item)."""
         return tuple(c for c, m in self.missing_codes.items() if m.meaning == "invalid")
+
+    def identifiers(self) -> list[str]:
+        """Names of the variables that ingest pseudonymises (``identifier: pseudonymise``)."""
+        return [v.name for v in self.variables if v.identifier == "pseudonymise"]
 
     def missing_codes_for(self, name: str) -> tuple[Code, ...]:
         """Codes that are user-missing for ``name`` (in the valid view and in SPSS):

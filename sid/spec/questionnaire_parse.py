@@ -21,7 +21,7 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # lower_snake_case; SPSS allows
 _TOP = {"wave", "title", "reference_date", "key", "mode_variable", "modes", "missing_codes",
         "completion", "quality", "variables", "derived", "indices"}
 _VARIABLE = {"name", "label", "type", "source", "categories", "missing", "relevant", "grid",
-             "range", "checks", "measure"}
+             "range", "checks", "measure", "identifier"}
 _DERIVED = {"name", "label", "type", "expr", "categories", "range", "measure"}
 _INDEX = {"name", "label", "theme", "items", "reverse", "min_valid", "scoring", "count_values",
           "scale", "reference_group", "reliability_min"}
@@ -141,11 +141,15 @@ def _variable(item: Item, wave_codes: dict[Q.Code, Q.MissingCode]) -> Q.Variable
     grid = s.get("grid", None)
     if grid is not None:
         grid = _name(s, "grid")
+    identifier = s.text("identifier", None, choices=Q.IDENTIFIERS)
+    if identifier is not None and (vtype != "text" or cats):
+        raise s.at("identifier").error("an identifier is replaced by its pseudonym (64 hexadecimal "
+                                       "characters) at ingest: declare it type: text, without categories")
     return Q.Variable(
         name=name, label=s.text("label"), type=vtype,
         source=s.text("source", "questionnaire", choices=Q.SOURCES), categories=cats,
         missing=missing, relevant=_expr(s, "relevant"), grid=grid, range=_range(s),
-        checks=tuple(checks), measure=_measure(s, vtype), where=_at(s),
+        checks=tuple(checks), measure=_measure(s, vtype), identifier=identifier, where=_at(s),
     )
 
 
