@@ -7,6 +7,18 @@ traceback. Messages say where (file, variable, row, margin), what is wrong, and 
 
 from __future__ import annotations
 
+from typing import Any
+
+SHOWN_CHARS = 60  # a value echoed in an error message is cut to this many characters
+
+
+def shown(value: Any, *, bare: bool = False, limit: int = SHOWN_CHARS) -> str:
+    """``value`` as echoed in an error message: its repr (its text when ``bare``), on one
+    line, cut to ``limit`` characters with "...", so that a message never prints a file."""
+    text = str(value) if bare else repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 class SidError(Exception):
     """Base class of every user-facing sid error (printed by the CLI as one line)."""

@@ -3,13 +3,15 @@ and nothing is written (neither by read_spss nor by ``sid ingest``)."""
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sid.cli import main
 from sid.errors import InputFileError
-from sid.io.spss import read_spss
+from sid.io.spss import read_spss, write_spss
 from sid.io.wave import ingest
 
 
@@ -18,7 +20,25 @@ def good(reference_dir: Path) -> bytes:
     return (reference_dir / "spss" / "sample_missing.sav").read_bytes()
 
 
+def _unknown_count(data: bytes) -> bytes:
+    """``data`` with the header's case count (int32 at byte 80) set to -1, "unknown"."""
+    return data[:80] + struct.pack("<i", -1) + data[84:]
+
+
+def _uncompressed(tmp_path: Path, good: bytes) -> bytes:
+    """The cases of ``good`` written as an uncompressed .sav (``good`` is bytecode-compressed)."""
+    src, out = tmp_path / "src.sav", tmp_path / "uncompressed.sav"
+    src.write_bytes(good)
+    write_spss(*read_spss(src), out)  # sid writes .sav uncompressed
+    data = out.read_bytes()
+    src.unlink()
+    out.unlink()
+    assert struct.unpack("<i", data[72:76]) == (0,)  # the header's compression: none
+    return data
+
+
 def _bad_files(tmp_path: Path, good: bytes) -> dict[str, Path]:
+    plain = _uncompressed(tmp_path, good)
     files = {
         "not_spss": b"mychar,mynum\na,1.1\nb,1.2\n",
         "pdf_named_sav": b"%PDF-1.4\n" + bytes(range(256)) * 4,
@@ -27,6 +47,11 @@ def _bad_files(tmp_path: Path, good: bytes) -> dict[str, Path]:
         "truncated_dictionary": good[:1000],
         "truncated_data": good[:-50],
         "truncated_last_byte": good[:-1],
+        # header case count -1 (allowed: "unknown"), data cut in the middle of a case:
+        # readstat reads the whole cases before the cut and says nothing
+        "unknown_count_truncated": _unknown_count(good)[:-30],
+        "unknown_count_truncated_block": _unknown_count(good)[:-100],
+        "unknown_count_uncompressed_truncated": _unknown_count(plain)[:-30],
     }
     out = {}
     for name, data in files.items():
@@ -45,6 +70,9 @@ CASES = [
     "truncated_dictionary",
     "truncated_data",
     "truncated_last_byte",
+    "unknown_count_truncated",
+    "unknown_count_truncated_block",
+    "unknown_count_uncompressed_truncated",
 ]
 
 
@@ -109,3 +137,28 @@ def test_cli_ingest_unknown_encoding_writes_nothing(tmp_path, good, capsys):
 def test_ingest_without_files_raises():
     with pytest.raises(InputFileError, match="no input file"):
         ingest([])
+
+
+@pytest.mark.parametrize("chunksize", [None, 2])
+@pytest.mark.parametrize("kind", ["bytecode", "zsav", "uncompressed"])
+def test_complete_file_with_unknown_case_count_reads_whole(tmp_path, reference_dir, good, kind,
+                                                          chunksize):
+    source = {"bytecode": good, "zsav": (reference_dir / "spss" / "sample.zsav").read_bytes(),
+              "uncompressed": _uncompressed(tmp_path, good)}[kind]
+    whole, unknown = tmp_path / "whole.sav", tmp_path / "unknown.sav"
+    whole.write_bytes(source)
+    unknown.write_bytes(_unknown_count(source))
+    expected, _ = read_spss(whole, chunksize=chunksize)
+    df, meta = read_spss(unknown, chunksize=chunksize)
+    assert len(df) == len(expected) > 0
+    pd.testing.assert_frame_equal(df, expected)
+    assert meta.sources[0]["rows"] == len(expected)
+
+
+def test_unknown_case_count_truncation_names_the_partial_case(tmp_path, good):
+    path = _bad_files(tmp_path, good)["unknown_count_truncated"]
+    before = path.read_bytes()
+    with pytest.raises(InputFileError, match=r"case count unknown \(-1\).*partial case") as info:
+        read_spss(path)
+    _one_line_naming(info.value, path)
+    assert path.read_bytes() == before

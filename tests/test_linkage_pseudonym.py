@@ -40,7 +40,7 @@ def test_file_with_a_raw_nrn_is_refused_naming_the_column():
     df = pd.DataFrame({"person_key": ["k1", "k2", "k3"], "rrn": ["x", formatted(make_nrn(71, 12, 2, 45)), None],
                        "age": [30, 40, 50]})
     with pytest.raises(LinkageError, match=r"t.parquet: column 'rrn' holds 1 raw national register number\(s\) "
-                                           r"\(first in row 1\)"):
+                                           r"\(first in row 1: \*\*\.\*\*\.\*\*-\*\*\*\.\*\*\)"):
         refuse_raw_nrn(df, "t.parquet")
     refuse_raw_nrn(df.drop(columns=["rrn"]), "t.parquet")  # no NRN: no error
 
@@ -79,3 +79,22 @@ def test_key_from_env_or_file_and_short_keys_refused(tmp_path, monkeypatch):
     monkeypatch.delenv("SID_PSEUDONYM_KEY")
     with pytest.raises(LinkageError, match="no pseudonymisation key"):
         load_key()
+
+
+def test_whole_numbers_stored_as_floats_are_detected_and_pseudonymised_as_integers():
+    a = make_nrn(85, 7, 31, 3)
+    b = make_nrn(5, 3, 1, 12, born_2000_or_later=True)  # 10 digits as a number
+    wrong = a[:9] + f"{(int(a[9:]) % 97) + 1:02d}"
+    floats = pd.Series([float(a), float(b), float(wrong), float(a) + 0.5, None, 2007.0])
+    assert nrn_mask(floats).tolist() == [True, True, False, False, False, False]
+    key = bytes(range(MIN_KEY_BYTES))
+    assert pseudonymise(floats, key)[0] == pseudonymise(pd.Series([a]), key)[0]
+    assert pseudonymise(floats, key)[1] == pseudonymise(pd.Series([int(b)]), key)[0]
+    assert pseudonymise(floats, key)[4] is None
+
+
+def test_nrn_inside_free_text_and_not_inside_longer_runs():
+    a = make_nrn(71, 12, 2, 45)
+    texts = pd.Series([f"mijn rr: {formatted(a)}, dank", f"{a[:6]} {a[6:9]} {a[9:]}", f"12 {a}",
+                       f"x{a}", f"{a}7", f"ab{a}cd", "tel 0471 23 45 67", "72859bd106059a91"], dtype="str")
+    assert nrn_mask(texts).tolist() == [True, True, True, False, False, False, False, False]

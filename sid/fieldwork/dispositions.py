@@ -41,7 +41,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from sid.errors import DataError, SpecError
+from sid.errors import DataError, SpecError, shown
 
 #: The AAPOR outcome classes, in the order the rate tables use.
 OUTCOMES: tuple[str, ...] = ("I", "P", "R", "NC", "O", "UH", "UO", "NE")
@@ -73,7 +73,7 @@ def aapor_class(code: object) -> str:
     m = _CODE.match(text)
     if m is None:
         raise SpecError(
-            f"AAPOR disposition code {code!r} is not in the AAPOR scheme: "
+            f"AAPOR disposition code {shown(code)} is not in the AAPOR scheme: "
             "write it as 'chapter.code', e.g. '1.1', '2.11', '2.33', '3.19', '4.10'"
         )
     chapter, first, _rest = m.groups()
@@ -81,12 +81,12 @@ def aapor_class(code: object) -> str:
     if cls is None:
         if first in (None, "0"):
             raise SpecError(
-                f"AAPOR disposition code {text!r} is too coarse to classify: use a sub-code "
+                f"AAPOR disposition code {shown(text)} is too coarse to classify: use a sub-code "
                 "(1.1 complete, 1.2 partial; 2.1x refusal/break-off, 2.2x non-contact, "
                 "2.3x other; 3.1x or 3.2x-3.9x unknown eligibility)"
             )
         raise SpecError(
-            f"AAPOR disposition code {text!r} is not in the AAPOR scheme (chapter {chapter} "
+            f"AAPOR disposition code {shown(text)} is not in the AAPOR scheme (chapter {chapter} "
             f"has no sub-code {chapter}.{first}): see AAPOR Standard Definitions (2023), "
             "final disposition codes"
         )
@@ -98,7 +98,7 @@ def _code_text(code: object) -> str:
         return code.strip()
     if isinstance(code, bool) or not isinstance(code, numbers.Real):
         raise SpecError(
-            f"AAPOR disposition code {code!r} is a {type(code).__name__}: "
+            f"AAPOR disposition code {shown(code)} is a {type(code).__name__}: "
             "write it as a string, e.g. '2.11'"
         )
     return repr(float(code)) if not float(code).is_integer() else str(int(code))
@@ -135,11 +135,11 @@ def validate_mapping(mapping: Mapping[object, object], spec_key: str = "disposit
         try:
             aapor_class(raw_code)
         except SpecError as exc:
-            raise SpecError(f"spec key {spec_key}.{raw_key}: {exc}") from None
+            raise SpecError(f"spec key {spec_key}.{shown(raw_key, bare=True)}: {exc}") from None
         if key in out:
             raise SpecError(
-                f"spec key {spec_key}: agency code {raw_key!r} is given twice "
-                f"(as {key!r}): keep one entry"
+                f"spec key {spec_key}: agency code {shown(raw_key)} is given twice "
+                f"(as {shown(key)}): keep one entry"
             )
         out[key] = _code_text(raw_code)
     return out

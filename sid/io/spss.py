@@ -21,6 +21,7 @@ import pyreadstat
 from sid.errors import DataError, InputFileError
 from sid.io.atomic import atomic_path
 from sid.io.hashing import sha256_file
+from sid.io.spss_layout import check_whole_cases, header_ncases
 from sid.io.spss_meta import SpssMeta, VariableMeta, default_variable
 
 __all__ = ["SpssMeta", "VariableMeta", "read_spss", "read_spss_meta", "write_spss", "sha256_file"]
@@ -127,7 +128,8 @@ def read_spss(
     ``SYSMIS``); the default keeps them, so cleaning can tell "don't know" from "no answer".
     ``meta.sources`` holds the file's path, SHA-256 and row count.
     Raises :class:`sid.errors.InputFileError` for a missing, empty, truncated or non-SPSS
-    file or an unusable encoding.
+    file or an unusable encoding; a file whose header leaves the case count unknown (-1)
+    is checked for a partial last case (:mod:`sid.io.spss_layout`).
     """
     p = Path(path)
     _check_input(p)
@@ -161,7 +163,10 @@ def read_spss(
                 f"{p}: no variable(s) {', '.join(unknown)} in the file; check the names"
             )
     meta = _meta_from_pyreadstat(m, encoding)
-    if m.number_rows is not None and m.number_rows >= 0 and len(df) != m.number_rows:
+    if header_ncases(p) == -1:
+        # case count unknown: readstat reads to the end and drops a partial last case
+        check_whole_cases(p, len(df))
+    elif m.number_rows is not None and m.number_rows >= 0 and len(df) != m.number_rows:
         raise InputFileError(
             f"{p}: header announces {m.number_rows} rows but {len(df)} were read (truncated file?); "
             "ask for the file to be delivered again"

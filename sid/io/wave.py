@@ -20,14 +20,19 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sid.errors import DataError, InputFileError, RunFolderError
 from sid.io.atomic import atomic_dir
+from sid.io.identifiers import pseudonymise_identifiers, screen_file
 from sid.io.spss import read_spss, read_spss_meta
 from sid.io.spss_meta import SpssMeta, VariableMeta
+
+if TYPE_CHECKING:
+    from sid.spec.questionnaire import Questionnaire
 
 DATA_FILE = "data.parquet"
 META_FILE = "meta.json"
@@ -119,6 +124,8 @@ def ingest(
     mode_variable: str = "mode",
     encoding: str | None = None,
     chunksize: int | None = None,
+    questionnaire: Questionnaire | None = None,
+    key: bytes | None = None,
 ) -> tuple[pd.DataFrame, SpssMeta]:
     """Read the mode files of a wave and stack them into one raw wave.
 
@@ -127,6 +134,12 @@ def ingest(
     variable ``mode_variable`` appended; ``meta.sources`` lists each file's path, SHA-256,
     mode and row count. Raises :class:`InputFileError` for an unreadable file and
     :class:`DataError` when the files disagree or already hold ``mode_variable``.
+
+    Every column of every file is checked for raw national register numbers
+    (:mod:`sid.io.identifiers`): a :class:`sid.errors.LinkageError` names the file,
+    variable and case. Variables the ``questionnaire`` declares ``identifier:
+    pseudonymise`` are replaced by their HMAC pseudonym under ``key`` (default: from
+    ``$SID_PSEUDONYM_KEY``) instead; without a questionnaire every NRN is refused.
     """
     modes = _modes(files)
     metas = {mode: read_spss_meta(p, encoding=encoding) for mode, p in modes.items()}
@@ -138,9 +151,12 @@ def ingest(
             "choose another mode variable name"
         )
     order = list(first.variables)
+    identifiers = questionnaire.identifiers() if questionnaire is not None else []
+    spec = (questionnaire.path or questionnaire.wave) if questionnaire is not None else None
     frames, sources = [], []
     for mode, path in modes.items():
         df, meta = read_spss(path, encoding=encoding, chunksize=chunksize)
+        screen_file(df, str(path), identifiers=identifiers, spec=spec)
         df = df[order]
         df[mode_variable] = pd.Series(
             np.full(len(df), mode, dtype=object), dtype="str", index=df.index
@@ -152,6 +168,7 @@ def ingest(
     for name, var in variables.items():
         if var.type == "string":
             variables[name] = replace(var, format=_string_format(list(metas.values()), name))
+    data, variables, _ = pseudonymise_identifiers(data, variables, identifiers, key)
     width = max(len(m.encode("utf-8")) for m in modes)
     variables[mode_variable] = VariableMeta(
         name=mode_variable,

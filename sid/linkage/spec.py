@@ -24,7 +24,7 @@ from sid.errors import SpecError
 from sid.io.hashing import sha256_files
 from sid.spec.expr import Expression, parse
 from sid.spec.questionnaire import Questionnaire, load_questionnaire
-from sid.spec.yamlfile import Section, Where, check_str_list, load_yaml
+from sid.spec.yamlfile import Section, Where, check_str_list, load_yaml, shown
 
 STATISTICS = ("share", "mean")
 # Breakdown dimensions a value row has besides geography and origin (columns of the base).
@@ -64,7 +64,7 @@ class OriginMap:
                 groups = [g for g in c.groups if present is None or g in present]
                 text = f"{c.label}: SID origin group{'s' if len(groups) > 1 else ''} {', '.join(groups)}"
                 return f"{text} only ({c.coverage})" if c.coverage else text
-        raise SpecError(f"{self.path}: origin category {code!r} is not in the origin map")
+        raise SpecError(f"{self.path}: origin category {shown(code)} is not in the origin map")
 
 
 @dataclass(frozen=True)
@@ -150,18 +150,18 @@ def load_origin_map(path: str | os.PathLike[str]) -> OriginMap:
             raise s.at("groups").error("a category needs at least one SID origin group")
         for g in groups:
             if g in seen:
-                raise s.at("groups").error(f"SID group {g!r} is already mapped to {seen[g]!r}; "
+                raise s.at("groups").error(f"SID group {shown(g)} is already mapped to {shown(seen[g])}; "
                                            "a group belongs to one VLIM category")
             seen[g] = code
         if code in {c.code for c in cats}:
-            raise s.at("code").error(f"category {code!r} appears twice")
+            raise s.at("code").error(f"category {shown(code)} appears twice")
         cats.append(OriginCategory(code, s.text("label"), groups, s.text("coverage", "")))
     gens = top.get("generations", {})
     if not isinstance(gens, dict):
         raise top.at("generations").error("expected a mapping code: first|second")
     for k, v in gens.items():
         if v not in ("first", "second"):
-            raise top.at("generations").error(f"code {k!r} maps to {v!r}; use first or second")
+            raise top.at("generations").error(f"code {shown(k)} maps to {shown(v)}; use first or second")
     return OriginMap(top.text("origin_variable", "origin"), top.text("generation_variable", "generation"),
                      tuple(cats), {str(k): v for k, v in gens.items()}, str(path))
 
@@ -182,7 +182,7 @@ def _indicator(item, known: set[str] | None, breakdowns) -> SurveyIndicator:
     if variable is not None and known is not None and variable not in known:
         from sid.spec.yamlfile import suggest
 
-        raise s.at("variable").error(f"unknown variable {variable!r}{suggest(variable, known)}; "
+        raise s.at("variable").error(f"unknown variable {shown(variable)}{suggest(variable, known)}; "
                                      "declare it in the questionnaire spec or fix the name")
     condition = _expr(s, "condition", known)
     if stat == "share" and condition is None:
@@ -206,7 +206,7 @@ def _breakdowns(s: Section, key: str, default):
         dims = check_str_list(item.value, item.where)
         for d in dims:
             if d not in DIMENSIONS:
-                raise item.where.error(f"breakdown {d!r} is not one of {', '.join(DIMENSIONS)}")
+                raise item.where.error(f"breakdown {shown(d)} is not one of {', '.join(DIMENSIONS)}")
         out.append(tuple(dims))
     return tuple(out)
 
@@ -249,13 +249,13 @@ def load_linkage_spec(path: str | os.PathLike[str], *, project: str | os.PathLik
     base = _base(top, project_dir, Path(data) if data is not None else None)
     map_path = path.parent / top.text("origin_map")
     if not map_path.is_file():
-        raise top.at("origin_map").error(f"origin map {map_path} not found")
+        raise top.at("origin_map").error(f"origin map {shown(map_path, bare=True, limit=120)} not found")
     omap = load_origin_map(map_path)
     known = q = None
     if "questionnaire" in top:
         qpath = path.parent / top.text("questionnaire")
         if not qpath.is_file():
-            raise top.at("questionnaire").error(f"questionnaire spec {qpath} not found")
+            raise top.at("questionnaire").error(f"questionnaire spec {shown(qpath, bare=True, limit=120)} not found")
         q = load_questionnaire(qpath)
         known = known_names(q) | {omap.origin_variable, omap.generation_variable}
     disc = Section(top.get("disclosure", {}), top.at("disclosure"), keys={"min_n", "max_cv"})
@@ -268,11 +268,11 @@ def load_linkage_spec(path: str | os.PathLike[str], *, project: str | os.PathLik
     codes = [i.code for i in inds]
     dup = sorted({c for c in codes if codes.count(c) > 1})
     if dup:
-        raise top.at("indicators").error(f"indicator code {dup[0]!r} appears twice")
+        raise top.at("indicators").error(f"indicator code {shown(dup[0])} appears twice")
     labels = {}
     for dim, mapping in (top.get("labels", {}) or {}).items():
         if dim not in DIMENSIONS or not isinstance(mapping, dict):
-            raise top.at("labels").error(f"labels.{dim}: expected one of {', '.join(DIMENSIONS)} with a mapping code: label")
+            raise top.at("labels").error(f"labels.{shown(dim, bare=True)}: expected one of {', '.join(DIMENSIONS)} with a mapping code: label")
         labels[dim] = {str(k): str(v) for k, v in mapping.items()}
     files = [path, map_path] + ([Path(q.path)] if q is not None and q.path else [])
     return LinkageSpec(

@@ -59,9 +59,14 @@ def _wave_files(ctx: RunContext) -> list[Path]:
 
 
 def _ingest(ctx: RunContext) -> None:
+    from sid.clean.stage import find_spec
+    from sid.io.spss_meta import SpssMeta
     from sid.pipeline.ingest import run_ingest
 
-    run_ingest(ctx.out, _wave_files(ctx))
+    files = _wave_files(ctx)
+    # the questionnaire clean will use: its identifier variables are pseudonymised at ingest
+    spec = find_spec(ctx.project, SpssMeta(variables={}, sources=[{"path": str(p)} for p in files]))
+    run_ingest(ctx.out, files, spec=spec)
 
 
 def _clean(ctx: RunContext) -> None:

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from sid.errors import RunFolderError
 from sid.report.charts import weight_histograms
 from sid.report.context import RunContext, read_output
+from sid.spec.yamlfile import load_yaml
 
 WEIGHT_COLUMN = "weight"
 GROUPS_FILE, MARGINS_FILE, DIAGNOSTICS_FILE = "diagnostics_groups.csv", "diagnostics_margins.csv", "diagnostics.json"
@@ -214,7 +214,7 @@ def gather_weighting(ctx: RunContext) -> dict[str, Any]:
         if k not in _SHOWN_KEYS:
             blocks += _blocks(v, str(k))
     spath = _spec_path(ctx)
-    words = method_in_words(yaml.safe_load(spath.read_text(encoding="utf-8")) or {}) if spath else []
+    words = method_in_words(load_yaml(spath) or {}) if spath else []
     return {
         "n_weighted": len(w),
         "group_tables": _group_tables(summary, ctx, codes),

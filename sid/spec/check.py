@@ -17,10 +17,10 @@ import pandas as pd
 
 from sid.io.spss_meta import SpssMeta, VariableMeta
 from sid.spec.check_literals import literal_problems
-from sid.spec.expr import Expression
+from sid.spec.expr import SHOWN_SOURCE, Expression
 from sid.spec.expr_nodes import to_array
 from sid.spec.questionnaire import Derived, Questionnaire, Variable
-from sid.spec.yamlfile import suggest
+from sid.spec.yamlfile import shown, suggest
 
 
 class Finding(NamedTuple):
@@ -45,9 +45,9 @@ def _names_problem(expr: Expression, known: set[str], later: dict[str, str],
         if name in known:
             continue
         if name in later:
-            out.append(f"{expr.source!r} uses {name!r}, {later[name]}")
+            out.append(f"{shown(expr.source, limit=SHOWN_SOURCE)} uses {shown(name)}, {later[name]}")
         else:
-            out.append(f"{expr.source!r} uses unknown variable {name!r}{suggest(name, known)}")
+            out.append(f"{shown(expr.source, limit=SHOWN_SOURCE)} uses unknown variable {shown(name)}{suggest(name, known)}")
     return [f"{what}: {m}" for m in out]
 
 
@@ -66,7 +66,7 @@ def check_spec(q: Questionnaire) -> list[Finding]:
     after_cleaning = {n: "a derived variable, computed after cleaning: routing and checks "
                          "cannot use it" for n in derived_names}
     if q.key not in {v.name for v in q.variables}:
-        err(top, f"key {q.key!r} is not declared among the variables; declare it "
+        err(top, f"key {shown(q.key)} is not declared among the variables; declare it "
                  "(source: register)", "warning")
 
     for v in q.variables:
@@ -135,14 +135,14 @@ def _check_indices(q: Questionnaire, known: set[str], err) -> None:
         for item in ix.items:
             v = declared.get(item)
             if v is None:
-                err(ix.where, f"{ix.name}: item {item!r} is not a declared variable"
+                err(ix.where, f"{ix.name}: item {shown(item)} is not a declared variable"
                               f"{suggest(item, declared)}")
             elif v.is_text:
-                err(ix.where, f"{ix.name}: item {item!r} is text and cannot be scored")
+                err(ix.where, f"{ix.name}: item {shown(item)} is text and cannot be scored")
         for item in ix.reverse:
             v = declared.get(item)
             if v is not None and not v.categories and v.range is None:
-                err(ix.where, f"{ix.name}: reversed item {item!r} has neither categories nor a "
+                err(ix.where, f"{ix.name}: reversed item {shown(item)} has neither categories nor a "
                               "range to be reflected within; declare one")
         if ix.min_valid > len(ix.items):
             err(ix.where, f"{ix.name}: min_valid {ix.min_valid} is larger than the number of "
@@ -152,7 +152,7 @@ def _check_indices(q: Questionnaire, known: set[str], err) -> None:
                 v = declared.get(item)
                 if v is not None and v.categories and not set(ix.count_values) & set(v.categories):
                     err(ix.where, f"{ix.name}: none of count_values {list(ix.count_values)} is a "
-                                  f"category of {item!r}", "warning")
+                                  f"category of {shown(item)}", "warning")
         if ix.reference_group is not None:
             for m in _names_problem(ix.reference_group, known, {}, "reference_group"):
                 err(ix.where, f"{ix.name}: {m}")
@@ -168,31 +168,31 @@ def _check_quality(q: Questionnaire, base: set[str], err, top: str) -> None:
     if qual.speeders is not None:
         sw = qual.speeders.where or f"{top}: quality.speeders"
         if qual.speeders.duration not in names:
-            err(sw, f"duration: {qual.speeders.duration!r} is not a declared "
+            err(sw, f"duration: {shown(qual.speeders.duration)} is not a declared "
                      "variable (declare it, source: paradata)")
         for m in qual.speeders.modes:
             if m not in q.modes:
-                err(sw, f"modes: {m!r} is not one of the modes "
+                err(sw, f"modes: {shown(m)} is not one of the modes "
                          f"({', '.join(q.modes) or 'none declared'})")
     if qual.straightlining is not None:
         gw = qual.straightlining.where or f"{top}: quality.straightlining"
         for g in qual.straightlining.grids:
             if g not in grids:
-                err(gw, f"grids: no variable has grid {g!r}"
+                err(gw, f"grids: no variable has grid {shown(g)}"
                          f"{suggest(g, grids)}")
             elif grids[g] < qual.straightlining.min_items:
-                err(gw, f"grid {g!r} has {grids[g]} items, fewer than "
+                err(gw, f"grid {shown(g)} has {grids[g]} items, fewer than "
                          f"min_items {qual.straightlining.min_items}; it is never checked",
                     "warning")
     for i, rm in enumerate(qual.register_mismatch):
         for role, n in (("answer", rm.answer), ("register", rm.register)):
             if n not in names:
-                err(rm.where or f"{top}: quality.register_mismatch[{i}]", f"{role}: {n!r} is not a declared "
+                err(rm.where or f"{top}: quality.register_mismatch[{i}]", f"{role}: {shown(n)} is not a declared "
                          f"variable{suggest(n, names)}")
     if isinstance(q.completion.items, tuple):
         for n in q.completion.items:
             if n not in names:
-                err(q.completion.where or f"{top}: completion", f"items: {n!r} is not a declared variable")
+                err(q.completion.where or f"{top}: completion", f"items: {shown(n)} is not a declared variable")
 
 
 # -- data against the spec -----------------------------------------------------------------
@@ -203,8 +203,8 @@ def _fmt(x: object) -> str:
 
 def _outside(values: np.ndarray, bad: np.ndarray, limit: int = 5) -> str:
     counts = pd.Series(values[bad]).value_counts()
-    shown = ", ".join(f"{_fmt(k)} ({c})" for k, c in counts.head(limit).items())
-    return shown + (f" and {len(counts) - limit} more" if len(counts) > limit else "")
+    listed = ", ".join(f"{_fmt(k)} ({c})" for k, c in counts.head(limit).items())
+    return listed + (f" and {len(counts) - limit} more" if len(counts) > limit else "")
 
 
 def check_data(df: pd.DataFrame, meta: SpssMeta | None, q: Questionnaire, *,
@@ -242,6 +242,8 @@ def check_data(df: pd.DataFrame, meta: SpssMeta | None, q: Questionnaire, *,
 
 def _check_values(s: pd.Series, v: Variable, q: Questionnaire, where: str) -> list[Finding]:
     at = f"{where}: {v.name}"
+    if v.identifier is not None:
+        return []  # raw numbers (text or numeric) in a fieldwork file; ingest pseudonymises them
     try:
         x = to_array(s)
     except TypeError:
@@ -285,7 +287,7 @@ def _check_declared_missing(vm: VariableMeta, v: Variable, where: str) -> list[F
         return []
     hit = vm.is_missing_code(np.asarray(codes, dtype=float))
     return [Finding("warning", f"{where}: {v.name}",
-                    f"the file declares code {_fmt(float(c))} ({v.categories[c]!r}) user-missing, "
+                    f"the file declares code {_fmt(float(c))} ({shown(v.categories[c])}) user-missing, "
                     "but the spec has it as a valid category")
             for c, h in zip(codes, hit, strict=True) if h]
 
@@ -308,9 +310,9 @@ def _check_value_labels(labels: dict, v: Variable, q: Questionnaire,
         if key not in spec:
             if key in {float(c) for c in q.missing_codes}:
                 continue  # a wave missing code the item does not use: harmless label
-            out.append(Finding("warning", at, f"the file labels code {_fmt(key)} ({lab!r}) "
+            out.append(Finding("warning", at, f"the file labels code {_fmt(key)} ({shown(lab)}) "
                                               "which the spec does not declare"))
         elif _norm(spec[key]).casefold() != _norm(lab).casefold():
-            out.append(Finding("warning", at, f"code {_fmt(key)} is labelled {lab!r} in the file "
-                                              f"but {spec[key]!r} in the spec"))
+            out.append(Finding("warning", at, f"code {_fmt(key)} is labelled {shown(lab)} in the file "
+                                              f"but {shown(spec[key])} in the spec"))
     return out

@@ -12,8 +12,9 @@ import dataclasses
 from collections.abc import Iterator
 
 from sid.spec import expr_nodes as N
-from sid.spec.expr import Expression
+from sid.spec.expr import SHOWN_SOURCE, Expression
 from sid.spec.questionnaire import Questionnaire
+from sid.spec.yamlfile import shown
 
 
 def _walk(node: N.Node) -> Iterator[N.Node]:
@@ -66,25 +67,25 @@ def literal_problems(expr: Expression, q: Questionnaire) -> list[tuple[str, str]
             seen.add(key)
             if isinstance(lit, str) != v.is_text:
                 kind = "text" if v.is_text else "numeric"
-                out.append(("error", f"{expr.source!r} compares {kind} variable {name!r} with "
+                out.append(("error", f"{shown(expr.source, limit=SHOWN_SOURCE)} compares {kind} variable {shown(name)} with "
                                      f"{_show(lit)}, which can never match"))
                 continue
             if op == "is_code":
                 if lit not in q.missing_codes_for(name):
-                    out.append(("warning", f"{expr.source!r}: {_show(lit)} is not a missing code "
-                                           f"of {name!r}, so is_code() is never true"))
+                    out.append(("warning", f"{shown(expr.source, limit=SHOWN_SOURCE)}: {_show(lit)} is not a missing code "
+                                           f"of {shown(name)}, so is_code() is never true"))
                 continue
             if op not in ("==", "!=", "in"):
                 continue
             if lit in q.missing_codes_for(name):
-                out.append(("warning", f"{expr.source!r}: {_show(lit)} is a missing code of "
-                                       f"{name!r}, which expressions see as missing; use "
+                out.append(("warning", f"{shown(expr.source, limit=SHOWN_SOURCE)}: {_show(lit)} is a missing code of "
+                                       f"{shown(name)}, which expressions see as missing; use "
                                        f"is_code({name}, {_show(lit)})"))
             elif v.categories and lit not in v.categories:
-                out.append(("warning", f"{expr.source!r}: {_show(lit)} is not a category of "
-                                       f"{name!r} ({', '.join(map(_show, v.categories))})"))
+                out.append(("warning", f"{shown(expr.source, limit=SHOWN_SOURCE)}: {_show(lit)} is not a category of "
+                                       f"{shown(name)} ({', '.join(map(_show, v.categories))})"))
             elif (not v.categories and v.range is not None and not isinstance(lit, str)
                   and not v.range[0] <= lit <= v.range[1]):
-                out.append(("warning", f"{expr.source!r}: {_show(lit)} is outside the range of "
-                                       f"{name!r} {list(v.range)}"))
+                out.append(("warning", f"{shown(expr.source, limit=SHOWN_SOURCE)}: {_show(lit)} is outside the range of "
+                                       f"{shown(name)} {list(v.range)}"))
     return out

@@ -20,7 +20,7 @@ from pathlib import Path
 from sid.errors import SpecError
 from sid.spec.check import Finding
 from sid.spec.questionnaire import Questionnaire, load_questionnaire
-from sid.spec.yamlfile import Section, Where, load_yaml, suggest
+from sid.spec.yamlfile import Section, Where, load_yaml, shown, suggest
 
 # kind of spec by the folder it lies in (as in a project); anything else is a questionnaire
 FOLDERS = {"weights": "weighting", "linkage": "linkage", "reports": "plan"}
@@ -98,7 +98,7 @@ class Questionnaires:
         """What to say when no questionnaire spec is of ``wave``."""
         waves = {p.stem for p in self.paths()}
         have = ", ".join(sorted(waves)) or "none"
-        return (f"no questionnaire spec {self.folder / (wave + '.yaml')} for wave {wave!r} "
+        return (f"no questionnaire spec {self.folder / (wave + '.yaml')} for wave {shown(wave)} "
                 f"(waves: {have}); name the wave as its questionnaire does")
 
 
@@ -121,7 +121,7 @@ def check_weighting_wave(spec, qs: Questionnaires) -> list[Finding]:
         return [Finding("error", key_where(spec.path, "wave"), qs.missing(spec.wave))]
     if q is not None and q.wave != spec.wave:
         return [Finding("error", key_where(spec.path, "wave"),
-                        f"{spec.wave!r} is not the wave of {q.path} ({q.wave!r}); name the same wave")]
+                        f"{shown(spec.wave)} is not the wave of {q.path} ({shown(q.wave)}); name the same wave")]
     return []
 
 
@@ -145,15 +145,15 @@ def check_linkage_file(path: str | os.PathLike[str], qs: Questionnaires) -> list
         found += _unknown_names(spec, q)
     elif q.wave != spec.wave:
         found.append(Finding("error", key_where(path, "wave"),
-                             f"{spec.wave!r} is not the wave of its questionnaire {q.path} "
-                             f"({q.wave!r}); name the same wave"))
+                             f"{shown(spec.wave)} is not the wave of its questionnaire {q.path} "
+                             f"({shown(q.wave)}); name the same wave"))
     om = spec.origin_map
     qname = os.path.normpath(q.path) if q.path else q.wave
     origin = _categories(q, om.origin_variable)
     if not origin:
         what = "has no categories" if origin is not None else "is not declared"
         found.append(Finding("error", key_where(om.path, "origin_variable"),
-                             f"origin variable {om.origin_variable!r} {what} in {qname}; name the "
+                             f"origin variable {shown(om.origin_variable)} {what} in {qname}; name the "
                              "questionnaire's categorical origin variable"))
     else:
         mapped = om.group_to_category()
@@ -174,7 +174,7 @@ def check_linkage_file(path: str | os.PathLike[str], qs: Questionnaires) -> list
         if not cats:
             what = "has no categories" if cats is not None else "is not declared"
             where = key_where(om.path, "generation_variable") if d == "generation" else key_where(path, "breakdowns")
-            found.append(Finding("error", where, f"breakdown {d!r}: variable {name!r} {what} in {qname}; "
+            found.append(Finding("error", where, f"breakdown {shown(d)}: variable {shown(name)} {what} in {qname}; "
                                  "a breakdown is a categorical variable of the questionnaire"))
     return found
 
@@ -192,7 +192,7 @@ def _unknown_names(spec, q: Questionnaire) -> list[Finding]:
             *(("indicators", i, ind.code, ind.names()) for i, ind in enumerate(spec.indicators))):
         for name in sorted(set(names) - known):
             found.append(Finding("error", f"{spec.path}: {what}[{i}] ({code})",
-                                 f"unknown variable {name!r}{suggest(name, known)}; declare it in "
+                                 f"unknown variable {shown(name)}{suggest(name, known)}; declare it in "
                                  f"{q.path} or fix the name"))
     return found
 
@@ -213,7 +213,7 @@ def check_plan_file(path: str | os.PathLike[str], qs: Questionnaires) -> list[Fi
     found: list[Finding] = []
     if q.wave != plan.wave:
         found.append(Finding("error", key_where(path, "wave"),
-                             f"{plan.wave!r} is not the wave of {q.path} ({q.wave!r}); name the same wave"))
+                             f"{shown(plan.wave)} is not the wave of {q.path} ({shown(q.wave)}); name the same wave"))
     labels = Labels.from_questionnaire(q)
     for t in plan.tables:
         try:
@@ -225,20 +225,20 @@ def check_plan_file(path: str | os.PathLike[str], qs: Questionnaires) -> list[Fi
         for b in t.by:
             for name in b:
                 if not labels.categories.get(name):
-                    found.append(Finding("error", f"{t.where}.by", f"table {t.id!r}: domain variable "
-                                         f"{name!r} has no categories in {q.path}; declare them"))
+                    found.append(Finding("error", f"{t.where}.by", f"table {shown(t.id)}: domain variable "
+                                         f"{shown(name)} has no categories in {q.path}; declare them"))
         for domain, ref in t.compare_to.items():
             names, codes = domain.split(":"), str(ref).split(":")
             if len(codes) != len(names):
                 found.append(Finding("error", f"{t.where}.compare_to.{domain}",
-                                     f"table {t.id!r}: {ref!r} names {len(codes)} categories for a "
+                                     f"table {shown(t.id)}: {shown(ref)} names {len(codes)} categories for a "
                                      f"domain of {len(names)} variables; write one per variable, a:b"))
                 continue
             for name, code in zip(names, codes, strict=True):
                 cats = labels.categories.get(name) or {}
                 if cats and code_key(code) not in cats and code not in cats:
                     found.append(Finding("error", f"{t.where}.compare_to.{domain}",
-                                         f"table {t.id!r}: {code!r} is not a category of {name!r} "
+                                         f"table {shown(t.id)}: {shown(code)} is not a category of {shown(name)} "
                                          f"({', '.join(cats)}){suggest(code, cats)}"))
     return found
 

@@ -21,7 +21,7 @@ from sid.fieldwork.dispositions import agency_key
 from sid.io.csvfile import read_csv
 from sid.spec.check import Finding
 from sid.spec.weighting import WeightingSpec
-from sid.spec.yamlfile import suggest
+from sid.spec.yamlfile import shown, suggest
 
 
 def check_weighting(spec: WeightingSpec, project: str | os.PathLike[str] | None = None,
@@ -39,7 +39,7 @@ def check_weighting(spec: WeightingSpec, project: str | os.PathLike[str] | None 
     if spec.replicates is not None:
         for step in spec.replicates.redo:
             if not steps[step]:
-                add(f"replicates.redo: {step!r} is re-done in every replicate but the spec has no "
+                add(f"replicates.redo: {shown(step)} is re-done in every replicate but the spec has no "
                     f"{step} step; remove it from redo")
     strata = set(spec.sample.strata)
     frame_of = dict(zip(spec.sample.strata, spec.sample.frame_strata, strict=True))
@@ -47,23 +47,23 @@ def check_weighting(spec: WeightingSpec, project: str | os.PathLike[str] | None 
                         ("calibration.within", spec.calibration.within),
                         ("trimming.within", spec.trimming.within if spec.trimming else None)):
         if within is not None and within not in strata:
-            add(f"{key}: {within!r} is not a stratum variable "
+            add(f"{key}: {shown(within)} is not a stratum variable "
                 f"({', '.join(spec.sample.strata)}){suggest(within, strata)}; groups are strata")
     if spec.nonresponse.within is not None and spec.nonresponse.within in spec.nonresponse.predictors:
-        add(f"nonresponse.predictors: {spec.nonresponse.within!r} is constant within the groups "
+        add(f"nonresponse.predictors: {shown(spec.nonresponse.within)} is constant within the groups "
             "the model is fitted in; remove it", "warning")
     within = spec.calibration.within
     if within is not None:
         constant = {within, frame_of.get(within, within)}
         for m in spec.calibration.margin_names():
             if set(m.split(":")) & constant:
-                add(f"calibration.margins: {m!r} includes the calibration group "
-                    f"{within!r}, which is constant within it", "warning")
+                add(f"calibration.margins: {shown(m)} includes the calibration group "
+                    f"{shown(within)}, which is constant within it", "warning")
     if project is not None:
         qdir = Path(project) / "questionnaires"
         if qdir.is_dir() and not (qdir / f"{spec.wave}.yaml").is_file():
             add(f"wave: no questionnaire spec {qdir / (spec.wave + '.yaml')} for wave "
-                f"{spec.wave!r}; name the wave as its questionnaire does", "warning")
+                f"{shown(spec.wave)}; name the wave as its questionnaire does", "warning")
     if data is not None:
         found += _check_files(spec, Path(data))
     return found
@@ -91,7 +91,7 @@ def _need(path: Path, columns: list[str], names: dict[str, tuple[str, ...]],
     for key, vars_ in names.items():
         for v in vars_:
             if v not in columns:
-                found.append(Finding("error", str(path), f"column {v!r} (spec key {key}) is "
+                found.append(Finding("error", str(path), f"column {shown(v)} (spec key {key}) is "
                                                          f"missing{suggest(v, columns)}"))
                 ok = False
     return ok
@@ -119,11 +119,11 @@ def _check_files(spec: WeightingSpec, data: Path) -> list[Finding]:
             present = {agency_key(c) for c in codes.dropna().unique()}
             for c in sorted(present - set(spec.dispositions)):
                 found.append(Finding("error", f"{disp_p}: {s.disposition}",
-                                     f"agency code {c!r} maps to no AAPOR code; add it to "
+                                     f"agency code {shown(c)} maps to no AAPOR code; add it to "
                                      f"dispositions in {spec.path or spec.wave}"))
             for c in sorted(set(spec.dispositions) - present):
                 found.append(Finding("warning", f"{spec.path or spec.wave}: dispositions",
-                                     f"agency code {c!r} does not occur in {disp_p}"))
+                                     f"agency code {shown(c)} does not occur in {disp_p}"))
     if frame_cols is not None and frame_ok:
         found += _check_counts(spec, frame_p)
     if gross_cols is not None and frame_cols is not None and gross_ok and frame_ok:

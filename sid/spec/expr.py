@@ -41,10 +41,11 @@ import numpy as np
 from sid.errors import ExpressionError
 from sid.spec import expr_nodes as N
 from sid.spec.expr_funcs import FUNCTIONS, check_call
-from sid.spec.yamlfile import suggest
+from sid.spec.yamlfile import shown, suggest
 
 MAX_LENGTH = 4000  # characters; a spec expression is one line of logic, not a program
 MAX_DEPTH = 200  # nesting of the tree; deeper input is a mistake or an attack
+SHOWN_SOURCE = 100  # characters of the expression echoed in an error (a column stays findable)
 
 _BINOPS: dict[type, str] = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
@@ -129,7 +130,15 @@ class Expression:
 
 def _error(where: str, source: str, what: str) -> ExpressionError:
     prefix = f"{where}: " if where else ""
-    return ExpressionError(f"{prefix}{source!r}: {what}")
+    return ExpressionError(f"{prefix}{shown(source, limit=SHOWN_SOURCE)}: {what}")
+
+
+def _float(value: int | float) -> float | None:
+    """``value`` as a float, or None when it is too large for one (an int of > 308 digits)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return None
 
 
 def parse(source: str, *, where: str = "", known: Iterable[str] | None = None) -> Expression:
@@ -145,7 +154,7 @@ def parse(source: str, *, where: str = "", known: Iterable[str] | None = None) -
     if not src:
         raise _error(where, source, "empty expression")
     if len(src) > MAX_LENGTH:
-        raise _error(where, src[:40] + "...", f"longer than {MAX_LENGTH} characters")
+        raise _error(where, src, f"longer than {MAX_LENGTH} characters")
     try:
         tree = ast.parse(src, mode="eval")
     except SyntaxError as exc:
@@ -156,6 +165,12 @@ def parse(source: str, *, where: str = "", known: Iterable[str] | None = None) -
     builder = _Builder(src, where, None if known is None else frozenset(known))
     root = builder.build(tree.body, 0)
     return Expression(source=src, names=frozenset(builder.names), root=root, where=where)
+
+
+def _digits(value: int) -> int:
+    """Number of decimal digits of a large int (without str(), which refuses > 4300 digits)."""
+    n = int(abs(value).bit_length() * 0.30103) + 1
+    return n if abs(value) >= 10 ** (n - 1) else n - 1
 
 
 class _Builder:
@@ -210,9 +225,12 @@ class _Builder:
         if isinstance(value, bool):
             return N.Const(1.0 if value else 0.0)
         if isinstance(value, int | float):
-            if not np.isfinite(float(value)):
+            number = _float(value)
+            if number is None:
+                raise self.fail(f"a {_digits(value)}-digit number is too large (at most about 1e308)")
+            if not np.isfinite(number):
                 raise self.fail(f"number {value!r} is not finite")
-            return N.Const(float(value))
+            return N.Const(number)
         if isinstance(value, str):
             return N.Const(value)
         raise self.fail(f"literal {value!r} is not allowed (numbers, 'text', True, False only)")
@@ -242,7 +260,16 @@ class _Builder:
                 v.value, int | float | str
             ) or (neg and isinstance(v.value, str)):
                 raise self.fail(f"{what} must be a [list] of numbers or 'text' literals")
-            out.append(-float(v.value) if neg else float(v.value) if not isinstance(v.value, str) else v.value)
+            if isinstance(v.value, str):
+                out.append(v.value)
+                continue
+            number = _float(v.value)
+            if number is None:
+                raise self.fail(f"{what} holds a {_digits(v.value)}-digit number, too large "
+                                "(at most about 1e308)")
+            if not np.isfinite(number):
+                raise self.fail(f"{what} holds a number that is not finite ({v.value!r})")
+            out.append(-number if neg else number)
         if not out:
             raise self.fail(f"{what} is an empty list")
         if len({type(x) for x in out}) > 1:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from sid.errors import SpecError
 from sid.spec.expr import Expression
+from sid.spec.yamlfile import shown
 
 if TYPE_CHECKING:
     from sid.io.spss_meta import SpssMeta, VariableMeta
@@ -41,6 +42,7 @@ DEFAULT_MEASURE = {"categorical": "nominal", "ordinal": "ordinal", "numeric": "s
 THEMES = ("language", "discrimination", "inclusion", "religiosity", "citizenship")
 SCORINGS = ("mean", "sum", "count", "factor")
 SCALES = ("raw", "pomp", "z")
+IDENTIFIERS = ("pseudonymise",)  # what ingest does with a variable holding personal numbers
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,9 @@ class Variable:
     ``missing``: the user-missing codes this item may hold (explicit, or every wave code
     whose meaning is not ``invalid``; none for text and date variables). ``range``: inclusive valid range of a numeric item.
     ``relevant``: routing; the item is asked where it holds (definitely true).
+    ``identifier``: ``"pseudonymise"`` for a variable that holds personal numbers (national
+    register numbers): ingest replaces its values by their keyed HMAC pseudonym
+    (:mod:`sid.linkage.pseudonym`) instead of refusing the file (docs/questionnaire-spec.md).
     """
 
     name: str
@@ -80,6 +85,7 @@ class Variable:
     range: tuple[float, float] | None = None
     checks: tuple[Check, ...] = ()
     measure: str = "nominal"
+    identifier: str | None = None
     where: str = field(default="", compare=False)
 
     @property
@@ -195,14 +201,14 @@ class Questionnaire:
             return v
         from sid.spec.yamlfile import suggest
 
-        raise SpecError(f"{self.path or self.wave}: variable {name!r} is not declared"
+        raise SpecError(f"{self.path or self.wave}: variable {shown(name)} is not declared"
                         f"{suggest(name, self.names())}")
 
     def index(self, name: str) -> Index:
         for ix in self.indices:
             if ix.name == name:
                 return ix
-        raise SpecError(f"{self.path or self.wave}: index {name!r} is not declared")
+        raise SpecError(f"{self.path or self.wave}: index {shown(name)} is not declared")
 
     def names(self) -> list[str]:
         """Declared variable names, then derived ones, in spec order."""
@@ -215,6 +221,10 @@ class Questionnaire:
     def invalid_codes(self) -> tuple[Code, ...]:
         """Codes with meaning ``invalid`` (set by cleaning on any item)."""
         return tuple(c for c, m in self.missing_codes.items() if m.meaning == "invalid")
+
+    def identifiers(self) -> list[str]:
+        """Names of the variables that ingest pseudonymises (``identifier: pseudonymise``)."""
+        return [v.name for v in self.variables if v.identifier == "pseudonymise"]
 
     def missing_codes_for(self, name: str) -> tuple[Code, ...]:
         """Codes that are user-missing for ``name`` (in the valid view and in SPSS):

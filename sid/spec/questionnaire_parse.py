@@ -14,14 +14,14 @@ from typing import Any
 from sid.errors import SpecError
 from sid.spec import questionnaire as Q
 from sid.spec.expr import Expression, parse
-from sid.spec.yamlfile import Item, Section, Where, check_number, check_str_list, type_name
+from sid.spec.yamlfile import Item, Section, Where, check_number, check_str_list, shown, type_name
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # lower_snake_case; SPSS allows 64 bytes
 
 _TOP = {"wave", "title", "reference_date", "key", "mode_variable", "modes", "missing_codes",
         "completion", "quality", "variables", "derived", "indices"}
 _VARIABLE = {"name", "label", "type", "source", "categories", "missing", "relevant", "grid",
-             "range", "checks", "measure"}
+             "range", "checks", "measure", "identifier"}
 _DERIVED = {"name", "label", "type", "expr", "categories", "range", "measure"}
 _INDEX = {"name", "label", "theme", "items", "reverse", "min_valid", "scoring", "count_values",
           "scale", "reference_group", "reliability_min"}
@@ -30,7 +30,7 @@ _INDEX = {"name", "label", "theme", "items", "reverse", "min_valid", "scoring", 
 def _name(sec: Section, key: str = "name") -> str:
     v = sec.text(key)
     if not NAME_RE.match(v):
-        raise sec.at(key).error(f"{v!r} is not a lower_snake_case name of at most 64 characters")
+        raise sec.at(key).error(f"{shown(v)} is not a lower_snake_case name of at most 64 characters")
     return v
 
 
@@ -49,6 +49,8 @@ def _code(v: Any, where: Where, *, text_ok: bool) -> Q.Code:
     if isinstance(v, bool) or not (isinstance(v, int | float) or (text_ok and isinstance(v, str))):
         what = "a number or text" if text_ok else "a number"
         raise where.error(f"code must be {what}, got {type_name(v)} (quote yes/no/on/off)")
+    if isinstance(v, int) and abs(v) > 1e308:  # cannot be held as an SPSS (float) code
+        raise where.error("the code is too large (more than 308 digits)")
     if isinstance(v, float) and v.is_integer():
         return int(v)
     return v
@@ -81,7 +83,7 @@ def _range(sec: Section) -> tuple[float, float] | None:
         raise w.error(f"expected [low, high], got {type_name(v)}")
     lo, hi = (check_number(x, w.index(i)) for i, x in enumerate(v))
     if lo > hi:
-        raise w.error(f"low {lo} is above high {hi}")
+        raise w.error(f"low {shown(lo)} is above high {shown(hi)}")
     return (lo, hi)
 
 
@@ -122,7 +124,7 @@ def _variable(item: Item, wave_codes: dict[Q.Code, Q.MissingCode]) -> Q.Variable
         missing = tuple(_code(c, mw.index(i), text_ok=False) for i, c in enumerate(raw))
         for i, c in enumerate(missing):
             if c not in wave_codes:
-                raise mw.index(i).error(f"code {c} is not one of the wave's missing_codes "
+                raise mw.index(i).error(f"code {shown(c)} is not one of the wave's missing_codes "
                                         f"({', '.join(map(str, wave_codes)) or 'none declared'})")
         if len(set(missing)) != len(missing):
             raise mw.error("a code is listed twice")
@@ -139,11 +141,15 @@ def _variable(item: Item, wave_codes: dict[Q.Code, Q.MissingCode]) -> Q.Variable
     grid = s.get("grid", None)
     if grid is not None:
         grid = _name(s, "grid")
+    identifier = s.text("identifier", None, choices=Q.IDENTIFIERS)
+    if identifier is not None and (vtype != "text" or cats):
+        raise s.at("identifier").error("an identifier is replaced by its pseudonym (64 hexadecimal "
+                                       "characters) at ingest: declare it type: text, without categories")
     return Q.Variable(
         name=name, label=s.text("label"), type=vtype,
         source=s.text("source", "questionnaire", choices=Q.SOURCES), categories=cats,
         missing=missing, relevant=_expr(s, "relevant"), grid=grid, range=_range(s),
-        checks=tuple(checks), measure=_measure(s, vtype), where=_at(s),
+        checks=tuple(checks), measure=_measure(s, vtype), identifier=identifier, where=_at(s),
     )
 
 
@@ -167,7 +173,7 @@ def _index(item: Item) -> Q.Index:
     reverse = s.names("reverse", ())
     stray = [r for r in reverse if r not in items]
     if stray:
-        raise s.at("reverse").error(f"{stray[0]!r} is not one of the index's items")
+        raise s.at("reverse").error(f"{shown(stray[0])} is not one of the index's items")
     scoring = s.text("scoring", "mean", choices=Q.SCORINGS)
     cw = s.at("count_values")
     counts = tuple(_code(c, cw.index(i), text_ok=False) for i, c in enumerate(s.seq("count_values", [])))
@@ -238,7 +244,7 @@ def parse_questionnaire(doc: Any, path: str) -> Q.Questionnaire:
     seen: dict[str, str] = {}
     for obj in (*variables, *derived, *indices):
         if obj.name in seen:
-            raise SpecError(f"{obj.where}: name {obj.name!r} is already used at "
+            raise SpecError(f"{obj.where}: name {shown(obj.name)} is already used at "
                             f"{seen[obj.name]}; names must be unique")
         seen[obj.name] = obj.where
     ref = top.get("reference_date", None)

@@ -20,7 +20,7 @@ from typing import Any
 
 from sid.errors import SpecError
 from sid.fieldwork.dispositions import validate_mapping
-from sid.spec.yamlfile import Section, Where, check_number, load_yaml, suggest, type_name
+from sid.spec.yamlfile import Section, Where, check_number, load_yaml, shown, suggest, type_name
 
 NONRESPONSE_METHODS = ("propensity_classes", "weighting_classes", "none")
 CALIBRATION_METHODS = ("linear", "raking", "logit")
@@ -288,12 +288,12 @@ def _margins(s: Section) -> tuple[tuple[str, ...], ...]:
         parts = tuple(x.strip() for x in v.split(":"))
         if any(not x or not x.replace("_", "").isalnum() or x[0].isdigit() for x in parts):
             raise item.where.error(
-                f"margin {v!r} is not 'variable' or 'a:b': write variable names joined by ':'"
+                f"margin {shown(v)} is not 'variable' or 'a:b': write variable names joined by ':'"
             )
         if len(set(parts)) != len(parts):
-            raise item.where.error(f"margin {v!r} names a variable twice")
+            raise item.where.error(f"margin {shown(v)} names a variable twice")
         if tuple(sorted(parts)) in seen:
-            raise item.where.error(f"margin {v!r} is given twice; keep one")
+            raise item.where.error(f"margin {shown(v)} is given twice; keep one")
         seen.add(tuple(sorted(parts)))
         out.append(parts)
     if not out:
@@ -351,14 +351,14 @@ def _pooled(s: Section, method: str, within: str | None) -> PooledSpec | None:
     p = s.section("pooled", keys={"margins", "method"}, required={"margins"})
     m = p.text("method", method, choices=CALIBRATION_METHODS)
     if m != method:
-        raise p.at("method").error(f"{m!r} differs from calibration.method {method!r}: the pooled and the "
+        raise p.at("method").error(f"{shown(m)} differs from calibration.method {shown(method)}: the pooled and the "
                                    "within-group margins are met in one joint calibration with one method")
     if within is None:
         raise s.at("pooled").error("pooled margins need calibration.within (without groups, list the "
                                    "margins under calibration.margins)")
     margins = _margins(p)
     if any(within in m for m in margins):
-        raise p.at("margins").error(f"a pooled margin includes the calibration group {within!r}; "
+        raise p.at("margins").error(f"a pooled margin includes the calibration group {shown(within)}; "
                                     "margins by group belong under calibration.margins")
     return PooledSpec(margins=margins)
 
@@ -426,7 +426,7 @@ def _replicates(top: Section) -> ReplicateSpec | None:
     for i, step in enumerate(redo):
         if step not in REDO_STEPS:
             raise s.at("redo").index(i).error(
-                f"{step!r} is not a weighting step{suggest(step, REDO_STEPS) or '; use ' + ', '.join(REDO_STEPS)}"
+                f"{shown(step)} is not a weighting step{suggest(step, REDO_STEPS) or '; use ' + ', '.join(REDO_STEPS)}"
             )
     if len(set(redo)) != len(redo):
         raise s.at("redo").error("a step is named twice; keep one")

@@ -28,7 +28,8 @@ from typing import Any
 
 import yaml
 
-from sid.errors import SpecError
+from sid.errors import SpecError, shown
+from sid.spec.yaml_guard import AliasRecorder, check_aliases, construct_int
 
 _MISSING: Any = object()
 
@@ -47,8 +48,9 @@ class YamlList(list):
     item_lines: list[int]
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe loader (no Python objects) that keeps line numbers and rejects duplicate keys."""
+class _Loader(AliasRecorder, yaml.SafeLoader):
+    """Safe loader (no Python objects) that keeps line numbers, rejects duplicate keys and
+    records every alias it composes (:class:`sid.spec.yaml_guard.AliasRecorder`)."""
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YamlMap:
@@ -66,7 +68,7 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YamlMap:
             ) from None
         if key in out:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
+                None, None, f"duplicate key {shown(key)}", key_node.start_mark
             )
         out[key] = loader.construct_object(value_node, deep=True)
         out.key_lines[key] = key_node.start_mark.line + 1
@@ -80,6 +82,7 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> YamlList:
     return out
 
 
+_Loader.add_constructor("tag:yaml.org,2002:int", construct_int)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 
@@ -99,16 +102,31 @@ def load_yaml(path: str | os.PathLike[str]) -> Any:
 
 
 def parse_yaml(text: str, *, where: str = "<string>") -> Any:
-    """Parse YAML text; ``where`` names the source in errors."""
+    """Parse YAML text; ``where`` names the source in errors.
+
+    Aliases that would expand the document by more than :data:`MAX_ALIAS_NODES` nodes are
+    refused before anything is built from them (:func:`sid.spec.yaml_guard.check_aliases`).
+    """
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_aliases(loader.alias_uses, node, where)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
-        what = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        what = shown(" ".join(str(exc.problem or exc.context or "invalid YAML").split()), bare=True,
+                     limit=120)
         raise SpecError(f"{where}{line}: YAML error: {what}; fix the YAML syntax") from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"{where}: YAML error: {' '.join(str(exc).split())}") from None
+        what = shown(" ".join(str(exc).split()), bare=True, limit=120)
+        raise SpecError(f"{where}: YAML error: {what}; fix the YAML syntax") from None
+    except RecursionError:
+        raise SpecError(f"{where}: YAML nested too deeply to read; flatten the spec") from None
+    finally:
+        loader.dispose()
 
 
 @dataclass(frozen=True)
@@ -121,7 +139,8 @@ class Where:
 
     def key(self, key: Any, line: int | None = None) -> Where:
         """The position of ``key`` inside this mapping."""
-        path = f"{self.path}.{key}" if self.path else str(key)
+        key = shown(key, bare=True)  # a key path never prints more than 60 characters of a key
+        path = f"{self.path}.{key}" if self.path else key
         return Where(self.file, path, line if line is not None else self.line)
 
     def index(self, i: int, line: int | None = None) -> Where:
@@ -145,8 +164,17 @@ class Item:
     where: Where
 
 
+def _kind(value: Any) -> str:
+    """What a value is, without any of its content (for a whole file that is no spec)."""
+    if isinstance(value, str):
+        return f"text of {len(value)} character(s), not a mapping"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item(s)"
+    return "nothing (null)" if value is None else f"a single {type(value).__name__} value"
+
+
 def type_name(value: Any) -> str:
-    """How a YAML value's type is called in error messages."""
+    """How a YAML value's type is called in error messages (values cut to 60 characters)."""
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
@@ -156,14 +184,14 @@ def type_name(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, str):
-        return f"text {value!r}"
-    return f"{type(value).__name__} {value!r}"
+        return f"text {shown(value)}"
+    return f"{type(value).__name__} {shown(value)}"
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for the closest choice, or ``""``."""
     close = difflib.get_close_matches(str(word), sorted(map(str, choices)), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return f"; did you mean {shown(close[0])}?" if close else ""
 
 
 class Section:
@@ -183,12 +211,19 @@ class Section:
         required: Iterable[str] = (),
         what: str = "a mapping",
     ) -> None:
+        document = not where.path and where.line is None  # the whole file
         if not isinstance(value, dict):
-            raise where.error(f"expected {what}, got {type_name(value)}")
+            # the file is not a mapping: perhaps not a spec at all (a key file, a text file
+            # named by mistake): say what it is, never what it holds
+            got = _kind(value) if document else type_name(value)
+            raise where.error(f"expected {what}, got {got}; check the file's path")
         self.value: dict = value
         self.where = where
         self.line = getattr(value, "line", None) or where.line
         allowed = set(keys)
+        if document and value and not any(isinstance(k, str) and k in allowed for k in value):
+            raise where.error(f"expected {what}, got a mapping of {len(value)} key(s) none of "
+                              f"which a spec has ({', '.join(sorted(allowed))}); check the file's path")
         for k in value:
             if not isinstance(k, str) or k not in allowed:
                 raise self.at(k).error(
@@ -234,7 +269,7 @@ class Section:
             options = list(choices)
             if v not in options:
                 raise self.at(key).error(
-                    f"{v!r} is not one of {', '.join(options)}{suggest(v, options)}"
+                    f"{shown(v)} is not one of {', '.join(options)}{suggest(v, options)}"
                 )
         return v
 
@@ -283,6 +318,8 @@ def check_number(v: Any, where: Where, *, integer: bool = False,
                  low: float | None = None, high: float | None = None) -> float | int:
     """``v`` as a number (an int when ``integer``), within ``[low, high]``."""
     ok = isinstance(v, int | float) and not isinstance(v, bool)
+    if ok and isinstance(v, int) and abs(v) > 1e308:  # float(v) would overflow
+        raise where.error("the number is too large (more than 308 digits)")
     if integer:
         ok = ok and float(v).is_integer()
     if not ok:
@@ -290,9 +327,9 @@ def check_number(v: Any, where: Where, *, integer: bool = False,
     if v != v:  # NaN (.nan in YAML)
         raise where.error("expected a number, got .nan")
     if low is not None and v < low:
-        raise where.error(f"{v} is below the minimum {low}")
+        raise where.error(f"{shown(v)} is below the minimum {low}")
     if high is not None and v > high:
-        raise where.error(f"{v} is above the maximum {high}")
+        raise where.error(f"{shown(v)} is above the maximum {high}")
     return int(v) if integer else v
 
 

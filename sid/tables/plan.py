@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sid.spec.yamlfile import Item, Section, Where, load_yaml, parse_yaml
+from sid.spec.yamlfile import Item, Section, Where, load_yaml, parse_yaml, shown
 
 VARIANCE_METHODS = ("taylor", "replicate")
 # a stratum with one PSU in Taylor variance (R's options(survey.lonely.psu))
@@ -90,12 +90,12 @@ class TablePlan:
 def parse_domain(text: str, where: Where) -> tuple[str, ...]:
     """``"origin:generation"`` -> ``("origin", "generation")``; SpecError when malformed."""
     if not isinstance(text, str) or not text.strip():
-        raise where.error(f"expected a domain name such as 'origin' or 'origin:generation', got {text!r}")
+        raise where.error(f"expected a domain name such as 'origin' or 'origin:generation', got {shown(text)}")
     parts = tuple(p.strip() for p in text.split(":"))
     if any(not p for p in parts):
-        raise where.error(f"{text!r} is not a domain; write one variable or a crossing 'a:b' without empty parts")
+        raise where.error(f"{shown(text)} is not a domain; write one variable or a crossing 'a:b' without empty parts")
     if len(set(parts)) != len(parts):
-        raise where.error(f"{text!r} crosses a variable with itself; name each variable once")
+        raise where.error(f"{shown(text)} crosses a variable with itself; name each variable once")
     return parts
 
 
@@ -119,7 +119,7 @@ def _table(item: Item, defaults: Defaults, seen: dict[str, str]) -> TableSpec:
     s = Section(item.value, item.where, keys=_TABLE_KEYS, required=("id", "theme", "title", "variables"))
     tid = s.text("id")
     if tid in seen:
-        raise s.at("id").error(f"table id {tid!r} is already used at {seen[tid]}; give each table its own id")
+        raise s.at("id").error(f"table id {shown(tid)} is already used at {seen[tid]}; give each table its own id")
     seen[tid] = str(s.at("id"))
     variables = s.names("variables")
     if not variables:
@@ -134,18 +134,18 @@ def _table(item: Item, defaults: Defaults, seen: dict[str, str]) -> TableSpec:
         sec = Section(cmp, s.at("compare_to"), keys={":".join(b) for b in by} or {"(a domain of by)"})
         for k, v in cmp.items():
             if isinstance(v, bool) or not isinstance(v, str | int):
-                raise sec.at(k).error(f"expected a category code (text or whole number), got {v!r}")
+                raise sec.at(k).error(f"expected a category code (text or whole number), got {shown(v)}")
             compare[k] = v
     chisq = s.names("chisq", ())
     for j, c in enumerate(chisq):
         if c not in singles:
             raise s.at("chisq").index(j).error(
-                f"{c!r} is not a single-variable domain of this table's by; add it to by or remove it")
+                f"{shown(c)} is not a single-variable domain of this table's by; add it to by or remove it")
     stats = s.names("statistics", None)
     if stats is not None:
         for j, st in enumerate(stats):
             if st not in STATISTICS:
-                raise s.at("statistics").index(j).error(f"{st!r} is not one of {', '.join(STATISTICS)}")
+                raise s.at("statistics").index(j).error(f"{shown(st)} is not one of {', '.join(STATISTICS)}")
     return TableSpec(
         id=tid, theme=s.text("theme"), title=s.text("title"), variables=variables, by=by,
         compare_to=compare, chisq=tuple(chisq), statistics=tuple(stats) if stats is not None else None,
@@ -187,19 +187,19 @@ def check_plan(plan: TablePlan, known: Mapping[str, str], columns) -> None:
     for t in plan.tables:
         for name in (*t.variables, *(n for b in t.by for n in b)):
             if name not in known:
-                raise SpecError(f"{t.where}: table {t.id!r}: {name!r} is not a variable, derived variable "
+                raise SpecError(f"{t.where}: table {shown(t.id)}: {shown(name)} is not a variable, derived variable "
                                 f"or index of the questionnaire{suggest(name, known)}")
             if name not in cols:
                 hint = "run `sid score` first" if name.startswith("idx_") else "check the clean wave"
-                raise SpecError(f"{t.where}: table {t.id!r}: {name!r} is not in the opened wave; {hint}")
+                raise SpecError(f"{t.where}: table {shown(t.id)}: {shown(name)} is not in the opened wave; {hint}")
         for name in (n for b in t.by for n in b):
             if known[name] != "categorical":
-                raise SpecError(f"{t.where}: table {t.id!r}: domain variable {name!r} is {known[name]}, not "
+                raise SpecError(f"{t.where}: table {shown(t.id)}: domain variable {shown(name)} is {known[name]}, not "
                                 "categorical; use a banded variable (e.g. age_band) as a domain")
         if t.chisq:
             for name in t.variables:
                 if known[name] != "categorical":
-                    raise SpecError(f"{t.where}: table {t.id!r}: chisq tests categorical variables, and {name!r} "
+                    raise SpecError(f"{t.where}: table {shown(t.id)}: chisq tests categorical variables, and {shown(name)} "
                                     f"is {known[name]}; put it in a table without chisq")
 
 

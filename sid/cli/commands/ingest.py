@@ -35,6 +35,16 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode-variable", default="mode", help="name of the variable holding the mode"
     )
+    parser.add_argument(
+        "--spec", default=None, metavar="FILE",
+        help="questionnaire spec of the wave: its 'identifier: pseudonymise' variables are "
+        "replaced by their keyed pseudonym (without it, any raw national register number is "
+        "refused)",
+    )
+    parser.add_argument(
+        "--key-file", default=None, metavar="FILE",
+        help="pseudonymisation key file (default: the key in $SID_PSEUDONYM_KEY)",
+    )
 
 
 def parse_files(items: list[str]) -> dict[str, str] | list[str]:
@@ -72,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
             encoding=args.encoding,
             chunksize=args.chunksize,
             mode_variable=args.mode_variable,
+            spec=args.spec,
+            key_file=args.key_file,
         )
     counts = df[args.mode_variable].value_counts(sort=False)
     say(
