@@ -65,7 +65,11 @@ class Variable:
     """A variable of the wave as fieldwork delivers it (or the register, or paradata).
 
     ``missing``: the user-missing codes this item may hold (explicit, or every wave code
-    whose meaning is not ``invalid``; none for text and date variables). ``range``: inclusive valid range of a numeric item.
+    whose meaning is not ``invalid``; none for text and date variables). ``takes_invalid``:
+    whether the wave's ``invalid`` code(s), which cleaning sets, apply too: True for a
+    numeric questionnaire item unless it says ``missing: []``; False for register and
+    paradata variables (they take an invalid code only by listing it in ``missing``) and
+    for text and date variables. ``range``: inclusive valid range of a numeric item.
     ``relevant``: routing; the item is asked where it holds (definitely true).
     """
 
@@ -75,6 +79,7 @@ class Variable:
     source: str = "questionnaire"
     categories: Mapping[Code, str] = field(default_factory=dict)
     missing: tuple[Code, ...] = ()
+    takes_invalid: bool = False
     relevant: Expression | None = None
     grid: str | None = None
     range: tuple[float, float] | None = None
@@ -213,18 +218,20 @@ class Questionnaire:
         return name in self._by_name
 
     def invalid_codes(self) -> tuple[Code, ...]:
-        """Codes with meaning ``invalid`` (set by cleaning on any item)."""
+        """Codes with meaning ``invalid`` (set by cleaning on the items they apply to)."""
         return tuple(c for c, m in self.missing_codes.items() if m.meaning == "invalid")
 
     def missing_codes_for(self, name: str) -> tuple[Code, ...]:
         """Codes that are user-missing for ``name`` (in the valid view and in SPSS):
-        the item's own ``missing`` codes plus the wave's ``invalid`` codes, which cleaning
-        may set on any numeric item. Derived and text variables have none."""
+        the item's own ``missing`` codes plus, where they apply (``Variable.takes_invalid``:
+        numeric questionnaire items without ``missing: []``), the wave's ``invalid`` codes,
+        which cleaning sets. Derived, text and date variables have none."""
         v = self.variable(name)
         if isinstance(v, Derived) or v.is_text or v.type == "date":
             return ()
         codes = list(v.missing)
-        codes += [c for c in self.invalid_codes() if c not in codes]
+        if v.takes_invalid:
+            codes += [c for c in self.invalid_codes() if c not in codes]
         return tuple(codes)
 
     # -- SPSS dictionary --------------------------------------------------------------

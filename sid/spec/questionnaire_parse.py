@@ -114,6 +114,10 @@ def _variable(item: Item, wave_codes: dict[Q.Code, Q.MissingCode]) -> Q.Variable
     if "missing" in s and textual and s.get("missing", None):
         raise s.at("missing").error(f"the wave's numeric missing codes do not apply to a "
                                     f"{'text' if vtype != 'date' else 'date'} variable; remove 'missing'")
+    source = s.text("source", "questionnaire", choices=Q.SOURCES)
+    # the wave's invalid code (set by cleaning) applies to numeric questionnaire items, unless
+    # they say `missing: []`; register and paradata variables take it only by listing it
+    takes_invalid = not textual and source == "questionnaire"
     if textual:
         missing: tuple[Q.Code, ...] = ()  # system missing (blank) only
     elif "missing" in s:
@@ -126,6 +130,7 @@ def _variable(item: Item, wave_codes: dict[Q.Code, Q.MissingCode]) -> Q.Variable
                                         f"({', '.join(map(str, wave_codes)) or 'none declared'})")
         if len(set(missing)) != len(missing):
             raise mw.error("a code is listed twice")
+        takes_invalid = takes_invalid and bool(missing)
     else:
         missing = tuple(c for c, m in wave_codes.items() if m.meaning != "invalid")
     clash = [c for c in cats if c in wave_codes]
@@ -141,8 +146,7 @@ def _variable(item: Item, wave_codes: dict[Q.Code, Q.MissingCode]) -> Q.Variable
         grid = _name(s, "grid")
     return Q.Variable(
         name=name, label=s.text("label"), type=vtype,
-        source=s.text("source", "questionnaire", choices=Q.SOURCES), categories=cats,
-        missing=missing, relevant=_expr(s, "relevant"), grid=grid, range=_range(s),
+        source=source, categories=cats, missing=missing, takes_invalid=takes_invalid, relevant=_expr(s, "relevant"), grid=grid, range=_range(s),
         checks=tuple(checks), measure=_measure(s, vtype), where=_at(s),
     )
 
