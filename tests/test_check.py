@@ -35,6 +35,7 @@ variables:
 derived:
   - {name: age, label: Leeftijd, type: numeric, expr: "2022 - birth_year"}
   - {name: young, label: Jong, type: categorical, expr: "if_else(age < 30, 1, 0)", categories: {0: Nee, 1: Ja}}
+themes: {inclusion: Inclusie}
 indices:
   - {name: idx_a, label: A, theme: inclusion, items: [a1, a2], reverse: [a2], min_valid: 2, scale: z, reference_group: "origin == 'BEL'"}
 """
@@ -297,3 +298,15 @@ def test_category_equal_to_a_missing_code_is_an_error_of_sid_check(tmp_path, cap
     assert main(["check", str(path)]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines == [f"error: {path}:12: variables[3].categories: category code 98 is also a wave missing code (Weigert)"]
+
+
+def test_cli_check_names_an_index_theme_the_spec_does_not_declare(tmp_path, capsys):
+    (tmp_path / "questionnaires").mkdir()
+    path = tmp_path / "questionnaires" / "w1.yaml"
+    path.write_text(CLEAN.replace("theme: inclusion, items", "theme: inclusoin, items"), encoding="utf-8")
+    before = path.read_bytes()
+    assert main(["check", str(path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"error: {path}:24: indices[0].theme: theme 'inclusoin' is not declared in themes "
+                     "(inclusion); did you mean 'inclusion'?"]
+    assert path.read_bytes() == before

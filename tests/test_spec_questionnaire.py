@@ -76,6 +76,7 @@ derived:
     type: categorical
     expr: "if_else(q_lang_partner == 1, 1, 0)"
     categories: {0: Nee, 1: Ja}
+themes: {language: Taalgebruik}
 indices:
   - name: idx_lang
     label: Taal
@@ -187,6 +188,17 @@ def test_invalid_code_applies_only_to_questionnaire_items(tmp_path):
         ("reference_date: 2022-10-01", "reference_date: soon", r"reference_date: expected a date YYYY-MM-DD"),
         ("    source: register\n    categories: {BEL", "    source: register\n    missing: [-1]\n    categories: {BEL",
          r"variables\[2\]\.missing: the wave's numeric missing codes do not apply to a text variable"),
+        ("    theme: language", "    theme: langauge",
+         r"w1\.yaml:\d+: indices\[0\]\.theme: theme 'langauge' is not declared in themes \(language\); "
+         r"did you mean 'language'\?$"),
+        ("    theme: language", "    theme: religiosity",
+         r"indices\[0\]\.theme: theme 'religiosity' is not declared in themes \(language\); declare it under themes:"),
+        ("themes: {language: Taalgebruik}\n", "",
+         r"indices\[0\]\.theme: theme 'language' is not declared: the spec has no themes; add a top-level themes:"),
+        ("themes: {language: Taalgebruik}", "themes: [language]", r"w1\.yaml:\d+: themes: expected a mapping of theme code: label"),
+        ("themes: {language: Taalgebruik}", "themes: {Language: Taalgebruik}",
+         r"themes\.Language: theme code 'Language' is not a lower_snake_case name"),
+        ("themes: {language: Taalgebruik}", "themes: {language: ''}", r"themes\.language: expected the theme's label"),
     ],
 )
 def test_spec_errors_are_one_line_with_file_line_and_key_path(tmp_path, old, new, message):
@@ -195,6 +207,32 @@ def test_spec_errors_are_one_line_with_file_line_and_key_path(tmp_path, old, new
         load_questionnaire(write(tmp_path, SPEC.replace(old, new, 1)))
     assert "\n" not in str(info.value)
     assert str(info.value).startswith(str(tmp_path / "w1.yaml"))
+
+
+def test_themes_are_data_of_the_spec_that_indices_refer_to(tmp_path):
+    """The spec's themes: code -> label in spec order; any codes a survey chooses (not SID's
+    five); a spec without indices needs no themes."""
+    other = SPEC.replace("themes: {language: Taalgebruik}", 'themes: {taal: "Taal", werk: "Werk en inkomen"}')
+    q = load_questionnaire(write(tmp_path, other.replace("    theme: language", "    theme: werk")))
+    assert q.themes == {"taal": "Taal", "werk": "Werk en inkomen"} and list(q.themes) == ["taal", "werk"]
+    assert q.indices[0].theme == "werk" and q.theme_label("werk") == "Werk en inkomen"
+    assert q.theme_label("onbekend") == "onbekend"
+    bare = SPEC.replace("themes: {language: Taalgebruik}\n", "")
+    bare = bare[: bare.index("indices:")]
+    assert load_questionnaire(write(tmp_path, bare, "w2.yaml")).themes == {}
+
+
+def test_shipped_spec_declares_the_themes_of_its_indices_and_table_plan():
+    from pathlib import Path
+
+    from sid.tables.plan import load_plan
+
+    root = Path(__file__).resolve().parents[1]
+    q = load_questionnaire(root / "questionnaires" / "sid2022.yaml")
+    assert q.themes == {"language": "Taalgebruik", "discrimination": "Discriminatie",
+                        "inclusion": "Sociale inclusie", "religiosity": "Religiositeit", "citizenship": "Burgerschap"}
+    assert {ix.theme for ix in q.indices} == set(q.themes)
+    assert {t.theme for t in load_plan(root / "reports" / "sid2022_tables.yaml").tables} <= set(q.themes)
 
 
 def test_yaml_syntax_errors_and_duplicate_keys_name_the_line(tmp_path):

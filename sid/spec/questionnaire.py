@@ -38,7 +38,6 @@ SOURCES = ("questionnaire", "register", "paradata")
 MEASURES = ("nominal", "ordinal", "scale")
 DEFAULT_MEASURE = {"categorical": "nominal", "ordinal": "ordinal", "numeric": "scale",
                    "text": "nominal", "date": "scale"}
-THEMES = ("language", "discrimination", "inclusion", "religiosity", "citizenship")
 SCORINGS = ("mean", "sum", "count", "factor")
 SCALES = ("raw", "pomp", "z")
 
@@ -185,6 +184,8 @@ class Questionnaire:
     quality: Quality = field(default_factory=Quality)
     derived: tuple[Derived, ...] = ()
     indices: tuple[Index, ...] = ()
+    #: the themes indices (and table plans) refer to: code -> label, in spec order
+    themes: Mapping[str, str] = field(default_factory=dict)
     path: str = field(default="", compare=False)
 
     # -- look-ups -------------------------------------------------------------------
@@ -208,6 +209,10 @@ class Questionnaire:
             if ix.name == name:
                 return ix
         raise SpecError(f"{self.path or self.wave}: index {name!r} is not declared")
+
+    def theme_label(self, code: str) -> str:
+        """The label of theme ``code`` as the spec's ``themes:`` gives it (else the code)."""
+        return str(self.themes.get(code, code))
 
     def names(self) -> list[str]:
         """Declared variable names, then derived ones, in spec order."""

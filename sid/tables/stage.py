@@ -81,7 +81,7 @@ def run_tables(out_dir: PathLike, project_dir: PathLike = ".", variance: str | N
     rec = StageRecord(stage=TABLES, inputs=inputs, specs=[ppath, qpath], params={"variance": method})
     wave = open_wave(out, variance=method, key=q.key, lonely_psu=plan.defaults.lonely_psu)
     labels = Labels.from_questionnaire(q)
-    check_plan(plan, labels.kinds, wave.data.columns)
+    check_plan(plan, labels.kinds, wave.data.columns, themes=q.themes)
     internal = build_tables(wave.design, plan, labels, progress=progress)
     published = publish(internal)
     rep_info = wave.diagnostics.get("replicates")
@@ -97,7 +97,7 @@ def run_tables(out_dir: PathLike, project_dir: PathLike = ".", variance: str | N
         published.to_csv(tmp / CSV, index=False)
         published.to_parquet(tmp / PARQUET, index=False)
         internal.to_csv(tmp / INTERNAL, index=False)
-        write_workbook(tmp / XLSX, published, notes)
+        write_workbook(tmp / XLSX, published, notes, theme_titles=q.themes)
     rec.params.update({"cells": len(internal), "suppressed": int(internal["suppressed"].sum()),
                        "tables": len(plan.tables), "replicate_type": wave.design.method})
     record_stage(out, rec.finish(out, [target / f for f in (CSV, PARQUET, XLSX, INTERNAL)]))
