@@ -35,6 +35,7 @@ variables:
 derived:
   - {name: age, label: Leeftijd, type: numeric, expr: "2022 - birth_year"}
   - {name: young, label: Jong, type: categorical, expr: "if_else(age < 30, 1, 0)", categories: {0: Nee, 1: Ja}}
+themes: {inclusion: Inclusie}
 indices:
   - {name: idx_a, label: A, theme: inclusion, items: [a1, a2], reverse: [a2], min_valid: 2, scale: z, reference_group: "origin == 'BEL'"}
 """
@@ -248,3 +249,64 @@ def test_literals_that_can_match_give_no_finding(tmp_path):
     for rel in ("a1 in [1, 2] and origin != 'MAR'", "is_code(a1, -1) or q_year >= 1990", "2 == a1"):
         q, _ = load(tmp_path, CLEAN.replace('relevant: "a1 != 1"', f'relevant: "{rel}"'))
         assert check_spec(q) == [], rel
+
+
+CODES_INSIDE = """\
+wave: w9
+title: Test
+key: person_key
+missing_codes:
+  97: {meaning: dont_know, label: "Weet niet"}
+  98: {meaning: refused, label: "Weigert"}
+  99: {meaning: no_answer, label: "Geen antwoord"}
+variables:
+  - {name: person_key, label: Sleutel, type: text, source: register}
+  - {name: q_age, label: Leeftijd, type: numeric, range: [0, 120]}
+  - {name: q_kids, label: Kinderen, type: numeric, range: [0, 20]}
+  - {name: q_score, label: Score, type: ordinal, categories: {1: laag, 2: hoog}, range: [1, 97], missing: [97, 99]}
+"""
+
+
+def test_missing_codes_inside_an_items_range_are_a_warning_naming_line_variable_codes_range(tmp_path, capsys):
+    q, path = load(tmp_path, CODES_INSIDE, name="w9.yaml")
+    found = check_spec(q)
+    assert messages(found) == []
+    warnings = messages(found, "warning")
+    assert warnings == [
+        f"{path}:10: variables[1]: q_age: missing codes 97 ('Weet niet'), 98 ('Weigert'), 99 ('Geen antwoord') "
+        "lie inside the valid range [0, 120], so such an answer would count as missing; give the codes values "
+        "outside the range, narrow the range, or leave them out of the item's missing",
+        f"{path}:12: variables[3]: q_score: missing code 97 ('Weet niet') lies inside the valid range [1, 97], "
+        "so such an answer would count as missing; give the codes values outside the range, narrow the range, "
+        "or leave them out of the item's missing",
+    ]  # q_kids [0, 20] holds no code: no warning
+    before = path.read_bytes()
+    assert main(["check", str(path)]) == 0  # warnings only
+    out = capsys.readouterr()
+    lines = out.out.splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"warning: {path}:1") for line in lines)
+    assert "0 error(s), 2 warning(s)" in out.err
+    assert path.read_bytes() == before
+
+
+def test_category_equal_to_a_missing_code_is_an_error_of_sid_check(tmp_path, capsys):
+    text = CODES_INSIDE.replace("categories: {1: laag, 2: hoog}, range: [1, 97]", "categories: {1: laag, 98: hoog}")
+    folder = tmp_path / "questionnaires"
+    folder.mkdir()
+    path = folder / "w9.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["check", str(path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"error: {path}:12: variables[3].categories: category code 98 is also a wave missing code (Weigert)"]
+
+
+def test_cli_check_names_an_index_theme_the_spec_does_not_declare(tmp_path, capsys):
+    (tmp_path / "questionnaires").mkdir()
+    path = tmp_path / "questionnaires" / "w1.yaml"
+    path.write_text(CLEAN.replace("theme: inclusion, items", "theme: inclusoin, items"), encoding="utf-8")
+    before = path.read_bytes()
+    assert main(["check", str(path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"error: {path}:24: indices[0].theme: theme 'inclusoin' is not declared in themes "
+                     "(inclusion); did you mean 'inclusion'?"]
+    assert path.read_bytes() == before

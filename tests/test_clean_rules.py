@@ -58,7 +58,7 @@ RAW_ROWS = [
     ("f", 20, 35.0, 1960, 1, 2, 1, 2, 3, "capi"),     # 7 duplicate, more complete -> kept
     ("g", 6, 31.0, 1999, -2, -3, 4, 5, 4, "web"),     # 8 q_by 1999 vs register 1995
     ("h", 7, 25.0, 1980, 1, -1, 2, NAN, NAN, "web"),  # 9 partial: 4 of 6 (don't know answers)
-    ("i", 8, 900.0, 1950, 2, -3, 5, 4, 5, "capi"),    # 10 duration 900 outside [0, 600] -> -4
+    ("i", 8, 900.0, 1950, 2, -3, 5, 4, 5, "capi"),    # 10 duration 900 outside [0, 600] -> empty (paradata: no -4)
 ]
 REGISTER = {"a": 1980, "b": 1985, "c": 1990, "d": 1970, "e": 1975, "f": 1960, "g": 1995,
             "h": 1981, "i": 1950, "z": 1940}  # z: sampled, no response
@@ -66,7 +66,7 @@ REGISTER = {"a": 1980, "b": 1985, "c": 1990, "d": 1970, "e": 1975, "f": 1960, "g
 EXPECTED_LOG = [  # row, key, variable, rule, before, after -- in the order the rules run
     (5, "b", "pk", "duplicate", "capi", "dropped"),
     (6, "f", "pk", "duplicate", "web", "dropped"),
-    (10, "i", "dur", "invalid_code", 900.0, -4.0),
+    (10, "i", "dur", "invalid_code", 900.0, NAN),  # paradata: system missing, not -4
     (2, "c", "q_job", "invalid_code", 7.0, -4.0),
     (1, "b", "q_job", "routing", 3.0, -3.0),
 ]
@@ -119,7 +119,7 @@ def test_clean_values_and_missing_codes_kept(cleaned):
     assert df["q_job"].tolist()[:3] == [2.0, -3.0, -4.0]
     # other codes keep their meaning: don't know, no answer, not applicable untouched
     assert df.loc[7, "q_job"] == -1.0 and df.loc[6, "q_work"] == -2.0 and df.loc[6, "q_job"] == -3.0
-    assert df.loc[8, "dur"] == -4.0
+    assert np.isnan(df.loc[8, "dur"])  # paradata out of range: system missing, no invalid code
     assert np.isnan(df.loc[4, "q_job"])  # empty stays empty (flagged, not changed)
     # register variable joined by key, derived variable computed after cleaning
     assert df["by"].tolist() == [1980, 1985, 1990, 1970, 1975, 1960, 1995, 1981, 1950]
@@ -181,10 +181,31 @@ def test_meta_from_spec_declares_invalid_code(cleaned):
     declared = m["q_job"].is_missing_code(np.array([-1.0, -2.0, -3.0, -4.0, 1.0, 3.0]))
     assert declared.tolist() == [True, True, True, True, False, False]
     assert m["q_job"].value_labels[-4.0] == "Ongeldige code"
-    assert m["dur"].missing_values == [-4.0]
+    # paradata and register variables do not take the invalid code (docs/questionnaire-spec.md)
+    for name in ("dur", "by"):
+        assert not m[name].has_missing and -4.0 not in m[name].value_labels
     assert m["q_job"].label == "Job" and m["age"].label == "Leeftijd"
     # q_job: a 2, b -3, c -4, d 1, e empty, f 2, g -3, h -1, i -3 -> 6 missing in the valid view
     assert m.valid_view(res.df)["q_job"].isna().sum() == 6
+
+
+def test_invalid_code_only_where_declared_else_system_missing(tmp_path):
+    """A questionnaire item with ``missing: []`` gets no invalid code: its out-of-range
+    answer becomes system missing; a paradata variable that lists -4 gets -4. Logged both
+    ways; the log replays to the clean wave."""
+    text = (SPEC.replace('range: [1900, 2010], missing: [-2]}', 'range: [1900, 2010], missing: []}')
+            .replace('range: [0, 600], missing: []}', 'range: [0, 600], missing: [-4]}'))
+    q = make_spec(tmp_path, text=text)
+    assert q.missing_codes_for("q_by") == () and q.missing_codes_for("dur") == (-4,)
+    raw, meta = make_raw()
+    raw.loc[3, "q_by"] = 1850.0  # d: outside [1900, 2010]
+    res = clean_wave(raw, meta, q, make_gross())
+    log = {(r.key, r.variable): r.after for r in res.log.itertuples(index=False) if r.rule == "invalid_code"}
+    assert log[("i", "dur")] == -4.0 and np.isnan(log[("d", "q_by")])
+    df = res.df.set_index("pk")
+    assert df.loc["i", "dur"] == -4.0 and np.isnan(df.loc["d", "q_by"])
+    assert res.meta["dur"].missing_values == [-4.0] and not res.meta["q_by"].has_missing
+    pd.testing.assert_frame_equal(replay(raw, res.log), res.df[list(raw.columns)])
 
 
 def test_speeders_dropped_when_the_spec_says_so(tmp_path):

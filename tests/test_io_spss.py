@@ -295,3 +295,68 @@ def test_write_spss_keeps_datetime64_values_of_any_unit(tmp_path, unit):
     days = [None if e is None else dt.datetime(e.year, e.month, e.day) for e in expected]
     got = [_plain(v) for v in back["day"].astype(object).tolist()]
     assert [None if g is None else dt.datetime(g.year, g.month, g.day) for g in got] == days
+
+
+# -- object columns whose first values are missing (pyreadstat guesses from the first 100) --
+N_LEAD = 150  # missing rows before the first value: more than pyreadstat's 100
+
+
+def _lead(value, n: int = 300, lead: int = N_LEAD) -> pd.Series:
+    return pd.Series([np.nan] * lead + [value] * (n - lead), dtype=object)
+
+
+def test_date_time_and_text_columns_missing_in_their_first_rows_round_trip(tmp_path):
+    """Dates (datetime.date objects, as read_spss gives them), date-times and times missing
+    in their first 150 rows, all-missing date and text columns, text missing first: each is
+    written with its type and format and reads back with the same values (text: "" for a
+    missing text, SPSS has no system-missing string)."""
+    when = dt.datetime(2022, 9, 19, 10, 30, 15)
+    df = pd.DataFrame({
+        "day": _lead(dt.date(2022, 9, 19)),
+        "day_none": _lead(dt.date(2022, 9, 19)).where(lambda s: s.notna(), None),
+        "day_all": _lead(None, lead=300),
+        "stamp": _lead(when),
+        "clock": _lead(dt.time(10, 30, 15)),
+        "text": _lead("BEL"),
+        "text_str": pd.Series([None] * N_LEAD + ["ROU"] * N_LEAD, dtype="str"),
+        "text_all": _lead(None, lead=300),
+        "num": _lead(3.0),
+    })
+    before = df.copy()
+    meta = SpssMeta(variables={
+        "day": VariableMeta(name="day", label="Datum", type="numeric", format="EDATE10", measure="scale"),
+        "day_all": VariableMeta(name="day_all", type="numeric", format="DATE11", measure="scale"),
+        "text": VariableMeta(name="text", type="string", format="A3"),
+        "text_str": VariableMeta(name="text_str", type="string", format="A3"),
+        "text_all": VariableMeta(name="text_all", type="string", format="A3"),
+    })  # the others without metadata: typed from their values
+    write_spss(df, meta, tmp_path / "w.sav")
+    pd.testing.assert_frame_equal(df, before)  # the input is not changed
+    back, m = read_spss(tmp_path / "w.sav")
+    formats = {c: m[c].format for c in df.columns}
+    assert formats == {"day": "EDATE10", "day_none": "DATE11", "day_all": "DATE11", "stamp": "DATETIME20",
+                       "clock": "TIME8", "text": "A3", "text_str": "A3", "text_all": "A1", "num": "F8.2"}
+    types = {c: m[c].type for c in df.columns}
+    assert types == {**{c: "numeric" for c in ("day", "day_none", "day_all", "stamp", "clock", "num")},
+                     **{c: "string" for c in ("text", "text_str", "text_all")}}
+    assert m["day"].label == "Datum"
+    got = frame_values(back, list(df.columns))
+    lead = [None] * N_LEAD
+    assert got["day"] == got["day_none"] == lead + [dt.date(2022, 9, 19)] * N_LEAD
+    assert got["day_all"] == [None] * 300
+    assert got["stamp"] == lead + [when] * N_LEAD
+    assert got["clock"] == lead + [dt.time(10, 30, 15)] * N_LEAD
+    assert got["text"] == [""] * N_LEAD + ["BEL"] * N_LEAD
+    assert got["text_str"] == [""] * N_LEAD + ["ROU"] * N_LEAD
+    assert got["text_all"] == [""] * 300
+    assert got["num"] == lead + [3.0] * N_LEAD
+
+
+def test_write_rejects_text_in_a_numeric_object_column_and_writes_nothing(tmp_path):
+    df = pd.DataFrame({"visit": _lead("soon")})
+    meta = SpssMeta(variables={"visit": VariableMeta(name="visit", type="numeric", format="DATE11")})
+    with pytest.raises(DataError) as err:
+        write_spss(df, meta, tmp_path / "x.sav")
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith("variable visit: declared numeric") and "'soon'" in msg
+    assert list(tmp_path.iterdir()) == []

@@ -325,3 +325,34 @@ def test_weighting_report_margins_hold_the_margin_file(demo_run, tmp_path):
     bel = [r for r in rows if r["stratum"] == "BEL"]
     for r, label in zip(bel, ("Geslacht (Rijksregister): Man", "Geslacht (Rijksregister): Vrouw"), strict=True):
         assert [int(x) for x in shown[label]] == [round(r["population"]), round(r["before"]), round(r["after"])]
+
+
+def test_reports_title_themes_with_the_spec_labels(demo_run, tmp_path):
+    """The indicators report's theme headings and the indices report's "Thema:" are the
+    questionnaire spec's theme labels: the shipped ones on the page, and relabelled ones
+    when the spec relabels a theme (no list of themes in the code)."""
+    from dataclasses import replace
+
+    from sid.report.context import open_run
+    from sid.report.indicators import gather_indicators
+    from sid.report.indices import gather_indices
+    from sid.spec.questionnaire import load_questionnaire
+
+    ctx = open_run(demo_run, ROOT)
+    labels = ctx.questionnaire.themes
+    plan_themes = list(dict.fromkeys(pd.read_csv(demo_run / "tables" / "tables.csv")["theme"]))
+    page = _html(demo_run, "indicators")
+    headings = re.findall(r"<h2>([^<]+)</h2>", page)
+    assert [h for h in headings if h in labels.values()] == [labels[t] for t in plan_themes]
+    assert not set(labels) & set(headings)  # no theme shown by its code
+    shown = re.findall(r"Thema: ([^.]+)\.", _html(demo_run, "indices"))
+    assert shown == [labels[ix.theme] for ix in ctx.questionnaire.indices]
+    text = (ROOT / "questionnaires" / "sid2022.yaml").read_text(encoding="utf-8")
+    (tmp_path / "questionnaires").mkdir()
+    spec = tmp_path / "questionnaires" / "sid2022.yaml"
+    spec.write_text(text.replace('religiosity: "Religiositeit"', 'religiosity: "Geloof en praktijk"'), encoding="utf-8")
+    ctx2 = replace(ctx, questionnaire=load_questionnaire(spec))
+    titles = {th["theme"]: th["title"] for th in gather_indicators(ctx2)["themes"]}
+    assert titles["religiosity"] == "Geloof en praktijk" and titles["language"] == "Taalgebruik"
+    by_name = {ix["name"]: ix["theme_label"] for ix in gather_indices(ctx2)["indices"]}
+    assert by_name["idx_religiosity"] == "Geloof en praktijk"

@@ -21,6 +21,7 @@ variables:
   - {name: a1, label: A1, type: ordinal, categories: {1: "1", 2: "2", 3: "3"}}
   - {name: a2, label: A2, type: ordinal, categories: {1: "1", 2: "2", 3: "3"}}
   - {name: a3, label: A3, type: numeric, range: [0, 10]}
+themes: {inclusion: Inclusie}
 indices:
   - {name: idx_a, label: A, theme: inclusion, items: [a1, a2, a3], reverse: [a3], min_valid: 2, scale: pomp}
 """

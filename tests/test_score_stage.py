@@ -33,6 +33,7 @@ variables:
   - {name: b1, label: B1, type: numeric, range: [0, 10], missing: [-1]}
   - {name: b2, label: B2, type: numeric, range: [0, 10], missing: [-1]}
   - {name: b3, label: B3, type: numeric, range: [0, 10], missing: [-1]}
+themes: {inclusion: Inclusie, citizenship: Burgerschap, discrimination: Discriminatie}
 indices:
   - {name: idx_a, label: A, theme: inclusion, items: [a1, a2, a3, a4], reverse: [a4], min_valid: 3, scoring: mean, scale: pomp}
   - {name: idx_b, label: B, theme: citizenship, items: [b1, b2, b3], min_valid: 2, scoring: mean, scale: z, reference_group: "origin == 'BEL'", reliability_min: 0.6}

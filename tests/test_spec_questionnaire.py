@@ -76,6 +76,7 @@ derived:
     type: categorical
     expr: "if_else(q_lang_partner == 1, 1, 0)"
     categories: {0: Nee, 1: Ja}
+themes: {language: Taalgebruik}
 indices:
   - name: idx_lang
     label: Taal
@@ -117,9 +118,48 @@ def test_missing_codes_for_adds_the_invalid_code_and_skips_text_and_derived(tmp_
     q = load_questionnaire(write(tmp_path, SPEC))
     assert q.missing_codes_for("q_lang_partner") == (-1, -4)
     assert q.missing_codes_for("has_partner") == (-1, -2, -4)
-    assert q.missing_codes_for("birth_year") == (-4,)
     assert q.missing_codes_for("origin") == ()
     assert q.missing_codes_for("age") == ()
+
+
+EXTRA = """  - name: q_count
+    label: Aantal
+    type: numeric
+    range: [0, 20]
+    missing: []
+  - name: device
+    label: Toestel
+    type: categorical
+    source: paradata
+    categories: {1: Computer, 2: Telefoon}
+    missing: [-4]
+  - name: reg_code
+    label: Registercode
+    type: categorical
+    source: register
+    categories: {1: A, 2: B}
+"""
+
+
+def test_invalid_code_applies_only_to_questionnaire_items(tmp_path):
+    """The invalid code (-4, set by cleaning) is user-missing on numeric questionnaire items
+    only: not on paradata or register variables (with or without explicit missing codes),
+    nor on an item that says ``missing: []``; a paradata variable may list it itself. The
+    SPSS dictionary declares and labels exactly these codes."""
+    q = load_questionnaire(write(tmp_path, SPEC.replace("derived:\n", EXTRA + "derived:\n")))
+    assert q.missing_codes_for("birth_year") == ()  # register, missing: []
+    assert q.missing_codes_for("reg_code") == (-1, -2)  # register: its own codes, no -4
+    assert q.missing_codes_for("duration_min") == (-1, -2)  # paradata: its own codes, no -4
+    assert q.missing_codes_for("q_count") == ()  # questionnaire, missing: []
+    assert q.missing_codes_for("device") == (-4,)  # paradata listing it
+    assert [v.name for v in q.variables if v.takes_invalid] == ["has_partner", "q_lang_partner"]
+    meta = q.to_spss_meta()
+    for name in ("birth_year", "q_count"):
+        assert not meta[name].has_missing and -4.0 not in meta[name].value_labels
+    for name in ("reg_code", "duration_min"):
+        assert meta[name].missing_values == [-1.0, -2.0] and -4.0 not in meta[name].value_labels
+    assert meta["device"].missing_values == [-4.0] and meta["device"].value_labels[-4.0] == "Ongeldige code"
+    assert meta["has_partner"].missing_values == [-1.0, -2.0, -4.0]
 
 
 @pytest.mark.parametrize(
@@ -148,6 +188,17 @@ def test_missing_codes_for_adds_the_invalid_code_and_skips_text_and_derived(tmp_
         ("reference_date: 2022-10-01", "reference_date: soon", r"reference_date: expected a date YYYY-MM-DD"),
         ("    source: register\n    categories: {BEL", "    source: register\n    missing: [-1]\n    categories: {BEL",
          r"variables\[2\]\.missing: the wave's numeric missing codes do not apply to a text variable"),
+        ("    theme: language", "    theme: langauge",
+         r"w1\.yaml:\d+: indices\[0\]\.theme: theme 'langauge' is not declared in themes \(language\); "
+         r"did you mean 'language'\?$"),
+        ("    theme: language", "    theme: religiosity",
+         r"indices\[0\]\.theme: theme 'religiosity' is not declared in themes \(language\); declare it under themes:"),
+        ("themes: {language: Taalgebruik}\n", "",
+         r"indices\[0\]\.theme: theme 'language' is not declared: the spec has no themes; add a top-level themes:"),
+        ("themes: {language: Taalgebruik}", "themes: [language]", r"w1\.yaml:\d+: themes: expected a mapping of theme code: label"),
+        ("themes: {language: Taalgebruik}", "themes: {Language: Taalgebruik}",
+         r"themes\.Language: theme code 'Language' is not a lower_snake_case name"),
+        ("themes: {language: Taalgebruik}", "themes: {language: ''}", r"themes\.language: expected the theme's label"),
     ],
 )
 def test_spec_errors_are_one_line_with_file_line_and_key_path(tmp_path, old, new, message):
@@ -156,6 +207,32 @@ def test_spec_errors_are_one_line_with_file_line_and_key_path(tmp_path, old, new
         load_questionnaire(write(tmp_path, SPEC.replace(old, new, 1)))
     assert "\n" not in str(info.value)
     assert str(info.value).startswith(str(tmp_path / "w1.yaml"))
+
+
+def test_themes_are_data_of_the_spec_that_indices_refer_to(tmp_path):
+    """The spec's themes: code -> label in spec order; any codes a survey chooses (not SID's
+    five); a spec without indices needs no themes."""
+    other = SPEC.replace("themes: {language: Taalgebruik}", 'themes: {taal: "Taal", werk: "Werk en inkomen"}')
+    q = load_questionnaire(write(tmp_path, other.replace("    theme: language", "    theme: werk")))
+    assert q.themes == {"taal": "Taal", "werk": "Werk en inkomen"} and list(q.themes) == ["taal", "werk"]
+    assert q.indices[0].theme == "werk" and q.theme_label("werk") == "Werk en inkomen"
+    assert q.theme_label("onbekend") == "onbekend"
+    bare = SPEC.replace("themes: {language: Taalgebruik}\n", "")
+    bare = bare[: bare.index("indices:")]
+    assert load_questionnaire(write(tmp_path, bare, "w2.yaml")).themes == {}
+
+
+def test_shipped_spec_declares_the_themes_of_its_indices_and_table_plan():
+    from pathlib import Path
+
+    from sid.tables.plan import load_plan
+
+    root = Path(__file__).resolve().parents[1]
+    q = load_questionnaire(root / "questionnaires" / "sid2022.yaml")
+    assert q.themes == {"language": "Taalgebruik", "discrimination": "Discriminatie",
+                        "inclusion": "Sociale inclusie", "religiosity": "Religiositeit", "citizenship": "Burgerschap"}
+    assert {ix.theme for ix in q.indices} == set(q.themes)
+    assert {t.theme for t in load_plan(root / "reports" / "sid2022_tables.yaml").tables} <= set(q.themes)
 
 
 def test_yaml_syntax_errors_and_duplicate_keys_name_the_line(tmp_path):
@@ -184,7 +261,7 @@ def test_derive_evaluates_in_order_over_the_valid_view(tmp_path):
     q = load_questionnaire(write(tmp_path, SPEC))
     df = pd.DataFrame({
         "person_key": ["a", "b", "c", "d"],
-        "birth_year": [1990.0, 1950.0, -4.0, 2000.0],
+        "birth_year": [1990.0, 1950.0, np.nan, 2000.0],
         "origin": ["BEL", "MAR", None, "BEL"],
         "has_partner": [1.0, 1.0, 2.0, -1.0],
         "q_lang_partner": [1.0, 3.0, np.nan, -1.0],
@@ -192,7 +269,7 @@ def test_derive_evaluates_in_order_over_the_valid_view(tmp_path):
     out = derive(df, q)
     assert list(out.columns) == ["age", "age_band", "dutch_partner"]
     assert list(out.index) == [10, 11, 12, 13]
-    # by hand: ages 32, 72, missing (-4 is invalid), 22; bands [15,35) -> 1, [35,86) -> 2
+    # by hand: ages 32, 72, missing (no register birth year), 22; bands [15,35) -> 1, [35,86) -> 2
     assert out["age"].tolist()[:2] == [32.0, 72.0] and np.isnan(out["age"].iloc[2])
     assert out["age_band"].fillna(0).tolist() == [1.0, 2.0, 0.0, 1.0]
     # -1 (dont_know) is missing in the valid view, so dutch_partner is missing, not 0

@@ -315,3 +315,32 @@ def test_spss_without_score_folder_and_replicate_file_says_so_in_the_notes(demo_
     assert not [c for c in df.columns if c.startswith(("idx_", "rep_"))]
     assert "sid: no indices (sid score not run)" in m.notes
     assert "sid: no replicate weights (the weight stage wrote none)" in m.notes
+
+
+@pytest.mark.parametrize("blank", ["first_rows", "all"])
+def test_spss_date_and_text_items_missing_in_the_first_weighted_rows_are_written(demo_run, tmp_path, blank):
+    """interview_date (a date item) and nat_father (a text item) missing in the first 150
+    weighted rows, or in every row: the file is written (once an AttributeError from
+    pyreadstat's type guess), the date stays a numeric date variable with the clean
+    wave's format, the text a string; values read back equal the clean wave's."""
+    from sid.io.spss import read_spss
+
+    run = _copy_run(demo_run, tmp_path)
+    dpath = run / "clean" / "data.parquet"
+    clean = pd.read_parquet(dpath)
+    rows = slice(None) if blank == "all" else slice(0, 170)  # 170 clean rows: > 150 weighted
+    clean.loc[clean.index[rows], ["interview_date", "nat_father"]] = None
+    clean.to_parquet(dpath)
+    meta = json.loads((run / "clean" / "meta.json").read_text(encoding="utf-8"))
+    date_format = next(v for v in meta["variables"] if v["name"] == "interview_date")["format"]
+    path = write_wave_spss(run, PROJECT, replicates=False)
+    df, m = read_spss(path)
+    assert m["interview_date"].type == "numeric" and m["interview_date"].format == date_format
+    assert m["nat_father"].type == "string"
+    expected = clean.set_index("person_key").loc[df["person_key"]]
+    assert df["interview_date"].isna().iloc[:150].all()
+    assert (df["interview_date"].isna().to_numpy() == expected["interview_date"].isna().to_numpy()).all()
+    have = df["interview_date"].notna().to_numpy()
+    assert list(df["interview_date"][have]) == list(expected["interview_date"][have])
+    assert (blank == "all") == (not have.any())
+    assert df["nat_father"].tolist() == expected["nat_father"].fillna("").tolist()

@@ -237,3 +237,27 @@ def test_lonely_psu_rule_comes_from_the_plan_and_is_stated_in_every_taylor_row(t
     assert main(["tables", "--out", str(s["run"]), "--project", str(s["proj"])]) == 0
     t = pd.read_parquet(s["run"] / "tables" / "tables.parquet")
     assert (t["lonely_psu"] == "not used (replicate weights)").all()
+
+
+def test_workbook_sheets_take_the_theme_labels_of_the_spec_and_undeclared_themes_fail(tmp_path, capsys):
+    """Sheet titles are the questionnaire spec's theme labels (relabel one and the sheet
+    follows); a table naming a theme the spec does not declare is a one-line error with a
+    suggestion, and no tables folder is written."""
+    s = _make_run(tmp_path)
+    qpath = s["proj"] / "questionnaires" / "sid2022.yaml"
+    qpath.write_text(qpath.read_text(encoding="utf-8").replace(
+        'language: "Taalgebruik"', 'language: "Taal en thuistaal"'), encoding="utf-8")
+    assert main(["tables", "--out", str(s["run"]), "--project", str(s["proj"]), "--variance", "taylor"]) == 0
+    assert load_workbook(s["run"] / "tables" / "tables.xlsx").sheetnames == [
+        "Taal en thuistaal", "Burgerschap", "Toelichting"]
+    shutil.rmtree(s["run"] / "tables")
+    plan = s["proj"] / "reports" / "sid2022_tables.yaml"
+    plan.write_text(PLAN.replace("theme: citizenship", "theme: citizenshp"), encoding="utf-8")
+    before = plan.read_bytes()
+    capsys.readouterr()
+    assert main(["tables", "--out", str(s["run"]), "--project", str(s["proj"])]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("sid: error:") and "\n" not in err
+    assert "table 'age': theme 'citizenshp' is not declared in the questionnaire's themes" in err
+    assert "did you mean 'citizenship'?" in err
+    assert not (s["run"] / "tables").exists() and plan.read_bytes() == before

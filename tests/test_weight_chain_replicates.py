@@ -80,8 +80,10 @@ def _column_by_column(spec, chain, f, trimming=True):
             continue
         v = np.where(fr[g.rows] > 0, w / np.where(fr[g.rows] > 0, fr[g.rows], 1), 0)
         med = np.median(v[v > 0])
-        lo = trim.lower.value * med * fr[g.rows]
-        hi = np.where(fr[g.rows] > 0, trim.upper.value * med * fr[g.rows], 0.0)
+        drawn = fr[g.rows] > 0
+        # a side the spec leaves out is unbounded (0 for a unit the replicate did not draw)
+        lo = np.where(drawn, trim.lower.value * med * fr[g.rows], 0.0) if trim.lower else np.where(drawn, -np.inf, 0.0)
+        hi = np.where(drawn, trim.upper.value * med * fr[g.rows], 0.0) if trim.upper else np.where(drawn, np.inf, 0.0)
         out[g.rows] = trim_and_recalibrate(w, g.X, g.totals, lower=lo, upper=hi, method=cal.method,
                                            max_rounds=trim.max_rounds, tol=cal.tolerance,
                                            redistribute="proportional").weights
@@ -115,6 +117,56 @@ def test_trimmed_replicate_columns_equal_the_chain_rerun_column_by_column(trimmi
     for r in (6, 54):  # trimming changed these columns (of this seed's Rao-Wu draw)
         untrimmed = _column_by_column(spec, chain, F[:, r], trimming=False)
         assert np.abs(reps.weights[rou, r] - untrimmed[rou]).max() > 1e-3 * untrimmed[rou].max()
+
+
+ONE_SIDED = {"upper": 1.8, "lower": 0.85}  # x median: tight enough to trim the demo's full sample
+
+
+def _one_sided(demo, side: str):
+    """The shipped spec with only the ``side`` trimming bound (ONE_SIDED), margins sex and region."""
+    text = (demo / "proj" / "weights" / "sid2022.yaml").read_text(encoding="utf-8")
+    drop = {"upper": "  lower: {ratio_to_median: 0.2}\n", "lower": "  upper: {ratio_to_median: 5.0}\n"}[side]
+    assert drop in text
+    keep = {"upper": "ratio_to_median: 5.0", "lower": "ratio_to_median: 0.2"}[side]
+    text = (text.replace(drop, "").replace(keep, f"ratio_to_median: {ONE_SIDED[side]}")
+            .replace("margins: [sex:age_band, region, generation]", "margins: [sex, region]"))
+    path = demo / f"trim_{side}_only.yaml"
+    path.write_text(text, encoding="utf-8")
+    return _run(demo / "data", path)
+
+
+@pytest.mark.parametrize("side", ["upper", "lower"])
+def test_one_sided_trimming_in_full_sample_and_replicates(demo, side):
+    """Trimming with only an upper (or only a lower) bound: the full sample is trimmed to it
+    and re-calibrated, and the replicate columns redo it (once crashed on -inf * 0 as "a
+    lower bound is above its upper bound"), equal to the chain rerun column by column."""
+    with np.errstate(invalid="raise"):  # no inf * 0 left in the bounds
+        spec, chain, reps = _one_sided(demo, side)
+    assert (spec.trimming.lower if side == "upper" else spec.trimming.upper) is None
+    assert "trimming" in spec.replicates.redo
+    # the full sample: some weights were trimmed, and all now satisfy the one bound
+    assert chain.trimmed.any()
+    b = ONE_SIDED[side]
+    for g in chain.groups:
+        w, med = chain.weight[g.rows], np.median(chain.calibrated[g.rows])
+        assert (w.max() <= b * med * (1 + 1e-6)) if side == "upper" else (w.min() >= b * med * (1 - 1e-6))
+    # the replicates: finite, meet the margins; settled columns equal the column-by-column rerun
+    W = reps.weights.astype(float)
+    assert np.isfinite(W).all()
+    for g in chain.groups:
+        err = np.abs(g.X.T @ W[g.rows] - g.totals[:, None]) / (1 + g.totals[:, None])
+        assert err.max() < 1e-6
+    unsettled = {c for u in reps.trimming_unsettled for c in u["columns"]}
+    assert all(np.isfinite(u["max_bound_excess"]) for u in reps.trimming_unsettled)
+    F = _bootstrap(spec, chain)
+    columns = [r for r in range(F.shape[1]) if r not in unsettled][:4]
+    changed = 0
+    for r in columns:
+        np.testing.assert_allclose(W[:, r], _column_by_column(spec, chain, F[:, r]), rtol=2e-6)
+        untrimmed = _column_by_column(spec, chain, F[:, r], trimming=False)
+        changed += np.abs(W[:, r] - untrimmed).max() > 1e-3 * untrimmed.max()
+    assert changed  # trimming acted in the replicates too
+    assert (W[F[chain.resp] == 0] == 0).all()
 
 
 def test_replicate_columns_meet_every_margin(setup):

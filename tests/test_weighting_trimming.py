@@ -94,3 +94,29 @@ def test_trim_and_recalibrate_infeasible_bounds_raise(apiclus1, survey_ref):
     assert (apiclus1["sch.wide"] == "No").sum() == 23
     with pytest.raises(WeightingError, match=r"trimming to \[20, 45\] .* cannot both hold"):
         trim_and_recalibrate(raked, X, T, lower=20, upper=45, names=names)
+
+
+def test_trim_and_recalibrate_upper_only_infeasible_names_the_one_bound(apiclus1, survey_ref):
+    """An upper bound alone, as arrays with no lower bound (-inf): the LP diagnosis names it
+    "at most 45", not a range from -inf."""
+    raked = np.asarray(survey_ref["apiclus1_rake_stype_schwide"]["weights"])
+    X, T, names = calibration_matrix(apiclus1, MARGINS)
+    lower, upper = np.full(raked.size, -np.inf), np.full(raked.size, 45.0)
+    with pytest.raises(WeightingError, match=r"^trimming to at most 45 and calibrating .* cannot both hold"):
+        trim_and_recalibrate(raked, X, T, lower=lower, upper=upper, names=names)
+    res = trim_and_recalibrate(raked, X, T, lower=lower, upper=np.full(raked.size, 55.0), names=names)
+    assert res.weights.max() <= 55 * (1 + 1e-6) and res.trimmed.any()
+
+
+def test_trimming_described_in_words_names_only_the_given_sides():
+    from sid.report.weighting import method_in_words
+
+    def text(trim):
+        return next(s for s in method_in_words({"trimming": trim}) if s.startswith("Trimmen"))
+
+    upper = text({"upper": {"ratio_to_median": 5.0}, "within": "stratum", "max_rounds": 50})
+    assert "boven 5.0 × de mediaan worden" in upper and "onder" not in upper and "–" not in upper
+    lower = text({"lower": {"absolute": 20}, "max_rounds": 10})
+    assert "gewichten onder 20 worden" in lower and "boven" not in lower
+    both = text({"upper": {"ratio_to_median": 5.0}, "lower": {"ratio_to_median": 0.2}, "max_rounds": 50})
+    assert "boven 5.0 × de mediaan en onder 0.2 × de mediaan" in both

@@ -15,7 +15,8 @@ Order of the rules (each later rule sees the earlier ones' result; the order mat
 2. register join: the spec's ``source: register`` variables from the gross sample, so
    routing and register checks can use them.
 3. codes (sid.clean.rules.check_codes): a code outside the categories / range and the
-   item's missing codes -> invalid (-4).
+   item's missing codes -> invalid (-4) on questionnaire items; system missing on
+   variables the invalid code does not apply to (paradata, ``missing: []``).
 4. routing (sid.clean.rules.apply_routing): evaluated on the valid view after step 3 (an
    invalid answer routes like a missing one), items in spec order; an answer where the
    item was not applicable -> not applicable (-3). Applicable items left empty are

@@ -2,7 +2,10 @@
 
 * :func:`check_codes`: a value of a numeric questionnaire or paradata item that is neither
   a category, nor inside the declared range, nor one of the item's missing codes
-  (``Questionnaire.missing_codes_for``) becomes the wave's ``invalid`` code (-4 in SID).
+  (``Questionnaire.missing_codes_for``) becomes the wave's ``invalid`` code (-4 in SID)
+  where that code applies (``Variable.takes_invalid``: questionnaire items); elsewhere
+  (paradata, an item with ``missing: []``) it becomes system missing, as no code may be
+  written into a variable that does not declare it. Both are logged (rule invalid_code).
 * :func:`apply_routing`: each ``relevant`` condition is evaluated per respondent on the
   valid view (after the code check, so an invalid answer routes like a missing one: not
   asked). Where the item is not applicable, a value that is not system missing and not
@@ -60,7 +63,8 @@ def numeric_column(df: pd.DataFrame, name: str, where: str) -> np.ndarray:
 
 def check_codes(df: pd.DataFrame, q: Questionnaire, rows: np.ndarray, keys: np.ndarray,
                 where: str = "wave") -> pd.DataFrame:
-    """Set codes outside categories / range / the item's missing codes to the invalid code.
+    """Set codes outside categories / range / the item's missing codes to the invalid code
+    (system missing on a variable the invalid code does not apply to: see the module doc).
 
     ``rows``: raw row positions of ``df``'s records, ``keys`` their keys (for the log).
     An item with neither categories nor a range is not checked (nothing to check against;
@@ -82,10 +86,14 @@ def check_codes(df: pd.DataFrame, q: Questionnaire, rows: np.ndarray, keys: np.n
         bad = np.flatnonzero(~ok)
         if not bad.size:
             continue
-        if invalid is None:
-            invalid = code_of(q, "invalid", f"to recode values outside {v.name}'s categories")
-        parts.append(log_rows(rows[bad], keys[bad], v.name, RULE_INVALID, x[bad], invalid))
-        x[bad] = invalid
+        if v.takes_invalid or set(q.invalid_codes()) & set(v.missing):
+            if invalid is None:  # (a wave without an invalid code: code_of says so)
+                invalid = code_of(q, "invalid", f"to recode values outside {v.name}'s categories")
+            new = invalid
+        else:
+            new = np.nan  # the invalid code does not apply to this variable: system missing
+        parts.append(log_rows(rows[bad], keys[bad], v.name, RULE_INVALID, x[bad], new))
+        x[bad] = new
         df[v.name] = x
     return concat_log(parts)
 

@@ -7,11 +7,17 @@ User-missing codes are kept in the data and declared in the metadata (pyreadstat
 Types as pyreadstat gives them: numbers as float64, text as pandas' string dtype, SPSS
 dates as ``datetime.date`` objects, date-times as ``datetime64``, times as
 ``datetime.time`` objects; all of them are written back with their SPSS format.
+Columns are typed by their values, not by pyreadstat's guess from the first 100 rows:
+a date, date-time or time column missing in its first rows (or in every row) is still
+written as a numeric SPSS date/time (system-missing where missing), and a string
+variable's missing values are written as "" (SPSS has no system-missing string), so
+they read back as "".
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -202,6 +208,42 @@ def _spss_missing(var: VariableMeta) -> list:
 
 
 _PYREADSTAT_UNITS = ("ms", "us", "ns")
+# SPSS formats given to a date-like column whose metadata names none
+_DATE_FORMATS = {"date": "DATE11", "datetime": "DATETIME20", "time": "TIME8"}
+
+
+# pandas' inferred kind of an object column's non-missing values -> how it is written
+_INFERRED = {"empty": "number", "floating": "number", "integer": "number", "mixed-integer-float": "number",
+             "decimal": "number", "boolean": "number", "date": "date", "datetime": "datetime", "datetime64": "datetime",
+             "time": "time"}
+
+
+def _object_numeric(name: str, s: pd.Series, var: VariableMeta) -> tuple[pd.Series, VariableMeta]:
+    """An object column of a numeric variable as a column pyreadstat types by its dtype.
+
+    pyreadstat (via narwhals) guesses an object column's type from its first 100 values:
+    a date column missing there is taken for text (an AttributeError on the first date),
+    an all-missing one is written as a string. So dates and date-times become
+    datetime64[us] (NaT where missing), times seconds since midnight (SPSS's own number
+    for a time), an all-missing or numeric column float64; the format is the metadata's,
+    else DATE11 / DATETIME20 / TIME8.
+    """
+    present = s.notna()
+    inferred = pd.api.types.infer_dtype(s[present], skipna=True)  # C-level, no loop over rows
+    kind = _INFERRED.get(inferred)
+    if kind == "number":
+        return pd.to_numeric(s.where(present, np.nan)).astype(float), var
+    if kind in ("date", "datetime"):
+        out = pd.to_datetime(s.where(present, None)).astype("datetime64[us]")
+    elif kind == "time":
+        secs = pd.to_timedelta(s[present].astype(str)).dt.total_seconds()
+        out = secs.reindex(s.index).astype(float)
+    else:
+        raise DataError(
+            f"variable {name}: declared numeric in the metadata but holds {inferred} values "
+            f"(first: {s[present].iloc[0]!r}); fix the metadata or the data"
+        )
+    return out, (var if var.format else replace(var, format=_DATE_FORMATS[kind]))
 
 
 def _prepare(df: pd.DataFrame, meta: SpssMeta) -> tuple[pd.DataFrame, dict[str, VariableMeta]]:
@@ -220,6 +262,8 @@ def _prepare(df: pd.DataFrame, meta: SpssMeta) -> tuple[pd.DataFrame, dict[str, 
             s = s.astype(object).where(s.notna(), "")
         elif pd.api.types.is_bool_dtype(s.dtype):
             s = s.astype(float)
+        elif pd.api.types.is_object_dtype(s.dtype):
+            s, var = _object_numeric(name, s, var)
         elif (isinstance(s.dtype, np.dtype) and s.dtype.kind == "M"
               and np.datetime_data(s.dtype)[0] not in _PYREADSTAT_UNITS):
             # pyreadstat writes datetime64[s] (the unit pandas 3 gives dates built from

@@ -18,7 +18,7 @@ from sid.report.context import RunContext, read_output
 
 RULES = {
     "duplicate": "Dubbel record (zelfde persoon in twee bestanden of twee keer): het latere record is verwijderd",
-    "invalid_code": "Ongeldige code (niet in de lijst van antwoordcategorieën of het bereik): vervangen door de code ongeldig",
+    "invalid_code": "Ongeldige code (niet in de lijst van antwoordcategorieën of het bereik): vervangen door de code ongeldig (paradata en variabelen zonder die code: leeg gemaakt)",
     "routing": "Antwoord op een vraag die volgens de routing niet gesteld werd: vervangen door de code niet van toepassing",
     "speeder": "Speeder (te snel ingevuld) en volgens de specificatie verwijderd",
     "straightline": "Straight-liner (zelfde antwoord op een hele batterij) en volgens de specificatie verwijderd",

@@ -90,8 +90,6 @@ def _plan_notes(ctx: RunContext, variance_method: str) -> list[dict[str, str]]:
 
 def gather_indicators(ctx: RunContext) -> dict[str, Any]:
     """The indicators report's tables and charts from ``DIR/tables/tables.csv``."""
-    from sid.tables.excel import THEME_TITLES
-
     path = ctx.out_dir.joinpath(*TABLES_FILE)
     if not path.is_file():
         raise RunFolderError(f"{path} not found; run `sid tables` on this run folder first")
@@ -157,7 +155,7 @@ def gather_indicators(ctx: RunContext) -> dict[str, Any]:
     notes = _plan_notes(ctx, methods[0]) if len(methods) == 1 else []
     return {
         "columns": columns,
-        "themes": [{"theme": k, "title": THEME_TITLES.get(k, k), "tables": v} for k, v in themes.items()],
+        "themes": [{"theme": k, "title": ctx.questionnaire.theme_label(k), "tables": v} for k, v in themes.items()],
         "charts": charts,
         "notes": notes,
         "variance_methods": methods,

@@ -65,6 +65,7 @@ def gather_indices(ctx: RunContext) -> dict[str, Any]:
             "name": name,
             "label": ix.label if ix is not None else name,
             "theme": ix.theme if ix is not None else "",
+            "theme_label": ctx.questionnaire.theme_label(ix.theme) if ix is not None else "",
             "scale": s["scale"], "scoring": s["scoring"], "min_valid": s["min_valid"], "n_items": s["n_items"],
             "n_scored": s["n_scored"], "n_missing": s["n_missing"],
             "threshold": s["reliability_threshold"],

@@ -104,9 +104,9 @@ def method_in_words(spec: dict[str, Any]) -> list[str]:
                    + f"; tolerantie {cal.get('tolerance', '–')}, hoogstens {cal.get('max_iter', '–')} iteraties.")
     trim = spec.get("trimming") or {}
     if trim:
-        up, lo = trim.get("upper") or {}, trim.get("lower") or {}
-        out.append("Trimmen binnen " + str(trim.get("within", "de hele steekproef")) + ": gewichten boven "
-                   f"{up.get('ratio_to_median', '–')} × en onder {lo.get('ratio_to_median', '–')} × de mediaan worden "
+        sides = " en ".join(f"{word} {_trim_bound(trim[side])}"
+                            for side, word in (("upper", "boven"), ("lower", "onder")) if trim.get(side))
+        out.append("Trimmen binnen " + str(trim.get("within", "de hele steekproef")) + f": gewichten {sides} worden "
                    "op die grens gezet, het verschil wordt binnen de groep herverdeeld en opnieuw gekalibreerd "
                    f"(hoogstens {trim.get('max_rounds', '–')} rondes).")
     rep = spec.get("replicates") or {}
@@ -115,6 +115,13 @@ def method_in_words(spec: dict[str, Any]) -> list[str]:
                    f"in elke replicatie worden {', '.join(rep.get('redo', [])) or 'geen stappen'} opnieuw gedaan, zodat "
                    "standaardfouten de onzekerheid van de weging meenemen.")
     return out
+
+
+def _trim_bound(bound: dict) -> str:
+    """{"ratio_to_median": 5.0} -> "5.0 × de mediaan"; {"absolute": 4000} -> "4000"."""
+    if "ratio_to_median" in bound:
+        return f"{bound['ratio_to_median']} × de mediaan"
+    return str(bound.get("absolute", "–"))
 
 
 def _margin_label(ctx: RunContext, text: str) -> str:

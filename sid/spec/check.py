@@ -79,6 +79,7 @@ def check_spec(q: Questionnaire) -> list[Finding]:
             for m in _names_problem(c.expr, base, after_cleaning, f"checks[{i}]"):
                 err(v.where, f"{v.name}: {m}")
         _check_labels(v, err)
+        _check_codes_in_range(q, v, err)
         if v.type == "numeric" and v.range is None and v.source == "questionnaire":
             err(v.where, f"{v.name}: numeric item without a range; out-of-range answers "
                          "cannot be detected (add range: [low, high])", "warning")
@@ -127,6 +128,25 @@ def _check_labels(v: Variable | Derived, err) -> None:
                    and not v.range[0] <= float(k) <= v.range[1]]
         if outside:
             err(v.where, f"{v.name}: category {outside[0]} is outside range {list(v.range)}")
+
+
+def _check_codes_in_range(q: Questionnaire, v: Variable, err) -> None:
+    """Missing codes of the item inside its valid range: a real answer of such a value
+    would be read as missing (and SPSS would declare a valid value missing). A warning,
+    one per variable naming the codes: the spec loads, but codes and range should not
+    overlap. (A category equal to a wave missing code is a load error already.)"""
+    if v.range is None:
+        return
+    lo, hi = (float(x) for x in v.range)
+    inside = [c for c in q.missing_codes_for(v.name) if lo <= float(c) <= hi]
+    if not inside:
+        return
+    codes = ", ".join(f"{_fmt(float(c))} ({q.missing_codes[c].label!r})" for c in inside)
+    one = len(inside) == 1
+    err(v.where, f"{v.name}: missing code{'' if one else 's'} {codes} {'lies' if one else 'lie'} inside "
+                 f"the valid range [{_fmt(lo)}, {_fmt(hi)}], so such an answer would count as missing; "
+                 "give the codes values outside the range, narrow the range, or leave them out of "
+                 "the item's missing", "warning")
 
 
 def _check_indices(q: Questionnaire, known: set[str], err) -> None:

@@ -218,7 +218,7 @@ def check_plan_file(path: str | os.PathLike[str], qs: Questionnaires) -> list[Fi
     for t in plan.tables:
         try:
             # without data, the wave's columns are the names the questionnaire declares
-            check_plan(replace(plan, tables=(t,)), labels.kinds, labels.kinds)
+            check_plan(replace(plan, tables=(t,)), labels.kinds, labels.kinds, themes=q.themes)
         except SpecError as exc:
             found.append(_error(exc))
             continue

@@ -39,7 +39,6 @@ SOURCES = ("questionnaire", "register", "paradata")
 MEASURES = ("nominal", "ordinal", "scale")
 DEFAULT_MEASURE = {"categorical": "nominal", "ordinal": "ordinal", "numeric": "scale",
                    "text": "nominal", "date": "scale"}
-THEMES = ("language", "discrimination", "inclusion", "religiosity", "citizenship")
 SCORINGS = ("mean", "sum", "count", "factor")
 SCALES = ("raw", "pomp", "z")
 IDENTIFIERS = ("pseudonymise",)  # what ingest does with a variable holding personal numbers
@@ -67,7 +66,11 @@ class Variable:
     """A variable of the wave as fieldwork delivers it (or the register, or paradata).
 
     ``missing``: the user-missing codes this item may hold (explicit, or every wave code
-    whose meaning is not ``invalid``; none for text and date variables). ``range``: inclusive valid range of a numeric item.
+    whose meaning is not ``invalid``; none for text and date variables). ``takes_invalid``:
+    whether the wave's ``invalid`` code(s), which cleaning sets, apply too: True for a
+    numeric questionnaire item unless it says ``missing: []``; False for register and
+    paradata variables (they take an invalid code only by listing it in ``missing``) and
+    for text and date variables. ``range``: inclusive valid range of a numeric item.
     ``relevant``: routing; the item is asked where it holds (definitely true).
     ``identifier``: ``"pseudonymise"`` for a variable that holds personal numbers (national
     register numbers): ingest replaces its values by their keyed HMAC pseudonym
@@ -80,6 +83,7 @@ class Variable:
     source: str = "questionnaire"
     categories: Mapping[Code, str] = field(default_factory=dict)
     missing: tuple[Code, ...] = ()
+    takes_invalid: bool = False
     relevant: Expression | None = None
     grid: str | None = None
     range: tuple[float, float] | None = None
@@ -186,6 +190,8 @@ class Questionnaire:
     quality: Quality = field(default_factory=Quality)
     derived: tuple[Derived, ...] = ()
     indices: tuple[Index, ...] = ()
+    #: the themes indices (and table plans) refer to: code -> label, in spec order
+    themes: Mapping[str, str] = field(default_factory=dict)
     path: str = field(default="", compare=False)
 
     # -- look-ups -------------------------------------------------------------------
@@ -210,6 +216,10 @@ class Questionnaire:
                 return ix
         raise SpecError(f"{self.path or self.wave}: index {shown(name)} is not declared")
 
+    def theme_label(self, code: str) -> str:
+        """The label of theme ``code`` as the spec's ``themes:`` gives it (else the code)."""
+        return str(self.themes.get(code, code))
+
     def names(self) -> list[str]:
         """Declared variable names, then derived ones, in spec order."""
         return list(self._by_name)
@@ -219,7 +229,7 @@ class Questionnaire:
         return name in self._by_name
 
     def invalid_codes(self) -> tuple[Code, ...]:
-        """Codes with meaning ``invalid`` (set by cleaning on any item)."""
+        """Codes with meaning ``invalid`` (set by cleaning on the items they apply to)."""
         return tuple(c for c, m in self.missing_codes.items() if m.meaning == "invalid")
 
     def identifiers(self) -> list[str]:
@@ -228,13 +238,15 @@ class Questionnaire:
 
     def missing_codes_for(self, name: str) -> tuple[Code, ...]:
         """Codes that are user-missing for ``name`` (in the valid view and in SPSS):
-        the item's own ``missing`` codes plus the wave's ``invalid`` codes, which cleaning
-        may set on any numeric item. Derived and text variables have none."""
+        the item's own ``missing`` codes plus, where they apply (``Variable.takes_invalid``:
+        numeric questionnaire items without ``missing: []``), the wave's ``invalid`` codes,
+        which cleaning sets. Derived, text and date variables have none."""
         v = self.variable(name)
         if isinstance(v, Derived) or v.is_text or v.type == "date":
             return ()
         codes = list(v.missing)
-        codes += [c for c in self.invalid_codes() if c not in codes]
+        if v.takes_invalid:
+            codes += [c for c in self.invalid_codes() if c not in codes]
         return tuple(codes)
 
     # -- SPSS dictionary --------------------------------------------------------------

@@ -14,12 +14,21 @@ from typing import Any
 from sid.errors import SpecError
 from sid.spec import questionnaire as Q
 from sid.spec.expr import Expression, parse
-from sid.spec.yamlfile import Item, Section, Where, check_number, check_str_list, shown, type_name
+from sid.spec.yamlfile import (
+    Item,
+    Section,
+    Where,
+    check_number,
+    check_str_list,
+    shown,
+    suggest,
+    type_name,
+)
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # lower_snake_case; SPSS allows 64 bytes
 
 _TOP = {"wave", "title", "reference_date", "key", "mode_variable", "modes", "missing_codes",
-        "completion", "quality", "variables", "derived", "indices"}
+        "completion", "quality", "themes", "variables", "derived", "indices"}
 _VARIABLE = {"name", "label", "type", "source", "categories", "missing", "relevant", "grid",
              "range", "checks", "measure", "identifier"}
 _DERIVED = {"name", "label", "type", "expr", "categories", "range", "measure"}
@@ -116,6 +125,10 @@ def _variable(item: Item, wave_codes: dict[Q.Code, Q.MissingCode]) -> Q.Variable
     if "missing" in s and textual and s.get("missing", None):
         raise s.at("missing").error(f"the wave's numeric missing codes do not apply to a "
                                     f"{'text' if vtype != 'date' else 'date'} variable; remove 'missing'")
+    source = s.text("source", "questionnaire", choices=Q.SOURCES)
+    # the wave's invalid code (set by cleaning) applies to numeric questionnaire items, unless
+    # they say `missing: []`; register and paradata variables take it only by listing it
+    takes_invalid = not textual and source == "questionnaire"
     if textual:
         missing: tuple[Q.Code, ...] = ()  # system missing (blank) only
     elif "missing" in s:
@@ -128,6 +141,7 @@ def _variable(item: Item, wave_codes: dict[Q.Code, Q.MissingCode]) -> Q.Variable
                                         f"({', '.join(map(str, wave_codes)) or 'none declared'})")
         if len(set(missing)) != len(missing):
             raise mw.error("a code is listed twice")
+        takes_invalid = takes_invalid and bool(missing)
     else:
         missing = tuple(c for c, m in wave_codes.items() if m.meaning != "invalid")
     clash = [c for c in cats if c in wave_codes]
@@ -147,9 +161,9 @@ def _variable(item: Item, wave_codes: dict[Q.Code, Q.MissingCode]) -> Q.Variable
                                        "characters) at ingest: declare it type: text, without categories")
     return Q.Variable(
         name=name, label=s.text("label"), type=vtype,
-        source=s.text("source", "questionnaire", choices=Q.SOURCES), categories=cats,
-        missing=missing, relevant=_expr(s, "relevant"), grid=grid, range=_range(s),
-        checks=tuple(checks), measure=_measure(s, vtype), identifier=identifier, where=_at(s),
+        source=source, categories=cats, missing=missing, takes_invalid=takes_invalid,
+        relevant=_expr(s, "relevant"), grid=grid, range=_range(s), checks=tuple(checks),
+        measure=_measure(s, vtype), identifier=identifier, where=_at(s),
     )
 
 
@@ -163,7 +177,38 @@ def _derived(item: Item) -> Q.Derived:
     )
 
 
-def _index(item: Item) -> Q.Index:
+def _themes(top: Section) -> dict[str, str]:
+    """The top-level ``themes:`` mapping, code (lower_snake_case) -> label (text)."""
+    item = top.item("themes", {})
+    if item.value is None:
+        return {}
+    if not isinstance(item.value, dict):
+        raise item.where.error(f"expected a mapping of theme code: label, got {type_name(item.value)}")
+    lines = getattr(item.value, "key_lines", {})
+    out: dict[str, str] = {}
+    for k, label in item.value.items():
+        w = item.where.key(k, lines.get(k))
+        if not isinstance(k, str) or not NAME_RE.match(k):
+            raise w.error(f"theme code {k!r} is not a lower_snake_case name of at most 64 characters")
+        if not isinstance(label, str) or not label.strip():
+            raise w.error(f"expected the theme's label (text), got {type_name(label)}")
+        out[k] = label
+    return out
+
+
+def _theme(s: Section, themes: dict[str, str]) -> str:
+    """An index's theme: one of the spec's declared ``themes``."""
+    code = s.text("theme")
+    if code in themes:
+        return code
+    if not themes:
+        raise s.at("theme").error(f"theme {code!r} is not declared: the spec has no themes; add a "
+                                  "top-level themes: mapping (code: label) that names it")
+    raise s.at("theme").error(f"theme {code!r} is not declared in themes ({', '.join(themes)})"
+                              f"{suggest(code, themes) or '; declare it under themes: or use one of these'}")
+
+
+def _index(item: Item, themes: dict[str, str]) -> Q.Index:
     s = Section(item.value, item.where, keys=_INDEX, required={"name", "label", "theme", "items"})
     items = s.names("items")
     if not items:
@@ -185,7 +230,7 @@ def _index(item: Item) -> Q.Index:
         raise s.at("scale").error("scale: z needs a reference_group expression")
     rmin = s.number("reliability_min", None, low=0.0, high=1.0)
     return Q.Index(
-        name=_name(s), label=s.text("label"), theme=s.text("theme", choices=Q.THEMES),
+        name=_name(s), label=s.text("label"), theme=_theme(s, themes),
         items=items, reverse=reverse, min_valid=s.number("min_valid", 1, integer=True, low=1),
         scoring=scoring, count_values=counts, scale=scale, reference_group=ref,
         reliability_min=None if rmin is None else float(rmin), where=_at(s),
@@ -240,7 +285,8 @@ def parse_questionnaire(doc: Any, path: str) -> Q.Questionnaire:
     codes = _missing_codes(top)
     variables = tuple(_variable(it, codes) for _, it in top.items("variables"))
     derived = tuple(_derived(it) for _, it in top.items("derived", []))
-    indices = tuple(_index(it) for _, it in top.items("indices", []))
+    themes = _themes(top)
+    indices = tuple(_index(it, themes) for _, it in top.items("indices", []))
     seen: dict[str, str] = {}
     for obj in (*variables, *derived, *indices):
         if obj.name in seen:
@@ -259,5 +305,5 @@ def parse_questionnaire(doc: Any, path: str) -> Q.Questionnaire:
         missing_codes=codes, reference_date=ref,
         mode_variable=_name(top, "mode_variable") if top.get("mode_variable", None) else None,
         modes=dict(modes_v), completion=_completion(top), quality=_quality(top),
-        derived=derived, indices=indices, path=path,
+        derived=derived, indices=indices, themes=themes, path=path,
     )

@@ -1,4 +1,5 @@
-"""The tables workbook (openpyxl): one sheet per theme, labels not codes, a notes sheet.
+"""The tables workbook (openpyxl): one sheet per theme (titled with the questionnaire
+spec's theme labels), labels not codes, a notes sheet.
 
 Each theme sheet lists its tables one after another: a bold title row, a header row,
 then one row per cell (domain, category, estimate, SE, CI, CV, n, weighted n, design
@@ -21,13 +22,6 @@ from openpyxl.utils import get_column_letter
 from sid.io.atomic import atomic_path
 from sid.tables.disclosure import FLAGS
 
-THEME_TITLES = {
-    "language": "Taalgebruik",
-    "discrimination": "Discriminatie",
-    "inclusion": "Sociale inclusie",
-    "religiosity": "Religiositeit",
-    "citizenship": "Burgerschap",
-}
 STATISTIC_LABELS = {
     "mean": "gemiddelde", "proportion": "aandeel", "median": "mediaan", "total": "totaal",
     "difference": "verschil met referentie", "chisq": "Rao-Scott F-toets",
@@ -163,8 +157,11 @@ def method_notes(defaults, variance_method: str, wave: str, weights: str,
 
 def write_workbook(path: str | os.PathLike[str], tables: pd.DataFrame,
                    notes: Sequence[tuple[str, str]], theme_titles: Mapping[str, str] | None = None) -> None:
-    """Write the tidy ``tables`` (published form) as a workbook at ``path``, atomically."""
-    titles = dict(THEME_TITLES, **(theme_titles or {}))
+    """Write the tidy ``tables`` (published form) as a workbook at ``path``, atomically.
+
+    ``theme_titles``: theme code -> sheet title (the questionnaire spec's ``themes:``); a
+    theme without one is titled with its code."""
+    titles = dict(theme_titles or {})
     wb = Workbook()
     wb.remove(wb.active)
     used: set[str] = set()

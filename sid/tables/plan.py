@@ -173,9 +173,11 @@ def parse_plan(text: str, *, where: str = "<plan>") -> TablePlan:
     return _plan(parse_yaml(text, where=where), where)
 
 
-def check_plan(plan: TablePlan, known: Mapping[str, str], columns) -> None:
+def check_plan(plan: TablePlan, known: Mapping[str, str], columns,
+               themes: Mapping[str, str] | None = None) -> None:
     """Check that every name of the plan is a variable of the wave, that domains are
-    categorical, and that tables with ``chisq`` hold only categorical variables.
+    categorical, that tables with ``chisq`` hold only categorical variables, and (given
+    the questionnaire's ``themes``, when it declares any) that each table's theme is one.
 
     ``known`` maps declared names to their kind (sid.tables.labels); ``columns`` are the
     columns of the opened wave. Raises SpecError naming the table.
@@ -185,6 +187,9 @@ def check_plan(plan: TablePlan, known: Mapping[str, str], columns) -> None:
 
     cols = set(columns)
     for t in plan.tables:
+        if themes and t.theme not in themes:
+            raise SpecError(f"{t.where}: table {t.id!r}: theme {t.theme!r} is not declared in the "
+                            f"questionnaire's themes ({', '.join(themes)}){suggest(t.theme, themes)}")
         for name in (*t.variables, *(n for b in t.by for n in b)):
             if name not in known:
                 raise SpecError(f"{t.where}: table {shown(t.id)}: {shown(name)} is not a variable, derived variable "

@@ -81,7 +81,7 @@ def run_tables(out_dir: PathLike, project_dir: PathLike = ".", variance: str | N
     rec = StageRecord(stage=TABLES, inputs=inputs, specs=[ppath, qpath], params={"variance": method})
     wave = open_wave(out, variance=method, key=q.key, lonely_psu=plan.defaults.lonely_psu)
     labels = Labels.from_questionnaire(q)
-    check_plan(plan, labels.kinds, wave.data.columns)
+    check_plan(plan, labels.kinds, wave.data.columns, themes=q.themes)
     internal = build_tables(wave.design, plan, labels, progress=progress)
     published = publish(internal)
     rep_info = wave.diagnostics.get("replicates")
@@ -98,5 +98,5 @@ def run_tables(out_dir: PathLike, project_dir: PathLike = ".", variance: str | N
         published.to_csv(st.path / CSV, index=False)
         published.to_parquet(st.path / PARQUET, index=False)
         internal.to_csv(st.path / INTERNAL, index=False)
-        write_workbook(st.path / XLSX, published, notes)
+        write_workbook(st.path / XLSX, published, notes, theme_titles=q.themes)
     return out / TABLES

@@ -63,6 +63,8 @@ def trim_bounds(W: np.ndarray, trim: TrimmingSpec, trim_group: np.ndarray,
     multiplicity, as in the full sample: the bounds are f times the full-sample rule
     (a unit drawn twice may weigh twice as much). A unit with f = 0 (not drawn) keeps
     weight 0: both bounds 0, so the feasibility diagnosis knows it can take no weight.
+    A side the spec leaves out (only ``upper`` or only ``lower``) is unbounded: -inf or
+    +inf for every drawn unit.
     """
     if factors is None:
         V = W
@@ -79,7 +81,12 @@ def trim_bounds(W: np.ndarray, trim: TrimmingSpec, trim_group: np.ndarray,
 
     lo, hi = one(trim.lower, -np.inf), one(trim.upper, np.inf)
     if factors is not None:
-        lo, hi = lo * factors, np.where(factors > 0, hi * factors, 0.0)
+        # a one-sided spec leaves the other bound infinite: inf * 0 would be nan, so a
+        # unit not drawn gets both bounds 0 without multiplying its infinite bound
+        drawn = factors > 0
+        with np.errstate(invalid="ignore"):
+            lo = np.where(drawn, lo * factors, 0.0)
+            hi = np.where(drawn, hi * factors, 0.0)
     return np.where(V > 0, lo, np.minimum(lo, 0.0)), hi
 
 

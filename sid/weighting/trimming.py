@@ -51,6 +51,15 @@ class TrimResult:
     max_bound_excess: float = 0.0
 
 
+def _span(lo: float, hi: float) -> str:
+    """The bounds as a message names them: "[lo, hi]", or one side ("at most hi")."""
+    if not np.isfinite(lo) and np.isfinite(hi):
+        return f"at most {hi:g}"
+    if np.isfinite(lo) and not np.isfinite(hi):
+        return f"at least {lo:g}"
+    return f"[{lo:g}, {hi:g}]"
+
+
 def _bounds(lower: float | None, upper: float | None) -> tuple[float, float]:
     lo = -np.inf if lower is None else float(lower)
     hi = np.inf if upper is None else float(upper)
@@ -305,14 +314,14 @@ def trim_and_recalibrate(
     for lo_c, hi_c, where in cols:
         cap_lo = np.bincount(inverse, weights=lo_c, minlength=Xu.shape[0])
         cap_hi = np.bincount(inverse, weights=hi_c, minlength=Xu.shape[0])
-        span = f"[{np.min(lo_c):g}, {np.max(hi_c):g}]"
+        span = _span(np.min(lo_c), np.max(hi_c))
         if not bounded_feasible(Xu, np.ones(Xu.shape[0]), T, cap_lo, cap_hi):
             raise WeightingError(
                 f"trimming to {span}{where} and calibrating to the margins cannot both hold: no "
                 "weights within these bounds meet the margins; widen the trimming bounds or "
                 "collapse margin categories"
             )
-    span = f"[{np.min(lo_u):g}, {np.max(hi_u):g}]"
+    span = _span(np.min(lo_u), np.max(hi_u))
     raise ConvergenceError(
         f"trimming to {span} and re-calibrating did not settle in {max_rounds} rounds "
         f"(weights now range {w.min():.6g} to {w.max():.6g}); widen the bounds, raise "
