@@ -16,7 +16,10 @@ Reads (docs/run-folder.md)
 
 ``diagnostics.json`` may name the design columns under ``"design"``: ``{"weight":
 "weight", "strata": "stratum", "psu": null, "fpc": null}`` (these are the defaults; a
-default column that is absent is simply not used).
+default column that is absent is simply not used). ``psu`` and ``fpc`` may be lists, one
+column per sampling stage (``["psu_1", "psu_2"]``, ``["fpc_1", "fpc_2"]``: the weight
+stage's names for a clustered design), as ``Design(psu=[...], fpc=[...])`` takes them, so
+the Taylor design of a clustered wave sums influence values within its PSUs.
 
 ``diagnostics.json`` may describe the calibration under ``"calibration"``: ``{"prior":
 <column of weights.parquet with the weights before calibration>, "margins": {"stratum:sex":
@@ -163,8 +166,13 @@ def _diagnostics(weight_dir: Path) -> dict:
         raise RunFolderError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno}); re-run `sid weight`") from None
 
 
-def _present(df: pd.DataFrame, name: str | None, default: str | None) -> str | None:
-    """The design column named in the diagnostics, else the default when it exists."""
+def _present(df: pd.DataFrame, name, default: str | None):
+    """The design column(s) named in the diagnostics (a name, or a list of names per
+    stage), else the default when it exists."""
+    if isinstance(name, list):
+        for n in name:
+            _present(df, n, None)
+        return list(name) or None
     if name is not None:
         if name not in df.columns:
             raise RunFolderError(f"weights: design column {name!r} named in diagnostics.json is not in "

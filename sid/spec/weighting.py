@@ -32,17 +32,36 @@ REDO_STEPS = ("nonresponse", "calibration", "trimming")
 _TOP = {"wave", "sample", "dispositions", "eligibility", "nonresponse", "calibration",
         "trimming", "replicates"}
 _SAMPLE = {"frame", "frame_count", "gross_sample", "dispositions", "key", "disposition",
-           "mode", "strata", "frame_strata", "psu", "with_replacement"}
+           "mode", "strata", "frame_strata", "psu", "fpc", "group", "design_weight",
+           "with_replacement"}
 
 
 @dataclass(frozen=True)
 class SampleSpec:
     """Files (relative to the data folder) and columns of the sampling design.
 
-    ``mode`` is the column of the dispositions file with the mode of approach (None: no
-    per-mode rates). ``frame_strata`` are the frame's names of ``strata``, same order.
-    ``with_replacement``: the strata were sampled with replacement (no fpc; n_h may
-    exceed N_h, as in the demo wave at large ``--scale``).
+    The carrier of the design's roles for the fieldwork and weight stages (built from a
+    weighting spec's ``sample:`` or from a project file's declared roles):
+
+    * ``strata``: one or more stratum variables of the gross sample; the *design stratum*
+      is their combination (labels joined by ``:``, e.g. ``BEL:ANT``);
+      ``frame_strata`` are the frame's names of ``strata``, same order.
+    * ``psu``: the cluster variable of each sampling stage (stage 1 first); ``()``: not
+      clustered (every sampled person is its own PSU). A string or None is accepted and
+      stored as a tuple.
+    * ``fpc``: per stage, the column of the gross sample with the population size (R's
+      ``svydesign(fpc=)``): stage 1, the number of stage-1 units (PSUs, or persons when
+      unclustered) in the design stratum; stage 2, the number of persons in the PSU.
+      ``()``: no finite population correction.
+    * ``design_weight``: a column of the gross sample with each person's design weight
+      (1 / inclusion probability), e.g. of a PPS draw of PSUs; None: N_h / n_h per design
+      stratum from the frame's counts.
+    * ``group``: the reporting group (e.g. origin): fieldwork rates per group and e
+      estimated within it; None: the stratum variable when there is one
+      (:attr:`reporting_group`).
+    * ``mode``: the column of the dispositions file with the mode of approach (None: no
+      per-mode rates). ``with_replacement``: the strata were sampled with replacement (no
+      fpc; n_h may exceed N_h, as in the demo wave at large ``--scale``).
     """
 
     frame: str
@@ -53,9 +72,32 @@ class SampleSpec:
     disposition: str
     strata: tuple[str, ...]
     frame_strata: tuple[str, ...]
-    psu: str | None = None
+    psu: tuple[str, ...] = ()
     mode: str | None = None
     with_replacement: bool = False
+    fpc: tuple[str, ...] = ()
+    group: str | None = None
+    design_weight: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("strata", "frame_strata", "psu", "fpc"):
+            v = getattr(self, name)
+            object.__setattr__(self, name, () if v is None else (v,) if isinstance(v, str) else tuple(v))
+        if not self.frame_strata:
+            object.__setattr__(self, "frame_strata", self.strata)
+
+    @property
+    def reporting_group(self) -> str | None:
+        """The reporting group column: ``group``, else the only stratum variable (None
+        when there are several and no group is named)."""
+        if self.group is not None:
+            return self.group
+        return self.strata[0] if len(self.strata) == 1 else None
+
+    @property
+    def stratum_name(self) -> str:
+        """Name of the design stratum (``origin:province`` for two stratum variables)."""
+        return ":".join(self.strata)
 
 
 @dataclass(frozen=True)
@@ -153,9 +195,13 @@ class WeightingSpec:
 
     def variables(self) -> dict[str, tuple[str, ...]]:
         """Gross-sample variables each step uses: ``{spec key: names}`` (for lint checks)."""
-        out: dict[str, tuple[str, ...]] = {"sample.strata": self.sample.strata}
-        if self.sample.psu:
-            out["sample.psu"] = (self.sample.psu,)
+        s = self.sample
+        out: dict[str, tuple[str, ...]] = {"sample.strata": s.strata}
+        for key, v in (("sample.psu", s.psu), ("sample.fpc", s.fpc),
+                       ("sample.design_weight", (s.design_weight,) if s.design_weight else ()),
+                       ("sample.group", (s.group,) if s.group else ())):
+            if v:
+                out[key] = v
         if self.nonresponse.predictors:
             out["nonresponse.predictors"] = self.nonresponse.predictors
         for key, v in (("nonresponse.within", self.nonresponse.within),
@@ -196,14 +242,28 @@ def load_weighting(path: str | os.PathLike[str]) -> WeightingSpec:
 def _sample(top: Section) -> SampleSpec:
     s = top.section("sample", keys=_SAMPLE,
                     required={"frame", "gross_sample", "dispositions", "key", "strata"})
-    strata = s.names("strata")
+    strata = _names_or_one(s, "strata")
     if not strata:
         raise s.at("strata").error("expected at least one stratum variable")
-    frame_strata = s.names("frame_strata", None) or strata
+    frame_strata = _names_or_one(s, "frame_strata") or strata
     if len(frame_strata) != len(strata):
         raise s.at("frame_strata").error(
             f"{len(frame_strata)} frame names for {len(strata)} strata variables; "
             "give one frame column per stratum variable, in the same order"
+        )
+    psu, fpc = _names_or_one(s, "psu"), _names_or_one(s, "fpc")
+    if len(fpc) > max(len(psu), 1):
+        raise s.at("fpc").error(f"{len(fpc)} fpc columns for {max(len(psu), 1)} sampling stage(s); "
+                                "give at most one per stage of psu, stage 1 first")
+    with_replacement = s.flag("with_replacement", False)
+    if with_replacement and fpc:
+        raise s.at("fpc").error("with_replacement: true has no finite population correction; "
+                                "remove fpc or with_replacement")
+    group = s.text("group", None)
+    if group is None and len(strata) > 1:
+        raise s.at("strata").error(
+            f"{len(strata)} stratum variables and no sample.group; name the reporting group "
+            f"(e.g. group: {strata[0]}): fieldwork rates and e are per group"
         )
     return SampleSpec(
         frame=s.text("frame"),
@@ -214,10 +274,28 @@ def _sample(top: Section) -> SampleSpec:
         disposition=s.text("disposition", "disposition"),
         strata=strata,
         frame_strata=frame_strata,
-        psu=s.text("psu", None),
+        psu=psu,
         mode=s.text("mode", None),
-        with_replacement=s.flag("with_replacement", False),
+        with_replacement=with_replacement,
+        fpc=fpc,
+        group=group,
+        design_weight=s.text("design_weight", None),
     )
+
+
+def _names_or_one(s: Section, key: str) -> tuple[str, ...]:
+    """A list of names, one name, or null/absent (``()``)."""
+    v = s.get(key, None)
+    if v is None:
+        return ()
+    if isinstance(v, str):
+        if not v:
+            raise s.at(key).error("expected a name or a list of names, got an empty text")
+        return (v,)
+    names = s.names(key)
+    if len(set(names)) != len(names):
+        raise s.at(key).error("a variable is named twice; keep one")
+    return names
 
 
 def _dispositions(top: Section) -> dict[str, str]:

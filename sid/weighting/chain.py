@@ -1,8 +1,10 @@
 """The weighting chain of DESIGN.md on the gross sample, as one pure function.
 
-1. design weights d = N_h / n_h per stratum (:mod:`sid.weighting.design_weights`);
+1. design weights d = N_h / n_h per design stratum (the combination of the stratum
+   variables; :mod:`sid.weighting.design_weights`), or the gross sample's declared
+   ``sample.design_weight`` column (:mod:`sid.weighting.strata`);
 2. eligibility: not eligible leave, the weight of unknown eligibility is passed on to the
-   eligible in the known-eligible share per stratum (:mod:`sid.weighting.eligibility`);
+   eligible in the known-eligible share per design stratum (:mod:`sid.weighting.eligibility`);
 3. non-response: response-propensity classes (logistic model within the group, cut at
    quantiles; adjacent classes of fewer than ``nonresponse.min_respondents`` respondents
    merged) or weighting classes (:mod:`sid.weighting.nonresponse`);
@@ -15,6 +17,11 @@
    (:mod:`sid.weighting.pooled`);
 5. trimming to bounds relative to the group's median (or absolute), alternated with
    re-calibration until both hold (:mod:`sid.weighting.group_trimming`).
+
+Non-response adjustment, calibration and trimming each run within their ``within``
+variable, any column of the gross sample (for calibration also of the frame): it may be
+the stratum variable, one of several (origin while the strata are origin x province),
+or another grouping.
 
 Calibrating each origin group to its own margins is the same as calibrating the whole
 sample to the margins crossed with the group (``stratum:sex:age_band``): the groups share
@@ -36,7 +43,6 @@ from sid.errors import WeightingError
 from sid.spec.weighting import CalibrationSpec, WeightingSpec
 from sid.weighting.calibration import calibrate, calibration_matrix
 from sid.weighting.collapse import Collapse, collapse_group, merge_propensity_classes
-from sid.weighting.design_weights import design_weights
 from sid.weighting.eligibility import ELIGIBLE, NOT_ELIGIBLE, UNKNOWN, adjust_eligibility
 from sid.weighting.frame import checked_frame
 from sid.weighting.group_trimming import trim_bounds, trim_groups
@@ -52,6 +58,7 @@ from sid.weighting.pooled import (
     pooled_totals,
 )
 from sid.weighting.result import CalibrationResult
+from sid.weighting.strata import joined_labels, sample_design_weights
 
 __all__ = ["STATUS_OF_OUTCOME", "GroupMargins", "ChainResult", "eligibility_status",
            "frame_margins", "frame_uses", "calibrate_groups", "trim_bounds", "trim_groups", "run_chain"]
@@ -109,6 +116,7 @@ class ChainResult:
     With ``calibration.pooled``: ``joint``, the one system of all respondents (group
     margins crossed with the group + pooled margins) that was calibrated and trimmed,
     ``pooled``, the pooled margins alone (diagnostics); ``margins`` then holds both kinds.
+    ``cal_group_gross``: the calibration group of every sampled person (n,).
     """
 
     stratum: np.ndarray
@@ -132,6 +140,7 @@ class ChainResult:
     nr_merged: list[dict] = field(default_factory=list)
     joint: GroupMargins | None = None
     pooled: GroupMargins | None = None
+    cal_group_gross: np.ndarray | None = None
 
     def calibration_units(self) -> tuple[list[GroupMargins], str | None]:
         """The systems calibrated (and re-calibrated after trimming): the groups, or the
@@ -296,16 +305,9 @@ def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: n
     inconsistent input.
     """
     s = spec.sample
-    if len(s.strata) != 1:
-        raise WeightingError(f"weighting: strata {list(s.strata)}: one stratum variable is "
-                             "supported; combine them into one column of the gross sample")
-    var = s.strata[0]
-    stratum = _group_of(gross, spec, var, "design weights")
-    if s.frame_count not in frame.columns or s.frame_strata[0] not in frame.columns:
-        raise WeightingError(f"{frame_where}: needs columns {s.frame_strata[0]!r} and {s.frame_count!r}")
     frame = checked_frame(frame, s.frame_count, frame_where, frame_uses(spec))
-    pop = frame.groupby(frame[s.frame_strata[0]].map(category_text))[s.frame_count].sum()
-    d = design_weights(stratum, pop.to_dict(), with_replacement=s.with_replacement).weights
+    stratum = joined_labels(gross, s.strata, "design weights")
+    d = sample_design_weights(gross, frame, s, stratum, frame_where)
     status = eligibility_status(outcome)
     responded = np.asarray(responded, dtype=bool)
     bad = responded & (status != ELIGIBLE)
@@ -321,7 +323,8 @@ def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: n
 
     cal = spec.calibration
     within = cal.within
-    cal_group = _group_of(gross, spec, within, "calibration")[resp]
+    cal_group_gross = _group_of(gross, spec, within, "calibration")
+    cal_group = cal_group_gross[resp]
     totals = frame_margins(frame, s.frame_count, _frame_name(spec, within), cal.margins)
     rdf = gross.iloc[resp].reset_index(drop=True)
     ptotals = None
@@ -387,4 +390,5 @@ def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: n
         prior=prior, calibrated=calibrated, weight=weight, trimmed=trimmed,
         cal_group=cal_group, trim_group=trim_group, groups=groups, convergence=conv,
         margins=crossed, collapses=collapses, nr_merged=nr_merged, joint=joint, pooled=pooled,
+        cal_group_gross=cal_group_gross,
     )

@@ -28,7 +28,15 @@ applies the full sample's g = w / w_prior (trimming is then not redone either: i
 re-calibration).
 When every step works within the stratum, strata are processed one at a time (memory: one
 stratum's (n_h x R) block), with the bootstrap draws in the same order as one call of
-``bootstrap_factors`` over all strata.
+``bootstrap_factors`` over all strata; when every step works within one of several
+stratum variables, its groups are the blocks.
+
+Clustered designs: the factors are drawn for the stage-1 PSUs (``sample.psu``, ids taken
+within their design stratum as R's ``nest=TRUE``) within design strata, and every sampled
+person of a PSU carries its PSU's factor (Rao-Wu: n_h - 1 of the n_h PSUs of the stratum
+drawn with replacement; JKn: one replicate per PSU). Later stages are not resampled (the
+usual with-replacement approximation at stage 1). Without ``psu`` every sampled person
+is its own PSU.
 """
 
 from __future__ import annotations
@@ -140,6 +148,30 @@ def _factors(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray, blocks: l
         f"stratified delete-one-PSU jackknife (JKn), {jk.factors.shape[1]} replicates"
 
 
+def _blocks(chain: ChainResult, spec: WeightingSpec) -> list[np.ndarray]:
+    """Rows of the gross sample processed together (memory: one block's n_b x R arrays).
+
+    When every step works within one variable whose groups are unions of design strata
+    (the stratum variable itself, or one of several stratum variables), each group is a
+    block (bootstrap draws block after block, strata in sorted order within a block);
+    with the stratum variable alone the blocks are the strata in sorted order, so the
+    draws are those of one call over all strata. Otherwise one block of all rows.
+    """
+    n = chain.stratum.shape[0]
+    s, nr = spec.sample, spec.nonresponse
+    withins = ([nr.within] if nr.method != "none" else []) + [spec.calibration.within] + (
+        [spec.trimming.within] if spec.trimming else [])  # None: the whole sample, one group
+    w = withins[0]
+    if w is None or w not in s.strata or any(x != w for x in withins):
+        return [np.arange(n)]
+    # the strata themselves, or the groups of one of several stratum variables (each a
+    # union of design strata); rows of a block in gross-sample order
+    labels = chain.stratum if s.strata == (w,) else chain.cal_group_gross
+    codes, _ = group_codes(labels, "replicates: block")
+    order = np.argsort(codes, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(codes))[:-1])
+
+
 def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray | None = None) -> ReplicateWeights:
     """Replicate weights of the respondents with the chain redone per column.
 
@@ -153,16 +185,8 @@ def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray |
         raise WeightingError("replicates: the spec has no replicates section")
     n = chain.stratum.shape[0]
     psu = np.arange(n) if psu is None else np.asarray(psu)
-    strata_var = spec.sample.strata[0]
-    withins = [spec.nonresponse.within if spec.nonresponse.method != "none" else strata_var,
-               spec.calibration.within, spec.trimming.within if spec.trimming else strata_var]
     units, joint_where = chain.calibration_units()
-    if all(w == strata_var for w in withins) and chain.joint is None:  # joint system: all strata at once
-        codes, _ = group_codes(chain.stratum, "replicates: stratum")
-        order = np.argsort(codes, kind="stable")
-        blocks = np.split(order, np.cumsum(np.bincount(codes))[:-1])
-    else:
-        blocks = [np.arange(n)]
+    blocks = _blocks(chain, spec) if chain.joint is None else [np.arange(n)]  # joint: all at once
     factors, (kind, scale, rscales), text = _factors(chain, spec, psu, blocks)
     redo = set(rep.redo)
     resp_pos = np.full(n, -1)

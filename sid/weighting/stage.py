@@ -38,10 +38,11 @@ import pandas as pd
 from sid.errors import DataError, InputFileError, SpecError
 from sid.fieldwork import build_cases
 from sid.io.csvfile import read_csv
-from sid.spec.weighting import WeightingSpec, load_weighting
+from sid.spec.weighting import SampleSpec, WeightingSpec, load_weighting
 from sid.weighting.chain import ChainResult, run_chain
 from sid.weighting.diagnostics import margin_table, weight_summary
 from sid.weighting.replicate_chain import ReplicateWeights, replicate_weights
+from sid.weighting.strata import stage_columns
 
 WEIGHT = "weight"
 WEIGHTS_FILE, REPLICATES_FILE = "weights.parquet", "replicates.parquet"
@@ -102,9 +103,28 @@ def respondent_keys(out_dir: PathLike, cases: pd.DataFrame, key: str) -> tuple[p
     return cases[key][cases["outcome"].isin(["I", "P"])], "dispositions (complete and partial interviews)"
 
 
+def design_columns(sample: SampleSpec) -> dict:
+    """The ``"design"`` entry of diagnostics.json: the weights.parquet columns of the final
+    weight, the design stratum, the PSU of each stage (``psu_1``, ``psu_2``, ...) and the fpc
+    of each stage given (``fpc_1``, ...), None where the design has none (the form
+    ``sid.open_wave`` builds ``Design(weight=, strata=, psu=[...], fpc=[...])`` from), and
+    the sample's variables they come from."""
+    psu = [f"psu_{j + 1}" for j in range(len(sample.psu))] or None
+    fpc = [f"fpc_{j + 1}" for j in range(len(sample.fpc))] or None
+    out = {"weight": "weight", "strata": "stratum", "psu": psu, "fpc": fpc}
+    if len(sample.strata) > 1 or sample.psu or sample.fpc or sample.design_weight:
+        out["from"] = {"strata": list(sample.strata), "psu": list(sample.psu), "fpc": list(sample.fpc),
+                       "design_weight": sample.design_weight or "N_h / n_h per design stratum"}
+    return out
+
+
 def _method_text(spec: WeightingSpec) -> str:
     c, nr = spec.calibration, spec.nonresponse
-    parts = [f"design weights N_h/n_h per {', '.join(spec.sample.strata)}",
+    s = spec.sample
+    parts = [(f"design weights from {s.design_weight!r}" if s.design_weight else
+              f"design weights N_h/n_h per {' x '.join(s.strata)}")
+             + (f"; PSUs {' > '.join(s.psu)}" if s.psu else "")
+             + (f", fpc {', '.join(s.fpc)}" if s.fpc else ""),
              f"unknown eligibility passed on {spec.eligibility.unknown}ly per stratum"]
     if nr.method == "propensity_classes":
         parts.append(f"non-response: logistic response propensity on {', '.join(nr.predictors)} within "
@@ -156,8 +176,8 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     frame = _csv(data / s.frame)
     if s.disposition not in disp.columns:
         raise DataError(f"{data / s.dispositions}: no disposition column {s.disposition!r}")
-    if s.psu is not None:
-        _check_psu(gross, s.psu, data / s.gross_sample)
+    for c in s.psu:  # each stage's PSU column: present, a value in every row
+        _check_psu(gross, c, data / s.gross_sample)
     keep = [s.key, s.disposition] + [c for c in disp.columns if c not in gross.columns and c not in (s.key, s.disposition)]
     cases = build_cases(gross, disp[keep], spec.dispositions, key=s.key, disposition=s.disposition)
     keys, source = respondent_keys(out_dir, cases, s.key)
@@ -171,14 +191,14 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     timings["read"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     ch = run_chain(gross, cases["outcome"], responded, frame, spec, frame_where=str(data / s.frame))
+    psus, fpcs = stage_columns(gross, s)
     timings["chain"] = time.perf_counter() - t0
     rep: ReplicateWeights | None = None
     reps = None
     rkeys = cases[s.key].to_numpy()[ch.resp]
     if spec.replicates is not None:
         t0 = time.perf_counter()
-        psu = gross[s.psu].to_numpy() if s.psu else None
-        rep = replicate_weights(ch, spec, psu)
+        rep = replicate_weights(ch, spec, psus[0] if psus else None)
         timings["replicates"] = time.perf_counter() - t0
         width = max(3, len(str(rep.weights.shape[1])))
         reps = pd.DataFrame(rep.weights, columns=[f"rep_{i + 1:0{width}d}" for i in range(rep.weights.shape[1])])
@@ -190,6 +210,11 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
         "eligibility_factor": ch.eligibility_factor[r], "nonresponse_factor": ch.nonresponse_factor[r],
         "prior_weight": ch.prior, "weight": ch.weight, "trimmed": ch.trimmed,
     })
+    design = design_columns(s)
+    for name, values in zip(design["psu"] or [], psus, strict=True):
+        weights[name] = values[r].astype(str)
+    for name, values in zip(design["fpc"] or [], fpcs, strict=True):
+        weights[name] = values[r]
     t0 = time.perf_counter()
     groups, margins = _tables(ch, within)
     timings["diagnostics"] = time.perf_counter() - t0
@@ -197,7 +222,7 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     diag = {
         "wave": spec.wave, "method": _method_text(spec), "respondents_from": source,
         "n_gross": int(len(gross)), "n_respondents": int(r.size),
-        "design": {"weight": "weight", "strata": "stratum", "psu": None, "fpc": None},
+        "design": design,
         "calibration": {"prior": "prior_weight", "method": spec.calibration.method,
                         "bounds": list(spec.calibration.bounds) if spec.calibration.bounds else None,
                         "cells": cells, "margins": ch.margins,
