@@ -17,7 +17,8 @@ def test_sid2022_spec_loads_with_the_documented_values() -> None:
     s = load_weighting(SPEC)
     assert s.wave == "sid2022"
     assert s.sample.strata == ("stratum",) and s.sample.frame_strata == ("origin",)
-    assert s.sample.mode == "mode" and s.sample.psu is None
+    assert s.sample.mode == "mode" and s.sample.psu == () and s.sample.fpc == ()
+    assert s.sample.group is None and s.sample.reporting_group == "stratum" and s.sample.design_weight is None
     assert s.dispositions["LANGUAGE"] == "2.33" and s.dispositions["UNKNOWN"] == "3.10"
     assert s.nonresponse.method == "propensity_classes" and s.nonresponse.classes == 5
     assert s.calibration.margins == (("sex", "age_band"), ("region",), ("generation",))

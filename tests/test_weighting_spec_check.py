@@ -51,7 +51,7 @@ def test_sid2022_spec_has_no_findings_without_data() -> None:
     assert check_weighting(load_weighting(SPEC), ROOT) == []
 
 
-def test_redo_of_a_missing_step_and_within_not_a_stratum_are_errors(tmp_path: Path) -> None:
+def test_redo_of_a_missing_step_is_an_error_and_within_any_variable_is_not(tmp_path: Path) -> None:
     p = _spec(tmp_path, ("trimming:\n  upper: {ratio_to_median: 5.0}\n  lower: {ratio_to_median: 0.2}\n"
                          "  within: stratum\n  # 50 rounds", "  # 50 rounds"),
               ("  max_rounds: 50\n", ""),
@@ -60,8 +60,17 @@ def test_redo_of_a_missing_step_and_within_not_a_stratum_are_errors(tmp_path: Pa
     assert lines == [
         f"error: {p}: replicates.redo: 'trimming' is re-done in every replicate but the spec has "
         "no trimming step; remove it from redo",
-        f"error: {p}: calibration.within: 'stratun' is not a stratum variable (stratum); "
-        "did you mean 'stratum'?; groups are strata",
+    ]  # within: any column (the engine groups by it); whether it exists needs the data
+
+
+def test_within_a_variable_missing_from_the_data_is_an_error(tmp_path: Path) -> None:
+    p = _spec(tmp_path, ("calibration:\n  within: stratum", "calibration:\n  within: stratun"))
+    d = _data(tmp_path)
+    errors = [str(f) for f in check_weighting(load_weighting(p), None, d) if f.severity == "error"]
+    assert errors == [
+        f"error: {d / 'gross_sample.csv'}: column 'stratun' (spec key calibration.within) is missing; "
+        "did you mean 'stratum'?",
+        f"error: {d / 'register_population.csv'}: column 'stratun' (spec key calibration.within) is missing",
     ]
 
 

@@ -7,11 +7,16 @@ when it exists, else ``DIR/raw``). It builds the case table (:func:`sid.fieldwor
 keys unique, every respondent drawn, every code mapped) and writes, atomically:
 
 * ``DIR/fieldwork/rates.csv``: :func:`sid.fieldwork.outcome_rates_table` overall, per
-  origin group (stratum), per mode and group x mode, unweighted and design-weighted
-  (d = N_h / n_h, frame count over gross sample size per stratum), e estimated per origin
-  group (``e_scope="origin"``);
-* ``DIR/fieldwork/cases.parquet``: one row per sampled person: key, strata, agency
-  disposition, mode, AAPOR code, outcome class, design weight.
+  reporting group (``sample.group``, level ``origin``; default: the stratum variable),
+  per design stratum (level ``stratum``, only when the strata are not the reporting
+  groups: several stratum variables, or a group other than the one stratum variable),
+  per mode and group x mode, unweighted and design-weighted (d = N_h / n_h, frame count
+  over gross sample size per design stratum, or the declared ``sample.design_weight``),
+  e estimated within each reporting group (``e_scope="origin"``) and carried to its
+  strata and modes;
+* ``DIR/fieldwork/cases.parquet``: one row per sampled person: key, strata (and the design
+  stratum ``a:b`` of several), reporting group, agency disposition, mode, AAPOR code,
+  outcome class, design weight.
 
 Break-offs: the agency codes a questionnaire that was started and left as partial (1.2).
 When the cleaning stage judged it a break-off (``DIR/clean/flags.parquet``, status
@@ -36,8 +41,8 @@ from sid.fieldwork.checks import FieldworkWarning
 from sid.fieldwork.table import outcome_rates_table
 from sid.io.csvfile import read_csv
 from sid.spec.weighting import WeightingSpec, load_weighting
-from sid.weighting.design_weights import design_weights
 from sid.weighting.frame import checked_frame
+from sid.weighting.strata import joined_labels, sample_design_weights
 
 FIELDWORK = "fieldwork"
 RATES_FILE, CASES_FILE = "rates.csv", "cases.parquet"
@@ -89,28 +94,21 @@ def _columns(df: pd.DataFrame, names: tuple[str, ...], path: Path, key: str) -> 
                         f"{', '.join(map(str, df.columns))})")
 
 
-def _stratum_labels(df: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
-    """One label per row: the stratum value, or the values of several strata joined by '|'."""
-    if len(names) == 1:
-        return df[names[0]].astype(str)
-    return df[list(names)].astype(str).agg("|".join, axis=1)
-
-
 def stratum_design_weights(gross: pd.DataFrame, frame: pd.DataFrame, spec: WeightingSpec,
                            frame_path: Path) -> np.ndarray:
-    """Design weight N_h / n_h of every case of the gross sample (sid.weighting.design_weights):
-    N_h the sum of the frame's count column over the cells of stratum h, n_h the number of
-    sampled persons in h."""
+    """Design weight of every case of the gross sample: the declared
+    ``sample.design_weight`` column, else N_h / n_h (sid.weighting.design_weights) with
+    N_h the sum of the frame's count column over the cells of design stratum h (the
+    combination of the stratum variables) and n_h the number of sampled persons in h."""
     s = spec.sample
-    # a count < 0 or a cell on two rows: the checks of the weight stage (sid.weighting.frame)
-    frame = checked_frame(frame, s.frame_count, str(frame_path),
-                          f"the design weights N_h/n_h per {', '.join(s.frame_strata)}", error=DataError)
-    counts = frame[s.frame_count]
-    if frame[list(s.frame_strata)].isna().any().any():
-        raise DataError(f"{frame_path}: cells without a stratum value ({', '.join(s.frame_strata)})")
-    population = counts.groupby(_stratum_labels(frame, s.frame_strata).to_numpy()).sum()
-    return design_weights(_stratum_labels(gross, s.strata).to_numpy(), population.to_dict(),
-                          with_replacement=s.with_replacement).weights
+    if s.design_weight is None:
+        # a count < 0 or a cell on two rows: the checks of the weight stage (sid.weighting.frame)
+        frame = checked_frame(frame, s.frame_count, str(frame_path),
+                              f"the design weights N_h/n_h per {', '.join(s.frame_strata)}", error=DataError)
+        if frame[list(s.frame_strata)].isna().any().any():
+            raise DataError(f"{frame_path}: cells without a stratum value ({', '.join(s.frame_strata)})")
+    stratum = joined_labels(gross, s.strata, "design weights")
+    return sample_design_weights(gross, frame, s, stratum, str(frame_path))
 
 
 def survey_keys(out_dir: PathLike, key: str) -> tuple[pd.Series, Path]:
@@ -172,14 +170,23 @@ def fieldwork_tables(spec: WeightingSpec, gross: pd.DataFrame, dispositions: pd.
                      paths: dict[str, Path]) -> FieldworkResult:
     """Cases and rates from frames already read (see :func:`run_fieldwork`)."""
     s = spec.sample
+    group = s.reporting_group
+    if group is None:
+        raise SpecError(f"{spec.path or spec.wave}: sample.strata {list(s.strata)} and no sample.group; "
+                        "name the reporting group (e.g. origin): rates and e are per group")
+    extra = tuple(c for c in (group, s.design_weight) if c is not None and c not in s.strata)
     _columns(gross, (s.key, *s.strata), paths["gross"], "sample.strata")
+    _columns(gross, extra, paths["gross"], "sample.group/design_weight")
     disp_cols = (s.key, s.disposition) + ((s.mode,) if s.mode else ())
     _columns(dispositions, disp_cols, paths["dispositions"], "sample.disposition/mode")
-    _columns(frame, (*s.frame_strata, s.frame_count), paths["frame"], "sample.frame_strata")
-    group = s.strata[0] if len(s.strata) == 1 else "|".join(s.strata)
-    base = gross[[s.key, *s.strata]].copy()
-    if len(s.strata) > 1:
-        base[group] = _stratum_labels(gross, s.strata).to_numpy()
+    if s.design_weight is None:
+        _columns(frame, (*s.frame_strata, s.frame_count), paths["frame"], "sample.frame_strata")
+    stratum = s.stratum_name if len(s.strata) > 1 else None  # rows per design stratum too
+    base = gross[list(dict.fromkeys([s.key, *s.strata, *extra]))].copy()
+    if stratum is not None:
+        base[stratum] = joined_labels(gross, s.strata, "gross sample")
+    elif group != s.strata[0]:
+        stratum = s.strata[0]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FieldworkWarning)
         cases = build_cases(base, dispositions[list(disp_cols)], spec.dispositions, key=s.key,
@@ -187,13 +194,15 @@ def fieldwork_tables(spec: WeightingSpec, gross: pd.DataFrame, dispositions: pd.
     said = [str(w.message) for w in caught if issubclass(w.category, FieldworkWarning)]
     cases[WEIGHT] = stratum_design_weights(gross, frame, spec, paths["frame"])
     n_break = reclassify_breakoffs(cases, s.key, breakoffs) if breakoffs is not None else 0
-    rates = outcome_rates_table(cases, group=group, mode=s.mode, weight=WEIGHT, e_scope="origin")
+    rates = outcome_rates_table(cases, group=group, mode=s.mode, weight=WEIGHT, e_scope="origin",
+                                stratum=stratum)
     if n_break:
         note = (f"{n_break} partial interview(s) (AAPOR 1.2) with completion status break-off "
                 "in clean/flags.parquet counted as break-offs (AAPOR 2.12, class R)")
         rates["note"] = [f"{n}; {note}" if n else note for n in rates["note"].fillna("")]
-    columns = [s.key, *s.strata] + ([group] if len(s.strata) > 1 else []) + [
-        s.disposition] + ([s.mode] if s.mode else []) + ["aapor_code", "outcome", WEIGHT]
+    columns = list(dict.fromkeys(
+        [s.key, *s.strata] + ([s.stratum_name] if len(s.strata) > 1 else []) + [group] + [
+            s.disposition] + ([s.mode] if s.mode else []) + ["aapor_code", "outcome", WEIGHT]))
     cases = cases.loc[:, columns]
     cases["outcome"] = cases["outcome"].astype(str)
     return FieldworkResult(cases=cases, rates=rates, breakoffs=n_break, warnings=said,
@@ -224,7 +233,8 @@ def run_fieldwork(out_dir: PathLike, project_dir: PathLike = ".", data_dir: Path
                       inputs=[*paths.values(), source / "data.parquet",
                               *([flags_path] if breakoffs is not None else [])],
                       specs=[spec_path], params={"data_dir": str(data), "survey": str(source)})
-    gross = _read_csv(paths["gross"], "gross sample", [s.key, *s.strata])
+    text = [s.key, *s.strata] + ([s.group] if s.group else [])
+    gross = _read_csv(paths["gross"], "gross sample", text, [s.design_weight] if s.design_weight else [])
     dispositions = _read_csv(paths["dispositions"], "dispositions",
                              [s.key] + ([s.mode] if s.mode else []), [s.disposition])
     # every column: a cell is a row's values of all columns but the count (duplicate cells)
@@ -233,8 +243,9 @@ def run_fieldwork(out_dir: PathLike, project_dir: PathLike = ".", data_dir: Path
     res.survey_source = source
     rec.params.update({"cases": len(res.cases), "respondent_keys": len(keys),
                        "breakoffs_from_partial": res.breakoffs,
-                       "design_weight": "N_h / n_h (frame count / gross sample size per stratum)",
-                       "e": "estimated per origin group (e_scope=origin)"})
+                       "design_weight": (f"the gross sample's {s.design_weight!r}" if s.design_weight else
+                                         "N_h / n_h (frame count / gross sample size per stratum)"),
+                       "e": f"estimated per reporting group {s.reporting_group!r} (e_scope=origin)"})
     rec.warnings += res.warnings
     with stage_folder(out, rec) as st:
         res.rates.to_csv(st.path / RATES_FILE, index=False)

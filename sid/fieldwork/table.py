@@ -1,4 +1,5 @@
-"""The fieldwork outcome-rate table: overall, per origin group, per mode, per group x mode.
+"""The fieldwork outcome-rate table: overall, per reporting group (origin), per design
+stratum (when it is finer than the group), per mode, per group x mode.
 
 One long table (the ``rates.csv`` of a run's ``fieldwork`` folder) with a row per level and
 group, unweighted and, when design weights are given, design-weighted. SID's strata (origin
@@ -18,7 +19,9 @@ from sid.errors import DataError, SpecError
 from sid.fieldwork.dispositions import OUTCOMES
 from sid.fieldwork.rates import RATES, aapor_rates, class_codes, outcome_counts
 
-LEVELS: tuple[str, ...] = ("overall", "origin", "mode", "origin×mode")
+#: ``origin``: per reporting group (``sample.group``, SID: origin group); ``stratum``: per
+#: design stratum, present only when the strata are not the reporting groups.
+LEVELS: tuple[str, ...] = ("overall", "origin", "stratum", "mode", "origin×mode")
 
 #: Label of the ``group`` / ``mode`` column in rows that pool over that dimension.
 ALL = "all"
@@ -37,8 +40,10 @@ def outcome_rates_table(
     weight: str | np.ndarray | pd.Series | None = None,
     e: float | str | None = "estimate",
     e_scope: str = "row",
+    stratum: str | None = None,
 ) -> pd.DataFrame:
-    """AAPOR counts and rates overall, per ``group``, per ``mode`` and per group x mode.
+    """AAPOR counts and rates overall, per ``group``, per ``stratum``, per ``mode`` and per
+    group x mode.
 
     ``cases``: one row per case of the gross sample with the column ``outcome`` (AAPOR
     class, from :func:`sid.fieldwork.dispositions.map_dispositions`), the ``group`` column
@@ -53,13 +58,17 @@ def outcome_rates_table(
     reported twice, ``basis`` "unweighted" and "design-weighted (<name>)", with the counts
     I..NE as sums of weights. ``n`` is always the unweighted number of cases.
 
+    ``stratum``: the column of the design stratum when it differs from ``group`` (SID
+    2017: origin x province within origin); its rows have level ``"stratum"`` and the
+    stratum's label in ``group``. None: no stratum rows.
+
     ``e``: as in :func:`sid.fieldwork.rates.aapor_rates`, stated in ``e`` and ``e_method``.
     With ``e="estimate"``, ``e_scope`` says where the proportional (CASRO) estimate is made:
 
     * ``"row"`` (default): within each row of the table, from that row's own counts;
-    * ``"origin"``: within each origin group g (stratum), e_g = (I+P+R+NC+O)_g /
-      (I+P+R+NC+O+NE)_g, and carried to the group's mode rows; a row pooling several
-      groups (overall, mode) gets the e implied by the summed eligible unknowns,
+    * ``"origin"``: within each reporting group g (origin group), e_g = (I+P+R+NC+O)_g /
+      (I+P+R+NC+O+NE)_g, and carried to the group's stratum and mode rows; a row pooling
+      several groups (overall, mode) gets the e implied by the summed eligible unknowns,
       e = sum_g e_g (UH+UO)_{g,row} / sum_g (UH+UO)_{g,row}. Eligibility is a property of
       the person (still living in the region, alive), not of the mode the case ended in:
       this keeps a mode row whose unknown-eligibility cases have no known-eligibility cases
@@ -81,12 +90,23 @@ def outcome_rates_table(
     outcome = pd.Categorical.from_codes(class_codes(cases["outcome"]), categories=list(OUTCOMES))
     frame = pd.DataFrame({"outcome": outcome, "_group": _text_categorical(cases[group])})
     levels: list[tuple[str, list[str]]] = [("overall", []), ("origin", ["_group"])]
+    finest = ["_group"]
+    if stratum is not None:
+        if stratum not in cases.columns:
+            raise DataError(f"gross sample: no stratum column {stratum!r} (columns: {list(cases.columns)})")
+        if cases[stratum].isna().any():
+            raise DataError(f"gross sample: {int(cases[stratum].isna().sum())} case(s) have no {stratum!r}: "
+                            "every case needs its stratum")
+        frame["_stratum"] = _text_categorical(cases[stratum])
+        levels.append(("stratum", ["_stratum"]))
+        finest.append("_stratum")
     if mode is not None:
         if mode not in cases.columns:
             raise DataError(f"dispositions: no mode column {mode!r} (columns: {list(cases.columns)})")
         # an empty string is how SPSS and CSV files write a missing string value
         frame["_mode"] = _text_categorical(cases[mode], blank=NO_MODE)
         levels += [("mode", ["_mode"]), ("origin×mode", ["_group", "_mode"])]
+        finest.append("_mode")
 
     bases: list[tuple[str, str | np.ndarray | None]] = [("unweighted", None)]
     if weight is not None:
@@ -107,19 +127,19 @@ def outcome_rates_table(
     if e_scope == "origin" and not (isinstance(e, str) and e == "estimate"):
         raise SpecError(f"e_scope='origin' applies to e='estimate' only (got e={e!r})")
     by_origin = e_scope == "origin" and isinstance(e, str) and e == "estimate"
-    finest = levels[-1][1]
     counted: dict[tuple[tuple[str, ...], str | None], pd.DataFrame] = {}  # e's counts, per grouping
     parts = []
     for level, by in levels:
         for basis, w in bases:
             counts = outcome_counts(frame, by=by, weight=w)
             counts.insert(0, "level", level)
-            counts["group"] = counts["_group"].astype(str) if "_group" in counts else ALL
+            counts["group"] = (counts["_group"].astype(str) if "_group" in counts else
+                               counts["_stratum"].astype(str) if "_stratum" in counts else ALL)
             counts["mode"] = counts["_mode"].astype(str) if "_mode" in counts else ALL
             counts["basis"] = basis
             if by_origin:
                 rated = aapor_rates(counts, e=_pooled_origin_e(frame, by, finest, w, counted))
-                rated["e_method"] = E_BY_ORIGIN
+                rated["e_method"] = E_BY_ORIGIN if stratum is None else E_BY_GROUP.format(group=group)
             else:
                 rated = aapor_rates(counts, e=e)
             parts.append(rated)
@@ -155,6 +175,11 @@ def _text_categorical(values: pd.Series, blank: str | None = None) -> pd.Categor
 E_BY_ORIGIN = (
     "proportional (CASRO) within each origin group g: e_g = (I+P+R+NC+O)_g/(I+P+R+NC+O+NE)_g; "
     "pooled rows: e = sum_g e_g(UH+UO)_g / sum_g(UH+UO)_g"
+)
+#: e_method of a table with stratum rows: e is still estimated per reporting group.
+E_BY_GROUP = (
+    "proportional (CASRO) within each reporting group g ({group}): e_g = (I+P+R+NC+O)_g/"
+    "(I+P+R+NC+O+NE)_g, carried to its strata; pooled rows: e = sum_g e_g(UH+UO)_g / sum_g(UH+UO)_g"
 )
 
 

@@ -2,10 +2,13 @@
 
 Loading (:func:`sid.spec.weighting.load_weighting`) already rejects malformed specs; these
 checks look at the spec as a whole and, when a data folder is given, at the files it names:
-replicate steps the chain does not have, ``within`` variables that are not strata, margins
-that are constant within the calibration groups, a wave without a questionnaire; and in the
-data folder, files and columns that are missing, agency codes the mapping lacks, margin
-categories of the gross sample that the frame does not have. Each problem is a
+replicate steps the chain does not have, margins that are constant within the calibration
+groups, a wave without a questionnaire; and in the data folder, files and columns that are
+missing (strata, PSUs, fpc, design weight, reporting group, ``within`` variables: any
+column of the gross sample, and of the frame for calibration), PSUs without a value, fpc
+and design weights that are not numbers > 0, agency codes the mapping lacks, margin
+categories of the gross sample that the frame does not have. The engine agrees: several
+stratum variables make one design stratum, and ``within`` may be any such column. Each problem is a
 :class:`sid.spec.check.Finding` (``error`` makes ``sid check`` exit 1).
 """
 
@@ -41,14 +44,7 @@ def check_weighting(spec: WeightingSpec, project: str | os.PathLike[str] | None 
             if not steps[step]:
                 add(f"replicates.redo: {shown(step)} is re-done in every replicate but the spec has no "
                     f"{step} step; remove it from redo")
-    strata = set(spec.sample.strata)
     frame_of = dict(zip(spec.sample.strata, spec.sample.frame_strata, strict=True))
-    for key, within in (("nonresponse.within", spec.nonresponse.within),
-                        ("calibration.within", spec.calibration.within),
-                        ("trimming.within", spec.trimming.within if spec.trimming else None)):
-        if within is not None and within not in strata:
-            add(f"{key}: {shown(within)} is not a stratum variable "
-                f"({', '.join(spec.sample.strata)}){suggest(within, strata)}; groups are strata")
     if spec.nonresponse.within is not None and spec.nonresponse.within in spec.nonresponse.predictors:
         add(f"nonresponse.predictors: {shown(spec.nonresponse.within)} is constant within the groups "
             "the model is fitted in; remove it", "warning")
@@ -107,9 +103,12 @@ def _check_files(spec: WeightingSpec, data: Path) -> list[Finding]:
         needed = {"sample.key": (s.key,), **spec.variables()}
         gross_ok = _need(gross_p, gross_cols, needed, found)
     if frame_cols is not None:
-        frame_ok = _need(frame_p, frame_cols, {"sample.frame_strata": s.frame_strata,
-                                               "sample.frame_count": (s.frame_count,),
-                                               "calibration.margins": margin_vars}, found)
+        frame_of = dict(zip(s.strata, s.frame_strata, strict=True))
+        need_frame = {"sample.frame_strata": s.frame_strata, "sample.frame_count": (s.frame_count,),
+                      "calibration.margins": margin_vars}
+        if spec.calibration.within is not None:
+            need_frame["calibration.within"] = (frame_of.get(spec.calibration.within, spec.calibration.within),)
+        frame_ok = _need(frame_p, frame_cols, need_frame, found)
     if disp_cols is not None:
         need = {"sample.key": (s.key,), "sample.disposition": (s.disposition,)}
         if s.mode:
@@ -126,6 +125,8 @@ def _check_files(spec: WeightingSpec, data: Path) -> list[Finding]:
                                      f"agency code {shown(c)} does not occur in {disp_p}"))
     if frame_cols is not None and frame_ok:
         found += _check_counts(spec, frame_p)
+    if gross_cols is not None and gross_ok:
+        found += _check_design(spec, gross_p)
     if gross_cols is not None and frame_cols is not None and gross_ok and frame_ok:
         found += _check_cells(spec, gross_p, frame_p)
     return found
@@ -145,6 +146,31 @@ def _check_counts(spec: WeightingSpec, frame_p: Path) -> list[Finding]:
     return []
 
 
+def _check_design(spec: WeightingSpec, gross_p: Path) -> list[Finding]:
+    """PSUs with a value for every sampled person; fpc and design weights numbers > 0."""
+    s = spec.sample
+    numeric = [*s.fpc, *([s.design_weight] if s.design_weight else [])]
+    if not s.psu and not numeric:
+        return []
+    gross = read_csv(gross_p, columns=list(dict.fromkeys([*s.psu, *numeric])), text=True)
+    found: list[Finding] = []
+    for c in s.psu:
+        if gross[c].isna().any():
+            found.append(Finding("error", f"{gross_p}: {c}", f"{int(gross[c].isna().sum())} sampled "
+                                 f"person(s) have no PSU (first: row {int(gross[c].isna().to_numpy().argmax()) + 2}); "
+                                 "every sampled person needs the PSU of each stage"))
+    for c in numeric:
+        v = pd.to_numeric(gross[c], errors="coerce")
+        bad = ~(v > 0)
+        if bad.any():
+            key = "sample.fpc" if c in s.fpc else "sample.design_weight"
+            first = int(bad.to_numpy().argmax())
+            found.append(Finding("error", f"{gross_p}: {c}", f"{int(bad.sum())} value(s) are not numbers > 0 "
+                                 f"(first: row {first + 2}: {shown(gross[c].iloc[first])}); "
+                                 f"{key} needs one for every sampled person"))
+    return found
+
+
 def _cells(df: pd.DataFrame, cols: list[str]) -> pd.Index:
     return pd.MultiIndex.from_frame(df[cols].drop_duplicates()).to_flat_index()
 
@@ -155,23 +181,27 @@ def _check_cells(spec: WeightingSpec, gross_p: Path, frame_p: Path) -> list[Find
     s, cal = spec.sample, spec.calibration
     margin_vars = list(spec.variables()["calibration.margins"])
     frame_of = dict(zip(s.strata, s.frame_strata, strict=True))
-    gross = read_csv(gross_p, columns=[*s.strata, *margin_vars], text=True)
-    frame = read_csv(frame_p, columns=[*s.frame_strata, *margin_vars, s.frame_count],
-                     text=[*s.frame_strata, *margin_vars])
+    within = cal.within
+    f_within = frame_of.get(within, within) if within is not None else None
+    f_strata = () if s.design_weight else s.frame_strata  # a declared design weight needs no N_h
+    g_cols = list(dict.fromkeys([*s.strata, *margin_vars, *([within] if within else [])]))
+    f_cols = list(dict.fromkeys([*f_strata, *margin_vars, *([f_within] if f_within else [])]))
+    gross = read_csv(gross_p, columns=g_cols, text=True)
+    frame = read_csv(frame_p, columns=[*f_cols, s.frame_count], text=f_cols)
     frame = frame[pd.to_numeric(frame[s.frame_count], errors="coerce") > 0]
     # frame columns under the gross sample's stratum names, so cells compare
     frame = frame.rename(columns={f: g for g, f in frame_of.items() if f not in margin_vars})
     found: list[Finding] = []
     g_strata, f_strata = _cells(gross, list(s.strata)), _cells(frame, list(s.strata))
-    for missing, where, what in ((g_strata.difference(f_strata), gross_p,
-                                  f"have sampled persons but no population in {frame_p.name}"),
-                                 (f_strata.difference(g_strata), frame_p,
-                                  f"have a population but no sampled person in {gross_p.name}")):
+    checks = [] if s.design_weight else [  # a declared design weight needs no N_h
+        (g_strata.difference(f_strata), gross_p, f"have sampled persons but no population in {frame_p.name}"),
+        (f_strata.difference(g_strata), frame_p, f"have a population but no sampled person in {gross_p.name}")]
+    for missing, where, what in checks:
         if len(missing):
             shown = ", ".join("|".join(map(str, c)) for c in missing[:5])
             found.append(Finding("error", f"{where}: {', '.join(s.strata)}",
                                  f"strata {shown} {what}; design weights N_h/n_h need both"))
-    group = [cal.within] if cal.within in frame_of else []
+    group = [within] if within is not None else []
     for margin in cal.margins:
         cols = group + [v for v in margin if v not in group]
         missing = _cells(gross, cols).difference(_cells(frame, cols))

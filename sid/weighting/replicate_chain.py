@@ -116,7 +116,20 @@ def _nonresponse(Wel: np.ndarray, classes: np.ndarray, responded: np.ndarray) ->
     return Wel[responded] * factor[codes[responded]]
 
 
-def _factors(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray, blocks: list[np.ndarray]):
+def _psu_population(strata: np.ndarray, psu: np.ndarray, fpc: np.ndarray) -> np.ndarray:
+    """Stage-1 population sizes (n,) from fpc values: counts as given, or sampling
+    fractions (all <= 1) turned into counts n_h / f (R's ``as.fpc``), n_h the sampled
+    PSUs of the stratum."""
+    f = np.asarray(fpc, float)
+    if not (f <= 1).all():
+        return f
+    p_codes = group_codes(psu, "replicates: PSU")[0]
+    pairs = np.unique(np.stack([strata, p_codes]), axis=1)
+    return np.bincount(pairs[0], minlength=int(strata.max()) + 1)[strata] / f
+
+
+def _factors(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray, blocks: list[np.ndarray],
+             fpc: np.ndarray | None = None):
     """Replicate factors per block (generator), the variance constants and a description."""
     rep = spec.replicates
     strata = group_codes(chain.stratum, "replicates: stratum")[0]  # integers: fast np.unique
@@ -140,7 +153,7 @@ def _factors(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray, blocks: l
                              f"{n_psu} here, more than replicates: {rep.replicates} in the spec; "
                              "use method: bootstrap or a clustered design (sample.psu)")
     try:
-        jk = jkn_factors(strata, psu)
+        jk = jkn_factors(strata, psu, None if fpc is None else _psu_population(strata, psu, fpc))
     except EstimationError as exc:
         raise WeightingError(f"replicates: {exc}") from None
     consts = ("JKn", 1.0, jk.rscales)
@@ -172,12 +185,16 @@ def _blocks(chain: ChainResult, spec: WeightingSpec) -> list[np.ndarray]:
     return np.split(order, np.cumsum(np.bincount(codes))[:-1])
 
 
-def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray | None = None) -> ReplicateWeights:
+def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray | None = None,
+                      fpc: np.ndarray | None = None) -> ReplicateWeights:
     """Replicate weights of the respondents with the chain redone per column.
 
     chain: the full-sample :class:`~sid.weighting.chain.ChainResult`; spec: the weighting
-    spec (``replicates``: method, number, seed, redo); psu: (n_gross,) PSU labels (None:
-    every sampled person is a PSU). Raises WeightingError when a replicate column cannot
+    spec (``replicates``: method, number, seed, redo); psu: (n_gross,) stage-1 PSU labels
+    (None: every sampled person is a PSU); fpc: (n_gross,) stage-1 population size of
+    the person's design stratum (number of PSUs, or persons when unclustered; None: none),
+    which enters the jackknife's rscales (1 - n_h/N_h)(n_h - 1)/n_h as R's JKn; the
+    Rao-Wu bootstrap does not use it (as R's subbootweights). Raises WeightingError when a replicate column cannot
     be adjusted (naming the step, class or margin and the replicate).
     """
     rep = spec.replicates
@@ -187,7 +204,7 @@ def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray |
     psu = np.arange(n) if psu is None else np.asarray(psu)
     units, joint_where = chain.calibration_units()
     blocks = _blocks(chain, spec) if chain.joint is None else [np.arange(n)]  # joint: all at once
-    factors, (kind, scale, rscales), text = _factors(chain, spec, psu, blocks)
+    factors, (kind, scale, rscales), text = _factors(chain, spec, psu, blocks, fpc)
     redo = set(rep.redo)
     resp_pos = np.full(n, -1)
     resp_pos[chain.resp] = np.arange(chain.resp.size)

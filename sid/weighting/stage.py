@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sid.errors import DataError, InputFileError, SpecError
+from sid.errors import DataError, EstimationError, InputFileError, SpecError, WeightingError
 from sid.fieldwork import build_cases
 from sid.io.csvfile import read_csv
 from sid.spec.weighting import SampleSpec, WeightingSpec, load_weighting
@@ -118,6 +118,19 @@ def design_columns(sample: SampleSpec) -> dict:
     return out
 
 
+def _check_taylor_design(weights: pd.DataFrame, design: dict) -> None:
+    """The declared PSUs and fpc make a Taylor design of the respondents (as sid.open_wave
+    builds it): fpc constant within each stratum (stage 1) or PSU (stage 2) and not below
+    the sampled number. Raises WeightingError before anything is written."""
+    from sid.estimation.design import Design
+
+    try:
+        Design(weights, weight=design["weight"], strata=design["strata"], psu=design["psu"],
+               fpc=design["fpc"], lonely_psu="adjust")
+    except EstimationError as exc:
+        raise WeightingError(f"sample design (psu, fpc of the respondents): {exc}") from None
+
+
 def _method_text(spec: WeightingSpec) -> str:
     c, nr = spec.calibration, spec.nonresponse
     s = spec.sample
@@ -198,7 +211,7 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     rkeys = cases[s.key].to_numpy()[ch.resp]
     if spec.replicates is not None:
         t0 = time.perf_counter()
-        rep = replicate_weights(ch, spec, psus[0] if psus else None)
+        rep = replicate_weights(ch, spec, psus[0] if psus else None, fpcs[0] if fpcs else None)
         timings["replicates"] = time.perf_counter() - t0
         width = max(3, len(str(rep.weights.shape[1])))
         reps = pd.DataFrame(rep.weights, columns=[f"rep_{i + 1:0{width}d}" for i in range(rep.weights.shape[1])])
@@ -215,6 +228,8 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
         weights[name] = values[r].astype(str)
     for name, values in zip(design["fpc"] or [], fpcs, strict=True):
         weights[name] = values[r]
+    if s.psu or s.fpc:
+        _check_taylor_design(weights, design)
     t0 = time.perf_counter()
     groups, margins = _tables(ch, within)
     timings["diagnostics"] = time.perf_counter() - t0
