@@ -118,17 +118,22 @@ def design_columns(sample: SampleSpec) -> dict:
     return out
 
 
-def _check_taylor_design(weights: pd.DataFrame, design: dict) -> None:
-    """The declared PSUs and fpc make a Taylor design of the respondents (as sid.open_wave
-    builds it): fpc constant within each stratum (stage 1) or PSU (stage 2) and not below
-    the sampled number. Raises WeightingError before anything is written."""
+def _check_taylor_design(stratum: np.ndarray, psus: list[np.ndarray], fpcs: list[np.ndarray],
+                         design: dict) -> None:
+    """The declared PSUs and fpc make a Taylor design (as sid.open_wave builds it of the
+    respondents) on the whole gross sample: fpc constant within each stratum (stage 1) or
+    PSU (stage 2) and not below the sampled number. Raises WeightingError (rows of the
+    gross sample) before anything is written."""
     from sid.estimation.design import Design
 
+    cols = {"_w": np.ones(stratum.shape[0]), "stratum": stratum,
+            **dict(zip(design["psu"] or [], psus, strict=True)),
+            **dict(zip(design["fpc"] or [], fpcs, strict=True))}
     try:
-        Design(weights, weight=design["weight"], strata=design["strata"], psu=design["psu"],
-               fpc=design["fpc"], lonely_psu="adjust")
+        Design(pd.DataFrame(cols), weight="_w", strata="stratum", psu=design["psu"], fpc=design["fpc"],
+               lonely_psu="adjust")
     except EstimationError as exc:
-        raise WeightingError(f"sample design (psu, fpc of the respondents): {exc}") from None
+        raise WeightingError(f"sample design (psu, fpc of the gross sample): {exc}") from None
 
 
 def _method_text(spec: WeightingSpec) -> str:
@@ -205,6 +210,8 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     t0 = time.perf_counter()
     ch = run_chain(gross, cases["outcome"], responded, frame, spec, frame_where=str(data / s.frame))
     psus, fpcs = stage_columns(gross, s)
+    if s.psu or s.fpc:
+        _check_taylor_design(ch.stratum, psus, fpcs, design_columns(s))
     timings["chain"] = time.perf_counter() - t0
     rep: ReplicateWeights | None = None
     reps = None
@@ -228,8 +235,6 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
         weights[name] = values[r].astype(str)
     for name, values in zip(design["fpc"] or [], fpcs, strict=True):
         weights[name] = values[r]
-    if s.psu or s.fpc:
-        _check_taylor_design(weights, design)
     t0 = time.perf_counter()
     groups, margins = _tables(ch, within)
     timings["diagnostics"] = time.perf_counter() - t0

@@ -96,7 +96,16 @@ def stage_columns(gross: pd.DataFrame, sample: SampleSpec) -> tuple[list[np.ndar
     """The declared PSU labels (text, one array per stage) and fpc values (float, one per
     stage given) of every sampled person. Raises WeightingError for an absent column, a
     PSU without a value, or an fpc that is not a number > 0."""
-    psus = [joined_labels(gross, (c,), "sample.psu") for c in sample.psu]
+    psus = []
+    for c in sample.psu:  # identifiers only: text of the distinct values, no per-row Python
+        if c not in gross.columns:
+            raise WeightingError(f"sample.psu: no column {c!r} in the gross sample")
+        codes, uniques = pd.factorize(gross[c])
+        if (codes < 0).any():
+            raise WeightingError(f"sample.psu: {int((codes < 0).sum())} sampled persons have no {c!r} "
+                                 f"(first: row {int(np.flatnonzero(codes < 0)[0])}); every sampled person "
+                                 "needs the PSU of each stage")
+        psus.append(pd.Index(uniques).astype(str).to_numpy(dtype=object)[codes])
     fpcs = []
     for c in sample.fpc:
         if c not in gross.columns:
