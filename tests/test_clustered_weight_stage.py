@@ -20,7 +20,6 @@ from sid.fieldwork.stage import run_fieldwork
 from sid.spec.check_weighting import check_weighting
 from sid.spec.weighting import load_weighting
 from sid.weighting import replicate_chain
-from sid.weighting.chain import run_chain
 from sid.weighting.stage import run_weight, weight_wave
 
 KEY = "person_key"
