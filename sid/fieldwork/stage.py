@@ -241,7 +241,7 @@ def run_fieldwork(out_dir: PathLike, project_dir: PathLike = ".", data_dir: Path
     frame = _read_csv(paths["frame"], "register frame", list(s.frame_strata), None)
     res = fieldwork_tables(ws, gross, dispositions, frame, keys, breakoffs, paths)
     res.survey_source = source
-    rec.params.update({"cases": len(res.cases), "respondent_keys": len(keys),
+    rec.params.update({"cases": len(res.cases), "respondent_keys": len(keys), "group": s.reporting_group,
                        "breakoffs_from_partial": res.breakoffs,
                        "design_weight": (f"the gross sample's {s.design_weight!r}" if s.design_weight else
                                          "N_h / n_h (frame count / gross sample size per stratum)"),

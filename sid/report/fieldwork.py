@@ -57,15 +57,17 @@ def _rows(df: pd.DataFrame, common: set[str]) -> list[dict[str, Any]]:
     return out
 
 
-def _dispositions(cases: pd.DataFrame, ctx: RunContext) -> tuple[list[dict[str, Any]], list[str]]:
-    """Agency disposition x AAPOR code x class, counted per stratum (origin group)."""
-    need = {"disposition", "aapor_code", "outcome", "stratum"}
+def _dispositions(cases: pd.DataFrame, ctx: RunContext,
+                  group: str = "stratum") -> tuple[list[dict[str, Any]], list[str]]:
+    """Agency disposition x AAPOR code x class, counted per reporting group (origin group:
+    the fieldwork stage's ``group`` column of cases.parquet)."""
+    need = {"disposition", "aapor_code", "outcome", group}
     if not need <= set(cases.columns):
         raise RunFolderError(f"fieldwork/cases.parquet: columns {sorted(need - set(cases.columns))} missing; "
                              "re-run `sid fieldwork`")
     keys = ["disposition", "aapor_code", "outcome"]
-    frame = cases[[*keys, "stratum"]].astype(str)
-    counts = frame.groupby([*keys, "stratum"]).size().unstack(fill_value=0)
+    frame = cases[[*keys, group]].astype(str)
+    counts = frame.groupby([*keys, group]).size().unstack(fill_value=0)
     groups = ctx.origin_order(counts.columns)
     counts = counts.reindex(columns=groups, fill_value=0).reset_index()
     counts = counts.sort_values(["aapor_code", "disposition"], kind="stable")
@@ -89,6 +91,8 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
     modes = {**ctx.labels.categories.get("mode", {}), NO_MODE: "(geen modus)"}
 
     def label(rec: pd.Series) -> str:
+        if rec["level"] == "stratum":  # a design stratum ("BEL:ANT"), as the sample names it
+            return str(rec["group"])
         g = ctx.origin_label(rec["group"]) if rec["group"] != ALL else "Totaal"
         mode = modes.get(str(rec["mode"]), str(rec["mode"]))
         return {"mode": mode, "origin×mode": f"{g} – {mode}"}.get(rec["level"], g)
@@ -102,7 +106,8 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
     for basis in bases:
         b = t[t["basis"] == basis]
         levels = []
-        for level, title in (("origin", "Per herkomstgroep"), ("mode", "Per bevragingsmodus"),
+        for level, title in (("origin", "Per herkomstgroep"), ("stratum", "Per ontwerpstratum"),
+                             ("mode", "Per bevragingsmodus"),
                              ("origin×mode", "Per herkomstgroep en modus")):
             rows = b[b["level"] == level]
             order = {g: i for i, g in enumerate(ctx.origin_order(rows["group"]))}
@@ -121,10 +126,11 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
     o = overall.iloc[0]
     dispositions, groups, inputs = [], [], [path]
     cpath = ctx.out_dir.joinpath(*CASES_FILE)
-    if cpath.is_file():
-        dispositions, groups = _dispositions(pd.read_parquet(cpath), ctx)
-        inputs.append(cpath)
     entry = ctx.manifest.get("stages", {}).get("fieldwork", {})
+    if cpath.is_file():  # counted per the stage's reporting group (older run folders: stratum)
+        group = str(entry.get("params", {}).get("group", "stratum"))
+        dispositions, groups = _dispositions(pd.read_parquet(cpath), ctx, group)
+        inputs.append(cpath)
     # the entry's warnings; a run folder written before they moved there has them in params
     said = entry.get("warnings", entry.get("params", {}).get("warnings", []))
     e_methods = sorted({str(m) for m in t["e_method"].dropna()}) if "e_method" in t else []

@@ -7,8 +7,11 @@ dispositions' complete and partial interviews). Runs :func:`sid.weighting.chain.
 and :func:`sid.weighting.replicate_chain.replicate_weights`, and writes atomically
 (docs/run-folder.md):
 
-* ``weights.parquet``: person_key, stratum, design_weight, eligibility_factor,
-  nonresponse_factor, prior_weight (before calibration), weight (final), trimmed;
+* ``weights.parquet``: person_key, stratum (the design stratum: the stratum variables'
+  categories joined by ``:``), design_weight, eligibility_factor, nonresponse_factor,
+  prior_weight (before calibration), weight (final), trimmed; with a clustered design
+  ``psu_1``, ``psu_2``, ... (the declared PSU of each stage, as text) and ``fpc_1``, ...
+  (each stage's fpc), named in diagnostics.json ``design`` (:func:`design_columns`);
 * ``replicates.parquet``: person_key + rep_001..rep_R (float32);
 * ``diagnostics.json``: method in words, per-group convergence, the calibrated margins
   (for ``Design.calibrated``; collapsed cells keyed ``"AFG:1:5+6"``), the collapses
