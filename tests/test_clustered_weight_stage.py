@@ -216,3 +216,18 @@ def test_psu_and_fpc_may_be_one_name_or_null_in_yaml(tmp_path: Path):
                                  "  psu: null\n  fpc: []\n"), encoding="utf-8")
     s = load_weighting(path).sample
     assert (s.psu, s.fpc, s.strata, s.stratum_name) == ((), (), ("origin", "province"), "origin:province")
+
+
+def test_fieldwork_report_shows_stratum_rows_and_dispositions_per_reporting_group(wave):
+    from sid.report.context import open_run
+    from sid.report.fieldwork import gather_fieldwork
+
+    run_fieldwork(wave["run"], wave["proj"], wave["data"])
+    figures = gather_fieldwork(open_run(wave["run"], Path(__file__).resolve().parents[1]))
+    titles = [level["title"] for level in figures["sections"][0]["levels"]]
+    assert titles[:2] == ["Per herkomstgroep", "Per ontwerpstratum"]
+    strata = [r["label"] for r in figures["sections"][0]["levels"][1]["rows"]]
+    assert "BEL:ANT" in strata and "TUR:LIM" in strata
+    counts = pd.read_parquet(wave["run"] / "fieldwork" / "cases.parquet").groupby("origin").size()
+    assert figures["gross_sample"] == counts.sum()
+    assert len(figures["dispositions"][0]["counts"]) == 3  # one column per origin group
