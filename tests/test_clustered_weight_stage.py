@@ -231,3 +231,19 @@ def test_fieldwork_report_shows_stratum_rows_and_dispositions_per_reporting_grou
     counts = pd.read_parquet(wave["run"] / "fieldwork" / "cases.parquet").groupby("origin").size()
     assert figures["gross_sample"] == counts.sum()
     assert len(figures["dispositions"][0]["counts"]) == 3  # one column per origin group
+
+
+def test_sample_spec_built_in_code_takes_names_or_tuples_and_refuses_fpc_beyond_the_stages():
+    from sid.errors import SpecError
+    from sid.spec.weighting import SampleSpec
+
+    files = dict(frame="f.csv", frame_count="count", gross_sample="g.csv", dispositions="d.csv",
+                 key=KEY, disposition="disposition")
+    s = SampleSpec(**files, strata="origin", frame_strata=None, psu="municipality", fpc=None)
+    assert (s.strata, s.frame_strata, s.psu, s.fpc, s.reporting_group) == (
+        ("origin",), ("origin",), ("municipality",), (), "origin")
+    assert SampleSpec(**files, strata=("origin", "province"), frame_strata=()).reporting_group is None
+    with pytest.raises(SpecError, match="2 fpc columns for 1 sampling stage"):
+        SampleSpec(**files, strata=("origin",), frame_strata=(), psu="municipality", fpc=("a", "b"))
+    with pytest.raises(SpecError, match="with_replacement has no finite population correction"):
+        SampleSpec(**files, strata=("origin",), frame_strata=(), fpc="N", with_replacement=True)

@@ -85,6 +85,16 @@ class SampleSpec:
             object.__setattr__(self, name, () if v is None else (v,) if isinstance(v, str) else tuple(v))
         if not self.frame_strata:
             object.__setattr__(self, "frame_strata", self.strata)
+        # what the spec loader says with file and line, said here for a SampleSpec built in code
+        if len(self.frame_strata) != len(self.strata):
+            raise SpecError(f"sample: {len(self.frame_strata)} frame_strata for {len(self.strata)} strata; "
+                            "give one frame column per stratum variable, in the same order")
+        if len(self.fpc) > max(len(self.psu), 1):
+            raise SpecError(f"sample: {len(self.fpc)} fpc columns for {max(len(self.psu), 1)} sampling "
+                            "stage(s); give at most one per stage of psu, stage 1 first")
+        if self.with_replacement and self.fpc:
+            raise SpecError("sample: with_replacement has no finite population correction; remove fpc "
+                            "or with_replacement")
 
     @property
     def reporting_group(self) -> str | None:
