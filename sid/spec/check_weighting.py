@@ -104,8 +104,9 @@ def _check_files(spec: WeightingSpec, data: Path) -> list[Finding]:
         gross_ok = _need(gross_p, gross_cols, needed, found)
     if frame_cols is not None:
         frame_of = dict(zip(s.strata, s.frame_strata, strict=True))
-        need_frame = {"sample.frame_strata": s.frame_strata, "sample.frame_count": (s.frame_count,),
-                      "calibration.margins": margin_vars}
+        need_frame = {"sample.frame_count": (s.frame_count,), "calibration.margins": margin_vars}
+        if s.design_weight is None:  # N_h per design stratum from the frame
+            need_frame = {"sample.frame_strata": s.frame_strata, **need_frame}
         if spec.calibration.within is not None:
             need_frame["calibration.within"] = (frame_of.get(spec.calibration.within, spec.calibration.within),)
         frame_ok = _need(frame_p, frame_cols, need_frame, found)
@@ -192,10 +193,11 @@ def _check_cells(spec: WeightingSpec, gross_p: Path, frame_p: Path) -> list[Find
     # frame columns under the gross sample's stratum names, so cells compare
     frame = frame.rename(columns={f: g for g, f in frame_of.items() if f not in margin_vars})
     found: list[Finding] = []
-    g_strata, f_strata = _cells(gross, list(s.strata)), _cells(frame, list(s.strata))
-    checks = [] if s.design_weight else [  # a declared design weight needs no N_h
-        (g_strata.difference(f_strata), gross_p, f"have sampled persons but no population in {frame_p.name}"),
-        (f_strata.difference(g_strata), frame_p, f"have a population but no sampled person in {gross_p.name}")]
+    checks = []
+    if not s.design_weight:  # a declared design weight needs no N_h
+        g_cells, f_cells = _cells(gross, list(s.strata)), _cells(frame, list(s.strata))
+        checks = [(g_cells.difference(f_cells), gross_p, f"have sampled persons but no population in {frame_p.name}"),
+                  (f_cells.difference(g_cells), frame_p, f"have a population but no sampled person in {gross_p.name}")]
     for missing, where, what in checks:
         if len(missing):
             shown = ", ".join("|".join(map(str, c)) for c in missing[:5])
