@@ -247,3 +247,15 @@ def test_sample_spec_built_in_code_takes_names_or_tuples_and_refuses_fpc_beyond_
         SampleSpec(**files, strata=("origin",), frame_strata=(), psu="municipality", fpc=("a", "b"))
     with pytest.raises(SpecError, match="with_replacement has no finite population correction"):
         SampleSpec(**files, strata=("origin",), frame_strata=(), fpc="N", with_replacement=True)
+
+
+def test_sample_spec_fpc_per_stage_may_end_in_none_but_not_skip_a_stage():
+    from sid.errors import SpecError
+    from sid.spec.weighting import SampleSpec
+
+    files = dict(frame="f.csv", frame_count="count", gross_sample="g.csv", dispositions="d.csv",
+                 key=KEY, disposition="disposition", strata=("origin",), frame_strata=())
+    assert SampleSpec(**files, psu=("m", KEY), fpc=("N1", None)).fpc == ("N1",)
+    assert SampleSpec(**files, psu=("m", KEY), fpc=(None, None)).fpc == ()
+    with pytest.raises(SpecError, match="no fpc for stage 1 but one for a later stage"):
+        SampleSpec(**files, psu=("m", KEY), fpc=(None, "N2"))

@@ -85,6 +85,14 @@ class SampleSpec:
             object.__setattr__(self, name, () if v is None else (v,) if isinstance(v, str) else tuple(v))
         if not self.frame_strata:
             object.__setattr__(self, "frame_strata", self.strata)
+        fpc = list(self.fpc)
+        while fpc and fpc[-1] is None:  # a later stage without fpc adds no variance (R)
+            fpc.pop()
+        if None in fpc:
+            raise SpecError(f"sample: fpc {list(self.fpc)} has no fpc for stage {fpc.index(None) + 1} but one "
+                            "for a later stage; with a stage drawn with replacement the later stages add no "
+                            "variance: give every earlier stage's fpc or drop the later ones")
+        object.__setattr__(self, "fpc", tuple(fpc))
         # what the spec loader says with file and line, said here for a SampleSpec built in code
         if len(self.frame_strata) != len(self.strata):
             raise SpecError(f"sample: {len(self.frame_strata)} frame_strata for {len(self.strata)} strata; "
