@@ -11,8 +11,18 @@ import pytest
 
 import sid
 from sid.errors import ConvergenceError, EstimationError
-from sid.smallarea import (benchmark, diagnostics, direct_estimates, fay_herriot, fit_fh, from_arcsine, gvf,
-                           smooth_variances, synthetic, to_arcsine)
+from sid.smallarea import (
+    benchmark,
+    diagnostics,
+    direct_estimates,
+    fay_herriot,
+    fit_fh,
+    from_arcsine,
+    gvf,
+    smooth_variances,
+    synthetic,
+    to_arcsine,
+)
 
 
 def _data(m=60, seed=1, s2=2.0):
