@@ -52,12 +52,12 @@ def test_municipality_truth_weights_cells_by_register_counts():
 
 
 def test_municipality_in_two_clusters_is_a_spec_error(tmp_path: Path):
-    p = tmp_path / "clusters.yaml"
-    p.write_text("clusters:\n  a: {name: A, municipalities: [11002]}\n  b: {name: B, municipalities: [11002]}\n")
+    p = tmp_path / "clusters.csv"
+    p.write_text("nis,cluster,cluster_name\n11002,a,A\n11002,b,B\n")
     before = p.read_bytes()
     with pytest.raises(SpecError) as e:
         load_clusters(p)
-    assert "\n" not in str(e.value) and "11002" in str(e.value) and str(p) in str(e.value)
+    assert "\n" not in str(e.value) and "11002" in str(e.value) and str(p) in str(e.value) and "row 3" in str(e.value)
     assert p.read_bytes() == before
 
 

@@ -50,7 +50,7 @@ FILES = {
     "vlim-admin-demo/indicators.csv": "register (administrative) VLIM indicators of the demo: definitions (sid.demo.admin)",
     "vlim-admin-demo/values.csv": "their values 2019-2023, Flemish Region, by origin (BEL/EU/NEU) and generation; sid link --admin loads them",
     "municipalities.csv": ("the 39 municipalities (NIS codes) of the register and the sample: name, region, cluster of "
-                           "comparable municipalities (linkage/municipality_clusters.yaml), population 15-85 and register "
+                           "comparable municipalities (linkage/municipality_clusters.csv), population 15-85 and register "
                            "covariates (sid.demo.municipalities)"),
     "municipality_truth.csv": ("population truth per municipality (nis, quantity, value) of the headline quantities; the "
                                "answer model has no municipality effect, so municipalities differ by composition only"),

@@ -11,7 +11,8 @@ register count of cell c in municipality m is N_c x p(m | region_c, origin_c).
   from those counts), and an employment rate 20-64 (percent; origin mix x the demo's admin
   levels, BEL 79 / EU 71 / non-EU 57, plus municipal noise of SD 2 points: a register
   figure that is informative but not exact).
-- Clusters: ``linkage/municipality_clusters.yaml`` (comparable municipalities, after the
+- Clusters: ``linkage/municipality_clusters.csv`` (nis, cluster, cluster_name; a CSV, not
+  YAML, since a linkage/*.yaml is taken for the wave's linkage spec; after the
   VRIND/Belfius classification: central cities, smaller cities, Limburg mining towns,
   Brussels canal zone, other Brussels); each municipality's cluster is copied into the CSV.
 - Truth (``municipality_truth.csv``): per municipality and headline quantity, the
@@ -28,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from sid.demo.answers import simulate_answers
 from sid.demo.population import ORIGINS
@@ -36,9 +36,10 @@ from sid.demo.sample import _BXL, _BXL_W, _VL, _VL_W, persons_from_cells
 from sid.demo.truth import headline
 from sid.errors import SpecError
 from sid.io.atomic import write_text
+from sid.io.csvfile import read_csv
 from sid.spec.questionnaire import Questionnaire
 
-CLUSTERS_PATH = Path(__file__).resolve().parents[2] / "linkage" / "municipality_clusters.yaml"
+CLUSTERS_PATH = Path(__file__).resolve().parents[2] / "linkage" / "municipality_clusters.csv"
 NAMES = {
     11002: "Antwerpen", 44021: "Gent", 24062: "Leuven", 31005: "Brugge", 71016: "Genk", 12025: "Mechelen",
     41002: "Aalst", 46021: "Sint-Niklaas", 34022: "Kortrijk", 71022: "Hasselt", 23088: "Vilvoorde",
@@ -54,23 +55,19 @@ _EMPLOYMENT = {"BEL": 79.0, "EU": 71.0, "NEU": 57.0}
 
 
 def load_clusters(path: str | Path = CLUSTERS_PATH) -> dict[int, str]:
-    """NIS code -> cluster code from the clusters spec; a municipality in two clusters or
-    a non-integer code is a SpecError naming the file and the code."""
+    """NIS code -> cluster code from the clusters file (CSV: nis, cluster, cluster_name);
+    a municipality on two rows or a code that is not an integer is a SpecError naming the
+    file, the row and the code."""
     path = Path(path)
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise SpecError(f"{path}: cannot read the municipality clusters ({e.__class__.__name__}); "
-                        "give a YAML file with clusters: {code: {name, municipalities}}") from None
+    df = read_csv(path, text=True, columns=["nis", "cluster", "cluster_name"])
     out: dict[int, str] = {}
-    for code, c in (spec or {}).get("clusters", {}).items():
-        for nis in c.get("municipalities", []):
-            if not isinstance(nis, int):
-                raise SpecError(f"{path}: cluster {code}: municipality {nis!r} is not a NIS code (integer)")
-            if nis in out:
-                raise SpecError(f"{path}: municipality {nis} is in clusters {out[nis]} and {code}; "
-                                "give each municipality one cluster")
-            out[nis] = str(code)
+    for row, (nis, code) in enumerate(zip(df["nis"], df["cluster"], strict=True), start=2):  # ~300 rows
+        if not str(nis).isdigit():
+            raise SpecError(f"{path}: row {row}: municipality {nis!r} is not a NIS code (digits); correct it")
+        if int(nis) in out:
+            raise SpecError(f"{path}: row {row}: municipality {nis} is in clusters {out[int(nis)]} and {code}; "
+                            "give each municipality one cluster")
+        out[int(nis)] = str(code)
     return out
 
 
