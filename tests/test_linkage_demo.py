@@ -29,7 +29,7 @@ from sid.demo.population import population_counts
 from sid.demo.register_extract import CODES
 from sid.demo.sample import draw_gross_sample
 from sid.pipeline.run import STAGES, RunContext
-from sid.pipeline.wave import open_wave
+from sid.runfolder.wave import open_wave
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED, SCALE = 3, 0.3

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from sid.cli import main
-from sid.pipeline.manifest import StageRecord, record_stage, sha256_file
+from sid.runfolder.manifest import StageRecord, record_stage, sha256_file
 from sid.report.stage import run_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +32,7 @@ def _sid(*argv: str) -> None:
 
 def _weights_by_hand(run: Path, data: Path) -> None:
     """Each respondent's design weight N_h/n_h (gross sample), in the weight stage's contract
-    (docs/run-folder.md; sid.pipeline.wave): used where ``sid weight`` is absent or cannot
+    (docs/run-folder.md; sid.runfolder.wave): used where ``sid weight`` is absent or cannot
     calibrate the small demo (empty margin cells at scale 0.1); the reports need a weight
     folder, not a particular weighting."""
     rec = StageRecord(stage="weight", inputs=[data / "gross_sample.csv"], params={"weights": "design weights"})

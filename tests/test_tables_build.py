@@ -13,7 +13,7 @@ from scipy import stats
 
 from sid.io.spss_meta import SpssMeta
 from sid.io.wave import save_wave_files
-from sid.pipeline.wave import open_wave
+from sid.runfolder.wave import open_wave
 from sid.tables.build import COLUMNS, build_tables
 from sid.tables.disclosure import publish
 from sid.tables.labels import Labels

@@ -201,7 +201,7 @@ def test_cli_taylor_and_one_line_error(tmp_path, capsys):
 
 
 def test_wave_table_gives_the_tidy_layout_with_meta_labels(staged):
-    from sid.pipeline.wave import open_wave
+    from sid.runfolder.wave import open_wave
     from sid.tables.build import COLUMNS
 
     wave = open_wave(staged["run"], variance="taylor")

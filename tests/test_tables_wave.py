@@ -12,7 +12,7 @@ import pytest
 from sid.errors import DataError, RunFolderError
 from sid.io.spss_meta import SpssMeta
 from sid.io.wave import save_wave_files
-from sid.pipeline.wave import open_wave
+from sid.runfolder.wave import open_wave
 
 
 def _clus1_run(tmp: Path, ref_dir: Path, survey_ref: dict, diag: dict) -> pd.DataFrame:

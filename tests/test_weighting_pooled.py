@@ -18,7 +18,7 @@ from sid.demo import make_demo
 from sid.errors import SpecError, WeightingError
 from sid.estimation.design import Design
 from sid.estimation.replicates import bootstrap_factors
-from sid.pipeline.wave import open_wave
+from sid.runfolder.wave import open_wave
 from sid.spec.weighting import load_weighting
 from sid.weighting.chain import run_chain
 from sid.weighting.replicate_chain import replicate_weights

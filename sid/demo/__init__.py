@@ -147,3 +147,15 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
         }
         (tmp / "demo.json").write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return {name: out / name for name in FILES}
+
+
+#: The built-in demo generators, by the name a project wave gives as ``demo:`` (sid.yaml):
+#: name -> maker(out_dir, seed=..., scale=...) writing a synthetic wave of that shape.
+DEMOS = {"sid2022": make_demo}
+
+
+def demo_maker(name: str):
+    """The demo generator called ``name`` (a SpecError naming the known ones when unknown)."""
+    if name not in DEMOS:
+        raise SpecError(f"no built-in demo generator {name!r}; sid has {', '.join(DEMOS)}")
+    return DEMOS[name]

@@ -1,15 +1,15 @@
 """The fieldwork stage: gross sample + dispositions -> AAPOR outcome rates in ``DIR/fieldwork``.
 
-:func:`run_fieldwork` reads the weighting spec (``weights/*.yaml``: sample files, key,
-strata, the agency -> AAPOR disposition mapping), the frame, the gross sample and the
-dispositions from the data folder, and the respondent keys of the wave (``DIR/clean``
+:func:`run_fieldwork` reads the wave's weighting spec (sample files, key, strata, the
+agency -> AAPOR disposition mapping, with the project file's roles and data files), the
+frame, the gross sample and the dispositions from the data folder, and the respondent keys of the wave (``DIR/clean``
 when it exists, else ``DIR/raw``). It builds the case table (:func:`sid.fieldwork.build_cases`:
 keys unique, every respondent drawn, every code mapped) and writes, atomically:
 
 * ``DIR/fieldwork/rates.csv``: :func:`sid.fieldwork.outcome_rates_table` overall, per
-  origin group (stratum), per mode and group x mode, unweighted and design-weighted
-  (d = N_h / n_h, frame count over gross sample size per stratum), e estimated per origin
-  group (``e_scope="origin"``);
+  group (the design stratum), per mode and group x mode, unweighted and design-weighted
+  (d = N_h / n_h, frame count over gross sample size per stratum), e estimated per group
+  (``e_scope="group"``);
 * ``DIR/fieldwork/cases.parquet``: one row per sampled person: key, strata, agency
   disposition, mode, AAPOR code, outcome class, design weight.
 
@@ -30,11 +30,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sid.errors import DataError, InputFileError, RunFolderError, SpecError
+from sid.errors import DataError, InputFileError, RunFolderError
 from sid.fieldwork.cases import build_cases
 from sid.fieldwork.checks import FieldworkWarning
 from sid.fieldwork.table import outcome_rates_table
-from sid.spec.weighting import WeightingSpec, load_weighting
+from sid.project import Project, Wave, wave_weighting
+from sid.spec.weighting import WeightingSpec
 from sid.weighting.design_weights import design_weights
 
 FIELDWORK = "fieldwork"
@@ -58,16 +59,6 @@ class FieldworkResult:
     breakoffs: int
     warnings: list[str]
     survey_source: Path
-
-
-def find_weighting_spec(project_dir: PathLike) -> Path:
-    """The project's only ``weights/*.yaml`` (SpecError when there is none or several)."""
-    folder = Path(project_dir) / "weights"
-    specs = sorted(folder.glob("*.yaml"))
-    if len(specs) != 1:
-        raise SpecError(f"{folder}: {'no' if not specs else len(specs)} weighting specs (*.yaml); "
-                        "give --project DIR with one, or name it with --spec")
-    return specs[0]
 
 
 def _read_csv(path: Path, what: str, text: list[str], other: list[str] = ()) -> pd.DataFrame:
@@ -180,7 +171,7 @@ def fieldwork_tables(spec: WeightingSpec, gross: pd.DataFrame, dispositions: pd.
     disp_cols = (s.key, s.disposition) + ((s.mode,) if s.mode else ())
     _columns(dispositions, disp_cols, paths["dispositions"], "sample.disposition/mode")
     _columns(frame, (*s.frame_strata, s.frame_count), paths["frame"], "sample.frame_strata")
-    group = s.strata[0] if len(s.strata) == 1 else "|".join(s.strata)
+    group = s.stratum_column
     base = gross[[s.key, *s.strata]].copy()
     if len(s.strata) > 1:
         base[group] = _stratum_labels(gross, s.strata).to_numpy()
@@ -191,7 +182,7 @@ def fieldwork_tables(spec: WeightingSpec, gross: pd.DataFrame, dispositions: pd.
     said = [str(w.message) for w in caught if issubclass(w.category, FieldworkWarning)]
     cases[WEIGHT] = stratum_design_weights(gross, frame, spec, paths["frame"])
     n_break = reclassify_breakoffs(cases, s.key, breakoffs) if breakoffs is not None else 0
-    rates = outcome_rates_table(cases, group=group, mode=s.mode, weight=WEIGHT, e_scope="origin")
+    rates = outcome_rates_table(cases, group=group, mode=s.mode, weight=WEIGHT, e_scope="group")
     if n_break:
         note = (f"{n_break} partial interview(s) (AAPOR 1.2) with completion status break-off "
                 "in clean/flags.parquet counted as break-offs (AAPOR 2.12, class R)")
@@ -204,22 +195,27 @@ def fieldwork_tables(spec: WeightingSpec, gross: pd.DataFrame, dispositions: pd.
                            survey_source=Path())
 
 
-def run_fieldwork(out_dir: PathLike, project_dir: PathLike = ".", data_dir: PathLike | None = None,
-                  spec: PathLike | None = None) -> tuple[Path, FieldworkResult]:
+def run_fieldwork(out_dir: PathLike, project_dir: PathLike | Project = ".",
+                  data_dir: PathLike | None = None, spec: PathLike | None = None, *,
+                  wave: str | Wave | None = None) -> tuple[Path, FieldworkResult]:
     """Compute the outcome rates of the run ``out_dir`` into ``out_dir/fieldwork``.
 
-    ``project_dir`` holds the weighting spec (``weights/*.yaml``, or ``spec``); ``data_dir``
-    the files it names (default: ``project_dir/data/demo``, the demo wave). Nothing is
-    written when an input is wrong (one-line SidError). Returns the folder and the result.
+    The wave (``wave``, else the run folder's, else the project's default) gives the
+    weighting spec (``spec`` overrides it) with the project file's roles and data files
+    (sid.project.wave_weighting); ``data_dir`` holds those files (default: the wave's data
+    folder). Nothing is written when an input is wrong (one-line SidError). Returns the
+    folder and the result.
     """
     from sid.io.atomic import atomic_dir
-    from sid.pipeline.manifest import StageRecord, record_stage
+    from sid.runfolder.context import data_folder, resolve_wave
+    from sid.runfolder.manifest import StageRecord, record_stage
 
     out = Path(out_dir)
-    spec_path = Path(spec) if spec is not None else find_weighting_spec(project_dir)
-    ws = load_weighting(spec_path)
+    w = resolve_wave(project_dir, out, wave)
+    ws = wave_weighting(w, spec)
+    spec_path = Path(ws.path)
     s = ws.sample
-    data = Path(data_dir) if data_dir is not None else Path(project_dir) / "data" / "demo"
+    data = data_folder(w, data_dir)
     paths = {"gross": data / s.gross_sample, "dispositions": data / s.dispositions,
              "frame": data / s.frame}
     keys, source = survey_keys(out, s.key)
@@ -227,7 +223,8 @@ def run_fieldwork(out_dir: PathLike, project_dir: PathLike = ".", data_dir: Path
     rec = StageRecord(stage=FIELDWORK,
                       inputs=[*paths.values(), source / "data.parquet",
                               *([flags_path] if breakoffs is not None else [])],
-                      specs=[spec_path], params={"data_dir": str(data), "survey": str(source)})
+                      specs=[spec_path], params={"wave": w.name, "data_dir": str(data),
+                                                 "survey": str(source)})
     gross = _read_csv(paths["gross"], "gross sample", [s.key, *s.strata])
     dispositions = _read_csv(paths["dispositions"], "dispositions",
                              [s.key] + ([s.mode] if s.mode else []), [s.disposition])
@@ -240,7 +237,10 @@ def run_fieldwork(out_dir: PathLike, project_dir: PathLike = ".", data_dir: Path
         res.cases.to_parquet(tmp / CASES_FILE, index=False)
     rec.params.update({"cases": len(res.cases), "respondent_keys": len(keys),
                        "breakoffs_from_partial": res.breakoffs, "warnings": res.warnings,
+                       # the columns of cases.parquet, for the fieldwork report
+                       "columns": {"key": s.key, "group": s.stratum_column,
+                                   "agency_code": s.disposition, "mode": s.mode},
                        "design_weight": "N_h / n_h (frame count / gross sample size per stratum)",
-                       "e": "estimated per origin group (e_scope=origin)"})
-    record_stage(out, rec.finish(out, [target / RATES_FILE, target / CASES_FILE]))
+                       "e": "estimated per group (e_scope=group)"})
+    record_stage(out, rec.finish(out, [target / RATES_FILE, target / CASES_FILE]), wave=w.name)
     return target, res

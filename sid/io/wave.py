@@ -5,9 +5,11 @@ checks that the files describe the same variables (names, types, labels, value l
 declared missing codes), then stacks their rows, adding a string variable (``mode`` by
 default) that holds each row's mode name.
 
-Mode names: given a mapping ``{"web": "a.sav", "capi": "b.sav"}`` the keys are the modes;
-given a list of paths, a file's mode is the last ``_``-separated part of its file name
-stem (``sid2022_web.sav`` -> ``web``, ``sid2022_capi.zsav`` -> ``capi``, ``web.sav`` -> ``web``).
+Mode names: given a mapping ``{"web": "a.sav", "capi": "b.sav"}`` the keys are the modes
+(a project's ``data.fieldwork`` entries, sid.project); given a list of paths, a file's mode
+is the last ``_``-separated part of its file name stem (``sid2022_web.sav`` -> ``web``,
+``sid2022_capi.zsav`` -> ``capi``, ``web.sav`` -> ``web``). A single file that holds the
+mode itself is given as ``{None: "survey.sav"}``: its ``mode_variable`` is kept as it is.
 
 The raw wave is written once to ``DIR/raw/`` (``data.parquet`` + ``meta.json``, see
 docs/run-folder.md) and never altered afterwards: later stages read it and write their own
@@ -45,11 +47,14 @@ def mode_from_path(path: PathLike) -> str:
     return mode
 
 
-def _modes(files: Mapping[str, PathLike] | Sequence[PathLike] | PathLike) -> dict[str, Path]:
+def _modes(files: Mapping[str | None, PathLike] | Sequence[PathLike] | PathLike) -> dict[str | None, Path]:
     if isinstance(files, str | os.PathLike):
         files = [files]
     if isinstance(files, Mapping):
-        pairs = [(str(m), Path(p)) for m, p in files.items()]
+        pairs = [(None if m is None else str(m), Path(p)) for m, p in files.items()]
+        if None in dict(pairs) and len(pairs) > 1:
+            raise InputFileError("with several fieldwork files each needs its mode; only a single "
+                                 "file may carry the mode in a variable")
     else:
         pairs = [(mode_from_path(p), Path(p)) for p in files]
     if not pairs:
@@ -114,9 +119,9 @@ def _string_format(metas: Sequence[SpssMeta], name: str) -> str | None:
 
 
 def ingest(
-    files: Mapping[str, PathLike] | Sequence[PathLike] | PathLike,
+    files: Mapping[str | None, PathLike] | Sequence[PathLike] | PathLike,
     *,
-    mode_variable: str = "mode",
+    mode_variable: str | None = "mode",
     encoding: str | None = None,
     chunksize: int | None = None,
 ) -> tuple[pd.DataFrame, SpssMeta]:
@@ -129,6 +134,10 @@ def ingest(
     :class:`DataError` when the files disagree or already hold ``mode_variable``.
     """
     modes = _modes(files)
+    if None in modes:
+        return _ingest_one(modes[None], mode_variable, encoding, chunksize)
+    if mode_variable is None:
+        raise InputFileError("files with a mode need a mode variable to hold it; name one")
     metas = {mode: read_spss_meta(p, encoding=encoding) for mode, p in modes.items()}
     check_agreement(metas)
     first = next(iter(metas.values()))
@@ -168,6 +177,20 @@ def ingest(
         notes=list(first.notes),
     )
     return data, meta
+
+
+def _ingest_one(path: Path, mode_variable: str | None, encoding: str | None,
+                chunksize: int | None) -> tuple[pd.DataFrame, SpssMeta]:
+    """The raw wave of a single file that holds each row's mode in ``mode_variable``
+    (None: the wave has no mode)."""
+    df, meta = read_spss(path, encoding=encoding, chunksize=chunksize)
+    if mode_variable is not None and mode_variable not in meta.variables:
+        raise DataError(f"{path}: no mode variable {mode_variable!r}; name the file's mode in the "
+                        "project file ({file: ..., mode: web}) or fix roles.mode")
+    sources = [{**meta.sources[0], "mode": None}]
+    return df.reset_index(drop=True), SpssMeta(variables=dict(meta.variables), file_label=meta.file_label,
+                                               encoding=meta.encoding, sources=sources,
+                                               notes=list(meta.notes))
 
 
 # -- run folder --------------------------------------------------------------------------

@@ -25,10 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from sid.errors import InputFileError, LinkageError
+from sid.errors import InputFileError, LinkageError, SpecError
 from sid.linkage.base import Load, drop_wave, open_base, replace_waves
 from sid.linkage.register_load import read_register_set
-from sid.linkage.spec import LinkageSpec, find_spec, load_linkage_spec
+from sid.linkage.spec import LinkageSpec, load_linkage_spec
+from sid.project import PROJECT_FILE, Project, Wave, wave_questionnaire
 
 PathLike = str | os.PathLike[str]
 LINK = "link"
@@ -44,9 +45,15 @@ class LinkOutcome:
     folder: Path | None
 
 
-def _spec(project_dir: PathLike, spec_path: PathLike | None) -> tuple[Path, LinkageSpec]:
-    path = Path(spec_path) if spec_path else find_spec(project_dir)
-    return path, load_linkage_spec(path, project=project_dir)
+def _spec(w: Wave, spec_path: PathLike | None) -> tuple[Path, LinkageSpec]:
+    """The wave's linkage spec (``spec_path`` overrides it), read with the wave's
+    questionnaire and reporting group."""
+    if spec_path is None and w.linkage is None:
+        raise SpecError(f"{w.project_dir / PROJECT_FILE}: wave {w.name} names no linkage spec; add "
+                        "linkage: linkage/<wave>.yaml to the wave, or give --spec FILE")
+    path = Path(spec_path) if spec_path else w.linkage
+    return path, load_linkage_spec(path, project=w.project_dir, questionnaire=wave_questionnaire(w),
+                                   group=w.roles.group)
 
 
 def read_parquet(path: PathLike) -> pd.DataFrame:
@@ -60,22 +67,25 @@ def read_parquet(path: PathLike) -> pd.DataFrame:
         raise InputFileError(f"{p}: cannot read as parquet ({' '.join(str(exc).split())})") from None
 
 
-def _run_id(out: Path) -> str:
-    from sid.pipeline.manifest import read_manifest, record_stage
+def _run_id(out: Path, wave: str) -> str:
+    from sid.runfolder.manifest import read_manifest, record_stage
 
     run_id = read_manifest(out).get("run_id")
     if not run_id:  # record_stage gives the run its id; record a started entry to get it
-        run_id = record_stage(out, {"stage": LINK, "status": "started"})["run_id"]
+        run_id = record_stage(out, {"stage": LINK, "status": "started"}, wave=wave)["run_id"]
     return run_id
 
 
-def load_register_sets(project_dir: PathLike, admin: Sequence[PathLike], *, spec_path: PathLike | None = None,
-                       db: PathLike | None = None) -> LinkOutcome:
-    """Load register indicator sets alone (one transaction); the spec gives the base and
-    the origin categories their rows must use."""
+def load_register_sets(project_dir: PathLike | Project, admin: Sequence[PathLike], *,
+                       spec_path: PathLike | None = None, db: PathLike | None = None,
+                       wave: str | Wave | None = None) -> LinkOutcome:
+    """Load register indicator sets alone (one transaction); the wave's linkage spec gives
+    the base and the origin categories their rows must use."""
+    from sid.runfolder.context import resolve_wave
+
     if not admin:
         raise LinkageError("no register set named; give the folders to load (--admin DIR)")
-    _, spec = _spec(project_dir, spec_path)
+    _, spec = _spec(resolve_wave(project_dir, None, wave), spec_path)
     base = Path(db) if db else spec.base
     categories = [c.code for c in spec.origin_map.categories]
     sets = [read_register_set(a, origins=categories) for a in admin]
@@ -88,19 +98,23 @@ def load_register_sets(project_dir: PathLike, admin: Sequence[PathLike], *, spec
     return LinkOutcome(base, counts, None, None)
 
 
-def drop(project_dir: PathLike, wave: str, *, spec_path: PathLike | None = None, db: PathLike | None = None) -> int:
-    """Remove ``wave``'s rows from the base; the number of values removed."""
-    _, spec = _spec(project_dir, spec_path)
+def drop(project_dir: PathLike | Project, name: str, *, spec_path: PathLike | None = None,
+         db: PathLike | None = None, wave: str | Wave | None = None) -> int:
+    """Remove the rows of ``name`` (a survey wave or register set of the base) from the
+    base, which the project wave's linkage spec names; the number of values removed."""
+    from sid.runfolder.context import resolve_wave
+
+    _, spec = _spec(resolve_wave(project_dir, None, wave), spec_path)
     con = open_base(Path(db) if db else spec.base)
     try:
-        return drop_wave(con, wave)
+        return drop_wave(con, name)
     finally:
         con.close()
 
 
 def run_link(
     out_dir: PathLike,
-    project_dir: PathLike = ".",
+    project_dir: PathLike | Project = ".",
     *,
     spec_path: PathLike | None = None,
     db: PathLike | None = None,
@@ -108,36 +122,46 @@ def run_link(
     variance: str = "replicate",
     admin: Sequence[PathLike] = (),
     register: PathLike | None = None,
-    key: str = "person_key",
+    key: str | None = None,
     weight: str = "weight",
-    strata: str | None = "origin",
+    strata: str | None = None,
     psu: str | None = None,
+    wave: str | Wave | None = None,
 ) -> LinkOutcome:
     """Run the link stage on run folder ``out_dir`` (see the module docstring).
 
+    The wave (``wave``, else the run folder's, else the project's default) gives the
+    linkage spec (``spec_path`` overrides it), the respondent key (``roles.key``; ``key``
+    overrides it) and the reporting group (the origin map's default origin variable).
     ``respondents``: a parquet file instead of the run folder's wave (Taylor SEs from the
-    ``weight``/``strata``/``psu`` columns). ``variance``: "replicate" or "taylor" for the
-    run folder's wave. ``admin``: register indicator sets to load in the same transaction.
-    ``register``: a pseudonymised register extract to link the respondents to by ``key``.
+    ``weight``/``strata``/``psu`` columns; ``strata`` default: the wave's one stratum
+    variable). ``variance``: "replicate" or "taylor" for the run folder's wave. ``admin``:
+    register indicator sets to load in the same transaction. ``register``: a
+    pseudonymised register extract to link the respondents to by ``key``.
     """
     from sid.io.atomic import atomic_dir
     from sid.linkage.indicators import survey_indicators
     from sid.linkage.pseudonym import refuse_raw_nrn
-    from sid.pipeline.manifest import StageRecord, record_stage
+    from sid.runfolder.context import resolve_wave
+    from sid.runfolder.manifest import StageRecord, record_stage
 
-    spec_file, spec = _spec(project_dir, spec_path)
-    base = Path(db) if db else spec.base
     out = Path(out_dir)
+    w = resolve_wave(project_dir, out, wave)
+    spec_file, spec = _spec(w, spec_path)
+    base = Path(db) if db else spec.base
+    key = key or w.roles.key
     if respondents is not None:
+        if strata is None and len(w.roles.strata) == 1:
+            strata = w.roles.strata[0]
         data = read_parquet(respondents)
         source, inputs = data, [Path(respondents)]
         params = {"weight": weight, "strata": strata, "psu": psu, "variance": "taylor"}
     else:
-        from sid.pipeline.wave import open_wave
+        from sid.runfolder.wave import open_wave
 
-        wave = open_wave(out, variance=variance, key=key)
-        data, source = wave.data, wave.design
-        params = {"variance": wave.design.method}
+        opened = open_wave(out, variance=variance, key=key)
+        data, source = opened.data, opened.design
+        params = {"variance": opened.design.method}
         inputs = [out / "clean" / "data.parquet", out / "clean" / "meta.json", out / "weight" / "weights.parquet",
                   out / "weight" / "diagnostics.json", out / "weight" / "replicates.parquet",
                   out / "score" / "indices.parquet"]
@@ -152,9 +176,9 @@ def run_link(
                                where_survey=str(respondents or out), where_register=str(register))
         inputs.append(Path(register))
     record = StageRecord(LINK, inputs=[*inputs, *[f for s in sets for f in s.files]], specs=list(spec.files),
-                         params={"db": str(base), **params})
+                         params={"wave": w.name, "db": str(base), **params})
     values = survey_indicators(source, spec, weight=weight, strata=strata, psu=psu)
-    run_id = _run_id(out)
+    run_id = _run_id(out, w.name)
     loads = [Load(s.wave, "register", s.indicators, s.values, s.spec_hash, run_id, where=str(s.files[1]))
              for s in sets]
     loads.append(Load(spec.wave, "survey", spec.indicator_table(), values, spec.spec_hash, run_id,
@@ -176,5 +200,5 @@ def run_link(
                    "variance": params["variance"],
                    "suppressed": int(values["flags"].str.startswith("suppressed").sum())}
         (tmp / "load.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    record_stage(out, record.finish(out, [target / n for n in names]))
+    record_stage(out, record.finish(out, [target / n for n in names]), wave=w.name)
     return LinkOutcome(base, counts, linked.rates if linked is not None else None, target)

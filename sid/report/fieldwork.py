@@ -58,22 +58,30 @@ def _rows(df: pd.DataFrame, common: set[str]) -> list[dict[str, Any]]:
 
 
 def _dispositions(cases: pd.DataFrame, ctx: RunContext) -> tuple[list[dict[str, Any]], list[str]]:
-    """Agency disposition x AAPOR code x class, counted per stratum (origin group)."""
-    need = {"disposition", "aapor_code", "outcome", "stratum"}
+    """Agency disposition x AAPOR code x class, counted per group of the rates (the design
+    stratum). The stage's manifest entry names the columns of cases.parquet."""
+    named = ctx.stage_params("fieldwork").get("columns") or {}
+    code_col, group_col = named.get("agency_code"), named.get("group")
+    if not code_col or not group_col:
+        raise RunFolderError(f"{ctx.out_dir / 'manifest.json'}: the fieldwork stage's entry names no "
+                             "disposition and group columns of cases.parquet; re-run `sid fieldwork`")
+    need = {code_col, "aapor_code", "outcome", group_col}
     if not need <= set(cases.columns):
         raise RunFolderError(f"fieldwork/cases.parquet: columns {sorted(need - set(cases.columns))} missing; "
                              "re-run `sid fieldwork`")
-    keys = ["disposition", "aapor_code", "outcome"]
-    frame = cases[[*keys, "stratum"]].astype(str)
-    counts = frame.groupby([*keys, "stratum"]).size().unstack(fill_value=0)
-    groups = ctx.origin_order(counts.columns)
+    # internal names: the agency's code column may be called anything, even "outcome"
+    frame = pd.DataFrame({"_code": cases[code_col], "_aapor": cases["aapor_code"],
+                          "_class": cases["outcome"], "_group": cases[group_col]}).astype(str)
+    keys = ["_code", "_aapor", "_class"]
+    counts = frame.groupby([*keys, "_group"]).size().unstack(fill_value=0)
+    groups = ctx.group_order(counts.columns)
     counts = counts.reindex(columns=groups, fill_value=0).reset_index()
-    counts = counts.sort_values(["aapor_code", "disposition"], kind="stable")
-    rows = [{"disposition": r["disposition"], "aapor_code": r["aapor_code"], "outcome": r["outcome"],
-             "outcome_label": OUTCOME_LABELS.get(r["outcome"], r["outcome"]),
+    counts = counts.sort_values(["_aapor", "_code"], kind="stable")
+    rows = [{"agency_code": r["_code"], "aapor_code": r["_aapor"], "outcome": r["_class"],
+             "outcome_label": OUTCOME_LABELS.get(r["_class"], r["_class"]),
              "counts": [int(r[g]) for g in groups], "total": int(sum(r[g] for g in groups))}
             for r in counts.to_dict("records")]
-    return rows, [ctx.origin_label(g) for g in groups]
+    return rows, [ctx.group_label(g) for g in groups]
 
 
 def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
@@ -86,12 +94,13 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
     if missing:
         raise RunFolderError(f"{path}: columns {sorted(missing)} missing; re-run `sid fieldwork`")
 
-    modes = {**ctx.labels.categories.get("mode", {}), NO_MODE: "(geen modus)"}
+    mode_var = ctx.questionnaire.mode_variable
+    modes = {**(ctx.labels.categories.get(mode_var, {}) if mode_var else {}), NO_MODE: "(geen modus)"}
 
     def label(rec: pd.Series) -> str:
-        g = ctx.origin_label(rec["group"]) if rec["group"] != ALL else "Totaal"
+        g = ctx.group_label(rec["group"]) if rec["group"] != ALL else "Totaal"
         mode = modes.get(str(rec["mode"]), str(rec["mode"]))
-        return {"mode": mode, "origin×mode": f"{g} – {mode}"}.get(rec["level"], g)
+        return {"mode": mode, "group×mode": f"{g} – {mode}"}.get(rec["level"], g)
 
     t["_label"] = t.apply(label, axis=1) if len(t) else []
     # a note on every row (e.g. how break-offs were counted) is said once, above the tables
@@ -102,10 +111,10 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
     for basis in bases:
         b = t[t["basis"] == basis]
         levels = []
-        for level, title in (("origin", "Per herkomstgroep"), ("mode", "Per bevragingsmodus"),
-                             ("origin×mode", "Per herkomstgroep en modus")):
+        for level, title in (("group", "Per herkomstgroep"), ("mode", "Per bevragingsmodus"),
+                             ("group×mode", "Per herkomstgroep en modus")):
             rows = b[b["level"] == level]
-            order = {g: i for i, g in enumerate(ctx.origin_order(rows["group"]))}
+            order = {g: i for i, g in enumerate(ctx.group_order(rows["group"]))}
             rows = rows.assign(_o=rows["group"].map(order)).sort_values(["_o", "mode"], kind="stable")
             part = pd.concat([rows.drop(columns="_o"), b[b["level"] == "overall"]])
             if (b["level"] == level).any():

@@ -1,7 +1,8 @@
 """The report stage: a run folder's outputs -> DIR/report/*.html (self-contained) + index.html.
 
 Each report is gathered from its stage's outputs (sid.report.<name>.gather_<name>) and
-rendered with the project's templates (``PROJECT/reports/<name>.html.j2``). A report whose
+rendered with ``<name>.html.j2`` from the wave's ``templates`` folder when it has one,
+else sid's own (sid.report.render). A report whose
 stage has not run is not rendered: the index lists it as "niet uitgevoerd" with the
 command that would produce it. The folder is written whole (sid.io.atomic.atomic_dir) and
 the stage is recorded in DIR/manifest.json.
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sid.project import Project, Wave
 from sid.report.context import RunContext
 
 PathLike = str | os.PathLike[str]
@@ -63,23 +65,24 @@ def _pipeline_order(manifest: dict[str, Any]) -> list[str]:
     return sorted(recorded, key=lambda s: (FLOW.index(s) if s in FLOW else len(FLOW), s))
 
 
-def run_report(out_dir: PathLike, project_dir: PathLike = ".", *,
-               replicates: bool = True) -> tuple[Path, dict[str, str]]:
+def run_report(out_dir: PathLike, project_dir: PathLike | Project = ".", *,
+               replicates: bool = True, wave: str | Wave | None = None) -> tuple[Path, dict[str, str]]:
     """Render every report whose stage has run; write ``out_dir/report`` and the manifest entry.
 
     Once the wave is weighted, the folder also holds the analysts' labelled SPSS file
     ``<wave>.sav`` (sid.report.spss_file; ``replicates=False`` leaves the replicate
     weights out of it). Returns the report folder and ``{name: "written" | "not run"}``
-    per report, with the SPSS file under ``"spss"``.
+    per report, with the SPSS file under ``"spss"``. The wave: ``wave``, else the run
+    folder's, else the project's default.
     """
     from sid.io.atomic import atomic_dir
-    from sid.pipeline.manifest import StageRecord, record_stage
     from sid.report.context import open_run
     from sid.report.provenance import provenance
-    from sid.report.render import environment, render
+    from sid.report.render import environment, render, template_files
+    from sid.runfolder.manifest import StageRecord, record_stage
 
-    ctx = open_run(out_dir, project_dir)
-    templates = ctx.project_dir / "reports"
+    ctx = open_run(out_dir, project_dir, wave)
+    templates = ctx.project_wave.templates
     env = environment(templates)
     defs = _defs()
     present = [d for d in defs if ctx.out_dir.joinpath(*d.marker).is_file()]
@@ -107,9 +110,8 @@ def run_report(out_dir: PathLike, project_dir: PathLike = ".", *,
         "provenance": provenance(ctx.manifest, _pipeline_order(ctx.manifest)),
     })
     pages["index.html"] = index
-    template_files = sorted(templates.glob("*.html.j2"))
-    rec = StageRecord(stage=REPORT, inputs=inputs, specs=[ctx.questionnaire_path, *template_files],
-                      params={"reports": status})
+    rec = StageRecord(stage=REPORT, inputs=inputs, specs=[ctx.questionnaire_path, *template_files(templates)],
+                      params={"wave": ctx.project_wave.name, "reports": status})
     target = ctx.out_dir / REPORT
     files = list(pages)
     weighted = (ctx.out_dir / "weight" / "weights.parquet").is_file()
@@ -121,7 +123,8 @@ def run_report(out_dir: PathLike, project_dir: PathLike = ".", *,
             from sid.report.spss_file import write_wave_spss
 
             sav = write_wave_spss(ctx.out_dir, ctx.project_dir, tmp / f"{ctx.wave}.sav",
-                                  replicates=replicates)
+                                  replicates=replicates, wave=ctx.project_wave)
             files.append(sav.name)
-    record_stage(ctx.out_dir, rec.finish(ctx.out_dir, [target / name for name in files]))
+    record_stage(ctx.out_dir, rec.finish(ctx.out_dir, [target / name for name in files]),
+                 wave=ctx.project_wave.name)
     return target, status

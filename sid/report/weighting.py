@@ -2,7 +2,7 @@
 trimming, convergence, and the method in words from the weighting spec.
 
 Reads (sid/weighting/stage.py) ``DIR/weight/weights.parquet`` (key + final ``weight``)
-with the clean data's origin group joined on the key (histograms);
+with the clean data's reporting group (roles.group) joined on the key (histograms);
 ``diagnostics_groups.csv`` (per group: distribution, Kish deff_w = n sum(w^2) / (sum w)^2
 and n_eff = (sum w)^2 / sum(w^2), Kish 1965 sec. 11.7, trimmed cases, iterations, largest
 margin error before and after; computed with sid.weighting.diagnostics.weight_summary
@@ -27,6 +27,7 @@ from sid.report.charts import weight_histograms
 from sid.report.context import RunContext
 
 WEIGHT_COLUMN = "weight"
+_GROUP = "_group"  # the reporting group's column, under a name the weights do not use
 GROUPS_FILE, MARGINS_FILE, DIAGNOSTICS_FILE = "diagnostics_groups.csv", "diagnostics_margins.csv", "diagnostics.json"
 _COLUMN_FORMATS = {"n": "int", "sum": "int", "n_eff": "num1", "deff_kish": "num3", "max_min_ratio": "num2",
                    "n_nonpositive": "int", "n_trimmed": "int", "iterations": "int", "max_abs_error": "sig",
@@ -70,11 +71,11 @@ def _cell(v: Any) -> str:
 
 
 def _spec_path(ctx: RunContext) -> Path | None:
+    """The weighting spec the weight stage used (its manifest entry), else the wave's."""
     for s in ctx.stage_specs("weight"):
-        if Path(s).parent.name == "weights" and Path(s).is_file():
+        if Path(s).is_file():
             return Path(s)
-    specs = sorted((ctx.project_dir / "weights").glob("*.yaml"))
-    return specs[0] if len(specs) == 1 else None
+    return ctx.project_wave.weighting
 
 
 def method_in_words(spec: dict[str, Any]) -> list[str]:
@@ -142,7 +143,7 @@ def _group_tables(summary: pd.DataFrame, ctx: RunContext, codes: list[str]) -> l
             continue
         out.append({"title": title,
                     "columns": [{"name": c, "fmt": _COLUMN_FORMATS.get(c, "auto")} for c in cols],
-                    "rows": [{"label": "Totaal" if str(r[label_col]) == "all" else ctx.origin_label(r[label_col]),
+                    "rows": [{"label": "Totaal" if str(r[label_col]) == "all" else ctx.group_label(r[label_col]),
                               "total": str(r[label_col]) == "all", "cells": [r[c] for c in cols]}
                              for r in summary.to_dict("records")]})
     return out
@@ -152,9 +153,9 @@ def _margins(path: Path, ctx: RunContext) -> list[dict[str, Any]]:
     m = pd.read_csv(path, dtype={0: str})
     within = m.columns[0]
     out = []
-    for g in ctx.origin_order(m[within].astype(str).unique()):
+    for g in ctx.group_order(m[within].astype(str).unique()):
         part = m[m[within].astype(str) == g]
-        out.append({"label": ctx.origin_label(g), "rows": [
+        out.append({"label": ctx.group_label(g), "rows": [
             {"margin": _margin_label(ctx, r["margin"]), "population": r["population"], "before": r["before"],
              "after": r["after"], "rel_before": r["rel_diff_before"], "rel_after": r["rel_diff_after"]}
             for r in part.to_dict("records")]})
@@ -184,14 +185,17 @@ def gather_weighting(ctx: RunContext) -> dict[str, Any]:
     key = weights.columns[0]
     if WEIGHT_COLUMN not in weights.columns:
         raise RunFolderError(f"{wpath}: no column {WEIGHT_COLUMN!r}; re-run `sid weight`")
-    origin = pd.read_parquet(clean, columns=[key, "origin"])
-    w = weights[[key, WEIGHT_COLUMN]].merge(origin, on=key, how="left", validate="one_to_one")
-    if w["origin"].isna().any():
-        raise RunFolderError(f"{wpath}: {int(w['origin'].isna().sum())} weighted key(s) have no clean record; "
+    key, group = ctx.group_column(clean, key)
+    clean_groups = pd.read_parquet(clean, columns=[key, group]).rename(columns={group: _GROUP})
+    w = weights[[key, WEIGHT_COLUMN]].merge(clean_groups, on=key, how="left", validate="one_to_one",
+                                            indicator=True)
+    lost = (w["_merge"] != "both").to_numpy()
+    if lost.any():
+        raise RunFolderError(f"{wpath}: {int(lost.sum())} weighted key(s) have no clean record; "
                              "re-run `sid weight` after `sid clean`")
-    codes = ctx.origin_order(w["origin"].astype(str).unique())
+    codes = ctx.group_order(w[_GROUP].astype(str).unique())
     values = w[WEIGHT_COLUMN].to_numpy(dtype=float)
-    groups = w["origin"].astype(str).to_numpy()
+    groups = w[_GROUP].astype(str).to_numpy()
     inputs = [wpath, clean]
     gpath, mpath, dpath = (folder / f for f in (GROUPS_FILE, MARGINS_FILE, DIAGNOSTICS_FILE))
     if gpath.is_file():
@@ -219,7 +223,7 @@ def gather_weighting(ctx: RunContext) -> dict[str, Any]:
         "n_weighted": len(w),
         "group_tables": _group_tables(summary, ctx, codes),
         "summary_source": source,
-        "histogram_svg": weight_histograms({ctx.origin_label(g): values[groups == g] for g in codes}, prefix="weights"),
+        "histogram_svg": weight_histograms({ctx.group_label(g): values[groups == g] for g in codes}, prefix="weights"),
         "facts": _facts(diag),
         "margins": margins,
         "diagnostics": blocks,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sid.fieldwork.dispositions import agency_key
 from sid.spec.check import Finding
+from sid.spec.dispositions import agency_key
 from sid.spec.weighting import WeightingSpec
 from sid.spec.yamlfile import suggest
 
@@ -90,6 +90,11 @@ def _need(path: Path, columns: list[str], names: dict[str, tuple[str, ...]],
 def _check_files(spec: WeightingSpec, data: Path) -> list[Finding]:
     s = spec.sample
     found: list[Finding] = []
+    unnamed = s.missing()
+    if unnamed:  # the project file names them (sid.project.wave_weighting fills them in)
+        return [Finding("warning", spec.path or spec.wave,
+                        f"sample: {', '.join(unnamed)} not named; the data files are checked "
+                        "with the project (sid check --project DIR), whose sid.yaml names them")]
     gross_p, frame_p, disp_p = data / s.gross_sample, data / s.frame, data / s.dispositions
     gross_cols, frame_cols, disp_cols = (_columns(p, found) for p in (gross_p, frame_p, disp_p))
     margin_vars = spec.variables()["calibration.margins"]

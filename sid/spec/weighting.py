@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sid.errors import SpecError
-from sid.fieldwork.dispositions import validate_mapping
+from sid.spec.dispositions import validate_mapping
 from sid.spec.yamlfile import Section, Where, check_number, load_yaml, suggest, type_name
 
 NONRESPONSE_METHODS = ("propensity_classes", "weighting_classes", "none")
@@ -39,23 +39,40 @@ _SAMPLE = {"frame", "frame_count", "gross_sample", "dispositions", "key", "dispo
 class SampleSpec:
     """Files (relative to the data folder) and columns of the sampling design.
 
+    The project file (``sid.yaml``) declares the files and the variable roles (key,
+    strata, disposition, mode) of a wave; a weighting spec may name them too, and
+    :func:`sid.project.wave_weighting` fills in what the spec leaves out (where both name
+    one, they must agree). Left out here, a name is None (a file, a column) or empty.
     ``mode`` is the column of the dispositions file with the mode of approach (None: no
     per-mode rates). ``frame_strata`` are the frame's names of ``strata``, same order.
     ``with_replacement``: the strata were sampled with replacement (no fpc; n_h may
     exceed N_h, as in the demo wave at large ``--scale``).
     """
 
-    frame: str
+    frame: str | None
     frame_count: str
-    gross_sample: str
-    dispositions: str
-    key: str
-    disposition: str
+    gross_sample: str | None
+    dispositions: str | None
+    key: str | None
+    disposition: str | None
     strata: tuple[str, ...]
     frame_strata: tuple[str, ...]
     psu: str | None = None
     mode: str | None = None
     with_replacement: bool = False
+
+    @property
+    def stratum_column(self) -> str:
+        """The name sid's outputs give the design stratum (weights.parquet, cases.parquet):
+        the stratum variable, or the names of several joined by ``|``."""
+        return "|".join(self.strata)
+
+    def missing(self) -> list[str]:
+        """The ``sample`` keys a weight or fieldwork stage needs that are still unnamed."""
+        return [k for k, v in (("frame", self.frame), ("gross_sample", self.gross_sample),
+                               ("dispositions", self.dispositions), ("key", self.key),
+                               ("disposition", self.disposition), ("strata", self.strata))
+                if not v]
 
 
 @dataclass(frozen=True)
@@ -194,24 +211,24 @@ def load_weighting(path: str | os.PathLike[str]) -> WeightingSpec:
 
 
 def _sample(top: Section) -> SampleSpec:
-    s = top.section("sample", keys=_SAMPLE,
-                    required={"frame", "gross_sample", "dispositions", "key", "strata"})
-    strata = s.names("strata")
-    if not strata:
+    # files, key, strata and disposition column may be left to the project file (sid.yaml)
+    s = top.section("sample", keys=_SAMPLE)
+    strata = s.names("strata", None) or ()
+    if "strata" in s and not strata:
         raise s.at("strata").error("expected at least one stratum variable")
     frame_strata = s.names("frame_strata", None) or strata
-    if len(frame_strata) != len(strata):
+    if strata and len(frame_strata) != len(strata):
         raise s.at("frame_strata").error(
             f"{len(frame_strata)} frame names for {len(strata)} strata variables; "
             "give one frame column per stratum variable, in the same order"
         )
     return SampleSpec(
-        frame=s.text("frame"),
+        frame=s.text("frame", None),
         frame_count=s.text("frame_count", "count"),
-        gross_sample=s.text("gross_sample"),
-        dispositions=s.text("dispositions"),
-        key=s.text("key"),
-        disposition=s.text("disposition", "disposition"),
+        gross_sample=s.text("gross_sample", None),
+        dispositions=s.text("dispositions", None),
+        key=s.text("key", None),
+        disposition=s.text("disposition", None),
         strata=strata,
         frame_strata=frame_strata,
         psu=s.text("psu", None),

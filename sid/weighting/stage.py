@@ -1,15 +1,16 @@
 """The weight stage on a run folder: data folder + weighting spec (+ DIR/clean) -> DIR/weight.
 
-Reads the spec (``PROJECT/weights/*.yaml``), the gross sample, dispositions and register
+Reads the wave's weighting spec (with the project file's roles and data files), the gross sample, dispositions and register
 frame of the data folder, and the respondents kept by cleaning (``DIR/clean/flags.parquet``:
 status complete or partial; break-offs are non-respondents; without DIR/clean the
 dispositions' complete and partial interviews). Runs :func:`sid.weighting.chain.run_chain`
 and :func:`sid.weighting.replicate_chain.replicate_weights`, and writes atomically
 (docs/run-folder.md):
 
-* ``weights.parquet``: person_key, stratum, design_weight, eligibility_factor,
+* ``weights.parquet``: the key, the design stratum (named as the stratum variable; several
+  joined by ``|``), design_weight, eligibility_factor,
   nonresponse_factor, prior_weight (before calibration), weight (final), trimmed;
-* ``replicates.parquet``: person_key + rep_001..rep_R (float32);
+* ``replicates.parquet``: the key + rep_001..rep_R (float32);
 * ``diagnostics.json``: method in words, per-group convergence, the calibrated margins
   (for ``Design.calibrated``; collapsed cells keyed ``"AFG:1:5+6"``), the collapses
   (``calibration.collapse``), the merged propensity classes (``nonresponse``), the
@@ -35,9 +36,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sid.errors import DataError, InputFileError, SpecError
+from sid.errors import DataError, InputFileError
 from sid.fieldwork import build_cases
-from sid.spec.weighting import WeightingSpec, load_weighting
+from sid.project import Project, Wave, wave_weighting
+from sid.spec.weighting import WeightingSpec
 from sid.weighting.chain import ChainResult, run_chain
 from sid.weighting.diagnostics import margin_table, weight_summary
 from sid.weighting.replicate_chain import ReplicateWeights, replicate_weights
@@ -61,15 +63,6 @@ class WeightResult:
     groups: pd.DataFrame
     margins: pd.DataFrame
     chain: ChainResult
-
-
-def find_weighting_spec(project_dir: PathLike) -> Path:
-    """The project's only ``weights/*.yaml``."""
-    folder = Path(project_dir) / "weights"
-    specs = sorted(folder.glob("*.yaml"))
-    if len(specs) != 1:
-        raise SpecError(f"{folder}: {len(specs)} weighting specs (*.yaml); keep one or name it with --spec")
-    return specs[0]
 
 
 def _csv(path: Path, key: str | None = None) -> pd.DataFrame:
@@ -174,7 +167,7 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     within = spec.calibration.within or "sample"
     r = ch.resp
     weights = pd.DataFrame({
-        s.key: rkeys, "stratum": ch.stratum[r].astype(str), "design_weight": ch.design_weight[r],
+        s.key: rkeys, s.stratum_column: ch.stratum[r].astype(str), "design_weight": ch.design_weight[r],
         "eligibility_factor": ch.eligibility_factor[r], "nonresponse_factor": ch.nonresponse_factor[r],
         "prior_weight": ch.prior, "weight": ch.weight, "trimmed": ch.trimmed,
     })
@@ -185,7 +178,7 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     diag = {
         "wave": spec.wave, "method": _method_text(spec), "respondents_from": source,
         "n_gross": int(len(gross)), "n_respondents": int(r.size),
-        "design": {"weight": "weight", "strata": "stratum", "psu": None, "fpc": None},
+        "design": {"key": s.key, "weight": "weight", "strata": s.stratum_column, "psu": None, "fpc": None},
         "calibration": {"prior": "prior_weight", "method": spec.calibration.method,
                         "bounds": list(spec.calibration.bounds) if spec.calibration.bounds else None,
                         "cells": cells, "margins": ch.margins,
@@ -217,28 +210,33 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     return WeightResult(weights, reps, diag, groups, margins, ch)
 
 
-def run_weight(out_dir: PathLike, project_dir: PathLike = ".", data_dir: PathLike | None = None,
-               spec: PathLike | None = None) -> tuple[Path, WeightResult]:
+def run_weight(out_dir: PathLike, project_dir: PathLike | Project = ".",
+               data_dir: PathLike | None = None, spec: PathLike | None = None, *,
+               wave: str | Wave | None = None) -> tuple[Path, WeightResult]:
     """Weight the wave into ``out_dir/weight`` and record the stage in the manifest.
 
-    ``data_dir``: folder of the spec's sample files (default ``project_dir/data/demo``);
-    ``spec``: the weighting spec (default: the project's only ``weights/*.yaml``).
-    Nothing is written when an input is wrong.
+    The wave (``wave``, else the run folder's, else the project's default) gives the
+    weighting spec (``spec`` overrides it) with the project file's roles and data files;
+    ``data_dir``: the folder of those files (default: the wave's data folder). Nothing is
+    written when an input is wrong.
     """
     from sid.io.atomic import atomic_dir
-    from sid.pipeline.manifest import StageRecord, record_stage
+    from sid.runfolder.context import data_folder, resolve_wave
+    from sid.runfolder.manifest import StageRecord, record_stage
 
     out = Path(out_dir)
-    spec_path = Path(spec) if spec is not None else find_weighting_spec(project_dir)
-    data = Path(data_dir) if data_dir is not None else Path(project_dir) / "data" / "demo"
-    ws = load_weighting(spec_path)
+    w = resolve_wave(project_dir, out, wave)
+    ws = wave_weighting(w, spec)
+    spec_path = Path(ws.path)
+    data = data_folder(w, data_dir)
     s = ws.sample
     inputs = [data / s.gross_sample, data / s.dispositions, data / s.frame]
     flags = out / "clean" / "flags.parquet"
     if flags.is_file():
         inputs.append(flags)
     rec = StageRecord(stage=WEIGHT, inputs=inputs, specs=[spec_path],
-                      params={"data_dir": str(data), "seed": ws.replicates.seed if ws.replicates else None,
+                      params={"wave": w.name, "data_dir": str(data),
+                              "seed": ws.replicates.seed if ws.replicates else None,
                               "spec_sha256": ws.sha256})
     res = weight_wave(out, ws, data)
     target = out / WEIGHT
@@ -254,7 +252,7 @@ def run_weight(out_dir: PathLike, project_dir: PathLike = ".", data_dir: PathLik
                                             encoding="utf-8")
     outputs = [target / f for f in (WEIGHTS_FILE, REPLICATES_FILE, GROUPS_FILE, MARGINS_FILE, DIAGNOSTICS_FILE)]
     rec.params.update({"respondents": int(len(res.weights)), "trimmed": res.diagnostics["trimmed"]})
-    record_stage(out, rec.finish(out, outputs))
+    record_stage(out, rec.finish(out, outputs), wave=w.name)
     return target, res
 
 

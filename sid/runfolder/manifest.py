@@ -1,7 +1,8 @@
 """The run manifest: what went in (with hashes), what came out, versions, seed, timings.
 
 ``DIR/manifest.json`` holds one entry per stage, replaced when the stage is re-run, so a
-stage can be re-run alone and a run can be reproduced byte for byte from its inputs.
+stage can be re-run alone and a run can be reproduced byte for byte from its inputs, and
+the project wave the run folder holds (``wave``).
 """
 
 from __future__ import annotations
@@ -79,11 +80,18 @@ def read_manifest(out_dir: str | os.PathLike[str]) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def record_stage(out_dir: str | os.PathLike[str], entry: Mapping[str, Any]) -> dict:
-    """Write ``entry`` into the run folder's manifest (atomically), replacing that stage's."""
+def record_stage(out_dir: str | os.PathLike[str], entry: Mapping[str, Any],
+                 wave: str | None = None) -> dict:
+    """Write ``entry`` into the run folder's manifest (atomically), replacing that stage's.
+
+    ``wave``: the project wave the stage ran on, recorded as the run folder's ``wave`` (so
+    a later stage run alone, ``sid clean --out DIR``, works on the same wave).
+    """
     manifest = read_manifest(out_dir)
     if not manifest.get("run_id"):
         manifest["run_id"] = uuid.uuid4().hex[:12]
+    if wave is not None:
+        manifest["wave"] = wave
     manifest.setdefault("stages", {})[entry["stage"]] = dict(entry)
     write_text(Path(out_dir) / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
