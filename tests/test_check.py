@@ -10,8 +10,8 @@ import pytest
 
 from sid.cli import main
 from sid.io.spss_meta import SpssMeta, VariableMeta
-from sid.spec.check import check_data, check_spec
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.check import check_data, check_spec, load_checked_questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 
 CLEAN = """\
 wave: w1
@@ -195,7 +195,7 @@ def test_load_with_check_raises_on_the_first_lint_error(tmp_path):
 
     _, p = load(tmp_path, CLEAN.replace("items: [a1, a2]", "items: [a9, a2]"))
     with pytest.raises(SpecError, match="item 'a9' is not a declared variable"):
-        load_questionnaire(p, check=True)
+        load_checked_questionnaire(p)
 
 
 def test_cli_check_data_in_a_run_stage_folder(tmp_path, capsys):

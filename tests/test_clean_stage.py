@@ -73,7 +73,7 @@ def test_register_key_twice_writes_nothing(project, capsys):
 
 def test_numeric_looking_keys_keep_their_leading_zeros(project):
     from sid.clean.register import read_gross_sample
-    from sid.spec.questionnaire import load_questionnaire
+    from sid.spec.questionnaire_parse import load_questionnaire
 
     proj, data, _ = project
     pd.DataFrame({"pk": ["0012", "12"], "by": [1980, 1990]}).to_csv(data / "g.csv", index=False)

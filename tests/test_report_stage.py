@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 from sid.cli import main
-from sid.runfolder.manifest import StageRecord, record_stage, sha256_file
 from sid.report.stage import run_report
+from sid.runfolder.manifest import StageRecord, record_stage, sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ("fieldwork", "cleaning", "weighting", "indices", "indicators")

@@ -13,7 +13,7 @@ import pytest
 from sid.cli import main
 from sid.io.atomic import atomic_dir
 from sid.io.wave import read_wave, save_wave_files
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 
 SPEC = """\
 wave: w1

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from sid.cli import main
 from sid.io.wave import save_wave_files
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 from sid.tables.stage import run_tables
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,7 +29,7 @@ from sid.demo.truth import population_truth
 from sid.errors import SidError, SpecError
 from sid.io.atomic import atomic_dir
 from sid.io.spss import write_spss
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.check import load_checked_questionnaire
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "questionnaires" / "sid2022.yaml"
 
@@ -61,7 +61,7 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
     """
     if not scale > 0:
         raise SidError(f"sid demo: --scale {scale} must be a positive number (e.g. 0.2, 1, 50)")
-    spec = load_questionnaire(spec_path, check=True)
+    spec = load_checked_questionnaire(spec_path)
     rng = np.random.default_rng(seed)
     # independent streams: sizes of one part do not shift another; a new part takes the
     # next stream (spawn(k) begins with spawn(k - 1)'s streams, so older files stay identical)

@@ -24,7 +24,8 @@ from sid.errors import SpecError
 from sid.io.hashing import sha256_files
 from sid.linkage.schema import DIMENSIONS, GENERATION
 from sid.spec.expr import Expression, parse
-from sid.spec.questionnaire import Questionnaire, load_questionnaire
+from sid.spec.questionnaire import Questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 from sid.spec.yamlfile import Section, Where, check_str_list, load_yaml
 
 STATISTICS = ("share", "mean")

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from sid.errors import SpecError
 from sid.project.model import Wave
-from sid.spec.questionnaire import Questionnaire, load_questionnaire
+from sid.spec.check import load_checked_questionnaire
+from sid.spec.questionnaire import Questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 from sid.spec.weighting import WeightingSpec, load_weighting
 
 PathLike = str | os.PathLike[str]
@@ -31,10 +33,10 @@ def _agree(wave: Wave, spec_path: object, what: str, spec_value: object, role_va
 def wave_questionnaire(wave: Wave, path: PathLike | None = None, *,
                        check: bool = False) -> Questionnaire:
     """The wave's questionnaire spec (or the one at ``path``, ``--spec``), its key and mode
-    variable checked against the roles and set from them. ``check``: as
-    :func:`sid.spec.questionnaire.load_questionnaire` (the spec's own consistency)."""
+    variable checked against the roles and set from them. ``check``: lint it too
+    (:func:`sid.spec.check.load_checked_questionnaire`)."""
     where = Path(path) if path is not None else wave.questionnaire
-    q = load_questionnaire(where, check=check)
+    q = load_checked_questionnaire(where) if check else load_questionnaire(where)
     _agree(wave, where, "key", q.key, wave.roles.key)
     _agree(wave, where, "mode_variable", q.mode_variable, wave.roles.mode)
     changes: dict[str, object] = {"key": wave.roles.key}

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from sid.errors import SpecError
 from sid.spec.check import Finding
-from sid.spec.questionnaire import Questionnaire, load_questionnaire
+from sid.spec.questionnaire import Questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 from sid.spec.yamlfile import Section, Where, load_yaml, suggest
 
 # kind of spec by the folder it lies in (as in a project); anything else is a questionnaire

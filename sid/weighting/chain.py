@@ -34,12 +34,12 @@ import scipy.sparse as sp
 
 from sid.errors import WeightingError
 from sid.spec.weighting import CalibrationSpec, WeightingSpec
-from sid.weighting.calibration import calibrate, calibration_matrix
+from sid.weighting.calibration import calibration_matrix
 from sid.weighting.collapse import Collapse, collapse_group, merge_propensity_classes
 from sid.weighting.design_weights import design_weights
 from sid.weighting.eligibility import ELIGIBLE, NOT_ELIGIBLE, UNKNOWN, adjust_eligibility
 from sid.weighting.group_trimming import trim_bounds, trim_groups
-from sid.weighting.ipf import rake
+from sid.weighting.groups import GroupMargins
 from sid.weighting.margins import category_text
 from sid.weighting.nonresponse import propensity_adjustment, weighting_class_adjustment
 from sid.weighting.pooled import (
@@ -50,7 +50,6 @@ from sid.weighting.pooled import (
     joint_convergence,
     pooled_totals,
 )
-from sid.weighting.result import CalibrationResult
 
 __all__ = ["STATUS_OF_OUTCOME", "GroupMargins", "ChainResult", "eligibility_status",
            "frame_margins", "calibrate_groups", "trim_bounds", "trim_groups", "run_chain"]
@@ -59,35 +58,6 @@ __all__ = ["STATUS_OF_OUTCOME", "GroupMargins", "ChainResult", "eligibility_stat
 STATUS_OF_OUTCOME = {"I": ELIGIBLE, "P": ELIGIBLE, "R": ELIGIBLE, "NC": ELIGIBLE, "O": ELIGIBLE,
                      "UH": UNKNOWN, "UO": UNKNOWN, "NE": NOT_ELIGIBLE}
 ALL = "all"  # the one calibration group when the spec calibrates without `within`
-
-
-@dataclass(frozen=True)
-class GroupMargins:
-    """One calibration group: its respondents (``rows``, positions among the respondents),
-    its calibration matrix X (rows x p), population totals (p,) and column names."""
-
-    label: str
-    rows: np.ndarray
-    X: sp.csr_matrix
-    totals: np.ndarray
-    names: list[str]
-    codes: tuple[np.ndarray, ...] = ()
-    margin_totals: tuple[np.ndarray, ...] = ()
-    margin_names: tuple[str, ...] = ()
-
-    def calibrate(self, W: np.ndarray, cal: CalibrationSpec) -> CalibrationResult:
-        """Calibrate W ((rows,) or (rows, R)) to this group's totals.
-
-        Unbounded raking runs as iterative proportional fitting on the margins' cell
-        codes (:func:`sid.weighting.ipf.rake`: the same solution as calibrate's raking,
-        Deville, Särndal & Sautory 1993, and robust where Newton's line search stalls a
-        hair above the tolerance after trimming); other methods use calibrate.
-        """
-        if cal.method == "raking" and cal.bounds is None and self.codes:
-            return rake(W, list(self.codes), list(self.margin_totals), tol=cal.tolerance,
-                        max_iter=cal.max_iter, names=list(self.margin_names))
-        return calibrate(W, self.X, self.totals, method=cal.method, bounds=cal.bounds,
-                         tol=cal.tolerance, max_iter=cal.max_iter, names=self.names)
 
 
 @dataclass

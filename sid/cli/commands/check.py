@@ -145,7 +145,7 @@ def _check_specs(args: argparse.Namespace) -> tuple[list, int]:
         project_specs,
         spec_kind,
     )
-    from sid.spec.questionnaire import load_questionnaire
+    from sid.spec.questionnaire_parse import load_questionnaire
 
     paths = [Path(s) for s in args.specs]
     if args.data and len(paths) != 1:
