@@ -38,7 +38,7 @@ def _api_run(tmp: Path, ref_dir: Path, replicates: bool = False) -> pd.DataFrame
     (tmp / "weight").mkdir()
     pd.DataFrame({"person_key": api["person_key"], "weight": api["pw"], "stratum": api["stype"],
                   "fpc": api["fpc"]}).to_parquet(tmp / "weight" / "weights.parquet")
-    diag: dict = {"design": {"fpc": "fpc"}}
+    diag: dict = {"design": {"key": "person_key", "strata": "stratum", "fpc": "fpc"}}
     if replicates:
         s = api["stype"].to_numpy()
         n = len(api)
