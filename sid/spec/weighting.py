@@ -4,7 +4,7 @@ The format is documented in docs/weighting-spec.md. :func:`load_weighting` reads
 through :mod:`sid.spec.yamlfile`, so every error is one line naming file, line and key
 path (unknown keys with a "did you mean"). It checks what can be checked without data:
 method names, calibration bounds ``lo < 1 < hi``, margin syntax (``a`` or ``a:b``), the
-disposition mapping against the AAPOR scheme (:func:`sid.fieldwork.validate_mapping`),
+disposition mapping against the AAPOR scheme (:func:`sid.spec.dispositions.validate_mapping`),
 the trimming forms, and the replicate settings. Checks against the data and the frame
 (do the variables exist?) are :mod:`sid.spec.check_weighting`'s job.
 """

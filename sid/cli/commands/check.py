@@ -22,16 +22,16 @@ from sid.errors import InputFileError, SpecError
 
 NAME = "check"
 ORDER = 90
-HELP = ("lint the project's specs (questionnaire, weighting, linkage, table plan) and a data "
-        "file (.sav, .zsav, run stage folder) or data folder against one")
+HELP = ("lint the project file and its waves' specs (questionnaire, roles, weighting, linkage, "
+        "table plan), and a data file (.sav, .zsav, run stage folder) or data folder against them")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid check``."""
     parser.add_argument("specs", nargs="*", metavar="SPEC",
                         help="spec files: questionnaire, weighting (weights/*.yaml), linkage "
-                             "(linkage/*.yaml) or table plan (reports/*_tables.yaml) (default: "
-                             "every spec of PROJECT)")
+                             "(linkage/*.yaml) or table plan (reports/*_tables.yaml), each alone "
+                             "(default: the project file and every spec of its waves)")
     parser.add_argument("--project", default=".", metavar="DIR",
                         help="survey project folder with sid.yaml (default: the current folder)")
     parser.add_argument("--wave", default=None, metavar="W",
