@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from sid.cli import main
+from sid.errors import RunFolderError
 from sid.report.stage import run_report
 from sid.runfolder.manifest import StageRecord, record_stage, sha256_file
 
@@ -43,7 +44,7 @@ def _weights_by_hand(run: Path, data: Path) -> None:
     (run / "weight").mkdir()
     w[["person_key", "weight", "stratum", "design_weight"]].to_parquet(run / "weight" / "weights.parquet")
     (run / "weight" / "diagnostics.json").write_text(json.dumps(
-        {"design": {"weight": "weight", "strata": "stratum"},
+        {"design": {"key": "person_key", "weight": "weight", "strata": "stratum"},
          "method": "design weights only (test fixture)"}))
     record_stage(run, rec.finish(run, [run / "weight" / "weights.parquet", run / "weight" / "diagnostics.json"]))
 
@@ -325,3 +326,41 @@ def test_weighting_report_margins_hold_the_margin_file(demo_run, tmp_path):
     bel = [r for r in rows if r["stratum"] == "BEL"]
     for r, label in zip(bel, ("Geslacht (Rijksregister): Man", "Geslacht (Rijksregister): Vrouw"), strict=True):
         assert [int(x) for x in shown[label]] == [round(r["population"]), round(r["before"]), round(r["after"])]
+
+
+def test_a_reporting_group_the_clean_wave_lacks_is_one_line_naming_the_role(demo_run, tmp_path, capsys):
+    from tests.projects import copy_project
+
+    run = tmp_path / "out"
+    shutil.copytree(demo_run, run, ignore=shutil.ignore_patterns("report"))
+    proj = copy_project(tmp_path / "proj")
+    text = (proj / "sid.yaml").read_text(encoding="utf-8")
+    (proj / "sid.yaml").write_text(text.replace("group: origin", "group: herkomst"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["report", "--out", str(run), "--project", str(proj)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no column 'herkomst', the reporting group (roles.group" in err[0], err
+    assert not (run / "report").exists()
+
+
+def test_the_fieldwork_report_reads_the_case_columns_the_stage_recorded(demo_run, tmp_path):
+    """cases.parquet's code and group columns are whatever the project calls them: the
+    stage's manifest entry names them, and the report counts the same rows under them."""
+    from sid.report.context import open_run
+    from sid.report.fieldwork import gather_fieldwork
+
+    run = tmp_path / "out"
+    shutil.copytree(demo_run, run, ignore=shutil.ignore_patterns("report"))
+    want = gather_fieldwork(open_run(run, ROOT))["dispositions"]
+    cases = pd.read_parquet(run / "fieldwork" / "cases.parquet")
+    cases.rename(columns={"disposition": "eindcode", "stratum": "strat"}).to_parquet(
+        run / "fieldwork" / "cases.parquet")
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["stages"]["fieldwork"]["params"]["columns"].update(agency_code="eindcode", group="strat")
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    got = gather_fieldwork(open_run(run, ROOT))["dispositions"]
+    assert got == want and sum(r["total"] for r in got) == len(cases)
+    del manifest["stages"]["fieldwork"]["params"]["columns"]
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(RunFolderError, match="re-run `sid fieldwork`"):
+        gather_fieldwork(open_run(run, ROOT))
