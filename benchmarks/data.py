@@ -27,7 +27,7 @@ from sid.demo import make_demo
 from sid.demo.fieldwork import RESPONDED
 from sid.io.spss import read_spss
 from sid.scales.index import compute_index, item_ranges_from_spec
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "data" / "bench"

@@ -37,7 +37,7 @@ from sid.demo.population import ORIGINS, population_counts
 from sid.demo.sample import persons_from_cells
 from sid.demo.truth import headline
 from sid.smallarea import direct_estimates, fay_herriot
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.check import load_checked_questionnaire
 
 QUANTITIES = {"idx_language": None, "idx_inclusion": None, "dutch_home": "arcsine"}
 COVARIATES = ["share_foreign_origin", "share_non_eu_origin"]
@@ -48,7 +48,7 @@ def pseudo_population(per_group: int, seed: int, local_sd: float = 0.0) -> tuple
     weight; municipality covariates; population per origin group."""
     rng = np.random.default_rng([seed, 1])
     pop = population_counts()
-    spec = load_questionnaire(sid.demo.SPEC_PATH, check=True)
+    spec = load_checked_questionnaire(sid.demo.SPEC_PATH)
     n_cell = np.zeros(len(pop), dtype=np.int64)
     for o in ORIGINS:  # 7 groups
         rows = np.flatnonzero(pop["origin"].to_numpy() == o)

@@ -19,7 +19,7 @@ _EXPORTS = {
     "write_spss": "sid.io.spss",
     "Design": "sid.estimation.design",
     "reliability": "sid.scales.reliability",
-    "open_wave": "sid.pipeline.wave",
+    "open_wave": "sid.runfolder.wave",
     "SidError": "sid.errors",
     "survey_indicators": "sid.linkage.indicators",
     "pull": "sid.linkage.pull",

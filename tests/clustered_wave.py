@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from projects import small_wave, write_project_file
 
 from sid.io.spss_meta import SpssMeta
 from sid.io.wave import save_wave_files
@@ -63,6 +64,24 @@ replicates:
 """
 
 
+QUESTIONNAIRE = """\
+wave: synth2017
+title: Synthetic clustered wave
+key: person_key
+variables:
+  - {name: person_key, label: "Sleutel", type: text, source: register, missing: []}
+  - {name: origin, label: "Herkomstgroep", type: categorical, source: register,
+     categories: {BEL: "Belgisch", MAR: "Marokkaans", TUR: "Turks"}, missing: []}
+  - {name: province, label: "Provincie", type: categorical, source: register,
+     categories: {ANT: "Antwerpen", LIM: "Limburg"}, missing: []}
+  - {name: sex, label: "Geslacht", type: categorical, source: register,
+     categories: {1: "Man", 2: "Vrouw"}, missing: []}
+  - {name: age_band, label: "Leeftijd", type: ordinal, source: register,
+     categories: {1: "jong", 2: "midden", 3: "oud"}, missing: []}
+  - {name: y, label: "Uitkomst", type: numeric, source: questionnaire, missing: []}
+"""
+
+
 def make_wave(seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(gross sample, dispositions, register frame, survey answers of the respondents)."""
     rng = np.random.default_rng(seed)
@@ -98,13 +117,21 @@ def make_wave(seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
 
 
 def write_wave(base: Path, spec_text: str = SPEC, seed: int = 11) -> dict[str, Path]:
-    """Data folder ``base/data``, spec ``base/proj/weights/synth2017.yaml``, run folder
-    ``base/run`` with its clean wave; returns those paths."""
+    """Data folder ``base/data``, project ``base/proj`` (sid.yaml naming the questionnaire
+    and the weighting spec ``weights/synth2017.yaml``; the files and roles are the spec's),
+    run folder ``base/run`` with its clean wave; returns those paths."""
     gross, dispositions, frame, answers = make_wave(seed)
     data, proj, run = base / "data", base / "proj", base / "run"
     data.mkdir(parents=True)
     (proj / "weights").mkdir(parents=True)
+    (proj / "questionnaires").mkdir(parents=True)
     (run / "clean").mkdir(parents=True)
+    (proj / "questionnaires" / "synth2017.yaml").write_text(QUESTIONNAIRE, encoding="utf-8")
+    wave = small_wave("questionnaires/synth2017.yaml", key="person_key", group="origin",
+                      strata=["origin", "province"], mode="mode", weighting="weights/synth2017.yaml",
+                      data_folder=str(data))
+    wave["roles"]["disposition"] = "disposition"
+    write_project_file(proj, {"synth2017": wave})
     gross.to_csv(data / "gross_sample.csv", index=False)
     dispositions.to_csv(data / "dispositions.csv", index=False)
     frame.to_csv(data / "register_population.csv", index=False)

@@ -10,8 +10,9 @@ import pytest
 
 from sid.cli import main
 from sid.io.spss_meta import SpssMeta, VariableMeta
-from sid.spec.check import check_data, check_spec
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.check import check_data, check_spec, load_checked_questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
+from tests.projects import small_wave, write_project_file
 
 CLEAN = """\
 wave: w1
@@ -155,6 +156,8 @@ def test_data_type_and_value_label_disagreements(tmp_path):
 def test_cli_check_prints_one_line_per_finding_and_exits_1_on_error(tmp_path, capsys, monkeypatch):
     load(tmp_path)
     load(tmp_path, CLEAN.replace("min_valid: 2", "min_valid: 5"), name="w2.yaml")
+    write_project_file(tmp_path, {w: small_wave(f"questionnaires/{w}.yaml", key="person_key", group="origin",
+                                                mode="mode") for w in ("w1", "w2")})
     monkeypatch.chdir(tmp_path)
     assert main(["check"]) == 1
     out = capsys.readouterr()
@@ -186,9 +189,43 @@ def test_cli_check_data_against_a_sav_file(tmp_path, capsys):
                      "and missing codes: 8 (1); fix the data, or declare the codes in the spec"]
 
 
-def test_cli_check_without_specs_in_the_project_is_a_user_error(tmp_path, capsys):
+def test_cli_check_without_a_project_file_is_a_user_error(tmp_path, capsys):
     assert main(["check", "--project", str(tmp_path)]) == 2
-    assert "no questionnaire spec" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no project file sid.yaml" in err[0] and str(tmp_path) in err[0]
+
+
+ROLE_DEFECTS = [
+    # (role or data key, value, words of the one error line)
+    # the questionnaire names its key too: the two disagree (the spec is read as the stages read it)
+    pytest.param("key", "pseudo_id", ["w1.yaml: key is 'person_key' but the project file", "'pseudo_id'"],
+                 id="key-disagrees-with-the-questionnaire"),
+    pytest.param("group", "herkomst", ["roles.group", "'herkomst' is not a variable of"], id="group-not-declared"),
+    pytest.param("mode_file", "cawi", ["data.fieldwork[0]", "mode 'cawi' is not one of the modes"],
+                 id="fieldwork-mode-not-a-questionnaire-mode"),
+]
+
+
+@pytest.mark.parametrize(("role", "value", "words"), ROLE_DEFECTS)
+def test_a_role_the_questionnaire_does_not_declare_is_one_error_naming_the_project_file(
+        tmp_path, capsys, role, value, words):
+    load(tmp_path)
+    wave = small_wave("questionnaires/w1.yaml", key="person_key", group="origin", mode="mode",
+                      fieldwork=[{"file": "w_web.sav", "mode": "web"}])
+    if role == "mode_file":
+        wave["data"]["fieldwork"][0]["mode"] = value
+    else:
+        wave["roles"][role] = value
+    pf = write_project_file(tmp_path, {"w1": wave})
+    before = pf.read_bytes()
+    rc = main(["check", "--project", str(tmp_path)])
+    lines = capsys.readouterr().out.splitlines()
+    errors = [ln for ln in lines if ln.startswith("error:")]
+    assert rc == 1 and len(errors) == 1, lines
+    assert str(pf) in errors[0], errors
+    for w in words:
+        assert w in errors[0], (w, errors[0])
+    assert pf.read_bytes() == before
 
 
 def test_load_with_check_raises_on_the_first_lint_error(tmp_path):
@@ -196,7 +233,7 @@ def test_load_with_check_raises_on_the_first_lint_error(tmp_path):
 
     _, p = load(tmp_path, CLEAN.replace("items: [a1, a2]", "items: [a9, a2]"))
     with pytest.raises(SpecError, match="item 'a9' is not a declared variable"):
-        load_questionnaire(p, check=True)
+        load_checked_questionnaire(p)
 
 
 def test_cli_check_data_in_a_run_stage_folder(tmp_path, capsys):

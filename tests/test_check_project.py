@@ -10,6 +10,7 @@ import pytest
 
 from sid.cli import main
 from sid.spec.check_project import project_specs, spec_kind
+from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = "reports/sid2022_tables.yaml"
@@ -19,10 +20,7 @@ WEIGHTS = "weights/sid2022.yaml"
 
 
 def _project(tmp_path: Path) -> Path:
-    proj = tmp_path / "proj"
-    for folder in ("questionnaires", "weights", "linkage", "reports"):
-        shutil.copytree(ROOT / folder, proj / folder)
-    return proj
+    return copy_project(tmp_path / "proj")
 
 
 def _plant(proj: Path, rel: str, old: str, new: str) -> None:
@@ -63,7 +61,7 @@ DEFECTS = [
                  ["tables[0].compare_to.origin", "'BLE'", "not a category of 'origin'"],
                  id="plan-compare-to-unknown-category"),
     pytest.param(PLAN, "wave: sid2022", "wave: sid2023",
-                 [":7: wave", "'sid2023'", "no questionnaire spec"], id="plan-wave-without-questionnaire"),
+                 [":7: wave", "'sid2023' is not the wave of", "('sid2022')"], id="plan-wave-differs"),
     pytest.param(PLAN, "theme: religiosity", "theme: religion",
                  ["tables[3]", "theme 'religion' is not declared in the questionnaire's themes",
                   "did you mean 'religiosity'?"], id="plan-undeclared-theme"),
@@ -84,7 +82,14 @@ DEFECTS = [
                  [": generation_variable", "'migration_gen'", "not declared"],
                  id="origin-map-unknown-generation-variable"),
     pytest.param(WEIGHTS, "wave: sid2022", "wave: sid2023",
-                 [": wave", "'sid2023'", "no questionnaire spec"], id="weighting-wave-differs"),
+                 [": wave", "'sid2023' is not the wave of", "('sid2022')"], id="weighting-wave-differs"),
+    # the weighting spec and the project file name a role differently: one error naming both
+    pytest.param(WEIGHTS, "key: person_key", "key: pseudo_id",
+                 ["sample.key is 'pseudo_id' but the project file", "says 'person_key'"],
+                 id="weighting-key-disagrees-with-sid-yaml"),
+    pytest.param(LINKAGE, "  sex: sex", "  sex: geslacht",
+                 [": dimensions", "breakdown 'sex': variable 'geslacht' is not declared"],
+                 id="linkage-dimension-variable-not-declared"),
 ]
 
 
@@ -99,6 +104,18 @@ def test_one_cross_spec_defect_is_one_error_naming_file_and_key(tmp_path, capsys
         assert w in errors[0], (w, errors[0])
 
 
+def test_the_project_file_itself_is_checked(tmp_path, capsys) -> None:
+    proj = _project(tmp_path)
+    _plant(proj, "sid.yaml", "group: origin", "group: herkomst")
+    rc, errors, lines = _run(["--project", str(proj)], capsys)
+    assert rc == 1 and len(errors) == 1, lines
+    assert f"{proj / 'sid.yaml'}:" in errors[0] and "waves.sid2022.roles.group" in errors[0]
+    assert "'herkomst' is not a variable of" in errors[0]
+    _plant(proj, "sid.yaml", "group: herkomst", "group: origin\n      colour: blue")
+    rc, errors, lines = _run(["--project", str(proj)], capsys)
+    assert rc == 1 and len(errors) == 1 and "colour: unknown key" in errors[0], lines
+
+
 def test_a_plan_whose_questionnaire_file_holds_another_wave_is_one_error(tmp_path, capsys) -> None:
     proj = _project(tmp_path)
     # questionnaires/sid2023.yaml exists, but its wave is sid2022
@@ -109,11 +126,16 @@ def test_a_plan_whose_questionnaire_file_holds_another_wave_is_one_error(tmp_pat
     assert f"{proj / PLAN}:7: wave" in errors[0] and "'sid2022'" in errors[0], errors
 
 
-def test_a_linkage_spec_without_questionnaire_is_checked_against_its_waves(tmp_path, capsys) -> None:
+def test_a_linkage_spec_without_questionnaire_is_checked_against_its_wave(tmp_path, capsys) -> None:
     proj = _project(tmp_path)
     _plant(proj, LINKAGE, "questionnaire: ../questionnaires/sid2022.yaml", "")
     _plant(proj, LINKAGE, "variable: idx_inclusion", "variable: idx_inclusio")
+    # in the project, the wave's questionnaire is the linkage spec's
     rc, errors, lines = _run(["--project", str(proj)], capsys)
+    assert rc == 1 and len(errors) == 1, lines
+    assert f"{proj / LINKAGE}:" in errors[0] and "'idx_inclusio'" in errors[0]
+    # named alone, it is checked against the questionnaire of its wave in the folder beside it
+    rc, errors, lines = _run([str(proj / LINKAGE)], capsys)
     assert rc == 1 and len(errors) == 1, lines
     assert f"{proj / LINKAGE}: indicators[3] (SID_INCLUSIE_IDX)" in errors[0] and "'idx_inclusio'" in errors[0]
     assert any(ln.startswith(f"warning: {proj / LINKAGE}") and "names no questionnaire" in ln for ln in lines)

@@ -15,7 +15,7 @@ from sid.clean import rebuild_wave, replay, run_clean
 from sid.clean.register import read_gross_sample
 from sid.demo import make_demo
 from sid.io.wave import ingest, read_wave, write_raw_wave
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 
 ROOT = Path(__file__).resolve().parents[1]
 

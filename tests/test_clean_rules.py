@@ -11,7 +11,7 @@ from sid.clean import clean_wave, replay
 from sid.clean.log import LOG_COLUMNS
 from sid.errors import DataError, SpecError
 from sid.io.spss_meta import SpssMeta
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.check import load_checked_questionnaire
 
 SPEC = """\
 wave: t
@@ -75,7 +75,7 @@ EXPECTED_LOG = [  # row, key, variable, rule, before, after -- in the order the 
 def make_spec(tmp_path, speeder_drop: bool = False, text: str = SPEC):
     p = tmp_path / "t.yaml"
     p.write_text(text.replace("SPEEDER_DROP", "true" if speeder_drop else "false"), encoding="utf-8")
-    return load_questionnaire(p, check=True)
+    return load_checked_questionnaire(p)
 
 
 def make_raw(rows=RAW_ROWS) -> tuple[pd.DataFrame, SpssMeta]:

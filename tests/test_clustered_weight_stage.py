@@ -23,6 +23,7 @@ from sid.weighting import replicate_chain
 from sid.weighting.stage import run_weight, weight_wave
 
 KEY = "person_key"
+STRATUM = "origin:province"  # the design stratum's column in weights.parquet and cases.parquet
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +41,15 @@ def _respondents(wave) -> pd.DataFrame:
 
 def test_weights_parquet_and_diagnostics_record_the_declared_strata_psus_and_fpc(wave):
     df = _respondents(wave)
-    assert (df["stratum"] == df["origin"] + ":" + df["province"]).all()
+    # the design stratum: named as the stratum variables joined by ":", labels joined so too
+    assert (df[STRATUM] == df["origin"] + ":" + df["province"]).all()
     assert (df["psu_1"] == df["municipality"]).all() and (df["psu_2"] == df[KEY]).all()
     np.testing.assert_array_equal(df["fpc_1"], df["n_municipalities"])
     np.testing.assert_array_equal(df["fpc_2"], df["muni_population"])
     np.testing.assert_allclose(df["design_weight"], df["design_weight_gross"], rtol=1e-15)
     diag = json.loads((wave["run"] / "weight" / "diagnostics.json").read_text())
     assert diag["design"] == {
-        "weight": "weight", "strata": "stratum", "psu": ["psu_1", "psu_2"], "fpc": ["fpc_1", "fpc_2"],
+        "key": KEY, "weight": "weight", "strata": STRATUM, "psu": ["psu_1", "psu_2"], "fpc": ["fpc_1", "fpc_2"],
         "from": {"strata": ["origin", "province"], "psu": ["municipality", KEY],
                  "fpc": ["n_municipalities", "muni_population"], "design_weight": "design_weight"}}
 
@@ -71,10 +73,10 @@ def test_open_wave_taylor_design_of_a_clustered_wave_has_its_psus_and_fpc(wave):
     diag = w.diagnostics["calibration"]
     data = w.data.merge(wave["gross"][[KEY, "municipality", "n_municipalities", "muni_population"]], on=KEY)
     by_hand = Design.calibrated(data, weight="weight", prior="prior_weight", margins=diag["margins"],
-                                strata="stratum", psu=["municipality", KEY],
+                                strata=STRATUM, psu=["municipality", KEY],
                                 fpc=["n_municipalities", "muni_population"])
     flat = Design.calibrated(data, weight="weight", prior="prior_weight", margins=diag["margins"],
-                             strata="stratum")
+                             strata=STRATUM)
     for by in (None, "origin", "province"):
         got, want, unclustered = (d.mean("y", by=by) for d in (w.design, by_hand, flat))
         np.testing.assert_allclose(got.estimate, want.estimate, rtol=1e-12)
@@ -100,7 +102,7 @@ def test_bootstrap_multipliers_are_constant_within_psus_drawn_within_strata(wave
     reps = res.replicates.set_index(KEY).loc[df[KEY]].to_numpy(dtype=float)
     # full-sample factors except eligibility, redone per stratum: ratio = PSU factor x stratum constant
     ratio = pd.DataFrame(reps / df["weight"].to_numpy()[:, None])
-    psu = [df["stratum"], df["municipality"]]
+    psu = [df[STRATUM], df["municipality"]]
     spread = ratio.groupby(psu).max() - ratio.groupby(psu).min()
     assert spread.to_numpy().max() < 1e-5 * ratio.to_numpy().max()
     per_psu = ratio.groupby(psu).first()
@@ -113,7 +115,7 @@ def test_jackknife_deletes_one_whole_psu_per_replicate_with_rscales_from_the_fpc
     spec, res = _chain(wave, spec_text)
     df = res.weights.merge(wave["gross"][[KEY, "municipality", "n_municipalities"]], on=KEY)
     reps = res.replicates.set_index(KEY).loc[df[KEY]].to_numpy(dtype=float)
-    psu = df["stratum"] + "/" + df["municipality"]
+    psu = df[STRATUM] + "/" + df["municipality"]
     zero = reps == 0
     assert reps.shape[1] == 30 and all(psu[zero[:, r]].nunique() == 1 for r in range(30))
     assert sorted(psu[zero[:, r]].iloc[0] for r in range(30)) == sorted(psu.unique())
@@ -133,22 +135,22 @@ def test_fieldwork_rates_per_origin_group_and_per_design_stratum(wave):
     _, res = run_fieldwork(wave["run"], wave["proj"], wave["data"])
     rates, cases = res.rates, res.cases
     un = rates[rates.basis == "unweighted"]
-    assert un[un.level == "origin"].group.tolist() == ["BEL", "MAR", "TUR"]
-    strata = un[un.level == "stratum"].set_index("group")
+    assert un[un.level == "group"].group.tolist() == ["BEL", "MAR", "TUR"]
+    strata = un[un.level == "design_stratum"].set_index("group")
     assert sorted(strata.index) == sorted(f"{o}:{p}" for o in ("BEL", "MAR", "TUR") for p in ("ANT", "LIM"))
-    for level, col in (("origin", "origin"), ("stratum", "origin:province")):
+    for level, col in (("group", "origin"), ("design_stratum", STRATUM)):
         rows = un[un.level == level].set_index("group")
         # RR1 = I / (I + P + R + NC + O + UH + UO), recomputed from the cases
         by = cases.groupby(col)["outcome"]
         rr1 = by.apply(lambda s: (s == "I").sum() / s.isin(["I", "P", "R", "NC", "O", "UH", "UO"]).sum())
         np.testing.assert_allclose(rows.loc[rr1.index, "RR1"], rr1, rtol=1e-12)
     # e is estimated within the reporting group and carried to its strata
-    origin_e = un[un.level == "origin"].set_index("group")["e"]
+    origin_e = un[un.level == "group"].set_index("group")["e"]
     for label, row in strata.iterrows():
         if row[["UH", "UO"]].sum() > 0:
             assert row["e"] == pytest.approx(origin_e[label.split(":")[0]], rel=1e-12)
     assert "within each reporting group g (origin)" in strata["e_method"].iloc[0]
-    w = rates[(rates.basis != "unweighted") & (rates.level == "stratum")].set_index("group")
+    w = rates[(rates.basis != "unweighted") & (rates.level == "design_stratum")].set_index("group")
     d = wave["gross"].assign(s=wave["gross"].origin + ":" + wave["gross"].province).groupby("s")["design_weight"].sum()
     np.testing.assert_allclose(w.loc[d.index, list("I P R NC O UH UO NE".split())].sum(axis=1), d, rtol=1e-12)
 
@@ -215,7 +217,7 @@ def test_psu_and_fpc_may_be_one_name_or_null_in_yaml(tmp_path: Path):
     path.write_text(SPEC.replace("  psu: [municipality, person_key]\n  fpc: [n_municipalities, muni_population]\n",
                                  "  psu: null\n  fpc: []\n"), encoding="utf-8")
     s = load_weighting(path).sample
-    assert (s.psu, s.fpc, s.strata, s.stratum_name) == ((), (), ("origin", "province"), "origin:province")
+    assert (s.psu, s.fpc, s.strata, s.stratum_column) == ((), (), ("origin", "province"), "origin:province")
 
 
 def test_fieldwork_report_shows_stratum_rows_and_dispositions_per_reporting_group(wave):
@@ -223,7 +225,7 @@ def test_fieldwork_report_shows_stratum_rows_and_dispositions_per_reporting_grou
     from sid.report.fieldwork import gather_fieldwork
 
     run_fieldwork(wave["run"], wave["proj"], wave["data"])
-    figures = gather_fieldwork(open_run(wave["run"], Path(__file__).resolve().parents[1]))
+    figures = gather_fieldwork(open_run(wave["run"], wave["proj"]))
     titles = [level["title"] for level in figures["sections"][0]["levels"]]
     assert titles[:2] == ["Per herkomstgroep", "Per ontwerpstratum"]
     strata = [r["label"] for r in figures["sections"][0]["levels"][1]["rows"]]

@@ -15,8 +15,8 @@ from sid.cli import main
 from sid.demo import SPEC_PATH, make_demo
 from sid.demo.fieldwork import DISPOSITIONS, RESPONDED
 from sid.io.spss import read_spss
+from sid.spec.check import load_checked_questionnaire
 from sid.spec.frame import FrameEnv, derive
-from sid.spec.questionnaire import load_questionnaire
 
 SCALE = 0.2
 SEED = 7
@@ -24,7 +24,7 @@ SEED = 7
 
 @pytest.fixture(scope="module")
 def spec():
-    return load_questionnaire(SPEC_PATH, check=True)
+    return load_checked_questionnaire(SPEC_PATH)
 
 
 @pytest.fixture(scope="module")

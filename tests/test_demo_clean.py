@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sid.demo import SPEC_PATH, make_demo
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 
 
 @pytest.fixture(scope="module")

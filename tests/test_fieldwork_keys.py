@@ -58,7 +58,7 @@ def test_build_cases_equals_validated_pandas_merge(seed):
     survey = [k for k, d in zip(disp["person_key"], disp["disposition"], strict=True) if d in "CP"]
     with warnings.catch_warnings():
         warnings.simplefilter("error", FieldworkWarning)
-        cases = build_cases(gross, disp, MAPPING, survey_keys=survey)
+        cases = build_cases(gross, disp, MAPPING, key="person_key", disposition="disposition", survey_keys=survey)
     merged = gross.merge(disp, on="person_key", how="left", validate="one_to_one", sort=False)
     pd.testing.assert_frame_equal(cases[list(merged.columns)], merged)
 

@@ -62,14 +62,14 @@ def test_rates_on_the_demo_match_counts_by_hand(copy):
     assert main(["fieldwork", "--out", str(out), "--project", str(ROOT), "--data", str(data)]) == 0
     rates = pd.read_csv(out / "fieldwork" / "rates.csv", keep_default_na=False)
     # SID 2022: the strata are the origin groups, so no separate rows per design stratum
-    assert set(rates["level"]) == {"overall", "origin", "mode", "origin×mode"}
+    assert set(rates["level"]) == {"overall", "group", "mode", "group×mode"}
     cases = _by_hand(data, out)
     un = rates[rates["basis"] == "unweighted"]
     # counts add up to the gross sample, overall and per origin group
     overall = un[un["level"] == "overall"].iloc[0]
     assert overall["n"] == len(cases) and overall[COUNTS].sum() == len(cases)
     hand = cases.groupby(["stratum", "outcome"]).size().unstack(fill_value=0)
-    for _, row in un[un["level"] == "origin"].iterrows():
+    for _, row in un[un["level"] == "group"].iterrows():
         for c in COUNTS:
             assert row[c] == hand.loc[row["group"]].get(c, 0), (row["group"], c)
         h = hand.loc[row["group"]]
@@ -82,7 +82,7 @@ def test_rates_on_the_demo_match_counts_by_hand(copy):
         h = cases.loc[cases["mode"] == m, "outcome"].value_counts()
         assert modes.loc[m, "RR1"] == pytest.approx(h.get("I", 0) / (h.sum() - h.get("NE", 0)))
     # the demo's design: Belgians respond more than Romanians, weighted or not
-    org = rates[rates["level"] == "origin"].set_index(["basis", "group"])["RR1"]
+    org = rates[rates["level"] == "group"].set_index(["basis", "group"])["RR1"]
     for basis in rates["basis"].unique():
         assert org[(basis, "BEL")] > org[(basis, "ROU")]
     # design-weighted counts add up to the register population (sum N_h)

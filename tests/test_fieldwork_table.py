@@ -54,7 +54,7 @@ def files() -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
 @pytest.fixture(scope="module")
 def table(files) -> pd.DataFrame:
     gross, disp, survey = files
-    cases = build_cases(gross, disp, MAPPING, survey_keys=survey)
+    cases = build_cases(gross, disp, MAPPING, key="person_key", disposition="disposition", survey_keys=survey)
     return outcome_rates_table(cases, group="origin", mode="mode", weight="pw")
 
 
@@ -67,16 +67,16 @@ def _row(table, level, group="all", mode="all", basis="unweighted"):
 def test_table_has_every_level_once_per_basis(table):
     assert len(table) == 20  # (1 overall + 2 origin + 3 mode + 4 origin x mode) x 2 bases
     assert table["basis"].unique().tolist() == ["unweighted", "design-weighted (pw)"]
-    assert table["level"].unique().tolist() == ["overall", "origin", "mode", "origin×mode"]
+    assert table["level"].unique().tolist() == ["overall", "group", "mode", "group×mode"]
     assert set(table["mode"]) == {"all", "web", "capi", "(no mode)"}
 
 
 def test_origin_row_matches_hand_computed_example(table):
-    bel = _row(table, "origin", group="BEL")
+    bel = _row(table, "group", group="BEL")
     assert bel[list(OUTCOMES)].tolist() == [HAND[k] for k in OUTCOMES]
     for name, expected in HAND_RATES.items():
         assert bel[name] == pytest.approx(float(expected), rel=1e-12), name
-    mar = _row(table, "origin", group="MAR")
+    mar = _row(table, "group", group="MAR")
     assert mar["RR1"] == pytest.approx(5 / 10) and mar["COOP1"] == pytest.approx(5 / 9)
     assert mar["e"] == 1.0  # 10 known eligible, 0 NE
 
@@ -113,45 +113,45 @@ def test_mode_rows_match_hand_computation(table):
     assert capi["RR1"] == pytest.approx(100 / 450) and capi["COOP1"] == pytest.approx(100 / 300)
     none = _row(table, "mode", mode="(no mode)")
     assert none["RR1"] == 0.0 and np.isnan(none["RR5"]) and "RR5" in none["note"]
-    assert _row(table, "origin×mode", group="MAR", mode="web")["RR1"] == pytest.approx(0.5)
+    assert _row(table, "group×mode", group="MAR", mode="web")["RR1"] == pytest.approx(0.5)
 
 
 def test_counts_of_each_level_add_up_to_overall(table):
     for basis in table["basis"].unique():
         t = table[table["basis"] == basis]
         total = t.loc[t["level"] == "overall", list(OUTCOMES)].to_numpy()
-        for level in ("origin", "mode", "origin×mode"):
+        for level in ("group", "mode", "group×mode"):
             summed = t.loc[t["level"] == level, list(OUTCOMES)].sum().to_numpy()
             np.testing.assert_allclose(summed, total[0], rtol=1e-12)
 
 
 def test_table_without_weight_or_mode(files):
     gross, disp, _ = files
-    cases = build_cases(gross, disp, MAPPING)
-    t = outcome_rates_table(cases, mode=None)
-    assert t["level"].tolist() == ["overall", "origin", "origin"]
+    cases = build_cases(gross, disp, MAPPING, key="person_key", disposition="disposition")
+    t = outcome_rates_table(cases, group="origin", mode=None)
+    assert t["level"].tolist() == ["overall", "group", "group"]
     assert (t["basis"] == "unweighted").all() and (t["mode"] == "all").all()
     # a blank mode (how SPSS writes a missing string) is "no mode", like a missing one
-    blank = outcome_rates_table(cases.assign(mode=cases["mode"].fillna("  ")))
+    blank = outcome_rates_table(cases.assign(mode=cases["mode"].fillna("  ")), group="origin")
     assert blank.loc[blank["level"] == "mode", "mode"].tolist() == ["(no mode)", "capi", "web"]
     assert _row(blank, "mode", mode="(no mode)")["n"] == 250
 
 
 def test_e_estimated_within_origin_and_pooled_matches_hand_computation(files):
     gross, disp, _ = files
-    cases = build_cases(gross, disp, MAPPING)
-    t = outcome_rates_table(cases, weight="pw", e_scope="origin")
-    assert "within each origin group" in t["e_method"].iloc[0]
+    cases = build_cases(gross, disp, MAPPING, key="person_key", disposition="disposition")
+    t = outcome_rates_table(cases, group="origin", weight="pw", e_scope="group")
+    assert "within each group g" in t["e_method"].iloc[0]
     # BEL: e = 850/950 = 17/19; MAR has no unknowns. Every unknown is BEL's, so every
     # pooled row with unknowns gets e = 17/19 too.
     overall = _row(t, "overall")
     assert overall["e"] == pytest.approx(17 / 19, rel=1e-12)
     # 405 / (860 + 150*17/19) = 405*19 / (16340 + 2550)
     assert overall["RR3"] == pytest.approx(405 * 19 / 18890, rel=1e-12)
-    assert _row(t, "origin", group="BEL")["RR3"] == pytest.approx(float(HAND_RATES["RR3"]), rel=1e-12)
+    assert _row(t, "group", group="BEL")["RR3"] == pytest.approx(float(HAND_RATES["RR3"]), rel=1e-12)
     none = _row(t, "mode", mode="(no mode)")
     assert none["e"] == pytest.approx(17 / 19) and none["RR3"] == 0.0  # row scope gave e = 0
-    web = _row(t, "origin×mode", group="BEL", mode="web")
+    web = _row(t, "group×mode", group="BEL", mode="web")
     assert np.isnan(web["e"]) and "no case of unknown eligibility" in web["note"]
     assert web["RR3"] == web["RR5"] == pytest.approx(300 / 400)
     w = _row(t, "overall", basis="design-weighted (pw)")
@@ -162,12 +162,12 @@ def test_e_estimated_within_origin_and_pooled_matches_hand_computation(files):
 
 def test_table_rejects_bad_options(files):
     gross, disp, _ = files
-    cases = build_cases(gross, disp, MAPPING)
+    cases = build_cases(gross, disp, MAPPING, key="person_key", disposition="disposition")
     with pytest.raises(SpecError, match="e_scope"):
-        outcome_rates_table(cases, e=0.5, e_scope="origin")
+        outcome_rates_table(cases, group="origin", e=0.5, e_scope="group")
     with pytest.raises(SpecError, match="e_scope"):
-        outcome_rates_table(cases, e_scope="mode")
+        outcome_rates_table(cases, group="origin", e_scope="mode")
     with pytest.raises(DataError, match="one design weight per case"):
-        outcome_rates_table(cases, weight=np.ones(3))
+        outcome_rates_table(cases, group="origin", weight=np.ones(3))
     with pytest.raises(DataError, match="have no 'origin'"):
-        outcome_rates_table(cases.assign(origin=None))
+        outcome_rates_table(cases.assign(origin=None), group="origin")

@@ -17,8 +17,8 @@ from sid.cli import main
 from sid.demo import make_demo
 from sid.errors import RunFolderError
 from sid.io.atomic import atomic_dir_and_file
-from sid.pipeline import manifest as manifest_mod
-from sid.pipeline.manifest import read_manifest
+from sid.runfolder import manifest as manifest_mod
+from sid.runfolder.manifest import read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 

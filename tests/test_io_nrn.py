@@ -16,11 +16,11 @@ import pytest
 
 from sid.cli import main
 from sid.errors import LinkageError, SpecError
+from sid.io.pseudonym import nrn_mask
 from sid.io.spss import read_spss, write_spss
 from sid.io.spss_meta import SpssMeta, VariableMeta
 from sid.io.wave import ingest, read_wave
-from sid.linkage.pseudonym import nrn_mask
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 
 KEY = "k" * 40
 
@@ -176,11 +176,17 @@ def test_an_identifier_must_be_declared_text(tmp_path):
 
 def test_sid_run_ingest_uses_the_projects_questionnaire(tmp_path, monkeypatch):
     from sid.pipeline.run import RunContext, _ingest
+    from sid.project import load_project
+    from tests.projects import small_wave, write_project_file
 
     monkeypatch.setenv("SID_PSEUDONYM_KEY", KEY)
     files = _files(tmp_path, rrn=[float(NRN_1985), 1.0, 2.0, 3.0])
     _spec(tmp_path, identifier=True)
-    ctx = RunContext(project=tmp_path, data=files["web"].parent, out=tmp_path / "run")
+    fieldwork = [{"file": "w_capi.sav", "mode": "capi"}, {"file": "w_web.sav", "mode": "web"}]
+    write_project_file(tmp_path, {"w": small_wave("questionnaires/w.yaml", key="person_key", group="q_note",
+                                                  mode="mode", fieldwork=fieldwork)})
+    proj = load_project(tmp_path)
+    ctx = RunContext(project=proj, wave=proj.wave(), data=files["web"].parent, out=tmp_path / "run")
     _ingest(ctx)
     df, _ = read_wave(tmp_path / "run" / "raw")
     keys = df["rrn"].dropna()

@@ -5,7 +5,6 @@ spec's line of ``base``, from the loader, ``sid link`` and ``sid check``; nothin
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from sid.cli import main
 from sid.errors import SpecError
 from sid.linkage.spec import load_linkage_spec
+from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_BASE = "base: data/vlim.duckdb"
@@ -20,9 +20,7 @@ SHIPPED_BASE = "base: data/vlim.duckdb"
 
 def project(tmp_path: Path, base_line: str) -> Path:
     """A copy of the SID project whose linkage spec has ``base_line`` in place of its base."""
-    proj = tmp_path / "proj"
-    for folder in ("questionnaires", "weights", "linkage", "reports"):
-        shutil.copytree(ROOT / folder, proj / folder)
+    proj = copy_project(tmp_path / "proj")
     spec = proj / "linkage" / "sid2022.yaml"
     text = spec.read_text(encoding="utf-8")
     assert SHIPPED_BASE in text, "the shipped spec's base changed; update the test"

@@ -25,8 +25,9 @@ def run(tmp_path):
     respondents().to_parquet(resp)
     admin = write_admin_demo(tmp_path / "demo", seed=1)[0].parent
     db = tmp_path / "vlim.duckdb"
-    args = ["link", "--out", str(tmp_path / "run"), "--project", str(ROOT), "--respondents", str(resp),
-            "--db", str(db)]
+    # a respondents file: its design strata are its origin groups (the SID strata)
+    args = ["link", "--out", str(tmp_path / "run"), "--project", str(ROOT), "--strata", "origin",
+            "--respondents", str(resp), "--db", str(db)]
     assert main([*args, "--admin", str(admin)]) == 0
     return tmp_path, args, db
 
@@ -119,7 +120,7 @@ def test_bad_inputs_give_one_line_and_leave_the_base(run, capsys):
 
 
 def test_link_with_register_writes_rates_and_refuses_raw_nrn(tmp_path, capsys):
-    from sid.linkage.pseudonym import pseudonymise_column
+    from sid.io.pseudonym import pseudonymise_column
     from tests.test_linkage_indicators import respondents
     from tests.test_linkage_pseudonym import make_nrn
 
@@ -128,13 +129,14 @@ def test_link_with_register_writes_rates_and_refuses_raw_nrn(tmp_path, capsys):
     df["rrn"] = [make_nrn(85, 7, 31, i) for i in range(len(df))]  # valid NRNs (1985-07-31, sequence i)
     raw = tmp_path / "raw.parquet"
     df.to_parquet(raw)
-    args = ["link", "--out", str(tmp_path / "run"), "--project", str(ROOT), "--db", str(tmp_path / "b.duckdb")]
+    args = ["link", "--out", str(tmp_path / "run"), "--project", str(ROOT), "--strata", "origin",
+            "--db", str(tmp_path / "b.duckdb")]
     assert main([*args, "--respondents", str(raw)]) == 2
     assert "column 'rrn' holds 700 raw national register number(s)" in capsys.readouterr().err
     assert not (tmp_path / "b.duckdb").exists()
 
-    resp = pseudonymise_column(df, "rrn", key)
-    register = pseudonymise_column(df[["rrn"]].iloc[:600].assign(employed=1), "rrn", key)  # 100 not in register
+    resp = pseudonymise_column(df, "rrn", key, out="person_key")
+    register = pseudonymise_column(df[["rrn"]].iloc[:600].assign(employed=1), "rrn", key, out="person_key")  # 100 not in register
     resp.to_parquet(tmp_path / "resp.parquet")
     register.to_parquet(tmp_path / "reg.parquet")
     assert main([*args, "--respondents", str(tmp_path / "resp.parquet"), "--register", str(tmp_path / "reg.parquet")]) == 0
@@ -164,7 +166,8 @@ def _run_folder(run_dir: Path, df: pd.DataFrame, n_rep: int = 20) -> np.ndarray:
     W = df["weight"].to_numpy()[:, None] * rng.uniform(0.5, 1.5, (len(df), n_rep))
     reps = pd.DataFrame(W, columns=[f"rep{r}" for r in range(n_rep)]).assign(person_key=df["person_key"].to_numpy())
     reps.to_parquet(run_dir / "weight" / "replicates.parquet")
-    diag = {"replicates": {"method": "bootstrap", "scale": 1 / (n_rep - 1), "rscales": 1, "mse": False}}
+    diag = {"design": {"key": "person_key", "weight": "weight", "strata": "stratum"},
+            "replicates": {"method": "bootstrap", "scale": 1 / (n_rep - 1), "rscales": 1, "mse": False}}
     (run_dir / "weight" / "diagnostics.json").write_text(json.dumps(diag), encoding="utf-8")
     df[["person_key", *idx]].to_parquet(run_dir / "score" / "indices.parquet")
     return W
@@ -185,7 +188,7 @@ def test_link_on_the_run_folder_uses_the_weight_stages_replicates_se_by_hand(tmp
     assert main(args) == 0
     got = pd.read_csv(run_dir / "link" / "survey_indicators.csv", keep_default_na=False, na_values=[""])
     spec = load_linkage_spec(ROOT / "linkage" / "sid2022.yaml", project=ROOT)
-    want = survey_indicators(df, spec)  # Taylor on the same weights: same point estimates
+    want = survey_indicators(df, spec, strata="origin")  # Taylor on the same weights: same point estimates
     key = ["indicator_code", "origin", "generation", "sex", "age_band"]
     merged = got.merge(want, on=key, suffixes=("", "_taylor"))
     assert len(merged) == len(want) == len(got)

@@ -16,7 +16,6 @@ indicators that need no index.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -29,16 +28,16 @@ from sid.demo.population import population_counts
 from sid.demo.register_extract import CODES
 from sid.demo.sample import draw_gross_sample
 from sid.pipeline.run import STAGES, RunContext
-from sid.pipeline.wave import open_wave
+from sid.project import load_project
+from sid.runfolder.wave import open_wave
+from tests.projects import ROOT, copy_project
 
-ROOT = Path(__file__).resolve().parents[1]
 SEED, SCALE = 3, 0.3
 DISCR = ["q_discr_work", "q_discr_housing", "q_discr_education", "q_discr_public", "q_discr_police", "q_discr_shops"]
 
 
 def _project(proj: Path) -> None:
-    shutil.copytree(ROOT / "questionnaires", proj / "questionnaires")
-    shutil.copytree(ROOT / "linkage", proj / "linkage")
+    copy_project(proj, folders=("questionnaires", "linkage", "reports"))
     (proj / "weights").mkdir()
     w = yaml.safe_load((ROOT / "weights" / "sid2022.yaml").read_text(encoding="utf-8"))
     w["calibration"]["margins"] = ["sex", "region", "generation"]
@@ -57,8 +56,9 @@ def run(tmp_path_factory):
     data, out, proj = base / "data", base / "run", base / "proj"
     make_demo(data, seed=SEED, scale=SCALE)
     _project(proj)
-    ctx = RunContext(project=proj, data=data, out=out, seed=SEED)
-    for name, fn in STAGES:
+    project = load_project(proj)
+    ctx = RunContext(project=project, wave=project.wave(), data=data, out=out, seed=SEED)
+    for name, fn, _ in STAGES:
         if name not in ("score", "tables", "report"):
             fn(ctx)
     linked = pd.read_parquet(out / "link" / "respondents_linked.parquet")

@@ -61,7 +61,7 @@ def _row(out, code, origin, **dims):
 
 def test_pooled_EU_share_equals_hand_weighted_mean_over_POL_ROU(spec):
     df = respondents()
-    out = survey_indicators(df, spec)
+    out = survey_indicators(df, spec, strata="origin")
     row = _row(out, "SID_TAAL_NL_THUIS", "EU")
     # hand: domain = Flemish Region, 18+, answer known (q_lang_home -1 is a missing code)
     dom = df["origin"].isin(["POL", "ROU"]) & (df["region"] == 1) & (df["age"] >= 18) & (df["q_lang_home"] > 0)
@@ -76,7 +76,7 @@ def test_pooled_EU_share_equals_hand_weighted_mean_over_POL_ROU(spec):
 
 def test_discrimination_share_counts_unasked_items_as_no_experience_by_hand(spec):
     df = respondents()
-    out = survey_indicators(df, spec)
+    out = survey_indicators(df, spec, strata="origin")
     items = df[DISCR].where(df[DISCR] > 0)  # -2, -3 are missing codes of the questionnaire
     dom = (df["region"] == 1) & (df["age"] >= 18) & (items.notna().sum(axis=1) >= 4) & df["origin"].isin(["MAR", "TUR", "COD", "AFG"])
     y = (items[dom] >= 3).any(axis=1).astype(float)
@@ -90,7 +90,7 @@ def test_pooled_NEU_mean_equals_population_weighted_group_means(spec):
     """Weights calibrated to each group's population: the pooled mean is the average of the
     group means weighted by the groups' (weighted) domain populations."""
     df = respondents()
-    out = survey_indicators(df, spec)
+    out = survey_indicators(df, spec, strata="origin")
     dom = (df["region"] == 1) & (df["age"] >= 18)
     d = df[dom & df["origin"].isin(["MAR", "TUR", "COD", "AFG"])]
     by = d.groupby("origin")
@@ -104,7 +104,7 @@ def test_pooled_mean_se_equals_stratified_linearisation_by_hand(spec):
     """SE of a domain mean, stratified by origin, with-replacement PSUs (R svymean without
     fpc): v = sum_h n_h/(n_h-1) sum_i (z_hi - zbar_h)^2, z_i = w_i d_i (y_i - ybar) / sum w d."""
     df = respondents()
-    out = survey_indicators(df, spec)
+    out = survey_indicators(df, spec, strata="origin")
     row = _row(out, "SID_BURGERSCHAP_IDX", "EU")
     d = ((df["region"] == 1) & (df["age"] >= 18) & df["origin"].isin(["POL", "ROU"])).to_numpy(float)
     w, y = df["weight"].to_numpy(), df["idx_citizenship"].to_numpy()
@@ -119,7 +119,7 @@ def test_pooled_mean_se_equals_stratified_linearisation_by_hand(spec):
 
 
 def test_generation_breakdown_leaves_out_belgian_origin_and_maps_first_second(spec):
-    out = survey_indicators(respondents(), spec)
+    out = survey_indicators(respondents(), spec, strata="origin")
     gen = out[(out["generation"] != "total")]
     assert set(gen["generation"]) == {"first", "second"}
     assert "BEL" not in set(gen["origin"])
@@ -132,7 +132,7 @@ def test_generation_breakdown_leaves_out_belgian_origin_and_maps_first_second(sp
 def test_cells_below_min_n_are_suppressed_and_flagged(spec):
     df = respondents()
     strict = dataclasses.replace(spec, min_n=60)
-    out = survey_indicators(df, strict)
+    out = survey_indicators(df, strict, strata="origin")
     small = out["n"] < 60
     assert small.any() and (~small).any()
     assert out.loc[small, ["value", "se", "ci_low", "ci_high", "cv"]].isna().all().all()
@@ -142,7 +142,7 @@ def test_cells_below_min_n_are_suppressed_and_flagged(spec):
 
 
 def test_high_cv_is_flagged_not_suppressed(spec):
-    out = survey_indicators(respondents(), dataclasses.replace(spec, max_cv=0.05))
+    out = survey_indicators(respondents(), dataclasses.replace(spec, max_cv=0.05), strata="origin")
     noisy = out["cv"] > 0.05
     assert noisy.any()
     assert (out.loc[noisy, "flags"] == "cv>0.05").all()
@@ -153,13 +153,13 @@ def test_origin_group_without_mapping_is_refused(spec):
     df = respondents()
     df.loc[df.index[:5], "origin"] = "SYR"
     with pytest.raises(LinkageError, match=r"origin group 'SYR' \(5 respondents\) has no VLIM category"):
-        survey_indicators(df, spec)
+        survey_indicators(df, spec, strata="origin")
 
 
 def test_indicator_over_variable_missing_from_data_is_refused(spec):
     df = respondents().drop(columns=["idx_citizenship"])
     with pytest.raises(LinkageError, match="SID_BURGERSCHAP_IDX: variable 'idx_citizenship' is not in the respondent data"):
-        survey_indicators(df, spec)
+        survey_indicators(df, spec, strata="origin")
 
 
 def test_indicator_over_undeclared_variable_is_refused_at_spec_load(tmp_path):

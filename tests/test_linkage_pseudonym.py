@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sid.errors import LinkageError
-from sid.linkage.pseudonym import MIN_KEY_BYTES, load_key, nrn_mask, pseudonymise, refuse_raw_nrn
+from sid.io.pseudonym import MIN_KEY_BYTES, load_key, nrn_mask, pseudonymise, refuse_raw_nrn
 
 
 def make_nrn(yy: int, mm: int, dd: int, seq: int, born_2000_or_later: bool = False) -> str:

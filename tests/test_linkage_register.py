@@ -28,7 +28,7 @@ def frames():
 
 def test_link_status_and_rates_per_origin_group_by_hand():
     survey, register = frames()
-    res = link_register(survey, register)
+    res = link_register(survey, register, key="person_key", origin="origin")
     # a, b linked; c duplicate in register; d not in register; e twice among respondents;
     # None no key; g linked
     assert res.data["link_status"].tolist() == ["linked", "linked", "duplicate", "unlinked",
@@ -45,7 +45,7 @@ def test_link_status_and_rates_per_origin_group_by_hand():
 
 def test_register_variable_as_domain_matches_hand_weighted_mean():
     survey, register = frames()
-    data = link_register(survey, register).data
+    data = link_register(survey, register, key="person_key", origin="origin").data
     est = Design(data, weight="weight").mean("discr", by="reg_employed")
     linked = data[data["link_status"] == "linked"]
     for emp in (0.0, 1.0):
@@ -58,4 +58,4 @@ def test_raw_nrn_in_register_is_refused():
     survey, register = frames()
     register["rrn"] = "85.07.31-003.28"  # valid mod-97 (1985-07-31, sequence 003)
     with pytest.raises(LinkageError, match="register: column 'rrn' holds 7 raw national register number"):
-        link_register(survey, register)
+        link_register(survey, register, key="person_key", origin="origin")

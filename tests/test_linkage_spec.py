@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from sid.errors import SpecError
-from sid.linkage.spec import find_spec, load_linkage_spec, load_origin_map
+from sid.linkage.spec import load_linkage_spec, load_origin_map
+from sid.project import load_project
 
 ROOT = Path(__file__).resolve().parents[1]
 MAP = """origin_variable: origin
@@ -32,12 +33,14 @@ def write(tmp_path, spec=SPEC, omap=MAP):
 
 
 def test_shipped_spec_loads_with_its_origin_map_and_questionnaire():
-    spec = load_linkage_spec(find_spec(ROOT), project=ROOT)
+    spec = load_linkage_spec(load_project(ROOT).wave("sid2022").linkage, project=ROOT)
     assert spec.wave == "sid2022" and spec.period == 2022 and spec.min_n == 30
     assert spec.origin_map.group_to_category() == {"BEL": "BEL", "POL": "EU", "ROU": "EU", "MAR": "NEU",
                                                    "TUR": "NEU", "COD": "NEU", "AFG": "NEU"}
     assert spec.origin_map.generations == {"1": "first", "2": "second"}
     assert spec.base == ROOT / "data" / "vlim.duckdb"
+    # the survey variable of each breakdown dimension of the base: data of the spec
+    assert spec.dimensions == {"generation": "generation", "sex": "sex", "age_band": "age_band"}
     assert len(spec.files) == 3 and len(spec.spec_hash) == 64
     defs = spec.indicator_table()
     assert set(defs["source_type"]) == {"survey"} and defs["code"].is_unique
@@ -69,3 +72,31 @@ def test_generation_codes_must_map_to_first_or_second(tmp_path):
     (tmp_path / "m.yaml").write_text(MAP + "generations: {1: eerste}\n", encoding="utf-8")
     with pytest.raises(SpecError, match="code 1 maps to 'eerste'; use first or second"):
         load_origin_map(tmp_path / "m.yaml")
+
+
+@pytest.mark.parametrize("spec, omap, message", [
+    # a breakdown needs the survey variable that feeds it, declared in the spec
+    (SPEC + "breakdowns: [[], [sex]]\n", MAP, r"breakdowns\[1\]: breakdown 'sex' has no survey variable; "
+     r"declare it under dimensions \(sex: VARIABLE\)"),
+    (SPEC + "dimensions: {gender: geslacht}\n", MAP, r"dimensions.gender: unknown key"),
+    (SPEC + "breakdowns: [[region]]\n", MAP, r"breakdown 'region' is not one of the indicator base's dimensions"),
+    (SPEC + "dimensions: {generation: gen}\n", MAP + "generation_variable: generation\n",
+     r"dimensions.generation: 'gen', but the origin map .*map.yaml says generation_variable 'generation'"),
+    (SPEC, MAP.replace("origin_variable: origin\n", ""), r"origin_variable: no origin variable"),
+])
+def test_breakdown_dimensions_and_the_origin_variable_are_declared(tmp_path, spec, omap, message):
+    with pytest.raises(SpecError, match=message) as exc:
+        load_linkage_spec(write(tmp_path, spec, omap))
+    assert "\n" not in str(exc.value)
+
+
+def test_a_breakdown_reads_the_variable_its_dimension_names(tmp_path):
+    spec = load_linkage_spec(write(tmp_path, SPEC + "dimensions: {sex: geslacht, age_band: lft}\n"
+                                   "breakdowns: [[], [sex], [age_band]]\n"))
+    assert spec.dimensions == {"sex": "geslacht", "age_band": "lft"}
+    assert spec.indicators[0].breakdowns == ((), ("sex",), ("age_band",))
+    # the origin map without origin_variable takes the project's reporting group
+    omap = tmp_path / "m.yaml"
+    omap.write_text(MAP.replace("origin_variable: origin\n", ""), encoding="utf-8")
+    assert load_origin_map(omap, group="herkomst").origin_variable == "herkomst"
+    assert load_origin_map(omap, group="herkomst").generation_variable is None

@@ -1,15 +1,15 @@
 """`sid run`: every stage on a demo wave, twice, with the same outputs.
 
-The project folders are copied into a temporary project (the indicator base lives in the
-project's data/ folder, and a project is any folder of that shape), the demo wave is
-made small, and the whole pipeline runs through the CLI as a user runs it.
+The project (sid.yaml and its spec folders) is copied into a temporary project (the
+indicator base lives in the project's data/ folder, and a project is any folder of that
+shape), the demo wave is made small, and the whole pipeline runs through the CLI as a user
+runs it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -18,9 +18,9 @@ import pytest
 
 from sid.cli import main
 from sid.demo import make_demo
+from tests.projects import PROJECT_FOLDERS, copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_FOLDERS = ("questionnaires", "weights", "linkage", "reports")
 STAGES = ("ingest", "clean", "fieldwork", "weight", "score", "tables", "link", "report")
 # Files that carry run ids, run times or a database's own bookkeeping; the rest must be
 # byte-identical between two runs of the same inputs.
@@ -34,9 +34,7 @@ BY_CONTENT = {"tables.xlsx", "sid2022.sav", "diagnostics.json"}
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory) -> tuple[Path, Path, Path, str]:
     base = tmp_path_factory.mktemp("pipeline")
-    project = base / "project"
-    for folder in PROJECT_FOLDERS:
-        shutil.copytree(ROOT / folder, project / folder)
+    project = copy_project(base / "project", PROJECT_FOLDERS)
     data = base / "data"
     make_demo(data, seed=2022, scale=0.3)
     assert main(["run", "--project", str(project), "--data", str(data), "--out", str(base / "out1")]) == 0
@@ -153,3 +151,47 @@ def test_readme_python_examples_run_on_the_demo_run_folder(two_runs, monkeypatch
     assert ((shares["estimate"] > 0) & (shares["estimate"] < 1)).all() and (shares["se"] > 0).all()
     by_type = results[1]["d"].mean("api00", by="stype")
     assert by_type["estimate"].round(2).tolist() == [674.43, 625.82, 636.6]
+
+
+def test_sid_run_defaults_come_from_the_wave_and_the_demo_is_made_when_absent(tmp_path, monkeypatch, capsys):
+    """`cd project && sid run` as the README has it: the wave's data_folder (made by its demo
+    generator: absent), its run_folder; small: the demo's scale is the wave's default (1), so
+    only the first stages run here (monkeypatched out: the rest is the fixture's run)."""
+    from sid.pipeline import run as pipeline
+
+    project = copy_project(tmp_path / "project")
+    made = []
+    monkeypatch.setattr(pipeline, "STAGES", pipeline.STAGES[:1])  # ingest: reads the wave's files
+    monkeypatch.setattr("sid.demo.DEMOS", {"sid2022": lambda out, seed: made.append(out) or make_demo(
+        out, seed=seed, scale=0.1)})
+    monkeypatch.chdir(project)
+    assert main(["run"]) == 0
+    assert made == [project / "data" / "demo"]
+    manifest = json.loads((project / "out" / "manifest.json").read_text())
+    assert manifest["wave"] == "sid2022"
+    assert [Path(i["path"]).name for i in manifest["stages"]["ingest"]["inputs"]] == [
+        "sid2022_capi.sav", "sid2022_web.sav"]  # the files sid.yaml lists, in its order
+    # a second run uses the data folder that is there now
+    assert main(["run", "--out", str(tmp_path / "out2")]) == 0 and len(made) == 1
+    # a wave the project does not have: one line, nothing written
+    capsys.readouterr()
+    assert main(["run", "--wave", "sid2099", "--out", str(tmp_path / "out3")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no wave 'sid2099'" in err[-1] and not (tmp_path / "out3").exists()
+
+
+def test_sid_run_skips_the_stages_whose_spec_the_wave_does_not_name(tmp_path, capsys):
+    from sid.pipeline.run import STAGES, summary
+    from sid.project import load_project
+    from tests.projects import sid_wave, write_project_file
+
+    project = copy_project(tmp_path / "project")
+    write_project_file(project, {"sid2022": sid_wave(weighting=None, linkage=None, tables=None)})
+    w = load_project(project).wave()
+    skipped = {name: why(w) for name, _, why in STAGES if why(w)}
+    assert set(skipped) == {"fieldwork", "weight", "tables", "link"}
+    assert "names no weighting spec" in skipped["weight"]
+    from sid.pipeline.run import StageTiming
+
+    text = summary([StageTiming("weight", 0.0, skipped=skipped["weight"])], "out")
+    assert "weight     skipped: the wave names no weighting spec" in text

@@ -13,10 +13,20 @@ import pytest
 from sid.errors import SpecError
 from sid.report.charts import ci_chart, weight_histograms
 from sid.report.provenance import provenance
-from sid.report.render import environment, fmt_as, fmt_int, fmt_num, fmt_p, fmt_pct, render
+from sid.report.render import (
+    BUILTIN_TEMPLATES,
+    environment,
+    fmt_as,
+    fmt_int,
+    fmt_num,
+    fmt_p,
+    fmt_pct,
+    render,
+    template_files,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATES = ROOT / "reports"
+TEMPLATES = BUILTIN_TEMPLATES
 
 
 def _provenance() -> dict:
@@ -54,9 +64,22 @@ def test_labels_are_escaped():
     assert "<script>" not in page and "&lt;script&gt;" in page and "A &amp; B" in page
 
 
-def test_a_project_without_templates_is_a_spec_error(tmp_path):
-    with pytest.raises(SpecError, match="base.html.j2"):
-        environment(tmp_path)
+def test_a_project_without_templates_gets_sids_and_one_of_its_own_overrides_it(tmp_path):
+    # a new project needs no templates; one it has replaces sid's of that name only
+    ctx = {"report_title": "t", "survey_title": "s", "wave": "w", "nav": [], "provenance": _provenance(),
+           "reports": []}
+    assert "<html" in render(environment(tmp_path), "index.html.j2", ctx)
+    assert all(p.parent == BUILTIN_TEMPLATES for p in template_files(tmp_path))
+    (tmp_path / "index.html.j2").write_text('{% extends "base.html.j2" %}{% block content %}OWN{% endblock %}')
+    page = render(environment(tmp_path), "index.html.j2", ctx)
+    assert "OWN" in page and "<html" in page  # the project's index, sid's base
+    files = template_files(tmp_path)
+    assert tmp_path / "index.html.j2" in files and BUILTIN_TEMPLATES / "base.html.j2" in files
+
+
+def test_a_templates_folder_that_is_not_there_is_a_spec_error(tmp_path):
+    with pytest.raises(SpecError, match="report templates folder not found"):
+        environment(tmp_path / "nowhere")
 
 
 def test_number_formats():

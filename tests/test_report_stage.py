@@ -19,8 +19,9 @@ import pandas as pd
 import pytest
 
 from sid.cli import main
-from sid.pipeline.manifest import StageRecord, record_stage, sha256_file
+from sid.errors import RunFolderError
 from sid.report.stage import run_report
+from sid.runfolder.manifest import StageRecord, record_stage, sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ("fieldwork", "cleaning", "weighting", "indices", "indicators")
@@ -32,7 +33,7 @@ def _sid(*argv: str) -> None:
 
 def _weights_by_hand(run: Path, data: Path) -> None:
     """Each respondent's design weight N_h/n_h (gross sample), in the weight stage's contract
-    (docs/run-folder.md; sid.pipeline.wave): used where ``sid weight`` is absent or cannot
+    (docs/run-folder.md; sid.runfolder.wave): used where ``sid weight`` is absent or cannot
     calibrate the small demo (empty margin cells at scale 0.1); the reports need a weight
     folder, not a particular weighting."""
     rec = StageRecord(stage="weight", inputs=[data / "gross_sample.csv"], params={"weights": "design weights"})
@@ -43,7 +44,7 @@ def _weights_by_hand(run: Path, data: Path) -> None:
     (run / "weight").mkdir()
     w[["person_key", "weight", "stratum", "design_weight"]].to_parquet(run / "weight" / "weights.parquet")
     (run / "weight" / "diagnostics.json").write_text(json.dumps(
-        {"design": {"weight": "weight", "strata": "stratum"},
+        {"design": {"key": "person_key", "weight": "weight", "strata": "stratum"},
          "method": "design weights only (test fixture)"}))
     record_stage(run, rec.finish(run, [run / "weight" / "weights.parquet", run / "weight" / "diagnostics.json"]))
 
@@ -336,7 +337,7 @@ def test_reports_title_themes_with_the_spec_labels(demo_run, tmp_path):
     from sid.report.context import open_run
     from sid.report.indicators import gather_indicators
     from sid.report.indices import gather_indices
-    from sid.spec.questionnaire import load_questionnaire
+    from sid.spec.questionnaire_parse import load_questionnaire
 
     ctx = open_run(demo_run, ROOT)
     labels = ctx.questionnaire.themes
@@ -356,3 +357,41 @@ def test_reports_title_themes_with_the_spec_labels(demo_run, tmp_path):
     assert titles["religiosity"] == "Geloof en praktijk" and titles["language"] == "Taalgebruik"
     by_name = {ix["name"]: ix["theme_label"] for ix in gather_indices(ctx2)["indices"]}
     assert by_name["idx_religiosity"] == "Geloof en praktijk"
+
+
+def test_a_reporting_group_the_clean_wave_lacks_is_one_line_naming_the_role(demo_run, tmp_path, capsys):
+    from tests.projects import copy_project
+
+    run = tmp_path / "out"
+    shutil.copytree(demo_run, run, ignore=shutil.ignore_patterns("report"))
+    proj = copy_project(tmp_path / "proj")
+    text = (proj / "sid.yaml").read_text(encoding="utf-8")
+    (proj / "sid.yaml").write_text(text.replace("group: origin", "group: herkomst"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["report", "--out", str(run), "--project", str(proj)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no column 'herkomst', the reporting group (roles.group" in err[0], err
+    assert not (run / "report").exists()
+
+
+def test_the_fieldwork_report_reads_the_case_columns_the_stage_recorded(demo_run, tmp_path):
+    """cases.parquet's code and group columns are whatever the project calls them: the
+    stage's manifest entry names them, and the report counts the same rows under them."""
+    from sid.report.context import open_run
+    from sid.report.fieldwork import gather_fieldwork
+
+    run = tmp_path / "out"
+    shutil.copytree(demo_run, run, ignore=shutil.ignore_patterns("report"))
+    want = gather_fieldwork(open_run(run, ROOT))["dispositions"]
+    cases = pd.read_parquet(run / "fieldwork" / "cases.parquet")
+    cases.rename(columns={"disposition": "eindcode", "stratum": "strat"}).to_parquet(
+        run / "fieldwork" / "cases.parquet")
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["stages"]["fieldwork"]["params"]["columns"].update(agency_code="eindcode", group="strat")
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    got = gather_fieldwork(open_run(run, ROOT))["dispositions"]
+    assert got == want and sum(r["total"] for r in got) == len(cases)
+    del manifest["stages"]["fieldwork"]["params"]["columns"]
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(RunFolderError, match="re-run `sid fieldwork`"):
+        gather_fieldwork(open_run(run, ROOT))

@@ -13,7 +13,8 @@ import pytest
 from sid.cli import main
 from sid.io.atomic import atomic_dir
 from sid.io.wave import read_wave, save_wave_files
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
+from tests.projects import small_wave, write_project_file
 
 SPEC = """\
 wave: w1
@@ -72,11 +73,12 @@ def _wave(n_per_group: int = 400, seed: int = 7, b_missing: float = 0.04) -> pd.
     return df
 
 
-def _write_run(tmp_path, df, extra: str = ""):
+def _write_run(tmp_path, df, extra: str = "", group: str = "origin", text: str = SPEC):
     project = tmp_path / "project"
     (project / "questionnaires").mkdir(parents=True)
     spec = project / "questionnaires" / "w1.yaml"
-    spec.write_text(textwrap.dedent(SPEC) + extra, encoding="utf-8")
+    spec.write_text(textwrap.dedent(text) + extra, encoding="utf-8")
+    write_project_file(project, {"w1": small_wave("questionnaires/w1.yaml", key="person_key", group=group)})
     q = load_questionnaire(spec)
     out = tmp_path / "run"
     with atomic_dir(out / "clean") as tmp:
@@ -216,6 +218,7 @@ def test_outputs_item_table_loadings_side_by_side_and_invariance(run_folder):
 def test_score_without_clean_folder_is_a_one_line_error(tmp_path, capsys):
     (tmp_path / "questionnaires").mkdir()
     (tmp_path / "questionnaires" / "w1.yaml").write_text(textwrap.dedent(SPEC), encoding="utf-8")
+    write_project_file(tmp_path, {"w1": small_wave("questionnaires/w1.yaml", key="person_key", group="origin")})
     assert main(["score", "--out", str(tmp_path / "run"), "--project", str(tmp_path)]) != 0
     err = capsys.readouterr().err
     assert err.startswith("sid: error:") and "clean" in err and len(err.strip().splitlines()) == 1
@@ -290,3 +293,23 @@ def test_count_and_factor_indices_are_scored_and_assessed(tmp_path):
     assert c["invariance"].startswith("not fitted") and c["notes"][0].startswith("measurement invariance not tested")
     rel = pd.read_csv(out / "score" / "reliability.csv")
     assert set(rel.loc[rel["index"] == "idx_c", "group"]) == {"(all)", *GROUPS}
+
+
+def test_the_group_is_the_projects_reporting_group_whatever_its_name(tmp_path, capsys):
+    # a survey whose group variable is not called origin: roles.group names it
+    df = _wave().rename(columns={"origin": "herkomst"})
+    project, out, _ = _write_run(tmp_path, df, group="herkomst", text=SPEC.replace("origin", "herkomst"))
+    assert main(["score", "--out", str(out), "--project", str(project)]) == 0
+    rel = pd.read_csv(out / "score" / "reliability.csv")
+    assert set(rel["group"]) == {"(all)", *GROUPS}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["stages"]["score"]["params"]["group"] == "herkomst"
+
+
+def test_a_group_role_the_clean_wave_lacks_is_one_line_naming_the_role(tmp_path, capsys):
+    project, out, df = _write_run(tmp_path, _wave(), group="herkomst")
+    before = (out / "clean" / "data.parquet").read_bytes()
+    assert main(["score", "--out", str(out), "--project", str(project)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no reporting-group variable 'herkomst' (roles.group of wave w1" in err[0]
+    assert not (out / "score").exists() and (out / "clean" / "data.parquet").read_bytes() == before

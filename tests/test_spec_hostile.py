@@ -4,7 +4,6 @@ nothing written, and never the file's contents in the message."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -14,9 +13,10 @@ from sid.cli import main
 from sid.errors import ExpressionError, SpecError
 from sid.linkage.spec import load_linkage_spec
 from sid.spec.expr import parse
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 from sid.spec.weighting import load_weighting
 from sid.spec.yamlfile import Section, Where, parse_yaml
+from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 PRIVATE_KEY = """\
@@ -37,10 +37,7 @@ def _bomb(levels: int = 9) -> str:
 
 
 def _project(tmp_path: Path) -> Path:
-    proj = tmp_path / "proj"
-    for folder in ("questionnaires", "weights", "linkage", "reports"):
-        shutil.copytree(ROOT / folder, proj / folder)
-    return proj
+    return copy_project(tmp_path / "proj")
 
 
 def _plant(path: Path, old: str, new: str) -> bytes:

@@ -12,7 +12,8 @@ import pytest
 
 from sid.errors import ExpressionError, SpecError
 from sid.spec.frame import derive, valid_view
-from sid.spec.questionnaire import Derived, Variable, load_questionnaire
+from sid.spec.questionnaire import Derived, Variable
+from sid.spec.questionnaire_parse import load_questionnaire
 
 SPEC = """\
 wave: w1

@@ -20,7 +20,7 @@ import pytest
 from sid.errors import DataError, RunFolderError
 from sid.io.wave import read_wave
 from sid.report.spss_file import write_wave_spss
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 
 PROJECT = Path(__file__).resolve().parents[1]
 SPEC = PROJECT / "questionnaires" / "sid2022.yaml"

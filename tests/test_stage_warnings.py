@@ -24,9 +24,9 @@ from sid.demo import make_demo
 from sid.pipeline.run import StageTiming, summary
 from sid.scales.stage import score_warnings
 from sid.weighting.stage import weight_warnings
+from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_FOLDERS = ("questionnaires", "weights", "linkage", "reports")
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -53,9 +53,7 @@ def edited_run(tmp_path_factory):
     (project, original data, edited data, run folder, key, stderr lines, stdout, inputs
     before the run)."""
     base = tmp_path_factory.mktemp("warnings")
-    proj = base / "project"
-    for folder in PROJECT_FOLDERS:
-        shutil.copytree(ROOT / folder, proj / folder)
+    proj = copy_project(base / "project")
     original, edited, out = base / "data", base / "edited", base / "run"
     make_demo(original, seed=11, scale=0.1)
     shutil.copytree(original, edited)

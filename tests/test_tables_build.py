@@ -13,7 +13,7 @@ from scipy import stats
 
 from sid.io.spss_meta import SpssMeta
 from sid.io.wave import save_wave_files
-from sid.pipeline.wave import open_wave
+from sid.runfolder.wave import open_wave
 from sid.tables.build import COLUMNS, build_tables
 from sid.tables.disclosure import publish
 from sid.tables.labels import Labels
@@ -38,7 +38,7 @@ def _api_run(tmp: Path, ref_dir: Path, replicates: bool = False) -> pd.DataFrame
     (tmp / "weight").mkdir()
     pd.DataFrame({"person_key": api["person_key"], "weight": api["pw"], "stratum": api["stype"],
                   "fpc": api["fpc"]}).to_parquet(tmp / "weight" / "weights.parquet")
-    diag: dict = {"design": {"fpc": "fpc"}}
+    diag: dict = {"design": {"key": "person_key", "strata": "stratum", "fpc": "fpc"}}
     if replicates:
         s = api["stype"].to_numpy()
         n = len(api)

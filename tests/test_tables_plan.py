@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sid.errors import SpecError
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 from sid.tables.labels import Labels
 from sid.tables.plan import Defaults, check_plan, load_plan, parse_plan
 

@@ -15,8 +15,9 @@ from openpyxl import load_workbook
 
 from sid.cli import main
 from sid.io.wave import save_wave_files
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 from sid.tables.stage import run_tables
+from tests.projects import sid_wave, write_project_file
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUPS = {"BEL": (150, 5.0e6), "MAR": (120, 2.5e5), "TUR": (110, 2.0e5), "AFG": (12, 3.0e4)}
@@ -75,7 +76,8 @@ def _make_run(root: Path) -> dict:
     rep.insert(0, "person_key", key)
     rep.to_parquet(run / "weight" / "replicates.parquet")
     (run / "weight" / "diagnostics.json").write_text(json.dumps(
-        {"replicates": {"method": "subbootstrap", "scale": 1 / (R - 1), "rscales": 1.0, "mse": False}}))
+        {"design": {"key": "person_key", "weight": "weight", "strata": "stratum"},
+         "replicates": {"method": "subbootstrap", "scale": 1 / (R - 1), "rscales": 1.0, "mse": False}}))
     idx = np.where(rng.random(n) < 0.05, np.nan, rng.uniform(0, 100, n) + (origin == "BEL") * 20)
     (run / "score").mkdir()
     # indices in another row order than the weights: open_wave joins by key
@@ -85,6 +87,7 @@ def _make_run(root: Path) -> dict:
     (proj / "reports").mkdir()
     shutil.copy(ROOT / "questionnaires" / "sid2022.yaml", proj / "questionnaires" / "sid2022.yaml")
     (proj / "reports" / "sid2022_tables.yaml").write_text(PLAN)
+    write_project_file(proj, {"sid2022": sid_wave(weighting=None, linkage=None)})
     return {"run": run, "proj": proj, "clean": clean, "w": w, "W": F * w[:, None], "idx": idx}
 
 
@@ -201,7 +204,7 @@ def test_cli_taylor_and_one_line_error(tmp_path, capsys):
 
 
 def test_wave_table_gives_the_tidy_layout_with_meta_labels(staged):
-    from sid.pipeline.wave import open_wave
+    from sid.runfolder.wave import open_wave
     from sid.tables.build import COLUMNS
 
     wave = open_wave(staged["run"], variance="taylor")

@@ -12,7 +12,7 @@ import pytest
 from sid.errors import DataError, RunFolderError
 from sid.io.spss_meta import SpssMeta
 from sid.io.wave import save_wave_files
-from sid.pipeline.wave import open_wave
+from sid.runfolder.wave import open_wave
 
 
 def _clus1_run(tmp: Path, ref_dir: Path, survey_ref: dict, diag: dict) -> pd.DataFrame:
@@ -27,6 +27,8 @@ def _clus1_run(tmp: Path, ref_dir: Path, survey_ref: dict, diag: dict) -> pd.Dat
     w = np.asarray(survey_ref["apiclus1_calibrate_linear_stype"]["weights"], dtype=float)
     pd.DataFrame({"person_key": api["person_key"], "weight": w, "prior": api["pw"], "psu": api["dnum"],
                   "fpc": api["fpc"]}).to_parquet(tmp / "weight" / "weights.parquet")
+    # the weight stage records the key and design columns; these tests vary the rest
+    diag = {**diag, "design": {"key": "person_key", **diag.get("design", {})}}
     (tmp / "weight" / "diagnostics.json").write_text(json.dumps(diag))
     return api
 
@@ -81,3 +83,14 @@ def test_weights_that_miss_the_recorded_margins_are_refused(tmp_path, reference_
         "prior": "prior", "margins": {"stype": {"E": 4000, "H": 755, "M": 1018}}}})
     with pytest.raises(EstimationError, match="misses margin"):
         open_wave(tmp_path, variance="taylor")
+
+
+def test_the_key_comes_from_the_diagnostics_or_is_named(tmp_path, reference_dir, survey_ref):
+    _clus1_run(tmp_path, reference_dir, survey_ref, {"design": {"fpc": "fpc"}})
+    diag = json.loads((tmp_path / "weight" / "diagnostics.json").read_text())
+    del diag["design"]["key"]
+    (tmp_path / "weight" / "diagnostics.json").write_text(json.dumps(diag))
+    with pytest.raises(RunFolderError, match="no design.key") as exc:
+        open_wave(tmp_path, variance="taylor")
+    assert "\n" not in str(exc.value)
+    assert len(open_wave(tmp_path, variance="taylor", key="person_key").data) > 0

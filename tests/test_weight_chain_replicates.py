@@ -39,7 +39,8 @@ def _run(data, spec_path, psu=None):
     gross = pd.read_csv(data / "gross_sample.csv", dtype={"person_key": str})
     disp = pd.read_csv(data / "dispositions.csv", dtype={"person_key": str})
     frame = pd.read_csv(data / "register_population.csv")
-    cases = build_cases(gross, disp[["person_key", "disposition", "mode"]], spec.dispositions)
+    cases = build_cases(gross, disp[["person_key", "disposition", "mode"]], spec.dispositions,
+                        key="person_key", disposition="disposition")
     responded = cases.outcome.isin(["I", "P"]).to_numpy()
     chain = run_chain(gross, cases.outcome, responded, frame, spec)
     return spec, chain, replicate_weights(chain, spec, None if psu is None else gross[psu].to_numpy())

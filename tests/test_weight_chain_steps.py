@@ -35,7 +35,8 @@ def _chain(demo, old_new=()):
     path = base / f"s{abs(hash(text))}.yaml"
     path.write_text(text, encoding="utf-8")
     spec = load_weighting(path)
-    cases = build_cases(gross, disp[["person_key", "disposition", "mode"]], spec.dispositions)
+    cases = build_cases(gross, disp[["person_key", "disposition", "mode"]], spec.dispositions,
+                        key="person_key", disposition="disposition")
     responded = cases.outcome.isin(["I", "P"]).to_numpy()
     return cases, responded, frame, run_chain(gross, cases.outcome, responded, frame, spec)
 

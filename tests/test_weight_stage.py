@@ -15,6 +15,7 @@ from sid.cli import main
 from sid.demo import make_demo
 from sid.estimation.design import Design
 from sid.estimation.replicates import replicate_variance
+from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 MARGINS = [("sex", "age_band"), ("region",), ("generation",)]
@@ -24,9 +25,7 @@ INDICES = ["idx_language", "idx_discrimination", "idx_inclusion", "idx_religiosi
 def shipped_spec(proj: Path) -> None:
     """A project holding the shipped SID spec (trimming 0.2-5 x median, sparse cells
     collapsed at 20 respondents: at scale 1 the Afghan group's old age bands)."""
-    (proj / "weights").mkdir(parents=True)
-    text = (ROOT / "weights" / "sid2022.yaml").read_text(encoding="utf-8")
-    (proj / "weights" / "sid2022.yaml").write_text(text, encoding="utf-8")
+    copy_project(proj)
 
 
 def collapsed_frame_margins(frame: pd.DataFrame, collapsed: list[dict], vars_: tuple) -> pd.Series:

@@ -18,10 +18,11 @@ from sid.demo import make_demo
 from sid.errors import SpecError, WeightingError
 from sid.estimation.design import Design
 from sid.estimation.replicates import bootstrap_factors
-from sid.pipeline.wave import open_wave
+from sid.runfolder.wave import open_wave
 from sid.spec.weighting import load_weighting
 from sid.weighting.chain import run_chain
 from sid.weighting.replicate_chain import replicate_weights
+from tests.projects import copy_project
 
 SPEC = """wave: toy
 sample: {{frame: f.csv, frame_count: count, gross_sample: g.csv, dispositions: d.csv, key: k,
@@ -174,7 +175,7 @@ def demo_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("pooled")
     data, out, proj = base / "data", base / "run", base / "proj"
     make_demo(data, scale=0.3)
-    (proj / "weights").mkdir(parents=True)
+    copy_project(proj)
     text = (ROOT / "weights" / "sid2022.yaml").read_text(encoding="utf-8")
     assert "  pooled: false\n" in text
     text = text.replace("  pooled: false\n", "  pooled: {margins: [region:sex]}\n")

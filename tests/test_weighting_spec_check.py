@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,7 @@ import pandas as pd
 from sid.cli import main
 from sid.spec.check_weighting import check_weighting
 from sid.spec.weighting import load_weighting
+from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "weights" / "sid2022.yaml"
@@ -149,7 +151,10 @@ def test_cli_check_recognises_a_weighting_spec_by_its_folder(tmp_path: Path, cap
     good = _spec(tmp_path)
     d = _data(tmp_path)
     assert main(["check", str(good), "--data", str(d)]) == 0
-    assert main(["check", "--project", str(tmp_path / "proj"), "--data", str(d)]) == 0
+    # a project: its wave's weighting spec (with the roles of sid.yaml) against the data folder
+    proj = copy_project(tmp_path / "proj2")
+    shutil.copy(good, proj / "weights" / "sid2022.yaml")
+    assert main(["check", "--project", str(proj), "--data", str(d)]) == 0
     err = capsys.readouterr().err
     assert "1 spec(s), 1 data file: 0 error(s)" in err
 

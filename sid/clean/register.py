@@ -1,7 +1,7 @@
 """The gross sample's register extract: reading it, checking keys, joining it on respondents.
 
 The spec's ``source: register`` variables (sex, birth year, region, nationalities...) are
-not asked: they come from the register extract of the gross sample (``gross_sample.csv``,
+not asked: they come from the register extract of the gross sample (the project file's ``data.gross_sample``,
 one row per sampled person), joined onto the respondents by the key. Before anything is
 cleaned the keys are checked (sid.fieldwork.checks): each register key once in the gross
 sample, every respondent's key present and in the gross sample.
@@ -33,13 +33,15 @@ def register_variables(q: Questionnaire) -> list[str]:
     return [v.name for v in q.variables if v.source == "register" and v.name != q.key]
 
 
-def read_gross_sample(path: str | os.PathLike[str], q: Questionnaire) -> pd.DataFrame:
+def read_gross_sample(path: str | os.PathLike[str], q: Questionnaire,
+                      where: str = "the project file") -> pd.DataFrame:
     """Read the gross sample CSV: the key and text register variables as text (a key
-    like ``0012`` keeps its zeros), other register variables as numbers."""
+    like ``0012`` keeps its zeros), other register variables as numbers. ``where``: what
+    names the file (for the message when it is absent)."""
     p = Path(path)
     if not p.is_file():
-        raise InputFileError(f"{p}: gross sample not found; give the data folder holding "
-                             "gross_sample.csv (--data DIR)")
+        raise InputFileError(f"{p}: gross sample not found (the file {p.name} is named by {where}); "
+                             f"give the data folder holding it (--data DIR) or fix the name")
     text = [q.key] + [v.name for v in q.variables if v.source == "register" and v.is_text]
     header = read_csv(p, nrows=0).columns
     wanted = {q.key, *register_variables(q)}

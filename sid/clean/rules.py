@@ -41,7 +41,7 @@ def code_of(q: Questionnaire, meaning: str, why: str) -> float:
             return float(code)
     raise SpecError(
         f"{q.path or q.wave}: missing_codes declares no code with meaning {meaning!r}, needed "
-        f"{why}; add one (e.g. -4: {{meaning: invalid, label: ...}})"
+        f"{why}; add one (e.g. -4: {{meaning: {meaning}, label: ...}})"
     )
 
 
@@ -119,9 +119,12 @@ def apply_routing(df: pd.DataFrame, q: Questionnaire, rows: np.ndarray, keys: np
         if not recodable(q, v, df):
             continue
         x = numeric_column(df, v.name, where)
+        answered = ~asked & ~np.isnan(x)
+        if not answered.any():  # nothing to route out: the wave needs no not-applicable code
+            continue
         if na_code is None:
             na_code = code_of(q, "not_applicable", f"to route out answers to {v.name}")
-        change = np.flatnonzero(~asked & ~np.isnan(x) & (x != na_code))
+        change = np.flatnonzero(answered & (x != na_code))
         if not change.size:
             continue
         if na_code not in {float(c) for c in q.missing_codes_for(v.name)}:

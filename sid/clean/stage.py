@@ -20,14 +20,14 @@ from sid.clean.log import DROPPED, concat_log, log_rows, replay, summarize
 from sid.clean.quality import check_violations, register_mismatches, speeders, straightliners
 from sid.clean.register import check_keys, join_register, read_gross_sample
 from sid.clean.rules import apply_routing, check_codes, empty_applicable
-from sid.errors import DataError, SpecError
+from sid.errors import DataError
 from sid.io.spss_meta import SpssMeta, default_variable
+from sid.project import PROJECT_FILE, Project, Wave, gross_sample_file, wave_questionnaire
 from sid.spec.frame import derive
-from sid.spec.questionnaire import Questionnaire, load_questionnaire
+from sid.spec.questionnaire import Questionnaire
 
 CLEAN = "clean"
 LOG_FILE, SUMMARY_FILE, FLAGS_FILE = "log.csv", "summary.csv", "flags.parquet"
-GROSS_SAMPLE_FILE = "gross_sample.csv"
 
 PathLike = str | os.PathLike[str]
 
@@ -187,52 +187,41 @@ def clean_meta(df: pd.DataFrame, raw_meta: SpssMeta, q: Questionnaire) -> SpssMe
 
 # -- the stage on a run folder --------------------------------------------------------------
 
-def find_spec(project_dir: PathLike, raw_meta: SpssMeta) -> Path:
-    """The questionnaire spec of the wave: the project's only ``questionnaires/*.yaml``, or
-    the one whose file name (the wave id) begins every raw source file's name."""
-    folder = Path(project_dir) / "questionnaires"
-    specs = sorted(folder.glob("*.yaml"))
-    if len(specs) == 1:
-        return specs[0]
-    if not specs:
-        raise SpecError(f"{folder}: no questionnaire spec (*.yaml); give --project DIR or --spec")
-    names = [Path(s.get("path", "")).name for s in raw_meta.sources]
-    hits = [p for p in specs if names and all(n.startswith(p.stem) for n in names)]
-    if len(hits) != 1:
-        raise SpecError(f"{folder}: {len(specs)} questionnaire specs and none matches the raw "
-                        f"files ({', '.join(names) or 'unknown'}) alone; name one with --spec")
-    return hits[0]
-
-
-def run_clean(out_dir: PathLike, project_dir: PathLike = ".", data_dir: PathLike | None = None,
-              spec: PathLike | None = None) -> tuple[Path, CleanResult]:
+def run_clean(out_dir: PathLike, project_dir: PathLike | Project = ".",
+              data_dir: PathLike | None = None, spec: PathLike | None = None, *,
+              wave: str | Wave | None = None) -> tuple[Path, CleanResult]:
     """Clean ``out_dir/raw`` into ``out_dir/clean`` and record the stage in the manifest.
 
-    ``data_dir`` holds ``gross_sample.csv`` (default: ``project_dir/data/demo``, the demo
-    wave); ``spec`` the questionnaire spec (default: :func:`find_spec`). Nothing is
-    written when an input is wrong. Returns the clean folder and the result.
+    The wave (``wave``, else the one the run folder records, else the project's default:
+    sid.runfolder.context) gives the questionnaire spec (``spec`` overrides it) and the
+    gross sample's file name (``data.gross_sample`` in sid.yaml), read from ``data_dir``
+    (default: the wave's data folder). Nothing is written when an input is wrong.
+    Returns the clean folder and the result.
     """
     from sid.io.wave import DATA_FILE, META_FILE, RAW, read_wave, save_wave_files
-    from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
+    from sid.runfolder.context import data_folder, resolve_wave
+    from sid.runfolder.manifest import StageRecord, begin_stage, stage_folder
 
     out = Path(out_dir)
     begin_stage(out)
+    w = resolve_wave(project_dir, out, wave)
     raw_dir = out / RAW
     raw_df, raw_meta = read_wave(raw_dir)
-    spec_path = Path(spec) if spec is not None else find_spec(project_dir, raw_meta)
-    data = Path(data_dir) if data_dir is not None else Path(project_dir) / "data" / "demo"
-    gross_path = data / GROSS_SAMPLE_FILE
+    q = wave_questionnaire(w, spec, check=True)
+    spec_path = Path(q.path) if q.path else w.questionnaire
+    data = data_folder(w, data_dir)
+    gross_name = gross_sample_file(w)
+    gross_path = data / gross_name
     rec = StageRecord(stage=CLEAN, inputs=[raw_dir / DATA_FILE, raw_dir / META_FILE, gross_path],
                       specs=[spec_path],
-                      params={"data_dir": str(data), "gross_sample": str(gross_path)})
-    q = load_questionnaire(spec_path, check=True)
-    gross = read_gross_sample(gross_path, q)
+                      params={"wave": w.name, "data_dir": str(data), "gross_sample": str(gross_path)})
+    gross = read_gross_sample(gross_path, q, where=f"data.gross_sample of wave {w.name} in {w.project_dir / PROJECT_FILE}")
     res = clean_wave(raw_df, raw_meta, q, gross, where=str(raw_dir / DATA_FILE),
                      gross_where=str(gross_path))
     rec.params.update({"records_raw": len(raw_df), "records_clean": len(res.df),
                        "changes": len(res.log)})
     rec.warnings += clean_warnings(res)
-    with stage_folder(out, rec) as st:
+    with stage_folder(out, rec, wave=w.name) as st:
         save_wave_files(res.df, res.meta, st.path)
         res.log.to_csv(st.path / LOG_FILE, index=False)
         res.summary.to_csv(st.path / SUMMARY_FILE, index=False)

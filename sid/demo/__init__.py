@@ -30,7 +30,7 @@ from sid.demo.truth import population_truth
 from sid.errors import SidError, SpecError
 from sid.io.atomic import atomic_dir, check_output_folder
 from sid.io.spss import write_spss
-from sid.spec.questionnaire import load_questionnaire
+from sid.spec.check import load_checked_questionnaire
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "questionnaires" / "sid2022.yaml"
 
@@ -68,7 +68,7 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
     check_output_folder(out_dir)  # a file or a read-only folder: say so before the work
     if not scale > 0:
         raise SidError(f"sid demo: --scale {scale} must be a positive number (e.g. 0.2, 1, 50)")
-    spec = load_questionnaire(spec_path, check=True)
+    spec = load_checked_questionnaire(spec_path)
     rng = np.random.default_rng(seed)
     # independent streams: sizes of one part do not shift another; a new part takes the
     # next stream (spawn(k) begins with spawn(k - 1)'s streams, so older files stay identical)
@@ -155,3 +155,15 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
         }
         (tmp / "demo.json").write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return {name: out / name for name in FILES}
+
+
+#: The built-in demo generators, by the name a project wave gives as ``demo:`` (sid.yaml):
+#: name -> maker(out_dir, seed=..., scale=...) writing a synthetic wave of that shape.
+DEMOS = {"sid2022": make_demo}
+
+
+def demo_maker(name: str):
+    """The demo generator called ``name`` (a SpecError naming the known ones when unknown)."""
+    if name not in DEMOS:
+        raise SpecError(f"no built-in demo generator {name!r}; sid has {', '.join(DEMOS)}")
+    return DEMOS[name]

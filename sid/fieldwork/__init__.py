@@ -1,6 +1,6 @@
 """sid.fieldwork: fieldwork outcome rates per origin group and mode (AAPOR Standard Definitions).
 
-Agency dispositions are mapped to AAPOR final disposition codes (:mod:`.dispositions`),
+Agency dispositions are mapped to AAPOR final disposition codes (:mod:`sid.spec.dispositions`),
 checked against the gross sample and the survey files (:mod:`.checks`, :mod:`.cases`),
 counted per outcome class and turned into response, cooperation, refusal and contact rates
 (:mod:`.rates`), reported overall, per origin group, per mode and per group x mode
@@ -15,9 +15,9 @@ from sid.fieldwork.checks import (
     check_respondents_in_sample,
     check_unique_keys,
 )
-from sid.fieldwork.dispositions import OUTCOMES, aapor_class, map_dispositions, validate_mapping
 from sid.fieldwork.rates import RATES, aapor_rates, outcome_counts
 from sid.fieldwork.table import outcome_rates_table
+from sid.spec.dispositions import OUTCOMES, aapor_class, map_dispositions, validate_mapping
 
 __all__ = [
     "OUTCOMES",

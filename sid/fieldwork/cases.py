@@ -18,22 +18,23 @@ from sid.fieldwork.checks import (
     check_dispositions_cover_sample,
     factorize_keys,
 )
-from sid.fieldwork.dispositions import map_dispositions
+from sid.spec.dispositions import map_dispositions
 
 
 def build_cases(
     gross: pd.DataFrame,
     dispositions: pd.DataFrame,
     mapping: Mapping[object, object],
-    key: str = "person_key",
-    disposition: str = "disposition",
+    *,
+    key: str,
+    disposition: str,
     survey_keys: Iterable[object] | None = None,
     spec_key: str = "dispositions",
     strict: bool = False,
 ) -> pd.DataFrame:
     """One row per case of the gross sample with its disposition, AAPOR code and class.
 
-    ``gross``: the register extract of the gross sample (``key``, origin, background
+    ``gross``: the register extract of the gross sample (``key``, strata, background
     variables). ``dispositions``: the agency's file (``key``, ``disposition`` in the
     agency's codes, ``mode``, ...). ``mapping``: the spec's ``{agency_code: aapor_code}``.
     ``survey_keys``: the respondent keys of the survey files, when available.

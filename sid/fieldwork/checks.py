@@ -80,7 +80,7 @@ def _head(keys: Iterable[object]) -> str:
     return text + (", ..." if len(vals) > SHOW else "")
 
 
-def check_unique_keys(frame: pd.DataFrame, key: str = "person_key", source: str = "gross sample") -> None:
+def check_unique_keys(frame: pd.DataFrame, key: str, source: str = "gross sample") -> None:
     """Raise :class:`DataError` when ``frame[key]`` is missing or repeats a key.
 
     A register key that occurs twice in the gross sample would count one person twice in
@@ -142,7 +142,7 @@ def _check_respondents(survey: pd.Series | pd.Index | np.ndarray, s_codes: np.nd
 
 
 def check_dispositions_cover_sample(
-    dispositions: pd.DataFrame, gross: pd.DataFrame, key: str = "person_key"
+    dispositions: pd.DataFrame, gross: pd.DataFrame, key: str
 ) -> None:
     """Raise :class:`DataError` unless dispositions and gross sample hold the same keys once.
 
@@ -182,13 +182,13 @@ def _check_cover(gross: pd.DataFrame, dispositions: pd.DataFrame, key: str,
 def check_completes_match(
     cases: pd.DataFrame,
     survey_keys: Iterable[object],
-    key: str = "person_key",
+    key: str,
     strict: bool = False,
 ) -> list[str]:
     """Compare the interviews the dispositions report with the keys in the survey files.
 
     ``cases`` has ``key``, ``outcome`` (AAPOR class) and ``aapor_code`` (from
-    :func:`sid.fieldwork.dispositions.map_dispositions`). Two disagreements are looked for:
+    :func:`sid.spec.dispositions.map_dispositions`). Two disagreements are looked for:
 
     * a case whose disposition says complete (I) but whose key is absent from the survey
       files (the interview was reported but not delivered);

@@ -3,7 +3,7 @@
 Reference: The American Association for Public Opinion Research (2023), *Standard
 Definitions: Final Dispositions of Case Codes and Outcome Rates for Surveys*, 10th edition,
 section "Calculating rates from response distributions". With the outcome classes of
-:mod:`sid.fieldwork.dispositions` (I complete, P partial, R refusal and break-off,
+:mod:`sid.spec.dispositions` (I complete, P partial, R refusal and break-off,
 NC non-contact, O other, UH and UO unknown eligibility, NE not eligible) and e the
 estimated share of eligible cases among the cases of unknown eligibility:
 
@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import DataError, SpecError
-from sid.fieldwork.dispositions import OUTCOMES
+from sid.spec.dispositions import OUTCOMES
 
 RATES: tuple[str, ...] = (
     "RR1", "RR2", "RR3", "RR4", "RR5", "RR6",
@@ -76,7 +76,7 @@ def outcome_counts(
 
     ``dispositions`` has one row per case of the gross sample and a column ``outcome``
     holding the class (I, P, R, NC, O, UH, UO, NE; see
-    :func:`sid.fieldwork.dispositions.map_dispositions`). ``by`` names the grouping
+    :func:`sid.spec.dispositions.map_dispositions`). ``by`` names the grouping
     columns (none: one overall row); a missing value in a grouping column is a group of its
     own. ``weight`` (a column name or an array, one value per case) gives design-weighted
     counts: the sum of the weights of the cases in the class.

@@ -1,22 +1,22 @@
 """The fieldwork stage: gross sample + dispositions -> AAPOR outcome rates in ``DIR/fieldwork``.
 
-:func:`run_fieldwork` reads the weighting spec (``weights/*.yaml``: sample files, key,
-strata, the agency -> AAPOR disposition mapping), the frame, the gross sample and the
-dispositions from the data folder, and the respondent keys of the wave (``DIR/clean``
+:func:`run_fieldwork` reads the wave's weighting spec (sample files, key, strata, the
+agency -> AAPOR disposition mapping, with the project file's roles and data files), the
+frame, the gross sample and the dispositions from the data folder, and the respondent keys of the wave (``DIR/clean``
 when it exists, else ``DIR/raw``). It builds the case table (:func:`sid.fieldwork.build_cases`:
 keys unique, every respondent drawn, every code mapped) and writes, atomically:
 
 * ``DIR/fieldwork/rates.csv``: :func:`sid.fieldwork.outcome_rates_table` overall, per
-  reporting group (``sample.group``, level ``origin``; default: the stratum variable),
-  per design stratum (level ``stratum``, only when the strata are not the reporting
-  groups: several stratum variables, or a group other than the one stratum variable),
-  per mode and group x mode, unweighted and design-weighted (d = N_h / n_h, frame count
-  over gross sample size per design stratum, or the declared ``sample.design_weight``),
-  e estimated within each reporting group (``e_scope="origin"``) and carried to its
-  strata and modes;
+  reporting group (``sample.group``, the project file's ``roles.sample_group``; default:
+  the stratum variable; level ``group``), per design stratum (level ``design_stratum``,
+  only when the strata are not the reporting groups: several stratum variables, or a group
+  other than the one stratum variable), per mode and group x mode, unweighted and
+  design-weighted (d = N_h / n_h, frame count over gross sample size per design stratum,
+  or the declared ``sample.design_weight``), e estimated within each reporting group
+  (``e_scope="group"``) and carried to its strata and modes;
 * ``DIR/fieldwork/cases.parquet``: one row per sampled person: key, strata (and the design
   stratum ``a:b`` of several), reporting group, agency disposition, mode, AAPOR code,
-  outcome class, design weight.
+  outcome class, design weight (the manifest entry's ``params.columns`` names them).
 
 Break-offs: the agency codes a questionnaire that was started and left as partial (1.2).
 When the cleaning stage judged it a break-off (``DIR/clean/flags.parquet``, status
@@ -40,8 +40,9 @@ from sid.fieldwork.cases import build_cases
 from sid.fieldwork.checks import FieldworkWarning
 from sid.fieldwork.table import outcome_rates_table
 from sid.io.csvfile import read_csv
-from sid.spec.weighting import WeightingSpec, load_weighting
-from sid.weighting.frame import checked_frame
+from sid.project import Project, Wave, wave_weighting
+from sid.spec.register_frame import checked_frame
+from sid.spec.weighting import WeightingSpec
 from sid.weighting.strata import joined_labels, sample_design_weights
 
 FIELDWORK = "fieldwork"
@@ -65,16 +66,6 @@ class FieldworkResult:
     breakoffs: int
     warnings: list[str]
     survey_source: Path
-
-
-def find_weighting_spec(project_dir: PathLike) -> Path:
-    """The project's only ``weights/*.yaml`` (SpecError when there is none or several)."""
-    folder = Path(project_dir) / "weights"
-    specs = sorted(folder.glob("*.yaml"))
-    if len(specs) != 1:
-        raise SpecError(f"{folder}: {'no' if not specs else len(specs)} weighting specs (*.yaml); "
-                        "give --project DIR with one, or name it with --spec")
-    return specs[0]
 
 
 def _read_csv(path: Path, what: str, text: list[str], other: list[str] | None = ()) -> pd.DataFrame:
@@ -102,7 +93,7 @@ def stratum_design_weights(gross: pd.DataFrame, frame: pd.DataFrame, spec: Weigh
     combination of the stratum variables) and n_h the number of sampled persons in h."""
     s = spec.sample
     if s.design_weight is None:
-        # a count < 0 or a cell on two rows: the checks of the weight stage (sid.weighting.frame)
+        # a count < 0 or a cell on two rows: the checks of the weight stage (sid.spec.register_frame)
         frame = checked_frame(frame, s.frame_count, str(frame_path),
                               f"the design weights N_h/n_h per {', '.join(s.frame_strata)}", error=DataError)
         if frame[list(s.frame_strata)].isna().any().any():
@@ -181,7 +172,7 @@ def fieldwork_tables(spec: WeightingSpec, gross: pd.DataFrame, dispositions: pd.
     _columns(dispositions, disp_cols, paths["dispositions"], "sample.disposition/mode")
     if s.design_weight is None:
         _columns(frame, (*s.frame_strata, s.frame_count), paths["frame"], "sample.frame_strata")
-    stratum = s.stratum_name if len(s.strata) > 1 else None  # rows per design stratum too
+    stratum = s.stratum_column if len(s.strata) > 1 else None  # rows per design stratum too
     base = gross[list(dict.fromkeys([s.key, *s.strata, *extra]))].copy()
     if stratum is not None:
         base[stratum] = joined_labels(gross, s.strata, "gross sample")
@@ -194,14 +185,14 @@ def fieldwork_tables(spec: WeightingSpec, gross: pd.DataFrame, dispositions: pd.
     said = [str(w.message) for w in caught if issubclass(w.category, FieldworkWarning)]
     cases[WEIGHT] = stratum_design_weights(gross, frame, spec, paths["frame"])
     n_break = reclassify_breakoffs(cases, s.key, breakoffs) if breakoffs is not None else 0
-    rates = outcome_rates_table(cases, group=group, mode=s.mode, weight=WEIGHT, e_scope="origin",
+    rates = outcome_rates_table(cases, group=group, mode=s.mode, weight=WEIGHT, e_scope="group",
                                 stratum=stratum)
     if n_break:
         note = (f"{n_break} partial interview(s) (AAPOR 1.2) with completion status break-off "
                 "in clean/flags.parquet counted as break-offs (AAPOR 2.12, class R)")
         rates["note"] = [f"{n}; {note}" if n else note for n in rates["note"].fillna("")]
     columns = list(dict.fromkeys(
-        [s.key, *s.strata] + ([s.stratum_name] if len(s.strata) > 1 else []) + [group] + [
+        [s.key, *s.strata] + ([s.stratum_column] if len(s.strata) > 1 else []) + [group] + [
             s.disposition] + ([s.mode] if s.mode else []) + ["aapor_code", "outcome", WEIGHT]))
     cases = cases.loc[:, columns]
     cases["outcome"] = cases["outcome"].astype(str)
@@ -209,22 +200,27 @@ def fieldwork_tables(spec: WeightingSpec, gross: pd.DataFrame, dispositions: pd.
                            survey_source=Path())
 
 
-def run_fieldwork(out_dir: PathLike, project_dir: PathLike = ".", data_dir: PathLike | None = None,
-                  spec: PathLike | None = None) -> tuple[Path, FieldworkResult]:
+def run_fieldwork(out_dir: PathLike, project_dir: PathLike | Project = ".",
+                  data_dir: PathLike | None = None, spec: PathLike | None = None, *,
+                  wave: str | Wave | None = None) -> tuple[Path, FieldworkResult]:
     """Compute the outcome rates of the run ``out_dir`` into ``out_dir/fieldwork``.
 
-    ``project_dir`` holds the weighting spec (``weights/*.yaml``, or ``spec``); ``data_dir``
-    the files it names (default: ``project_dir/data/demo``, the demo wave). Nothing is
-    written when an input is wrong (one-line SidError). Returns the folder and the result.
+    The wave (``wave``, else the run folder's, else the project's default) gives the
+    weighting spec (``spec`` overrides it) with the project file's roles and data files
+    (sid.project.wave_weighting); ``data_dir`` holds those files (default: the wave's data
+    folder). Nothing is written when an input is wrong (one-line SidError). Returns the
+    folder and the result.
     """
-    from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
+    from sid.runfolder.context import data_folder, resolve_wave
+    from sid.runfolder.manifest import StageRecord, begin_stage, stage_folder
 
     out = Path(out_dir)
     begin_stage(out)
-    spec_path = Path(spec) if spec is not None else find_weighting_spec(project_dir)
-    ws = load_weighting(spec_path)
+    w = resolve_wave(project_dir, out, wave)
+    ws = wave_weighting(w, spec)
+    spec_path = Path(ws.path)
     s = ws.sample
-    data = Path(data_dir) if data_dir is not None else Path(project_dir) / "data" / "demo"
+    data = data_folder(w, data_dir)
     paths = {"gross": data / s.gross_sample, "dispositions": data / s.dispositions,
              "frame": data / s.frame}
     keys, source = survey_keys(out, s.key)
@@ -232,7 +228,8 @@ def run_fieldwork(out_dir: PathLike, project_dir: PathLike = ".", data_dir: Path
     rec = StageRecord(stage=FIELDWORK,
                       inputs=[*paths.values(), source / "data.parquet",
                               *([flags_path] if breakoffs is not None else [])],
-                      specs=[spec_path], params={"data_dir": str(data), "survey": str(source)})
+                      specs=[spec_path], params={"wave": w.name, "data_dir": str(data),
+                                                 "survey": str(source)})
     text = [s.key, *s.strata] + ([s.group] if s.group else [])
     gross = _read_csv(paths["gross"], "gross sample", text, [s.design_weight] if s.design_weight else [])
     dispositions = _read_csv(paths["dispositions"], "dispositions",
@@ -243,11 +240,15 @@ def run_fieldwork(out_dir: PathLike, project_dir: PathLike = ".", data_dir: Path
     res.survey_source = source
     rec.params.update({"cases": len(res.cases), "respondent_keys": len(keys), "group": s.reporting_group,
                        "breakoffs_from_partial": res.breakoffs,
+                       # the columns of cases.parquet, for the fieldwork report
+                       "columns": {"key": s.key, "group": s.reporting_group,
+                                   "design_stratum": s.stratum_column,
+                                   "agency_code": s.disposition, "mode": s.mode},
                        "design_weight": (f"the gross sample's {s.design_weight!r}" if s.design_weight else
                                          "N_h / n_h (frame count / gross sample size per stratum)"),
-                       "e": f"estimated per reporting group {s.reporting_group!r} (e_scope=origin)"})
+                       "e": f"estimated per reporting group {s.reporting_group!r} (e_scope=group)"})
     rec.warnings += res.warnings
-    with stage_folder(out, rec) as st:
+    with stage_folder(out, rec, wave=w.name) as st:
         res.rates.to_csv(st.path / RATES_FILE, index=False)
         res.cases.to_parquet(st.path / CASES_FILE, index=False)
     return out / FIELDWORK, res

@@ -1,5 +1,5 @@
-"""The fieldwork outcome-rate table: overall, per reporting group (origin), per design
-stratum (when it is finer than the group), per mode, per group x mode.
+"""The fieldwork outcome-rate table: overall, per reporting group, per design stratum (when
+it is finer than the group), per mode, per group x mode.
 
 One long table (the ``rates.csv`` of a run's ``fieldwork`` folder) with a row per level and
 group, unweighted and, when design weights are given, design-weighted. SID's strata (origin
@@ -16,12 +16,14 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import DataError, SpecError
-from sid.fieldwork.dispositions import OUTCOMES
 from sid.fieldwork.rates import RATES, aapor_rates, class_codes, outcome_counts
+from sid.spec.dispositions import OUTCOMES
 
-#: ``origin``: per reporting group (``sample.group``, SID: origin group); ``stratum``: per
-#: design stratum, present only when the strata are not the reporting groups.
-LEVELS: tuple[str, ...] = ("overall", "origin", "stratum", "mode", "origin×mode")
+#: ``level`` of a row: pooled, per reporting group (the ``group`` column; SID: origin
+#: group), per design stratum (:data:`STRATUM_LEVEL`, present only when the strata are not
+#: the reporting groups; the stratum's label in ``group``), per mode, per group x mode.
+STRATUM_LEVEL = "design_stratum"
+LEVELS: tuple[str, ...] = ("overall", "group", STRATUM_LEVEL, "mode", "group×mode")
 
 #: Label of the ``group`` / ``mode`` column in rows that pool over that dimension.
 ALL = "all"
@@ -35,7 +37,7 @@ COLUMNS: tuple[str, ...] = (
 
 def outcome_rates_table(
     cases: pd.DataFrame,
-    group: str = "origin",
+    group: str,
     mode: str | None = "mode",
     weight: str | np.ndarray | pd.Series | None = None,
     e: float | str | None = "estimate",
@@ -46,8 +48,8 @@ def outcome_rates_table(
     group x mode.
 
     ``cases``: one row per case of the gross sample with the column ``outcome`` (AAPOR
-    class, from :func:`sid.fieldwork.dispositions.map_dispositions`), the ``group`` column
-    (origin group) and, unless ``mode`` is None, the ``mode`` column. A case with no mode
+    class, from :func:`sid.spec.dispositions.map_dispositions`), the ``group`` column
+    (e.g. the design stratum) and, unless ``mode`` is None, the ``mode`` column. A case with no mode
     (missing or blank) is counted in a mode row labelled ``"(no mode)"`` (stated, not
     dropped); a case with no group raises :class:`DataError`. Per-mode rates are AAPOR
     rates only when every case carries the mode it was approached in; when the agency
@@ -59,14 +61,14 @@ def outcome_rates_table(
     I..NE as sums of weights. ``n`` is always the unweighted number of cases.
 
     ``stratum``: the column of the design stratum when it differs from ``group`` (SID
-    2017: origin x province within origin); its rows have level ``"stratum"`` and the
+    2017: origin x province within origin); its rows have level ``"design_stratum"`` and the
     stratum's label in ``group``. None: no stratum rows.
 
     ``e``: as in :func:`sid.fieldwork.rates.aapor_rates`, stated in ``e`` and ``e_method``.
     With ``e="estimate"``, ``e_scope`` says where the proportional (CASRO) estimate is made:
 
     * ``"row"`` (default): within each row of the table, from that row's own counts;
-    * ``"origin"``: within each reporting group g (origin group), e_g = (I+P+R+NC+O)_g /
+    * ``"group"``: within each reporting group g, e_g = (I+P+R+NC+O)_g /
       (I+P+R+NC+O+NE)_g, and carried to the group's stratum and mode rows; a row pooling
       several groups (overall, mode) gets the e implied by the summed eligible unknowns,
       e = sum_g e_g (UH+UO)_{g,row} / sum_g (UH+UO)_{g,row}. Eligibility is a property of
@@ -89,7 +91,7 @@ def outcome_rates_table(
     # classes and groups as categoricals once, so the 2 x 4 groupings below work on integer codes
     outcome = pd.Categorical.from_codes(class_codes(cases["outcome"]), categories=list(OUTCOMES))
     frame = pd.DataFrame({"outcome": outcome, "_group": _text_categorical(cases[group])})
-    levels: list[tuple[str, list[str]]] = [("overall", []), ("origin", ["_group"])]
+    levels: list[tuple[str, list[str]]] = [("overall", []), ("group", ["_group"])]
     finest = ["_group"]
     if stratum is not None:
         if stratum not in cases.columns:
@@ -98,14 +100,14 @@ def outcome_rates_table(
             raise DataError(f"gross sample: {int(cases[stratum].isna().sum())} case(s) have no {stratum!r}: "
                             "every case needs its stratum")
         frame["_stratum"] = _text_categorical(cases[stratum])
-        levels.append(("stratum", ["_stratum"]))
+        levels.append((STRATUM_LEVEL, ["_stratum"]))
         finest.append("_stratum")
     if mode is not None:
         if mode not in cases.columns:
             raise DataError(f"dispositions: no mode column {mode!r} (columns: {list(cases.columns)})")
         # an empty string is how SPSS and CSV files write a missing string value
         frame["_mode"] = _text_categorical(cases[mode], blank=NO_MODE)
-        levels += [("mode", ["_mode"]), ("origin×mode", ["_group", "_mode"])]
+        levels += [("mode", ["_mode"]), ("group×mode", ["_group", "_mode"])]
         finest.append("_mode")
 
     bases: list[tuple[str, str | np.ndarray | None]] = [("unweighted", None)]
@@ -122,11 +124,11 @@ def outcome_rates_table(
             frame["_w"] = w_arr
             bases.append(("design-weighted", "_w"))
 
-    if e_scope not in ("row", "origin"):
-        raise SpecError(f"e_scope={e_scope!r}: give 'row' or 'origin'")
-    if e_scope == "origin" and not (isinstance(e, str) and e == "estimate"):
-        raise SpecError(f"e_scope='origin' applies to e='estimate' only (got e={e!r})")
-    by_origin = e_scope == "origin" and isinstance(e, str) and e == "estimate"
+    if e_scope not in ("row", "group"):
+        raise SpecError(f"e_scope={e_scope!r}: give 'row' or 'group'")
+    if e_scope == "group" and not (isinstance(e, str) and e == "estimate"):
+        raise SpecError(f"e_scope='group' applies to e='estimate' only (got e={e!r})")
+    by_group = e_scope == "group" and isinstance(e, str) and e == "estimate"
     counted: dict[tuple[tuple[str, ...], str | None], pd.DataFrame] = {}  # e's counts, per grouping
     parts = []
     for level, by in levels:
@@ -137,9 +139,9 @@ def outcome_rates_table(
                                counts["_stratum"].astype(str) if "_stratum" in counts else ALL)
             counts["mode"] = counts["_mode"].astype(str) if "_mode" in counts else ALL
             counts["basis"] = basis
-            if by_origin:
-                rated = aapor_rates(counts, e=_pooled_origin_e(frame, by, finest, w, counted))
-                rated["e_method"] = E_BY_ORIGIN if stratum is None else E_BY_GROUP.format(group=group)
+            if by_group:
+                rated = aapor_rates(counts, e=_pooled_group_e(frame, by, finest, w, counted))
+                rated["e_method"] = E_BY_GROUP if stratum is None else E_BY_GROUP_STRATA.format(group=group)
             else:
                 rated = aapor_rates(counts, e=e)
             parts.append(rated)
@@ -172,23 +174,23 @@ def _text_categorical(values: pd.Series, blank: str | None = None) -> pd.Categor
     return pd.Categorical.from_codes(position[codes], categories=pd.Index(categories))
 
 
-E_BY_ORIGIN = (
-    "proportional (CASRO) within each origin group g: e_g = (I+P+R+NC+O)_g/(I+P+R+NC+O+NE)_g; "
+E_BY_GROUP = (
+    "proportional (CASRO) within each group g: e_g = (I+P+R+NC+O)_g/(I+P+R+NC+O+NE)_g; "
     "pooled rows: e = sum_g e_g(UH+UO)_g / sum_g(UH+UO)_g"
 )
 #: e_method of a table with stratum rows: e is still estimated per reporting group.
-E_BY_GROUP = (
+E_BY_GROUP_STRATA = (
     "proportional (CASRO) within each reporting group g ({group}): e_g = (I+P+R+NC+O)_g/"
     "(I+P+R+NC+O+NE)_g, carried to its strata; pooled rows: e = sum_g e_g(UH+UO)_g / sum_g(UH+UO)_g"
 )
 
 
-def _pooled_origin_e(frame: pd.DataFrame, by: list[str], finest: list[str], w: str | None,
+def _pooled_group_e(frame: pd.DataFrame, by: list[str], finest: list[str], w: str | None,
                      counted: dict | None = None) -> np.ndarray:
-    """Per-row e from origin-group estimates, pooled over the cells of each row.
+    """Per-row e from per-group estimates, pooled over the cells of each row.
 
     Returns one value per group of ``outcome_counts(frame, by)``, in the same order.
-    ``counted``: a cache of the (read-only) origin and cell counts, shared by the calls of
+    ``counted``: a cache of the (read-only) group and cell counts, shared by the calls of
     one table (every level and basis needs the same two).
     """
     counted = {} if counted is None else counted
@@ -199,10 +201,10 @@ def _pooled_origin_e(frame: pd.DataFrame, by: list[str], finest: list[str], w: s
             counted[key] = outcome_counts(frame, by=cols, weight=w)
         return counted[key]
 
-    origin = counts_by(["_group"])
-    known = origin[["I", "P", "R", "NC", "O"]].sum(axis=1).to_numpy()
+    per_group = counts_by(["_group"])
+    known = per_group[["I", "P", "R", "NC", "O"]].sum(axis=1).to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        e_g = pd.Series(known / (known + origin["NE"].to_numpy()), index=origin["_group"].astype(str))
+        e_g = pd.Series(known / (known + per_group["NE"].to_numpy()), index=per_group["_group"].astype(str))
     cells = counts_by(finest)
     unknown = (cells["UH"] + cells["UO"]).to_numpy()
     cell_e = e_g.reindex(cells["_group"].astype(str)).to_numpy()

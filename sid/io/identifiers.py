@@ -4,7 +4,7 @@ A fieldwork file may carry a Belgian national register number (NRN) the agency s
 not have delivered: a key column (text, or numeric F11.0), or a number typed into an open
 answer. Once ingested it would be copied into raw/, clean/, link/ and the analysts' .sav.
 :func:`screen_file` therefore checks every column of every mode file, numbers and text
-alike (:func:`sid.linkage.pseudonym.nrn_mask`), before anything is written, and refuses the
+alike (:func:`sid.io.pseudonym.nrn_mask`), before anything is written, and refuses the
 file naming the file, the variable and the case, with the number masked.
 
 A variable the questionnaire spec declares ``identifier: pseudonymise`` is not refused:
@@ -20,8 +20,8 @@ from dataclasses import replace
 import pandas as pd
 
 from sid.errors import LinkageError
+from sid.io.pseudonym import KEY_ENV, find_raw_nrn, load_key, pseudonymise
 from sid.io.spss_meta import VariableMeta
-from sid.linkage.pseudonym import KEY_ENV, find_raw_nrn, load_key, pseudonymise
 
 PSEUDONYM_FORMAT = "A64"  # HMAC-SHA256 as hexadecimal text
 
@@ -53,7 +53,7 @@ def pseudonymise_identifiers(
     """Replace each identifier column of ``data`` by its HMAC-SHA256 pseudonym (text).
 
     Columns of ``identifiers`` not in the data are skipped. ``key``: the secret (default
-    :func:`sid.linkage.pseudonym.load_key`, i.e. ``$SID_PSEUDONYM_KEY``). Returns the data,
+    :func:`sid.io.pseudonym.load_key`, i.e. ``$SID_PSEUDONYM_KEY``). Returns the data,
     the metadata (the variable becomes a string of 64 characters, without value labels or
     missing codes) and the names pseudonymised.
     """

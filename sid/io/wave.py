@@ -5,9 +5,11 @@ checks that the files describe the same variables (names, types, labels, value l
 declared missing codes), then stacks their rows, adding a string variable (``mode`` by
 default) that holds each row's mode name.
 
-Mode names: given a mapping ``{"web": "a.sav", "capi": "b.sav"}`` the keys are the modes;
-given a list of paths, a file's mode is the last ``_``-separated part of its file name
-stem (``sid2022_web.sav`` -> ``web``, ``sid2022_capi.zsav`` -> ``capi``, ``web.sav`` -> ``web``).
+Mode names: given a mapping ``{"web": "a.sav", "capi": "b.sav"}`` the keys are the modes
+(a project's ``data.fieldwork`` entries, sid.project); given a list of paths, a file's mode
+is the last ``_``-separated part of its file name stem (``sid2022_web.sav`` -> ``web``,
+``sid2022_capi.zsav`` -> ``capi``, ``web.sav`` -> ``web``). A single file that holds the
+mode itself is given as ``{None: "survey.sav"}``: its ``mode_variable`` is kept as it is.
 
 The raw wave is written once to ``DIR/raw/`` (``data.parquet`` + ``meta.json``, see
 docs/run-folder.md) and never altered afterwards: later stages read it and write their own
@@ -20,7 +22,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -31,8 +33,16 @@ from sid.io.identifiers import pseudonymise_identifiers, screen_file
 from sid.io.spss import read_spss, read_spss_meta
 from sid.io.spss_meta import SpssMeta, VariableMeta
 
-if TYPE_CHECKING:
-    from sid.spec.questionnaire import Questionnaire
+
+class Questionnaire(Protocol):
+    """What :func:`ingest` reads of a questionnaire spec (sid.spec.questionnaire.Questionnaire,
+    a layer above the files: not imported here)."""
+
+    path: str | None
+    wave: str
+
+    def identifiers(self) -> list[str]:
+        """The variables declared ``identifier: pseudonymise``."""
 
 DATA_FILE = "data.parquet"
 META_FILE = "meta.json"
@@ -50,11 +60,14 @@ def mode_from_path(path: PathLike) -> str:
     return mode
 
 
-def _modes(files: Mapping[str, PathLike] | Sequence[PathLike] | PathLike) -> dict[str, Path]:
+def _modes(files: Mapping[str | None, PathLike] | Sequence[PathLike] | PathLike) -> dict[str | None, Path]:
     if isinstance(files, str | os.PathLike):
         files = [files]
     if isinstance(files, Mapping):
-        pairs = [(str(m), Path(p)) for m, p in files.items()]
+        pairs = [(None if m is None else str(m), Path(p)) for m, p in files.items()]
+        if None in dict(pairs) and len(pairs) > 1:
+            raise InputFileError("with several fieldwork files each needs its mode; only a single "
+                                 "file may carry the mode in a variable")
     else:
         pairs = [(mode_from_path(p), Path(p)) for p in files]
     if not pairs:
@@ -119,9 +132,9 @@ def _string_format(metas: Sequence[SpssMeta], name: str) -> str | None:
 
 
 def ingest(
-    files: Mapping[str, PathLike] | Sequence[PathLike] | PathLike,
+    files: Mapping[str | None, PathLike] | Sequence[PathLike] | PathLike,
     *,
-    mode_variable: str = "mode",
+    mode_variable: str | None = "mode",
     encoding: str | None = None,
     chunksize: int | None = None,
     questionnaire: Questionnaire | None = None,
@@ -142,6 +155,12 @@ def ingest(
     ``$SID_PSEUDONYM_KEY``) instead; without a questionnaire every NRN is refused.
     """
     modes = _modes(files)
+    identifiers = questionnaire.identifiers() if questionnaire is not None else []
+    spec = (questionnaire.path or questionnaire.wave) if questionnaire is not None else None
+    if None in modes:
+        return _ingest_one(modes[None], mode_variable, encoding, chunksize, identifiers, spec, key)
+    if mode_variable is None:
+        raise InputFileError("files with a mode need a mode variable to hold it; name one")
     metas = {mode: read_spss_meta(p, encoding=encoding) for mode, p in modes.items()}
     check_agreement(metas)
     first = next(iter(metas.values()))
@@ -151,8 +170,6 @@ def ingest(
             "choose another mode variable name"
         )
     order = list(first.variables)
-    identifiers = questionnaire.identifiers() if questionnaire is not None else []
-    spec = (questionnaire.path or questionnaire.wave) if questionnaire is not None else None
     frames, sources = [], []
     for mode, path in modes.items():
         df, meta = read_spss(path, encoding=encoding, chunksize=chunksize)
@@ -185,6 +202,23 @@ def ingest(
         notes=list(first.notes),
     )
     return data, meta
+
+
+def _ingest_one(path: Path, mode_variable: str | None, encoding: str | None, chunksize: int | None,
+                identifiers: list[str], spec: str | None, key: bytes | None) -> tuple[pd.DataFrame, SpssMeta]:
+    """The raw wave of a single file that holds each row's mode in ``mode_variable``
+    (None: the wave has no mode); raw national register numbers checked and the
+    ``identifiers`` pseudonymised as for several files (:func:`ingest`)."""
+    df, meta = read_spss(path, encoding=encoding, chunksize=chunksize)
+    if mode_variable is not None and mode_variable not in meta.variables:
+        raise DataError(f"{path}: no mode variable {mode_variable!r}; name the file's mode in the "
+                        "project file ({file: ..., mode: web}) or fix roles.mode")
+    screen_file(df, str(path), identifiers=identifiers, spec=spec)
+    data, variables, _ = pseudonymise_identifiers(df.reset_index(drop=True), dict(meta.variables),
+                                                  identifiers, key)
+    sources = [{**meta.sources[0], "mode": None}]
+    return data, SpssMeta(variables=variables, file_label=meta.file_label, encoding=meta.encoding,
+                          sources=sources, notes=list(meta.notes))
 
 
 # -- run folder --------------------------------------------------------------------------

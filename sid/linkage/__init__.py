@@ -3,7 +3,8 @@
 Modules, in the order the link stage uses them:
 
 * :mod:`~sid.linkage.spec` - linkage spec (``linkage/<wave>.yaml``) and origin map;
-* :mod:`~sid.linkage.pseudonym` - refuse raw national register numbers; HMAC-SHA256 keys;
+* :mod:`sid.io.pseudonym` (in sid.io: ingest uses it too) - refuse raw national register
+  numbers; HMAC-SHA256 keys;
 * :mod:`~sid.linkage.register_link` - respondents to register records, link rates;
 * :mod:`~sid.linkage.indicators` - survey indicators through ``Design``, pooled VLIM
   origin categories, disclosure;

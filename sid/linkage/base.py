@@ -22,16 +22,20 @@ import pandas as pd
 
 from sid.errors import LinkageError
 from sid.linkage.schema import (
+    DIMENSIONS,
     INDICATOR_COLUMNS,
+    KEY_COLUMNS,
+    ORIGIN,
     SCHEMA_VERSION,
+    TOTAL,
     VALUE_COLUMNS,
     create_schema,
     schema_version,
 )
 
 SOURCE_TYPES = ("register", "survey")
-KEY = ("indicator_code", "period", "geography", "origin", "generation", "sex", "age_band")
-_TEXT = ("indicator_code", "geography", "origin", "generation", "sex", "age_band", "flags", "note")
+KEY = KEY_COLUMNS
+_TEXT = tuple(c for c in KEY_COLUMNS if c != "period") + ("flags", "note")
 _FLOAT = ("value", "se", "ci_low", "ci_high", "cv", "numerator", "denominator")
 
 
@@ -104,7 +108,7 @@ def _check_or_create(con: duckdb.DuckDBPyConnection, p: Path, read_only: bool) -
 
 def _normalise_values(values: pd.DataFrame, where: str) -> pd.DataFrame:
     """``values`` with every base column, in the base's types; one-line errors."""
-    missing = [c for c in ("indicator_code", "period", "geography", "origin", "value") if c not in values.columns]
+    missing = [c for c in ("indicator_code", "period", "geography", ORIGIN, "value") if c not in values.columns]
     if missing:
         raise LinkageError(f"{where}: values lack column {missing[0]!r}; expected {', '.join(VALUE_COLUMNS)}")
     extra = [c for c in values.columns if c not in VALUE_COLUMNS]
@@ -114,7 +118,7 @@ def _normalise_values(values: pd.DataFrame, where: str) -> pd.DataFrame:
     for c in VALUE_COLUMNS:
         col = values[c].reset_index(drop=True) if c in values.columns else None
         if c in _TEXT:
-            default = "" if c == "flags" else ("total" if c in ("generation", "sex", "age_band") else None)
+            default = "" if c == "flags" else (TOTAL if c in DIMENSIONS else None)
             s = pd.Series([default] * len(values), dtype=object) if col is None else col.astype(object)
             s = s.where(s.notna(), default)
             out[c] = s.map(lambda v: v if v is None else str(v)).astype(object)
@@ -129,7 +133,7 @@ def _normalise_values(values: pd.DataFrame, where: str) -> pd.DataFrame:
                 i = int(np.flatnonzero(bad.to_numpy())[0])
                 raise LinkageError(f"{where}: row {i}: period {col.iloc[i]!r} is not a year; give whole years")
             out[c] = per.astype("int32")
-    for c in ("indicator_code", "geography", "origin"):
+    for c in ("indicator_code", "geography", ORIGIN):
         bad = out[c].isna()
         if bad.any():
             raise LinkageError(f"{where}: row {int(np.flatnonzero(bad.to_numpy())[0])}: {c} is missing")

@@ -34,8 +34,8 @@ import pandas as pd
 from sid.errors import EstimationError, LinkageError
 from sid.estimation.design import Design
 from sid.estimation.intervals import logit_interval
-from sid.linkage.schema import VALUE_COLUMNS
-from sid.linkage.spec import DIMENSIONS, TOTAL, LinkageSpec, SurveyIndicator
+from sid.linkage.schema import DIMENSIONS, GENERATION, ORIGIN, TOTAL, VALUE_COLUMNS
+from sid.linkage.spec import LinkageSpec, SurveyIndicator
 from sid.spec.expr_nodes import to_array
 from sid.spec.frame import FrameEnv, valid_array
 
@@ -74,8 +74,7 @@ def _check_columns(df: pd.DataFrame, spec: LinkageSpec, design_cols: list[str]) 
         for name in sorted(geo.condition.names - cols):
             raise LinkageError(f"{spec.path}: geography {geo.code}: variable {name!r} is not in the respondent data")
     for ind in spec.indicators:
-        needed = set(ind.names()) | {om.generation_variable if d == "generation" else d
-                                     for bd in ind.breakdowns for d in bd}
+        needed = set(ind.names()) | {spec.dimensions[d] for bd in ind.breakdowns for d in bd}
         for name in sorted(needed - cols):
             raise LinkageError(f"{spec.path}: indicator {ind.code}: variable {name!r} is not in the "
                                "respondent data; fix the indicator or add the variable")
@@ -128,14 +127,16 @@ def _columns(df, spec, env) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
     om = spec.origin_map
     cols: dict[str, np.ndarray] = {}
     cols[_ORIGIN], present = _origin_codes(df, spec)
-    if om.generation_variable in df.columns:
-        gen = _as_text(df[om.generation_variable], {})
-        # codes the map does not list (0: Belgian origin) have no generation: missing
-        keep = {code: om.generations.get(code) for code in pd.unique(gen[pd.notna(gen)])}
-        cols["_bd_generation"] = _relabel(gen, keep)
-    for dim in ("sex", "age_band"):
-        if dim in df.columns:
-            cols[f"_bd_{dim}"] = _as_text(df[dim], spec.labels.get(dim, {}))
+    for dim, name in spec.dimensions.items():
+        if name not in df.columns:
+            continue  # only a breakdown that uses it needs it (checked by _check_columns)
+        if dim == GENERATION:
+            gen = _as_text(df[name], {})
+            # codes the map does not list (0: Belgian origin) have no generation: missing
+            keep = {code: om.generations.get(code) for code in pd.unique(gen[pd.notna(gen)])}
+            cols[f"_bd_{dim}"] = _relabel(gen, keep)
+        else:
+            cols[f"_bd_{dim}"] = _as_text(df[name], spec.labels.get(dim, {}))
     n = len(df)
     q = spec.questionnaire
     for i, ind in enumerate(spec.indicators):
@@ -166,7 +167,7 @@ def survey_indicators(
     spec: LinkageSpec,
     *,
     weight: str = "weight",
-    strata: str | None = "origin",
+    strata: str | None = None,
     psu: str | None = None,
     fpc: str | None = None,
     level: float = 0.95,
@@ -177,8 +178,9 @@ def survey_indicators(
     ``psu``, ``fpc``), or a Design (e.g. ``sid.open_wave(run).design``: the weight stage's
     replicate weights or calibration-aware Taylor SEs; its data must hold the variables).
 
-    Columns: indicator_code, period, geography, origin (VLIM category), generation, sex,
-    age_band (``total`` where not broken down), value (percent for shares), se, ci_low,
+    Columns: sid.linkage.schema.VALUE_COLUMNS: indicator_code, period, geography, origin
+    (VLIM category), the breakdown dimensions (generation, sex, age_band; ``total`` where
+    not broken down, each fed by the survey variable the spec's ``dimensions`` names), value (percent for shares), se, ci_low,
     ci_high (at ``level``), cv, n (unweighted respondents in the cell), numerator,
     denominator (NULL: survey values are not counts), flags, note (origin coverage).
     """
@@ -237,7 +239,7 @@ def _shape(est: pd.DataFrame, ind: SurveyIndicator, geo: str, bd: tuple[str, ...
         "indicator_code": ind.code,
         "period": spec.period,
         "geography": geo,
-        "origin": est[_ORIGIN].to_numpy(dtype=object),
+        ORIGIN: est[_ORIGIN].to_numpy(dtype=object),
     })
     for dim in DIMENSIONS:
         out[dim] = est[f"_bd_{dim}"].to_numpy(dtype=object) if dim in bd else TOTAL
@@ -251,5 +253,5 @@ def _shape(est: pd.DataFrame, ind: SurveyIndicator, geo: str, bd: tuple[str, ...
     out["numerator"] = np.nan
     out["denominator"] = np.nan
     out["flags"] = flags
-    out["note"] = out["origin"].map(notes)
+    out["note"] = out[ORIGIN].map(notes)
     return out

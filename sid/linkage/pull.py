@@ -22,11 +22,11 @@ import pandas as pd
 from sid.errors import LinkageError
 from sid.io.atomic import atomic_path
 from sid.linkage.base import open_base
+from sid.linkage.schema import DIMENSIONS, ORIGIN, TOTAL
 
-ROW_KEYS = ["theme", "geography", "generation", "sex", "age_band", "period", "source_type",
-            "indicator_code", "name", "unit"]
+ROW_KEYS = ["theme", "geography", *DIMENSIONS, "period", "source_type", "indicator_code", "name", "unit"]
 PER_ORIGIN = ["value", "ci_low", "ci_high", "n", "flags"]
-_ORDER = {"total": "0"}  # 'total' breakdown rows first
+_ORDER = {TOTAL: "0"}  # 'total' breakdown rows first
 
 
 def _select(con: duckdb.DuckDBPyConnection, theme: str | None, codes: Sequence[str] | None) -> pd.DataFrame:
@@ -72,8 +72,8 @@ def pull(
         raise LinkageError("pull: the selected indicators have no values in the base")
     sources = set(vals["source_type"])
     if len(sources) == 2:
-        both = set.intersection(*(set(g["origin"]) for _, g in vals.groupby("source_type")))
-        vals = vals[vals["origin"].isin(both)]
+        both = set.intersection(*(set(g[ORIGIN]) for _, g in vals.groupby("source_type")))
+        vals = vals[vals[ORIGIN].isin(both)]
         if common_periods:
             periods = set.intersection(*(set(g["period"]) for _, g in vals.groupby("source_type")))
             vals = vals[vals["period"].isin(periods)]
@@ -83,19 +83,19 @@ def pull(
 
 
 def _wide(vals: pd.DataFrame) -> pd.DataFrame:
-    origins = list(dict.fromkeys(sorted(vals["origin"], key=lambda o: (o != "BEL", o))))
-    wide = vals.pivot(index=ROW_KEYS, columns="origin", values=PER_ORIGIN)
+    origins = list(dict.fromkeys(sorted(vals[ORIGIN], key=lambda o: (o != "BEL", o))))
+    wide = vals.pivot(index=ROW_KEYS, columns=ORIGIN, values=PER_ORIGIN)
     wide.columns = [f"{o} {stat}" for stat, o in wide.columns]
     wide = wide[[f"{o} {stat}" for o in origins for stat in PER_ORIGIN]].reset_index()
     notes = (vals.dropna(subset=["note"]).groupby(ROW_KEYS, dropna=False)["note"]
              .agg(lambda s: "; ".join(dict.fromkeys(s))).rename("notes").reset_index())
     wide = wide.merge(notes, on=ROW_KEYS, how="left")
-    for dim in ("generation", "sex", "age_band"):
+    order = [f"_{dim}" for dim in DIMENSIONS]
+    for dim in DIMENSIONS:
         wide[f"_{dim}"] = wide[dim].map(lambda v: _ORDER.get(v, "1" + str(v)))
     wide["_src"] = wide["source_type"].map({"register": 0, "survey": 1})
-    wide = wide.sort_values(["theme", "geography", "_generation", "_sex", "_age_band", "period", "_src",
-                             "indicator_code"], kind="stable")
-    return wide.drop(columns=["_generation", "_sex", "_age_band", "_src"]).reset_index(drop=True)
+    wide = wide.sort_values(["theme", "geography", *order, "period", "_src", "indicator_code"], kind="stable")
+    return wide.drop(columns=[*order, "_src"]).reset_index(drop=True)
 
 
 def definitions(db: str | os.PathLike[str], codes: Sequence[str]) -> pd.DataFrame:

@@ -4,7 +4,7 @@
 sets ``link_status`` per respondent and reports the link rate per origin group. The
 linked frame is ordinary respondent data: an analyst combines register variables with
 survey answers through the same estimation engine, e.g.
-``Design(linked, weight="weight", strata="origin").mean("discr_any", by="reg_employed")``
+``Design(linked, weight="weight", strata="stratum").mean("discr_any", by="reg_employed")``
 (respondents without a register record stay in the design with a missing by-value).
 
 Status of a respondent: ``linked`` (key found exactly once in the register and once among
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import LinkageError
-from sid.linkage.pseudonym import refuse_raw_nrn
+from sid.io.pseudonym import refuse_raw_nrn
 
 STATUSES = ("linked", "unlinked", "duplicate")
 
@@ -39,13 +39,14 @@ def link_register(
     survey: pd.DataFrame,
     register: pd.DataFrame,
     *,
-    key: str = "person_key",
-    origin: str = "origin",
+    key: str,
+    origin: str,
     prefix: str = "reg_",
     where_survey: str = "respondents",
     where_register: str = "register",
 ) -> LinkResult:
-    """Link respondents to register records on the pseudonymous ``key``."""
+    """Link respondents to register records on the pseudonymous ``key``; link rates per
+    value of ``origin`` (the respondents' group variable)."""
     for frame, where, cols in ((survey, where_survey, [key, origin]), (register, where_register, [key])):
         for c in cols:
             if c not in frame.columns:
@@ -81,7 +82,7 @@ def link_register(
     return LinkResult(data=data, rates=link_rates(data, origin))
 
 
-def link_rates(data: pd.DataFrame, origin: str = "origin") -> pd.DataFrame:
+def link_rates(data: pd.DataFrame, origin: str) -> pd.DataFrame:
     """Counts of each link status per origin group and overall, and the link rate."""
     tab = pd.crosstab(data[origin].astype(object), data["link_status"]).reindex(columns=list(STATUSES), fill_value=0)
     tab.loc["all"] = tab.sum(axis=0)

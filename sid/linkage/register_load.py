@@ -20,9 +20,10 @@ import pandas as pd
 from sid.errors import LinkageError
 from sid.io.csvfile import read_csv
 from sid.io.hashing import sha256_files
+from sid.linkage.schema import KEY_COLUMNS, ORIGIN
 
 FILES = ("indicators.csv", "values.csv")
-_TEXT_COLUMNS = ("indicator_code", "geography", "origin", "generation", "sex", "age_band", "flags", "note")
+_TEXT_COLUMNS = tuple(c for c in KEY_COLUMNS if c != "period") + ("flags", "note")
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,10 @@ def read_register_set(folder: str | os.PathLike[str], wave: str | None = None,
     vals = read_csv(paths[1], text=_TEXT_COLUMNS, unreadable=unreadable)
     if "flags" in vals.columns:
         vals["flags"] = vals["flags"].fillna("")
-    if origins is not None and "origin" in vals.columns:
-        bad = ~vals["origin"].isin(list(origins))
+    if origins is not None and ORIGIN in vals.columns:
+        bad = ~vals[ORIGIN].isin(list(origins))
         if bad.any():
             i = int(bad.to_numpy().nonzero()[0][0])
-            raise LinkageError(f"{paths[1]}: row {i + 2}: origin category {vals['origin'].iloc[i]!r} has no mapping "
+            raise LinkageError(f"{paths[1]}: row {i + 2}: origin category {vals[ORIGIN].iloc[i]!r} has no mapping "
                                f"in the origin map (categories: {', '.join(origins)}); use those codes")
     return RegisterSet(wave or folder.resolve().name, ind, vals, set_hash, tuple(map(str, paths)))

@@ -18,8 +18,21 @@ import duckdb
 
 SCHEMA_VERSION = 1
 
+# The base's column names are VLIM's (the Flemish integration monitor's) and the same for
+# every survey: the one place sid names them. The survey variables feeding them are data
+# of the linkage spec (the origin map's origin variable, the spec's ``dimensions``).
+#: the VLIM origin category of a value row (BEL, EU, NEU)
+ORIGIN = "origin"
+#: the generation column: first / second generation of foreign origin (the origin map's codes)
+GENERATION = "generation"
+#: the breakdown columns besides geography and origin; ``total`` where not broken down
+DIMENSIONS = (GENERATION, "sex", "age_band")
+TOTAL = "total"
+#: the columns that identify a value row (its primary key)
+KEY_COLUMNS = ("indicator_code", "period", "geography", ORIGIN, *DIMENSIONS)
+
 VALUE_COLUMNS = (
-    "indicator_code", "period", "geography", "origin", "generation", "sex", "age_band",
+    *KEY_COLUMNS,
     "value", "se", "ci_low", "ci_high", "cv", "n", "numerator", "denominator", "flags", "note",
 )
 PROVENANCE_COLUMNS = ("source_type", "wave", "run_id", "spec_hash", "loaded_at")

@@ -2,9 +2,11 @@
 
 ``linkage/<wave>.yaml`` names the wave, its period (reference year), the indicator base
 (a DuckDB file, relative to the project folder, and inside it or the run's data folder
-unless ``allow_outside_project: true`` says otherwise), the disclosure rules, the geographies,
-the breakdowns and the indicators; ``linkage/origin_map.yaml`` maps SID's origin groups
-onto VLIM's categories (Belgian, EU, non-EU origin) and SID's generation codes onto
+unless ``allow_outside_project: true`` says otherwise), the disclosure rules, the
+geographies, the survey variable of each breakdown dimension of the base
+(``dimensions``), the breakdowns and the indicators; ``linkage/origin_map.yaml`` maps the
+survey's origin groups (its ``origin_variable``, by default the project's reporting
+group) onto VLIM's categories (Belgian, EU, non-EU origin) and the generation codes onto
 first/second. Both are read through :mod:`sid.spec.yamlfile`, so every error is one line
 naming file, line and key. Expressions (conditions, universes, geographies) are parsed
 once here with :func:`sid.spec.expr.parse`; when the spec names a questionnaire, every
@@ -22,14 +24,13 @@ import pandas as pd
 
 from sid.errors import SpecError
 from sid.io.hashing import sha256_files
+from sid.linkage.schema import DIMENSIONS, GENERATION
 from sid.spec.expr import Expression, parse
-from sid.spec.questionnaire import Questionnaire, load_questionnaire
+from sid.spec.questionnaire import Questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 from sid.spec.yamlfile import Section, Where, check_str_list, load_yaml, shown
 
 STATISTICS = ("share", "mean")
-# Breakdown dimensions a value row has besides geography and origin (columns of the base).
-DIMENSIONS = ("generation", "sex", "age_band")
-TOTAL = "total"
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,12 @@ class OriginCategory:
 
 @dataclass(frozen=True)
 class OriginMap:
-    """SID origin groups -> VLIM categories; SID generation codes -> first/second."""
+    """SID origin groups -> VLIM categories; SID generation codes -> first/second.
+    ``generation_variable``: None when the map names none (the linkage spec's
+    ``dimensions`` may)."""
 
     origin_variable: str
-    generation_variable: str
+    generation_variable: str | None
     categories: tuple[OriginCategory, ...]
     generations: Mapping[str, str]
     path: str = ""
@@ -114,6 +117,8 @@ class LinkageSpec:
     geographies: tuple[Geography, ...]
     indicators: tuple[SurveyIndicator, ...]
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: base breakdown dimension (sid.linkage.schema.DIMENSIONS) -> the survey variable feeding it
+    dimensions: Mapping[str, str] = field(default_factory=dict)
     questionnaire: Questionnaire | None = field(default=None, repr=False, compare=False)
     spec_hash: str = ""
     files: tuple[str, ...] = ()
@@ -134,8 +139,9 @@ class LinkageSpec:
         return pd.DataFrame(rows)
 
 
-def load_origin_map(path: str | os.PathLike[str]) -> OriginMap:
-    """Read ``linkage/origin_map.yaml``; each SID group may belong to one category only."""
+def load_origin_map(path: str | os.PathLike[str], group: str | None = None) -> OriginMap:
+    """Read ``linkage/origin_map.yaml``; each SID group may belong to one category only.
+    ``group``: the origin variable when the map names none (the project's reporting group)."""
     top = Section(load_yaml(path), Where(str(path)),
                   keys={"origin_variable", "generation_variable", "categories", "generations"},
                   required={"categories"})
@@ -162,7 +168,12 @@ def load_origin_map(path: str | os.PathLike[str]) -> OriginMap:
     for k, v in gens.items():
         if v not in ("first", "second"):
             raise top.at("generations").error(f"code {shown(k)} maps to {shown(v)}; use first or second")
-    return OriginMap(top.text("origin_variable", "origin"), top.text("generation_variable", "generation"),
+    origin_variable = top.text("origin_variable", group)
+    if origin_variable is None:
+        raise top.at("origin_variable").error(
+            "no origin variable: name the survey's origin-group variable (origin_variable: NAME), "
+            "or load the map with the project, whose roles.group is the default")
+    return OriginMap(origin_variable, top.text("generation_variable", None),
                      tuple(cats), {str(k): v for k, v in gens.items()}, str(path))
 
 
@@ -172,7 +183,7 @@ def _expr(s: Section, key: str, known: set[str] | None) -> Expression | None:
     return parse(s.text(key), where=str(s.at(key)), known=known)
 
 
-def _indicator(item, known: set[str] | None, breakdowns) -> SurveyIndicator:
+def _indicator(item, known: set[str] | None, breakdowns, dims: Mapping[str, str]) -> SurveyIndicator:
     s = Section(item.value, item.where,
                 keys={"code", "name", "theme", "statistic", "variable", "condition", "universe",
                       "definition", "unit", "breakdowns"},
@@ -189,7 +200,7 @@ def _indicator(item, known: set[str] | None, breakdowns) -> SurveyIndicator:
         raise s.at("condition").error("a share needs a condition (the answer that counts)")
     if stat == "mean" and (variable is None or condition is not None):
         raise s.at("variable").error("a mean needs a variable and no condition")
-    bds = _breakdowns(s, "breakdowns", breakdowns)
+    bds = _breakdowns(s, "breakdowns", breakdowns, dims)
     return SurveyIndicator(
         code=s.text("code"), name=s.text("name"), theme=s.text("theme"), statistic=stat,
         definition=" ".join(s.text("definition").split()),
@@ -198,7 +209,7 @@ def _indicator(item, known: set[str] | None, breakdowns) -> SurveyIndicator:
     )
 
 
-def _breakdowns(s: Section, key: str, default):
+def _breakdowns(s: Section, key: str, default, declared: Mapping[str, str]):
     if key not in s:
         return default
     out = []
@@ -206,9 +217,31 @@ def _breakdowns(s: Section, key: str, default):
         dims = check_str_list(item.value, item.where)
         for d in dims:
             if d not in DIMENSIONS:
-                raise item.where.error(f"breakdown {shown(d)} is not one of {', '.join(DIMENSIONS)}")
+                raise item.where.error(f"breakdown {shown(d)} is not one of the indicator base's "
+                                       f"dimensions ({', '.join(DIMENSIONS)})")
+            if d not in declared:
+                raise item.where.error(f"breakdown {shown(d)} has no survey variable; declare it under "
+                                       f"dimensions ({d}: VARIABLE)")
         out.append(tuple(dims))
     return tuple(out)
+
+
+def _dimensions(top: Section, omap: OriginMap) -> dict[str, str]:
+    """``dimensions``: base dimension -> survey variable; the generation dimension defaults
+    to the origin map's ``generation_variable`` (the two must agree where both name it)."""
+    raw = top.get("dimensions", {}) or {}
+    if not isinstance(raw, dict):
+        raise top.at("dimensions").error(f"expected a mapping dimension: variable "
+                                         f"(dimensions: {', '.join(DIMENSIONS)})")
+    sec = Section(raw, top.at("dimensions"), keys=DIMENSIONS)
+    dims = {d: sec.text(d) for d in DIMENSIONS if d in sec}
+    gen = omap.generation_variable
+    if gen is not None:
+        if dims.setdefault(GENERATION, gen) != gen:
+            raise sec.at(GENERATION).error(
+                f"{dims[GENERATION]!r}, but the origin map {omap.path} says generation_variable "
+                f"{gen!r}; name it in one place")
+    return dims
 
 
 def known_names(q: Questionnaire) -> set[str]:
@@ -235,36 +268,51 @@ def _base(top: Section, project_dir: Path, data_dir: Path | None) -> Path:
 
 
 def load_linkage_spec(path: str | os.PathLike[str], *, project: str | os.PathLike[str] | None = None,
-                      data: str | os.PathLike[str] | None = None) -> LinkageSpec:
+                      data: str | os.PathLike[str] | None = None,
+                      questionnaire: Questionnaire | None = None,
+                      group: str | None = None) -> LinkageSpec:
     """Read and validate a linkage spec; ``project`` (default: the spec's grandparent
     folder) anchors the relative ``base`` path, which must lie inside the project folder
     or the data folder ``data`` (the run's, when given) unless the spec allows otherwise
-    (``allow_outside_project: true``). The spec hash covers the spec and its origin map."""
+    (``allow_outside_project: true``). ``questionnaire``: the wave's questionnaire (the
+    project's; when the spec names one too, it must be the same file); ``group``: the
+    project's reporting group, the origin variable when the origin map names none. The
+    spec hash covers the spec, its origin map and the questionnaire."""
     path = Path(path)
     top = Section(load_yaml(path), Where(str(path)),
                   keys={"wave", "period", "base", "allow_outside_project", "origin_map", "questionnaire",
-                        "disclosure", "geographies", "breakdowns", "indicators", "labels"},
+                        "disclosure", "geographies", "dimensions", "breakdowns", "indicators", "labels"},
                   required={"wave", "period", "base", "origin_map", "geographies", "indicators"})
     project_dir = Path(project) if project is not None else path.resolve().parent.parent
     base = _base(top, project_dir, Path(data) if data is not None else None)
     map_path = path.parent / top.text("origin_map")
     if not map_path.is_file():
         raise top.at("origin_map").error(f"origin map {shown(map_path, bare=True, limit=120)} not found")
-    omap = load_origin_map(map_path)
-    known = q = None
+    omap = load_origin_map(map_path, group)
+    q = questionnaire
     if "questionnaire" in top:
         qpath = path.parent / top.text("questionnaire")
         if not qpath.is_file():
             raise top.at("questionnaire").error(f"questionnaire spec {shown(qpath, bare=True, limit=120)} not found")
-        q = load_questionnaire(qpath)
-        known = known_names(q) | {omap.origin_variable, omap.generation_variable}
+        if q is None:
+            q = load_questionnaire(qpath)
+        elif q.path and Path(q.path).resolve() != qpath.resolve():
+            raise top.at("questionnaire").error(f"{shown(qpath, bare=True, limit=120)}, but the project's wave "
+                                                f"has {q.path}; name the same questionnaire (or leave it to "
+                                                "the project)")
+    dims = _dimensions(top, omap)
+    known = None
+    if q is not None:
+        # the dimensions' variables are checked to be categorical ones by sid check
+        # (sid.spec.check_project), and to be in the data by the link stage
+        known = known_names(q) | {omap.origin_variable, *dims.values()}
     disc = Section(top.get("disclosure", {}), top.at("disclosure"), keys={"min_n", "max_cv"})
     geos = []
     for _, item in top.items("geographies"):
         g = Section(item.value, item.where, keys={"code", "name", "condition"}, required={"code", "name", "condition"})
         geos.append(Geography(g.text("code"), g.text("name"), _expr(g, "condition", known)))
-    default_bd = _breakdowns(top, "breakdowns", ((),))
-    inds = [_indicator(item, known, default_bd) for _, item in top.items("indicators")]
+    default_bd = _breakdowns(top, "breakdowns", ((),), dims)
+    inds = [_indicator(item, known, default_bd, dims) for _, item in top.items("indicators")]
     codes = [i.code for i in inds]
     dup = sorted({c for c in codes if codes.count(c) > 1})
     if dup:
@@ -280,15 +328,6 @@ def load_linkage_spec(path: str | os.PathLike[str], *, project: str | os.PathLik
         base=base, origin_map=omap,
         min_n=disc.number("min_n", 30, integer=True, low=1),
         max_cv=disc.number("max_cv", 0.3, low=0),
-        geographies=tuple(geos), indicators=tuple(inds), labels=labels, questionnaire=q,
-        spec_hash=sha256_files(files), files=tuple(map(str, files)),
+        geographies=tuple(geos), indicators=tuple(inds), labels=labels, dimensions=dims,
+        questionnaire=q, spec_hash=sha256_files(files), files=tuple(map(str, files)),
     )
-
-
-def find_spec(project: str | os.PathLike[str]) -> Path:
-    """The one linkage spec of a project folder (``linkage/*.yaml`` but the origin map)."""
-    folder = Path(project) / "linkage"
-    found = sorted(p for p in folder.glob("*.yaml") if p.name != "origin_map.yaml")
-    if len(found) != 1:
-        raise SpecError(f"{folder}: {len(found)} linkage specs found; name one with --spec FILE")
-    return found[0]

@@ -25,10 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from sid.errors import InputFileError, LinkageError
+from sid.errors import InputFileError, LinkageError, SpecError
 from sid.linkage.base import Load, drop_wave, open_base, replace_waves
 from sid.linkage.register_load import read_register_set
-from sid.linkage.spec import LinkageSpec, find_spec, load_linkage_spec
+from sid.linkage.spec import LinkageSpec, load_linkage_spec
+from sid.project import PROJECT_FILE, Project, Wave, wave_questionnaire
 
 PathLike = str | os.PathLike[str]
 LINK = "link"
@@ -44,10 +45,18 @@ class LinkOutcome:
     folder: Path | None
 
 
-def _spec(project_dir: PathLike, spec_path: PathLike | None,
-          data_dir: PathLike | None = None) -> tuple[Path, LinkageSpec]:
-    path = Path(spec_path) if spec_path else find_spec(project_dir)
-    return path, load_linkage_spec(path, project=project_dir, data=data_dir)
+def _spec(w: Wave, spec_path: PathLike | None, data_dir: PathLike | None = None) -> tuple[Path, LinkageSpec]:
+    """The wave's linkage spec (``spec_path`` overrides it), read with the wave's
+    questionnaire and reporting group; its ``base`` must lie inside the project folder or
+    the data folder (``data_dir``, default the wave's)."""
+    from sid.runfolder.context import data_folder
+
+    if spec_path is None and w.linkage is None:
+        raise SpecError(f"{w.project_dir / PROJECT_FILE}: wave {w.name} names no linkage spec; add "
+                        "linkage: linkage/<wave>.yaml to the wave, or give --spec FILE")
+    path = Path(spec_path) if spec_path else w.linkage
+    return path, load_linkage_spec(path, project=w.project_dir, data=data_folder(w, data_dir),
+                                   questionnaire=wave_questionnaire(w), group=w.roles.group)
 
 
 def read_parquet(path: PathLike) -> pd.DataFrame:
@@ -61,13 +70,16 @@ def read_parquet(path: PathLike) -> pd.DataFrame:
         raise InputFileError(f"{p}: cannot read as parquet ({' '.join(str(exc).split())})") from None
 
 
-def load_register_sets(project_dir: PathLike, admin: Sequence[PathLike], *, spec_path: PathLike | None = None,
-                       db: PathLike | None = None) -> LinkOutcome:
-    """Load register indicator sets alone (one transaction); the spec gives the base and
-    the origin categories their rows must use."""
+def load_register_sets(project_dir: PathLike | Project, admin: Sequence[PathLike], *,
+                       spec_path: PathLike | None = None, db: PathLike | None = None,
+                       wave: str | Wave | None = None) -> LinkOutcome:
+    """Load register indicator sets alone (one transaction); the wave's linkage spec gives
+    the base and the origin categories their rows must use."""
+    from sid.runfolder.context import resolve_wave
+
     if not admin:
         raise LinkageError("no register set named; give the folders to load (--admin DIR)")
-    _, spec = _spec(project_dir, spec_path)
+    _, spec = _spec(resolve_wave(project_dir, None, wave), spec_path)
     base = Path(db) if db else spec.base
     categories = [c.code for c in spec.origin_map.categories]
     sets = [read_register_set(a, origins=categories) for a in admin]
@@ -80,19 +92,23 @@ def load_register_sets(project_dir: PathLike, admin: Sequence[PathLike], *, spec
     return LinkOutcome(base, counts, None, None)
 
 
-def drop(project_dir: PathLike, wave: str, *, spec_path: PathLike | None = None, db: PathLike | None = None) -> int:
-    """Remove ``wave``'s rows from the base; the number of values removed."""
-    _, spec = _spec(project_dir, spec_path)
+def drop(project_dir: PathLike | Project, name: str, *, spec_path: PathLike | None = None,
+         db: PathLike | None = None, wave: str | Wave | None = None) -> int:
+    """Remove the rows of ``name`` (a survey wave or register set of the base) from the
+    base, which the project wave's linkage spec names; the number of values removed."""
+    from sid.runfolder.context import resolve_wave
+
+    _, spec = _spec(resolve_wave(project_dir, None, wave), spec_path)
     con = open_base(Path(db) if db else spec.base)
     try:
-        return drop_wave(con, wave)
+        return drop_wave(con, name)
     finally:
         con.close()
 
 
 def run_link(
     out_dir: PathLike,
-    project_dir: PathLike = ".",
+    project_dir: PathLike | Project = ".",
     *,
     spec_path: PathLike | None = None,
     db: PathLike | None = None,
@@ -100,39 +116,49 @@ def run_link(
     variance: str = "replicate",
     admin: Sequence[PathLike] = (),
     register: PathLike | None = None,
-    key: str = "person_key",
+    key: str | None = None,
     weight: str = "weight",
-    strata: str | None = "origin",
+    strata: str | None = None,
     psu: str | None = None,
     data_dir: PathLike | None = None,
+    wave: str | Wave | None = None,
 ) -> LinkOutcome:
     """Run the link stage on run folder ``out_dir`` (see the module docstring).
 
+    The wave (``wave``, else the run folder's, else the project's default) gives the
+    linkage spec (``spec_path`` overrides it), the respondent key (``roles.key``; ``key``
+    overrides it) and the reporting group (the origin map's default origin variable).
     ``respondents``: a parquet file instead of the run folder's wave (Taylor SEs from the
-    ``weight``/``strata``/``psu`` columns). ``variance``: "replicate" or "taylor" for the
-    run folder's wave. ``admin``: register indicator sets to load in the same transaction.
-    ``register``: a pseudonymised register extract to link the respondents to by ``key``.
-    ``data_dir``: the run's data folder, where the spec's ``base`` may lie besides the
-    project folder (sid.linkage.spec.load_linkage_spec).
+    ``weight``/``strata``/``psu`` columns; ``strata`` default: the wave's one stratum
+    variable). ``variance``: "replicate" or "taylor" for the run folder's wave. ``admin``:
+    register indicator sets to load in the same transaction. ``register``: a
+    pseudonymised register extract to link the respondents to by ``key``. ``data_dir``:
+    the run's data folder (default: the wave's), where the spec's ``base`` may lie besides
+    the project folder (sid.linkage.spec.load_linkage_spec).
     """
+    from sid.io.pseudonym import refuse_raw_nrn
     from sid.linkage.indicators import survey_indicators
-    from sid.linkage.pseudonym import refuse_raw_nrn
-    from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
+    from sid.runfolder.context import resolve_wave
+    from sid.runfolder.manifest import StageRecord, begin_stage, stage_folder
 
     out = Path(out_dir)
     begin_stage(out)
-    spec_file, spec = _spec(project_dir, spec_path, data_dir)
+    w = resolve_wave(project_dir, out, wave)
+    spec_file, spec = _spec(w, spec_path, data_dir)
     base = Path(db) if db else spec.base
+    key = key or w.roles.key
     if respondents is not None:
+        if strata is None and len(w.roles.strata) == 1:
+            strata = w.roles.strata[0]
         data = read_parquet(respondents)
         source, inputs = data, [Path(respondents)]
         params = {"weight": weight, "strata": strata, "psu": psu, "variance": "taylor"}
     else:
-        from sid.pipeline.wave import open_wave
+        from sid.runfolder.wave import open_wave
 
-        wave = open_wave(out, variance=variance, key=key)
-        data, source = wave.data, wave.design
-        params = {"variance": wave.design.method}
+        opened = open_wave(out, variance=variance, key=key)
+        data, source = opened.data, opened.design
+        params = {"variance": opened.design.method}
         inputs = [out / "clean" / "data.parquet", out / "clean" / "meta.json", out / "weight" / "weights.parquet",
                   out / "weight" / "diagnostics.json", out / "weight" / "replicates.parquet",
                   out / "score" / "indices.parquet"]
@@ -147,13 +173,13 @@ def run_link(
                                where_survey=str(respondents or out), where_register=str(register))
         inputs.append(Path(register))
     record = StageRecord(LINK, inputs=[*inputs, *[f for s in sets for f in s.files]], specs=list(spec.files),
-                         params={"db": str(base), **params})
+                         params={"wave": w.name, "db": str(base), **params})
     values = survey_indicators(source, spec, weight=weight, strata=strata, psu=psu)
     # the base is loaded inside the folder's write: a load that fails leaves neither the
     # base nor RUN/link nor the manifest changed (a manifest write that fails after a
     # load leaves the base loaded and RUN/link as it was; re-running the stage replaces
     # the same wave's rows)
-    with stage_folder(out, record) as st:
+    with stage_folder(out, record, wave=w.name) as st:
         tmp, run_id = st.path, st.run_id
         loads = [Load(s.wave, "register", s.indicators, s.values, s.spec_hash, run_id, where=str(s.files[1]))
                  for s in sets]

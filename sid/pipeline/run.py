@@ -1,10 +1,14 @@
-"""``sid run``: every stage of DESIGN.md's flow on one wave, in order.
+"""``sid run``: every stage of DESIGN.md's flow on one wave of the project, in order.
 
 ingest -> clean -> fieldwork -> weight -> score -> tables -> link -> report. Each stage
 is the same function its own command calls (``sid clean`` ...), writes its folder of the
 run folder atomically and records itself in the manifest, so a failed stage leaves the
-earlier ones complete and a stage can be re-run alone. With no data folder named, the
-built-in demo wave is used (made first with ``sid demo`` defaults when absent).
+earlier ones complete and a stage can be re-run alone. The project file (``sid.yaml``) is
+loaded once; the wave (``--wave``, else the project's default) gives every spec, data file
+and variable role. A stage whose spec the wave does not name is skipped (no weighting
+spec: no fieldwork and weight stage, no tables or link; no table plan: no tables; no
+linkage spec: no link). With no data folder named, the wave's ``data_folder`` is used; a
+wave with a built-in demo generator (``demo:``) has it made first when it is absent.
 
 The run folder is checked before the first stage (not a file, writable: a read-only or
 mistyped ``--out`` fails at once, not after the first stages' work). The warnings each
@@ -21,18 +25,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sid.cli.progress import say, warn
-from sid.errors import InputFileError, RunFolderError
+from sid.errors import InputFileError
+from sid.progress import say, warn
+from sid.project import PROJECT_FILE, Project, Wave, load_project
 
 PathLike = str | os.PathLike[str]
-DEMO_DIR = Path("data") / "demo"
 
 
 @dataclass(frozen=True)
 class RunContext:
-    """Where a run reads and writes: project folder, data folder, run folder."""
+    """Where a run reads and writes: the project and its wave, the data and run folders."""
 
-    project: Path
+    project: Project
+    wave: Wave
     data: Path
     out: Path
     seed: int = 2022
@@ -40,121 +45,159 @@ class RunContext:
 
 @dataclass
 class StageTiming:
-    """One stage's line of the run summary, and the warnings it recorded."""
+    """One stage's line of the run summary (``skipped``: why it did not run), and the
+    warnings it recorded."""
 
     stage: str
     seconds: float
     outputs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def _wave_files(ctx: RunContext) -> list[Path]:
-    """The fieldwork files of the wave: ``<wave>_<mode>.sav|.zsav`` in the data folder."""
-    files = sorted(p for p in ctx.data.iterdir() if p.suffix.lower() in (".sav", ".zsav"))
-    if not files:
-        raise InputFileError(
-            f"{ctx.data}: no .sav or .zsav fieldwork files; name the data folder with --data"
-        )
-    return files
+    skipped: str | None = None
 
 
 def _ingest(ctx: RunContext) -> None:
-    from sid.clean.stage import find_spec
-    from sid.io.spss_meta import SpssMeta
-    from sid.pipeline.ingest import run_ingest
+    from sid.pipeline.ingest import ingest_wave
 
-    files = _wave_files(ctx)
-    # the questionnaire clean will use: its identifier variables are pseudonymised at ingest
-    spec = find_spec(ctx.project, SpssMeta(variables={}, sources=[{"path": str(p)} for p in files]))
-    run_ingest(ctx.out, files, spec=spec)
+    # the wave's questionnaire names the identifier variables pseudonymised at ingest
+    ingest_wave(ctx.out, ctx.wave, ctx.data)
 
 
 def _clean(ctx: RunContext) -> None:
     from sid.clean import run_clean
 
-    run_clean(ctx.out, ctx.project, ctx.data)
-
-
-def _score(ctx: RunContext) -> None:
-    from sid.scales.stage import run_score
-
-    run_score(ctx.out, ctx.project)
-
-
-def _tables(ctx: RunContext) -> None:
-    from sid.tables.stage import run_tables
-
-    run_tables(ctx.out, ctx.project)
-
-
-def _link(ctx: RunContext) -> None:
-    from sid.linkage.stage import run_link
-
-    admin = ctx.data / "vlim-admin-demo"
-    # a pseudonymised register extract beside the fieldwork files (the demo writes one):
-    # respondents are linked to it and link/ gets link_rates.csv, respondents_linked.parquet
-    register = ctx.data / "register_extract.parquet"
-    run_link(ctx.out, ctx.project, admin=[admin] if admin.is_dir() else [],
-             register=register if register.is_file() else None, data_dir=ctx.data)
+    run_clean(ctx.out, ctx.project, ctx.data, wave=ctx.wave)
 
 
 def _fieldwork(ctx: RunContext) -> None:
     from sid.fieldwork.stage import run_fieldwork
 
-    run_fieldwork(ctx.out, ctx.project, ctx.data)
+    run_fieldwork(ctx.out, ctx.project, ctx.data, wave=ctx.wave)
 
 
 def _weight(ctx: RunContext) -> None:
     from sid.weighting.stage import run_weight
 
-    run_weight(ctx.out, ctx.project, ctx.data)
+    run_weight(ctx.out, ctx.project, ctx.data, wave=ctx.wave)
+
+
+def _score(ctx: RunContext) -> None:
+    from sid.scales.stage import run_score
+
+    run_score(ctx.out, ctx.project, wave=ctx.wave)
+
+
+def _tables(ctx: RunContext) -> None:
+    from sid.tables.stage import run_tables
+
+    run_tables(ctx.out, ctx.project, wave=ctx.wave)
+
+
+def _data_files(ctx: RunContext, names: tuple[str, ...] | list[str], what: str) -> list[Path]:
+    """The wave's data files ``names`` in the data folder; an error naming the project file
+    when one is absent (a declared file is not silently left out)."""
+    paths = [ctx.data / n for n in names]
+    for p in paths:
+        if not p.exists():
+            raise InputFileError(f"{p}: {what} not found (named by wave {ctx.wave.name} in "
+                                 f"{ctx.project.file}); give the data folder holding it (--data DIR) "
+                                 "or remove it from the project file")
+    return paths
+
+
+def _link(ctx: RunContext) -> None:
+    from sid.linkage.stage import run_link
+
+    d = ctx.wave.data
+    admin = _data_files(ctx, d.admin_indicators, "register indicator set (data.admin_indicators)")
+    # a pseudonymised register extract (the demo writes one): respondents are linked to it
+    # and link/ gets link_rates.csv, respondents_linked.parquet
+    register = (_data_files(ctx, [d.register_extract], "register extract (data.register_extract)")[0]
+                if d.register_extract else None)
+    run_link(ctx.out, ctx.project, admin=admin, register=register, wave=ctx.wave, data_dir=ctx.data)
 
 
 def _report(ctx: RunContext) -> None:
     from sid.report.stage import run_report
 
-    run_report(ctx.out, ctx.project)
+    run_report(ctx.out, ctx.project, wave=ctx.wave)
 
 
-STAGES: list[tuple[str, Callable[[RunContext], None]]] = [
-    ("ingest", _ingest),
-    ("clean", _clean),
-    ("fieldwork", _fieldwork),
-    ("weight", _weight),
-    ("score", _score),
-    ("tables", _tables),
-    ("link", _link),
-    ("report", _report),
+def _needs_weighting(w: Wave) -> str | None:
+    return None if w.weighting is not None else "the wave names no weighting spec"
+
+
+def _needs_tables(w: Wave) -> str | None:
+    return _needs_weighting(w) or (None if w.tables is not None else "the wave names no table plan")
+
+
+def _needs_linkage(w: Wave) -> str | None:
+    return _needs_weighting(w) or (None if w.linkage is not None else "the wave names no linkage spec")
+
+
+#: the stages in order: (name, function, why it is skipped for a wave or None)
+STAGES: list[tuple[str, Callable[[RunContext], None], Callable[[Wave], str | None]]] = [
+    ("ingest", _ingest, lambda w: None),
+    ("clean", _clean, lambda w: None),
+    ("fieldwork", _fieldwork, _needs_weighting),
+    ("weight", _weight, _needs_weighting),
+    ("score", _score, lambda w: None),
+    ("tables", _tables, _needs_tables),
+    ("link", _link, _needs_linkage),
+    ("report", _report, lambda w: None),
 ]
 
 
-def ensure_demo(data: Path, seed: int) -> None:
-    """Make the demo wave in ``data`` unless a complete one is there (its demo.json)."""
-    if (data / "demo.json").is_file():
-        return
-    from sid.demo import make_demo
+def ensure_demo(wave: Wave, data: Path, seed: int) -> None:
+    """Make the wave's demo data in ``data`` with its demo generator (``demo:`` in sid.yaml)."""
+    from sid.demo import demo_maker
 
-    say(f"making the demo wave in {data} (seed {seed})")
-    make_demo(data, seed=seed)
+    maker = demo_maker(wave.demo)
+    say(f"making the demo wave {wave.demo} in {data} (seed {seed})")
+    maker(data, seed=seed)
 
 
-def run_all(project: PathLike = ".", data: PathLike | None = None, out: PathLike = "out",
-            seed: int = 2022) -> list[StageTiming]:
-    """Run every stage; return each stage's duration, the files it wrote and its warnings."""
-    from sid.pipeline.manifest import begin_stage
+def data_folder_of(wave: Wave, data: PathLike | None, seed: int) -> Path:
+    """The run's data folder: ``data`` (it must exist), else the wave's ``data_folder``,
+    made by the wave's demo generator when it is absent and the wave has one."""
+    folder = Path(data) if data is not None else wave.data_folder
+    if folder.is_dir():
+        return folder
+    if data is not None:
+        raise InputFileError(f"{folder}: data folder not found")
+    if wave.demo is None:
+        raise InputFileError(f"{folder}: data folder of wave {wave.name} not found (data_folder in "
+                             f"{wave.project_dir / PROJECT_FILE}); give it with --data DIR")
+    ensure_demo(wave, folder, seed)
+    return folder
 
-    project = Path(project)
-    if not project.is_dir():
-        raise RunFolderError(f"{project}: project folder not found")
-    data_dir = project / DEMO_DIR if data is None else Path(data)
-    if data is not None and not data_dir.is_dir():
-        raise InputFileError(f"{data_dir}: data folder not found")
-    begin_stage(out)  # a file, a read-only folder or a damaged manifest: before any work
-    if data is None:
-        ensure_demo(data_dir, seed)
-    ctx = RunContext(project=project, data=data_dir, out=Path(out), seed=seed)
+
+def run_all(project: PathLike | Project = ".", data: PathLike | None = None, out: PathLike | None = None,
+            seed: int = 2022, wave: str | None = None) -> list[StageTiming]:
+    """Run every stage of the wave; return each stage's duration, the files it wrote and
+    its warnings.
+
+    ``project``: the project folder (or a loaded Project); ``wave``: the wave's name
+    (default: the project's default wave); ``data``, ``out``: the data and run folders
+    (default: the wave's ``data_folder`` and ``run_folder``); ``seed``: of the demo wave,
+    when it is made.
+    """
+    from sid.runfolder.manifest import begin_stage
+
+    proj = project if isinstance(project, Project) else load_project(project)
+    w = proj.wave(wave)
+    out_dir = Path(out) if out is not None else w.run_folder
+    if data is not None and not Path(data).is_dir():
+        raise InputFileError(f"{data}: data folder not found")
+    begin_stage(out_dir)  # a file, a read-only folder or a damaged manifest: before any work
+    data_dir = data_folder_of(w, data, seed)
+    ctx = RunContext(project=proj, wave=w, data=data_dir, out=out_dir, seed=seed)
     timings: list[StageTiming] = []
-    for i, (name, fn) in enumerate(STAGES, 1):
+    for i, (name, fn, skip) in enumerate(STAGES, 1):
+        why = skip(w)
+        if why is not None:
+            say(f"[{i}/{len(STAGES)}] {name} skipped: {why}")
+            timings.append(StageTiming(name, 0.0, skipped=why))
+            continue
         say(f"[{i}/{len(STAGES)}] {name} ...")
         t0 = time.perf_counter()
         fn(ctx)
@@ -169,19 +212,23 @@ def run_all(project: PathLike = ".", data: PathLike | None = None, out: PathLike
 
 def _entry(out: Path, stage: str) -> tuple[list[str], list[str]]:
     """The outputs and the warnings of ``stage``'s manifest entry."""
-    from sid.pipeline.manifest import read_manifest
+    from sid.runfolder.manifest import read_manifest
 
     entry = read_manifest(out).get("stages", {}).get(stage, {})
     return [o["path"] for o in entry.get("outputs", [])], [str(w) for w in entry.get("warnings", [])]
 
 
 def summary(timings: list[StageTiming], out: PathLike) -> str:
-    """The closing summary: per stage its time and what it wrote where, then every
-    warning the stages recorded (also in each stage's manifest entry)."""
+    """The closing summary: per stage its time and what it wrote where (or why it was
+    skipped), then every warning the stages recorded (also in each stage's manifest entry)."""
+    ran = [t for t in timings if t.skipped is None]
     said = [f"{t.stage}: {w}" for t in timings for w in t.warnings]
-    lines = [f"sid run: {len(timings)} stages, {sum(t.seconds for t in timings):.1f} s; outputs in {out}/"
+    lines = [f"sid run: {len(ran)} stages, {sum(t.seconds for t in ran):.1f} s; outputs in {out}/"
              + (f"; {len(said)} warning(s)" if said else "")]
     for t in timings:
+        if t.skipped is not None:
+            lines.append(f"  {t.stage:<10} skipped: {t.skipped}")
+            continue
         shown = ", ".join(t.outputs[:6]) + (f", ... ({len(t.outputs)} files)" if len(t.outputs) > 6 else "")
         lines.append(f"  {t.stage:<10} {t.seconds:7.1f} s  {shown}")
     if said:

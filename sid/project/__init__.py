@@ -2,12 +2,13 @@
 
 model   Project, Wave, DataFiles, FieldworkFile, Roles (frozen dataclasses)
 load    load_project(DIR): read and validate DIR/sid.yaml once
-specs   wave_questionnaire(wave), wave_weighting(wave): specs with the roles applied
+specs   wave_questionnaire(wave), wave_weighting(wave): specs with the roles applied;
+        gross_sample_file(wave)
 """
 
 from sid.project.load import PROJECT_FILE, find_project_file, load_project
 from sid.project.model import DataFiles, FieldworkFile, Project, Roles, Wave
-from sid.project.specs import wave_questionnaire, wave_weighting
+from sid.project.specs import gross_sample_file, wave_questionnaire, wave_weighting
 
 __all__ = ["PROJECT_FILE", "DataFiles", "FieldworkFile", "Project", "Roles", "Wave",
-           "find_project_file", "load_project", "wave_questionnaire", "wave_weighting"]
+           "find_project_file", "gross_sample_file", "load_project", "wave_questionnaire", "wave_weighting"]

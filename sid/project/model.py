@@ -114,6 +114,15 @@ class Wave:
             return None
         return (data_dir if data_dir is not None else self.data_folder) / name
 
+    def relative(self, path: str | Path) -> str:
+        """``path`` relative to the project folder when it lies inside it (as the project
+        file names it), else as given: outputs do not depend on where the project lies."""
+        p = Path(path)
+        try:
+            return str(p.resolve().relative_to(self.project_dir))
+        except ValueError:
+            return str(p)
+
     def spec_paths(self) -> list[Path]:
         """Every spec file of the wave that exists (questionnaire, weighting, linkage, plan)."""
         return [p for p in (self.questionnaire, self.weighting, self.linkage, self.tables)

@@ -3,7 +3,7 @@
 Reads ``DIR/clean/summary.csv`` (kind, rule, variable, count), ``DIR/clean/log.csv`` (one
 row per change) and ``DIR/clean/flags.parquet`` (per record: status, speeder,
 straightline_<grid>, mismatch_<answer>, check_<var>_<i>), joined on the key with the
-clean data's origin group so flags are counted per group (one grouped sum over the
+clean data's reporting group (``roles.group``) so flags are counted per group (one grouped sum over the
 boolean flag columns).
 """
 
@@ -25,6 +25,7 @@ RULES = {
 }
 STATUS_LABELS = {"complete": "Volledig", "partial": "Gedeeltelijk", "break-off": "Afgebroken"}
 LOG_ROWS_SHOWN = 50
+_GROUP = "_group"  # the reporting group's column, under a name no flag column has
 
 
 def _flag_label(column: str, ctx: RunContext) -> str:
@@ -50,8 +51,8 @@ def gather_cleaning(ctx: RunContext) -> dict[str, Any]:
     summary = read_output(paths["summary.csv"], "clean")
     log = read_output(paths["log.csv"], "clean", text=True, blank_missing=False)
     flags = pd.read_parquet(paths["flags.parquet"])
-    key = flags.columns[0]
-    data = pd.read_parquet(paths["data.parquet"], columns=[key, "origin"])
+    key, group = ctx.group_column(paths["data.parquet"], flags.columns[0])
+    data = pd.read_parquet(paths["data.parquet"], columns=[key, group]).rename(columns={group: _GROUP})
     flags = flags.merge(data, on=key, how="left", validate="one_to_one")
 
     changes = summary[summary["kind"] == "change"]
@@ -68,14 +69,14 @@ def gather_cleaning(ctx: RunContext) -> dict[str, Any]:
         return [{"row": r["row"], "key": r["key"], "variable": r["variable"], "before": r["before"],
                  "after": r["after"]} for r in part.to_dict("records")]
 
-    groups = ctx.origin_order(flags["origin"].dropna().astype(str).unique())
-    group_labels = [ctx.origin_label(g) for g in groups]
-    status = flags.groupby(["status", "origin"]).size().unstack(fill_value=0)
+    groups = ctx.group_order(flags[_GROUP].dropna().astype(str).unique())
+    group_labels = [ctx.group_label(g) for g in groups]
+    status = flags.groupby(["status", _GROUP]).size().unstack(fill_value=0)
     completion = [{"label": STATUS_LABELS.get(s, s),
                    "counts": [int(status.at[s, g]) if g in status.columns else 0 for g in groups],
                    "total": int(status.loc[s].sum())} for s in STATUS_LABELS if s in status.index]
     flag_cols = [c for c in flags.columns if c == "speeder" or c.startswith(("straightline_", "mismatch_", "check_"))]
-    by_group = flags.groupby("origin")[flag_cols].sum() if flag_cols else pd.DataFrame()
+    by_group = flags.groupby(_GROUP)[flag_cols].sum() if flag_cols else pd.DataFrame()
     quality = [{"label": _flag_label(c, ctx), "column": c,
                 "counts": [int(by_group.at[g, c]) if g in by_group.index else 0 for g in groups],
                 "total": int(flags[c].sum())} for c in flag_cols]

@@ -1,8 +1,8 @@
-"""What every report reads besides its stage's outputs: the manifest and the wave's labels.
+"""What every report reads besides its stage's outputs: the manifest, the wave and its labels.
 
-Labels (Dutch variable and category labels, origin-group names) come from the
-questionnaire spec the clean stage used (its entry in the manifest), or else the
-project's only ``questionnaires/*.yaml``.
+The wave is the project's (sid.runfolder.context: named, recorded in the run folder's
+manifest, or the default); labels (Dutch variable and category labels, group names) come
+from its questionnaire spec, and the reporting group is its ``roles.group``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from sid.errors import RunFolderError, SpecError
+from sid.errors import RunFolderError
+from sid.project import PROJECT_FILE, Project, Wave, wave_questionnaire
 from sid.tables.labels import Labels, code_key
 
 PathLike = str | os.PathLike[str]
@@ -22,18 +23,24 @@ PathLike = str | os.PathLike[str]
 
 @dataclass
 class RunContext:
-    """A run folder with its manifest, the questionnaire spec (path, parsed) and its labels."""
+    """A run folder with its manifest, the project's wave, the questionnaire spec (path,
+    parsed) and its labels."""
 
     out_dir: Path
-    project_dir: Path
+    project_wave: Wave
     manifest: dict[str, Any]
     questionnaire_path: Path
     labels: Labels
     questionnaire: Any
 
     @property
+    def project_dir(self) -> Path:
+        """The project folder."""
+        return self.project_wave.project_dir
+
+    @property
     def wave(self) -> str:
-        """The wave's name (e.g. "sid2022")."""
+        """The wave's name as its questionnaire has it (e.g. "sid2022")."""
         return str(self.questionnaire.wave)
 
     @property
@@ -41,48 +48,68 @@ class RunContext:
         """The survey's title from the questionnaire spec."""
         return str(self.questionnaire.title)
 
-    def origin_label(self, code: Any, variable: str = "origin") -> str:
-        """The Dutch label of an origin-group code ("BEL" -> "Belgisch"); the code if none."""
-        return self.labels.categories.get(variable, {}).get(code_key(code), str(code))
+    @property
+    def group(self) -> str:
+        """The reporting group variable (``roles.group`` of the project file; SID: origin)."""
+        return self.project_wave.roles.group
 
-    def origin_order(self, codes: Any, variable: str = "origin") -> list[str]:
+    @property
+    def group_title(self) -> str:
+        """The reporting group's name in a heading ("Per {group_title}"): the questionnaire's
+        label of the group variable, its first letter lower case (SID: "herkomst (land)")."""
+        text = self.labels.label(self.group)
+        return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+    def group_label(self, code: Any) -> str:
+        """The label of a reporting-group code ("BEL" -> "Belgisch"); the code if none."""
+        return self.labels.categories.get(self.group, {}).get(code_key(code), str(code))
+
+    def group_order(self, codes: Any) -> list[str]:
         """``codes`` (as normal-form strings) in the spec's category order; undeclared ones last."""
-        declared = list(self.labels.categories.get(variable, {}))
+        declared = list(self.labels.categories.get(self.group, {}))
         keys = list(dict.fromkeys(code_key(c) for c in codes))
         return sorted(keys, key=lambda c: (declared.index(c) if c in declared else len(declared), c))
+
+    def group_column(self, path: Path, key: str) -> list[str]:
+        """The columns ``[key, group]`` a report reads from the clean wave at ``path``, after
+        checking the file holds both (a one-line RunFolderError naming the role if not)."""
+        import pyarrow.parquet as pq
+
+        try:
+            names = pq.read_schema(path).names
+        except (OSError, ValueError) as exc:
+            raise RunFolderError(f"{path}: unreadable ({' '.join(str(exc).split())}); re-run `sid clean`") from None
+        for name, what in ((key, "the respondent key"), (self.group, "the reporting group (roles.group "
+                           f"of wave {self.project_wave.name} in {self.project_dir / PROJECT_FILE})")):
+            if name not in names:
+                raise RunFolderError(f"{path}: no column {name!r}, {what}; declare it in the questionnaire "
+                                     "and re-run `sid clean`, or fix the project file")
+        return [key, self.group]
 
     def stage_specs(self, stage: str) -> list[str]:
         """Spec files the manifest records for ``stage`` (empty when it has none)."""
         entry = self.manifest.get("stages", {}).get(stage, {})
         return [str(s["path"]) for s in entry.get("specs", [])]
 
-
-def _questionnaire_path(manifest: dict[str, Any], project_dir: Path) -> Path:
-    for stage in ("clean", "score", "tables"):
-        for spec in manifest.get("stages", {}).get(stage, {}).get("specs", []):
-            p = Path(spec["path"])
-            if p.parent.name == "questionnaires" and p.is_file():
-                return p
-    specs = sorted((project_dir / "questionnaires").glob("*.yaml"))
-    if len(specs) != 1:
-        raise SpecError(f"{project_dir / 'questionnaires'}: expected one questionnaire spec, found "
-                        f"{len(specs)}; run `sid clean` so the manifest names the one used")
-    return specs[0]
+    def stage_params(self, stage: str) -> dict[str, Any]:
+        """The parameters the manifest records for ``stage`` (empty when it has not run)."""
+        return dict(self.manifest.get("stages", {}).get(stage, {}).get("params", {}))
 
 
-def open_run(out_dir: PathLike, project_dir: PathLike) -> RunContext:
-    """The run folder ``out_dir`` (must hold a manifest) and the labels of its wave."""
-    from sid.pipeline.manifest import read_manifest
-    from sid.spec.questionnaire import load_questionnaire
+def open_run(out_dir: PathLike, project_dir: PathLike | Project = ".",
+             wave: str | Wave | None = None) -> RunContext:
+    """The run folder ``out_dir`` (must hold a manifest), its wave and the wave's labels."""
+    from sid.runfolder.context import resolve_wave
+    from sid.runfolder.manifest import read_manifest
 
-    out, project = Path(out_dir), Path(project_dir)
+    out = Path(out_dir)
     if not (out / "manifest.json").is_file():
         raise RunFolderError(f"{out}: no manifest.json; not a sid run folder (run `sid ingest` and "
                              "`sid clean` with --out pointing here first)")
+    w = resolve_wave(project_dir, out, wave)
     manifest = read_manifest(out)
-    qpath = _questionnaire_path(manifest, project)
-    q = load_questionnaire(qpath)
-    return RunContext(out, project, manifest, qpath, Labels.from_questionnaire(q), q)
+    q = wave_questionnaire(w)
+    return RunContext(out, w, manifest, w.questionnaire, Labels.from_questionnaire(q), q)
 
 
 def read_output(path: Path, stage: str, **options: Any) -> pd.DataFrame:

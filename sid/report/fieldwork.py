@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from sid.errors import RunFolderError
-from sid.fieldwork.table import ALL, NO_MODE
+from sid.fieldwork.table import ALL, NO_MODE, STRATUM_LEVEL
 from sid.report.context import RunContext, read_output
 
 RATES_FILE = ("fieldwork", "rates.csv")
@@ -57,25 +57,31 @@ def _rows(df: pd.DataFrame, common: set[str]) -> list[dict[str, Any]]:
     return out
 
 
-def _dispositions(cases: pd.DataFrame, ctx: RunContext,
-                  group: str = "stratum") -> tuple[list[dict[str, Any]], list[str]]:
-    """Agency disposition x AAPOR code x class, counted per reporting group (origin group:
-    the fieldwork stage's ``group`` column of cases.parquet)."""
-    need = {"disposition", "aapor_code", "outcome", group}
+def _dispositions(cases: pd.DataFrame, ctx: RunContext) -> tuple[list[dict[str, Any]], list[str]]:
+    """Agency disposition x AAPOR code x class, counted per reporting group of the rates
+    (SID: origin group). The stage's manifest entry names the columns of cases.parquet."""
+    named = ctx.stage_params("fieldwork").get("columns") or {}
+    code_col, group_col = named.get("agency_code"), named.get("group")
+    if not code_col or not group_col:
+        raise RunFolderError(f"{ctx.out_dir / 'manifest.json'}: the fieldwork stage's entry names no "
+                             "disposition and group columns of cases.parquet; re-run `sid fieldwork`")
+    need = {code_col, "aapor_code", "outcome", group_col}
     if not need <= set(cases.columns):
         raise RunFolderError(f"fieldwork/cases.parquet: columns {sorted(need - set(cases.columns))} missing; "
                              "re-run `sid fieldwork`")
-    keys = ["disposition", "aapor_code", "outcome"]
-    frame = cases[[*keys, group]].astype(str)
-    counts = frame.groupby([*keys, group]).size().unstack(fill_value=0)
-    groups = ctx.origin_order(counts.columns)
+    # internal names: the agency's code column may be called anything, even "outcome"
+    frame = pd.DataFrame({"_code": cases[code_col], "_aapor": cases["aapor_code"],
+                          "_class": cases["outcome"], "_group": cases[group_col]}).astype(str)
+    keys = ["_code", "_aapor", "_class"]
+    counts = frame.groupby([*keys, "_group"]).size().unstack(fill_value=0)
+    groups = ctx.group_order(counts.columns)
     counts = counts.reindex(columns=groups, fill_value=0).reset_index()
-    counts = counts.sort_values(["aapor_code", "disposition"], kind="stable")
-    rows = [{"disposition": r["disposition"], "aapor_code": r["aapor_code"], "outcome": r["outcome"],
-             "outcome_label": OUTCOME_LABELS.get(r["outcome"], r["outcome"]),
+    counts = counts.sort_values(["_aapor", "_code"], kind="stable")
+    rows = [{"agency_code": r["_code"], "aapor_code": r["_aapor"], "outcome": r["_class"],
+             "outcome_label": OUTCOME_LABELS.get(r["_class"], r["_class"]),
              "counts": [int(r[g]) for g in groups], "total": int(sum(r[g] for g in groups))}
             for r in counts.to_dict("records")]
-    return rows, [ctx.origin_label(g) for g in groups]
+    return rows, [ctx.group_label(g) for g in groups]
 
 
 def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
@@ -88,14 +94,15 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
     if missing:
         raise RunFolderError(f"{path}: columns {sorted(missing)} missing; re-run `sid fieldwork`")
 
-    modes = {**ctx.labels.categories.get("mode", {}), NO_MODE: "(geen modus)"}
+    mode_var = ctx.questionnaire.mode_variable
+    modes = {**(ctx.labels.categories.get(mode_var, {}) if mode_var else {}), NO_MODE: "(geen modus)"}
 
     def label(rec: pd.Series) -> str:
-        if rec["level"] == "stratum":  # a design stratum ("BEL:ANT"), as the sample names it
+        if rec["level"] == STRATUM_LEVEL:  # a design stratum ("BEL:ANT"), as the sample names it
             return str(rec["group"])
-        g = ctx.origin_label(rec["group"]) if rec["group"] != ALL else "Totaal"
+        g = ctx.group_label(rec["group"]) if rec["group"] != ALL else "Totaal"
         mode = modes.get(str(rec["mode"]), str(rec["mode"]))
-        return {"mode": mode, "origin×mode": f"{g} – {mode}"}.get(rec["level"], g)
+        return {"mode": mode, "group×mode": f"{g} – {mode}"}.get(rec["level"], g)
 
     t["_label"] = t.apply(label, axis=1) if len(t) else []
     # a note on every row (e.g. how break-offs were counted) is said once, above the tables
@@ -106,11 +113,11 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
     for basis in bases:
         b = t[t["basis"] == basis]
         levels = []
-        for level, title in (("origin", "Per herkomstgroep"), ("stratum", "Per ontwerpstratum"),
+        for level, title in (("group", f"Per {ctx.group_title}"), (STRATUM_LEVEL, "Per ontwerpstratum"),
                              ("mode", "Per bevragingsmodus"),
-                             ("origin×mode", "Per herkomstgroep en modus")):
+                             ("group×mode", f"Per {ctx.group_title} en modus")):
             rows = b[b["level"] == level]
-            order = {g: i for i, g in enumerate(ctx.origin_order(rows["group"]))}
+            order = {g: i for i, g in enumerate(ctx.group_order(rows["group"]))}
             rows = rows.assign(_o=rows["group"].map(order)).sort_values(["_o", "mode"], kind="stable")
             part = pd.concat([rows.drop(columns="_o"), b[b["level"] == "overall"]])
             if (b["level"] == level).any():
@@ -127,9 +134,8 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
     dispositions, groups, inputs = [], [], [path]
     cpath = ctx.out_dir.joinpath(*CASES_FILE)
     entry = ctx.manifest.get("stages", {}).get("fieldwork", {})
-    if cpath.is_file():  # counted per the stage's reporting group (older run folders: stratum)
-        group = str(entry.get("params", {}).get("group", "stratum"))
-        dispositions, groups = _dispositions(pd.read_parquet(cpath), ctx, group)
+    if cpath.is_file():  # counted per the stage's reporting group
+        dispositions, groups = _dispositions(pd.read_parquet(cpath), ctx)
         inputs.append(cpath)
     # the entry's warnings; a run folder written before they moved there has them in params
     said = entry.get("warnings", entry.get("params", {}).get("warnings", []))

@@ -24,7 +24,7 @@ from sid.report.context import RunContext, read_output
 from sid.tables.labels import code_key
 
 TABLES_FILE = ("tables", "tables.csv")
-GROUP_VAR, OVERALL = "origin", "overall"
+OVERALL = "overall"
 STATISTIC_LABELS = {"mean": "gemiddelde", "median": "mediaan", "proportion": "aandeel"}
 _TEXT = {c: str for c in ("table_id", "theme", "variable", "statistic", "by_var", "by_value", "category",
                           "category_label", "reference", "reference_label", "flags")}
@@ -79,10 +79,12 @@ def _plan_notes(ctx: RunContext, variance_method: str) -> list[dict[str, str]]:
     from sid.tables.excel import method_notes
     from sid.tables.plan import load_plan
 
-    plans = [Path(s) for s in ctx.stage_specs("tables") if Path(s).name.endswith("_tables.yaml")]
-    if not plans or not plans[0].is_file():
+    # the plan the tables stage used (its first spec), else the wave's
+    recorded = ctx.stage_specs("tables")
+    path = Path(recorded[0]) if recorded else ctx.project_wave.tables
+    if path is None or not path.is_file():
         return []
-    plan = load_plan(plans[0])
+    plan = load_plan(path)
     notes = method_notes(plan.defaults, variance_method, plan.wave,
                          "finale gewichten van de wegingsstap (weight/weights.parquet)")
     return [{"topic": t, "text": x} for t, x in notes]
@@ -97,10 +99,11 @@ def gather_indicators(ctx: RunContext) -> dict[str, Any]:
         "estimate", "se", "ci_low", "ci_high", "cv", "n", "p_value", "df", "ndf"])
     t["suppressed"] = t["suppressed"].astype(str).str.lower() == "true"
     t["category"] = t["category"].map(_code)  # the CSV writes a numeric code as 1.0
-    t = t[t["by_var"].isin([OVERALL, GROUP_VAR])]
-    cells = t[(t["by_var"] == GROUP_VAR) & (t["statistic"] != "chisq")]  # a test's row is by_value "all"
-    groups = ctx.origin_order(cells["by_value"].unique())
-    columns = [{"code": "all", "label": "Totaal"}] + [{"code": g, "label": ctx.origin_label(g)} for g in groups]
+    group = ctx.group
+    t = t[t["by_var"].isin([OVERALL, group])]
+    cells = t[(t["by_var"] == group) & (t["statistic"] != "chisq")]  # a test's row is by_value "all"
+    groups = ctx.group_order(cells["by_value"].unique())
+    columns = [{"code": "all", "label": "Totaal"}] + [{"code": g, "label": ctx.group_label(g)} for g in groups]
     headline = _headline(ctx)
     themes: dict[str, list[dict[str, Any]]] = {}
     charts = []
@@ -116,7 +119,7 @@ def gather_indicators(ctx: RunContext) -> dict[str, Any]:
             rows = []
             for cat in cats:
                 sel = part[part["category"] == cat]
-                by = {(r["by_value"] if r["by_var"] == GROUP_VAR else "all"): r for r in sel.to_dict("records")}
+                by = {(r["by_value"] if r["by_var"] == group else "all"): r for r in sel.to_dict("records")}
                 kind = "proportion" if (diff and cat) else stat
                 d = 1 if kind == "proportion" else _digits(kind, sel["estimate"])
                 label = sel["category_label"].iloc[0] or ""
@@ -128,7 +131,7 @@ def gather_indicators(ctx: RunContext) -> dict[str, Any]:
             blocks.append({"variable": var, "label": base["variable_label"], "statistic": stat,
                            "statistic_label": "verschil" if diff else STATISTIC_LABELS.get(stat, stat),
                            "unit": unit, "difference": diff, "rows": rows, "digits": digits})
-        tests = tab[(tab["statistic"] == "chisq") & (tab["by_var"] == GROUP_VAR)]
+        tests = tab[(tab["statistic"] == "chisq") & (tab["by_var"] == group)]
         themes.setdefault(tab["theme"].iloc[0], []).append({
             "id": table_id, "title": tab["title"].iloc[0], "blocks": blocks,
             "tests": [{"label": r["variable_label"], "f": r["estimate"], "ndf": r["ndf"], "df": r["df"],
@@ -143,7 +146,7 @@ def gather_indicators(ctx: RunContext) -> dict[str, Any]:
         sel = sel[sel["table_id"] == sel["table_id"].iloc[0]]
         done.add(var)
         scale = 100.0 if stat == "proportion" else 1.0
-        by = {(r["by_value"] if r["by_var"] == GROUP_VAR else "all"): r for r in sel.to_dict("records")}
+        by = {(r["by_value"] if r["by_var"] == group else "all"): r for r in sel.to_dict("records")}
         present = [c for c in columns if c["code"] in by]
         lab = [c["label"] for c in present]
         vals = {k: [scale * float(by[c["code"]][k]) for c in present] for k in ("estimate", "ci_low", "ci_high")}

@@ -28,7 +28,7 @@ FIT_COLUMNS = ("chisq", "df", "cfi", "rmsea", "delta_cfi", "delta_rmsea")
 
 
 def _group_label(ctx: RunContext, g: str) -> str:
-    return "Alle respondenten" if g in (ALL, POOLED) else ctx.origin_label(g)
+    return "Alle respondenten" if g in (ALL, POOLED) else ctx.group_label(g)
 
 
 def _f(v: Any) -> float:
@@ -49,12 +49,12 @@ def gather_indices(ctx: RunContext) -> dict[str, Any]:
     reasons = read_output(paths["reasons.csv"], "score")
     inv = read_output(paths["invariance.csv"], "score") if paths["invariance.csv"].is_file() else pd.DataFrame()
     specs = {ix.name: ix for ix in ctx.questionnaire.indices}
-    group_cols = ctx.origin_order([c for c in loadings.columns if c not in ("index", "item", POOLED, "flag", "reason")])
+    group_cols = ctx.group_order([c for c in loadings.columns if c not in ("index", "item", POOLED, "flag", "reason")])
     out = []
     for name, s in summary["indices"].items():
         ix = specs.get(name)
         r = rel[rel["index"] == name]
-        rank = {g: i for i, g in enumerate([ALL, *ctx.origin_order(r["group"][r["group"] != ALL])])}
+        rank = {g: i for i, g in enumerate([ALL, *ctx.group_order(r["group"][r["group"] != ALL])])}
         r = r.iloc[np.argsort(r["group"].map(rank).to_numpy(), kind="stable")]
         it = items[(items["index"] == name) & (items["group"] == ALL)]
         ld = loadings[loadings["index"] == name]
@@ -80,7 +80,7 @@ def gather_indices(ctx: RunContext) -> dict[str, Any]:
                              "flag": str(row["flag"]).lower() == "true",
                              "reason": "" if pd.isna(row["reason"]) else str(row["reason"])}
                             for row in r.to_dict("records")],
-            "loading_groups": [ctx.origin_label(g) for g in group_cols],
+            "loading_groups": [ctx.group_label(g) for g in group_cols],
             "loadings": [{"item": row["item"], "label": ctx.labels.label(row["item"]), "pooled": _f(row[POOLED]),
                           "cells": [_f(row[g]) for g in group_cols],
                           "flag": str(row["flag"]).lower() == "true",

@@ -1,6 +1,6 @@
 """The provenance block of a report: which run, which stages, which inputs and specs (SHA-256).
 
-Taken from the run folder's ``manifest.json`` (sid.pipeline.manifest): for each stage the
+Taken from the run folder's ``manifest.json`` (sid.runfolder.manifest): for each stage the
 report draws on, its start time, duration, input and spec files with their SHA-256, and
 the versions of sid and the libraries the figures depend on. A report states this so a
 reader can cite the run and check that a file in hand is the one the figures came from.

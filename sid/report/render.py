@@ -1,7 +1,8 @@
-"""Rendering of the HTML reports: a jinja2 environment over the project's ``reports/`` folder.
+"""Rendering of the HTML reports: a jinja2 environment over sid's templates and the project's.
 
-Templates are ``PROJECT/reports/*.html.j2``; every report extends ``base.html.j2`` (inline
-CSS, a provenance block and method notes). The environment uses ``StrictUndefined`` (a
+sid's own templates are ``sid/report/templates/*.html.j2``, so a new project needs none; a
+wave's ``templates`` folder (sid.yaml) overrides any of them by name. Every report extends
+``base.html.j2`` (inline CSS, a provenance block and method notes). The environment uses ``StrictUndefined`` (a
 template that names a value the report module did not gather raises instead of printing
 an empty string) and autoescapes HTML, so labels from the spec cannot break the page.
 
@@ -24,6 +25,8 @@ from sid.errors import SpecError
 PathLike = str | os.PathLike[str]
 TEMPLATE_SUFFIX = ".html.j2"
 BASE_TEMPLATE = "base" + TEMPLATE_SUFFIX
+#: sid's built-in report templates (a project's templates folder overrides them by name)
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def _missing(x: Any) -> bool:
@@ -99,14 +102,33 @@ def fmt_as(x: Any, kind: str) -> str:
 FILTERS = {"num": fmt_num, "int": fmt_int, "pct": fmt_pct, "p": fmt_p, "sig": fmt_sig, "fmt": fmt_as}
 
 
-def environment(templates_dir: PathLike) -> jinja2.Environment:
-    """The jinja2 environment of the reports in ``templates_dir`` (StrictUndefined, autoescape)."""
-    folder = Path(templates_dir)
-    if not (folder / BASE_TEMPLATE).is_file():
-        raise SpecError(f"{folder}: no report template {BASE_TEMPLATE}; "
-                        "the project's reports/ folder needs the sid report templates")
+def template_folders(templates_dir: PathLike | None = None) -> list[Path]:
+    """Where templates are looked up, first match wins: ``templates_dir`` (a project's),
+    then sid's built-in templates."""
+    folders = []
+    if templates_dir is not None:
+        folder = Path(templates_dir)
+        if not folder.is_dir():
+            raise SpecError(f"{folder}: report templates folder not found; fix the wave's "
+                            "templates: in sid.yaml, or leave it out to use sid's own templates")
+        folders.append(folder)
+    return folders + [BUILTIN_TEMPLATES]
+
+
+def template_files(templates_dir: PathLike | None = None) -> list[Path]:
+    """The template file used for each template name (a project's override, else sid's)."""
+    chosen: dict[str, Path] = {}
+    for folder in template_folders(templates_dir):
+        for p in sorted(folder.glob("*" + TEMPLATE_SUFFIX)):
+            chosen.setdefault(p.name, p)
+    return [chosen[n] for n in sorted(chosen)]
+
+
+def environment(templates_dir: PathLike | None = None) -> jinja2.Environment:
+    """The jinja2 environment of the reports (StrictUndefined, autoescape): the templates of
+    ``templates_dir`` (a project's), and sid's built-in ones for every name it lacks."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
+        loader=jinja2.FileSystemLoader([str(f) for f in template_folders(templates_dir)]),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
         trim_blocks=True,
@@ -127,5 +149,5 @@ def render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> st
         template = env.get_template(name)
     except jinja2.TemplateNotFound as exc:
         raise SpecError(f"report template {name} not found in {env.loader.searchpath}; "  # type: ignore[union-attr]
-                        "restore it in the project's reports/ folder") from exc
+                        "restore it in the project's templates folder, or remove the override") from exc
     return template.render(**context)

@@ -33,6 +33,7 @@ import pandas as pd
 
 from sid.errors import DataError, RunFolderError
 from sid.io.spss_meta import SpssMeta, VariableMeta, default_variable
+from sid.project import Project, Wave, wave_questionnaire
 from sid.spec.questionnaire import Questionnaire
 
 PathLike = str | os.PathLike[str]
@@ -247,26 +248,24 @@ def wave_frame(out_dir: PathLike, q: Questionnaire, *, replicates: bool = True) 
                            encoding="utf-8", notes=notes)
 
 
-def write_wave_spss(out_dir: PathLike, project_dir: PathLike = ".", path: PathLike | None = None, *,
-                    replicates: bool = True) -> Path:
+def write_wave_spss(out_dir: PathLike, project_dir: PathLike | Project = ".", path: PathLike | None = None, *,
+                    replicates: bool = True, wave: str | Wave | None = None) -> Path:
     """Write the analysts' labelled SPSS file of run folder ``out_dir``; return its path.
 
-    ``project_dir``: the survey project whose questionnaire spec labels the indices (found
-    as the clean stage finds it); ``path``: the .sav/.zsav to write (default
+    ``project_dir``, ``wave``: the project and its wave (default: the run folder's), whose
+    questionnaire spec labels the indices; ``path``: the .sav/.zsav to write (default
     ``out_dir/report/<wave>.sav``); ``replicates=False`` leaves the replicate weights out.
     The file appears only when complete (:func:`sid.io.spss.write_spss`).
     """
-    from sid.clean.stage import find_spec
     from sid.io.spss import write_spss
     from sid.io.wave import META_FILE
-    from sid.spec.questionnaire import load_questionnaire
+    from sid.runfolder.context import resolve_wave
 
     out = Path(out_dir)
     meta_path = out / "clean" / META_FILE
     if not meta_path.is_file():
         raise RunFolderError(f"{meta_path} not found; run sid clean on this run folder first")
-    clean_meta = SpssMeta.from_json(meta_path.read_text(encoding="utf-8"), where=str(meta_path))
-    q = load_questionnaire(find_spec(project_dir, clean_meta))
+    q = wave_questionnaire(resolve_wave(project_dir, out, wave))
     df, meta = wave_frame(out, q, replicates=replicates)
     target = Path(path) if path is not None else out / REPORT / f"{q.wave}.sav"
     write_spss(df, meta, target)

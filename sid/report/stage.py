@@ -1,10 +1,11 @@
 """The report stage: a run folder's outputs -> DIR/report/*.html (self-contained) + index.html.
 
 Each report is gathered from its stage's outputs (sid.report.<name>.gather_<name>) and
-rendered with the project's templates (``PROJECT/reports/<name>.html.j2``). A report whose
+rendered with ``<name>.html.j2`` from the wave's ``templates`` folder when it has one,
+else sid's own (sid.report.render). A report whose
 stage has not run is not rendered: the index lists it as "niet uitgevoerd" with the
 command that would produce it. The folder is written whole and swapped in together with
-the stage's entry in DIR/manifest.json (sid.pipeline.manifest.stage_folder).
+the stage's entry in DIR/manifest.json (sid.runfolder.manifest.stage_folder).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sid.project import Project, Wave
 from sid.report.context import RunContext
 
 PathLike = str | os.PathLike[str]
@@ -63,23 +65,24 @@ def _pipeline_order(manifest: dict[str, Any]) -> list[str]:
     return sorted(recorded, key=lambda s: (FLOW.index(s) if s in FLOW else len(FLOW), s))
 
 
-def run_report(out_dir: PathLike, project_dir: PathLike = ".", *,
-               replicates: bool = True) -> tuple[Path, dict[str, str]]:
+def run_report(out_dir: PathLike, project_dir: PathLike | Project = ".", *,
+               replicates: bool = True, wave: str | Wave | None = None) -> tuple[Path, dict[str, str]]:
     """Render every report whose stage has run; write ``out_dir/report`` and the manifest entry.
 
     Once the wave is weighted, the folder also holds the analysts' labelled SPSS file
     ``<wave>.sav`` (sid.report.spss_file; ``replicates=False`` leaves the replicate
     weights out of it). Returns the report folder and ``{name: "written" | "not run"}``
-    per report, with the SPSS file under ``"spss"``.
+    per report, with the SPSS file under ``"spss"``. The wave: ``wave``, else the run
+    folder's, else the project's default.
     """
-    from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
     from sid.report.context import open_run
     from sid.report.provenance import provenance
-    from sid.report.render import environment, render
+    from sid.report.render import environment, render, template_files
+    from sid.runfolder.manifest import StageRecord, begin_stage, stage_folder
 
     begin_stage(out_dir)
-    ctx = open_run(out_dir, project_dir)
-    templates = ctx.project_dir / "reports"
+    ctx = open_run(out_dir, project_dir, wave)
+    templates = ctx.project_wave.templates
     env = environment(templates)
     defs = _defs()
     present = [d for d in defs if ctx.out_dir.joinpath(*d.marker).is_file()]
@@ -87,7 +90,7 @@ def run_report(out_dir: PathLike, project_dir: PathLike = ".", *,
     pages: dict[str, str] = {}
     inputs: list[Path] = [ctx.out_dir / "manifest.json"]
     status: dict[str, str] = {}
-    common = {"survey_title": ctx.title, "wave": ctx.wave, "nav": nav}
+    common = {"survey_title": ctx.title, "wave": ctx.wave, "nav": nav, "group_title": ctx.group_title}
     for d in defs:
         if d not in present:
             status[d.name] = "not run"
@@ -107,17 +110,16 @@ def run_report(out_dir: PathLike, project_dir: PathLike = ".", *,
         "provenance": provenance(ctx.manifest, _pipeline_order(ctx.manifest)),
     })
     pages["index.html"] = index
-    template_files = sorted(templates.glob("*.html.j2"))
-    rec = StageRecord(stage=REPORT, inputs=inputs, specs=[ctx.questionnaire_path, *template_files],
-                      params={"reports": status})
+    rec = StageRecord(stage=REPORT, inputs=inputs, specs=[ctx.questionnaire_path, *template_files(templates)],
+                      params={"wave": ctx.project_wave.name, "reports": status})
     weighted = (ctx.out_dir / "weight" / "weights.parquet").is_file()
     status["spss"] = "written" if weighted else "not run"
-    with stage_folder(ctx.out_dir, rec) as st:
+    with stage_folder(ctx.out_dir, rec, wave=ctx.project_wave.name) as st:
         for name, text in pages.items():
             (st.path / name).write_text(text, encoding="utf-8")
         if weighted:
             from sid.report.spss_file import write_wave_spss
 
             write_wave_spss(ctx.out_dir, ctx.project_dir, st.path / f"{ctx.wave}.sav",
-                            replicates=replicates)
+                            replicates=replicates, wave=ctx.project_wave)
     return ctx.out_dir / REPORT, status

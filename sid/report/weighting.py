@@ -1,8 +1,8 @@
-"""Data of the weighting report: weight distribution per origin group, deff, n_eff, margins,
+"""Data of the weighting report: weight distribution per reporting group, deff, n_eff, margins,
 trimming, convergence, and the method in words from the weighting spec.
 
 Reads (sid/weighting/stage.py) ``DIR/weight/weights.parquet`` (key + final ``weight``)
-with the clean data's origin group joined on the key (histograms);
+with the clean data's reporting group (roles.group) joined on the key (histograms);
 ``diagnostics_groups.csv`` (per group: distribution, Kish deff_w = n sum(w^2) / (sum w)^2
 and n_eff = (sum w)^2 / sum(w^2), Kish 1965 sec. 11.7, trimmed cases, iterations, largest
 margin error before and after; computed with sid.weighting.diagnostics.weight_summary
@@ -27,6 +27,7 @@ from sid.report.context import RunContext, read_output
 from sid.spec.yamlfile import load_yaml
 
 WEIGHT_COLUMN = "weight"
+_GROUP = "_group"  # the reporting group's column, under a name the weights do not use
 GROUPS_FILE, MARGINS_FILE, DIAGNOSTICS_FILE = "diagnostics_groups.csv", "diagnostics_margins.csv", "diagnostics.json"
 _COLUMN_FORMATS = {"n": "int", "sum": "int", "n_eff": "num1", "deff_kish": "num3", "max_min_ratio": "num2",
                    "n_nonpositive": "int", "n_trimmed": "int", "iterations": "int", "max_abs_error": "sig",
@@ -70,11 +71,11 @@ def _cell(v: Any) -> str:
 
 
 def _spec_path(ctx: RunContext) -> Path | None:
+    """The weighting spec the weight stage used (its manifest entry), else the wave's."""
     for s in ctx.stage_specs("weight"):
-        if Path(s).parent.name == "weights" and Path(s).is_file():
+        if Path(s).is_file():
             return Path(s)
-    specs = sorted((ctx.project_dir / "weights").glob("*.yaml"))
-    return specs[0] if len(specs) == 1 else None
+    return ctx.project_wave.weighting
 
 
 def method_in_words(spec: dict[str, Any]) -> list[str]:
@@ -82,9 +83,12 @@ def method_in_words(spec: dict[str, Any]) -> list[str]:
     out = []
     sample = spec.get("sample") or {}
     if sample.get("strata"):
-        out.append(f"Ontwerpgewicht: de inverse van de trekkingskans binnen elk stratum ({', '.join(sample['strata'])}); "
-                   f"de steekproef is gestratificeerd per herkomstgroep"
-                   + (f", met clusters {sample['psu']}." if sample.get("psu") else ", zonder clustering."))
+        strata, psu = _names(sample["strata"]), _names(sample.get("psu"))
+        first = (f"Ontwerpgewicht: de kolom {sample['design_weight']} van de bruto steekproef (de inverse van "
+                 "de inclusiekans)" if sample.get("design_weight") else
+                 f"Ontwerpgewicht: de inverse van de trekkingskans binnen elk stratum ({' × '.join(strata)})")
+        out.append(f"{first}; de steekproef is gestratificeerd naar {' × '.join(strata)}"
+                   + (f", met clusters {' > '.join(psu)} (eerste trap eerst)." if psu else ", zonder clustering."))
     elig = spec.get("eligibility") or {}
     if elig.get("unknown"):
         out.append(f"Gevallen met onbekende geschiktheid geven hun gewicht door volgens de methode '{elig['unknown']}' "
@@ -115,6 +119,13 @@ def method_in_words(spec: dict[str, Any]) -> list[str]:
                    f"in elke replicatie worden {', '.join(rep.get('redo', [])) or 'geen stappen'} opnieuw gedaan, zodat "
                    "standaardfouten de onzekerheid van de weging meenemen.")
     return out
+
+
+def _names(value: Any) -> list[str]:
+    """A spec's name or list of names (``psu: a`` or ``[a, b]``; null: none) as a list."""
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
 def _trim_bound(bound: dict) -> str:
@@ -149,7 +160,7 @@ def _group_tables(summary: pd.DataFrame, ctx: RunContext, codes: list[str]) -> l
             continue
         out.append({"title": title,
                     "columns": [{"name": c, "fmt": _COLUMN_FORMATS.get(c, "auto")} for c in cols],
-                    "rows": [{"label": "Totaal" if str(r[label_col]) == "all" else ctx.origin_label(r[label_col]),
+                    "rows": [{"label": "Totaal" if str(r[label_col]) == "all" else ctx.group_label(r[label_col]),
                               "total": str(r[label_col]) == "all", "cells": [r[c] for c in cols]}
                              for r in summary.to_dict("records")]})
     return out
@@ -159,9 +170,9 @@ def _margins(path: Path, ctx: RunContext) -> list[dict[str, Any]]:
     m = read_output(path, "weight", dtype={0: str})
     within = m.columns[0]
     out = []
-    for g in ctx.origin_order(m[within].astype(str).unique()):
+    for g in ctx.group_order(m[within].astype(str).unique()):
         part = m[m[within].astype(str) == g]
-        out.append({"label": ctx.origin_label(g), "rows": [
+        out.append({"label": ctx.group_label(g), "rows": [
             {"margin": _margin_label(ctx, r["margin"]), "population": r["population"], "before": r["before"],
              "after": r["after"], "rel_before": r["rel_diff_before"], "rel_after": r["rel_diff_after"]}
             for r in part.to_dict("records")]})
@@ -191,14 +202,17 @@ def gather_weighting(ctx: RunContext) -> dict[str, Any]:
     key = weights.columns[0]
     if WEIGHT_COLUMN not in weights.columns:
         raise RunFolderError(f"{wpath}: no column {WEIGHT_COLUMN!r}; re-run `sid weight`")
-    origin = pd.read_parquet(clean, columns=[key, "origin"])
-    w = weights[[key, WEIGHT_COLUMN]].merge(origin, on=key, how="left", validate="one_to_one")
-    if w["origin"].isna().any():
-        raise RunFolderError(f"{wpath}: {int(w['origin'].isna().sum())} weighted key(s) have no clean record; "
+    key, group = ctx.group_column(clean, key)
+    clean_groups = pd.read_parquet(clean, columns=[key, group]).rename(columns={group: _GROUP})
+    w = weights[[key, WEIGHT_COLUMN]].merge(clean_groups, on=key, how="left", validate="one_to_one",
+                                            indicator=True)
+    lost = (w["_merge"] != "both").to_numpy()
+    if lost.any():
+        raise RunFolderError(f"{wpath}: {int(lost.sum())} weighted key(s) have no clean record; "
                              "re-run `sid weight` after `sid clean`")
-    codes = ctx.origin_order(w["origin"].astype(str).unique())
+    codes = ctx.group_order(w[_GROUP].astype(str).unique())
     values = w[WEIGHT_COLUMN].to_numpy(dtype=float)
-    groups = w["origin"].astype(str).to_numpy()
+    groups = w[_GROUP].astype(str).to_numpy()
     inputs = [wpath, clean]
     gpath, mpath, dpath = (folder / f for f in (GROUPS_FILE, MARGINS_FILE, DIAGNOSTICS_FILE))
     if gpath.is_file():
@@ -221,12 +235,18 @@ def gather_weighting(ctx: RunContext) -> dict[str, Any]:
         if k not in _SHOWN_KEYS:
             blocks += _blocks(v, str(k))
     spath = _spec_path(ctx)
-    words = method_in_words(load_yaml(spath) or {}) if spath else []
+    words = []
+    if spath:  # the sample's design as the stage used it: the spec's, else the project file's roles
+        spec = load_yaml(spath) or {}
+        sample, roles = dict(spec.get("sample") or {}), ctx.project_wave.roles
+        sample["strata"] = sample.get("strata") or list(roles.strata)
+        sample["psu"] = sample.get("psu") or list(roles.psu)
+        words = method_in_words({**spec, "sample": sample})
     return {
         "n_weighted": len(w),
         "group_tables": _group_tables(summary, ctx, codes),
         "summary_source": source,
-        "histogram_svg": weight_histograms({ctx.origin_label(g): values[groups == g] for g in codes}, prefix="weights"),
+        "histogram_svg": weight_histograms({ctx.group_label(g): values[groups == g] for g in codes}, prefix="weights"),
         "facts": _facts(diag),
         "margins": margins,
         "diagnostics": blocks,

@@ -5,7 +5,8 @@ entry of the spec it scores the index on the *valid view* of the clean wave (dec
 missing codes -> NaN, so a missing code never enters a score) with
 :func:`sid.scales.index.compute_index`, and assesses it overall and per origin group
 (reliability, item statistics, one-factor loadings side by side, and the configural /
-metric comparison of :mod:`sid.scales.invariance`). :func:`run_score` reads ``DIR/clean``
+metric comparison of :mod:`sid.scales.invariance`); the group is the project's reporting
+group (``roles.group`` in sid.yaml). :func:`run_score` reads ``DIR/clean``
 and, when present, ``DIR/weight/weights.parquet``, writes ``DIR/score/`` atomically and
 records the stage in the run manifest.
 
@@ -49,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import DataError, EstimationError, RunFolderError
+from sid.project import PROJECT_FILE, Project, Wave, wave_questionnaire
 from sid.scales.comparability import DEFAULT_MAX_DIFF, POOLED
 from sid.scales.index import IndexResult, compute_index, item_ranges_from_spec
 from sid.scales.reliability import DEFAULT_THRESHOLD
@@ -59,7 +61,6 @@ WEIGHT_DIR, WEIGHT_FILE, WEIGHT_COLUMN = "weight", "weights.parquet", "weight"
 INDICES_FILE, RELIABILITY_FILE, ITEMS_FILE = "indices.parquet", "reliability.csv", "items.csv"
 LOADINGS_FILE, REASONS_FILE, INVARIANCE_FILE, INVARIANCE_ITEMS_FILE, SUMMARY_FILE = (
     "loadings.csv", "reasons.csv", "invariance.csv", "invariance_items.csv", "summary.json")
-GROUP = "origin"
 ALL = "(all)"
 REASON_NO_WEIGHT = "no weight (not among the weighted respondents)"
 OMEGA_ESTIMATOR = ("omega total (McDonald 1999) of a one-factor minres model on the pairwise "
@@ -142,12 +143,13 @@ def _reasons(name: str, score: np.ndarray, reason: np.ndarray, groups: pd.Series
     return out[["index", "group", "reason", "count", "n"]]
 
 
-def score_wave(df: pd.DataFrame, q: Questionnaire, *, weight: np.ndarray | None = None,
-               group: str = GROUP, meta=None, max_loading_diff: float = DEFAULT_MAX_DIFF) -> ScoreResult:
+def score_wave(df: pd.DataFrame, q: Questionnaire, *, group: str, weight: np.ndarray | None = None,
+               meta=None, max_loading_diff: float = DEFAULT_MAX_DIFF) -> ScoreResult:
     """Score every index of ``q`` on the clean wave ``df`` (missing codes kept as codes).
 
     ``weight``: one final weight per row of ``df`` (None: unweighted statistics);
-    ``group``: the origin variable whose levels get their own reliability and loadings;
+    ``group``: the reporting group variable (the project's ``roles.group``; SID: origin)
+    whose levels get their own reliability and loadings;
     ``meta``: the clean wave's SpssMeta, whose declared missing codes are honoured too.
     """
     if not q.indices:
@@ -300,48 +302,47 @@ def read_weights(out_dir: PathLike, keys: pd.Series, key: str) -> tuple[np.ndarr
     return aligned, path
 
 
-def run_score(out_dir: PathLike, project_dir: PathLike = ".", spec: PathLike | None = None,
-              group: str = GROUP) -> tuple[Path, ScoreResult]:
+def run_score(out_dir: PathLike, project_dir: PathLike | Project = ".", spec: PathLike | None = None,
+              group: str | None = None, *, wave: str | Wave | None = None) -> tuple[Path, ScoreResult]:
     """Score ``out_dir/clean`` into ``out_dir/score`` and record the stage in the manifest.
 
-    ``spec``: the questionnaire spec (default: the project's, as the clean stage finds it).
-    Nothing is written when an input is wrong. Returns the score folder and the result.
+    The wave (``wave``, else the run folder's, else the project's default) gives the
+    questionnaire spec (``spec`` overrides it) and the reporting group (``roles.group``;
+    ``group`` overrides it). Nothing is written when an input is wrong. Returns the score
+    folder and the result.
     """
-    from sid.clean.stage import find_spec
-    from sid.io.spss_meta import SpssMeta
     from sid.io.wave import DATA_FILE, META_FILE, read_wave
-    from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
-    from sid.spec.questionnaire import load_questionnaire
+    from sid.runfolder.context import resolve_wave
+    from sid.runfolder.manifest import StageRecord, begin_stage, stage_folder
 
     out = Path(out_dir)
     begin_stage(out)
+    w = resolve_wave(project_dir, out, wave)
     clean_dir = out / "clean"
-    if spec is not None:
-        spec_path = Path(spec)
-    else:
-        meta_path = clean_dir / META_FILE
-        if not meta_path.is_file():
-            raise RunFolderError(f"{meta_path} not found; run sid clean first")
-        meta = SpssMeta.from_json(meta_path.read_text(encoding="utf-8"), where=str(meta_path))
-        spec_path = find_spec(project_dir, meta)
     # The spec is checked (items declared, reversed items with a range, k <= n) before
     # any data is read.
-    q = load_questionnaire(spec_path, check=True)
+    q = wave_questionnaire(w, spec, check=True)
+    spec_path = Path(q.path) if q.path else w.questionnaire
+    group = group or w.roles.group
     df, meta = read_wave(clean_dir)
     if q.key not in df.columns:
         raise DataError(f"{clean_dir / DATA_FILE}: no key variable {q.key!r}; re-run sid clean")
+    if group not in df.columns:
+        raise DataError(f"{clean_dir / DATA_FILE}: no reporting-group variable {group!r} (roles.group "
+                        f"of wave {w.name} in {w.project_dir / PROJECT_FILE}); declare it in the "
+                        "questionnaire (a variable or a derived one) and re-run sid clean, or fix the role")
     got = read_weights(out, df[q.key], q.key)
     weight, wpath = (None, None) if got is None else got
     rec = StageRecord(stage=SCORE, inputs=[clean_dir / DATA_FILE, clean_dir / META_FILE]
                       + ([wpath] if wpath else []), specs=[spec_path],
-                      params={"group": group, "weighted": weight is not None})
+                      params={"wave": w.name, "group": group, "weighted": weight is not None})
     res = score_wave(df, q, weight=weight, group=group, meta=meta)
     # the weights relative to the run folder: outputs do not depend on where it lies
-    res.summary.update(weights=str(Path(wpath).relative_to(out)) if wpath else None, spec=str(spec_path),
+    res.summary.update(weights=str(Path(wpath).relative_to(out)) if wpath else None, spec=w.relative(spec_path),
                        note=None if wpath else "no DIR/weight: every statistic is unweighted")
     rec.params.update({"respondents": len(res.indices), "flagged": res.summary["flagged"]})
     rec.warnings += score_warnings(res.summary)
-    with stage_folder(out, rec) as st:
+    with stage_folder(out, rec, wave=w.name) as st:
         tmp = st.path
         res.indices.to_parquet(tmp / INDICES_FILE, index=False)
         res.reliability.to_csv(tmp / RELIABILITY_FILE, index=False)

@@ -9,17 +9,20 @@ make ``sid check`` exit 1, ``warning`` findings are reported only.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from sid.errors import SpecError
 from sid.io.spss_meta import SpssMeta, VariableMeta
 from sid.spec.check_literals import literal_problems
 from sid.spec.expr import SHOWN_SOURCE, Expression
 from sid.spec.expr_nodes import to_array
 from sid.spec.questionnaire import Derived, Questionnaire, Variable
+from sid.spec.questionnaire_parse import load_questionnaire
 from sid.spec.yamlfile import shown, suggest
 
 
@@ -35,6 +38,17 @@ class Finding(NamedTuple):
         if not self.where:  # the message names its place itself (a load error)
             return f"{self.severity}: {self.message}"
         return f"{self.severity}: {self.where}: {self.message}"
+
+
+def load_checked_questionnaire(path: str | os.PathLike[str]) -> Questionnaire:
+    """:func:`sid.spec.questionnaire.load_questionnaire`, then :func:`check_spec`: a one-line
+    SpecError on its first error finding (unknown names in expressions, items of an index
+    not declared...), as the stages that run the spec need it sound."""
+    q = load_questionnaire(path)
+    errors = [f for f in check_spec(q) if f.severity == "error"]
+    if errors:
+        raise SpecError(f"{errors[0].where}: {errors[0].message}")
+    return q
 
 
 def _names_problem(expr: Expression, known: set[str], later: dict[str, str],

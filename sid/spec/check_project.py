@@ -19,7 +19,8 @@ from pathlib import Path
 
 from sid.errors import SpecError
 from sid.spec.check import Finding
-from sid.spec.questionnaire import Questionnaire, load_questionnaire
+from sid.spec.questionnaire import Questionnaire
+from sid.spec.questionnaire_parse import load_questionnaire
 from sid.spec.yamlfile import Section, Where, load_yaml, shown, suggest
 
 # kind of spec by the folder it lies in (as in a project); anything else is a questionnaire
@@ -125,17 +126,24 @@ def check_weighting_wave(spec, qs: Questionnaires) -> list[Finding]:
     return []
 
 
-def check_linkage_file(path: str | os.PathLike[str], qs: Questionnaires) -> list[Finding]:
+def check_linkage_file(path: str | os.PathLike[str], qs: Questionnaires | None,
+                       questionnaire: Questionnaire | None = None, group: str | None = None,
+                       project: str | os.PathLike[str] | None = None) -> list[Finding]:
     """Load a linkage spec (with its origin map and questionnaire) and check it against the
-    wave's questionnaire: origin map coverage, origin/generation/breakdown variables."""
+    wave's questionnaire: origin map coverage, origin/generation/breakdown variables.
+    ``questionnaire``, ``group``, ``project``: the project wave's questionnaire, reporting
+    group and folder (sid.project), as the link stage loads the spec."""
+    from sid.linkage.schema import GENERATION
     from sid.linkage.spec import load_linkage_spec
 
     try:
-        spec = load_linkage_spec(path)
+        spec = load_linkage_spec(path, questionnaire=questionnaire, group=group, project=project)
     except SpecError as exc:
         return [_error(exc)]
     found: list[Finding] = []
     q = spec.questionnaire
+    if q is None and qs is None:
+        return found
     if q is None:
         found.append(Finding("warning", str(path), "names no questionnaire; add `questionnaire: "
                              f"../questionnaires/{spec.wave}.yaml` so its variables are checked"))
@@ -169,11 +177,12 @@ def check_linkage_file(path: str | os.PathLike[str], qs: Questionnaires) -> list
                                  f"({om.origin_variable}); remove them or fix the codes"))
     dims = {d for ind in spec.indicators for bd in ind.breakdowns for d in bd}
     for d in sorted(dims):
-        name = om.generation_variable if d == "generation" else d
+        name = spec.dimensions[d]
         cats = _categories(q, name)
         if not cats:
             what = "has no categories" if cats is not None else "is not declared"
-            where = key_where(om.path, "generation_variable") if d == "generation" else key_where(path, "breakdowns")
+            from_map = d == GENERATION and om.generation_variable == name
+            where = key_where(om.path, "generation_variable") if from_map else key_where(path, "dimensions")
             found.append(Finding("error", where, f"breakdown {shown(d)}: variable {shown(name)} {what} in {qname}; "
                                  "a breakdown is a categorical variable of the questionnaire"))
     return found
@@ -185,7 +194,7 @@ def _unknown_names(spec, q: Questionnaire) -> list[Finding]:
     from sid.linkage.spec import known_names  # the loader's own rule, when it has a questionnaire
 
     om = spec.origin_map
-    known = known_names(q) | {om.origin_variable, om.generation_variable}
+    known = known_names(q) | {om.origin_variable, *spec.dimensions.values()}
     found = []
     for what, i, code, names in (
             *(("geographies", i, g.code, g.condition.names) for i, g in enumerate(spec.geographies)),
@@ -197,9 +206,11 @@ def _unknown_names(spec, q: Questionnaire) -> list[Finding]:
     return found
 
 
-def check_plan_file(path: str | os.PathLike[str], qs: Questionnaires) -> list[Finding]:
+def check_plan_file(path: str | os.PathLike[str], qs: Questionnaires | None,
+                    questionnaire: Questionnaire | None = None) -> list[Finding]:
     """Load a table plan and check each table against the wave's questionnaire (names,
-    categorical domains with categories, compare_to categories); one finding per table."""
+    categorical domains with categories, compare_to categories); one finding per table.
+    ``questionnaire``: the project wave's (else the one of the plan's wave in ``qs``)."""
     from sid.tables.labels import Labels, code_key
     from sid.tables.plan import check_plan, load_plan
 
@@ -207,7 +218,7 @@ def check_plan_file(path: str | os.PathLike[str], qs: Questionnaires) -> list[Fi
         plan = load_plan(path)
     except SpecError as exc:
         return [_error(exc)]
-    q = qs.for_wave(plan.wave)
+    q = questionnaire if questionnaire is not None else qs.for_wave(plan.wave)
     if q is None:
         return [Finding("error", key_where(path, "wave"), qs.missing(plan.wave))]
     found: list[Finding] = []

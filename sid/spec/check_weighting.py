@@ -20,9 +20,9 @@ from pathlib import Path
 import pandas as pd
 
 from sid.errors import DataError, InputFileError
-from sid.fieldwork.dispositions import agency_key
 from sid.io.csvfile import read_csv
 from sid.spec.check import Finding
+from sid.spec.dispositions import agency_key
 from sid.spec.weighting import WeightingSpec
 from sid.spec.yamlfile import shown, suggest
 
@@ -96,6 +96,11 @@ def _need(path: Path, columns: list[str], names: dict[str, tuple[str, ...]],
 def _check_files(spec: WeightingSpec, data: Path) -> list[Finding]:
     s = spec.sample
     found: list[Finding] = []
+    unnamed = s.missing()
+    if unnamed:  # the project file names them (sid.project.wave_weighting fills them in)
+        return [Finding("warning", spec.path or spec.wave,
+                        f"sample: {', '.join(unnamed)} not named; the data files are checked "
+                        "with the project (sid check --project DIR), whose sid.yaml names them")]
     gross_p, frame_p, disp_p = data / s.gross_sample, data / s.frame, data / s.dispositions
     gross_cols, frame_cols, disp_cols = (_columns(p, found) for p in (gross_p, frame_p, disp_p))
     margin_vars = spec.variables()["calibration.margins"]
@@ -135,9 +140,8 @@ def _check_files(spec: WeightingSpec, data: Path) -> list[Finding]:
 
 def _check_counts(spec: WeightingSpec, frame_p: Path) -> list[Finding]:
     """A frame count that is not a number >= 0, or a cell on two rows (the weight stage's
-    own check, sid.weighting.frame)."""
-    from sid.weighting.chain import frame_uses
-    from sid.weighting.frame import checked_frame
+    own check, sid.spec.register_frame)."""
+    from sid.spec.register_frame import checked_frame, frame_uses
 
     try:
         checked_frame(read_csv(frame_p, text=list(spec.sample.frame_strata)), spec.sample.frame_count,

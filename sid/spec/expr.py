@@ -99,7 +99,7 @@ class Expression:
         ``env`` maps each variable to its valid view (declared missing codes as NaN);
         ``codes`` to its raw codes (needed only by ``is_code``).
         """
-        ctx = N.Context(env=env, n=n, codes=codes, expr=self)
+        ctx = N.Context(env=env, n=n, codes=codes, expr=self, functions=FUNCTIONS)
         try:
             with np.errstate(all="ignore"):
                 return N.as_column(self.root.eval(ctx), n)

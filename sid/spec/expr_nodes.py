@@ -10,23 +10,29 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from sid.spec.expr import Expression
+
+class Source(Protocol):
+    """What evaluation needs of the expression it evaluates (a :class:`sid.spec.expr.Expression`):
+    an error naming it."""
+
+    def error(self, message: str) -> Exception: ...
 
 
 @dataclass
 class Context:
-    """What one evaluation sees: valid-view columns, raw codes, the row count."""
+    """What one evaluation sees: valid-view columns, raw codes, the row count, the
+    expression evaluated and the whitelisted functions by name (sid.spec.expr_funcs)."""
 
     env: Mapping[str, Any]
     n: int
     codes: Mapping[str, Any] | None
-    expr: Expression
+    expr: Source
+    functions: Mapping[str, Any] = field(default_factory=dict)
     _cache: dict[tuple[str, bool], np.ndarray] = field(default_factory=dict)
 
     def column(self, name: str, *, raw: bool = False) -> np.ndarray:
@@ -118,7 +124,7 @@ def as_column(v: np.ndarray, n: int) -> np.ndarray:
     return np.array(np.broadcast_to(v, (n,)), dtype=v.dtype, copy=True)
 
 
-def numeric(v: np.ndarray, expr: Expression, what: str) -> np.ndarray:
+def numeric(v: np.ndarray, expr: Source, what: str) -> np.ndarray:
     if v.dtype == object:
         if not isna(v).all():
             raise expr.error(f"{what} needs numbers, got text")
@@ -126,14 +132,14 @@ def numeric(v: np.ndarray, expr: Expression, what: str) -> np.ndarray:
     return v
 
 
-def truth(v: np.ndarray, expr: Expression) -> np.ndarray:
+def truth(v: np.ndarray, expr: Source) -> np.ndarray:
     """Kleene truth value: 1.0 true, 0.0 false, NaN unknown (missing)."""
     v = np.asarray(v)
     v = numeric(v, expr, "a condition")
     return np.where(np.isnan(v), np.nan, (v != 0).astype(float))
 
 
-def _same_kind(a: np.ndarray, b: np.ndarray, expr: Expression, what: str) -> bool:
+def _same_kind(a: np.ndarray, b: np.ndarray, expr: Source, what: str) -> bool:
     """True when both are text; raises when text meets a number that is not missing."""
     ta, tb = is_text(a), is_text(b)
     if ta == tb:
@@ -279,6 +285,4 @@ class Call(Node):
     args: Sequence[Node | tuple]
 
     def eval(self, ctx: Context) -> np.ndarray:
-        from sid.spec.expr_funcs import FUNCTIONS  # imports expr_nodes: no top-level cycle
-
-        return FUNCTIONS[self.func].impl(ctx, self.args)
+        return ctx.functions[self.func].impl(ctx, self.args)

@@ -1,8 +1,8 @@
 """The questionnaire spec of a wave as frozen dataclasses (docs/questionnaire-spec.md).
 
-``load_questionnaire(path)`` reads and validates ``questionnaires/<wave>.yaml``
-(:mod:`sid.spec.questionnaire_parse` does the key-by-key validation); the result is plain,
-immutable data that every stage reads::
+``sid.spec.questionnaire_parse.load_questionnaire(path)`` reads and validates
+``questionnaires/<wave>.yaml`` (key by key); the result is plain, immutable data that
+every stage reads::
 
     q = load_questionnaire("questionnaires/sid2022.yaml")
     q.variable("q_lang_home").categories          # {1: "Nederlands", ...}
@@ -11,14 +11,13 @@ immutable data that every stage reads::
 
 Loading checks structure (keys, types, vocabularies, duplicate names, expression syntax);
 :func:`sid.spec.check.check_spec` checks meaning (names used in expressions exist,
-derived variables are defined before use, ...). ``load_questionnaire(path, check=True)``
-does both and raises on the first error.
+derived variables are defined before use, ...).
+:func:`sid.spec.check.load_checked_questionnaire` does both and raises on the first error.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -74,7 +73,7 @@ class Variable:
     ``relevant``: routing; the item is asked where it holds (definitely true).
     ``identifier``: ``"pseudonymise"`` for a variable that holds personal numbers (national
     register numbers): ingest replaces its values by their keyed HMAC pseudonym
-    (:mod:`sid.linkage.pseudonym`) instead of refusing the file (docs/questionnaire-spec.md).
+    (:mod:`sid.io.pseudonym`) instead of refusing the file (docs/questionnaire-spec.md).
     """
 
     name: str
@@ -323,22 +322,3 @@ def _spss_missing_declaration(
         f"{where}: variable {v.name}: its {len(codes)} missing codes cannot be declared in SPSS "
         "(3 values, or 1 range + 1 value) without covering a valid value; give it fewer codes"
     )
-
-
-def load_questionnaire(path: str | os.PathLike[str], *, check: bool = False) -> Questionnaire:
-    """Read and validate a questionnaire spec; raises a one-line :class:`SpecError`.
-
-    ``check=True`` also runs :func:`sid.spec.check.check_spec` and raises on its first
-    error finding (unknown names in expressions, items of an index not declared...).
-    """
-    from sid.spec.questionnaire_parse import parse_questionnaire
-    from sid.spec.yamlfile import load_yaml
-
-    q = parse_questionnaire(load_yaml(path), str(path))
-    if check:
-        from sid.spec.check import check_spec
-
-        errors = [f for f in check_spec(q) if f.severity == "error"]
-        if errors:
-            raise SpecError(f"{errors[0].where}: {errors[0].message}")
-    return q

@@ -1,4 +1,5 @@
-"""Validation of a questionnaire YAML document into :class:`sid.spec.questionnaire.Questionnaire`.
+"""Validation of a questionnaire YAML document into :class:`sid.spec.questionnaire.Questionnaire`;
+:func:`load_questionnaire` reads a spec file.
 
 Structure only: keys, types, vocabularies, duplicate names, expression syntax, codes of
 ``missing`` declared in ``missing_codes``. Errors are one-line SpecErrors naming the file,
@@ -8,6 +9,7 @@ line and key path (:mod:`sid.spec.yamlfile`).
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
 from typing import Any
 
@@ -20,6 +22,7 @@ from sid.spec.yamlfile import (
     Where,
     check_number,
     check_str_list,
+    load_yaml,
     shown,
     suggest,
     type_name,
@@ -307,3 +310,11 @@ def parse_questionnaire(doc: Any, path: str) -> Q.Questionnaire:
         modes=dict(modes_v), completion=_completion(top), quality=_quality(top),
         derived=derived, indices=indices, themes=themes, path=path,
     )
+
+
+def load_questionnaire(path: str | os.PathLike[str]) -> Q.Questionnaire:
+    """Read and validate a questionnaire spec; raises a one-line :class:`SpecError`.
+
+    :func:`sid.spec.check.load_checked_questionnaire` also lints it (sid check's errors).
+    """
+    return parse_questionnaire(load_yaml(path), str(path))

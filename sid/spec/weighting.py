@@ -4,7 +4,7 @@ The format is documented in docs/weighting-spec.md. :func:`load_weighting` reads
 through :mod:`sid.spec.yamlfile`, so every error is one line naming file, line and key
 path (unknown keys with a "did you mean"). It checks what can be checked without data:
 method names, calibration bounds ``lo < 1 < hi``, margin syntax (``a`` or ``a:b``), the
-disposition mapping against the AAPOR scheme (:func:`sid.fieldwork.validate_mapping`),
+disposition mapping against the AAPOR scheme (:func:`sid.spec.dispositions.validate_mapping`),
 the trimming forms, and the replicate settings. Checks against the data and the frame
 (do the variables exist?) are :mod:`sid.spec.check_weighting`'s job.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sid.errors import SpecError
-from sid.fieldwork.dispositions import validate_mapping
+from sid.spec.dispositions import validate_mapping
 from sid.spec.yamlfile import Section, Where, check_number, load_yaml, shown, suggest, type_name
 
 NONRESPONSE_METHODS = ("propensity_classes", "weighting_classes", "none")
@@ -41,11 +41,14 @@ class SampleSpec:
     """Files (relative to the data folder) and columns of the sampling design.
 
     The carrier of the design's roles for the fieldwork and weight stages (built from a
-    weighting spec's ``sample:`` or from a project file's declared roles):
+    weighting spec's ``sample:``, with the project file's declared roles and data files
+    filled in by :func:`sid.project.wave_weighting`: where both name one, they must agree;
+    left out of both, a name is None (a file, a column) or empty):
 
     * ``strata``: one or more stratum variables of the gross sample; the *design stratum*
-      is their combination (labels joined by ``:``, e.g. ``BEL:ANT``);
-      ``frame_strata`` are the frame's names of ``strata``, same order.
+      is their combination (labels joined by ``:``, e.g. ``BEL:ANT``), in sid's outputs
+      the column :attr:`stratum_column`; ``frame_strata`` are the frame's names of
+      ``strata``, same order.
     * ``psu``: the cluster variable of each sampling stage (stage 1 first); ``()``: not
       clustered (every sampled person is its own PSU). A string or None is accepted and
       stored as a tuple.
@@ -56,20 +59,20 @@ class SampleSpec:
     * ``design_weight``: a column of the gross sample with each person's design weight
       (1 / inclusion probability), e.g. of a PPS draw of PSUs; None: N_h / n_h per design
       stratum from the frame's counts.
-    * ``group``: the reporting group (e.g. origin): fieldwork rates per group and e
-      estimated within it; None: the stratum variable when there is one
-      (:attr:`reporting_group`).
+    * ``group``: the reporting group as a column of the gross sample (the project file's
+      ``roles.sample_group``; SID: origin): fieldwork rates per group and e estimated
+      within it; None: the stratum variable when there is one (:attr:`reporting_group`).
     * ``mode``: the column of the dispositions file with the mode of approach (None: no
       per-mode rates). ``with_replacement``: the strata were sampled with replacement (no
       fpc; n_h may exceed N_h, as in the demo wave at large ``--scale``).
     """
 
-    frame: str
+    frame: str | None
     frame_count: str
-    gross_sample: str
-    dispositions: str
-    key: str
-    disposition: str
+    gross_sample: str | None
+    dispositions: str | None
+    key: str | None
+    disposition: str | None
     strata: tuple[str, ...]
     frame_strata: tuple[str, ...]
     psu: tuple[str, ...] = ()
@@ -113,9 +116,18 @@ class SampleSpec:
         return self.strata[0] if len(self.strata) == 1 else None
 
     @property
-    def stratum_name(self) -> str:
-        """Name of the design stratum (``origin:province`` for two stratum variables)."""
+    def stratum_column(self) -> str:
+        """The name sid's outputs give the design stratum (weights.parquet, cases.parquet,
+        diagnostics.json ``design.strata``): the stratum variable, or the names of several
+        joined by ``:`` (``origin:province``), as their labels are joined."""
         return ":".join(self.strata)
+
+    def missing(self) -> list[str]:
+        """The ``sample`` keys a weight or fieldwork stage needs that are still unnamed."""
+        return [k for k, v in (("frame", self.frame), ("gross_sample", self.gross_sample),
+                               ("dispositions", self.dispositions), ("key", self.key),
+                               ("disposition", self.disposition), ("strata", self.strata))
+                if not v]
 
 
 @dataclass(frozen=True)
@@ -258,13 +270,13 @@ def load_weighting(path: str | os.PathLike[str]) -> WeightingSpec:
 
 
 def _sample(top: Section) -> SampleSpec:
-    s = top.section("sample", keys=_SAMPLE,
-                    required={"frame", "gross_sample", "dispositions", "key", "strata"})
+    # files, key, strata and disposition column may be left to the project file (sid.yaml)
+    s = top.section("sample", keys=_SAMPLE)
     strata = _names_or_one(s, "strata")
-    if not strata:
+    if "strata" in s and not strata:
         raise s.at("strata").error("expected at least one stratum variable")
     frame_strata = _names_or_one(s, "frame_strata") or strata
-    if len(frame_strata) != len(strata):
+    if strata and len(frame_strata) != len(strata):
         raise s.at("frame_strata").error(
             f"{len(frame_strata)} frame names for {len(strata)} strata variables; "
             "give one frame column per stratum variable, in the same order"
@@ -277,19 +289,16 @@ def _sample(top: Section) -> SampleSpec:
     if with_replacement and fpc:
         raise s.at("fpc").error("with_replacement: true has no finite population correction; "
                                 "remove fpc or with_replacement")
+    # several strata and no group: the project file may name it (roles.sample_group);
+    # sid.project.wave_weighting refuses a sample that ends up without one
     group = s.text("group", None)
-    if group is None and len(strata) > 1:
-        raise s.at("strata").error(
-            f"{len(strata)} stratum variables and no sample.group; name the reporting group "
-            f"(e.g. group: {strata[0]}): fieldwork rates and e are per group"
-        )
     return SampleSpec(
-        frame=s.text("frame"),
+        frame=s.text("frame", None),
         frame_count=s.text("frame_count", "count"),
-        gross_sample=s.text("gross_sample"),
-        dispositions=s.text("dispositions"),
-        key=s.text("key"),
-        disposition=s.text("disposition", "disposition"),
+        gross_sample=s.text("gross_sample", None),
+        dispositions=s.text("dispositions", None),
+        key=s.text("key", None),
+        disposition=s.text("disposition", None),
         strata=strata,
         frame_strata=frame_strata,
         psu=psu,

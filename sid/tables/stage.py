@@ -7,9 +7,8 @@ Outputs (written together, atomically, as one folder):
 * ``tables.xlsx``: the same as a workbook (one sheet per theme, labels, notes sheet);
 * ``tables_internal.csv``: every value, flagged but not suppressed (for the survey team).
 
-The plan is ``PROJECT/reports/<wave>_tables.yaml`` (the only ``*_tables.yaml`` of the
-project, or the one of the questionnaire's wave); labels come from
-``PROJECT/questionnaires/<wave>.yaml``.
+The plan is the wave's ``tables:`` file in the project file (``sid.yaml``); labels come
+from the wave's questionnaire.
 """
 
 from __future__ import annotations
@@ -19,46 +18,26 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sid.errors import SpecError
+from sid.project import PROJECT_FILE, Project, Wave, wave_questionnaire
 
 PathLike = str | os.PathLike[str]
 TABLES = "tables"
 CSV, PARQUET, XLSX, INTERNAL = "tables.csv", "tables.parquet", "tables.xlsx", "tables_internal.csv"
 
 
-def find_plan(project_dir: PathLike) -> Path:
-    """The project's table plan: its only ``reports/*_tables.yaml``."""
-    folder = Path(project_dir) / "reports"
-    plans = sorted(folder.glob("*_tables.yaml"))
-    if len(plans) != 1:
-        found = ", ".join(p.name for p in plans) or "none"
-        raise SpecError(f"{folder}: expected one table plan *_tables.yaml, found {found}; give --plan FILE")
-    return plans[0]
-
-
-def find_questionnaire(project_dir: PathLike, wave: str) -> Path:
-    """``questionnaires/<wave>.yaml`` of the project (or its only questionnaire spec)."""
-    folder = Path(project_dir) / "questionnaires"
-    named = folder / f"{wave}.yaml"
-    if named.is_file():
-        return named
-    specs = sorted(folder.glob("*.yaml"))
-    if len(specs) == 1:
-        return specs[0]
-    raise SpecError(f"{folder}: no questionnaire spec {wave}.yaml for the plan's wave {wave!r}; "
-                    "name the wave in the plan as the questionnaire file is named")
-
-
-def run_tables(out_dir: PathLike, project_dir: PathLike = ".", variance: str | None = None,
-               plan_path: PathLike | None = None, progress: Callable[[str], None] | None = None) -> Path:
+def run_tables(out_dir: PathLike, project_dir: PathLike | Project = ".", variance: str | None = None,
+               plan_path: PathLike | None = None, progress: Callable[[str], None] | None = None, *,
+               wave: str | Wave | None = None) -> Path:
     """Build every table of the plan on ``out_dir``'s wave and write ``out_dir/tables``.
 
-    ``variance`` ("taylor" or "replicate") overrides the plan's default. Nothing is
-    written when an input is wrong. ``progress`` receives one line per table. Returns the
-    tables folder.
+    The wave (``wave``, else the run folder's, else the project's default) gives the
+    table plan (``plan_path`` overrides it) and the questionnaire (labels). ``variance``
+    ("taylor" or "replicate") overrides the plan's default. Nothing is written when an
+    input is wrong. ``progress`` receives one line per table. Returns the tables folder.
     """
-    from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
-    from sid.pipeline.wave import open_wave
-    from sid.spec.questionnaire import load_questionnaire
+    from sid.runfolder.context import resolve_wave
+    from sid.runfolder.manifest import StageRecord, begin_stage, stage_folder
+    from sid.runfolder.wave import open_wave
     from sid.tables.build import build_tables
     from sid.tables.disclosure import publish
     from sid.tables.excel import method_notes, write_workbook
@@ -67,34 +46,42 @@ def run_tables(out_dir: PathLike, project_dir: PathLike = ".", variance: str | N
 
     out = Path(out_dir)
     begin_stage(out)
-    ppath = Path(plan_path) if plan_path is not None else find_plan(project_dir)
+    w = resolve_wave(project_dir, out, wave)
+    if plan_path is None and w.tables is None:
+        raise SpecError(f"{w.project_dir / PROJECT_FILE}: wave {w.name} names no table plan; add "
+                        "tables: reports/<wave>_tables.yaml to the wave, or give --plan FILE")
+    ppath = Path(plan_path) if plan_path is not None else w.tables
     plan = load_plan(ppath)
     if variance is not None and variance not in VARIANCE_METHODS:
         raise SpecError(f"variance {variance!r} is not one of {', '.join(VARIANCE_METHODS)}")
     method = variance or plan.defaults.variance
-    qpath = find_questionnaire(project_dir, plan.wave)
-    q = load_questionnaire(qpath)
+    q = wave_questionnaire(w)
+    qpath = w.questionnaire
+    if plan.wave != q.wave:
+        raise SpecError(f"{ppath}: the plan is of wave {plan.wave!r}, the questionnaire {qpath} of "
+                        f"{q.wave!r} (wave {w.name} in {w.project_dir / PROJECT_FILE}); name the same wave")
     inputs = [out / "clean" / "data.parquet", out / "clean" / "meta.json", out / "weight" / "weights.parquet",
               out / "weight" / "diagnostics.json", out / "score" / "indices.parquet"]
     if method == "replicate":
         inputs.append(out / "weight" / "replicates.parquet")
-    rec = StageRecord(stage=TABLES, inputs=inputs, specs=[ppath, qpath], params={"variance": method})
-    wave = open_wave(out, variance=method, key=q.key, lonely_psu=plan.defaults.lonely_psu)
+    rec = StageRecord(stage=TABLES, inputs=inputs, specs=[ppath, qpath],
+                      params={"wave": w.name, "variance": method})
+    wave_data = open_wave(out, variance=method, key=q.key, lonely_psu=plan.defaults.lonely_psu)
     labels = Labels.from_questionnaire(q)
-    check_plan(plan, labels.kinds, wave.data.columns, themes=q.themes)
-    internal = build_tables(wave.design, plan, labels, progress=progress)
+    check_plan(plan, labels.kinds, wave_data.data.columns, themes=q.themes)
+    internal = build_tables(wave_data.design, plan, labels, progress=progress)
     published = publish(internal)
-    rep_info = wave.diagnostics.get("replicates")
+    rep_info = wave_data.diagnostics.get("replicates")
     rep_text = rep_info.get("description") if isinstance(rep_info, dict) else None
-    calibrated = wave.design.method == "taylor" and "calibration" in wave.diagnostics
-    notes = method_notes(plan.defaults, wave.design.method, plan.wave,
+    calibrated = wave_data.design.method == "taylor" and "calibration" in wave_data.diagnostics
+    notes = method_notes(plan.defaults, wave_data.design.method, plan.wave,
                          "finale gewichten van de wegingsstap (weight/weights.parquet, kolom weight; "
                          "zie weight/diagnostics.json)"
                          + ("; Taylor-SE's houden rekening met de kalibratie (GREG-residuen)" if calibrated else ""),
                          replicates=rep_text)
     rec.params.update({"cells": len(internal), "suppressed": int(internal["suppressed"].sum()),
-                       "tables": len(plan.tables), "replicate_type": wave.design.method})
-    with stage_folder(out, rec) as st:
+                       "tables": len(plan.tables), "replicate_type": wave_data.design.method})
+    with stage_folder(out, rec, wave=w.name) as st:
         published.to_csv(st.path / CSV, index=False)
         published.to_parquet(st.path / PARQUET, index=False)
         internal.to_csv(st.path / INTERNAL, index=False)

@@ -40,13 +40,13 @@ import pandas as pd
 import scipy.sparse as sp
 
 from sid.errors import WeightingError
+from sid.spec.register_frame import checked_frame, frame_uses
 from sid.spec.weighting import CalibrationSpec, WeightingSpec
-from sid.weighting.calibration import calibrate, calibration_matrix
+from sid.weighting.calibration import calibration_matrix
 from sid.weighting.collapse import Collapse, collapse_group, merge_propensity_classes
 from sid.weighting.eligibility import ELIGIBLE, NOT_ELIGIBLE, UNKNOWN, adjust_eligibility
-from sid.weighting.frame import checked_frame
 from sid.weighting.group_trimming import trim_bounds, trim_groups
-from sid.weighting.ipf import rake
+from sid.weighting.groups import GroupMargins
 from sid.weighting.margins import category_text
 from sid.weighting.nonresponse import propensity_adjustment, weighting_class_adjustment
 from sid.weighting.pooled import (
@@ -57,7 +57,6 @@ from sid.weighting.pooled import (
     joint_convergence,
     pooled_totals,
 )
-from sid.weighting.result import CalibrationResult
 from sid.weighting.strata import joined_labels, sample_design_weights
 
 __all__ = ["STATUS_OF_OUTCOME", "GroupMargins", "ChainResult", "eligibility_status",
@@ -67,35 +66,6 @@ __all__ = ["STATUS_OF_OUTCOME", "GroupMargins", "ChainResult", "eligibility_stat
 STATUS_OF_OUTCOME = {"I": ELIGIBLE, "P": ELIGIBLE, "R": ELIGIBLE, "NC": ELIGIBLE, "O": ELIGIBLE,
                      "UH": UNKNOWN, "UO": UNKNOWN, "NE": NOT_ELIGIBLE}
 ALL = "all"  # the one calibration group when the spec calibrates without `within`
-
-
-@dataclass(frozen=True)
-class GroupMargins:
-    """One calibration group: its respondents (``rows``, positions among the respondents),
-    its calibration matrix X (rows x p), population totals (p,) and column names."""
-
-    label: str
-    rows: np.ndarray
-    X: sp.csr_matrix
-    totals: np.ndarray
-    names: list[str]
-    codes: tuple[np.ndarray, ...] = ()
-    margin_totals: tuple[np.ndarray, ...] = ()
-    margin_names: tuple[str, ...] = ()
-
-    def calibrate(self, W: np.ndarray, cal: CalibrationSpec) -> CalibrationResult:
-        """Calibrate W ((rows,) or (rows, R)) to this group's totals.
-
-        Unbounded raking runs as iterative proportional fitting on the margins' cell
-        codes (:func:`sid.weighting.ipf.rake`: the same solution as calibrate's raking,
-        Deville, Särndal & Sautory 1993, and robust where Newton's line search stalls a
-        hair above the tolerance after trimming); other methods use calibrate.
-        """
-        if cal.method == "raking" and cal.bounds is None and self.codes:
-            return rake(W, list(self.codes), list(self.margin_totals), tol=cal.tolerance,
-                        max_iter=cal.max_iter, names=list(self.margin_names))
-        return calibrate(W, self.X, self.totals, method=cal.method, bounds=cal.bounds,
-                         tol=cal.tolerance, max_iter=cal.max_iter, names=self.names)
 
 
 @dataclass
@@ -285,13 +255,6 @@ def _nonresponse(gross, spec, w_elig, elig, responded, stratum):
     return factor, cls, merged
 
 
-def frame_uses(spec: WeightingSpec) -> str:
-    """What the frame's counts enter, in words (for errors about a count or a cell)."""
-    cal = spec.calibration
-    names = list(cal.margin_names()) + (list(cal.pooled.margin_names()) if cal.pooled is not None else [])
-    return f"the design weights per {', '.join(spec.sample.frame_strata)} and the margins {', '.join(names)}"
-
-
 def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: np.ndarray,
               frame: pd.DataFrame, spec: WeightingSpec, frame_where: str = "frame") -> ChainResult:
     """Weights of the respondents from the gross sample, their outcomes and the frame.
@@ -300,7 +263,7 @@ def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: n
     variables); outcome: AAPOR class per sampled person (``sid.fieldwork.build_cases``);
     responded: (n,) bool, respondents kept by cleaning (must be eligible); frame: the
     register counts (``spec.sample.frame_count``), one row per cell (checked by
-    :func:`sid.weighting.frame.checked_frame`; ``frame_where`` names it in errors).
+    :func:`sid.spec.register_frame.checked_frame`; ``frame_where`` names it in errors).
     Raises WeightingError naming the step, group and margin of any infeasible or
     inconsistent input.
     """

@@ -21,17 +21,13 @@ calibration is the step the estimates rely on).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sid.errors import WeightingError
 from sid.spec.weighting import CalibrationSpec, TrimmingSpec
 from sid.weighting.compress import group_codes
+from sid.weighting.groups import GroupMargins
 from sid.weighting.trimming import trim_and_recalibrate
-
-if TYPE_CHECKING:
-    from sid.weighting.chain import GroupMargins
 
 __all__ = ["trim_bounds", "trim_groups"]
 

@@ -1,18 +1,19 @@
 """The weight stage on a run folder: data folder + weighting spec (+ DIR/clean) -> DIR/weight.
 
-Reads the spec (``PROJECT/weights/*.yaml``), the gross sample, dispositions and register
+Reads the wave's weighting spec (with the project file's roles and data files), the gross sample, dispositions and register
 frame of the data folder, and the respondents kept by cleaning (``DIR/clean/flags.parquet``:
 status complete or partial; break-offs are non-respondents; without DIR/clean the
 dispositions' complete and partial interviews). Runs :func:`sid.weighting.chain.run_chain`
 and :func:`sid.weighting.replicate_chain.replicate_weights`, and writes atomically
 (docs/run-folder.md):
 
-* ``weights.parquet``: person_key, stratum (the design stratum: the stratum variables'
-  categories joined by ``:``), design_weight, eligibility_factor, nonresponse_factor,
-  prior_weight (before calibration), weight (final), trimmed; with a clustered design
-  ``psu_1``, ``psu_2``, ... (the declared PSU of each stage, as text) and ``fpc_1``, ...
-  (each stage's fpc), named in diagnostics.json ``design`` (:func:`design_columns`);
-* ``replicates.parquet``: person_key + rep_001..rep_R (float32);
+* ``weights.parquet``: the key, the design stratum (named as the stratum variable, or the
+  stratum variables joined by ``:``; its labels are the variables' categories joined by
+  ``:``), design_weight, eligibility_factor, nonresponse_factor, prior_weight (before
+  calibration), weight (final), trimmed; with a clustered design ``psu_1``, ``psu_2``, ...
+  (the declared PSU of each stage, as text) and ``fpc_1``, ... (each stage's fpc), named
+  in diagnostics.json ``design`` (:func:`design_columns`);
+* ``replicates.parquet``: the key + rep_001..rep_R (float32);
 * ``diagnostics.json``: method in words, per-group convergence, the calibrated margins
   (for ``Design.calibrated``; collapsed cells keyed ``"AFG:1:5+6"``), the collapses
   (``calibration.collapse``), the merged propensity classes (``nonresponse``), the
@@ -38,10 +39,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sid.errors import DataError, EstimationError, InputFileError, SpecError, WeightingError
+from sid.errors import DataError, EstimationError, InputFileError, WeightingError
 from sid.fieldwork import build_cases
 from sid.io.csvfile import read_csv
-from sid.spec.weighting import SampleSpec, WeightingSpec, load_weighting
+from sid.project import Project, Wave, wave_weighting
+from sid.spec.weighting import SampleSpec, WeightingSpec
 from sid.weighting.chain import ChainResult, run_chain
 from sid.weighting.diagnostics import margin_table, weight_summary
 from sid.weighting.replicate_chain import ReplicateWeights, replicate_weights
@@ -66,15 +68,6 @@ class WeightResult:
     groups: pd.DataFrame
     margins: pd.DataFrame
     chain: ChainResult
-
-
-def find_weighting_spec(project_dir: PathLike) -> Path:
-    """The project's only ``weights/*.yaml``."""
-    folder = Path(project_dir) / "weights"
-    specs = sorted(folder.glob("*.yaml"))
-    if len(specs) != 1:
-        raise SpecError(f"{folder}: {len(specs)} weighting specs (*.yaml); keep one or name it with --spec")
-    return specs[0]
 
 
 def _csv(path: Path, key: str | None = None) -> pd.DataFrame:
@@ -107,14 +100,14 @@ def respondent_keys(out_dir: PathLike, cases: pd.DataFrame, key: str) -> tuple[p
 
 
 def design_columns(sample: SampleSpec) -> dict:
-    """The ``"design"`` entry of diagnostics.json: the weights.parquet columns of the final
-    weight, the design stratum, the PSU of each stage (``psu_1``, ``psu_2``, ...) and the fpc
+    """The ``"design"`` entry of diagnostics.json: the respondent key, the weights.parquet
+    columns of the final weight, the design stratum (:attr:`SampleSpec.stratum_column`), the PSU of each stage (``psu_1``, ``psu_2``, ...) and the fpc
     of each stage given (``fpc_1``, ...), None where the design has none (the form
     ``sid.open_wave`` builds ``Design(weight=, strata=, psu=[...], fpc=[...])`` from), and
     the sample's variables they come from."""
     psu = [f"psu_{j + 1}" for j in range(len(sample.psu))] or None
     fpc = [f"fpc_{j + 1}" for j in range(len(sample.fpc))] or None
-    out = {"weight": "weight", "strata": "stratum", "psu": psu, "fpc": fpc}
+    out = {"key": sample.key, "weight": "weight", "strata": sample.stratum_column, "psu": psu, "fpc": fpc}
     if len(sample.strata) > 1 or sample.psu or sample.fpc or sample.design_weight:
         out["from"] = {"strata": list(sample.strata), "psu": list(sample.psu), "fpc": list(sample.fpc),
                        "design_weight": sample.design_weight or "N_h / n_h per design stratum"}
@@ -129,11 +122,11 @@ def _check_taylor_design(stratum: np.ndarray, psus: list[np.ndarray], fpcs: list
     gross sample) before anything is written."""
     from sid.estimation.design import Design
 
-    cols = {"_w": np.ones(stratum.shape[0]), "stratum": stratum,
+    cols = {"_w": np.ones(stratum.shape[0]), "_stratum": stratum,
             **dict(zip(design["psu"] or [], psus, strict=True)),
             **dict(zip(design["fpc"] or [], fpcs, strict=True))}
     try:
-        Design(pd.DataFrame(cols), weight="_w", strata="stratum", psu=design["psu"], fpc=design["fpc"],
+        Design(pd.DataFrame(cols), weight="_w", strata="_stratum", psu=design["psu"], fpc=design["fpc"],
                lonely_psu="adjust")
     except EstimationError as exc:
         raise WeightingError(f"sample design (psu, fpc of the gross sample): {exc}") from None
@@ -229,7 +222,7 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     within = spec.calibration.within or "sample"
     r = ch.resp
     weights = pd.DataFrame({
-        s.key: rkeys, "stratum": ch.stratum[r].astype(str), "design_weight": ch.design_weight[r],
+        s.key: rkeys, s.stratum_column: ch.stratum[r].astype(str), "design_weight": ch.design_weight[r],
         "eligibility_factor": ch.eligibility_factor[r], "nonresponse_factor": ch.nonresponse_factor[r],
         "prior_weight": ch.prior, "weight": ch.weight, "trimmed": ch.trimmed,
     })
@@ -277,34 +270,39 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     return WeightResult(weights, reps, diag, groups, margins, ch)
 
 
-def run_weight(out_dir: PathLike, project_dir: PathLike = ".", data_dir: PathLike | None = None,
-               spec: PathLike | None = None) -> tuple[Path, WeightResult]:
+def run_weight(out_dir: PathLike, project_dir: PathLike | Project = ".",
+               data_dir: PathLike | None = None, spec: PathLike | None = None, *,
+               wave: str | Wave | None = None) -> tuple[Path, WeightResult]:
     """Weight the wave into ``out_dir/weight`` and record the stage in the manifest.
 
-    ``data_dir``: folder of the spec's sample files (default ``project_dir/data/demo``);
-    ``spec``: the weighting spec (default: the project's only ``weights/*.yaml``).
-    Nothing is written when an input is wrong.
+    The wave (``wave``, else the run folder's, else the project's default) gives the
+    weighting spec (``spec`` overrides it) with the project file's roles and data files;
+    ``data_dir``: the folder of those files (default: the wave's data folder). Nothing is
+    written when an input is wrong.
     """
-    from sid.pipeline.manifest import StageRecord, begin_stage, stage_folder
+    from sid.runfolder.context import data_folder, resolve_wave
+    from sid.runfolder.manifest import StageRecord, begin_stage, stage_folder
 
     out = Path(out_dir)
     begin_stage(out)
-    spec_path = Path(spec) if spec is not None else find_weighting_spec(project_dir)
-    data = Path(data_dir) if data_dir is not None else Path(project_dir) / "data" / "demo"
-    ws = load_weighting(spec_path)
+    w = resolve_wave(project_dir, out, wave)
+    ws = wave_weighting(w, spec)
+    spec_path = Path(ws.path)
+    data = data_folder(w, data_dir)
     s = ws.sample
     inputs = [data / s.gross_sample, data / s.dispositions, data / s.frame]
     flags = out / "clean" / "flags.parquet"
     if flags.is_file():
         inputs.append(flags)
     rec = StageRecord(stage=WEIGHT, inputs=inputs, specs=[spec_path],
-                      params={"data_dir": str(data), "seed": ws.replicates.seed if ws.replicates else None,
+                      params={"wave": w.name, "data_dir": str(data),
+                              "seed": ws.replicates.seed if ws.replicates else None,
                               "spec_sha256": ws.sha256})
     res = weight_wave(out, ws, data)
     rec.params.update({"respondents": int(len(res.weights)), "trimmed": res.diagnostics["trimmed"]})
     rec.warnings += weight_warnings(res)
     t0 = time.perf_counter()
-    with stage_folder(out, rec) as st:
+    with stage_folder(out, rec, wave=w.name) as st:
         tmp = st.path
         res.weights.to_parquet(tmp / WEIGHTS_FILE, index=False)
         if res.replicates is not None:

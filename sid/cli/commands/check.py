@@ -1,12 +1,15 @@
-"""``sid check [SPEC...] [--data FILE]``: lint every spec of a project, and data.
+"""``sid check [SPEC...] [--project DIR] [--wave W] [--data FILE]``: lint a project, and data.
 
 Prints one line per finding (``error: <where>: <what>`` / ``warning: ...``) and a summary;
-exits 1 when there is an error, 0 otherwise. Without SPEC, every spec of the project folder
-(``--project``, default: here) is checked: ``questionnaires/*.yaml``, ``weights/*.yaml``,
-``linkage/*.yaml`` (with its origin map) and ``reports/*_tables.yaml``, each against the
-questionnaire of its wave (sid.spec.check_project). A SPEC is recognised by its folder
-(``weights/``, ``linkage/``, ``reports/``; else a questionnaire). A weighting spec's
-``--data`` is the data folder holding the files it names (frame, gross sample, dispositions).
+exits 1 when there is an error, 0 otherwise. Without SPEC, the project file
+(``--project``, default: here) is loaded and every wave (or ``--wave``) is checked as the
+stages read it (sid.project.check): its questionnaire, its variable roles against the
+questionnaire and the gross sample, its weighting spec with the roles applied (against the
+files of its data folder when there is one), its linkage spec and its table plan. With
+``--data``: a .sav file or run stage folder is checked against the wave's questionnaire,
+a data folder of files against its weighting spec. A SPEC file is checked alone,
+recognised by its folder (``weights/``, ``linkage/``, ``reports/``; else a questionnaire),
+against the questionnaires of the folder beside it.
 """
 
 from __future__ import annotations
@@ -19,18 +22,21 @@ from sid.errors import InputFileError, SpecError
 
 NAME = "check"
 ORDER = 90
-HELP = ("lint the project's specs (questionnaire, weighting, linkage, table plan) and a data "
-        "file (.sav, .zsav, run stage folder) or data folder against one")
+HELP = ("lint the project file and its waves' specs (questionnaire, roles, weighting, linkage, "
+        "table plan), and a data file (.sav, .zsav, run stage folder) or data folder against them")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid check``."""
     parser.add_argument("specs", nargs="*", metavar="SPEC",
                         help="spec files: questionnaire, weighting (weights/*.yaml), linkage "
-                             "(linkage/*.yaml) or table plan (reports/*_tables.yaml) (default: "
-                             "every spec of PROJECT)")
+                             "(linkage/*.yaml) or table plan (reports/*_tables.yaml), each alone "
+                             "(default: the project file and every spec of its waves)")
     parser.add_argument("--project", default=".", metavar="DIR",
-                        help="survey project folder (default: the current folder)")
+                        help="survey project folder with sid.yaml (default: the current folder)")
+    parser.add_argument("--wave", default=None, metavar="W",
+                        help="check this wave of the project only (default: every wave; with "
+                             "--data: the project's default wave)")
     parser.add_argument("--data", default=None, metavar="FILE",
                         help="a .sav/.zsav file, or a run stage folder (data.parquet + meta.json), "
                              "to check against a questionnaire spec; the data folder of a "
@@ -38,29 +44,38 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoding", default=None, help="character encoding of a .sav file")
 
 
-def _spec_paths(args: argparse.Namespace) -> list[Path]:
-    from sid.spec.check_project import project_specs, spec_kind
+def _check_project(args: argparse.Namespace) -> tuple[list, int]:
+    """The project file's findings: every wave's specs and roles (sid.project.check)."""
+    from sid.project import find_project_file, load_project
+    from sid.project.check import check_project
+    from sid.spec.check import Finding, check_data
 
-    if args.specs:
-        return [Path(s) for s in args.specs]
-    folder = Path(args.project) / "questionnaires"
-    paths = project_specs(args.project)
-    if args.data:
-        # --data without SPEC: a data folder of files goes with the weighting specs,
-        # a .sav file or a run stage folder with the questionnaires
-        data = Path(args.data)
-        kind = "weighting" if data.is_dir() and not (data / "data.parquet").is_file() else "questionnaire"
-        paths = [p for p in paths if spec_kind(p) == kind]
-    if not paths:
-        raise SpecError(f"{folder}: no questionnaire spec (*.yaml) found, nor another spec "
-                        "(weights/, linkage/, reports/); name a SPEC or give --project DIR")
-    return paths
+    find_project_file(args.project)  # no project file: a user error (exit 2)
+    try:
+        project = load_project(args.project)
+    except SpecError as exc:  # the project file's own error is a finding
+        return [Finding("error", "", " ".join(str(exc).split()))], 1
+    if not args.data:
+        return check_project(project, args.wave)
+    data = Path(args.data)
+    if data.is_dir() and not (data / "data.parquet").is_file():
+        return check_project(project, args.wave if args.wave else project.wave().name, data=data,
+                             kinds=("weighting",))
+    wave = args.wave if args.wave else project.wave().name
+    found, n = check_project(project, wave, kinds=("questionnaire",))
+    # data are checked against a sound spec only: a spec with errors is fixed first
+    if not any(f.severity == "error" for f in found):
+        from sid.project import wave_questionnaire
+
+        df, meta = _read_data(data, args.encoding)
+        found += check_data(df, meta, wave_questionnaire(project.wave(wave)), where=str(args.data))
+    return found, n
 
 
 def _project(p: Path, args: argparse.Namespace) -> Path:
-    """The project folder of a spec: --project when no SPEC is named, else the spec's
-    grandparent (weights/, linkage/, reports/ lie in the project folder)."""
-    return Path(args.project) if not args.specs else p.parent.parent
+    """The project folder of a named spec: its grandparent (weights/, linkage/, reports/
+    lie in the project folder)."""
+    return p.parent.parent
 
 
 def _check_weighting(p: Path, args: argparse.Namespace) -> list:
@@ -106,7 +121,22 @@ def _read_data(path: Path, encoding: str | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check each spec (and the data); print findings; 1 if any error."""
+    """Check the project (or each SPEC, and the data); print findings; 1 if any error."""
+    if args.specs:
+        findings, n_specs = _check_specs(args)
+    else:
+        findings, n_specs = _check_project(args)
+    for f in findings:
+        print(f)
+    n_err = sum(f.severity == "error" for f in findings)
+    n_warn = len(findings) - n_err
+    print(f"sid check: {n_specs} spec(s){', 1 data file' if args.data else ''}: "
+          f"{n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
+    return 1 if n_err else 0
+
+
+def _check_specs(args: argparse.Namespace) -> tuple[list, int]:
+    """Each SPEC file alone (and the data against the one SPEC)."""
     from sid.spec.check import Finding, check_data, check_spec
     from sid.spec.check_project import (
         Questionnaires,
@@ -115,9 +145,9 @@ def run(args: argparse.Namespace) -> int:
         project_specs,
         spec_kind,
     )
-    from sid.spec.questionnaire import load_questionnaire
+    from sid.spec.questionnaire_parse import load_questionnaire
 
-    paths = _spec_paths(args)
+    paths = [Path(s) for s in args.specs]
     if args.data and len(paths) != 1:
         raise SpecError(f"--data {args.data}: name the one questionnaire spec to check it "
                         f"against ({len(paths)} found)")
@@ -153,10 +183,4 @@ def run(args: argparse.Namespace) -> int:
         if args.data and not any(f.severity == "error" for f in spec_findings):
             df, meta = _read_data(Path(args.data), args.encoding)
             findings += check_data(df, meta, q, where=str(args.data))
-    for f in findings:
-        print(f)
-    n_err = sum(f.severity == "error" for f in findings)
-    n_warn = len(findings) - n_err
-    print(f"sid check: {len(paths)} spec(s){', 1 data file' if args.data else ''}: "
-          f"{n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
-    return 1 if n_err else 0
+    return findings, len(paths)

@@ -1,4 +1,4 @@
-"""``sid clean --out DIR [--project DIR] [--data DIR]``: DIR/raw -> DIR/clean (sid.clean)."""
+"""``sid clean --out DIR [--project DIR] [--wave W] [--data DIR]``: DIR/raw -> DIR/clean (sid.clean)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ HELP = "clean the raw wave DIR/raw into DIR/clean with the questionnaire spec (l
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid clean``."""
-    add_stage_args(parser, holds="holds raw/", project="questionnaires/", data="gross_sample.csv",
-                   spec="questionnaire spec (default: the project's only questionnaires/*.yaml, "
-                        "or the one named like the raw files)")
+    add_stage_args(parser, holds="holds raw/", data="the wave's gross sample (data.gross_sample)",
+                   spec="questionnaire spec (default: the wave's, in sid.yaml)")
 
 
 
@@ -24,11 +23,12 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from sid.clean import run_clean
-    from sid.cli.progress import say, warn_stage
+    from sid.cli.stage_warnings import warn_stage
+    from sid.progress import say
 
     # no progress line before the work: a user error stays the only line on stderr
     t0 = time.perf_counter()
-    folder, res = run_clean(args.out, args.project, args.data, args.spec)
+    folder, res = run_clean(args.out, args.project, args.data, args.spec, wave=args.wave)
     changes = res.summary[res.summary["kind"] == "change"]
     per_rule = changes.groupby("rule", sort=False)["count"].sum()
     status = res.flags["status"].value_counts()

@@ -20,8 +20,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the demo wave and print what was written."""
-    from sid.cli.progress import step
     from sid.demo import make_demo
+    from sid.progress import step
 
     with step(f"demo wave (seed {args.seed}, scale {args.scale:g}) into {args.out}"):
         paths = make_demo(args.out, seed=args.seed, scale=args.scale)

@@ -1,8 +1,7 @@
 """``sid link --out RUN_DIR``: survey indicators for VLIM into the indicator base
 (a thin shell over :func:`sid.linkage.stage.run_link`).
 
-Reads the linkage spec (``--spec``, default the one ``PROJECT/linkage/*.yaml`` beside the
-origin map), computes the survey indicators through sid's Design (SEs, CIs, disclosure),
+Reads the wave's linkage spec (``--spec``, default the one sid.yaml names), computes the survey indicators through sid's Design (SEs, CIs, disclosure),
 writes ``RUN_DIR/link/survey_indicators.csv`` and ``RUN_DIR/link/load.json``, and
 replaces the wave's rows in the indicator base (``--db``, default the spec's ``base``) in
 one transaction, together with any register indicator sets named by ``--admin``.
@@ -11,13 +10,13 @@ Input: the run folder's processed wave, ``sid.open_wave(RUN_DIR, variance=--vari
 (clean data, final weights, indices; the weight stage's replicate weights by default, or
 calibration-aware Taylor SEs with ``--variance taylor``); or ``--respondents
 FILE.parquet``: one row per respondent with the final weight (``--weight``, default
-``weight``), the strata (``--strata``, default ``origin``), the origin group and
+``weight``), the strata (``--strata``, default the wave's stratum variable), the origin group and
 generation, the breakdown variables and every variable the indicators read (valid view or
 raw codes: the questionnaire's missing codes are applied), estimated with Taylor SEs on
 those columns. Input holding a raw national register number is refused.
 
 ``--register FILE.parquet`` (a pseudonymised register extract, keyed like the
-respondents by ``--key``) adds the link: ``RUN_DIR/link/link_rates.csv`` (linked,
+respondents by ``--key``, default the wave's key) adds the link: ``RUN_DIR/link/link_rates.csv`` (linked,
 unlinked, duplicate keys per origin group) and ``RUN_DIR/link/respondents_linked.parquet``
 (respondents with ``link_status`` and the register variables as ``reg_*``), to analyse
 with ``sid.Design`` like any respondent file.
@@ -31,6 +30,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sid.cli.args import add_stage_args
+
 NAME = "link"
 ORDER = 75
 HELP = "compute the survey indicators for VLIM and load them into the indicator base"
@@ -38,9 +39,8 @@ HELP = "compute the survey indicators for VLIM and load them into the indicator 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid link``."""
-    parser.add_argument("--out", required=True, metavar="RUN_DIR", help="the run folder")
-    parser.add_argument("--project", default=".", metavar="DIR", help="survey project folder (default: here)")
-    parser.add_argument("--spec", default=None, metavar="FILE", help="linkage spec (default: PROJECT/linkage/*.yaml)")
+    add_stage_args(parser, holds="holds clean/, weight/ and score/; link/ is written there",
+                   spec="linkage spec (default: the wave's, in sid.yaml)")
     parser.add_argument("--respondents", default=None, metavar="FILE.parquet",
                         help="respondents with final weights and the indicators' variables "
                              "(default: the run folder's wave, sid.open_wave)")
@@ -51,12 +51,13 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="SEs of the run folder's wave: the weight stage's replicate weights "
                              "(default) or Taylor linearisation")
     parser.add_argument("--weight", default="weight", help="final weight column (default: weight)")
-    parser.add_argument("--strata", default="origin", help="strata column (default: origin)")
+    parser.add_argument("--strata", default=None,
+                        help="strata column of --respondents (default: the wave's one stratum variable)")
     parser.add_argument("--psu", default=None, help="PSU column (default: none, each respondent its own PSU)")
     parser.add_argument("--register", default=None, metavar="FILE.parquet",
                         help="pseudonymised register extract: link respondents to it by --key, write "
                              "link/link_rates.csv and link/respondents_linked.parquet")
-    parser.add_argument("--key", default="person_key", help="pseudonymous person key (default: person_key)")
+    parser.add_argument("--key", default=None, help="pseudonymous person key (default: the wave's roles.key)")
     parser.add_argument("--admin-only", action="store_true",
                         help="load only the --admin register sets (no survey indicators)")
     parser.add_argument("--drop", default=None, metavar="WAVE", help="remove WAVE's rows from the base and stop")
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     """Drop a wave, load register sets alone, or run the link stage (sid.linkage.stage)."""
     from sid.linkage import stage
 
-    where = {"spec_path": args.spec, "db": args.db}
+    where = {"spec_path": args.spec, "db": args.db, "wave": args.wave}
     if args.drop:
         n = stage.drop(args.project, args.drop, **where)
         print(f"sid link: dropped wave {args.drop} ({n} values)", file=sys.stderr)

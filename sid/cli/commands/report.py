@@ -1,8 +1,10 @@
-"""``sid report --out DIR [--project DIR]``: the run folder's outputs -> DIR/report/*.html (sid.report)."""
+"""``sid report --out DIR [--project DIR] [--wave W]``: the run folder's outputs -> DIR/report/*.html (sid.report)."""
 
 from __future__ import annotations
 
 import argparse
+
+from sid.cli.args import add_stage_args
 
 NAME = "report"
 ORDER = 80
@@ -12,9 +14,7 @@ HELP = ("write the HTML reports (fieldwork, cleaning, weighting, indices, indica
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid report``."""
-    parser.add_argument("--out", required=True, metavar="DIR", help="run folder")
-    parser.add_argument("--project", default=".", metavar="DIR",
-                        help="survey project folder with reports/ (templates) and questionnaires/ (default: here)")
+    add_stage_args(parser, holds="the outputs of the stages that ran")
     parser.add_argument("--no-replicates", action="store_true",
                         help="leave the replicate weights out of the analysts' SPSS file")
 
@@ -23,12 +23,12 @@ def run(args: argparse.Namespace) -> int:
     """Render every report whose stage has run, write DIR/report and record the stage."""
     import time
 
-    from sid.cli.progress import say
+    from sid.progress import say
     from sid.report.stage import run_report
 
     t0 = time.perf_counter()
     # no progress line before the work: a user error is then the only line on stderr
-    folder, status = run_report(args.out, args.project, replicates=not args.no_replicates)
+    folder, status = run_report(args.out, args.project, replicates=not args.no_replicates, wave=args.wave)
     say(f"reports written in {time.perf_counter() - t0:.1f} s")
     for name, state in status.items():
         say(f"  {name}: {'written' if state == 'written' else 'not run (its stage has no output yet)'}")

@@ -1,4 +1,4 @@
-"""``sid score --out DIR [--project DIR]``: DIR/clean (+ DIR/weight) -> DIR/score (sid.scales)."""
+"""``sid score --out DIR [--project DIR] [--wave W]``: DIR/clean (+ DIR/weight) -> DIR/score (sid.scales)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,29 @@ from sid.cli.args import add_stage_args
 
 NAME = "score"
 ORDER = 60
-HELP = "score the spec's indices on DIR/clean, with reliability and comparability per origin group"
+HELP = "score the spec's indices on DIR/clean, with reliability and comparability per group"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid score``."""
-    add_stage_args(parser, holds="holds clean/", project="questionnaires/",
-                   spec="questionnaire spec (default: the project's, as sid clean finds it)")
-    parser.add_argument("--group", default="origin", metavar="VAR",
-                        help="origin variable for reliability and comparability (default: origin)")
+    add_stage_args(parser, holds="holds clean/",
+                   spec="questionnaire spec (default: the wave's, in sid.yaml)")
+    parser.add_argument("--group", default=None, metavar="VAR",
+                        help="group variable for reliability and comparability (default: the "
+                             "wave's roles.group)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Score the indices, write DIR/score and record the stage in DIR/manifest.json."""
     import time
 
-    from sid.cli.progress import say, warn_stage
+    from sid.cli.stage_warnings import warn_stage
+    from sid.progress import say
     from sid.scales.stage import run_score
 
     # no progress line before the work: a user error stays the only line on stderr
     t0 = time.perf_counter()
-    folder, res = run_score(args.out, args.project, args.spec, group=args.group)
+    folder, res = run_score(args.out, args.project, args.spec, group=args.group, wave=args.wave)
     say(f"scored the indices in {time.perf_counter() - t0:.1f} s")
     s = res.summary
     say(f"{len(s['indices'])} indices for {len(res.indices)} respondents, "

@@ -1,7 +1,7 @@
 """``sid tables --out RUN_DIR``: every table of the wave's table plan.
 
 Reads the run folder's clean wave, weights (and replicate weights) and indices, and the
-project's table plan (``PROJECT/reports/<wave>_tables.yaml``); writes
+wave's table plan (``tables:`` in sid.yaml); writes
 ``RUN_DIR/tables/tables.csv|.parquet|.xlsx`` (published: small cells suppressed) and
 ``tables_internal.csv`` (flagged only).
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from sid.cli.args import add_stage_args
+
 NAME = "tables"
 ORDER = 70
 HELP = "weighted tables of the wave from the table plan (CSV, Parquet, Excel)"
@@ -17,19 +19,19 @@ HELP = "weighted tables of the wave from the table plan (CSV, Parquet, Excel)"
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid tables``."""
-    parser.add_argument("--out", required=True, metavar="RUN_DIR", help="the run folder")
-    parser.add_argument("--project", default=".", metavar="DIR", help="survey project folder (default: here)")
+    add_stage_args(parser, holds="holds clean/, weight/ and score/")
     parser.add_argument("--plan", default=None, metavar="FILE",
-                        help="table plan (default: PROJECT/reports/*_tables.yaml)")
+                        help="table plan (default: the wave's, in sid.yaml)")
     parser.add_argument("--variance", default=None, choices=("taylor", "replicate"),
                         help="variance method (default: the plan's)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the tables stage; prints where the tables went."""
-    from sid.cli.progress import say
+    from sid.progress import say
     from sid.tables.stage import run_tables
 
-    target = run_tables(args.out, args.project, variance=args.variance, plan_path=args.plan, progress=say)
+    target = run_tables(args.out, args.project, variance=args.variance, plan_path=args.plan, progress=say,
+                        wave=args.wave)
     print(f"sid tables: wrote {target}")
     return 0

@@ -1,4 +1,4 @@
-"""``sid weight --out DIR [--project DIR] [--data DIR]``: the weighting chain -> DIR/weight."""
+"""``sid weight --out DIR [--project DIR] [--wave W] [--data DIR]``: the weighting chain -> DIR/weight."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from sid.cli.args import add_stage_args
 NAME = "weight"
 ORDER = 50
 HELP = ("weight the respondents (design weights, eligibility, non-response, calibration per "
-        "origin group, trimming, replicate weights) into DIR/weight")
+        "group, trimming, replicate weights) into DIR/weight")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid weight``."""
-    add_stage_args(parser, holds="DIR/clean is used when present", project="weights/",
-                   data="the frame, gross sample and dispositions",
-                   spec="weighting spec (default: the project's only weights/*.yaml)")
+    add_stage_args(parser, holds="DIR/clean is used when present",
+                   data="the wave's frame, gross sample and dispositions",
+                   spec="weighting spec (default: the wave's, in sid.yaml)")
 
 
 
@@ -24,11 +24,12 @@ def run(args: argparse.Namespace) -> int:
     """Run the weight stage, write DIR/weight and record it in DIR/manifest.json."""
     import time
 
-    from sid.cli.progress import say, warn_stage
+    from sid.cli.stage_warnings import warn_stage
+    from sid.progress import say
     from sid.weighting.stage import run_weight
 
     t0 = time.perf_counter()
-    folder, res = run_weight(args.out, args.project, args.data, args.spec)
+    folder, res = run_weight(args.out, args.project, args.data, args.spec, wave=args.wave)
     g = res.groups[res.groups["group"] != "all"]
     for _, row in g.iterrows():
         say(f"  {row['group']}: n {int(row['n'])}, weights {row['min']:.4g}..{row['max']:.4g}, "

@@ -21,17 +21,6 @@ def warn(msg: str) -> None:
     print(f"sid: warning: {' '.join(str(msg).split())}", file=sys.stderr, flush=True)
 
 
-def warn_stage(out_dir: str | os.PathLike[str], stage: str) -> list[str]:
-    """Print the warnings recorded in ``stage``'s manifest entry of run folder ``out_dir``
-    (sid.pipeline.manifest.stage_warnings) as ``sid: warning: <stage>: ...``; return them."""
-    from sid.pipeline.manifest import stage_warnings
-
-    said = stage_warnings(out_dir, stage)
-    for msg in said:
-        warn(f"{stage}: {msg}")
-    return said
-
-
 @contextmanager
 def step(name: str) -> Iterator[None]:
     """Announce a step, and its duration when it ends."""

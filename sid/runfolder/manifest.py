@@ -1,7 +1,8 @@
 """The run manifest: what went in (with hashes), what came out, versions, seed, timings.
 
 ``DIR/manifest.json`` holds one entry per stage, replaced when the stage is re-run, so a
-stage can be re-run alone and a run can be reproduced byte for byte from its inputs.
+stage can be re-run alone and a run can be reproduced byte for byte from its inputs, and
+the project wave the run folder holds (``wave``).
 
 A stage writes through :func:`stage_folder`: its folder (``DIR/<stage>``) is built in a
 temporary sibling, the new manifest in a temporary file, and both are swapped in together
@@ -127,20 +128,25 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _with_entry(manifest: dict, entry: Mapping[str, Any]) -> dict:
+def _with_entry(manifest: dict, entry: Mapping[str, Any], wave: str | None = None) -> dict:
     if not manifest.get("run_id"):
         manifest["run_id"] = uuid.uuid4().hex[:12]
+    if wave is not None:
+        manifest["wave"] = wave
     manifest.setdefault("stages", {})[entry["stage"]] = dict(entry)
     return manifest
 
 
-def record_stage(out_dir: str | os.PathLike[str], entry: Mapping[str, Any]) -> dict:
+def record_stage(out_dir: str | os.PathLike[str], entry: Mapping[str, Any],
+                 wave: str | None = None) -> dict:
     """Write ``entry`` into the run folder's manifest (atomically), replacing that stage's.
 
     For an entry whose stage wrote no folder; a stage with a folder uses
-    :func:`stage_folder`, which swaps the folder and the manifest together.
+    :func:`stage_folder`, which swaps the folder and the manifest together. ``wave``: the
+    project wave the stage ran on, recorded as the run folder's ``wave`` (so a later stage
+    run alone, ``sid clean --out DIR``, works on the same wave).
     """
-    manifest = _with_entry(read_manifest(out_dir), entry)
+    manifest = _with_entry(read_manifest(out_dir), entry, wave)
     write_text(Path(out_dir) / MANIFEST, dump_manifest(manifest))
     return manifest
 
@@ -163,7 +169,7 @@ class StageFolder:
 
 @contextlib.contextmanager
 def stage_folder(out_dir: str | os.PathLike[str], rec: StageRecord,
-                 folder: str | None = None) -> Iterator[StageFolder]:
+                 folder: str | None = None, wave: str | None = None) -> Iterator[StageFolder]:
     """Yield a temporary folder for the stage's outputs; on success it replaces
     ``out_dir/<folder>`` (default: the stage's name) and the stage's manifest entry
     replaces the old one, together.
@@ -172,6 +178,7 @@ def stage_folder(out_dir: str | os.PathLike[str], rec: StageRecord,
     file the stage wrote in the folder, with its SHA-256, and takes ``rec.params`` and
     ``rec.warnings`` as they are when the body ends. On any failure, in the body or in
     writing the manifest, the old folder and the old manifest stay byte for byte.
+    ``wave``: the project wave the stage ran on, recorded as the run folder's ``wave``.
     """
     out = Path(out_dir)
     manifest = begin_stage(out)
@@ -184,7 +191,7 @@ def stage_folder(out_dir: str | os.PathLike[str], rec: StageRecord,
         manifest = read_manifest(out)  # the latest, should another stage have written since
         manifest["run_id"] = manifest.get("run_id") or run_id
         try:
-            _write(manifest_tmp, dump_manifest(_with_entry(manifest, entry)))
+            _write(manifest_tmp, dump_manifest(_with_entry(manifest, entry, wave)))
         except OSError as exc:
             if exc.filename is None:  # a full disk: name the manifest, not the folder
                 exc.filename = str(out / MANIFEST)

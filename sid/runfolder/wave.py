@@ -5,7 +5,7 @@ Reads (docs/run-folder.md)
 * ``DIR/clean/data.parquet`` + ``meta.json``: the clean wave (with derived variables),
   turned into its valid view (declared missing codes -> NaN, ``SpssMeta.valid_view``);
 * ``DIR/weight/weights.parquet``: the key, the final weight (``weight``) and the design
-  columns (``stratum``; ``psu``, ``fpc`` when present). Its rows are the analysed
+  columns (the stratum; ``psu``, ``fpc`` when present), as ``diagnostics.json`` names them. Its rows are the analysed
   respondents: clean records without a weight (e.g. dropped partial interviews) are left
   out; a weighted key without a clean record is an error;
 * ``DIR/score/indices.parquet`` (when the score stage has run): the key + ``idx_*``;
@@ -14,12 +14,14 @@ Reads (docs/run-folder.md)
   formula under ``"replicates"``: ``method`` (or ``type``), ``scale``, ``rscales`` (a
   number or one per column) and ``mse`` (R ``svrepdesign(scale=, rscales=, mse=)``).
 
-``diagnostics.json`` may name the design columns under ``"design"``: ``{"weight":
-"weight", "strata": "stratum", "psu": null, "fpc": null}`` (these are the defaults; a
-default column that is absent is simply not used). ``psu`` and ``fpc`` may be lists, one
-column per sampling stage (``["psu_1", "psu_2"]``, ``["fpc_1", "fpc_2"]``: the weight
-stage's names for a clustered design), as ``Design(psu=[...], fpc=[...])`` takes them, so
-the Taylor design of a clustered wave sums influence values within its PSUs.
+``diagnostics.json`` names the key and the design columns under ``"design"`` (the weight
+stage writes them): ``{"key": "person_key", "weight": "weight", "strata": "stratum",
+"psu": null, "fpc": null}`` (SID's names). Without the entry the weight column is
+``weight``, a ``psu`` column is used when present, and there are no strata; without a
+``key`` there, give ``key=``. ``psu`` and ``fpc`` may be lists, one column per sampling
+stage (``["psu_1", "psu_2"]``, ``["fpc_1", "fpc_2"]``: the weight stage's names for a
+clustered design), as ``Design(psu=[...], fpc=[...])`` takes them, so the Taylor design
+of a clustered wave sums influence values within its PSUs.
 
 ``diagnostics.json`` may describe the calibration under ``"calibration"``: ``{"prior":
 <column of weights.parquet with the weights before calibration>, "margins": {"stratum:sex":
@@ -60,7 +62,6 @@ from sid.estimation.design import Design
 from sid.io.spss_meta import SpssMeta
 
 PathLike = str | os.PathLike[str]
-KEY = "person_key"
 WEIGHTS_FILE, REPLICATES_FILE, DIAGNOSTICS_FILE = "weights.parquet", "replicates.parquet", "diagnostics.json"
 INDICES_FILE = "indices.parquet"
 VARIANCES = ("taylor", "replicate")
@@ -246,10 +247,11 @@ def _calibrated(data: pd.DataFrame, weights: pd.DataFrame, info, where: Path, **
                              bounds=tuple(bounds) if bounds is not None else None, **design)
 
 
-def open_wave(out_dir: PathLike, variance: str = "replicate", key: str = KEY,
+def open_wave(out_dir: PathLike, variance: str = "replicate", key: str | None = None,
               lonely_psu: str = "fail") -> Wave:
     """Open the processed wave of run folder ``out_dir`` with a ``"replicate"`` or
-    ``"taylor"`` design (see the module docstring for the files read). ``lonely_psu``: a
+    ``"taylor"`` design (see the module docstring for the files read). ``key``: the
+    respondent key (default: the one ``diagnostics.json`` records). ``lonely_psu``: a
     stratum with one PSU in Taylor variance, as R's ``options(survey.lonely.psu)``."""
     from sid.io.wave import read_wave
 
@@ -260,6 +262,13 @@ def open_wave(out_dir: PathLike, variance: str = "replicate", key: str = KEY,
     weight_dir = out / "weight"
     wpath = weight_dir / WEIGHTS_FILE
     weights = _read_parquet(wpath, "weight")
+    diag = _diagnostics(weight_dir)
+    dpath = weight_dir / DIAGNOSTICS_FILE
+    names = diag.get("design", {}) if isinstance(diag.get("design"), dict) else {}
+    key = key or names.get("key")
+    if not key:
+        raise RunFolderError(f"{dpath}: no design.key (the respondent key) recorded; re-run "
+                             "`sid weight`, or give open_wave(..., key=NAME)")
     _check_key(weights, key, wpath)
     _check_key(df, key, out / "clean" / "data.parquet")
     pos = _align(weights[key], df, key, out / "clean" / "data.parquet")
@@ -276,13 +285,10 @@ def open_wave(out_dir: PathLike, variance: str = "replicate", key: str = KEY,
         icols = [c for c in idx.columns if c != key]
         data = data.drop(columns=[c for c in icols if c in data.columns])
         data = pd.concat([data, idx[icols].iloc[ipos].reset_index(drop=True)], axis=1)
-    diag = _diagnostics(weight_dir)
-    dpath = weight_dir / DIAGNOSTICS_FILE
-    names = diag.get("design", {}) if isinstance(diag.get("design"), dict) else {}
     weight = _present(weights, names.get("weight"), "weight")
     if weight is None:
         raise RunFolderError(f"{wpath}: no final weight column 'weight'; re-run `sid weight`")
-    cols = {"weight": weight, "strata": _present(weights, names.get("strata"), "stratum"),
+    cols = {"weight": weight, "strata": _present(weights, names.get("strata"), None),
             "psu": _present(weights, names.get("psu"), "psu"), "fpc": _present(weights, names.get("fpc"), None)}
     if variance == "replicate":
         W = _read_replicates(weight_dir / REPLICATES_FILE, weights[key], key)

@@ -5,8 +5,9 @@ The frame (``sample.frame``) holds one row per population cell with its count
 per margin cell. A count that is not a number >= 0, or a cell given on two rows, would
 make every total that contains it wrong, silently: :func:`checked_frame` refuses both,
 naming the file, the row (as a line of the CSV file: the header is row 1), the cell and
-what the count enters. Both the fieldwork stage (design weights) and the weight stage
-(design weights and margins) use it.
+what the count enters. The fieldwork stage (design weights), the weight stage (design
+weights and margins) and ``sid check`` (sid.spec.check_weighting) use it; it lives with
+the specs so that the spec checker and the engine share one rule.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import SidError, WeightingError
+from sid.spec.weighting import WeightingSpec
 
-__all__ = ["checked_frame"]
+__all__ = ["checked_frame", "frame_uses"]
 
 
 def _cell(frame: pd.DataFrame, cells: list[str], row: int) -> str:
@@ -57,3 +59,10 @@ def checked_frame(frame: pd.DataFrame, count: str, where: str, uses: str,
                         f"({int(dup.sum())} repeated row(s)); {uses} would count its population twice; "
                         "keep one row per cell")
     return frame.assign(**{count: values})
+
+
+def frame_uses(spec: WeightingSpec) -> str:
+    """What the frame's counts enter, in words (for errors about a count or a cell)."""
+    cal = spec.calibration
+    names = list(cal.margin_names()) + (list(cal.pooled.margin_names()) if cal.pooled is not None else [])
+    return f"the design weights per {', '.join(spec.sample.frame_strata)} and the margins {', '.join(names)}"

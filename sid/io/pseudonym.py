@@ -192,7 +192,7 @@ def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     return pd.Series(digests[codes], index=pd.Series(values).index, dtype=object)
 
 
-def pseudonymise_column(df: pd.DataFrame, column: str, key: bytes, *, out: str = "person_key") -> pd.DataFrame:
+def pseudonymise_column(df: pd.DataFrame, column: str, key: bytes, *, out: str) -> pd.DataFrame:
     """Copy of ``df`` where the raw key ``column`` is replaced by its pseudonym ``out``
     (HMAC-SHA256 hex); the raw column is dropped, so the result can be linked and stored."""
     if column not in df.columns:
