@@ -5,7 +5,9 @@ ci_low, ci_high, cv, n (unweighted), weighted_n, deff, df, method, lonely_psu.
 Design effects follow R's ``deff=TRUE`` (survey 4.1, ``svymean.survey.design2``): the
 variance over that of simple random sampling without replacement of the same number of
 respondents, var_srs = s_w^2 / n * (N - n) / N with s_w^2 the weighted variance with
-divisor n - 1 (``svyvar``); for totals var_srs = s_w^2 * sum(w^2) * (N - n) / N.
+divisor n - 1 (``svyvar``); for totals (``svytotal.survey.design2``) var_srs =
+s_w^2 * N^2 / n * (N - n) / N, N the sum of the weights; a ratio's deff is that of the
+total of its linearised variable (``svyratio``).
 """
 
 from __future__ import annotations
@@ -74,8 +76,7 @@ def _srs_variance(design, Y, X, dom, g, G, res: RatioResult, kind: str) -> np.nd
         fpc = (N_g - n_g) / N_g
         if kind == "mean":
             return svyvar / n_g * fpc
-        w2 = np.bincount(gr, weights=w[rows] ** 2, minlength=G)[:, None]
-        return svyvar * w2 * fpc
+        return svyvar * N_g**2 / n_g * fpc
 
 
 def table(design, labels: pd.DataFrame, variable, res: RatioResult, level: float,

@@ -123,8 +123,8 @@ def srs_variances(Y: np.ndarray, M: np.ndarray, var_of: np.ndarray, g: np.ndarra
                   dom: np.ndarray, res: RatioResult, kind: str) -> np.ndarray:
     """R's deff denominators (G x m) of all columns at once, per column as
     ``estimators._srs_variance`` for one variable (the same operations on the same
-    values): var_srs = s_w^2 / n (N - n) / N for means and shares, s_w^2 sum(w^2)
-    (N - n) / N for totals, s_w^2 the weighted variance (divisor n - 1, R ``svyvar``)
+    values): var_srs = s_w^2 / n (N - n) / N for means and shares, s_w^2 N^2 / n
+    (N - n) / N for totals (R ``svytotal``), s_w^2 the weighted variance (divisor n - 1, R ``svyvar``)
     over the rows with a value of the column's variable."""
     rows = np.flatnonzero(dom & (g >= 0))
     gr = g[rows]
@@ -140,5 +140,4 @@ def srs_variances(Y: np.ndarray, M: np.ndarray, var_of: np.ndarray, g: np.ndarra
         fpc = (N_g - n_g) / N_g
         if kind != "total":
             return svyvar / n_g * fpc
-        w2 = group_totals(M, g, rows, G, w**2)[:, var_of]
-        return svyvar * w2 * fpc
+        return svyvar * N_g**2 / n_g * fpc
