@@ -63,3 +63,41 @@ def test_deff_of_domain_totals_matches_R_svyby_svytotal_deff_one_and_many_variab
         assert list(got.stype) == r["stype"]
         np.testing.assert_allclose(got.se, r["se"], rtol=RTOL)
         np.testing.assert_allclose(got.deff, r["deff"], rtol=RTOL)
+
+
+# -- 2. lonely PSUs ----------------------------------------------------------------------
+def _lonely_apiclus2(api) -> pd.DataFrame:
+    """apiclus2 as lonely_psu.R builds it: district 15 alone in stratum A (fpc1 10), and
+    districts 63 and 117 (one school each) with fpc2 3 and 2 (lonely at stage 2)."""
+    a = api["apiclus2"].copy()
+    a["st"] = np.where(a.dnum == 15, "A", "B")
+    a["fpc1"] = np.where(a.st == "A", 10, 747)
+    a.loc[a.dnum == 63, "fpc2"] = 3
+    a.loc[a.dnum == 117, "fpc2"] = 2
+    return a
+
+
+@pytest.mark.parametrize("rule", ["adjust", "remove", "certainty"])
+def test_lonely_psu_at_both_stages_matches_R_survey_lonely_psu(api, rref, rule):
+    ref = rref("lonely_psu")["apiclus2_lonely"][rule]
+    d = Design(_lonely_apiclus2(api), strata="st", psu=["dnum", "snum"], fpc=["fpc1", "fpc2"], lonely_psu=rule)
+    m = d.mean("api00")
+    assert m.estimate[0] == pytest.approx(ref["mean_api00"]["estimate"], rel=RTOL)
+    assert m.se[0] == pytest.approx(ref["mean_api00"]["se"], rel=RTOL)
+    t = d.total("enroll")
+    assert t.se[0] == pytest.approx(ref["total_enroll"]["se"], rel=RTOL)
+    b = d.mean("api00", by="stype")
+    np.testing.assert_allclose(b.se, ref["mean_api00_by_stype"]["se"], rtol=RTOL)
+    many = d.mean(["api00", "api99"], by="stype").query("variable == 'api00'")
+    np.testing.assert_allclose(many.se, ref["mean_api00_by_stype"]["se"], rtol=RTOL)
+
+
+@pytest.mark.parametrize("rule", ["adjust", "remove"])
+def test_lonely_psu_one_stage_stratified_matches_R(api, rref, rule):
+    ref = rref("lonely_psu")["apistrat_lonely_mean_api00"][rule]
+    s = api["apistrat"].copy()
+    s["st"] = s.stype.astype(str)
+    s.loc[0, "st"] = "X"
+    s.loc[0, "fpc"] = 50
+    m = Design(s, weight="pw", strata="st", fpc="fpc", lonely_psu=rule).mean("api00")
+    assert m.se[0] == pytest.approx(ref["se"], rel=RTOL)
