@@ -101,3 +101,62 @@ def test_lonely_psu_one_stage_stratified_matches_R(api, rref, rule):
     s.loc[0, "fpc"] = 50
     m = Design(s, weight="pw", strata="st", fpc="fpc", lonely_psu=rule).mean("api00")
     assert m.se[0] == pytest.approx(ref["se"], rel=RTOL)
+
+
+# -- 3. degrees of freedom of by-domain intervals ----------------------------------------
+def test_domain_intervals_use_the_domains_df_as_R_svyby_svyciprop_svyquantile(dclus1, rref):
+    ref = rref("domain_df")["apiclus1_by_stype"]
+    m = dclus1.mean("api00", by="stype")
+    pl = dclus1.proportion("sch.wide", by="stype").query("category == 'Yes'").reset_index(drop=True)
+    pb = dclus1.proportion("sch.wide", by="stype", ci="korn-graubard").query("category == 'Yes'")
+    pb = pb.reset_index(drop=True)
+    many = dclus1.proportion(["sch.wide", "stype"], by="stype").query("category == 'Yes'").reset_index(drop=True)
+    q = dclus1.quantile("api00", 0.5, by="stype")
+    for j, k in enumerate(["E", "H", "M"]):
+        r = ref[k]
+        assert m.df[j] == r["degf"] == pl.df[j] == q.df[j]
+        np.testing.assert_allclose([m.ci_low[j], m.ci_high[j]], r["mean_api00"]["ci"], rtol=RTOL)
+        np.testing.assert_allclose([pl.ci_low[j], pl.ci_high[j]], r["prop_yes_logit"]["ci"], rtol=1e-7)
+        np.testing.assert_allclose([many.ci_low[j], many.ci_high[j]], r["prop_yes_logit"]["ci"], rtol=1e-7)
+        np.testing.assert_allclose([pb.ci_low[j], pb.ci_high[j]], r["prop_yes_beta"]["ci"], rtol=RTOL)
+        if k == "H":
+            # The lower Woodruff bound of H falls below the first step of the CDF (p_lo =
+            # 0.026 < 1/14): sid takes the smallest value (443); R's qs() takes the second
+            # (478), an edge case of its last() fallback (sid.estimation.quantile).
+            assert q.ci_low[j] == 443.0 and q.ci_high[j] == r["median_api00"]["ci"][1]
+            continue
+        np.testing.assert_allclose([q.ci_low[j], q.ci_high[j]], r["median_api00"]["ci"], rtol=RTOL)
+        assert q.se[j] == pytest.approx(r["median_api00"]["se"], rel=RTOL)
+    np.testing.assert_allclose(pl.ci_low, ref["svyby_prop_yes_logit"]["ci_l"], rtol=1e-7)
+
+
+# -- 4. Korn-Graubard n --------------------------------------------------------------------
+def test_korn_graubard_n_is_nrow_of_the_design_as_R_svyciprop_beta(api, rref):
+    ref = rref("korn_graubard_n")
+    a = api["apiclus1"].copy()
+    a["hi_ed"] = np.where(a["avg.ed"].isna(), None, np.where(a["avg.ed"] > 3, "yes", "no"))
+    d = Design(a, weight="pw", psu="dnum", fpc="fpc")
+    p = d.proportion("hi_ed", ci="korn-graubard").query("category == 'yes'").iloc[0]
+    r = ref["apiclus1_avged_gt3_beta"]
+    assert p.estimate == pytest.approx(r["estimate"], rel=RTOL)
+    np.testing.assert_allclose([p.ci_low, p.ci_high], r["ci"], rtol=RTOL)
+    r = ref["apiclus1_avged_gt3_beta_by_stype"]
+    for got in (d.proportion("hi_ed", by="stype", ci="korn-graubard"),
+                d.proportion(["hi_ed", "sch.wide"], by="stype", ci="korn-graubard")):
+        got = got.query("variable == 'hi_ed' and category == 'yes'")
+        np.testing.assert_allclose(got.estimate, r["estimate"], rtol=RTOL)
+        np.testing.assert_allclose(got.ci_low, r["ci_l"], rtol=RTOL)
+        np.testing.assert_allclose(got.ci_high, r["ci_u"], rtol=RTOL)
+
+
+# -- 6. logit interval at p = 0 and p = 1 -------------------------------------------------
+def test_logit_interval_at_p_0_and_1_is_the_point_as_R_svyciprop(api, dstrat, rref):
+    ref = rref("logit_ci_edge")
+    d = dstrat.with_columns({"all": np.where(api["apistrat"].api00 > 0, "y", "n")})
+    p = d.proportion("all").iloc[0]
+    assert (p.estimate, p.ci_low, p.ci_high) == (1.0, 1.0, 1.0)
+    np.testing.assert_allclose([p.ci_low, p.ci_high], ref["apistrat_p1"]["ci"], rtol=1e-11)
+    q = d.with_columns({"x": pd.Categorical(["y"] * len(api["apistrat"]), categories=["n", "y"])}).proportion("x")
+    nrow = q[q.category == "n"].iloc[0]
+    assert (nrow.estimate, nrow.ci_low, nrow.ci_high) == (0.0, 0.0, 0.0)
+    np.testing.assert_allclose([nrow.ci_low, nrow.ci_high], ref["apistrat_p0"]["ci"], atol=1e-11)

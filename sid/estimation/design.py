@@ -175,6 +175,33 @@ class Design:
         self._degf = int(n_psu - n_str)
         return self._degf
 
+    @property
+    def psu_codes(self) -> np.ndarray:
+        """Stage-1 PSU codes (n,), unique across strata (read-only use)."""
+        return self._psu
+
+    @property
+    def strata_codes(self) -> np.ndarray:
+        """Stratum codes (n,) (all 0 without strata; read-only use)."""
+        return self._strata
+
+    @property
+    def calibrations(self) -> tuple:
+        """The calibrations of this design, oldest first (empty when not calibrated)."""
+        return self._calibrations
+
+    @property
+    def replicate_weights(self) -> np.ndarray | None:
+        """The (n x R) replicate weights of a replicate design, else None (read-only use)."""
+        return self._rep.weights if self._rep is not None else None
+
+    def group_degf(self, g: np.ndarray, G: int, mask: np.ndarray | None = None) -> np.ndarray:
+        """Degrees of freedom (G,) of the domains ``g`` (codes, -1 outside), as R's
+        ``degf`` of each domain's subset design (sid.estimation.dof)."""
+        from sid.estimation.dof import group_degf
+
+        return group_degf(self, g, G, mask)
+
     # ----------------------------------------------------------------- variance plumbing
     def _taylor_vcov(self, U) -> np.ndarray:
         """Covariance of influence columns U (n x k, times final weights; dense or sparse),

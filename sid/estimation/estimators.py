@@ -80,16 +80,38 @@ def _srs_variance(design, Y, X, dom, g, G, res: RatioResult, kind: str) -> np.nd
 
 
 def table(design, labels: pd.DataFrame, variable, res: RatioResult, level: float,
-          srs: np.ndarray | None, ci=None, categories=None) -> pd.DataFrame:
+          srs: np.ndarray | None, ci=None, categories=None, dfs: np.ndarray | None = None) -> pd.DataFrame:
     """Assemble the output frame (one row per group x category, group-major)."""
-    return tables(design, labels, [(variable, res, srs, ci, categories)], level)
+    return tables(design, labels, [(variable, res, srs, ci, categories)], level, dfs)
 
 
-def tables(design, labels: pd.DataFrame, items: list, level: float) -> pd.DataFrame:
+def group_df(design, g: np.ndarray, labels: pd.DataFrame) -> np.ndarray:
+    """Degrees of freedom (G,) of the intervals of each group: the design's df without
+    by-variables, else each domain's own (R: ``degf`` of the domain's subset design, as
+    ``svyby`` with ``svyciprop`` / ``svyquantile`` use)."""
+    if labels.shape[1] == 0:
+        return np.full(len(labels), float(design.degf))
+    return design.group_degf(g, len(labels)).astype(float)
+
+
+def design_rows(design, g: np.ndarray, G: int) -> np.ndarray:
+    """Rows (G,) of each group's subset design, R's ``nrow(design)`` (missing values of
+    the variable included). R's ``subset`` of a calibrated design keeps every row (zero
+    weight outside the domain), so there it is the whole sample, as in R."""
+    if design.method == "taylor" and design.calibrations:
+        return np.full(G, float(len(design.data)))
+    inside = design.domain & (g >= 0)
+    return np.bincount(g[inside], minlength=G).astype(float)
+
+
+def tables(design, labels: pd.DataFrame, items: list, level: float,
+           dfs: np.ndarray | None = None) -> pd.DataFrame:
     """The frames of several estimates of one grouping, one after the other, built as one
-    frame (``items``: (variable, res, srs, ci, categories) as the arguments of :func:`table`)."""
-    df = float(design.degf)
+    frame (``items``: (variable, res, srs, ci, categories) as the arguments of :func:`table`;
+    ``dfs`` (G,) the degrees of freedom per group, default the design's)."""
     G = len(labels)
+    dfs = np.full(G, float(design.degf)) if dfs is None else np.asarray(dfs, float)
+    df_col = []
     cols: dict[str, list] = {c: [] for c in ("variable", "category", "estimate", "se", "ci_low", "ci_high",
                                              "cv", "n", "weighted_n", "deff")}
     rows = []
@@ -97,6 +119,8 @@ def tables(design, labels: pd.DataFrame, items: list, level: float) -> pd.DataFr
         m = res.estimate.shape[1]
         estimate = res.estimate.ravel()
         se = np.sqrt(np.clip(np.diag(res.vcov), 0, None))
+        df = np.repeat(dfs, m)
+        df_col.append(df)
         lo, hi = ci(estimate, se, df) if ci is not None else t_interval(estimate, se, df, level)
         rows.append(np.repeat(np.arange(G), m))
         cols["variable"].append(np.full(G * m, variable, dtype=object))
@@ -115,7 +139,7 @@ def tables(design, labels: pd.DataFrame, items: list, level: float) -> pd.DataFr
         raise EstimationError("tables: give categories for every item or for none")
     out = labels.iloc[np.concatenate(rows)].reset_index(drop=True)
     new = {c: np.concatenate(v) for c, v in cols.items() if v}
-    new["df"] = np.full(len(out), df)
+    new["df"] = np.concatenate(df_col)
     new["method"] = design.method
     new["lonely_psu"] = design.lonely_psu
     return pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
@@ -153,6 +177,8 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
     g, labels, _ = groups(design, by)
     G = len(labels)
     valid = g >= 0
+    dfs = group_df(design, g, labels)
+    nrows = design_rows(design, g, G)
     parts = []
     for batch in _batches(blocks):
         Ys = [blocks[j][1] for j in batch]
@@ -179,20 +205,21 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
             sub = RatioResult(res.estimate[:, cols], vcovs[pos], res.numerator[:, cols],
                               res.denominator[:, cols], res.n[:, cols[0]], res.weighted_n[:, cols[0]], None)
             srs = srs_all[:, cols]
-            items.append((name, sub, srs, _interval(ci, sub, level), cats))
-        parts.append(tables(design, labels, items, level))
+            items.append((name, sub, srs, _interval(ci, nrows, widths[pos], level), cats))
+        parts.append(tables(design, labels, items, level, dfs))
     return pd.concat(parts, ignore_index=True)
 
 
-def _interval(ci: str | None, res: RatioResult, level: float):
-    """The CI function of proportions (None: t intervals)."""
+def _interval(ci: str | None, nrows: np.ndarray, m: int, level: float):
+    """The CI function of proportions (None: t intervals); ``nrows`` (G,) the rows of
+    each group's design (Korn-Graubard's n, R's ``nrow(design)``), ``m`` categories."""
     if ci is None:
         return None
     if ci == "logit":
         def interval(p, se, df):
             return logit_interval(p, se, df, level)
         return interval
-    n_cell = np.repeat(res.n, res.estimate.shape[1])
+    n_cell = np.repeat(nrows, m)
 
     def kg(p, se, df):
         return korn_graubard_interval(p, se, n_cell, df, level)
@@ -231,7 +258,7 @@ def mean(design, variable: str | list[str], by=None, level: float = 0.95) -> pd.
     Y = np.nan_to_num(y)[:, None]
     res = _run(design, Y, np.ones_like(Y), dom, g, len(labels))
     srs = _srs_variance(design, Y, None, dom, g, len(labels), res, "mean")
-    return table(design, labels, variable, res, level, srs)
+    return table(design, labels, variable, res, level, srs, dfs=group_df(design, g, labels))
 
 
 def total(design, variable: str | list[str], by=None, level: float = 0.95) -> pd.DataFrame:
@@ -245,7 +272,7 @@ def total(design, variable: str | list[str], by=None, level: float = 0.95) -> pd
     Y = np.nan_to_num(y)[:, None]
     res = _run(design, Y, None, dom, g, len(labels))
     srs = _srs_variance(design, Y, None, dom, g, len(labels), res, "total")
-    return table(design, labels, variable, res, level, srs)
+    return table(design, labels, variable, res, level, srs, dfs=group_df(design, g, labels))
 
 
 def ratio(design, numerator: str, denominator: str, by=None, level: float = 0.95) -> pd.DataFrame:
@@ -256,7 +283,7 @@ def ratio(design, numerator: str, denominator: str, by=None, level: float = 0.95
     Y, X = np.nan_to_num(y)[:, None], np.nan_to_num(x)[:, None]
     res = _run(design, Y, X, dom, g, len(labels))
     srs = _srs_variance(design, Y, X, dom, g, len(labels), res, "total")
-    return table(design, labels, f"{numerator}/{denominator}", res, level, srs)
+    return table(design, labels, f"{numerator}/{denominator}", res, level, srs, dfs=group_df(design, g, labels))
 
 
 def categories_of(design, variable: str) -> tuple[np.ndarray, np.ndarray]:
@@ -298,14 +325,9 @@ def proportion(design, variable: str | list[str], by=None, ci: str = "logit",
     Y[ok, codes[ok]] = 1.0
     res = _run(design, Y, np.ones_like(Y), dom, g, len(labels))
     srs = _srs_variance(design, Y, None, dom, g, len(labels), res, "mean")
-    n_cell = np.repeat(res.n, cats.shape[0])
-    if ci == "logit":
-        def interval(p, se, df):
-            return logit_interval(p, se, df, level)
-    else:
-        def interval(p, se, df):
-            return korn_graubard_interval(p, se, n_cell, df, level)
-    return table(design, labels, variable, res, level, srs, ci=interval, categories=cats)
+    interval = _interval(ci, design_rows(design, g, len(labels)), cats.shape[0], level)
+    return table(design, labels, variable, res, level, srs, ci=interval, categories=cats,
+                 dfs=group_df(design, g, labels))
 
 
 def compare(design, variable: str, by, reference=None, level: float = 0.95) -> pd.DataFrame:

@@ -35,7 +35,10 @@ def logit_interval(p: np.ndarray, se: np.ndarray, df: np.ndarray | float, level:
         q = t_quantile(level, df)
         lo = 1 / (1 + np.exp(-(eta - q * se_eta)))
         hi = 1 / (1 + np.exp(-(eta + q * se_eta)))
-    # p = 0 or 1: the logit interval degenerates to the point, as in R (NaN there).
+    # p = 0 or 1: the interval is the point (R's svyciprop gives the point where its
+    # quasibinomial fit stopped, 1 - 3e-12 on apistrat).
+    lo = np.where(p == 1, 1.0, np.where(p == 0, 0.0, lo))
+    hi = np.where(p == 1, 1.0, np.where(p == 0, 0.0, hi))
     return lo, hi
 
 
