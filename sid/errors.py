@@ -48,3 +48,7 @@ class LinkageError(SidError):
 
 class RunFolderError(SidError):
     """A run folder lacks the output of an earlier stage, or is not a sid run folder."""
+
+
+class EstimationWarning(UserWarning):
+    """An estimate was computed, but with something left out that the user should know."""

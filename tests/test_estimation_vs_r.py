@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sid.errors import EstimationError, EstimationWarning
 from sid.estimation.design import Design
 
 RTOL = 1e-9
@@ -160,3 +161,65 @@ def test_logit_interval_at_p_0_and_1_is_the_point_as_R_svyciprop(api, dstrat, rr
     nrow = q[q.category == "n"].iloc[0]
     assert (nrow.estimate, nrow.ci_low, nrow.ci_high) == (0.0, 0.0, 0.0)
     np.testing.assert_allclose([nrow.ci_low, nrow.ci_high], ref["apistrat_p0"]["ci"], atol=1e-11)
+
+
+# -- 5. Pearson X^2 of the Rao-Scott test --------------------------------------------------
+def test_raoscott_pearson_is_scaled_to_nrow_as_R_svychisq(api, rref):
+    r = rref("raoscott_pearson")["apiclus1_schwide_ed"]
+    a = api["apiclus1"].copy()
+    a["ed"] = pd.cut(a["avg.ed"], r["breaks"])
+    got = Design(a, weight="pw", psu="dnum", fpc="fpc").chisq("sch.wide", "ed").iloc[0]
+    assert got.pearson == pytest.approx(r["pearson"], rel=RTOL)
+    for k in ("F", "ndf", "ddf", "p"):
+        assert got[k] == pytest.approx(r[k], rel=RTOL), k
+
+
+# -- 7. replicates with NaN estimates ------------------------------------------------------
+def test_nan_replicate_estimates_are_dropped_with_a_warning_as_R_svrVar(api, rref):
+    r = rref("na_replicates")["apiclus1_boot_domain"]
+    a = api["apiclus1"].copy()
+    a["dom"] = np.where(a.dnum.isin([413, 406, 778]), "TRUE", "FALSE")
+    W = np.asarray(r["factors"], float) * a.pw.to_numpy()[:, None]
+    d = Design.from_replicate_weights(a, "pw", W, scale=r["scale"], rscales=r["rscales"])
+    with pytest.warns(EstimationWarning, match=f"{r['dropped']} of 100 replicates gave NaN"):
+        m = d.mean("api00", by="dom")
+    assert list(m.dom) == r["dom"]
+    np.testing.assert_allclose(m.estimate, r["estimate"], rtol=RTOL)
+    np.testing.assert_allclose(m.se, r["se"], rtol=RTOL)
+    with pytest.warns(EstimationWarning):
+        many = d.mean(["api00", "api99"], by="dom").query("variable == 'api00'")
+    np.testing.assert_allclose(many.se, r["se"], rtol=RTOL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d.mean("api00")  # no domain, no NaN replicate: no warning
+
+
+def test_all_replicates_nan_raises_one_line(api):
+    a = api["apiclus1"].copy()
+    W = np.repeat(a.pw.to_numpy()[:, None], 3, axis=1)
+    W[a.dnum == 413] = 0.0
+    d = Design.from_replicate_weights(a, "pw", W, scale=1.0).with_columns({"dom": a.dnum == 413})
+    with pytest.raises(EstimationError, match="replicate variance: all 3 replicate estimates") as exc:
+        d.mean("api00", by="dom")
+    assert "\n" not in str(exc.value)
+
+
+# -- 8. df of domain comparisons -----------------------------------------------------------
+def test_compare_two_domains_matches_R_svyttest(dstrat, rref):
+    r = rref("compare_df")["apistrat_ttest_api00_schwide"]
+    c = dstrat.compare("api00", by="sch.wide").iloc[0]
+    assert c.df == r["df"] == dstrat.degf - 1
+    assert c.difference == pytest.approx(r["estimate"], rel=RTOL)
+    assert c.t == pytest.approx(r["t"], rel=RTOL)
+    assert c.p == pytest.approx(r["p"], rel=1e-8)
+    np.testing.assert_allclose([c.ci_low, c.ci_high], r["ci"], rtol=RTOL)
+
+
+def test_compare_three_domains_matches_R_svyglm_coefficients(dclus1, rref):
+    r = rref("compare_df")["apiclus1_glm_api00_stype"]
+    c = dclus1.compare("api00", by="stype")
+    assert (c.df == r["df"]).all()
+    np.testing.assert_allclose(c.difference, r["estimate"], rtol=RTOL)
+    np.testing.assert_allclose(c.se, r["se"], rtol=RTOL)
+    np.testing.assert_allclose(c.t, r["t"], rtol=RTOL)
+    np.testing.assert_allclose(c.p, r["p"], rtol=1e-8)

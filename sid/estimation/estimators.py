@@ -332,7 +332,11 @@ def proportion(design, variable: str | list[str], by=None, ci: str = "logit",
 
 def compare(design, variable: str, by, reference=None, level: float = 0.95) -> pd.DataFrame:
     """Each domain mean minus the ``reference`` domain's (default: the first), with SE from
-    the joint covariance of the domain means, a t-test on the design's df, and its p-value.
+    the joint covariance of the domain means, a t-test and its p-value.
+
+    The t-tests are those of the coefficients of ``svyglm(y ~ by)``: df = degf + 1 - G
+    with G domains and degf over the rows with y and by (R's ``df.residual``); for two
+    domains that is ``svyttest``'s degf - 1.
     """
     y = numeric(design, variable)
     g, labels, names = groups(design, by)
@@ -353,7 +357,8 @@ def compare(design, variable: str, by, reference=None, level: float = 0.95) -> p
     V = res.vcov
     diff = e - e[r]
     se = np.sqrt(np.clip(np.diag(V) + V[r, r] - 2 * V[:, r], 0, None))
-    df = float(design.degf)
+    used = np.where(g >= 0, 0, -1)
+    df = float(design.group_degf(used, 1, mask=~np.isnan(y))[0] + 1 - len(labels))
     lo, hi = t_interval(diff, se, df, level)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = diff / se
