@@ -292,15 +292,17 @@ class Design:
         ``weight``: the final weights, which must meet ``margins`` (same form as for
         :meth:`calibrate`, e.g. ``{"stratum:sex": {"MA:1": 5300.0, ...}}``) to ``tol``
         relative to each total. Nothing is re-solved: trimmed and re-calibrated weights
-        are taken as they are. Taylor SEs use the residuals of the calibration model with
-        prior and final weights (Deville & Särndal 1992; R's ``calibrate``, which keeps
-        ``qr(X sqrt(w0))``: the GREG residualiser of :meth:`calibrate`, for every
-        method). ``replicate()`` on this design re-solves the calibration from ``prior``
+        are taken as they are. Taylor SEs use the residuals of the calibration model:
+        for ``method="raking"`` on categorical margins R's ``rake()`` residuals (iterated
+        post-stratification with the final weights, as :meth:`calibrate`), otherwise the
+        GREG residuals with prior and final weights (Deville & Särndal 1992; R's
+        ``calibrate``, which keeps ``qr(X sqrt(w0))``). ``replicate()`` on this design re-solves the calibration from ``prior``
         on every replicate column (trimming is not redone there; the weight stage's own
         replicate weights do redo it). Raises EstimationError when a margin is missed.
         """
         from sid.errors import WeightingError
         from sid.weighting.calibration import calibration_matrix
+        from sid.weighting.margins import categorical_codes
 
         if not margins:
             raise EstimationError("Design.calibrated: give the margins the weights were calibrated to")
@@ -325,7 +327,10 @@ class Design:
                 f"(population total {totals[j]:.10g}, weighted {got[j]:.10g}); "
                 "these are not the weights calibrated to these margins"
             )
-        resid = GregResidualiser.build(X, base.weights, final)
+        if method == "raking" and all(isinstance(v, Mapping) for v in margins.values()):
+            resid = RakeResidualiser.build(categorical_codes(X, len(margins)), final)
+        else:
+            resid = GregResidualiser.build(X, base.weights, final)
         spec = _Calibration(dict(margins), method, bounds, {})
         return base._derive(weights=final, _residualisers=(resid,), _calibrations=(spec,),
                             _design_columns=base._design_columns | {weight})
