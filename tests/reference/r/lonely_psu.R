@@ -29,6 +29,7 @@ one_strat <- function(rule) {
   m <- svymean(~api00, d)
   list(estimate = unname(coef(m)), se = unname(SE(m))[1])
 }
-write_ref(list(apiclus2_lonely = list(adjust = one("adjust"), remove = one("remove"), certainty = one("certainty")),
-               apistrat_lonely_mean_api00 = list(adjust = one_strat("adjust"), remove = one_strat("remove"))),
-          "lonely_psu")
+res <- list(apiclus2_lonely = list(adjust = one("adjust"), remove = one("remove"), certainty = one("certainty")),
+            apistrat_lonely_mean_api00 = list(adjust = one_strat("adjust"), remove = one_strat("remove")))
+options(survey.lonely.psu = "fail")
+write_ref(res, "lonely_psu")
