@@ -217,6 +217,21 @@ class Design:
             U = resid(U)
         return recvar(U, self._stages, self.lonely_psu)
 
+    def influence_vcov(self, U) -> np.ndarray:
+        """Design covariance (k x k) of the totals of influence columns ``U`` (n x k,
+        dense or sparse, already times the final weights; zero outside the domain),
+        calibration-aware (R ``svyrecvar``). Taylor designs only."""
+        if self._rep is not None:
+            raise EstimationError("influence_vcov: a replicate design has no Taylor variance; use replicate_vcov")
+        return self._taylor_vcov(U)
+
+    def replicate_vcov(self, thetas: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """Covariance (k x k) of estimates ``theta`` (k,) from their replicate estimates
+        ``thetas`` (R x k) (R ``svrVar``). Replicate designs only."""
+        if self._rep is None:
+            raise EstimationError("replicate_vcov: the design has no replicate weights; use influence_vcov")
+        return self._rep_vcov(thetas, theta)
+
     def _rep_vcov(self, thetas: np.ndarray, theta: np.ndarray) -> np.ndarray:
         r = self._rep
         return replicate_variance(thetas, theta, r.scale, r.rscales, r.mse)
@@ -447,6 +462,15 @@ class Design:
     def compare(self, variable: str, by, reference=None, level: float = 0.95) -> pd.DataFrame:
         """Differences of domain means from the ``reference`` domain, with design-based t-tests."""
         return est.compare(self, variable, by, reference, level)
+
+    def glm(self, formula: str, family: str = "gaussian", level: float = 0.95):
+        """Survey-weighted GLM (R ``svyglm``): ``formula`` in R syntax (patsy), ``family``
+        "gaussian", "binomial", "quasibinomial" or "poisson". Returns a
+        :class:`~sid.estimation.glm.SurveyGLM` (``table``, ``coef``, ``vcov``, ``wald``,
+        ``predict``, ``predmeans``); SEs Taylor (calibration-aware) or replicate."""
+        from sid.estimation.glm import fit_glm
+
+        return fit_glm(self, formula, family, level)
 
     def chisq(self, row: str, col: str) -> pd.DataFrame:
         """Rao-Scott adjusted Pearson chi-square (R ``svychisq(statistic="F")``)."""
