@@ -463,6 +463,24 @@ class Design:
         """Differences of domain means from the ``reference`` domain, with design-based t-tests."""
         return est.compare(self, variable, by, reference, level)
 
+    def count(self, variable: str | Sequence[str], by=None, level: float = 0.95) -> pd.DataFrame:
+        """Estimated population count of each category (R ``svytotal(~factor(x))``)."""
+        from sid.estimation.counts import count
+
+        return count(self, variable, by, level)
+
+    def crosstab(self, row: str, col: str, total: float | None = None) -> pd.DataFrame:
+        """Weighted row x col table of the domain (R ``svytable``; ``total``: ``Ntotal``)."""
+        from sid.estimation.counts import crosstab
+
+        return crosstab(self, row, col, total)
+
+    def var(self, variable: str, by=None, level: float = 0.95) -> pd.DataFrame:
+        """Estimated population variance of ``variable``, with its SE (R ``svyvar``)."""
+        from sid.estimation.counts import variance
+
+        return variance(self, variable, by, level)
+
     def glm(self, formula: str, family: str = "gaussian", level: float = 0.95):
         """Survey-weighted GLM (R ``svyglm``): ``formula`` in R syntax (patsy), ``family``
         "gaussian", "binomial", "quasibinomial" or "poisson". Returns a

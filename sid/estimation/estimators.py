@@ -1,7 +1,8 @@
 """Estimators of a Design as tables: mean, total, ratio, proportion, domain comparisons.
 
 Each returns a DataFrame with (by-variables...), variable[, category], estimate, se,
-ci_low, ci_high, cv, n (unweighted), weighted_n, deff, df, method, lonely_psu.
+ci_low, ci_high, cv, n (unweighted), weighted_n, deff, df, method, lonely_psu, and the
+covariance of its rows in ``attrs["vcov"]`` (sid.estimation.contrast).
 Design effects follow R's ``deff=TRUE`` (survey 4.1, ``svymean.survey.design2``): the
 variance over that of simple random sampling without replacement of the same number of
 respondents, var_srs = s_w^2 / n * (N - n) / N with s_w^2 the weighted variance with
@@ -17,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from sid.errors import EstimationError
+from sid.estimation.contrast import attach, block_diagonal
 from sid.estimation.domains import as_list, check_columns, group_codes
 from sid.estimation.intervals import (
     PROPORTION_CI,
@@ -142,7 +144,8 @@ def tables(design, labels: pd.DataFrame, items: list, level: float,
     new["df"] = np.concatenate(df_col)
     new["method"] = design.method
     new["lonely_psu"] = design.lonely_psu
-    return pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
+    frame = pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
+    return attach(frame, block_diagonal([item[1].vcov for item in items]))
 
 
 def _run(design, Y, X, dom, g, G) -> RatioResult:
@@ -207,7 +210,8 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
             srs = srs_all[:, cols]
             items.append((name, sub, srs, _interval(ci, nrows, widths[pos], level), cats))
         parts.append(tables(design, labels, items, level, dfs))
-    return pd.concat(parts, ignore_index=True)
+    frame = pd.concat(parts, ignore_index=True)
+    return attach(frame, block_diagonal([p.attrs["vcov"].matrix for p in parts]))
 
 
 def _interval(ci: str | None, nrows: np.ndarray, m: int, level: float):
@@ -328,6 +332,14 @@ def proportion(design, variable: str | list[str], by=None, ci: str = "logit",
     interval = _interval(ci, design_rows(design, g, len(labels)), cats.shape[0], level)
     return table(design, labels, variable, res, level, srs, ci=interval, categories=cats,
                  dfs=group_df(design, g, labels))
+
+
+def category_totals(design, variables: list[str], by=None, level: float = 0.95) -> pd.DataFrame:
+    """Totals of the category indicators of each of ``variables`` per domain (R
+    ``svytotal(~factor(x))``): estimated counts, one row per group x category."""
+    if not variables or not all(isinstance(v, str) for v in variables):
+        raise EstimationError(f"count: give a variable name or a list of names, got {variables!r}")
+    return _several(design, [_category_block(design, v) for v in variables], by, "total", level)
 
 
 def compare(design, variable: str, by, reference=None, level: float = 0.95) -> pd.DataFrame:

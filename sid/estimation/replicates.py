@@ -214,7 +214,8 @@ def replicate_variance(
     (scale unchanged). R drops a replicate from the whole call; sid's call holds every
     domain at once, so each covariance uses the replicates where both of its estimates
     exist, centred at the mean of each estimate's own replicates: per domain the same as
-    R's ``svyby``, whose calls are per domain. All replicates NaN raises.
+    R's ``svyby``, whose calls are per domain. All replicates NaN raises, unless the
+    estimate itself is NaN (an empty domain: its variance is NaN).
     """
     thetas = np.asarray(thetas, float)
     rs = np.sqrt(np.asarray(rscales, float))[:, None]
@@ -225,15 +226,19 @@ def replicate_variance(
         return scale * (dev.T @ dev)
     ok = ~missing
     counts = ok.sum(axis=0)
-    if (counts == 0).any():
+    # An estimate that is NaN itself (an empty domain) has NaN variance: nothing to drop.
+    estimable = ~np.isnan(np.broadcast_to(np.asarray(theta, float), counts.shape))
+    if (estimable & (counts == 0)).any():
         raise EstimationError(
             f"replicate variance: all {thetas.shape[0]} replicate estimates of estimate "
-            f"{int(np.flatnonzero(counts == 0)[0])} are missing; its domain has no weight in any replicate"
+            f"{int(np.flatnonzero(estimable & (counts == 0))[0])} are missing; its domain has no weight in any replicate"
         )
-    dropped = int(missing.any(axis=1).sum())
-    warnings.warn(f"{dropped} of {thetas.shape[0]} replicates gave NaN estimates (a domain without weight "
-                  "in them) and were left out of the variance, as R's svrVar does", EstimationWarning,
-                  stacklevel=4)
+    dropped = int((missing & estimable).any(axis=1).sum())
+    if dropped:
+        warnings.warn(f"{dropped} of {thetas.shape[0]} replicates gave NaN estimates (a domain without weight "
+                      "in them) and were left out of the variance, as R's svrVar does", EstimationWarning,
+                      stacklevel=4)
+    counts = np.maximum(counts, 1)
     filled = np.where(ok, thetas, 0.0)
     centre = np.asarray(theta, float) if mse else filled.sum(axis=0) / counts
     dev = np.where(ok, (filled - centre) * rs, 0.0)
