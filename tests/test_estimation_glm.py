@@ -168,3 +168,32 @@ def test_wald_unknown_term_names_the_terms(api):
     m = Design(api["apistrat"], weight="pw", strata="stype", fpc="fpc").glm("api00 ~ ell + meals")
     with pytest.raises(EstimationError, match="wald: term 'stype' is not in the model; terms: .*ell, meals"):
         m.wald("stype")
+
+
+# -- the demo wave --------------------------------------------------------------------------
+DEMO_LIN = "idx_language ~ origin + factor(sex) + age + factor(region)"
+DEMO_LOGIT = "dutch_home ~ origin + age + factor(sex)"
+
+
+def _check_demo(model, r):
+    t = model.table
+    assert t.term.tolist() == r["names"] and model.df == r["df"]
+    for col in ("estimate", "se", "t", "p"):
+        np.testing.assert_allclose(t[col], r[col], rtol=RTOL, err_msg=col)
+    w = model.wald(r["wald"]["terms"]).iloc[0]
+    assert (w.ndf, w.ddf) == (r["wald"]["ndf"], r["wald"]["ddf"])
+    assert (w.F, w.p) == pytest.approx((r["wald"]["F"], r["wald"]["p"]), rel=RTOL)
+
+
+def test_demo_wave_glm_matches_R_taylor_and_bootstrap(reference_dir):
+    """sid's demo wave (tests/reference/demo_glm.csv, 7,578 respondents in 7 strata),
+    linear and logistic, Taylor and 20 bootstrap replicates drawn by R."""
+    ref = json.loads((reference_dir / "r" / "svyglm_demo.json").read_text())
+    demo = pd.read_csv(reference_dir / "demo_glm.csv")
+    d = Design(demo, weight="weight", strata="stratum")
+    _check_demo(d.glm(DEMO_LIN), ref["taylor_linear"])
+    _check_demo(d.glm(DEMO_LOGIT, family="quasibinomial"), ref["taylor_logit"])
+    r = ref["boot"]
+    b = _given(demo, r, "weight", "bootstrap")
+    _check_demo(b.glm(DEMO_LIN), r["linear"])
+    _check_demo(b.glm(DEMO_LOGIT, family="quasibinomial"), r["logit"])

@@ -58,6 +58,7 @@ def to_patsy(formula: str, columns) -> str:
 def r_name(name: str) -> str:
     """R's name of a patsy column or term name."""
     name = re.sub(r'Q\("([^"]+)"\)', r"\1", name)
+    name = re.sub(r"\[T\.(-?\d+)\.0\]", r"\1", name)  # a whole-number level of a float column: R prints 2
     name = re.sub(r"\[T\.([^\]]*)\]", r"\1", name)
     name = re.sub(r"\bC\(", "factor(", name)
     name = name.replace(" ** ", "^")
