@@ -23,9 +23,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from sid.errors import EstimationError
-from sid.estimation import estimators as est
 from sid.estimation.blocks import Blocks
 from sid.estimation.calvar import GregResidualiser, RakeResidualiser
+from sid.estimation.design_methods import EstimatorMethods
 from sid.estimation.domains import as_list, check_columns
 from sid.estimation.frame import added_columns, replicate_constants, replicate_weight_matrix
 from sid.estimation.replicates import (
@@ -69,7 +69,7 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(uniq)
 
 
-class Design:
+class Design(EstimatorMethods):
     """A survey design: ``Design(df, weight="pw", strata="stype", psu="dnum", fpc="fpc")``.
 
     weight: column of analysis weights (None: computed from ``fpc`` as R does for
@@ -431,70 +431,6 @@ class Design:
         for c in self._calibrations:
             new = new.calibrate(c.margins, c.method, c.bounds, **c.options)
         return new
-
-    # ----------------------------------------------------------------- estimators
-    def mean(self, variable: str | Sequence[str], by=None, level: float = 0.95) -> pd.DataFrame:
-        """Weighted mean of a numeric ``variable`` (R ``svymean``/``svyby``). A list of
-        variables gives one frame, variable after variable, as separate calls (each
-        variable's missing rows left out of its own estimate), computed in one pass."""
-        return est.mean(self, variable, by, level)
-
-    def total(self, variable: str | Sequence[str], by=None, level: float = 0.95) -> pd.DataFrame:
-        """Weighted total of a numeric ``variable`` (R ``svytotal``); a list as ``mean``."""
-        return est.total(self, variable, by, level)
-
-    def ratio(self, numerator: str, denominator: str, by=None, level: float = 0.95) -> pd.DataFrame:
-        """Ratio of totals numerator/denominator (R ``svyratio``)."""
-        return est.ratio(self, numerator, denominator, by, level)
-
-    def proportion(self, variable: str | Sequence[str], by=None, ci: str = "logit",
-                   level: float = 0.95) -> pd.DataFrame:
-        """Share of each category of ``variable``; ci "logit" (R svyciprop) or "korn-graubard";
-        a list of variables as ``mean``."""
-        return est.proportion(self, variable, by, ci, level)
-
-    def quantile(self, variable: str, q=0.5, by=None, level: float = 0.95) -> pd.DataFrame:
-        """Quantile(s) ``q`` with Woodruff intervals (R ``svyquantile``, survey 4.x defaults)."""
-        from sid.estimation.quantile import quantile
-
-        return quantile(self, variable, q, by, level)
-
-    def compare(self, variable: str, by, reference=None, level: float = 0.95) -> pd.DataFrame:
-        """Differences of domain means from the ``reference`` domain, with design-based t-tests."""
-        return est.compare(self, variable, by, reference, level)
-
-    def count(self, variable: str | Sequence[str], by=None, level: float = 0.95) -> pd.DataFrame:
-        """Estimated population count of each category (R ``svytotal(~factor(x))``)."""
-        from sid.estimation.counts import count
-
-        return count(self, variable, by, level)
-
-    def crosstab(self, row: str, col: str, total: float | None = None) -> pd.DataFrame:
-        """Weighted row x col table of the domain (R ``svytable``; ``total``: ``Ntotal``)."""
-        from sid.estimation.counts import crosstab
-
-        return crosstab(self, row, col, total)
-
-    def var(self, variable: str, by=None, level: float = 0.95) -> pd.DataFrame:
-        """Estimated population variance of ``variable``, with its SE (R ``svyvar``)."""
-        from sid.estimation.counts import variance
-
-        return variance(self, variable, by, level)
-
-    def glm(self, formula: str, family: str = "gaussian", level: float = 0.95):
-        """Survey-weighted GLM (R ``svyglm``): ``formula`` in R syntax (patsy), ``family``
-        "gaussian", "binomial", "quasibinomial" or "poisson". Returns a
-        :class:`~sid.estimation.glm.SurveyGLM` (``table``, ``coef``, ``vcov``, ``wald``,
-        ``predict``, ``predmeans``); SEs Taylor (calibration-aware) or replicate."""
-        from sid.estimation.glm import fit_glm
-
-        return fit_glm(self, formula, family, level)
-
-    def chisq(self, row: str, col: str) -> pd.DataFrame:
-        """Rao-Scott adjusted Pearson chi-square (R ``svychisq(statistic="F")``)."""
-        from sid.estimation.raoscott import rao_scott
-
-        return rao_scott(self, row, col)
 
     def __repr__(self) -> str:
         return (f"Design(n={len(self._data)}, stages={len(self._stages)}, strata={self.has_strata}, "
