@@ -21,13 +21,19 @@ _THRESH = 30.0  # R's logit link: beyond |eta| = 30, mu and dmu/deta are clamped
 
 
 def _logit_linkinv(eta: np.ndarray) -> np.ndarray:
-    tmp = np.where(eta < -_THRESH, EPS, np.where(eta > _THRESH, 1.0 / EPS, np.exp(np.clip(eta, -_THRESH, _THRESH))))
-    return tmp / (1.0 + tmp)
+    e = np.exp(np.clip(eta, -_THRESH, _THRESH))
+    mu = e / (1.0 + e)
+    far = np.abs(eta) > _THRESH
+    if far.any():  # R's clamps: EPS below -30, 1/EPS above 30, before x / (1 + x)
+        mu = np.where(eta < -_THRESH, EPS / (1.0 + EPS), np.where(eta > _THRESH, (1.0 / EPS) / (1.0 + 1.0 / EPS), mu))
+    return mu
 
 
 def _logit_mu_eta(eta: np.ndarray) -> np.ndarray:
     e = np.exp(np.clip(eta, -_THRESH, _THRESH))
-    return np.where(np.abs(eta) > _THRESH, EPS, e / ((1.0 + e) * (1.0 + e)))
+    out = e / ((1.0 + e) * (1.0 + e))
+    far = np.abs(eta) > _THRESH
+    return np.where(far, EPS, out) if far.any() else out
 
 
 def _ylogy(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -36,6 +42,9 @@ def _ylogy(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
 
 
 def _binomial_dev(y, mu, w):
+    if np.ndim(y) and bool(((y == 0) | (y == 1)).all()):
+        # 0/1 outcomes: y log(y/mu) + (1-y) log((1-y)/(1-mu)) is -log(mu) or -log(1-mu)
+        return -2.0 * w * np.log(np.where(y == 1, mu, 1.0 - mu))
     return 2.0 * w * (_ylogy(y, mu) + _ylogy(1.0 - y, 1.0 - mu))
 
 

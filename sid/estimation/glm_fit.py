@@ -84,38 +84,51 @@ def irls(X: np.ndarray, y: np.ndarray, W: np.ndarray, fam: Family, start: np.nda
     does not converge in ``maxit`` iterations or its deviance is not finite."""
     n, p = X.shape
     K = W.shape[1]
-    Y = np.broadcast_to(y[:, None], (n, K))
+    binary = bool(((y == 0) | (y == 1)).all())
+    Y = y[:, None]  # broadcast against the n x K arrays
     if start is None:
-        eta = fam.linkfun(fam.mustart(Y, W))
+        eta = fam.linkfun(fam.mustart(np.broadcast_to(Y, (n, K)), W))
     else:
         eta = np.repeat((X @ start)[:, None], K, axis=1)
     mu = fam.linkinv(eta)
-    devold = fam.dev_resids(Y, mu, W).sum(axis=0)
+    devold = _deviance(fam, Y, mu, W, binary)
     coef = np.zeros((K, p))
     working = np.zeros((n, K))
     iterations = np.zeros(K, dtype=np.int64)
     active = np.arange(K)
     for it in range(1, maxit + 1):
-        Wa, ea, ma, ya = W[:, active], eta[:, active], mu[:, active], Y[:, active]
+        every = active.size == K  # all columns still iterate: views, no copies
+        cols = slice(None) if every else active
+        Wa, ea, ma = W[:, cols], eta[:, cols], mu[:, cols]
         mu_eta = fam.mu_eta(ea)
         good = (Wa > 0) & (mu_eta != 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            z = np.where(good, ea + (ya - ma) / mu_eta, 0.0)
-            wt = np.where(good, Wa * mu_eta**2 / fam.variance(ma), 0.0)
+            z = np.where(good, ea + (Y - ma) / mu_eta, 0.0)
+            wt = np.where(good, Wa * (mu_eta * mu_eta) / fam.variance(ma), 0.0)
+        del mu_eta, good
         b, _ = weighted_solve(X, wt, z)
+        del z
         new_eta = X @ b.T
         new_mu = fam.linkinv(new_eta)
-        dev = fam.dev_resids(ya, new_mu, Wa).sum(axis=0)
+        dev = _deviance(fam, Y, new_mu, Wa, binary)
         if not np.isfinite(dev).all():
             raise EstimationError(f"glm: the deviance is not finite at iteration {it}; "
                                   "the model does not fit these data (check the outcome and the family)")
-        coef[active], working[:, active] = b, wt
-        eta[:, active], mu[:, active] = new_eta, new_mu
-        iterations[active] = it
-        done = np.abs(dev - devold[active]) / (np.abs(dev) + 0.1) < epsilon
-        devold[active] = dev
+        coef[cols], working[:, cols] = b, wt
+        eta[:, cols], mu[:, cols] = new_eta, new_mu
+        iterations[cols] = it
+        done = np.abs(dev - devold[cols]) / (np.abs(dev) + 0.1) < epsilon
+        devold[cols] = dev
         active = active[~done]
         if active.size == 0:
             return IrlsFit(coef, working, eta, mu, iterations)
     raise EstimationError(f"glm: IRLS did not converge in {maxit} iterations for {active.size} of {K} fits; "
                           "the outcome may be separated by a predictor (fitted probabilities 0 or 1)")
+
+
+def _deviance(fam: Family, Y: np.ndarray, mu: np.ndarray, W: np.ndarray, binary: bool) -> np.ndarray:
+    """Deviance (K,) of every column: sum_i dev_resid(y_i, mu_ik, w_ik)."""
+    if binary and fam.name in ("binomial", "quasibinomial"):
+        with np.errstate(divide="ignore"):
+            return -2.0 * np.einsum("nk,nk->k", W, np.log(np.where(Y == 1, mu, 1.0 - mu)))
+    return fam.dev_resids(np.broadcast_to(Y, mu.shape), mu, W).sum(axis=0)
