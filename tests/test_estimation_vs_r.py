@@ -248,6 +248,12 @@ def test_calibrated_design_of_raked_unequal_prior_weights_matches_R_rake(api, rr
     a = api["apistrat"].copy()
     a["raked"] = r["weights"]
     margins = {"sch.wide": {"No": 1072.0, "Yes": 5122.0}, "awards": {"No": 2300.0, "Yes": 3894.0}}
-    d = Design.calibrated(a, weight="raked", prior="pw", margins=margins, method="raking", strata="stype", fpc="fpc")
+    d = Design.calibrated(a, weight="raked", prior="pw", margins=margins, method="raking", strata="stype", fpc="fpc",
+                          rake_sweeps=10)  # R's svyrecvar: ten sweeps
     assert d.mean("api00").se[0] == pytest.approx(r["mean_api00"]["se"], rel=1e-10)
     np.testing.assert_allclose(d.mean("api00", by="stype").se, r["mean_api00_by_stype"]["se"], rtol=1e-10)
+    # sid's default sweeps to convergence: R's ten have not quite converged here (4e-7)
+    conv = Design.calibrated(a, weight="raked", prior="pw", margins=margins, method="raking", strata="stype",
+                             fpc="fpc")
+    np.testing.assert_allclose(conv.mean("api00", by="stype").se, r["mean_api00_by_stype"]["se"], rtol=1e-6)
+    assert abs(conv.mean("api00", by="stype").se[1] / r["mean_api00_by_stype"]["se"][1] - 1) > 1e-8

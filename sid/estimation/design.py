@@ -257,14 +257,17 @@ class Design(EstimatorMethods):
         margins: Mapping[str, Mapping | float],
         method: str = "linear",
         bounds: tuple[float, float] | None = None,
+        rake_sweeps: int | None = None,
         **options,
     ) -> Design:
         """New design calibrated to ``margins`` (sid.weighting.calibration does the solving).
 
         method "linear", "raking" or "logit" (with ``bounds`` on g = w/d). Taylor SEs use
         the residuals of the calibration model (R's calibrate); raking on categorical
-        margins only uses R's ``rake()`` residuals (iterated post-stratification). A
-        replicate design re-calibrates every replicate weight column.
+        margins only uses R's ``rake()`` residuals (iterated post-stratification), swept to
+        convergence (``rake_sweeps=None``) or exactly ``rake_sweeps`` times (R: 10;
+        sid.estimation.calvar.RakeResidualiser). A replicate design re-calibrates every
+        replicate weight column.
         """
         from sid.weighting.calibration import calibrate, calibration_matrix, calibration_system
         from sid.weighting.margins import categorical_codes
@@ -274,7 +277,7 @@ class Design(EstimatorMethods):
         res = calibrate(self.weights, None, None, method=method, bounds=bounds, system=system, **options)
         spec = _Calibration(dict(margins), method, bounds, dict(options))
         if method == "raking" and all(isinstance(v, Mapping) for v in margins.values()):
-            resid = RakeResidualiser.build(categorical_codes(X, len(margins)), res.weights)
+            resid = RakeResidualiser.build(categorical_codes(X, len(margins)), res.weights, rake_sweeps)
         else:
             resid = GregResidualiser.build(X, self.weights, res.weights)
         rep = self._rep
@@ -300,6 +303,7 @@ class Design(EstimatorMethods):
         fpc: str | Sequence[str] | None = None,
         lonely_psu: str = "fail",
         tol: float = 1e-6,
+        rake_sweeps: int | None = None,
     ) -> Design:
         """A design whose final weights ``weight`` were calibrated elsewhere (the weight stage).
 
@@ -309,7 +313,8 @@ class Design(EstimatorMethods):
         relative to each total. Nothing is re-solved: trimmed and re-calibrated weights
         are taken as they are. Taylor SEs use the residuals of the calibration model:
         for ``method="raking"`` on categorical margins R's ``rake()`` residuals (iterated
-        post-stratification with the final weights, as :meth:`calibrate`), otherwise the
+        post-stratification with the final weights, swept as ``rake_sweeps`` says, as
+        :meth:`calibrate`), otherwise the
         GREG residuals with prior and final weights (Deville & Särndal 1992; R's
         ``calibrate``, which keeps ``qr(X sqrt(w0))``). ``replicate()`` on this design re-solves the calibration from ``prior``
         on every replicate column (trimming is not redone there; the weight stage's own
@@ -343,7 +348,7 @@ class Design(EstimatorMethods):
                 "these are not the weights calibrated to these margins"
             )
         if method == "raking" and all(isinstance(v, Mapping) for v in margins.values()):
-            resid = RakeResidualiser.build(categorical_codes(X, len(margins)), final)
+            resid = RakeResidualiser.build(categorical_codes(X, len(margins)), final, rake_sweeps)
         else:
             resid = GregResidualiser.build(X, base.weights, final)
         spec = _Calibration(dict(margins), method, bounds, {})
