@@ -236,11 +236,27 @@ class Design(EstimatorMethods):
         r = self._rep
         return replicate_variance(thetas, theta, r.scale, r.rscales, r.mse)
 
-    def _variance_args(self) -> dict:
+    def variance_args(self) -> dict:
+        """Keyword arguments of the estimators' variance (sid.estimation.linear's
+        ``ratio_estimate``): the Taylor ``variance`` of influence columns, or the
+        replicate weights, ``replicate_variance`` and the cache of their group totals."""
         if self._rep is None:
             return {"variance": self._taylor_vcov}
         return {"variance": None, "repweights": self._rep.weights, "replicate_variance": self._rep_vcov,
                 "rep_cache": self._rep.cache}
+
+    _variance_args = variance_args  # the former private name
+
+    def group_codes(self, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
+        """Codes (n,) of the crossing of the ``by`` columns (-1 where one is missing) and
+        the label frame, computed once per design and set of by-columns."""
+        from sid.estimation.domains import group_codes
+
+        key = tuple(by)
+        if key not in self._group_cache:
+            check_columns(self._data, list(key), "by")
+            self._group_cache[key] = group_codes(self._data, list(key))
+        return self._group_cache[key]
 
     # ----------------------------------------------------------------- new designs
     def subset(self, mask) -> Design:

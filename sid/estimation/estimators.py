@@ -19,7 +19,7 @@ from scipy import stats
 
 from sid.errors import EstimationError
 from sid.estimation.contrast import attach, block_diagonal
-from sid.estimation.domains import as_list, check_columns, group_codes
+from sid.estimation.domains import as_list, check_columns
 from sid.estimation.intervals import (
     PROPORTION_CI,
     korn_graubard_interval,
@@ -48,11 +48,7 @@ def numeric(design, variable: str) -> np.ndarray:
 def groups(design, by) -> tuple[np.ndarray, pd.DataFrame, list[str]]:
     """Group codes, group label frame and the by-names for ``by``."""
     names = as_list(by)
-    key = tuple(names)
-    if key not in design._group_cache:
-        check_columns(design.data, names, "by")
-        design._group_cache[key] = group_codes(design.data, names)
-    g, labels = design._group_cache[key]
+    g, labels = design.group_codes(names)
     return g, labels, names
 
 
@@ -151,7 +147,7 @@ def tables(design, labels: pd.DataFrame, items: list, level: float,
 def _run(design, Y, X, dom, g, G) -> RatioResult:
     if not (dom & (g >= 0)).any():
         raise EstimationError("estimate: no respondent in the domain has a value; nothing to estimate")
-    return ratio_estimate(Y, X, dom, g, G, design.weights, **design._variance_args())
+    return ratio_estimate(Y, X, dom, g, G, design.weights, **design.variance_args())
 
 
 Block = tuple[str, np.ndarray, np.ndarray, np.ndarray | None]  # name, Y (0 if missing), non-missing, categories
@@ -197,7 +193,7 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
         widths = [b.shape[1] for b in Ys]
         var_of = np.repeat(np.arange(len(batch)), widths)
         res, vcovs = multi_ratio_estimate(Y, M, var_of, kind, design.domain, g, G, design.weights,
-                                          **design._variance_args())
+                                          **design.variance_args())
         srs_all = srs_variances(Y, M, var_of, g, G, design.weights, design.domain, res, kind)
         items = []
         start = 0

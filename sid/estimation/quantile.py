@@ -68,7 +68,7 @@ def quantile(design, variable: str, q=0.5, by=None, level: float = 0.95) -> pd.D
         qhat = qrule_math(yy[in_g], w[in_g], qs)
         # Indicators x <= q_hat for every q at once, their domain means and SEs.
         ind = (yy[:, None] <= qhat[None, :]).astype(float)
-        res = ratio_estimate(ind, np.ones_like(ind), in_g, np.zeros_like(g), 1, w, **design._variance_args())
+        res = ratio_estimate(ind, np.ones_like(ind), in_g, np.zeros_like(g), 1, w, **design.variance_args())
         m = res.estimate[0]
         se_m = np.sqrt(np.clip(np.diag(res.vcov), 0, None))
         p_lo, p_hi = m - tq * se_m, m + tq * se_m

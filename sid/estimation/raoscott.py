@@ -37,7 +37,7 @@ def rao_scott(design, row: str, col: str) -> pd.DataFrame:
     ok = np.flatnonzero(cell >= 0)
     Y[ok, cell[ok]] = 1.0
     g = np.zeros(cell.shape[0], dtype=np.int64)
-    res = ratio_estimate(Y, np.ones_like(Y), dom, g, 1, design.weights, **design._variance_args())
+    res = ratio_estimate(Y, np.ones_like(Y), dom, g, 1, design.weights, **design.variance_args())
     p = res.estimate[0]
     V = res.vcov
     N = float(design_rows(design, np.where(design.domain, 0, -1), 1)[0])
