@@ -52,29 +52,21 @@ def groups(design, by) -> tuple[np.ndarray, pd.DataFrame, list[str]]:
     return g, labels, names
 
 
-def _srs_variance(design, Y, X, dom, g, G, res: RatioResult, kind: str) -> np.ndarray:
-    """R's deff denominator per cell (G x m), for "mean" or "total" (ratio: total of lin)."""
+def _ratio_srs_variance(design, Y, X, dom, g, G, res: RatioResult) -> np.ndarray:
+    """R's deff denominator per cell (G x 1) of a ratio: that of the total of its
+    linearised variable (y - r x) / T_x (R ``svyratio``: ``deff(svytotal(r, design))``);
+    means, totals and shares take theirs from ``multi.srs_variances``."""
     w = design.weights
     rows = np.flatnonzero(dom & (g >= 0))
     gr = g[rows]
-    est = res.estimate
-    if X is None:
-        mean_y = res.numerator / np.where(res.weighted_n > 0, res.weighted_n, np.nan)[:, None]
-        dev = Y[rows] - mean_y[gr]
-    elif kind == "total":  # ratio: linearised variable (y - r x) / T_x, weighted mean 0
-        dev = (Y[rows] - est[gr] * X[rows]) / res.denominator[gr]
-    else:
-        dev = Y[rows] - est[gr] * X[rows]
+    dev = (Y[rows] - res.estimate[gr] * X[rows]) / res.denominator[gr]  # weighted mean 0
     sq = np.zeros_like(Y)
     sq[rows] = dev**2
     n_g = res.n[:, None]
     N_g = res.weighted_n[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         svyvar = group_totals(sq, g, rows, G, w) / N_g * n_g / (n_g - 1)
-        fpc = (N_g - n_g) / N_g
-        if kind == "mean":
-            return svyvar / n_g * fpc
-        return svyvar * N_g**2 / n_g * fpc
+        return svyvar * N_g**2 / n_g * (N_g - n_g) / N_g
 
 
 def table(design, labels: pd.DataFrame, variable, res: RatioResult, level: float,
@@ -234,10 +226,10 @@ def _numeric_blocks(design, variables: list[str]) -> list[Block]:
     return out
 
 
-def _as_variables(variable) -> list[str] | None:
-    """A list of variable names, or None for one name (the single-variable path)."""
+def _variables(variable) -> list[str]:
+    """The variable names asked: one name is a list of one."""
     if isinstance(variable, str):
-        return None
+        return [variable]
     names = list(variable)
     if not names or not all(isinstance(v, str) for v in names):
         raise EstimationError(f"estimate: give a variable name or a non-empty list of names, got {variable!r}")
@@ -248,31 +240,14 @@ def _as_variables(variable) -> list[str] | None:
 
 def mean(design, variable: str | list[str], by=None, level: float = 0.95) -> pd.DataFrame:
     """Domain means of a numeric variable (R ``svyby(~y, ~by, design, svymean, deff=TRUE)``);
-    a list of variables: one long frame, one pass over the replicate weights (multi.py)."""
-    names = _as_variables(variable)
-    if names is not None:
-        return _several(design, _numeric_blocks(design, names), by, "mean", level)
-    y = numeric(design, variable)
-    g, labels, _ = groups(design, by)
-    dom = design.domain & ~np.isnan(y)
-    Y = np.nan_to_num(y)[:, None]
-    res = _run(design, Y, np.ones_like(Y), dom, g, len(labels))
-    srs = _srs_variance(design, Y, None, dom, g, len(labels), res, "mean")
-    return table(design, labels, variable, res, level, srs, dfs=group_df(design, g, labels))
+    a list of variables: one long frame, one pass over the replicate weights (multi.py).
+    One variable is a list of one: a single estimation path."""
+    return _several(design, _numeric_blocks(design, _variables(variable)), by, "mean", level)
 
 
 def total(design, variable: str | list[str], by=None, level: float = 0.95) -> pd.DataFrame:
     """Domain totals of a numeric variable (R ``svytotal``); a list: as :func:`mean`."""
-    names = _as_variables(variable)
-    if names is not None:
-        return _several(design, _numeric_blocks(design, names), by, "total", level)
-    y = numeric(design, variable)
-    g, labels, _ = groups(design, by)
-    dom = design.domain & ~np.isnan(y)
-    Y = np.nan_to_num(y)[:, None]
-    res = _run(design, Y, None, dom, g, len(labels))
-    srs = _srs_variance(design, Y, None, dom, g, len(labels), res, "total")
-    return table(design, labels, variable, res, level, srs, dfs=group_df(design, g, labels))
+    return _several(design, _numeric_blocks(design, _variables(variable)), by, "total", level)
 
 
 def ratio(design, numerator: str, denominator: str, by=None, level: float = 0.95) -> pd.DataFrame:
@@ -282,7 +257,7 @@ def ratio(design, numerator: str, denominator: str, by=None, level: float = 0.95
     dom = design.domain & ~np.isnan(y) & ~np.isnan(x)
     Y, X = np.nan_to_num(y)[:, None], np.nan_to_num(x)[:, None]
     res = _run(design, Y, X, dom, g, len(labels))
-    srs = _srs_variance(design, Y, X, dom, g, len(labels), res, "total")
+    srs = _ratio_srs_variance(design, Y, X, dom, g, len(labels), res)
     return table(design, labels, f"{numerator}/{denominator}", res, level, srs, dfs=group_df(design, g, labels))
 
 
@@ -312,22 +287,8 @@ def proportion(design, variable: str | list[str], by=None, ci: str = "logit",
     a list of variables: as :func:`mean`."""
     if ci not in PROPORTION_CI:
         raise EstimationError(f"proportion: ci={ci!r} is not one of {', '.join(PROPORTION_CI)}")
-    names = _as_variables(variable)
-    if names is not None:
-        return _several(design, [_category_block(design, v) for v in names], by, "share", level, ci)
-    codes, cats = categories_of(design, variable)
-    if cats.shape[0] == 0:
-        raise EstimationError(f"proportion: variable {variable!r} has no non-missing values")
-    g, labels, _ = groups(design, by)
-    dom = design.domain & (codes >= 0)
-    Y = np.zeros((codes.shape[0], cats.shape[0]))
-    ok = np.flatnonzero(codes >= 0)
-    Y[ok, codes[ok]] = 1.0
-    res = _run(design, Y, np.ones_like(Y), dom, g, len(labels))
-    srs = _srs_variance(design, Y, None, dom, g, len(labels), res, "mean")
-    interval = _interval(ci, design_rows(design, g, len(labels)), cats.shape[0], level)
-    return table(design, labels, variable, res, level, srs, ci=interval, categories=cats,
-                 dfs=group_df(design, g, labels))
+    blocks = [_category_block(design, v) for v in _variables(variable)]
+    return _several(design, blocks, by, "share", level, ci)
 
 
 def category_totals(design, variables: list[str], by=None, level: float = 0.95) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """Several variables in one estimator call: one product with the replicate weights (W'Y).
 
-``Design.mean(["a", "b"])`` (and ``total``, ``proportion``) stack the columns of every
-variable into one (n x m) block Y (a variable's value, or its categories' indicators; 0
+Every ``Design.mean`` (and ``total``, ``proportion``, ``count``; one variable is a list
+of one) stacks the columns of every variable into one (n x m) block Y (a variable's value, or its categories' indicators; 0
 where it is missing) and, per variable, its non-missing mask M_j: R's ``na.rm=TRUE`` on
 a domain keeps the row in the design but out of that variable's numerator and
 denominator. The ratio of totals of column c of variable j is T(Y_c) / T(M_j) (a total:
@@ -121,11 +121,10 @@ def multi_ratio_estimate(
 
 def srs_variances(Y: np.ndarray, M: np.ndarray, var_of: np.ndarray, g: np.ndarray, G: int, w: np.ndarray,
                   dom: np.ndarray, res: RatioResult, kind: str) -> np.ndarray:
-    """R's deff denominators (G x m) of all columns at once, per column as
-    ``estimators._srs_variance`` for one variable (the same operations on the same
-    values): var_srs = s_w^2 / n (N - n) / N for means and shares, s_w^2 N^2 / n
-    (N - n) / N for totals (R ``svytotal``), s_w^2 the weighted variance (divisor n - 1, R ``svyvar``)
-    over the rows with a value of the column's variable."""
+    """R's deff denominators (G x m) of all columns at once: var_srs = s_w^2 / n (N - n)
+    / N for means and shares, s_w^2 N^2 / n (N - n) / N for totals (R ``svytotal``),
+    s_w^2 the weighted variance (divisor n - 1, R ``svyvar``) over the rows with a value
+    of the column's variable."""
     rows = np.flatnonzero(dom & (g >= 0))
     gr = g[rows]
     has = M[rows][:, var_of] != 0
