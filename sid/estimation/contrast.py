@@ -26,8 +26,10 @@ from sid.estimation.intervals import t_interval
 
 
 class Vcov(str):
-    """Covariance ``matrix`` (k x k) of estimates ``estimate`` (k,) at the frame rows
-    ``index`` (k,), as it sits in ``frame.attrs["vcov"]``.
+    """Covariance of the estimates ``estimate`` (k,) at the frame rows ``index`` (k,), as
+    it sits in ``frame.attrs["vcov"]``: ``blocks``, one matrix per variable of the call in
+    row order (covariances between blocks are not computed); :attr:`matrix` is the full
+    k x k matrix with NaN between blocks, :meth:`sub` the one of some rows.
 
     A ``str`` whose text is a unique tag ("sid.Vcov:<k>:<uuid>"), so that what pandas does
     with attrs stays safe and cheap: copies and row selections share it (no deep copy),
@@ -35,20 +37,38 @@ class Vcov(str):
     JSON (``to_parquet``) store the tag alone; a frame read back has no covariance.
     """
 
-    matrix: np.ndarray
+    blocks: tuple[np.ndarray, ...]
     index: np.ndarray
     estimate: np.ndarray
 
-    def __new__(cls, matrix: np.ndarray, index: np.ndarray, estimate: np.ndarray) -> Vcov:
+    def __new__(cls, blocks, index: np.ndarray, estimate: np.ndarray) -> Vcov:
         obj = super().__new__(cls, f"sid.Vcov:{len(estimate)}:{uuid.uuid4().hex}")
-        obj.matrix, obj.index, obj.estimate = matrix, index, estimate
+        obj.blocks = tuple(np.asarray(b, float) for b in blocks)
+        obj.index, obj.estimate = index, estimate
         return obj
 
     def __deepcopy__(self, memo) -> Vcov:
         return self
 
     def __reduce__(self):
-        return (Vcov, (self.matrix, self.index, self.estimate))
+        return (Vcov, (self.blocks, self.index, self.estimate))
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The full covariance (k x k), NaN between blocks."""
+        return self.sub(np.arange(self.estimate.shape[0]))
+
+    def sub(self, pos: np.ndarray) -> np.ndarray:
+        """Covariance of the rows at positions ``pos`` (NaN between blocks)."""
+        sizes = np.array([b.shape[0] for b in self.blocks], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        which = np.searchsorted(np.cumsum(sizes), pos, side="right")
+        out = np.full((pos.shape[0], pos.shape[0]), np.nan)
+        for b in np.unique(which):  # loop over the variables' blocks
+            mine = np.flatnonzero(which == b)
+            local = pos[mine] - starts[b]
+            out[np.ix_(mine, mine)] = self.blocks[b][np.ix_(local, local)]
+        return out
 
     def block(self, labels: np.ndarray) -> np.ndarray:
         """Positions of ``labels`` among the rows this covariance is of."""
@@ -59,28 +79,19 @@ class Vcov(str):
         return where
 
 
-def attach(frame: pd.DataFrame, matrix: np.ndarray) -> pd.DataFrame:
-    """Store ``matrix`` (the covariance of ``frame``'s rows, in order) in its attrs."""
-    frame.attrs["vcov"] = Vcov(np.asarray(matrix, float), frame.index.to_numpy(),
-                               frame["estimate"].to_numpy(dtype=float))
+def attach(frame: pd.DataFrame, blocks) -> pd.DataFrame:
+    """Store the covariance ``blocks`` (one matrix per variable, in row order) of
+    ``frame``'s rows in its attrs."""
+    frame.attrs["vcov"] = Vcov(blocks, frame.index.to_numpy(), frame["estimate"].to_numpy(dtype=float))
     return frame
 
 
-def block_diagonal(blocks: list[np.ndarray]) -> np.ndarray:
-    """Blocks on the diagonal, NaN elsewhere (covariances not computed)."""
-    k = sum(b.shape[0] for b in blocks)
-    out = np.full((k, k), np.nan)
-    pos = 0
-    for b in blocks:
-        out[pos:pos + b.shape[0], pos:pos + b.shape[0]] = b
-        pos += b.shape[0]
-    return out
-
-
-def _estimates(result) -> tuple[np.ndarray, np.ndarray, list, float]:
-    """Estimates, covariance, row labels and df of a frame or a fitted model."""
+def _estimates(result):
+    """Estimates, covariance of rows at given positions (a function), row labels and df
+    of a frame or a fitted model."""
     if hasattr(result, "coef") and hasattr(result, "vcov") and not isinstance(result, pd.DataFrame):
-        return (result.coef.to_numpy(), result.vcov.to_numpy(), list(result.coef.index), float(result.df))
+        V = result.vcov.to_numpy()
+        return (result.coef.to_numpy(), lambda idx: V[np.ix_(idx, idx)], list(result.coef.index), float(result.df))
     if not isinstance(result, pd.DataFrame) or not isinstance(result.attrs.get("vcov"), Vcov):
         raise EstimationError("contrast: give an estimator's frame (mean, total, proportion, ...) or a glm; "
                               "this one carries no covariance")
@@ -91,7 +102,7 @@ def _estimates(result) -> tuple[np.ndarray, np.ndarray, list, float]:
         raise EstimationError("contrast: the frame's estimates no longer match its covariance (re-indexed or "
                               "changed); pass the estimator's frame or rows selected from it")
     df = float(result["df"].min()) if "df" in result else np.inf
-    return est, v.matrix[np.ix_(pos, pos)], list(result.index), df
+    return est, lambda idx: v.sub(pos[idx]), list(result.index), df
 
 
 def _vector(spec, labels: list, what: str) -> np.ndarray:
@@ -113,12 +124,12 @@ def contrast(result, contrasts, level: float = 0.95, df: float | None = None) ->
     """Linear combinations L theta with SE sqrt(L V L') (R ``svycontrast``): one row per
     contrast (contrast, estimate, se, ci_low, ci_high, df); the t-interval uses ``df``
     (default: the smallest df of the rows, or the model's residual df)."""
-    est, V, labels, own_df = _estimates(result)
+    est, cov, labels, own_df = _estimates(result)
     named = contrasts if isinstance(contrasts, Mapping) and all(
         isinstance(v, (Mapping, list, tuple, np.ndarray)) for v in contrasts.values()) else {"contrast": contrasts}
     L = np.vstack([_vector(spec, labels, str(name)) for name, spec in named.items()])
     used = np.flatnonzero((L != 0).any(axis=0))
-    sub = V[np.ix_(used, used)]
+    sub = cov(used)
     value = L[:, used] @ est[used]
     var = np.einsum("ij,jk,ik->i", L[:, used], sub, L[:, used])
     se = np.sqrt(np.clip(var, 0, None))

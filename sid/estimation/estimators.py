@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from sid.errors import EstimationError
-from sid.estimation.contrast import attach, block_diagonal
+from sid.estimation.contrast import attach
 from sid.estimation.domains import as_list, check_columns
 from sid.estimation.intervals import (
     PROPORTION_CI,
@@ -133,7 +133,7 @@ def tables(design, labels: pd.DataFrame, items: list, level: float,
     new["method"] = design.method
     new["lonely_psu"] = design.lonely_psu
     frame = pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
-    return attach(frame, block_diagonal([item[1].vcov for item in items]))
+    return attach(frame, [item[1].vcov for item in items])
 
 
 def _run(design, Y, X, dom, g, G) -> RatioResult:
@@ -199,7 +199,7 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
             items.append((name, sub, srs, _interval(ci, nrows, widths[pos], level), cats))
         parts.append(tables(design, labels, items, level, dfs))
     frame = pd.concat(parts, ignore_index=True)
-    return attach(frame, block_diagonal([p.attrs["vcov"].matrix for p in parts]))
+    return attach(frame, [b for p in parts for b in p.attrs["vcov"].blocks])
 
 
 def _interval(ci: str | None, nrows: np.ndarray, m: int, level: float):
