@@ -257,3 +257,13 @@ def test_calibrated_design_of_raked_unequal_prior_weights_matches_R_rake(api, rr
                              fpc="fpc")
     np.testing.assert_allclose(conv.mean("api00", by="stype").se, r["mean_api00_by_stype"]["se"], rtol=1e-6)
     assert abs(conv.mean("api00", by="stype").se[1] / r["mean_api00_by_stype"]["se"][1] - 1) > 1e-8
+
+
+def test_replicate_domain_df_and_logit_interval_match_R_svyciprop_on_jk1_subsets(dclus1, rref):
+    """A replicate subset's degf is the rank of its replicate weights - 1, and R's logit
+    interval there takes the replicate SE of the logit (svyglm refitted per replicate)."""
+    ref = rref("domain_df")["apiclus1_jk1_by_stype"]
+    p = dclus1.replicate("JK1").proportion("sch.wide", by="stype").query("category == 'Yes'").reset_index(drop=True)
+    for j, k in enumerate(["E", "H", "M"]):
+        assert p.df[j] == ref[k]["degf"]
+        np.testing.assert_allclose([p.ci_low[j], p.ci_high[j]], ref[k]["ci"], rtol=1e-8)

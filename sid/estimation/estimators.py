@@ -193,25 +193,40 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
             name, _, _, cats = blocks[j]
             cols = np.arange(start, start + widths[pos])
             start += widths[pos]
+            reps = None if res.replicates is None else res.replicates[:, cols]
             sub = RatioResult(res.estimate[:, cols], vcovs[pos], res.numerator[:, cols],
-                              res.denominator[:, cols], res.n[:, cols[0]], res.weighted_n[:, cols[0]], None)
+                              res.denominator[:, cols], res.n[:, cols[0]], res.weighted_n[:, cols[0]], None, reps)
             srs = srs_all[:, cols]
-            items.append((name, sub, srs, _interval(ci, nrows, widths[pos], level), cats))
+            items.append((name, sub, srs, _interval(ci, nrows, sub, design, level), cats))
         parts.append(tables(design, labels, items, level, dfs))
     frame = pd.concat(parts, ignore_index=True)
     return attach(frame, [b for p in parts for b in p.attrs["vcov"].blocks])
 
 
-def _interval(ci: str | None, nrows: np.ndarray, m: int, level: float):
+def _interval(ci: str | None, nrows: np.ndarray, res: RatioResult, design, level: float):
     """The CI function of proportions (None: t intervals); ``nrows`` (G,) the rows of
-    each group's design (Korn-Graubard's n, R's ``nrow(design)``), ``m`` categories."""
+    each group's design (Korn-Graubard's n, R's ``nrow(design)``). On a replicate design
+    the logit interval takes its SE on the logit scale from the replicates' logits, as
+    R's ``svyciprop`` (a quasibinomial ``svyglm`` refitted per replicate) does; on a
+    Taylor design that SE is the delta method's se(p) / (p (1 - p)), R's sandwich."""
     if ci is None:
         return None
     if ci == "logit":
+        se_logit = None
+        if res.replicates is not None:
+            G, m, R = res.replicates.shape
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logit_r = np.log(res.replicates / (1 - res.replicates)).reshape(G * m, R).T
+                logit = np.log(res.estimate / (1 - res.estimate)).ravel()
+                finite = np.isfinite(logit)  # p = 0 or 1: the point, no SE needed
+                V = design.replicate_vcov(np.where(np.isfinite(logit_r), logit_r, np.nan)[:, finite], logit[finite])
+            se_logit = np.full(G * m, np.nan)
+            se_logit[finite] = np.sqrt(np.clip(np.diag(V), 0, None))
+
         def interval(p, se, df):
-            return logit_interval(p, se, df, level)
+            return logit_interval(p, se, df, level, se_logit=se_logit)
         return interval
-    n_cell = np.repeat(nrows, m)
+    n_cell = np.repeat(nrows, res.estimate.shape[1])
 
     def kg(p, se, df):
         return korn_graubard_interval(p, se, n_cell, df, level)

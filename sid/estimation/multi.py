@@ -83,7 +83,8 @@ def multi_ratio_estimate(
     column (a variable's columns consecutive); ``kind`` "mean", "total" or "share"
     (columns of a variable partition its non-missing rows); ``dom`` (n,) the design's
     domain. Returns a RatioResult (``vcov`` None) whose ``n`` and ``weighted_n`` are per
-    cell (G x m): respondents (and their weights) with a value of the column's variable;
+    cell (G x m): respondents (and their weights) with a value of the column's variable,
+    and (replicate designs) its replicate estimates (G x m x R);
     and per variable j the covariance of its G x m_j cells (group-major). The influence
     values (Taylor) or replicate estimates of all columns are computed at once; each
     variable's covariance is then taken from its own columns, with the arithmetic (and
@@ -91,6 +92,7 @@ def multi_ratio_estimate(
     :func:`sid.estimation.linear.ratio_estimate`.
     """
     n, k = M.shape
+    est_r = None
     rows = np.flatnonzero(dom & (g >= 0))
     ratio = kind != "total"
     # Value and mask totals in one grouped sum (per cell in row order, as np.bincount):
@@ -116,7 +118,7 @@ def multi_ratio_estimate(
         est_r = _replicate_ratios(Y, M, var_of, rows, g, G, repweights, kind, rep_cache)
         vcovs = [replicate_variance(est_r[:, cols].reshape(G * cols.shape[0], -1).T, est[:, cols].ravel())
                  for cols in columns]
-    return RatioResult(est, None, ty, tx, nk[:, var_of], wn[:, var_of], None), vcovs
+    return RatioResult(est, None, ty, tx, nk[:, var_of], wn[:, var_of], None, est_r), vcovs
 
 
 def srs_variances(Y: np.ndarray, M: np.ndarray, var_of: np.ndarray, g: np.ndarray, G: int, w: np.ndarray,

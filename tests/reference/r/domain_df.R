@@ -20,4 +20,12 @@ for (k in c("E", "H", "M")) {
 # svyby gives the same intervals as the subsets
 by <- svyby(~I(sch.wide == "Yes"), ~stype, dclus1, svyciprop, method = "logit", vartype = "ci")
 out$svyby_prop_yes_logit <- list(ci_l = unname(by$ci_l), ci_u = unname(by$ci_u))
-write_ref(list(apiclus1_by_stype = out), "domain_df")
+# replicate designs: a subset's degf is recomputed, the rank of its replicate weights - 1
+rclus1 <- as.svrepdesign(dclus1, type = "JK1")
+rep <- list()
+for (k in c("E", "H", "M")) {
+  sub <- subset(rclus1, stype == k)
+  pl <- svyciprop(~I(sch.wide == "Yes"), sub, method = "logit")
+  rep[[k]] <- list(degf = degf(sub), ci = unname(attr(pl, "ci")))
+}
+write_ref(list(apiclus1_by_stype = out, apiclus1_jk1_by_stype = rep), "domain_df")
