@@ -218,10 +218,14 @@ def _interval(ci: str | None, nrows: np.ndarray, res: RatioResult, design, level
             with np.errstate(divide="ignore", invalid="ignore"):
                 logit_r = np.log(res.replicates / (1 - res.replicates)).reshape(G * m, R).T
                 logit = np.log(res.estimate / (1 - res.estimate)).ravel()
-                finite = np.isfinite(logit)  # p = 0 or 1: the point, no SE needed
-                V = design.replicate_vcov(np.where(np.isfinite(logit_r), logit_r, np.nan)[:, finite], logit[finite])
+            # A cell whose share is 0 or 1 in some replicate (R's refit then stops near
+            # logit -20 or 20, an artefact) keeps the delta method on the replicate
+            # variance of p; p = 0 or 1 itself is the point.
+            finite = np.isfinite(logit) & np.isfinite(logit_r).all(axis=0)
             se_logit = np.full(G * m, np.nan)
-            se_logit[finite] = np.sqrt(np.clip(np.diag(V), 0, None))
+            if finite.any():
+                V = design.replicate_vcov(logit_r[:, finite], logit[finite])
+                se_logit[finite] = np.sqrt(np.clip(np.diag(V), 0, None))
 
         def interval(p, se, df):
             return logit_interval(p, se, df, level, se_logit=se_logit)

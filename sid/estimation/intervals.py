@@ -33,7 +33,9 @@ def logit_interval(p: np.ndarray, se: np.ndarray, df: np.ndarray | float, level:
     p = np.asarray(p, float)
     with np.errstate(divide="ignore", invalid="ignore"):
         eta = np.log(p / (1 - p))
-        se_eta = se / (p * (1 - p)) if se_logit is None else np.asarray(se_logit, float)
+        se_eta = se / (p * (1 - p))
+        if se_logit is not None:  # given where known (NaN: the delta method)
+            se_eta = np.where(np.isnan(se_logit), se_eta, se_logit)
         q = t_quantile(level, df)
         lo = 1 / (1 + np.exp(-(eta - q * se_eta)))
         hi = 1 / (1 + np.exp(-(eta + q * se_eta)))
