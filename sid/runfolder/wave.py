@@ -107,7 +107,7 @@ class Wave:
               max_cv: float = 0.3, level: float = 0.95, proportion_ci: str = "logit",
               labels=None, published: bool = False) -> pd.DataFrame:
         """One table in the tidy layout of ``sid tables`` (sid.tables.build.COLUMNS): labels,
-        estimate, se, CI, cv, n, weighted n, deff, flags; ``published=True`` blanks cells
+        estimate, se, CI, cv, n, weighted n, deff, status; ``published=True`` blanks cells
         under ``min_n``. ``by``: domains, each a variable or a crossing "origin:generation";
         labels default to the clean wave's SPSS dictionary (sid.tables.labels)."""
         from sid.spec.yamlfile import Where

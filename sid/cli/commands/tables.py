@@ -3,7 +3,7 @@
 Reads the run folder's clean wave, weights (and replicate weights) and indices, and the
 wave's table plan (``tables:`` in sid.yaml); writes
 ``RUN_DIR/tables/tables.csv|.parquet|.xlsx`` (published: small cells suppressed) and
-``tables_internal.csv`` (flagged only).
+``internal/tables_internal.csv`` (unsuppressed, full precision: for the survey team only).
 """
 
 from __future__ import annotations
