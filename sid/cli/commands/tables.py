@@ -28,10 +28,12 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the tables stage; prints where the tables went."""
-    from sid.progress import say
+    from sid.progress import bar
     from sid.tables.stage import run_tables
 
-    target = run_tables(args.out, args.project, variance=args.variance, plan_path=args.plan, progress=say,
-                        wave=args.wave)
+    # one self-rewriting progress line (table i/n), on a terminal only
+    with bar("tables") as tick:
+        target = run_tables(args.out, args.project, variance=args.variance, plan_path=args.plan,
+                            progress=tick, wave=args.wave)
     print(f"sid tables: wrote {target}")
     return 0
