@@ -183,7 +183,7 @@ def test_link_on_the_run_folder_uses_the_weight_stages_replicates_se_by_hand(tmp
     run_dir = tmp_path / "run"
     args = ["link", "--out", str(run_dir), "--project", str(ROOT), "--db", str(tmp_path / "b.duckdb")]
     assert main(args) == 2
-    assert "clean/data.parquet not found" in capsys.readouterr().err
+    assert "run folder not found" in capsys.readouterr().err and not run_dir.exists()  # checked before writing
     W = _run_folder(run_dir, df)
     assert main(args) == 0
     got = pd.read_csv(run_dir / "link" / "survey_indicators.csv", keep_default_na=False, na_values=[""])

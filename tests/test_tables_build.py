@@ -101,7 +101,7 @@ def _cells(t, variable, statistic, by_var, category=None):
 def test_columns_are_the_tidy_layout(api_tables):
     _, t = api_tables
     assert list(t.columns) == COLUMNS
-    assert set(t["statistic"]) == {"mean", "median", "proportion", "difference", "chisq", "total"}
+    assert set(t["statistic"]) == {"mean", "median", "proportion", "difference", "rao_scott_f", "total"}
     assert (t["variance_method"] == "taylor").all()
 
 
@@ -183,19 +183,20 @@ def test_mean_differences_against_reference_stratum_by_hand(api_tables, survey_r
 
 def test_rao_scott_row_is_design_chisq(api_tables):
     _, t = api_tables
-    row = _cells(t, "sch.wide", "chisq", "stype")
+    row = _cells(t, "sch.wide", "rao_scott_f", "stype")
     assert len(row) == 1 and row["n"].iloc[0] == 200
     assert row["ndf"].iloc[0] > 0 and 0 <= row["p_value"].iloc[0] < 0.05
 
 
-def test_flags_and_published_suppression(api_tables):
+def test_status_and_published_suppression(api_tables):
     _, t = api_tables
     small = t["n"] < 30
     assert small.any() and (t["suppressed"] == small).all()
-    assert t.loc[small, "flags"].str.contains("low_n").all()
+    assert t.loc[small, "status"].str.contains("low_n").all()
     high = t["cv"] > 0.3
-    assert t.loc[high, "flags"].str.contains("high_cv").all()
-    assert not t.loc[~high & ~small, "flags"].astype(bool).any()
+    assert t.loc[high, "status"].str.contains("high_cv").all()
+    assert (t.loc[~high & ~small, "status"] == "ok").all()
+    assert "flags" not in t.columns  # DataFrame.flags is a pandas attribute
     pub = publish(t)
     assert pub.loc[small, ["estimate", "se", "ci_low", "ci_high", "cv"]].isna().all().all()
     assert pub.loc[small, "n"].equals(t.loc[small, "n"])  # n stays: it says why

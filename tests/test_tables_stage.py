@@ -99,11 +99,12 @@ def staged(tmp_path_factory):
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    text = ["table_id", "theme", "title", "variable", "variable_label", "statistic", "by_var", "by_var_label",
-            "by_value", "by_label", "category", "category_label", "reference", "reference_label",
-            "variance_method", "flags"]
-    return pd.read_csv(path, dtype={c: "str" for c in text}, keep_default_na=False, na_values={
-        c: [""] for c in ["estimate", "se", "ci_low", "ci_high", "cv", "weighted_n", "deff", "df", "ndf", "p_value"]})
+    from sid.tables.precision import read_csv
+
+    return read_csv(path)
+
+
+INTERNAL = Path("internal") / "tables_internal.csv"
 
 
 def _text(s: pd.Series) -> pd.Series:
@@ -116,13 +117,13 @@ def test_csv_and_parquet_hold_the_same_table(staged):
     assert list(csv.columns) == list(pq.columns)
     for c in pq.columns:
         if pd.api.types.is_numeric_dtype(pq[c]) and not pd.api.types.is_bool_dtype(pq[c]):
-            np.testing.assert_allclose(csv[c].to_numpy(float), pq[c].to_numpy(float), rtol=1e-14, err_msg=c)
+            np.testing.assert_array_equal(csv[c].to_numpy(float), pq[c].to_numpy(float), err_msg=c)
         else:
             assert (_text(csv[c]) == _text(pq[c])).all(), c
 
 
 def test_index_means_by_origin_and_replicate_se_by_hand(staged):
-    t = pd.read_csv(staged["dir"] / "tables_internal.csv", keep_default_na=False, na_values=[""])
+    t = pd.read_csv(staged["dir"] / INTERNAL, keep_default_na=False, na_values=[""])
     got = t[(t["table_id"] == "lang_idx") & (t["statistic"] == "mean") & (t["by_var"] == "origin")]
     origin, w, W, y = staged["clean"]["origin"].to_numpy(), staged["w"], staged["W"], staged["idx"]
     assert set(got["by_label"]) == {"Belgisch", "Marokkaans", "Turks", "Afghaans"}
@@ -146,48 +147,93 @@ def test_shares_leave_out_missing_codes_and_carry_labels(staged):
     assert set(got["category"]) <= {"1", "2", "3", "4", "5"}  # no "-1"
     nl = got[got["category"] == "1"].iloc[0]
     assert nl["category_label"] == "Nederlands"
-    assert nl["estimate"] == pytest.approx(w[c["q_lang_home"].to_numpy()[m] == 1].sum() / w.sum(), rel=1e-12)
+    share = w[c["q_lang_home"].to_numpy()[m] == 1].sum() / w.sum()
+    assert nl["estimate"] == round(share, 4) and nl["unit"] == "share_0_1"  # published: 4 decimals
     assert nl["n"] == m.sum()
 
 
 def test_small_group_is_suppressed_when_published_but_kept_internally(staged):
     pub = pd.read_parquet(staged["dir"] / "tables.parquet")
-    internal = pd.read_csv(staged["dir"] / "tables_internal.csv", keep_default_na=False, na_values=[""])
+    internal = pd.read_csv(staged["dir"] / INTERNAL, keep_default_na=False, na_values=[""])
     afg_p, afg_i = pub[pub["by_value"] == "AFG"], internal[internal["by_value"] == "AFG"]
     assert len(afg_p) > 0 and afg_p["suppressed"].all() and afg_p["estimate"].isna().all()
-    assert afg_p["se"].isna().all() and afg_p["flags"].str.contains("low_n").all()
-    assert afg_i["estimate"].notna().all() and afg_i["flags"].str.contains("low_n").all()
+    assert afg_p["se"].isna().all() and afg_p["status"].str.contains("low_n").all()
+    assert afg_i["estimate"].notna().all() and afg_i["status"].str.contains("low_n").all()
+    assert not (staged["dir"] / "tables_internal.csv").exists()  # not beside what may be published
     big = pub[pub["by_value"] == "BEL"]
     assert big["estimate"].notna().all() and not big["suppressed"].any()
 
 
-def test_workbook_has_theme_sheets_labels_and_notes(staged):
+def _rows(ws) -> list[list]:
+    return [[c.value for c in r] for r in ws.iter_rows()]
+
+
+def test_workbook_is_crosstabs_with_labels_formats_and_page_setup(staged):
     wb = load_workbook(staged["dir"] / "tables.xlsx")
     assert wb.sheetnames == ["Taalgebruik", "Burgerschap", "Toelichting"]
     ws = wb["Taalgebruik"]
-    rows = [[c.value for c in r] for r in ws.iter_rows()]
-    header = next(r for r in rows if r[0] == "Variabele")
-    col = {h: j for j, h in enumerate(header)}
-    body = [r for r in rows if r[col["Statistiek"]] in ("gemiddelde", "aandeel", "verschil met referentie")]
-    groups = {r[col["Groep"]] for r in body}
-    assert {"Marokkaans", "Belgisch", "Turks"} <= groups and "MAR" not in groups
-    assert "Nederlands" in {r[col["Categorie"]] for r in body}
-    assert "Taalgebruik: Nederlands (0-100)" in {r[col["Variabele"]] for r in body}
-    assert ws.freeze_panes is not None
-    share = next(ws.cell(row=i + 1, column=col["Schatting"] + 1) for i, r in enumerate(rows)
-                 if r[col["Statistiek"]] == "aandeel" and r[col["Schatting"]] is not None)
-    assert share.number_format == "0.0%"
-    afg = [r for r in body if r[col["Groep"]] == "Afghaans"]
-    assert afg and all(r[col["Schatting"]] is None and "low_n" in r[col["Vlaggen"]] for r in afg)
-    notes = " ".join(str(c.value) for r in wb["Toelichting"].iter_rows() for c in r if c.value)
-    assert "minder dan 30 respondenten" in notes and "subbootstrap" in notes and "high_cv" in notes
+    rows = _rows(ws)
+    # the shares block: categories across (4 columns each), domains down
+    title = next(i for i, r in enumerate(rows) if r[0] == "Taal die u thuis het meest spreekt: aandeel")
+    cats, heads = rows[title + 1], rows[title + 2]
+    assert cats[:3] == ["Indeling", "Groep", "Nederlands"] and "Frans" in cats and "1" not in cats
+    assert heads[2:6] == ["Schatting", "BI onder", "BI boven", "n"]
+    body = {r[1]: (i, r) for i, r in enumerate(rows[title + 3:title + 8], start=title + 3)}
+    assert set(body) == {"Totaal", "Afghaans", "Belgisch", "Marokkaans", "Turks"}
+    i, mar = body["Marokkaans"]
+    pub = pd.read_parquet(staged["dir"] / "tables.parquet")
+    want = pub[(pub["variable"] == "q_lang_home") & (pub["statistic"] == "proportion") & (pub["by_value"] == "MAR")
+               & (pub["category"] == "1")].iloc[0]
+    assert mar[2:6] == [want["estimate"], want["ci_low"], want["ci_high"], want["n"]]
+    assert ws.cell(row=i + 1, column=3).number_format == "0.0%"
+    assert body["Afghaans"][1][2] == "n<30" and body["Afghaans"][1][3] is None
+    # differences: p-values below 0.001 show as "<0.001" and stay numbers
+    diff = next(i for i, r in enumerate(rows) if str(r[0]).endswith("verschil met referentie Belgisch"))
+    assert rows[diff + 2][2:6] == ["Verschil", "BI onder", "BI boven", "p"]
+    p_cells = [ws.cell(row=k + 1, column=6) for k in range(diff + 3, diff + 6) if isinstance(rows[k][5], float)]
+    assert p_cells and all(c.number_format == '[<0.001]"<0.001";0.000' for c in p_cells)
+    test = next(i for i, r in enumerate(rows) if str(r[0]).startswith("Rao-Scott F-toets: Taal die u thuis"))
+    assert rows[test + 1][2:6] == ["F", "vg teller", "vg noemer", "p"]
+    for name in ("Taalgebruik", "Burgerschap", "Toelichting"):
+        s = wb[name]
+        assert s.page_setup.orientation == "landscape" and s.sheet_properties.pageSetUpPr.fitToPage
+        assert s.page_setup.fitToWidth == 1 and s.page_setup.fitToHeight == 0
+    assert ws.freeze_panes == "C2" and ws.print_title_cols == "$A:$B"
+    notes = wb["Toelichting"]
+    text = " ".join(str(c.value) for r in notes.iter_rows() for c in r if c.value)
+    assert "minder dan 30 respondenten" in text and "subbootstrap" in text and "high_cv" in text
+    assert "share_0_1" in text  # the precision and unit of tables.csv are stated
+    for r in range(3, notes.max_row + 1):  # every wrapped note is as tall as its text
+        v = str(notes.cell(row=r, column=2).value or "")
+        assert notes.row_dimensions[r].height >= 15 * (len(v) // 110 + 1), r
+
+
+def test_csv_is_rounded_with_units_codes_as_text_and_a_status(staged):
+    raw = pd.read_csv(staged["dir"] / "tables.csv")  # as a user reads it: pandas' defaults
+    assert "flags" not in raw.columns and set(raw["status"]) <= {"ok", "low_n", "high_cv", "low_n;high_cv"}
+    assert raw["category"].dtype != float and {"1", "2", "-"} <= set(raw["category"].astype(str))
+    assert set(raw["unit"]) == {"share_0_1", "index_points_0_100", "variable_units", "F"}
+    assert set(raw.loc[raw["unit"] == "F", "statistic"]) == {"rao_scott_f"} and "chisq" not in set(raw["statistic"])
+    decimals = {"share_0_1": 4, "index_points_0_100": 2, "variable_units": 2, "F": 3}
+    for unit, d in decimals.items():
+        v = raw.loc[raw["unit"] == unit, ["estimate", "se", "ci_low", "ci_high"]].to_numpy(float).ravel()
+        v = v[~np.isnan(v)]
+        assert v.size and np.allclose(v, np.round(v, d), rtol=0, atol=1e-12), unit
+    text = (staged["dir"] / "tables.csv").read_text()
+    assert not any(len(x.split(".")[-1]) > 4 for x in text.replace(",", " ").split() if x[:1].isdigit()
+                   and "." in x and x.replace(".", "").isdigit())
+    internal = pd.read_csv(staged["dir"] / INTERNAL)
+    full = internal["estimate"].dropna().to_numpy(float)
+    assert not np.allclose(full, np.round(full, 4))  # the internal file keeps every digit
+    doc = (ROOT / "docs" / "run-folder.md").read_text()
+    assert "tables/internal/tables_internal.csv" in doc and "share_0_1" in doc
 
 
 def test_manifest_records_the_stage(staged):
     man = json.loads((staged["run"] / "manifest.json").read_text())
     entry = man["stages"]["tables"]
     assert {o["path"] for o in entry["outputs"]} == {
-        "tables/tables.csv", "tables/tables.parquet", "tables/tables.xlsx", "tables/tables_internal.csv"}
+        "tables/tables.csv", "tables/tables.parquet", "tables/tables.xlsx", "tables/internal/tables_internal.csv"}
     assert entry["params"]["variance"] == "replicate" and entry["params"]["suppressed"] > 0
 
 

@@ -134,6 +134,7 @@ def test_jackknife_with_one_person_per_psu_is_refused_by_name(case):
 def test_sid_weight_cli_prints_one_line_and_exits_2(case, capsys):
     data, proj, out = case
     _spec(proj, "max_iter: 100", "max_iter: 1")
+    (out / "manifest.json").write_text('{"run_id": null, "stages": {}}')  # the CLI wants a run folder
     assert main(["weight", "--out", str(out), "--project", str(proj), "--data", str(data)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "did not converge" in err[0]

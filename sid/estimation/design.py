@@ -141,6 +141,8 @@ class Design(EstimatorMethods):
         self._group_cache: dict = {}  # by-tuple -> (codes, labels); with_columns prunes it
         # Columns the design's arrays were taken from: with_columns may not replace them.
         self._design_columns = frozenset(c for c in [weight, strata, *psus, *fpcs] if c)
+        self._names = {"weight": weight, "strata": strata, "psu": tuple(psus), "fpc": tuple(fpcs)}
+        self._given_replicates = False
 
     # ----------------------------------------------------------------- construction
     def _derive(self, **changes) -> Design:
@@ -365,7 +367,8 @@ class Design(EstimatorMethods):
             resid = GregResidualiser.build(X, base.weights, final)
         spec = _Calibration(dict(margins), method, bounds, {})
         return base._derive(weights=final, _residualisers=(resid,), _calibrations=(spec,),
-                            _design_columns=base._design_columns | {weight})
+                            _design_columns=base._design_columns | {weight},
+                            _names={**base._names, "weight": weight, "prior": prior})
 
     @classmethod
     def from_replicate_weights(
@@ -400,7 +403,7 @@ class Design(EstimatorMethods):
         rep = _Replicates(type, s, rs, bool(mse), W, degf)
         columns = base._design_columns | (set() if isinstance(replicate_weights, np.ndarray)
                                           else set(replicate_weights))
-        return base._derive(_rep=rep, _design_columns=frozenset(columns))
+        return base._derive(_rep=rep, _design_columns=frozenset(columns), _given_replicates=True)
 
     def with_columns(self, columns: pd.DataFrame | Mapping[str, object]) -> Design:
         """The same design (weights, strata, PSUs, calibration, replicates, domain) with
@@ -450,5 +453,7 @@ class Design(EstimatorMethods):
         return new
 
     def __repr__(self) -> str:
-        return (f"Design(n={len(self._data)}, stages={len(self._stages)}, strata={self.has_strata}, "
-                f"method={self.method!r}, calibrations={len(self._calibrations)}, lonely_psu={self.lonely_psu!r})")
+        """A short description in the manner of R's ``print(svydesign)`` (sid.estimation.describe)."""
+        from sid.estimation.describe import describe_design
+
+        return describe_design(self)

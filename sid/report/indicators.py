@@ -2,7 +2,7 @@
 per headline indicator.
 
 Reads ``DIR/tables/tables.csv`` (the published tidy table of sid.tables: suppressed cells
-are blank there, flags kept) and keeps the rows for the whole population ("overall") and
+are blank there, status kept) and keeps the rows for the whole population ("overall") and
 by origin group; the other breakdowns of the plan are in tables.xlsx and tables.csv.
 Headline indicators: each index of the questionnaire spec (its mean) and each derived
 0/1 indicator (its share of 1, e.g. VLIM's "speaks mostly Dutch at home").
@@ -20,21 +20,13 @@ import pandas as pd
 
 from sid.errors import RunFolderError
 from sid.report.charts import ci_chart
-from sid.report.context import RunContext, read_output
-from sid.tables.labels import code_key
+from sid.report.context import RunContext
+from sid.tables.precision import read_csv
 
 TABLES_FILE = ("tables", "tables.csv")
 OVERALL = "overall"
 STATISTIC_LABELS = {"mean": "gemiddelde", "median": "mediaan", "proportion": "aandeel"}
-_TEXT = {c: str for c in ("table_id", "theme", "variable", "statistic", "by_var", "by_value", "category",
-                          "category_label", "reference", "reference_label", "flags")}
-
-
-def _code(text: str) -> str:
-    try:
-        return code_key(float(text)) if text else ""
-    except ValueError:
-        return text
+TEST = "rao_scott_f"  # sid.tables.build.RAO_SCOTT
 
 
 def _digits(statistic: str, values: pd.Series) -> int:
@@ -48,6 +40,7 @@ def _cell(rec: dict[str, Any] | None, statistic: str, digits: int) -> dict[str, 
     """One table cell: the estimate and its CI as shown, flags, and the keys of its row."""
     if rec is None:
         return {"shown": False, "est": "", "ci": "", "n": "", "flags": "", "suppressed": False, "key": ""}
+    status = rec["status"]
     scale = 100.0 if statistic == "proportion" else 1.0
 
     def f(x: Any) -> str:
@@ -58,7 +51,7 @@ def _cell(rec: dict[str, Any] | None, statistic: str, digits: int) -> dict[str, 
         "est": f(rec["estimate"]),
         "ci": f"{f(rec['ci_low'])} – {f(rec['ci_high'])}" if not pd.isna(rec["ci_low"]) else "",
         "n": int(rec["n"]),
-        "flags": rec["flags"],
+        "flags": "" if status == "ok" else status,
         "suppressed": bool(rec["suppressed"]),
         "key": "|".join(str(rec[c]) for c in ("table_id", "variable", "statistic", "by_var", "by_value", "category",
                                               "reference")),
@@ -95,13 +88,12 @@ def gather_indicators(ctx: RunContext) -> dict[str, Any]:
     path = ctx.out_dir.joinpath(*TABLES_FILE)
     if not path.is_file():
         raise RunFolderError(f"{path} not found; run `sid tables` on this run folder first")
-    t = read_output(path, "tables", dtype=_TEXT, blank_missing=[
-        "estimate", "se", "ci_low", "ci_high", "cv", "n", "p_value", "df", "ndf"])
-    t["suppressed"] = t["suppressed"].astype(str).str.lower() == "true"
-    t["category"] = t["category"].map(_code)  # the CSV writes a numeric code as 1.0
+    t = read_csv(path)
+    for c in ("category", "reference", "category_label", "reference_label"):
+        t[c] = t[c].fillna("")
     group = ctx.group
     t = t[t["by_var"].isin([OVERALL, group])]
-    cells = t[(t["by_var"] == group) & (t["statistic"] != "chisq")]  # a test's row is by_value "all"
+    cells = t[(t["by_var"] == group) & (t["statistic"] != TEST)]  # a test's row is by_value "all"
     groups = ctx.group_order(cells["by_value"].unique())
     columns = [{"code": "all", "label": "Totaal"}] + [{"code": g, "label": ctx.group_label(g)} for g in groups]
     headline = _headline(ctx)
@@ -110,7 +102,7 @@ def gather_indicators(ctx: RunContext) -> dict[str, Any]:
     for table_id, tab in t.groupby("table_id", sort=False):
         blocks = []
         for (var, stat), part in tab.groupby(["variable", "statistic"], sort=False):
-            if stat == "chisq":
+            if stat == TEST:
                 continue
             digits = _digits(stat, part["estimate"])
             diff = stat == "difference"
@@ -131,7 +123,7 @@ def gather_indicators(ctx: RunContext) -> dict[str, Any]:
             blocks.append({"variable": var, "label": base["variable_label"], "statistic": stat,
                            "statistic_label": "verschil" if diff else STATISTIC_LABELS.get(stat, stat),
                            "unit": unit, "difference": diff, "rows": rows, "digits": digits})
-        tests = tab[(tab["statistic"] == "chisq") & (tab["by_var"] == group)]
+        tests = tab[(tab["statistic"] == TEST) & (tab["by_var"] == group)]
         themes.setdefault(tab["theme"].iloc[0], []).append({
             "id": table_id, "title": tab["title"].iloc[0], "blocks": blocks,
             "tests": [{"label": r["variable_label"], "f": r["estimate"], "ndf": r["ndf"], "df": r["df"],

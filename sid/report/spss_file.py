@@ -210,6 +210,25 @@ def _add_indices(data: dict, variables: dict, path: Path, keys: pd.Index, q: Que
             data[rname], variables[rname] = _reason_column(rname, idx[rname].iloc[pos], label)
 
 
+def _replicate_notes(out: Path) -> list[str]:
+    """The .sav notes stating the replicate design (80-byte lines): R's svrepdesign call."""
+    import json
+
+    from sid.weighting.rsyntax import R_TYPES
+
+    path = out / "weight" / "diagnostics.json"
+    info = json.loads(path.read_text(encoding="utf-8")).get("replicates") if path.is_file() else None
+    if not isinstance(info, dict) or "scale" not in info:
+        return ["sid: replicate design not recorded (weight/diagnostics.json)"]
+    method = str(info.get("method", "other"))
+    rs = info.get("rscales", 1.0)
+    rs0 = rs[0] if isinstance(rs, list) and rs else rs
+    return [f"sid: replicates rep_*: {method}; variance = scale * sum (theta_r - mean)^2",
+            f"sid: scale {float(info['scale']):.10g}, rscales {float(rs0):g}, mse {bool(info.get('mse', False))}",
+            f'sid: R: svrepdesign(type="{R_TYPES.get(method, "other")}", scale=, rscales=,',
+            "sid:    repweights=\"^rep_\", weights=~weight, combined.weights=TRUE)"]
+
+
 def wave_frame(out_dir: PathLike, q: Questionnaire, *, replicates: bool = True) -> tuple[pd.DataFrame, SpssMeta]:
     """The analysts' file as data + dictionary (see the module doc); what
     :func:`write_wave_spss` writes. ``q``: the wave's questionnaire spec."""
@@ -242,7 +261,7 @@ def wave_frame(out_dir: PathLike, q: Questionnaire, *, replicates: bool = True) 
         ("sid: replicate weights left out on request" if not replicates
          else "sid: no replicate weights (the weight stage wrote none)"),
         "sid: indices from the score stage" if has_indices else "sid: no indices (sid score not run)",
-    ]
+    ] + (_replicate_notes(out) if n_rep else [])
     frame = pd.DataFrame(data, copy=False)
     return frame, SpssMeta(variables=variables, file_label=meta.file_label or q.title,
                            encoding="utf-8", notes=notes)

@@ -75,6 +75,7 @@ def run_report(out_dir: PathLike, project_dir: PathLike | Project = ".", *,
     per report, with the SPSS file under ``"spss"``. The wave: ``wave``, else the run
     folder's, else the project's default.
     """
+    from sid.progress import progress_iter
     from sid.report.context import open_run
     from sid.report.provenance import provenance
     from sid.report.render import environment, render, template_files
@@ -91,7 +92,7 @@ def run_report(out_dir: PathLike, project_dir: PathLike | Project = ".", *,
     inputs: list[Path] = [ctx.out_dir / "manifest.json"]
     status: dict[str, str] = {}
     common = {"survey_title": ctx.title, "wave": ctx.wave, "nav": nav, "group_title": ctx.group_title}
-    for d in defs:
+    for d in progress_iter(defs, "reports", len(defs)):  # a progress line on a terminal
         if d not in present:
             status[d.name] = "not run"
             continue

@@ -80,21 +80,24 @@ class Wave:
     out_dir: Path
     diagnostics: dict = field(default_factory=dict)
 
-    def mean(self, variable: str, by=None, level: float = 0.95) -> pd.DataFrame:
-        """Weighted mean of ``variable`` overall or by domains (``Design.mean``)."""
-        return self.design.mean(variable, by=by, level=level)
+    def mean(self, variable: str, by=None, level: float = 0.95, labels: bool = False) -> pd.DataFrame:
+        """Weighted mean of ``variable`` overall or by domains (``Design.mean``); ``labels``:
+        add the labels of the variable and of the domains' codes (see :meth:`labelled`)."""
+        return self._labelled(self.design.mean(variable, by=by, level=level), by, labels)
 
-    def proportion(self, variable: str, by=None, ci: str = "logit", level: float = 0.95) -> pd.DataFrame:
-        """Share of each category of ``variable`` (``Design.proportion``)."""
-        return self.design.proportion(variable, by=by, ci=ci, level=level)
+    def proportion(self, variable: str, by=None, ci: str = "logit", level: float = 0.95,
+                   labels: bool = False) -> pd.DataFrame:
+        """Share of each category of ``variable`` (``Design.proportion``); ``labels``: add
+        ``category_label`` and the domains' labels."""
+        return self._labelled(self.design.proportion(variable, by=by, ci=ci, level=level), by, labels)
 
-    def total(self, variable: str, by=None, level: float = 0.95) -> pd.DataFrame:
+    def total(self, variable: str, by=None, level: float = 0.95, labels: bool = False) -> pd.DataFrame:
         """Weighted total of ``variable`` (``Design.total``)."""
-        return self.design.total(variable, by=by, level=level)
+        return self._labelled(self.design.total(variable, by=by, level=level), by, labels)
 
-    def quantile(self, variable: str, q=0.5, by=None, level: float = 0.95) -> pd.DataFrame:
+    def quantile(self, variable: str, q=0.5, by=None, level: float = 0.95, labels: bool = False) -> pd.DataFrame:
         """Quantile(s) ``q`` of ``variable`` (``Design.quantile``)."""
-        return self.design.quantile(variable, q, by=by, level=level)
+        return self._labelled(self.design.quantile(variable, q, by=by, level=level), by, labels)
 
     def compare(self, variable: str, by, reference=None, level: float = 0.95) -> pd.DataFrame:
         """Domain means minus the ``reference`` domain's, with t-tests (``Design.compare``)."""
@@ -104,13 +107,59 @@ class Wave:
         """Rao-Scott adjusted chi-square of ``row`` x ``col`` (``Design.chisq``)."""
         return self.design.chisq(row, col)
 
+    def labelled(self, result: pd.DataFrame, by=None) -> pd.DataFrame:
+        """``result`` of an estimator with labels from the clean wave's SPSS dictionary:
+        ``variable_label``; ``category_label`` beside ``category``; ``<by>_label`` beside
+        each domain column (codes without a label keep their code)."""
+        from sid.tables.labels import Labels, code_key
+
+        lab = Labels.from_meta(self.meta, self.data)
+        out = result.copy()
+        cols = list(out.columns)
+        if "variable" in out.columns:
+            out.insert(cols.index("variable") + 1, "variable_label", out["variable"].map(lab.label))
+        for b in [c for c in ([by] if isinstance(by, str) else list(by or [])) if c in out.columns]:
+            codes = out[b].map(code_key).astype(str)
+            out.insert(list(out.columns).index(b) + 1, f"{b}_label", lab.value_labels(b, codes).to_numpy())
+        if "category" in out.columns and "variable" in out.columns:
+            labels = [lab.categories.get(v, {}).get(code_key(c), code_key(c))
+                      for v, c in zip(out["variable"], out["category"], strict=True)]
+            out.insert(list(out.columns).index("category") + 1, "category_label", labels)
+        return out
+
+    def _labelled(self, result: pd.DataFrame, by, labels: bool) -> pd.DataFrame:
+        return self.labelled(result, by) if labels else result
+
+    def __repr__(self) -> str:
+        """A short description (not the data): the wave, its size, the design and what the
+        weight stage did (diagnostics.json)."""
+        from sid.runfolder.manifest import read_manifest
+
+        try:
+            name = read_manifest(self.out_dir).get("wave")
+        except (OSError, ValueError):
+            name = None
+        d = self.diagnostics
+        lines = [f"sid Wave {name or ''} in {self.out_dir}: {len(self.data):,} respondents x "
+                 f"{self.data.shape[1]} variables; variance {self.variance!r}".replace("Wave  in", "Wave in")]
+        design = d.get("design") if isinstance(d.get("design"), dict) else {}
+        if design:
+            lines.append("  weight stage: " + ", ".join(f"{k} {v!r}" for k, v in design.items() if v))
+        cal = d.get("calibration")
+        if isinstance(cal, dict) and isinstance(cal.get("margins"), dict):
+            lines.append(f"  calibrated:   {cal.get('method', 'raking')} on {len(cal['margins'])} margins "
+                         f"({', '.join(list(cal['margins'])[:4])}{', ...' if len(cal['margins']) > 4 else ''})")
+        lines += ["  " + line for line in repr(self.design).splitlines()]
+        lines.append("  use .data, .meta, .design; .mean(), .proportion(), .table() (labels=True for labels)")
+        return "\n".join(lines)
+
     def table(self, variables: str | Sequence[str], by: str | Sequence[str] = (), *,
               compare_to: Mapping[str, str | int] | None = None, chisq: Sequence[str] = (),
               statistics: Sequence[str] | None = None, overall: bool = True, min_n: int = 30,
               max_cv: float = 0.3, level: float = 0.95, proportion_ci: str = "logit",
               labels=None, published: bool = False) -> pd.DataFrame:
         """One table in the tidy layout of ``sid tables`` (sid.tables.build.COLUMNS): labels,
-        estimate, se, CI, cv, n, weighted n, deff, flags; ``published=True`` blanks cells
+        estimate, se, CI, cv, n, weighted n, deff, status; ``published=True`` blanks cells
         under ``min_n``. ``by``: domains, each a variable or a crossing "origin:generation";
         labels default to the clean wave's SPSS dictionary (sid.tables.labels)."""
         from sid.spec.yamlfile import Where

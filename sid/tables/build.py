@@ -14,13 +14,14 @@ domain. Flags and the suppression mark follow the plan's defaults (sid.tables.di
 the values stay in this internal frame (``publish`` blanks them).
 
 Columns (COLUMNS): table_id, theme, title, variable, variable_label, statistic (mean,
-proportion, median, total, difference, chisq), by_var ("overall" or "a:b"), by_var_label,
+proportion, median, total, difference, rao_scott_f), unit (sid.tables.precision), by_var ("overall" or "a:b"), by_var_label,
 by_value (codes joined by ":"), by_label, category, category_label, reference (the
-reference domain of a difference), reference_label, estimate (for chisq: the Rao-Scott F),
+reference domain of a difference), reference_label, estimate (for rao_scott_f: the
+Rao-Scott F, the plan's ``chisq`` test),
 se, ci_low, ci_high, cv, n (unweighted), weighted_n, deff, df (degrees of freedom of the
-CI/test; for chisq the denominator df), ndf (chisq numerator df), p_value,
+CI/test; for rao_scott_f the denominator df), ndf (its numerator df), p_value,
 variance_method (taylor or the replicate type), lonely_psu (the plan's rule for a
-stratum with one PSU, for Taylor variance), flags, suppressed.
+stratum with one PSU, for Taylor variance), status, suppressed.
 """
 
 from __future__ import annotations
@@ -40,14 +41,16 @@ from sid.tables.differences import (
 from sid.tables.disclosure import flag_cells
 from sid.tables.labels import Labels, code_key
 from sid.tables.plan import TablePlan, TableSpec
+from sid.tables.precision import units
 
 COLUMNS = [
-    "table_id", "theme", "title", "variable", "variable_label", "statistic",
+    "table_id", "theme", "title", "variable", "variable_label", "statistic", "unit",
     "by_var", "by_var_label", "by_value", "by_label", "category", "category_label",
     "reference", "reference_label", "estimate", "se", "ci_low", "ci_high", "cv", "n",
-    "weighted_n", "deff", "df", "ndf", "p_value", "variance_method", "lonely_psu", "flags", "suppressed",
+    "weighted_n", "deff", "df", "ndf", "p_value", "variance_method", "lonely_psu", "status", "suppressed",
 ]
 OVERALL, ALL, ALL_LABEL = "overall", "all", "Totaal"
+RAO_SCOTT = "rao_scott_f"  # the statistic of a plan's ``chisq`` test: an F, not a chi-square
 STATISTICS_OF_KIND = {"index": ("mean",), "categorical": ("proportion",), "numeric": ("mean", "median")}
 _TEXT = ["category", "category_label", "reference", "reference_label"]
 
@@ -173,7 +176,7 @@ def _chisq(design, t: TableSpec, var: str, by: str, labels: Labels) -> pd.DataFr
     res = design.chisq(var, by)
     yv = design.data[var].notna().to_numpy() & design.data[by].notna().to_numpy()
     n = int(np.count_nonzero(design.domain & yv))
-    out = _frame(t, var, "chisq", res.assign(estimate=res["F"], df=res["ddf"], n=n), (), labels, design.method)
+    out = _frame(t, var, RAO_SCOTT, res.assign(estimate=res["F"], df=res["ddf"], n=n), (), labels, design.method)
     out["by_var"], out["by_var_label"], out["by_label"] = by, labels.label(by), ALL_LABEL
     out["ndf"] = res["ndf"].to_numpy(dtype=float)
     return out
@@ -181,7 +184,7 @@ def _chisq(design, t: TableSpec, var: str, by: str, labels: Labels) -> pd.DataFr
 
 def build_tables(design, plan: TablePlan, labels: Labels,
                  progress: Callable[[str], None] | None = None) -> pd.DataFrame:
-    """All tables of ``plan`` on ``design`` as one tidy frame (columns COLUMNS), with flags
+    """All tables of ``plan`` on ``design`` as one tidy frame (columns COLUMNS), with the status
     (low_n, high_cv) and the suppression mark of published output; values are kept.
     ``progress`` is called with one line per table."""
     batched = _batched(design, plan, labels)
@@ -205,6 +208,7 @@ def build_tables(design, plan: TablePlan, labels: Labels,
                 parts.append(_chisq(design, t, var, by, labels))
     out = pd.concat(parts, ignore_index=True)
     out = flag_cells(out, plan.defaults.min_n, plan.defaults.max_cv)
+    out["unit"] = units(out["statistic"], out["variable"].map(labels.kind), out["category"].notna())
     # the lonely-PSU rule matters to Taylor variance only; replicate weights carry their own
     out["lonely_psu"] = (design.lonely_psu if design.method == "taylor"
                          else "not used (replicate weights)")

@@ -10,7 +10,9 @@ Rules (DESIGN.md, the table plan's ``defaults``):
   is unreliable. Flagged in both outputs, not suppressed (as VLIM publishes with a
   warning). Differences and tests have no CV and are never flagged so.
 
-``flags`` is a text column: the flag names joined by ";" ("" when none).
+``status`` is a text column: "ok", or the flag names joined by ";" ("low_n",
+"high_cv", "low_n;high_cv"). (Not ``flags``, which is an attribute of every pandas
+DataFrame.)
 """
 
 from __future__ import annotations
@@ -22,24 +24,25 @@ FLAGS = {
     "low_n": "minder dan min_n respondenten (ongewogen): in de publicatie onderdrukt",
     "high_cv": "variatiecoëfficiënt boven max_cv: onbetrouwbare schatting",
 }
+OK = "ok"
 SUPPRESSED_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "cv", "deff", "p_value")
 
 
 def flag_cells(df: pd.DataFrame, min_n: int, max_cv: float) -> pd.DataFrame:
-    """Copy of ``df`` (columns n, cv) with ``flags`` and ``suppressed`` (n < min_n) set."""
+    """Copy of ``df`` (columns n, cv) with ``status`` and ``suppressed`` (n < min_n) set."""
     out = df.copy()
     n = out["n"].to_numpy(dtype=float)
     low = n < min_n
     with np.errstate(invalid="ignore"):
         high = np.abs(out["cv"].to_numpy(dtype=float)) > max_cv  # NaN compares False
-    names = np.array(["", "low_n", "high_cv", "low_n;high_cv"], dtype=object)
-    out["flags"] = pd.array(names[low.astype(int) + 2 * high.astype(int)], dtype="str")
+    names = np.array([OK, "low_n", "high_cv", "low_n;high_cv"], dtype=object)
+    out["status"] = pd.array(names[low.astype(int) + 2 * high.astype(int)], dtype="str")
     out["suppressed"] = low
     return out
 
 
 def publish(df: pd.DataFrame) -> pd.DataFrame:
-    """The published form: values of suppressed cells set to missing (flags kept)."""
+    """The published form: values of suppressed cells set to missing (status kept)."""
     out = df.copy()
     mask = out["suppressed"].to_numpy(dtype=bool)
     for c in SUPPRESSED_COLUMNS:

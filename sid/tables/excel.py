@@ -1,58 +1,38 @@
 """The tables workbook (openpyxl): one sheet per theme (titled with the questionnaire
 spec's theme labels), labels not codes, a notes sheet.
 
-Each theme sheet lists its tables one after another: a bold title row, a header row,
-then one row per cell (domain, category, estimate, SE, CI, CV, n, weighted n, design
-effect, p-value, flags), with number formats (shares as percentages), column widths and
-frozen header panes. The "Toelichting" sheet explains the method (weights, variance
-method, CI methods, disclosure rule) and the flags. Written atomically.
+Each theme sheet lists its tables one after another as crosstabs like the HTML report
+(sid.tables.crosstab: domains as rows; estimate, CI and n per category as columns). SEs,
+CVs and design effects are in tables.csv. The "Toelichting" sheet explains the method
+(weights, variance method, CI methods, disclosure rule, precision) and the statuses.
+Every sheet prints landscape, fitted to the page width. Written atomically.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Alignment, Font
 
 from sid.io.atomic import atomic_path
+from sid.tables.crosstab import setup_page, write_theme
 from sid.tables.disclosure import FLAGS
+from sid.tables.precision import DECIMALS
+
+_BOLD = Font(bold=True)
 
 STATISTIC_LABELS = {
     "mean": "gemiddelde", "proportion": "aandeel", "median": "mediaan", "total": "totaal",
-    "difference": "verschil met referentie", "chisq": "Rao-Scott F-toets",
+    "difference": "verschil met referentie", "rao_scott_f": "Rao-Scott F-toets",
 }
 VARIANCE_LABELS = {
     "taylor": "Taylor-linearisering (gestratificeerd ontwerp, finale gewichten)",
 }
-# (header, column of the tidy frame, number format, width)
-LAYOUT: Sequence[tuple[str, str, str | None, int]] = (
-    ("Variabele", "variable_label", None, 38),
-    ("Statistiek", "statistic_label", None, 20),
-    ("Indeling", "by_var_label", None, 24),
-    ("Groep", "by_label", None, 30),
-    ("Categorie", "category_label", None, 30),
-    ("Referentie", "reference_label", None, 18),
-    ("Schatting", "estimate", "fmt", 12),
-    ("SE", "se", "fmt", 10),
-    ("BI onder", "ci_low", "fmt", 10),
-    ("BI boven", "ci_high", "fmt", 10),
-    ("CV", "cv", "0.000", 8),
-    ("n", "n", "#,##0", 8),
-    ("Gewogen n", "weighted_n", "#,##0", 12),
-    ("Design-effect", "deff", "0.00", 12),
-    ("p-waarde", "p_value", "0.0000", 10),
-    ("Vrijheidsgraden", "df", "0.0", 10),
-    ("Teller-vg (F)", "ndf", "0.00", 10),
-    ("Vlaggen", "flags", None, 16),
-)
-_BOLD = Font(bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="DDE5F0")
-_FLAG_FILL = PatternFill("solid", fgColor="FCE4D6")
+NOTE_WIDTHS = (28, 110)
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
@@ -69,59 +49,19 @@ def _sheet_name(title: str, used: set[str]) -> str:
     return name
 
 
-def _value(v):
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-        return None
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    return v
-
-
-def _write_theme(ws, frame: pd.DataFrame) -> None:
-    widths = [w for *_, w in LAYOUT]
-    for j, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = w
-    row = 1
-    ws.cell(row=row, column=1, value=ws.title).font = Font(bold=True, size=14)
-    row += 2
-    first_header = None
-    for _, t in frame.groupby("table_id", sort=False):
-        ws.cell(row=row, column=1, value=t["title"].iloc[0]).font = Font(bold=True, size=12)
-        row += 1
-        for j, (head, *_rest) in enumerate(LAYOUT, start=1):
-            c = ws.cell(row=row, column=j, value=head)
-            c.font, c.fill = _BOLD, _HEAD_FILL
-            c.alignment = Alignment(horizontal="center", wrap_text=True)
-        first_header = first_header or row
-        row += 1
-        proportionish = t["statistic"].isin(["proportion"]).to_numpy() | (
-            (t["statistic"] == "difference").to_numpy() & t["category"].notna().to_numpy())
-        for i, rec in enumerate(t.itertuples(index=False)):  # writing cells: one call per cell
-            d = rec._asdict()
-            for j, (_head, col, fmt, _w) in enumerate(LAYOUT, start=1):
-                c = ws.cell(row=row, column=j, value=_value(d.get(col)))
-                if fmt == "fmt":
-                    c.number_format = "0.0%" if proportionish[i] else ("0.00" if d["statistic"] == "chisq" else "0.0")
-                elif fmt:
-                    c.number_format = fmt
-                if col == "flags" and d.get("flags"):
-                    c.fill = _FLAG_FILL
-            row += 1
-        row += 1
-    if first_header is not None:
-        ws.freeze_panes = ws.cell(row=first_header + 1, column=3)
-
-
 def _write_notes(ws, notes: Sequence[tuple[str, str]]) -> None:
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 110
+    """The notes sheet: one wrapped row per topic, each row as tall as its text (so no
+    note runs over the next when printed or opened)."""
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = NOTE_WIDTHS
     ws.cell(row=1, column=1, value="Toelichting").font = Font(bold=True, size=14)
     for i, (k, v) in enumerate(notes, start=3):
-        ws.cell(row=i, column=1, value=k).font = _BOLD
+        a = ws.cell(row=i, column=1, value=k)
+        a.font, a.alignment = _BOLD, Alignment(wrap_text=True, vertical="top")
         c = ws.cell(row=i, column=2, value=v)
         c.alignment = Alignment(wrap_text=True, vertical="top")
+        lines = max(math.ceil(len(str(v)) / (NOTE_WIDTHS[1] * 0.95)), math.ceil(len(str(k)) / NOTE_WIDTHS[0]), 1)
+        ws.row_dimensions[i].height = 15 * lines + 2
+    setup_page(ws)
 
 
 def method_notes(defaults, variance_method: str, wave: str, weights: str,
@@ -149,26 +89,30 @@ def method_notes(defaults, variance_method: str, wave: str, weights: str,
                              "gepubliceerd: schatting, SE, BI, CV en p-waarde zijn leeg"),
         ("Betrouwbaarheid", f"een variatiecoëfficiënt (SE/schatting) boven {defaults.max_cv:g} wordt gemarkeerd "
                             "als onbetrouwbaar"),
-        *[(f"Vlag {k}", v) for k, v in FLAGS.items()],
+        *[(f"Status {k}", v) for k, v in FLAGS.items()],
+        ("Precisie", f"tables.csv: aandelen als fractie 0-1 (kolom unit: share_0_1) op {DECIMALS['share_0_1']} "
+                     f"decimalen, indexpunten (0-100) en andere eenheden op {DECIMALS['index_points_0_100']}, "
+                     "F-waarden op 3; p-waarden op 3 significante cijfers; hier: aandelen in procent, "
+                     "p-waarden onder 0,001 als <0.001"),
         ("Missende waarden", "weet niet, geen antwoord en niet van toepassing tellen niet mee (beschikbare "
                              "antwoorden per variabele)"),
     ]
 
 
 def write_workbook(path: str | os.PathLike[str], tables: pd.DataFrame,
-                   notes: Sequence[tuple[str, str]], theme_titles: Mapping[str, str] | None = None) -> None:
-    """Write the tidy ``tables`` (published form) as a workbook at ``path``, atomically.
-
-    ``theme_titles``: theme code -> sheet title (the questionnaire spec's ``themes:``); a
-    theme without one is titled with its code."""
+                   notes: Sequence[tuple[str, str]], theme_titles: Mapping[str, str] | None = None,
+                   min_n: int | None = None) -> None:
+    """Write the tidy ``tables`` (published form) as a workbook of crosstabs at ``path``,
+    atomically. ``theme_titles``: theme code -> sheet title (the questionnaire spec's
+    ``themes:``; a theme without one is titled with its code); ``min_n`` names the
+    disclosure rule in suppressed cells."""
     titles = dict(theme_titles or {})
     wb = Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
-    df = tables.assign(statistic_label=tables["statistic"].map(STATISTIC_LABELS).fillna(tables["statistic"]))
-    for theme, frame in df.groupby("theme", sort=False):
+    for theme, frame in tables.groupby("theme", sort=False):
         ws = wb.create_sheet(_sheet_name(titles.get(theme, theme), used))
-        _write_theme(ws, frame)
+        write_theme(ws, frame, min_n)
     _write_notes(wb.create_sheet("Toelichting"), notes)
     with atomic_path(path) as tmp:
         wb.save(tmp)

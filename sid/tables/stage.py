@@ -3,9 +3,11 @@
 Outputs (written together, atomically, as one folder):
 
 * ``tables.csv`` and ``tables.parquet``: the published tidy table (cells under the
-  plan's ``min_n`` suppressed, flags kept);
-* ``tables.xlsx``: the same as a workbook (one sheet per theme, labels, notes sheet);
-* ``tables_internal.csv``: every value, flagged but not suppressed (for the survey team).
+  plan's ``min_n`` suppressed, status kept), with a unit column and rounded to the
+  precision sid.tables.precision states;
+* ``tables.xlsx``: the same as a workbook of crosstabs (one sheet per theme, labels, notes sheet);
+* ``internal/tables_internal.csv``: every value to full precision, flagged but not
+  suppressed: for the survey team only, never to publish (hence its own folder).
 
 The plan is the wave's ``tables:`` file in the project file (``sid.yaml``); labels come
 from the wave's questionnaire.
@@ -22,7 +24,8 @@ from sid.project import PROJECT_FILE, Project, Wave, wave_questionnaire
 
 PathLike = str | os.PathLike[str]
 TABLES = "tables"
-CSV, PARQUET, XLSX, INTERNAL = "tables.csv", "tables.parquet", "tables.xlsx", "tables_internal.csv"
+CSV, PARQUET, XLSX = "tables.csv", "tables.parquet", "tables.xlsx"
+INTERNAL = "internal/tables_internal.csv"  # unsuppressed: kept apart from what may be published
 
 
 def run_tables(out_dir: PathLike, project_dir: PathLike | Project = ".", variance: str | None = None,
@@ -43,6 +46,7 @@ def run_tables(out_dir: PathLike, project_dir: PathLike | Project = ".", varianc
     from sid.tables.excel import method_notes, write_workbook
     from sid.tables.labels import Labels
     from sid.tables.plan import VARIANCE_METHODS, check_plan, load_plan
+    from sid.tables.precision import round_table, write_csv
 
     out = Path(out_dir)
     begin_stage(out)
@@ -70,7 +74,7 @@ def run_tables(out_dir: PathLike, project_dir: PathLike | Project = ".", varianc
     labels = Labels.from_questionnaire(q)
     check_plan(plan, labels.kinds, wave_data.data.columns, themes=q.themes)
     internal = build_tables(wave_data.design, plan, labels, progress=progress)
-    published = publish(internal)
+    published = round_table(publish(internal))
     rep_info = wave_data.diagnostics.get("replicates")
     rep_text = rep_info.get("description") if isinstance(rep_info, dict) else None
     calibrated = wave_data.design.method == "taylor" and "calibration" in wave_data.diagnostics
@@ -82,8 +86,9 @@ def run_tables(out_dir: PathLike, project_dir: PathLike | Project = ".", varianc
     rec.params.update({"cells": len(internal), "suppressed": int(internal["suppressed"].sum()),
                        "tables": len(plan.tables), "replicate_type": wave_data.design.method})
     with stage_folder(out, rec, wave=w.name) as st:
-        published.to_csv(st.path / CSV, index=False)
+        write_csv(published, st.path / CSV)
         published.to_parquet(st.path / PARQUET, index=False)
-        internal.to_csv(st.path / INTERNAL, index=False)
-        write_workbook(st.path / XLSX, published, notes, theme_titles=q.themes)
+        (st.path / INTERNAL).parent.mkdir()
+        write_csv(internal, st.path / INTERNAL)
+        write_workbook(st.path / XLSX, published, notes, theme_titles=q.themes, min_n=plan.defaults.min_n)
     return out / TABLES

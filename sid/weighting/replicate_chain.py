@@ -48,6 +48,7 @@ import scipy.sparse as sp
 
 from sid.errors import EstimationError, WeightingError
 from sid.estimation.replicates import bootstrap_factors, jkn_factors
+from sid.progress import progress_iter
 from sid.spec.weighting import WeightingSpec
 from sid.weighting.chain import ChainResult, calibrate_groups, trim_groups
 from sid.weighting.compress import group_codes
@@ -211,7 +212,7 @@ def replicate_weights(chain: ChainResult, spec: WeightingSpec, psu: np.ndarray |
     out: np.ndarray | None = None
     unsettled: list[dict] = []
     where = joint_where or spec.calibration.within or "sample"
-    for rows, F in zip(blocks, factors, strict=True):
+    for rows, F in progress_iter(zip(blocks, factors, strict=True), "replicate weights", len(blocks)):
         Dr = F * chain.design_weight[rows, None]
         F_resp = F[chain.responded[rows]]
         del F

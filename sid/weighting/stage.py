@@ -48,6 +48,7 @@ from sid.weighting.chain import ChainResult, run_chain
 from sid.weighting.diagnostics import margin_table, weight_summary
 from sid.weighting.replicate_chain import ReplicateWeights, replicate_weights
 from sid.weighting.strata import stage_columns
+from sid.weighting.rsyntax import R_TYPES, svrepdesign_call
 
 WEIGHT = "weight"
 WEIGHTS_FILE, REPLICATES_FILE = "weights.parquet", "replicates.parquet"
@@ -266,6 +267,10 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
                               "rscales": rep.rscales.tolist(), "mse": rep.mse,
                               "replicates": int(rep.weights.shape[1]), "seed": spec.replicates.seed,
                               "description": rep.description,
+                              # R's svrepdesign rejects type "subbootstrap" for given weights
+                              "r_type": R_TYPES.get(rep.type, "other"),
+                              "r_svrepdesign": svrepdesign_call(rep.type, rep.scale, rep.rscales, rep.mse,
+                                                                int(rep.weights.shape[1])),
                               "trimming_unsettled": rep.trimming_unsettled}
     return WeightResult(weights, reps, diag, groups, margins, ch)
 

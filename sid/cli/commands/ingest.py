@@ -29,7 +29,8 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="a .sav/.zsav file per mode, as MODE=FILE or FILE (mode = last _part of the "
         "file name: sid2022_web.sav -> web) (default: the wave's data.fieldwork files)",
     )
-    add_stage_args(parser, holds="raw/ is written there", data="the wave's fieldwork files")
+    add_stage_args(parser, holds="raw/ is written there", data="the wave's fieldwork files",
+                   makes_run_folder=True)
     parser.add_argument(
         "--encoding", default=None, help="character encoding of the files (default: their own)"
     )

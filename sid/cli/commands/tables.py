@@ -3,7 +3,7 @@
 Reads the run folder's clean wave, weights (and replicate weights) and indices, and the
 wave's table plan (``tables:`` in sid.yaml); writes
 ``RUN_DIR/tables/tables.csv|.parquet|.xlsx`` (published: small cells suppressed) and
-``tables_internal.csv`` (flagged only).
+``internal/tables_internal.csv`` (unsuppressed, full precision: for the survey team only).
 """
 
 from __future__ import annotations
@@ -28,10 +28,12 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the tables stage; prints where the tables went."""
-    from sid.progress import say
+    from sid.progress import bar
     from sid.tables.stage import run_tables
 
-    target = run_tables(args.out, args.project, variance=args.variance, plan_path=args.plan, progress=say,
-                        wave=args.wave)
+    # one self-rewriting progress line (table i/n), on a terminal only
+    with bar("tables") as tick:
+        target = run_tables(args.out, args.project, variance=args.variance, plan_path=args.plan,
+                            progress=tick, wave=args.wave)
     print(f"sid tables: wrote {target}")
     return 0
