@@ -54,6 +54,9 @@ def check_stage_folders(args: argparse.Namespace) -> None:
     if getattr(args, "respondents", None) or getattr(args, "admin_only", False):
         return  # sid link on a respondents file or the register sets alone: --out is only where link/ goes
     out = Path(args.out) if args.out is not None else project.wave(args.wave).run_folder
+    from sid.io.atomic import check_output_folder
+
+    check_output_folder(out)  # a file, a path under a file or an unwritable folder: said as such
     if not out.is_dir():
         raise RunFolderError(f"{out}: run folder not found; run `sid ingest --out {out}` (or `sid run`) first, "
                              "or give the run folder with --out DIR")

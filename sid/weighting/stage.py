@@ -47,8 +47,8 @@ from sid.spec.weighting import SampleSpec, WeightingSpec
 from sid.weighting.chain import ChainResult, run_chain
 from sid.weighting.diagnostics import margin_table, weight_summary
 from sid.weighting.replicate_chain import ReplicateWeights, replicate_weights
-from sid.weighting.strata import stage_columns
 from sid.weighting.rsyntax import R_TYPES, svrepdesign_call
+from sid.weighting.strata import stage_columns
 
 WEIGHT = "weight"
 WEIGHTS_FILE, REPLICATES_FILE = "weights.parquet", "replicates.parquet"
