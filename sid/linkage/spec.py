@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sid.errors import SpecError
+from sid.errors import LinkageError, SpecError
 from sid.io.hashing import sha256_files
+from sid.linkage.db import check_url, is_url
 from sid.linkage.schema import DIMENSIONS, GENERATION
 from sid.spec.expr import Expression, parse
 from sid.spec.questionnaire import Questionnaire
@@ -108,7 +109,8 @@ class LinkageSpec:
     path: str
     wave: str
     period: int
-    base: Path
+    #: a DuckDB file, or a ``postgresql://`` URL (no password: see sid.linkage.db)
+    base: Path | str
     origin_map: OriginMap
     min_n: int
     max_cv: float
@@ -247,6 +249,18 @@ def known_names(q: Questionnaire) -> set[str]:
     return set(q.names()) | {ix.name for ix in q.indices}
 
 
+def _base(top: Section, project_dir: Path) -> Path | str:
+    """The indicator base the spec names: a file relative to the project folder, or a
+    PostgreSQL URL, which must carry no password (credentials come from the environment)."""
+    text = top.text("base")
+    if is_url(text):
+        try:
+            return check_url(text, "base")
+        except LinkageError as exc:
+            raise top.at("base").error(str(exc).split(": ", 1)[1]) from None
+    return project_dir / text
+
+
 def load_linkage_spec(path: str | os.PathLike[str], *, project: str | os.PathLike[str] | None = None,
                       questionnaire: Questionnaire | None = None,
                       group: str | None = None) -> LinkageSpec:
@@ -300,7 +314,7 @@ def load_linkage_spec(path: str | os.PathLike[str], *, project: str | os.PathLik
     files = [path, map_path] + ([Path(q.path)] if q is not None and q.path else [])
     return LinkageSpec(
         path=str(path), wave=top.text("wave"), period=top.number("period", integer=True, low=1900, high=2100),
-        base=project_dir / top.text("base"), origin_map=omap,
+        base=_base(top, project_dir), origin_map=omap,
         min_n=disc.number("min_n", 30, integer=True, low=1),
         max_cv=disc.number("max_cv", 0.3, low=0),
         geographies=tuple(geos), indicators=tuple(inds), labels=labels, dimensions=dims,
