@@ -192,14 +192,22 @@ def _normalise_values(values: pd.DataFrame, where: str) -> pd.DataFrame:
     return out
 
 
+def status_from_flags(flags: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """SDMX OBS_STATUS and CONF_STATUS of value rows from sid's flags: ``suppressed...``
+    (below the disclosure minimum) is Q and C, ``cv>...`` is U and F, else A and F."""
+    flags = pd.Series(flags, dtype=object).fillna("").astype(str)
+    suppressed = flags.str.startswith("suppressed").to_numpy()
+    obs = np.select([suppressed, flags.str.startswith("cv>").to_numpy()], ["Q", "U"], "A").astype(object)
+    return obs, np.where(suppressed, "C", "F").astype(object)
+
+
 def _sdmx_attributes(out: pd.DataFrame, where: str) -> None:
     """Fill ``obs_status`` / ``conf_status`` from the flags where not given; check the codes."""
-    flags = out["flags"].astype(str)
+    obs, conf = status_from_flags(out["flags"])
     if "obs_status" not in out.columns:
-        out["obs_status"] = np.select([flags.str.startswith("suppressed"), flags.str.startswith("cv>")],
-                                      ["Q", "U"], "A").astype(object)
+        out["obs_status"] = obs
     if "conf_status" not in out.columns:
-        out["conf_status"] = np.where(flags.str.startswith("suppressed"), "C", "F").astype(object)
+        out["conf_status"] = conf
     for col, codes in (("obs_status", OBS_STATUS), ("conf_status", CONF_STATUS)):
         out[col] = out[col].where(out[col].notna(), "A" if col == "obs_status" else "F")
         bad = ~out[col].isin(list(codes))
