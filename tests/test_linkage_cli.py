@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from sid.cli import main
-from sid.errors import LinkageError
 from sid.demo.admin import admin_indicators, write_admin_demo
+from sid.errors import LinkageError
 from sid.linkage.base import open_base
 from sid.linkage.pull import pull
 
