@@ -48,6 +48,8 @@ def _bin_dir() -> Path | None:
     for c in cands:
         if c and (Path(c) / "initdb").is_file() and (Path(c) / "pg_ctl").is_file():
             return Path(c)
+    if env:
+        return None  # the folder named has no server: do not look elsewhere
     found = shutil.which("initdb")
     return Path(found).parent if found and shutil.which("pg_ctl") else None
 
