@@ -19,12 +19,14 @@ from pathlib import Path
 import pandas as pd
 
 from sid.io.atomic import atomic_path
+from sid.linkage.schema import DIMENSIONS as BREAKDOWNS
+from sid.linkage.schema import ORIGIN
 
 AGENCY, DSD_ID, VERSION = "SID", "VLIM_INDICATORS", "1.0"
 STRUCTURE_ID = f"{AGENCY}:{DSD_ID}({VERSION})"
-#: SDMX dimension -> base column, in key order
-DIMENSIONS = {"INDICATOR": "indicator_code", "REF_AREA": "geography", "ORIGIN": "origin",
-              "GENERATION": "generation", "SEX": "sex", "AGE_BAND": "age_band", "TIME_PERIOD": "period"}
+#: SDMX dimension -> base column, in key order (the breakdowns are the schema's, upper-cased)
+DIMENSIONS = {"INDICATOR": "indicator_code", "REF_AREA": "geography", ORIGIN.upper(): ORIGIN,
+              **{d.upper(): d for d in BREAKDOWNS}, "TIME_PERIOD": "period"}
 MEASURE = ("OBS_VALUE", "value")
 #: SDMX observation attribute -> base column
 ATTRIBUTES = {"OBS_STATUS": "obs_status", "CONF_STATUS": "conf_status", "UNIT_MULT": "unit_mult",
