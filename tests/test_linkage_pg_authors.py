@@ -53,12 +53,13 @@ def _loader(url: str, wave: str, period: int, tag: int, loads: int) -> dict:
     return {"wave": wave, "loads": done, "slowest": waited}
 
 
-def _reader(url: str, seconds: float) -> dict:
-    """Read the base in snapshots until ``seconds`` pass; count what it saw and anything partial."""
-    seen, partial, pulls = 0, [], 0
+def _reader(url: str, stop, seconds: float) -> dict:
+    """Read the base in snapshots until ``stop`` is set (the loaders are done) or ``seconds``
+    pass; count what it saw and anything partial."""
+    seen, partial, pulls, ever = 0, [], 0, set()
     end = time.monotonic() + seconds
     with open_base(url, read_only=True) as db:
-        while time.monotonic() < end:
+        while time.monotonic() < end and not stop.is_set():
             with db.snapshot():
                 rows = db.execute("SELECT wave, run_id, count(*), min(value), max(value) FROM indicator_values "
                                   "GROUP BY wave, run_id")
@@ -68,6 +69,8 @@ def _reader(url: str, seconds: float) -> dict:
             for wave, groups in waves.items():
                 if len(groups) != 1 or groups[0][1] != ROWS or groups[0][2] != groups[0][3]:
                     partial.append((wave, groups))
+            partial += [(wave, "gone") for wave in ever - set(waves)]  # a reload never hides a wave
+            ever |= set(waves)
             seen += 1
             if seen % 10 == 0:  # the pull path too: one snapshot per pull
                 got = pull_values(db, codes=["S_0"])
@@ -87,10 +90,14 @@ def test_concurrent_loaders_and_readers_lose_nothing_and_see_no_partial_wave(pg_
     jobs = [("w_same", 2000, 1), ("w_same", 2000, 2), ("w_a", 2001, 3), ("w_b", 2002, 4)]
     ctx = mp.get_context("spawn")
     t0 = time.perf_counter()
-    with ctx.Pool(len(jobs) + 3) as pool:
-        readers = [pool.apply_async(_reader, (url, 6.0)) for _ in range(3)]
+    with ctx.Manager() as manager, ctx.Pool(len(jobs) + 3) as pool:
+        stop = manager.Event()
+        readers = [pool.apply_async(_reader, (url, stop, 90.0)) for _ in range(3)]
         loaders = [pool.apply_async(_loader, (url, w, p, tag, loads)) for w, p, tag in jobs]
-        done = [r.get(timeout=120) for r in loaders]
+        try:
+            done = [r.get(timeout=120) for r in loaders]
+        finally:
+            stop.set()  # the readers read while the loads run, then stop
         seen = [r.get(timeout=120) for r in readers]
     elapsed = time.perf_counter() - t0
     with open_base(url, read_only=True) as db:
