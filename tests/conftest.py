@@ -27,3 +27,7 @@ def survey_ref(reference_dir: Path) -> dict:
 def reliability_ref(reference_dir: Path) -> dict:
     """Figures computed by R's psych and survey packages (reliability_reference.json)."""
     return json.loads((reference_dir / "reliability_reference.json").read_text())
+
+
+# The throwaway PostgreSQL server and the base fixture parametrised over DuckDB/PostgreSQL.
+from tests.pgserver import base_target, pg_server  # noqa: E402, F401

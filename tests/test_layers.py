@@ -16,7 +16,8 @@ rules:
 The layers, and why a module sits where it does:
 
 base        errors, progress lines, files (SPSS, atomic writes, hashes, the raw wave's
-            files). The package ``sid`` itself: its body imports nothing (its public
+            files), and the connection to the indicator base (sid.linkage.db: a DuckDB file
+            or a PostgreSQL URL, which the linkage spec and the schema read). The package ``sid`` itself: its body imports nothing (its public
             names are resolved lazily, by name, when first used).
 spec        the specs and the expression language (sid.spec), the project file
             (sid.project), and the spec formats that live beside their stage: the linkage
@@ -43,7 +44,7 @@ from pathlib import Path
 SID = Path(__file__).resolve().parents[1] / "sid"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("sid", "sid.errors", "sid.progress", "sid.io")),
+    ("base", ("sid", "sid.errors", "sid.progress", "sid.io", "sid.linkage.db")),
     ("spec", ("sid.spec", "sid.project", "sid.linkage.spec", "sid.linkage.schema", "sid.tables.plan",
               "sid.tables.labels")),
     ("statistics", ("sid.estimation", "sid.weighting", "sid.scales", "sid.fieldwork", "sid.tables",

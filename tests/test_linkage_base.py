@@ -14,7 +14,7 @@ import pytest
 from sid.demo.admin import admin_definitions, admin_indicators
 from sid.errors import LinkageError
 from sid.linkage.base import Load, drop_wave, open_base, replace_wave, replace_waves
-from sid.linkage.schema import TABLES
+from sid.linkage.schema import SCHEMA_VERSION, TABLES
 
 
 def survey_defs(codes=("S_A", "S_B")) -> pd.DataFrame:
@@ -29,13 +29,16 @@ def survey_values(period: int, value: float, codes=("S_A", "S_B")) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+ORDER = "ORDER BY indicator_code, period, geography, origin, generation, sex, age_band"
+
+
 def counts(con) -> dict:
-    return dict(con.execute("SELECT wave, count(*) FROM indicator_values GROUP BY wave").fetchall())
+    return dict(con.execute("SELECT wave, count(*) FROM indicator_values GROUP BY wave"))
 
 
 @pytest.fixture
-def base(tmp_path):
-    con = open_base(tmp_path / "vlim.duckdb")
+def base(base_target):
+    con = open_base(base_target)
     replace_wave(con, wave="admin", source_type="register", indicators=admin_definitions(),
                  values=admin_indicators(0), spec_hash="h-admin")
     replace_wave(con, wave="sid2017", source_type="survey", indicators=survey_defs(),
@@ -48,40 +51,40 @@ def base(tmp_path):
 
 def test_schema_is_created_with_sid_tables_and_version(tmp_path):
     con = open_base(tmp_path / "new" / "vlim.duckdb")
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables")}
     assert set(TABLES) <= tables
-    assert con.execute("SELECT version FROM sid_schema").fetchall() == [(1,)]
+    assert con.execute("SELECT version FROM sid_schema") == [(SCHEMA_VERSION,)]
     cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
-                                      "WHERE table_name = 'indicator_values'").fetchall()}
+                                      "WHERE table_name = 'indicator_values'")}
     assert {"se", "ci_low", "n", "flags", "wave", "run_id", "spec_hash", "loaded_at", "origin"} <= cols
     con.close()
     con = open_base(tmp_path / "new" / "vlim.duckdb")  # reopening keeps one version row
-    assert con.execute("SELECT count(*) FROM sid_schema").fetchall() == [(1,)]
+    assert con.execute("SELECT count(*) FROM sid_schema") == [(1,)]
     con.close()
 
 
 def test_reload_replaces_only_that_waves_rows(base):
     before = counts(base)
-    admin_before = base.execute("SELECT * FROM indicator_values WHERE wave = 'admin' ORDER BY ALL").df()
+    admin_before = base.df("SELECT * FROM indicator_values WHERE wave = 'admin' " + ORDER)
     res = replace_wave(base, wave="sid2022", source_type="survey", indicators=survey_defs(),
                        values=survey_values(2022, 55.0), spec_hash="h2022b", run_id="r2")
     assert res == {"deleted": 6, "inserted": 6}
     assert counts(base) == before
-    vals = base.execute("SELECT DISTINCT value, run_id, spec_hash FROM indicator_values WHERE wave = 'sid2022'").fetchall()
+    vals = base.execute("SELECT DISTINCT value, run_id, spec_hash FROM indicator_values WHERE wave = 'sid2022'")
     assert vals == [(55.0, "r2", "h2022b")]
-    assert base.execute("SELECT DISTINCT value FROM indicator_values WHERE wave = 'sid2017'").fetchall() == [(40.0,)]
-    admin_after = base.execute("SELECT * FROM indicator_values WHERE wave = 'admin' ORDER BY ALL").df()
+    assert base.execute("SELECT DISTINCT value FROM indicator_values WHERE wave = 'sid2017'") == [(40.0,)]
+    admin_after = base.df("SELECT * FROM indicator_values WHERE wave = 'admin' " + ORDER)
     pd.testing.assert_frame_equal(admin_before, admin_after)
 
 
 def test_failure_inside_the_transaction_leaves_the_base_as_it_was(base):
-    before = base.execute("SELECT * FROM indicator_values ORDER BY ALL").df()
+    before = base.df("SELECT * FROM indicator_values " + ORDER)
     bad_defs = survey_defs()
     bad_defs.loc[0, "name"] = None  # violates NOT NULL only when inserted, after the DELETE
     with pytest.raises(LinkageError, match="left as it was"):
         replace_wave(base, wave="sid2022", source_type="survey", indicators=bad_defs,
                      values=survey_values(2022, 99.0), spec_hash="h", run_id="r3")
-    pd.testing.assert_frame_equal(before, base.execute("SELECT * FROM indicator_values ORDER BY ALL").df())
+    pd.testing.assert_frame_equal(before, base.df("SELECT * FROM indicator_values " + ORDER))
 
 
 def test_several_loads_are_all_or_nothing(base):
@@ -91,7 +94,7 @@ def test_several_loads_are_all_or_nothing(base):
     with pytest.raises(LinkageError, match="period 2017 is already in the base from wave 'sid2017'"):
         replace_waves(base, [good, clash])
     assert counts(base) == before
-    assert base.execute("SELECT DISTINCT value FROM indicator_values WHERE wave = 'sid2022'").fetchall() == [(50.0,)]
+    assert base.execute("SELECT DISTINCT value FROM indicator_values WHERE wave = 'sid2022'") == [(50.0,)]
 
 
 def test_overlapping_period_from_another_spec_is_refused(base):

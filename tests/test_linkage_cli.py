@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -12,19 +11,21 @@ import pytest
 
 from sid.cli import main
 from sid.demo.admin import admin_indicators, write_admin_demo
+from sid.errors import LinkageError
+from sid.linkage.base import open_base
 from sid.linkage.pull import pull
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def run(tmp_path):
+def run(tmp_path, base_target):
     from tests.test_linkage_indicators import respondents
 
     resp = tmp_path / "resp.parquet"
     respondents().to_parquet(resp)
     admin = write_admin_demo(tmp_path / "demo", seed=1)[0].parent
-    db = tmp_path / "vlim.duckdb"
+    db = base_target
     # a respondents file: its design strata are its origin groups (the SID strata)
     args = ["link", "--out", str(tmp_path / "run"), "--project", str(ROOT), "--strata", "origin",
             "--respondents", str(resp), "--db", str(db)]
@@ -33,11 +34,8 @@ def run(tmp_path):
 
 
 def _counts(db):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return dict(con.execute("SELECT wave, count(*) FROM indicator_values GROUP BY wave").fetchall())
-    finally:
-        con.close()
+    with open_base(db, read_only=True) as con:
+        return dict(con.execute("SELECT wave, count(*) FROM indicator_values GROUP BY wave"))
 
 
 def test_link_loads_survey_and_admin_and_reload_keeps_admin(run):
@@ -77,10 +75,9 @@ def test_admin_only_load_replaces_the_register_set_alone(run):
     assert main(["link", "--out", str(tmp / "run"), "--project", str(ROOT), "--db", str(db),
                  "--admin", str(admin), "--admin-only"]) == 0
     assert _counts(db) == before
-    con = duckdb.connect(str(db), read_only=True)
-    got = con.execute("SELECT value FROM indicator_values WHERE wave = 'vlim-admin-demo' "
-                      "ORDER BY indicator_code, origin, generation, period").df()["value"]
-    con.close()
+    with open_base(db, read_only=True) as con:
+        got = con.df("SELECT value FROM indicator_values WHERE wave = 'vlim-admin-demo' "
+                     "ORDER BY indicator_code, origin, generation, period")["value"]
     want = admin_indicators(2).sort_values(["indicator_code", "origin", "generation", "period"])["value"]
     assert np.abs(got.to_numpy() - want.to_numpy()).max() < 1e-12
 
@@ -119,7 +116,7 @@ def test_bad_inputs_give_one_line_and_leave_the_base(run, capsys):
     assert _counts(db) == before
 
 
-def test_link_with_register_writes_rates_and_refuses_raw_nrn(tmp_path, capsys):
+def test_link_with_register_writes_rates_and_refuses_raw_nrn(tmp_path, capsys, base_target):
     from sid.io.pseudonym import pseudonymise_column
     from tests.test_linkage_indicators import respondents
     from tests.test_linkage_pseudonym import make_nrn
@@ -130,10 +127,11 @@ def test_link_with_register_writes_rates_and_refuses_raw_nrn(tmp_path, capsys):
     raw = tmp_path / "raw.parquet"
     df.to_parquet(raw)
     args = ["link", "--out", str(tmp_path / "run"), "--project", str(ROOT), "--strata", "origin",
-            "--db", str(tmp_path / "b.duckdb")]
+            "--db", str(base_target)]
     assert main([*args, "--respondents", str(raw)]) == 2
     assert "column 'rrn' holds 700 raw national register number(s)" in capsys.readouterr().err
-    assert not (tmp_path / "b.duckdb").exists()
+    with pytest.raises(LinkageError, match="not an indicator base|not found"):
+        open_base(base_target, read_only=True)  # nothing was created
 
     resp = pseudonymise_column(df, "rrn", key, out="person_key")
     register = pseudonymise_column(df[["rrn"]].iloc[:600].assign(employed=1), "rrn", key, out="person_key")  # 100 not in register
@@ -173,7 +171,7 @@ def _run_folder(run_dir: Path, df: pd.DataFrame, n_rep: int = 20) -> np.ndarray:
     return W
 
 
-def test_link_on_the_run_folder_uses_the_weight_stages_replicates_se_by_hand(tmp_path, capsys):
+def test_link_on_the_run_folder_uses_the_weight_stages_replicates_se_by_hand(tmp_path, capsys, base_target):
     from sid.linkage.indicators import survey_indicators
     from sid.linkage.spec import load_linkage_spec
     from tests.test_linkage_indicators import respondents
@@ -181,7 +179,7 @@ def test_link_on_the_run_folder_uses_the_weight_stages_replicates_se_by_hand(tmp
     df = respondents(1400)
     df["person_key"] = [f"k{i:05d}" for i in range(len(df))]
     run_dir = tmp_path / "run"
-    args = ["link", "--out", str(run_dir), "--project", str(ROOT), "--db", str(tmp_path / "b.duckdb")]
+    args = ["link", "--out", str(run_dir), "--project", str(ROOT), "--db", str(base_target)]
     assert main(args) == 2
     assert "run folder not found" in capsys.readouterr().err and not run_dir.exists()  # checked before writing
     W = _run_folder(run_dir, df)

@@ -36,7 +36,8 @@ SEED, SCALE = 3, 0.3
 DISCR = ["q_discr_work", "q_discr_housing", "q_discr_education", "q_discr_public", "q_discr_police", "q_discr_shops"]
 
 
-def _project(proj: Path) -> None:
+def _project(proj: Path, base: str | None = None) -> None:
+    """The project copy; ``base``: a PostgreSQL URL for the linkage spec's ``base:``."""
     copy_project(proj, folders=("questionnaires", "linkage", "reports"))
     (proj / "weights").mkdir()
     w = yaml.safe_load((ROOT / "weights" / "sid2022.yaml").read_text(encoding="utf-8"))
@@ -47,22 +48,29 @@ def _project(proj: Path) -> None:
     spec_path = proj / "linkage" / "sid2022.yaml"
     spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
     spec["indicators"] = [i for i in spec["indicators"] if not str(i.get("variable", "")).startswith("idx_")]
+    if base is not None:
+        spec["base"] = base
     spec_path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
+@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
+def run(tmp_path_factory, request):
     base = tmp_path_factory.mktemp("linkage_demo")
     data, out, proj = base / "data", base / "run", base / "proj"
     make_demo(data, seed=SEED, scale=SCALE)
-    _project(proj)
+    url = None
+    if request.param == "postgresql":
+        from tests.pgserver import new_database
+
+        url = new_database(request.getfixturevalue("pg_server"))
+    _project(proj, url)
     project = load_project(proj)
     ctx = RunContext(project=project, wave=project.wave(), data=data, out=out, seed=SEED)
     for name, fn, _ in STAGES:
         if name not in ("score", "tables", "report"):
             fn(ctx)
     linked = pd.read_parquet(out / "link" / "respondents_linked.parquet")
-    return {"data": data, "out": out, "linked": linked,
+    return {"data": data, "out": out, "linked": linked, "base": url or proj / "data" / "vlim.duckdb",
             "register": pd.read_parquet(data / "register_extract.parquet"),
             "rates": pd.read_csv(out / "link" / "link_rates.csv", keep_default_na=False)}
 
@@ -93,6 +101,18 @@ def test_sid_run_link_stage_writes_link_rates_and_linked_respondents(run):
     assert "register_extract.parquet" in inputs
     reg_cols = {f"reg_{c}" for c in CODES}
     assert reg_cols <= set(run["linked"].columns)
+
+
+def test_sid_run_loads_the_wave_into_the_spec_base(run):
+    from sid.linkage.base import open_base
+
+    loaded = pd.read_csv(run["out"] / "link" / "survey_indicators.csv")
+    with open_base(run["base"], read_only=True) as db:
+        got = dict(db.execute("SELECT wave, count(*) FROM indicator_values GROUP BY wave"))
+        runs = db.execute("SELECT DISTINCT run_id FROM indicator_values")
+    assert got["sid2022"] == len(loaded) > 0 and got["vlim-admin-demo"] > 0  # the demo's register set too
+    assert len(runs) == 1
+    assert json.loads((run["out"] / "link" / "load.json").read_text())["db"] == str(run["base"])
 
 
 def _hand_status(linked: pd.DataFrame, register: pd.DataFrame) -> pd.Series:

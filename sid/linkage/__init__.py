@@ -1,4 +1,4 @@
-"""sid.linkage: survey indicators for VLIM and the indicator base (DuckDB).
+"""sid.linkage: survey indicators for VLIM and the indicator base (DuckDB or PostgreSQL).
 
 Modules, in the order the link stage uses them:
 
@@ -8,9 +8,11 @@ Modules, in the order the link stage uses them:
 * :mod:`~sid.linkage.register_link` - respondents to register records, link rates;
 * :mod:`~sid.linkage.indicators` - survey indicators through ``Design``, pooled VLIM
   origin categories, disclosure;
+* :mod:`~sid.linkage.db` - one database layer for a DuckDB file or a PostgreSQL URL;
 * :mod:`~sid.linkage.schema` / :mod:`~sid.linkage.base` - the base's tables; opening it,
-  loading waves in one transaction;
+  loading waves in one transaction (a lock per wave);
 * :mod:`~sid.linkage.register_load` - register indicator sets (CSV folders);
 * :mod:`~sid.linkage.pull` - survey and register indicators side by side (CSV, Excel);
+* :mod:`~sid.linkage.sdmx` - SDMX-CSV with the observation attributes;
 * :mod:`~sid.linkage.stage` - the link stage (``run_link``), as ``sid link`` and ``sid run`` call it.
 """

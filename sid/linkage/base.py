@@ -2,10 +2,20 @@
 
 A *wave* is the unit of loading: a survey wave (``sid2022``) or a register data set
 (``vlim-admin-demo``). :func:`replace_wave` deletes that wave's rows and inserts the new
-ones in one DuckDB transaction, so readers see the old rows or the new ones, never a
-mixture, and a failure leaves the base exactly as it was. Rows of other waves (and the
+ones in one transaction, so readers see the old rows or the new ones, never a mixture,
+and a failure leaves the base exactly as it was. The base is a DuckDB file or a
+PostgreSQL database (a ``postgresql://`` URL), through one layer (:mod:`sid.linkage.db`).
+On PostgreSQL several authors load at once: a load takes a lock per wave, so two loads
+of the same wave run one after the other while loads of other waves go on; a read-only
+role can pull but not load. Rows of other waves (and the
 register rows when loading a survey wave) are never touched. A load whose indicator
 periods are already in the base from another wave (loaded with another spec) is refused.
+
+Each value row carries the SDMX observation attributes: ``obs_status`` (A normal, E
+estimated (model-based), U low reliability, Q suppressed, B break in series),
+``conf_status`` (F free, C confidential), ``unit_mult`` and ``decimals``. Where a load
+gives none they follow from the flags (``suppressed...``: Q and C; ``cv>...``: U) and
+the indicator's unit (decimals 1 for percent, else 2).
 """
 
 from __future__ import annotations
@@ -16,36 +26,62 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from sid.errors import LinkageError
+from sid.linkage.db import BaseTarget, Db, connect_postgresql, is_url
 from sid.linkage.schema import (
+    CONF_STATUS,
     DIMENSIONS,
     INDICATOR_COLUMNS,
     KEY_COLUMNS,
+    OBS_STATUS,
     ORIGIN,
     SCHEMA_VERSION,
+    TABLES,
     TOTAL,
     VALUE_COLUMNS,
     create_schema,
     schema_version,
+    upgrade_schema,
 )
 
 SOURCE_TYPES = ("register", "survey")
 KEY = KEY_COLUMNS
-_TEXT = tuple(c for c in KEY_COLUMNS if c != "period") + ("flags", "note")
+_TEXT = tuple(c for c in KEY_COLUMNS if c != "period") + ("flags", "note", "obs_status", "conf_status")
+_INT = ("n", "unit_mult", "decimals")
 _FLOAT = ("value", "se", "ci_low", "ci_high", "cv", "numerator", "denominator")
 
 
-def open_base(path: str | os.PathLike[str], *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Connect to the indicator base at ``path``; create it (and sid's schema) when absent.
+def open_base(target: BaseTarget | Db, *, read_only: bool = False) -> Db:
+    """Connect to the indicator base ``target`` (a DuckDB file path or a ``postgresql://``
+    URL); create it (and sid's schema) when absent. A :class:`~sid.linkage.db.Db` passes
+    through unchanged.
 
     Raises LinkageError (one line) when the file is locked by another process, cannot be
-    created or written, is not a DuckDB file, or is a DuckDB file sid did not create.
+    created or written, is not a DuckDB file, is a base sid did not create, or when the
+    PostgreSQL server cannot be reached or refuses the credentials.
     """
-    p = Path(path)
+    if isinstance(target, Db):
+        return target
+    if is_url(target):
+        db = connect_postgresql(str(target), read_only=read_only)
+        where = str(target)
+    else:
+        db = _open_duckdb(Path(target), read_only)
+        where = str(target)
+    try:
+        _check_or_create(db, where, read_only)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _open_duckdb(p: Path, read_only: bool) -> Db:
+    import duckdb
+
     if read_only and not p.is_file():
         raise LinkageError(f"{p}: indicator base not found; create it with sid link")
     if not read_only:
@@ -65,19 +101,14 @@ def open_base(path: str | os.PathLike[str], *, read_only: bool = False) -> duckd
         raise _io_error(p, exc) from None
     except duckdb.Error as exc:
         raise LinkageError(f"{p}: cannot open the indicator base ({_one_line(exc)})") from None
-    try:
-        _check_or_create(con, p, read_only)
-    except BaseException:
-        con.close()
-        raise
-    return con
+    return Db(con, "duckdb", str(p), read_only)
 
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def _io_error(p: Path, exc: duckdb.IOException) -> LinkageError:
+def _io_error(p: Path, exc: BaseException) -> LinkageError:
     msg = _one_line(exc)
     if "lock" in msg.lower():
         pid = re.search(r"PID (\d+)", msg)
@@ -91,19 +122,29 @@ def _io_error(p: Path, exc: duckdb.IOException) -> LinkageError:
     return LinkageError(f"{p}: cannot open the indicator base ({msg})")
 
 
-def _check_or_create(con: duckdb.DuckDBPyConnection, p: Path, read_only: bool) -> None:
-    version = schema_version(con)
-    if version is None:
-        others = con.execute("SELECT count(*) FROM information_schema.tables").fetchall()[0][0]
-        if others:
-            raise LinkageError(f"{p}: a DuckDB file sid did not create (no sid_schema table); "
-                               "give a new file or a sid indicator base")
-        if read_only:
-            raise LinkageError(f"{p}: empty DuckDB file, not an indicator base; create it with sid link")
-        create_schema(con)
-    elif version != SCHEMA_VERSION:
-        raise LinkageError(f"{p}: indicator base has schema version {version}, this sid writes "
-                           f"version {SCHEMA_VERSION}; use a new file")
+def _check_or_create(db: Db, p: str, read_only: bool) -> None:
+    try:
+        version = schema_version(db)
+        if version is None:
+            tables = db.table_names()
+            if db.kind == "duckdb" and tables:
+                raise LinkageError(f"{p}: a DuckDB file sid did not create (no sid_schema table); "
+                                   "give a new file or a sid indicator base")
+            if set(TABLES) & tables:
+                raise LinkageError(f"{p}: holds tables named like sid's ({', '.join(sorted(set(TABLES) & tables))}) "
+                                   "but no sid_schema table; give a new database or schema")
+            if read_only:
+                kind = "empty DuckDB file" if db.kind == "duckdb" else "database without sid's tables"
+                raise LinkageError(f"{p}: {kind}, not an indicator base; create it with sid link")
+            create_schema(db)
+        elif version < SCHEMA_VERSION and not read_only:
+            upgrade_schema(db, version)
+        elif version > SCHEMA_VERSION:
+            raise LinkageError(f"{p}: indicator base has schema version {version}, this sid writes "
+                               f"version {SCHEMA_VERSION}; use a new file or a newer sid")
+    except db.errors as exc:
+        raise LinkageError(f"{p}: cannot read or create the indicator base's schema ({_one_line(exc)}); "
+                           "check the database and the role's privileges") from None
 
 
 def _normalise_values(values: pd.DataFrame, where: str) -> pd.DataFrame:
@@ -119,13 +160,19 @@ def _normalise_values(values: pd.DataFrame, where: str) -> pd.DataFrame:
         col = values[c].reset_index(drop=True) if c in values.columns else None
         if c in _TEXT:
             default = "" if c == "flags" else (TOTAL if c in DIMENSIONS else None)
+            if c in ("obs_status", "conf_status") and col is None:
+                continue  # derived from the flags in _sdmx_attributes
             s = pd.Series([default] * len(values), dtype=object) if col is None else col.astype(object)
             s = s.where(s.notna(), default)
             out[c] = s.map(lambda v: v if v is None else str(v)).astype(object)
         elif c in _FLOAT:
             out[c] = np.nan if col is None else pd.to_numeric(col, errors="coerce").astype(float)
-        elif c == "n":
-            out[c] = pd.array([pd.NA] * len(values), dtype="Int64") if col is None else pd.to_numeric(col).astype("Int64")
+        elif c in _INT:
+            if c == "decimals" and col is None:
+                continue  # from the indicator's unit in _prepare
+            default = 0 if c == "unit_mult" else pd.NA
+            out[c] = (pd.array([default] * len(values), dtype="Int64") if col is None
+                      else pd.to_numeric(col).astype("Int64"))
         else:  # period
             per = pd.to_numeric(col, errors="coerce")
             bad = per.isna() | (per != per.round())
@@ -137,11 +184,37 @@ def _normalise_values(values: pd.DataFrame, where: str) -> pd.DataFrame:
         bad = out[c].isna()
         if bad.any():
             raise LinkageError(f"{where}: row {int(np.flatnonzero(bad.to_numpy())[0])}: {c} is missing")
+    _sdmx_attributes(out, where)
     dup = out.duplicated(list(KEY))
     if dup.any():
         r = out.loc[dup].iloc[0]
         raise LinkageError(f"{where}: two rows for {', '.join(f'{k}={r[k]}' for k in KEY)}; one value per cell")
     return out
+
+
+def status_from_flags(flags: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """SDMX OBS_STATUS and CONF_STATUS of value rows from sid's flags: ``suppressed...``
+    (below the disclosure minimum) is Q and C, ``cv>...`` is U and F, else A and F."""
+    flags = pd.Series(flags, dtype=object).fillna("").astype(str)
+    suppressed = flags.str.startswith("suppressed").to_numpy()
+    obs = np.select([suppressed, flags.str.startswith("cv>").to_numpy()], ["Q", "U"], "A").astype(object)
+    return obs, np.where(suppressed, "C", "F").astype(object)
+
+
+def _sdmx_attributes(out: pd.DataFrame, where: str) -> None:
+    """Fill ``obs_status`` / ``conf_status`` from the flags where not given; check the codes."""
+    obs, conf = status_from_flags(out["flags"])
+    if "obs_status" not in out.columns:
+        out["obs_status"] = obs
+    if "conf_status" not in out.columns:
+        out["conf_status"] = conf
+    for col, codes in (("obs_status", OBS_STATUS), ("conf_status", CONF_STATUS)):
+        out[col] = out[col].where(out[col].notna(), "A" if col == "obs_status" else "F")
+        bad = ~out[col].isin(list(codes))
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise LinkageError(f"{where}: row {i}: {col} {out[col].iloc[i]!r} is not an SDMX code; use one of "
+                               + ", ".join(f"{k} ({v})" for k, v in codes.items()))
 
 
 def _check_indicators(indicators: pd.DataFrame, values: pd.DataFrame, source_type: str, where: str) -> pd.DataFrame:
@@ -175,7 +248,7 @@ class Load:
 
 
 def replace_wave(
-    con: duckdb.DuckDBPyConnection,
+    db: Db,
     *,
     wave: str,
     source_type: str,
@@ -194,25 +267,26 @@ def replace_wave(
     another wave (another spec).
     """
     load = Load(wave, source_type, indicators, values, spec_hash, run_id, where)
-    return replace_waves(con, [load])[wave]
+    return replace_waves(db, [load])[wave]
 
 
-def replace_waves(con: duckdb.DuckDBPyConnection, loads: list[Load]) -> dict[str, dict]:
-    """:func:`replace_wave` for several waves in one transaction: all are loaded or none."""
+def replace_waves(db: Db, loads: list[Load]) -> dict[str, dict]:
+    """:func:`replace_wave` for several waves in one transaction: all are loaded or none.
+
+    The waves are locked (in name order) before anything is read, so a second load of the
+    same wave waits for this one to commit or roll back."""
     prepared = [_prepare(ld) for ld in loads]
     out: dict[str, dict] = {}
-    con.execute("BEGIN TRANSACTION")
     try:
-        for ld, ind, vals in prepared:
-            out[ld.wave] = _replace_in_tx(con, ld, ind, vals)
-        con.execute("COMMIT")
-    except BaseException as exc:
-        con.execute("ROLLBACK")
-        if isinstance(exc, duckdb.Error):
-            waves = ", ".join(ld.wave for ld in loads)
-            raise LinkageError(f"{loads[0].where}: loading {waves} failed ({_one_line(exc)}); "
-                               "the indicator base is left as it was") from None
-        raise
+        with db.transaction():
+            for wave in sorted({ld.wave for ld in loads}):
+                db.lock(f"wave:{wave}")
+            for ld, ind, vals in prepared:
+                out[ld.wave] = _replace_in_tx(db, ld, ind, vals)
+    except db.errors as exc:
+        waves = ", ".join(ld.wave for ld in loads)
+        raise LinkageError(f"{loads[0].where}: loading {waves} into {db.name} failed ({_one_line(exc)}); "
+                           "the indicator base is left as it was") from None
     return out
 
 
@@ -221,6 +295,11 @@ def _prepare(ld: Load) -> tuple[Load, pd.DataFrame, pd.DataFrame]:
         raise LinkageError(f"{ld.where}: source type {ld.source_type!r} is not one of {', '.join(SOURCE_TYPES)}")
     vals = _normalise_values(ld.values, ld.where)
     ind = _check_indicators(ld.indicators, vals, ld.source_type, ld.where)
+    if "decimals" not in vals.columns:
+        units = dict(zip(ind["code"], ind["unit"], strict=True))
+        vals["decimals"] = pd.array(vals["indicator_code"].map(lambda c: 1 if units.get(c) == "percent" else 2),
+                                    dtype="Int64")
+    vals = vals[list(VALUE_COLUMNS)]
     loaded_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     vals["source_type"] = ld.source_type
     vals["wave"] = ld.wave
@@ -231,52 +310,47 @@ def _prepare(ld: Load) -> tuple[Load, pd.DataFrame, pd.DataFrame]:
     return ld, ind, vals
 
 
-def _replace_in_tx(con: duckdb.DuckDBPyConnection, ld: Load, ind: pd.DataFrame, vals: pd.DataFrame) -> dict:
+_UPSERT = (f"INSERT INTO indicators ({', '.join(INDICATOR_COLUMNS)}, wave) "
+           f"VALUES ({', '.join('?' * (len(INDICATOR_COLUMNS) + 1))}) ON CONFLICT (code) DO UPDATE SET "
+           + ", ".join(f"{c} = excluded.{c}" for c in (*INDICATOR_COLUMNS[1:], "wave")))
+
+
+def _replace_in_tx(db: Db, ld: Load, ind: pd.DataFrame, vals: pd.DataFrame) -> dict:
     wave, source_type = ld.wave, ld.source_type
-    _refuse_conflicts(con, wave, source_type, ind, vals, ld.where)
-    deleted = con.execute("SELECT count(*) FROM indicator_values WHERE wave = ? AND source_type = ?",
-                          [wave, source_type]).fetchall()[0][0]
-    con.execute("DELETE FROM indicator_values WHERE wave = ? AND source_type = ?", [wave, source_type])
-    con.execute("DELETE FROM loads WHERE wave = ?", [wave])
-    try:
-        con.register("_sid_incoming_ind", ind)
-        con.execute("INSERT OR REPLACE INTO indicators BY NAME SELECT * FROM _sid_incoming_ind")
-        con.register("_sid_incoming", vals)
-        con.execute("INSERT INTO indicator_values BY NAME SELECT * FROM _sid_incoming")
-    finally:
-        for view in ("_sid_incoming", "_sid_incoming_ind"):
-            con.unregister(view)
+    _refuse_conflicts(db, wave, source_type, ind, vals, ld.where)
+    deleted = db.execute("SELECT count(*) FROM indicator_values WHERE wave = ? AND source_type = ?",
+                         [wave, source_type])[0][0]
+    db.execute("DELETE FROM indicator_values WHERE wave = ? AND source_type = ?", [wave, source_type])
+    db.execute("DELETE FROM loads WHERE wave = ?", [wave])
+    db.executemany(_UPSERT, ind[[*INDICATOR_COLUMNS, "wave"]].itertuples(index=False, name=None))
+    db.insert_frame("indicator_values", vals)
     periods = (int(vals["period"].min()), int(vals["period"].max())) if len(vals) else (0, 0)
-    con.execute("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [wave, source_type, ld.run_id, ld.spec_hash, *periods, len(vals), vals["loaded_at"].iloc[0]
-                 if len(vals) else datetime.now(UTC).replace(tzinfo=None)])
+    db.execute("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+               [wave, source_type, ld.run_id, ld.spec_hash, *periods, len(vals), vals["loaded_at"].iloc[0]
+                if len(vals) else datetime.now(UTC).replace(tzinfo=None)])
     return {"deleted": int(deleted), "inserted": len(vals)}
 
 
-def _refuse_conflicts(con, wave: str, source_type: str, ind: pd.DataFrame, vals: pd.DataFrame, where: str) -> None:
-    rows = con.execute("SELECT source_type FROM loads WHERE wave = ?", [wave]).fetchall()
+def _refuse_conflicts(db: Db, wave: str, source_type: str, ind: pd.DataFrame, vals: pd.DataFrame, where: str) -> None:
+    rows = db.execute("SELECT source_type FROM loads WHERE wave = ?", [wave])
     row = rows[0] if rows else None
     if row is not None and row[0] != source_type:
         raise LinkageError(f"{where}: wave {wave!r} is already loaded as {row[0]} data; "
                            f"give this {source_type} load another name")
     codes = list(ind["code"])
-    clash = con.execute(
-        "SELECT code, source_type FROM indicators WHERE list_contains(?, code) AND source_type <> ? LIMIT 1",
-        [codes, source_type]).fetchall()
+    clash = db.execute(
+        f"SELECT code, source_type FROM indicators WHERE code IN ({db.placeholders(len(codes))}) "
+        "AND source_type <> ? ORDER BY code LIMIT 1", [*codes, source_type])
     clash = clash[0] if clash else None
     if clash is not None:
         raise LinkageError(f"{where}: indicator {clash[0]!r} is already in the base as a {clash[1]} "
                            f"indicator; a {source_type} indicator needs another code")
-    cells = vals[["indicator_code", "period"]].drop_duplicates()
-    con.register("_sid_cells", cells)
-    try:
-        hit = con.execute(
-            "SELECT v.indicator_code, v.period, v.wave, v.spec_hash FROM indicator_values v "
-            "JOIN _sid_cells c ON v.indicator_code = c.indicator_code AND v.period = c.period "
-            "WHERE v.wave <> ? ORDER BY 1, 2 LIMIT 1", [wave]).fetchall()
-        hit = hit[0] if hit else None
-    finally:
-        con.unregister("_sid_cells")
+    cells = set(vals[["indicator_code", "period"]].drop_duplicates().itertuples(index=False, name=None))
+    loaded = db.execute(
+        "SELECT DISTINCT indicator_code, period, wave, spec_hash FROM indicator_values "
+        f"WHERE indicator_code IN ({db.placeholders(len(codes))}) AND wave <> ? ORDER BY 1, 2",
+        [*codes, wave])
+    hit = next((r for r in loaded if (r[0], int(r[1])) in cells), None)
     if hit is not None:
         raise LinkageError(
             f"{where}: indicator {hit[0]} period {hit[1]} is already in the base from wave {hit[2]!r} "
@@ -284,20 +358,20 @@ def _refuse_conflicts(con, wave: str, source_type: str, ind: pd.DataFrame, vals:
             f"drop that wave first (sid link --drop {hit[2]}) or change the period")
 
 
-def drop_wave(con: duckdb.DuckDBPyConnection, wave: str) -> int:
+def drop_wave(db: Db, wave: str) -> int:
     """Delete every row of ``wave`` (values and load record) in one transaction; rows deleted.
 
     Indicator definitions stay (another wave may still use them)."""
-    con.execute("BEGIN TRANSACTION")
     try:
-        n = con.execute("SELECT count(*) FROM indicator_values WHERE wave = ?", [wave]).fetchall()[0][0]
-        found = con.execute("SELECT count(*) FROM loads WHERE wave = ?", [wave]).fetchall()[0][0]
-        if not found:
-            raise LinkageError(f"wave {wave!r} is not in the indicator base; nothing dropped")
-        con.execute("DELETE FROM indicator_values WHERE wave = ?", [wave])
-        con.execute("DELETE FROM loads WHERE wave = ?", [wave])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with db.transaction():
+            db.lock(f"wave:{wave}")
+            n = db.execute("SELECT count(*) FROM indicator_values WHERE wave = ?", [wave])[0][0]
+            found = db.execute("SELECT count(*) FROM loads WHERE wave = ?", [wave])[0][0]
+            if not found:
+                raise LinkageError(f"wave {wave!r} is not in the indicator base; nothing dropped")
+            db.execute("DELETE FROM indicator_values WHERE wave = ?", [wave])
+            db.execute("DELETE FROM loads WHERE wave = ?", [wave])
+    except db.errors as exc:
+        raise LinkageError(f"dropping wave {wave!r} from {db.name} failed ({_one_line(exc)}); "
+                           "the indicator base is left as it was") from None
     return int(n)

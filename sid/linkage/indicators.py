@@ -34,6 +34,7 @@ import pandas as pd
 from sid.errors import EstimationError, LinkageError
 from sid.estimation.design import Design
 from sid.estimation.intervals import logit_interval
+from sid.linkage.base import status_from_flags
 from sid.linkage.schema import DIMENSIONS, GENERATION, ORIGIN, TOTAL, VALUE_COLUMNS
 from sid.linkage.spec import LinkageSpec, SurveyIndicator
 from sid.spec.expr_nodes import to_array
@@ -182,7 +183,9 @@ def survey_indicators(
     (VLIM category), the breakdown dimensions (generation, sex, age_band; ``total`` where
     not broken down, each fed by the survey variable the spec's ``dimensions`` names), value (percent for shares), se, ci_low,
     ci_high (at ``level``), cv, n (unweighted respondents in the cell), numerator,
-    denominator (NULL: survey values are not counts), flags, note (origin coverage).
+    denominator (NULL: survey values are not counts), flags, note (origin coverage), and the
+    SDMX attributes (obs_status Q/U/A and conf_status C/F from the flags; unit_mult 0;
+    decimals 1 for a share in percent, 2 for a mean).
     """
     if isinstance(data, Design):
         df = data.data.reset_index(drop=True)
@@ -254,4 +257,7 @@ def _shape(est: pd.DataFrame, ind: SurveyIndicator, geo: str, bd: tuple[str, ...
     out["denominator"] = np.nan
     out["flags"] = flags
     out["note"] = out[ORIGIN].map(notes)
+    out["obs_status"], out["conf_status"] = status_from_flags(out["flags"])
+    out["unit_mult"] = 0
+    out["decimals"] = 1 if ind.statistic == "share" else 2
     return out

@@ -16,12 +16,12 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from sid.errors import LinkageError
 from sid.io.atomic import atomic_path
 from sid.linkage.base import open_base
+from sid.linkage.db import BaseTarget, Db
 from sid.linkage.schema import DIMENSIONS, ORIGIN, TOTAL
 
 ROW_KEYS = ["theme", "geography", *DIMENSIONS, "period", "source_type", "indicator_code", "name", "unit"]
@@ -29,8 +29,8 @@ PER_ORIGIN = ["value", "ci_low", "ci_high", "n", "flags"]
 _ORDER = {TOTAL: "0"}  # 'total' breakdown rows first
 
 
-def _select(con: duckdb.DuckDBPyConnection, theme: str | None, codes: Sequence[str] | None) -> pd.DataFrame:
-    defs = con.execute("SELECT * FROM indicators ORDER BY theme, source_type, code").df()
+def _select(db: Db, theme: str | None, codes: Sequence[str] | None) -> pd.DataFrame:
+    defs = db.df("SELECT * FROM indicators ORDER BY theme, source_type, code")
     if (theme is None) == (not codes):
         raise LinkageError("pull: give a theme or a list of indicator codes (one of the two)")
     if theme is not None:
@@ -46,7 +46,7 @@ def _select(con: duckdb.DuckDBPyConnection, theme: str | None, codes: Sequence[s
 
 
 def pull(
-    db: str | os.PathLike[str] | duckdb.DuckDBPyConnection,
+    db: BaseTarget | Db,
     *,
     theme: str | None = None,
     codes: Sequence[str] | None = None,
@@ -54,20 +54,7 @@ def pull(
 ) -> pd.DataFrame:
     """Survey and register indicators of ``theme`` (or ``codes``) side by side (wide by
     origin category). ``common_periods``: keep only periods both sources report."""
-    con = db if isinstance(db, duckdb.DuckDBPyConnection) else open_base(db, read_only=True)
-    try:
-        defs = _select(con, theme, codes)
-        con.register("_sid_pull_codes", defs[["code"]])
-        try:
-            vals = con.execute(
-                "SELECT v.*, i.name, i.theme, i.unit FROM indicator_values v "
-                "JOIN indicators i ON i.code = v.indicator_code "
-                "WHERE v.indicator_code IN (SELECT code FROM _sid_pull_codes)").df()
-        finally:
-            con.unregister("_sid_pull_codes")
-    finally:
-        if con is not db:
-            con.close()
+    vals = pull_values(db, theme=theme, codes=codes)
     if vals.empty:
         raise LinkageError("pull: the selected indicators have no values in the base")
     sources = set(vals["source_type"])
@@ -80,6 +67,26 @@ def pull(
     if vals.empty:
         raise LinkageError("pull: register and survey indicators share no origin category (or period)")
     return _wide(vals)
+
+
+def pull_values(db: BaseTarget | Db, *, theme: str | None = None,
+                codes: Sequence[str] | None = None) -> pd.DataFrame:
+    """The long value rows (with name, theme, unit) of ``theme`` or ``codes``, read in one
+    snapshot of the base, so a wave being loaded meanwhile is seen whole or not at all."""
+    con = open_base(db, read_only=True)
+    try:
+        with con.snapshot():
+            defs = _select(con, theme, codes)
+            sel = list(defs["code"])
+            return con.df(
+                "SELECT v.*, i.name, i.theme, i.unit FROM indicator_values v "
+                "JOIN indicators i ON i.code = v.indicator_code "
+                f"WHERE v.indicator_code IN ({con.placeholders(len(sel))}) "
+                "ORDER BY v.indicator_code, v.period, v.geography, v.origin, v.generation, v.sex, v.age_band",
+                sel)
+    finally:
+        if con is not db:
+            con.close()
 
 
 def _wide(vals: pd.DataFrame) -> pd.DataFrame:
@@ -98,13 +105,14 @@ def _wide(vals: pd.DataFrame) -> pd.DataFrame:
     return wide.drop(columns=[*order, "_src"]).reset_index(drop=True)
 
 
-def definitions(db: str | os.PathLike[str], codes: Sequence[str]) -> pd.DataFrame:
+def definitions(db: BaseTarget | Db, codes: Sequence[str]) -> pd.DataFrame:
     """The ``indicators`` rows of ``codes`` (for the definitions sheet)."""
     con = open_base(db, read_only=True)
     try:
-        defs = con.execute("SELECT * FROM indicators ORDER BY theme, source_type, code").df()
+        defs = con.df("SELECT * FROM indicators ORDER BY theme, source_type, code")
     finally:
-        con.close()
+        if con is not db:
+            con.close()
     return defs[defs["code"].isin(list(codes))].reset_index(drop=True)
 
 

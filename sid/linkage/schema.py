@@ -1,4 +1,4 @@
-"""The indicator base's schema: sid's own tables in a DuckDB file.
+"""The indicator base's schema: sid's own tables in a DuckDB file or a PostgreSQL schema.
 
 * ``indicators``: one row per indicator (code, name, theme, definition, unit, source type
   ``register`` or ``survey``, numerator and denominator where a ratio, and the ``wave``
@@ -6,17 +6,22 @@
 * ``indicator_values``: one row per indicator x period x geography x origin x generation x
   sex x age band (``total`` where not broken down): value, SE and CI (survey), CV,
   unweighted n, numerator/denominator counts (register), flags, a coverage note, and
-  provenance (wave, run id, spec hash, time loaded). ``values`` is an SQL keyword, hence
+  provenance (wave, run id, spec hash, time loaded), and the SDMX observation attributes
+  (:data:`OBS_STATUS`, :data:`CONF_STATUS`, ``unit_mult``, ``decimals``). ``values`` is an SQL keyword, hence
   the longer table name;
 * ``loads``: one row per wave / register data set loaded, with its provenance;
 * ``sid_schema``: the schema version.
+
+The DDL is plain SQL both DuckDB and PostgreSQL run (``DOUBLE PRECISION``, ``VARCHAR``).
+Version 1 bases (before the SDMX attributes) are brought to version 2 on opening for
+writing: the four columns are added with their defaults.
 """
 
 from __future__ import annotations
 
-import duckdb
+from sid.linkage.db import Db
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # The base's column names are VLIM's (the Flemish integration monitor's) and the same for
 # every survey: the one place sid names them. The survey variables feeding them are data
@@ -34,7 +39,20 @@ KEY_COLUMNS = ("indicator_code", "period", "geography", ORIGIN, *DIMENSIONS)
 VALUE_COLUMNS = (
     *KEY_COLUMNS,
     "value", "se", "ci_low", "ci_high", "cv", "n", "numerator", "denominator", "flags", "note",
+    "obs_status", "conf_status", "unit_mult", "decimals",
 )
+#: SDMX OBS_STATUS codes a value row may carry
+OBS_STATUS = {"A": "normal", "E": "estimated (model-based)", "U": "low reliability", "Q": "suppressed",
+              "B": "break in series"}
+#: SDMX CONF_STATUS codes a value row may carry
+CONF_STATUS = {"F": "free", "C": "confidential"}
+#: the columns added by schema version 2, with their SQL definitions
+SDMX_COLUMNS = {
+    "obs_status": "VARCHAR NOT NULL DEFAULT 'A' CHECK (obs_status IN ('A', 'E', 'U', 'Q', 'B'))",
+    "conf_status": "VARCHAR NOT NULL DEFAULT 'F' CHECK (conf_status IN ('F', 'C'))",
+    "unit_mult": "INTEGER NOT NULL DEFAULT 0",
+    "decimals": "INTEGER",
+}
 PROVENANCE_COLUMNS = ("source_type", "wave", "run_id", "spec_hash", "loaded_at")
 INDICATOR_COLUMNS = ("code", "name", "theme", "definition", "unit", "source_type", "numerator", "denominator")
 
@@ -72,14 +90,14 @@ CREATE TABLE IF NOT EXISTS indicator_values (
     generation VARCHAR NOT NULL,
     sex VARCHAR NOT NULL,
     age_band VARCHAR NOT NULL,
-    value DOUBLE,
-    se DOUBLE,
-    ci_low DOUBLE,
-    ci_high DOUBLE,
-    cv DOUBLE,
+    value DOUBLE PRECISION,
+    se DOUBLE PRECISION,
+    ci_low DOUBLE PRECISION,
+    ci_high DOUBLE PRECISION,
+    cv DOUBLE PRECISION,
     n BIGINT,
-    numerator DOUBLE,
-    denominator DOUBLE,
+    numerator DOUBLE PRECISION,
+    denominator DOUBLE PRECISION,
     flags VARCHAR NOT NULL,
     note VARCHAR,
     source_type VARCHAR NOT NULL CHECK (source_type IN ('register', 'survey')),
@@ -87,6 +105,7 @@ CREATE TABLE IF NOT EXISTS indicator_values (
     run_id VARCHAR,
     spec_hash VARCHAR NOT NULL,
     loaded_at TIMESTAMP NOT NULL,
+    {", ".join(f"{k} {v}" for k, v in SDMX_COLUMNS.items())},
     PRIMARY KEY (indicator_code, period, geography, origin, generation, sex, age_band)
 );
 INSERT INTO sid_schema SELECT {SCHEMA_VERSION}, now()::TIMESTAMP
@@ -96,23 +115,27 @@ INSERT INTO sid_schema SELECT {SCHEMA_VERSION}, now()::TIMESTAMP
 TABLES = ("sid_schema", "indicators", "loads", "indicator_values")
 
 
-def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create sid's tables in ``con`` when absent (idempotent), in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(DDL)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+def create_schema(db: Db) -> None:
+    """Create sid's tables in ``db`` when absent (idempotent), in one transaction."""
+    with db.transaction():
+        db.lock("schema")
+        db.script(DDL)
 
 
-def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
+def upgrade_schema(db: Db, version: int) -> None:
+    """Bring a base of schema ``version`` to :data:`SCHEMA_VERSION` (version 1: add the
+    SDMX attribute columns), in one transaction."""
+    with db.transaction():
+        db.lock("schema")
+        if version < 2:
+            for col, sql in SDMX_COLUMNS.items():
+                db.execute(f"ALTER TABLE indicator_values ADD COLUMN {col} {sql.split(' CHECK')[0]}")
+        db.execute("UPDATE sid_schema SET version = ?", [SCHEMA_VERSION])
+
+
+def schema_version(db: Db) -> int | None:
     """The base's schema version, or None when ``sid_schema`` is absent."""
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'sid_schema'"
-    ).fetchall()[0][0]
-    if not found:
+    if "sid_schema" not in db.table_names():
         return None
-    rows = con.execute("SELECT max(version) FROM sid_schema").fetchall()
+    rows = db.execute("SELECT max(version) FROM sid_schema")
     return rows[0][0] if rows else None

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sid.errors import SpecError
+from sid.errors import LinkageError, SpecError
 from sid.io.hashing import sha256_files
+from sid.linkage.db import check_url, is_url
 from sid.linkage.schema import DIMENSIONS, GENERATION
 from sid.spec.expr import Expression, parse
 from sid.spec.questionnaire import Questionnaire
@@ -110,7 +111,8 @@ class LinkageSpec:
     path: str
     wave: str
     period: int
-    base: Path
+    #: a DuckDB file, or a ``postgresql://`` URL (no password: see sid.linkage.db)
+    base: Path | str
     origin_map: OriginMap
     min_n: int
     max_cv: float
@@ -249,11 +251,18 @@ def known_names(q: Questionnaire) -> set[str]:
     return set(q.names()) | {ix.name for ix in q.indices}
 
 
-def _base(top: Section, project_dir: Path, data_dir: Path | None) -> Path:
-    """The indicator base the spec names, relative to the project folder. sid writes it, so
-    it must lie (symbolic links resolved) inside the project folder or the data folder,
-    unless the spec says ``allow_outside_project: true`` beside ``base``."""
-    base = project_dir / top.text("base")
+def _base(top: Section, project_dir: Path, data_dir: Path | None) -> Path | str:
+    """The indicator base the spec names: a PostgreSQL URL, which must carry no password
+    (credentials come from the environment), or a file relative to the project folder.
+    sid writes the file, so it must lie (symbolic links resolved) inside the project folder
+    or the data folder, unless the spec says ``allow_outside_project: true`` beside ``base``."""
+    text = top.text("base")
+    if is_url(text):
+        try:
+            return check_url(text, "base")
+        except LinkageError as exc:
+            raise top.at("base").error(str(exc).split(": ", 1)[1]) from None
+    base = project_dir / text
     if top.flag("allow_outside_project", False):
         return base
     real = base.resolve()

@@ -27,6 +27,7 @@ import pandas as pd
 
 from sid.errors import InputFileError, LinkageError, SpecError
 from sid.linkage.base import Load, drop_wave, open_base, replace_waves
+from sid.linkage.db import base_target
 from sid.linkage.register_load import read_register_set
 from sid.linkage.spec import LinkageSpec, load_linkage_spec
 from sid.project import PROJECT_FILE, Project, Wave, wave_questionnaire
@@ -39,7 +40,7 @@ LINK = "link"
 class LinkOutcome:
     """What the stage did: the base, rows loaded/replaced per wave, link rates (or None)."""
 
-    db: Path
+    db: Path | str
     counts: dict[str, dict]
     rates: pd.DataFrame | None
     folder: Path | None
@@ -80,7 +81,7 @@ def load_register_sets(project_dir: PathLike | Project, admin: Sequence[PathLike
     if not admin:
         raise LinkageError("no register set named; give the folders to load (--admin DIR)")
     _, spec = _spec(resolve_wave(project_dir, None, wave), spec_path)
-    base = Path(db) if db else spec.base
+    base = base_target(db, where="--db") if db else spec.base
     categories = [c.code for c in spec.origin_map.categories]
     sets = [read_register_set(a, origins=categories) for a in admin]
     con = open_base(base)
@@ -99,7 +100,7 @@ def drop(project_dir: PathLike | Project, name: str, *, spec_path: PathLike | No
     from sid.runfolder.context import resolve_wave
 
     _, spec = _spec(resolve_wave(project_dir, None, wave), spec_path)
-    con = open_base(Path(db) if db else spec.base)
+    con = open_base(base_target(db, where="--db") if db else spec.base)
     try:
         return drop_wave(con, name)
     finally:
@@ -145,7 +146,7 @@ def run_link(
     begin_stage(out)
     w = resolve_wave(project_dir, out, wave)
     spec_file, spec = _spec(w, spec_path, data_dir)
-    base = Path(db) if db else spec.base
+    base = base_target(db, where="--db") if db else spec.base
     key = key or w.roles.key
     if respondents is not None:
         if strata is None and len(w.roles.strata) == 1:
