@@ -76,7 +76,7 @@ def test_a_base_through_a_link_that_leads_out_of_the_project_is_refused(tmp_path
 def test_sid_link_refuses_it_in_one_line_and_writes_nothing(tmp_path, capsys, case):
     proj = project(tmp_path, escaping(tmp_path)[case])
     out = tmp_path / "run"
-    out.mkdir()
+    (out / "clean").mkdir(parents=True)  # a run folder (the CLI checks that first)
     before, spec_before = snapshot(tmp_path), snapshot(proj)
     rc = main(["link", "--out", str(out), "--project", str(proj)])
     err = capsys.readouterr().err.strip().splitlines()
