@@ -1,7 +1,9 @@
-"""Synthetic SID 2022 wave: register, gross sample, fieldwork, answers, defects, truth.
+"""Synthetic SID waves: register, gross sample, fieldwork, answers, defects, truth.
 
-:func:`make_demo` writes a complete, deterministic (from ``seed``) demo wave into a
-folder; ``sid demo`` is its command. Modules: population (register counts per cell),
+:func:`make_demo` writes a complete, deterministic (from ``seed``) SID 2022 demo wave into
+a folder; ``sid demo`` is its command. :data:`DEMOS` names every built-in demo (``sid demo
+--wave NAME``): ``sid2022`` (this module) and ``sid2017`` (sid.demo.sid2017: a clustered
+two-stage sample, three modes, Dutch names). Modules: population (register counts per cell),
 sample (gross sample with register variables), fieldwork (dispositions, mode,
 paradata), answers (latent traits -> items, routing, missing codes), defects (injected
 fieldwork defects, documented), truth (population values of the headline quantities).
@@ -147,3 +149,27 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
         }
         (tmp / "demo.json").write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return {name: out / name for name in FILES}
+
+
+# -- the built-in demos, by name (sid.yaml: a wave's `demo:`) -----------------------------
+from sid.demo.sid2017 import make_sid2017  # noqa: E402  (it uses this package's modules)
+
+#: demo name -> (maker(out_dir, seed=, scale=) -> paths, default seed, default data folder)
+DEMOS = {
+    "sid2022": (make_demo, 2022, "data/demo"),
+    "sid2017": (make_sid2017, 2017, "data/demo-sid2017"),
+}
+
+
+def make_wave_demo(name: str, out_dir: str | Path | None = None, seed: int | None = None,
+                   scale: float = 1.0) -> dict[str, Path]:
+    """Write the built-in demo ``name`` (:data:`DEMOS`) into ``out_dir`` (default: the demo's
+    data folder) with ``seed`` (default: the demo's own)."""
+    if name not in DEMOS:
+        from sid.spec.yamlfile import suggest
+
+        raise SidError(f"sid demo: no demo wave {name!r}{suggest(name, DEMOS)}; the demos are "
+                       f"{', '.join(DEMOS)}")
+    maker, default_seed, default_out = DEMOS[name]
+    return maker(default_out if out_dir is None else out_dir,
+                 seed=default_seed if seed is None else seed, scale=scale)

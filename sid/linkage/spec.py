@@ -264,9 +264,11 @@ def load_linkage_spec(path: str | os.PathLike[str], *, project: str | os.PathLik
 
 
 def find_spec(project: str | os.PathLike[str]) -> Path:
-    """The one linkage spec of a project folder (``linkage/*.yaml`` but the origin map)."""
+    """The one linkage spec of a project folder (``linkage/*.yaml`` but the origin maps,
+    ``origin_map*.yaml``)."""
     folder = Path(project) / "linkage"
-    found = sorted(p for p in folder.glob("*.yaml") if p.name != "origin_map.yaml")
+    found = sorted(p for p in folder.glob("*.yaml")
+                   if not (p.name == "origin_map.yaml" or p.name.startswith("origin_map_")))
     if len(found) != 1:
         raise SpecError(f"{folder}: {len(found)} linkage specs found; name one with --spec FILE")
     return found[0]
