@@ -32,7 +32,7 @@ def write(tmp_path, spec=SPEC, omap=MAP):
 
 
 def test_shipped_spec_loads_with_its_origin_map_and_questionnaire():
-    spec = load_linkage_spec(find_spec(ROOT), project=ROOT)
+    spec = load_linkage_spec(ROOT / "linkage" / "sid2022.yaml", project=ROOT)
     assert spec.wave == "sid2022" and spec.period == 2022 and spec.min_n == 30
     assert spec.origin_map.group_to_category() == {"BEL": "BEL", "POL": "EU", "ROU": "EU", "MAR": "NEU",
                                                    "TUR": "NEU", "COD": "NEU", "AFG": "NEU"}
@@ -41,6 +41,20 @@ def test_shipped_spec_loads_with_its_origin_map_and_questionnaire():
     assert len(spec.files) == 3 and len(spec.spec_hash) == 64
     defs = spec.indicator_table()
     assert set(defs["source_type"]) == {"survey"} and defs["code"].is_unique
+
+
+def test_the_2017_spec_has_its_own_origin_map_and_find_spec_skips_origin_maps(tmp_path):
+    spec = load_linkage_spec(ROOT / "linkage" / "sid2017.yaml", project=ROOT)
+    assert spec.wave == "sid2017" and spec.period == 2017
+    om = spec.origin_map
+    assert (om.origin_variable, om.generation_variable) == ("herkomst", "generatie")
+    assert om.group_to_category() == {"BEL": "BEL", "POL": "EU", "ROU": "EU", "MAR": "NEU",
+                                      "TUR": "NEU", "COD": "NEU"}
+    # a project folder's one linkage spec is found beside origin maps of either name
+    (tmp_path / "linkage").mkdir()
+    for name in ("sid2017.yaml", "origin_map_sid2017.yaml", "origin_map.yaml"):
+        (tmp_path / "linkage" / name).write_text("x: 1\n", encoding="utf-8")
+    assert find_spec(tmp_path).name == "sid2017.yaml"
 
 
 def test_spec_hash_changes_with_the_origin_map(tmp_path):

@@ -222,8 +222,8 @@ def make_sid2017(out_dir: str | Path, seed: int = 2017, scale: float = 1.0,
     first_web = len(survey) - len(dup)
     with atomic_dir(out) as tmp:
         pop.drop(columns=["dstratum"]).rename(columns=M.FRAME_NAMES).to_csv(tmp / "register_populatie.csv", index=False)
-        frame_psu.to_csv(tmp / "steekproefkader_gemeenten.csv", index=False, float_format="%.10g")
-        gross.to_csv(tmp / "bruto_steekproef.csv", index=False, float_format="%.10g")
+        frame_psu.to_csv(tmp / "steekproefkader_gemeenten.csv", index=False)
+        gross.to_csv(tmp / "bruto_steekproef.csv", index=False)
         dispositions.to_csv(tmp / "disposities.csv", index=False)
         for mode, name in M.MODE_FILES.items():
             sel = (survey["modus"] == mode).to_numpy().copy()

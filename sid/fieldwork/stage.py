@@ -60,10 +60,15 @@ class FieldworkResult:
     survey_source: Path
 
 
-def find_weighting_spec(project_dir: PathLike) -> Path:
-    """The project's only ``weights/*.yaml`` (SpecError when there is none or several)."""
+def find_weighting_spec(project_dir: PathLike, out_dir: PathLike | None = None) -> Path:
+    """The project's only ``weights/*.yaml``; with several, the run's wave's
+    (sid.project.specs.pick_wave_spec); SpecError when there is none or it is unknown."""
+    from sid.project.specs import pick_wave_spec
+
     folder = Path(project_dir) / "weights"
     specs = sorted(folder.glob("*.yaml"))
+    if len(specs) > 1 and (hit := pick_wave_spec(specs, project_dir, out_dir, "weighting")) is not None:
+        return hit
     if len(specs) != 1:
         raise SpecError(f"{folder}: {'no' if not specs else len(specs)} weighting specs (*.yaml); "
                         "give --project DIR with one, or name it with --spec")
@@ -216,7 +221,7 @@ def run_fieldwork(out_dir: PathLike, project_dir: PathLike = ".", data_dir: Path
     from sid.pipeline.manifest import StageRecord, record_stage
 
     out = Path(out_dir)
-    spec_path = Path(spec) if spec is not None else find_weighting_spec(project_dir)
+    spec_path = Path(spec) if spec is not None else find_weighting_spec(project_dir, out_dir)
     ws = load_weighting(spec_path)
     s = ws.sample
     data = Path(data_dir) if data_dir is not None else Path(project_dir) / "data" / "demo"

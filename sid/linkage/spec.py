@@ -263,12 +263,16 @@ def load_linkage_spec(path: str | os.PathLike[str], *, project: str | os.PathLik
     )
 
 
-def find_spec(project: str | os.PathLike[str]) -> Path:
+def find_spec(project: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None = None) -> Path:
     """The one linkage spec of a project folder (``linkage/*.yaml`` but the origin maps,
-    ``origin_map*.yaml``)."""
+    ``origin_map*.yaml``); with several, the run's wave's (sid.project.specs.pick_wave_spec)."""
+    from sid.project.specs import pick_wave_spec
+
     folder = Path(project) / "linkage"
     found = sorted(p for p in folder.glob("*.yaml")
                    if not (p.name == "origin_map.yaml" or p.name.startswith("origin_map_")))
+    if len(found) > 1 and (hit := pick_wave_spec(found, project, out_dir, "linkage")) is not None:
+        return hit
     if len(found) != 1:
         raise SpecError(f"{folder}: {len(found)} linkage specs found; name one with --spec FILE")
     return found[0]

@@ -44,8 +44,9 @@ class LinkOutcome:
     folder: Path | None
 
 
-def _spec(project_dir: PathLike, spec_path: PathLike | None) -> tuple[Path, LinkageSpec]:
-    path = Path(spec_path) if spec_path else find_spec(project_dir)
+def _spec(project_dir: PathLike, spec_path: PathLike | None,
+          out_dir: PathLike | None = None) -> tuple[Path, LinkageSpec]:
+    path = Path(spec_path) if spec_path else find_spec(project_dir, out_dir)
     return path, load_linkage_spec(path, project=project_dir)
 
 
@@ -125,7 +126,7 @@ def run_link(
     from sid.linkage.pseudonym import refuse_raw_nrn
     from sid.pipeline.manifest import StageRecord, record_stage
 
-    spec_file, spec = _spec(project_dir, spec_path)
+    spec_file, spec = _spec(project_dir, spec_path, out_dir)
     base = Path(db) if db else spec.base
     out = Path(out_dir)
     if respondents is not None:

@@ -8,8 +8,12 @@ a disagreement is a SpecError naming both files, never a silent choice of one.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+from pathlib import Path
 
 from sid.errors import SpecError
+from sid.project.load import PROJECT_FILE, load_project
 from sid.project.model import Wave
 from sid.spec.questionnaire import Questionnaire, load_questionnaire
 from sid.spec.weighting import WeightingSpec, load_weighting
@@ -68,3 +72,38 @@ def wave_weighting(wave: Wave) -> WeightingSpec:
     if "group" in fields:
         changes["group"] = r.reporting_group_in_sample if (r.sample_group or len(r.strata) == 1) else None
     return dataclasses.replace(spec, sample=dataclasses.replace(s, **changes))
+
+
+def pick_wave_spec(specs: list[Path], project_dir: str | os.PathLike[str] | None,
+                   out_dir: str | os.PathLike[str] | None = None, kind: str = "weighting") -> Path | None:
+    """Among several specs of one ``kind`` ("weighting", "linkage", "tables") in a project
+    folder, the one of the wave at hand; None when that is not known.
+
+    The wave is the run folder's (``out_dir``: the questionnaire spec its clean stage used,
+    from its manifest; the spec named ``<wave>.yaml``, plans ``<wave>_tables.yaml``), else
+    the project file's default wave (its ``kind`` spec). A bridge for the stages that still
+    look for their spec in the project's folders; with the project handed to every stage
+    the wave names its specs itself.
+    """
+    by_path = {p.resolve(): p for p in specs}
+    if out_dir is not None:
+        manifest = Path(out_dir) / "manifest.json"
+        try:
+            stages = json.loads(manifest.read_text(encoding="utf-8")).get("stages", {})
+        except (OSError, ValueError):
+            stages = {}
+        for s in stages.get("clean", {}).get("specs", []):
+            q = Path(str(s.get("path", "")))
+            if q.parent.name == "questionnaires":
+                suffix = "_tables" if kind == "tables" else ""
+                hits = [p for p in specs if p.stem == f"{q.stem}{suffix}"]
+                if len(hits) == 1:
+                    return hits[0]
+    if project_dir is None or not (Path(str(project_dir)) / PROJECT_FILE).is_file():
+        return None
+    try:
+        wave = load_project(str(project_dir)).wave()
+    except SpecError:
+        return None
+    path = {"weighting": wave.weighting, "linkage": wave.linkage, "tables": wave.tables}.get(kind)
+    return by_path.get(path.resolve()) if path is not None else None

@@ -25,10 +25,15 @@ TABLES = "tables"
 CSV, PARQUET, XLSX, INTERNAL = "tables.csv", "tables.parquet", "tables.xlsx", "tables_internal.csv"
 
 
-def find_plan(project_dir: PathLike) -> Path:
-    """The project's table plan: its only ``reports/*_tables.yaml``."""
+def find_plan(project_dir: PathLike, out_dir: PathLike | None = None) -> Path:
+    """The project's table plan: its only ``reports/*_tables.yaml``; with several, the run's
+    wave's (sid.project.specs.pick_wave_spec)."""
+    from sid.project.specs import pick_wave_spec
+
     folder = Path(project_dir) / "reports"
     plans = sorted(folder.glob("*_tables.yaml"))
+    if len(plans) > 1 and (hit := pick_wave_spec(plans, project_dir, out_dir, "tables")) is not None:
+        return hit
     if len(plans) != 1:
         found = ", ".join(p.name for p in plans) or "none"
         raise SpecError(f"{folder}: expected one table plan *_tables.yaml, found {found}; give --plan FILE")
@@ -67,7 +72,7 @@ def run_tables(out_dir: PathLike, project_dir: PathLike = ".", variance: str | N
     from sid.tables.plan import VARIANCE_METHODS, check_plan, load_plan
 
     out = Path(out_dir)
-    ppath = Path(plan_path) if plan_path is not None else find_plan(project_dir)
+    ppath = Path(plan_path) if plan_path is not None else find_plan(project_dir, out_dir)
     plan = load_plan(ppath)
     if variance is not None and variance not in VARIANCE_METHODS:
         raise SpecError(f"variance {variance!r} is not one of {', '.join(VARIANCE_METHODS)}")

@@ -63,10 +63,15 @@ class WeightResult:
     chain: ChainResult
 
 
-def find_weighting_spec(project_dir: PathLike) -> Path:
-    """The project's only ``weights/*.yaml``."""
+def find_weighting_spec(project_dir: PathLike, out_dir: PathLike | None = None) -> Path:
+    """The project's only ``weights/*.yaml``; with several, the run's wave's
+    (sid.project.specs.pick_wave_spec)."""
+    from sid.project.specs import pick_wave_spec
+
     folder = Path(project_dir) / "weights"
     specs = sorted(folder.glob("*.yaml"))
+    if len(specs) > 1 and (hit := pick_wave_spec(specs, project_dir, out_dir, "weighting")) is not None:
+        return hit
     if len(specs) != 1:
         raise SpecError(f"{folder}: {len(specs)} weighting specs (*.yaml); keep one or name it with --spec")
     return specs[0]
@@ -229,7 +234,7 @@ def run_weight(out_dir: PathLike, project_dir: PathLike = ".", data_dir: PathLik
     from sid.pipeline.manifest import StageRecord, record_stage
 
     out = Path(out_dir)
-    spec_path = Path(spec) if spec is not None else find_weighting_spec(project_dir)
+    spec_path = Path(spec) if spec is not None else find_weighting_spec(project_dir, out_dir)
     data = Path(data_dir) if data_dir is not None else Path(project_dir) / "data" / "demo"
     ws = load_weighting(spec_path)
     s = ws.sample
