@@ -37,8 +37,7 @@ DISCR = ["q_discr_work", "q_discr_housing", "q_discr_education", "q_discr_public
 
 
 def _project(proj: Path) -> None:
-    copy_project(proj, folders=("questionnaires", "linkage", "reports"))
-    (proj / "weights").mkdir()
+    copy_project(proj)  # every wave's specs (sid.yaml names them); sid2022's weighting replaced
     w = yaml.safe_load((ROOT / "weights" / "sid2022.yaml").read_text(encoding="utf-8"))
     w["calibration"]["margins"] = ["sex", "region", "generation"]
     w["trimming"] = None
