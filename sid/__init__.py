@@ -18,6 +18,7 @@ _EXPORTS = {
     "read_spss": "sid.io.spss",
     "write_spss": "sid.io.spss",
     "Design": "sid.estimation.design",
+    "contrast": "sid.estimation.contrast",
     "reliability": "sid.scales.reliability",
     "open_wave": "sid.runfolder.wave",
     "SidError": "sid.errors",

@@ -103,3 +103,7 @@ def describe_os_error(exc: OSError, path: str | None = None) -> str:
     if exc.filename2 is not None:
         return f"{where} -> {exc.filename2}: {text}"
     return f"{where}: {text}" if where is not None else text
+
+
+class EstimationWarning(UserWarning):
+    """An estimate was computed, but with something left out that the user should know."""

@@ -151,3 +151,22 @@ def test_partial_metric_model_matches_lavaan_group_partial():
     assert fit.df == ref["fit"]["df"] and fit.npar == ref["fit"]["npar"]
     np.testing.assert_allclose(fit.loadings, ref["loadings"], rtol=1e-5)
     np.testing.assert_allclose(fit.phi, ref["phi"], rtol=1e-5)
+
+
+def test_invariance_by_group_on_the_data_matches_lavaan_chisq(reference_dir):
+    """From the raw items (tests/reference/r/lavaan_invariance.R): sid computes the
+    moments itself; lavaan's ML uses covariances with divisor n, so must sid's."""
+    import json
+
+    import pandas as pd
+
+    from sid.scales.invariance import invariance_by_group
+
+    ref = json.loads((reference_dir / "r" / "lavaan_invariance.json").read_text())
+    df = pd.DataFrame(ref["data"])
+    res = invariance_by_group(df, ["x1", "x2", "x3", "x9"], "school", item_tests=False)
+    table = res.table.set_index("model")
+    for level in ("configural", "metric", "scalar"):
+        assert table.loc[level, "chisq"] == pytest.approx(ref[level]["chisq"], rel=1e-9), level
+        assert table.loc[level, "df"] == ref[level]["df"]
+        assert table.loc[level, "rmsea"] == pytest.approx(ref[level]["rmsea"], rel=1e-5), level

@@ -23,9 +23,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from sid.errors import EstimationError
-from sid.estimation import estimators as est
 from sid.estimation.blocks import Blocks
 from sid.estimation.calvar import GregResidualiser, RakeResidualiser
+from sid.estimation.design_methods import EstimatorMethods
 from sid.estimation.domains import as_list, check_columns
 from sid.estimation.frame import (
     added_columns,
@@ -33,7 +33,6 @@ from sid.estimation.frame import (
     replicate_constants,
     replicate_weight_matrix,
 )
-from sid.estimation.intervals import check_level
 from sid.estimation.replicates import (
     ReplicateFactors,
     bootstrap_factors,
@@ -75,7 +74,7 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(uniq)
 
 
-class Design:
+class Design(EstimatorMethods):
     """A survey design: ``Design(df, weight="pw", strata="stype", psu="dnum", fpc="fpc")``.
 
     weight: column of analysis weights (None: computed from ``fpc`` as R does for
@@ -176,6 +175,33 @@ class Design:
         self._degf = int(n_psu - n_str)
         return self._degf
 
+    @property
+    def psu_codes(self) -> np.ndarray:
+        """Stage-1 PSU codes (n,), unique across strata (read-only use)."""
+        return self._psu
+
+    @property
+    def strata_codes(self) -> np.ndarray:
+        """Stratum codes (n,) (all 0 without strata; read-only use)."""
+        return self._strata
+
+    @property
+    def calibrations(self) -> tuple:
+        """The calibrations of this design, oldest first (empty when not calibrated)."""
+        return self._calibrations
+
+    @property
+    def replicate_weights(self) -> np.ndarray | None:
+        """The (n x R) replicate weights of a replicate design, else None (read-only use)."""
+        return self._rep.weights if self._rep is not None else None
+
+    def group_degf(self, g: np.ndarray, G: int, mask: np.ndarray | None = None) -> np.ndarray:
+        """Degrees of freedom (G,) of the domains ``g`` (codes, -1 outside), as R's
+        ``degf`` of each domain's subset design (sid.estimation.dof)."""
+        from sid.estimation.dof import group_degf
+
+        return group_degf(self, g, G, mask)
+
     # ----------------------------------------------------------------- variance plumbing
     def _taylor_vcov(self, U) -> np.ndarray:
         """Covariance of influence columns U (n x k, times final weights; dense or sparse),
@@ -191,15 +217,46 @@ class Design:
             U = resid(U)
         return recvar(U, self._stages, self.lonely_psu)
 
+    def influence_vcov(self, U) -> np.ndarray:
+        """Design covariance (k x k) of the totals of influence columns ``U`` (n x k,
+        dense or sparse, already times the final weights; zero outside the domain),
+        calibration-aware (R ``svyrecvar``). Taylor designs only."""
+        if self._rep is not None:
+            raise EstimationError("influence_vcov: a replicate design has no Taylor variance; use replicate_vcov")
+        return self._taylor_vcov(U)
+
+    def replicate_vcov(self, thetas: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """Covariance (k x k) of estimates ``theta`` (k,) from their replicate estimates
+        ``thetas`` (R x k) (R ``svrVar``). Replicate designs only."""
+        if self._rep is None:
+            raise EstimationError("replicate_vcov: the design has no replicate weights; use influence_vcov")
+        return self._rep_vcov(thetas, theta)
+
     def _rep_vcov(self, thetas: np.ndarray, theta: np.ndarray) -> np.ndarray:
         r = self._rep
         return replicate_variance(thetas, theta, r.scale, r.rscales, r.mse)
 
-    def _variance_args(self) -> dict:
+    def variance_args(self) -> dict:
+        """Keyword arguments of the estimators' variance (sid.estimation.linear's
+        ``ratio_estimate``): the Taylor ``variance`` of influence columns, or the
+        replicate weights, ``replicate_variance`` and the cache of their group totals."""
         if self._rep is None:
             return {"variance": self._taylor_vcov}
         return {"variance": None, "repweights": self._rep.weights, "replicate_variance": self._rep_vcov,
                 "rep_cache": self._rep.cache}
+
+    _variance_args = variance_args  # the former private name
+
+    def group_codes(self, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
+        """Codes (n,) of the crossing of the ``by`` columns (-1 where one is missing) and
+        the label frame, computed once per design and set of by-columns."""
+        from sid.estimation.domains import group_codes
+
+        key = tuple(by)
+        if key not in self._group_cache:
+            check_columns(self._data, list(key), "by")
+            self._group_cache[key] = group_codes(self._data, list(key))
+        return self._group_cache[key]
 
     # ----------------------------------------------------------------- new designs
     def subset(self, mask) -> Design:
@@ -216,14 +273,17 @@ class Design:
         margins: Mapping[str, Mapping | float],
         method: str = "linear",
         bounds: tuple[float, float] | None = None,
+        rake_sweeps: int | None = None,
         **options,
     ) -> Design:
         """New design calibrated to ``margins`` (sid.weighting.calibration does the solving).
 
         method "linear", "raking" or "logit" (with ``bounds`` on g = w/d). Taylor SEs use
         the residuals of the calibration model (R's calibrate); raking on categorical
-        margins only uses R's ``rake()`` residuals (iterated post-stratification). A
-        replicate design re-calibrates every replicate weight column.
+        margins only uses R's ``rake()`` residuals (iterated post-stratification), swept to
+        convergence (``rake_sweeps=None``) or exactly ``rake_sweeps`` times (R: 10;
+        sid.estimation.calvar.RakeResidualiser). A replicate design re-calibrates every
+        replicate weight column.
         """
         from sid.weighting.calibration import calibrate, calibration_matrix, calibration_system
         from sid.weighting.margins import categorical_codes
@@ -233,7 +293,7 @@ class Design:
         res = calibrate(self.weights, None, None, method=method, bounds=bounds, system=system, **options)
         spec = _Calibration(dict(margins), method, bounds, dict(options))
         if method == "raking" and all(isinstance(v, Mapping) for v in margins.values()):
-            resid = RakeResidualiser.build(categorical_codes(X, len(margins)), res.weights)
+            resid = RakeResidualiser.build(categorical_codes(X, len(margins)), res.weights, rake_sweeps)
         else:
             resid = GregResidualiser.build(X, self.weights, res.weights)
         rep = self._rep
@@ -259,6 +319,7 @@ class Design:
         fpc: str | Sequence[str] | None = None,
         lonely_psu: str = "fail",
         tol: float = 1e-6,
+        rake_sweeps: int | None = None,
     ) -> Design:
         """A design whose final weights ``weight`` were calibrated elsewhere (the weight stage).
 
@@ -266,15 +327,18 @@ class Design:
         ``weight``: the final weights, which must meet ``margins`` (same form as for
         :meth:`calibrate`, e.g. ``{"stratum:sex": {"MA:1": 5300.0, ...}}``) to ``tol``
         relative to each total. Nothing is re-solved: trimmed and re-calibrated weights
-        are taken as they are. Taylor SEs use the residuals of the calibration model with
-        prior and final weights (Deville & Särndal 1992; R's ``calibrate``, which keeps
-        ``qr(X sqrt(w0))``: the GREG residualiser of :meth:`calibrate`, for every
-        method). ``replicate()`` on this design re-solves the calibration from ``prior``
+        are taken as they are. Taylor SEs use the residuals of the calibration model:
+        for ``method="raking"`` on categorical margins R's ``rake()`` residuals (iterated
+        post-stratification with the final weights, swept as ``rake_sweeps`` says, as
+        :meth:`calibrate`), otherwise the
+        GREG residuals with prior and final weights (Deville & Särndal 1992; R's
+        ``calibrate``, which keeps ``qr(X sqrt(w0))``). ``replicate()`` on this design re-solves the calibration from ``prior``
         on every replicate column (trimming is not redone there; the weight stage's own
         replicate weights do redo it). Raises EstimationError when a margin is missed.
         """
         from sid.errors import WeightingError
         from sid.weighting.calibration import calibration_matrix
+        from sid.weighting.margins import categorical_codes
 
         if not margins:
             raise EstimationError("Design.calibrated: give the margins the weights were calibrated to")
@@ -295,7 +359,10 @@ class Design:
                 f"(population total {totals[j]:.10g}, weighted {got[j]:.10g}); "
                 "these are not the weights calibrated to these margins"
             )
-        resid = GregResidualiser.build(X, base.weights, final)
+        if method == "raking" and all(isinstance(v, Mapping) for v in margins.values()):
+            resid = RakeResidualiser.build(categorical_codes(X, len(margins)), final, rake_sweeps)
+        else:
+            resid = GregResidualiser.build(X, base.weights, final)
         spec = _Calibration(dict(margins), method, bounds, {})
         return base._derive(weights=final, _residualisers=(resid,), _calibrations=(spec,),
                             _design_columns=base._design_columns | {weight})
@@ -381,43 +448,6 @@ class Design:
         for c in self._calibrations:
             new = new.calibrate(c.margins, c.method, c.bounds, **c.options)
         return new
-
-    # ----------------------------------------------------------------- estimators
-    def mean(self, variable: str | Sequence[str], by=None, level: float = 0.95) -> pd.DataFrame:
-        """Weighted mean of a numeric ``variable`` (R ``svymean``/``svyby``). A list of
-        variables gives one frame, variable after variable, as separate calls (each
-        variable's missing rows left out of its own estimate), computed in one pass."""
-        return est.mean(self, variable, by, check_level(level, "mean"))
-
-    def total(self, variable: str | Sequence[str], by=None, level: float = 0.95) -> pd.DataFrame:
-        """Weighted total of a numeric ``variable`` (R ``svytotal``); a list as ``mean``."""
-        return est.total(self, variable, by, check_level(level, "total"))
-
-    def ratio(self, numerator: str, denominator: str, by=None, level: float = 0.95) -> pd.DataFrame:
-        """Ratio of totals numerator/denominator (R ``svyratio``)."""
-        return est.ratio(self, numerator, denominator, by, check_level(level, "ratio"))
-
-    def proportion(self, variable: str | Sequence[str], by=None, ci: str = "logit",
-                   level: float = 0.95) -> pd.DataFrame:
-        """Share of each category of ``variable``; ci "logit" (R svyciprop) or "korn-graubard";
-        a list of variables as ``mean``."""
-        return est.proportion(self, variable, by, ci, check_level(level, "proportion"))
-
-    def quantile(self, variable: str, q=0.5, by=None, level: float = 0.95) -> pd.DataFrame:
-        """Quantile(s) ``q`` with Woodruff intervals (R ``svyquantile``, survey 4.x defaults)."""
-        from sid.estimation.quantile import quantile
-
-        return quantile(self, variable, q, by, check_level(level, "quantile"))
-
-    def compare(self, variable: str, by, reference=None, level: float = 0.95) -> pd.DataFrame:
-        """Differences of domain means from the ``reference`` domain, with design-based t-tests."""
-        return est.compare(self, variable, by, reference, check_level(level, "compare"))
-
-    def chisq(self, row: str, col: str) -> pd.DataFrame:
-        """Rao-Scott adjusted Pearson chi-square (R ``svychisq(statistic="F")``)."""
-        from sid.estimation.raoscott import rao_scott
-
-        return rao_scott(self, row, col)
 
     def __repr__(self) -> str:
         return (f"Design(n={len(self._data)}, stages={len(self._stages)}, strata={self.has_strata}, "

@@ -1,11 +1,14 @@
 """Estimators of a Design as tables: mean, total, ratio, proportion, domain comparisons.
 
 Each returns a DataFrame with (by-variables...), variable[, category], estimate, se,
-ci_low, ci_high, cv, n (unweighted), weighted_n, deff, df, method, lonely_psu.
+ci_low, ci_high, cv, n (unweighted), weighted_n, deff, df, method, lonely_psu, and the
+covariance of its rows in ``attrs["vcov"]`` (sid.estimation.contrast).
 Design effects follow R's ``deff=TRUE`` (survey 4.1, ``svymean.survey.design2``): the
 variance over that of simple random sampling without replacement of the same number of
 respondents, var_srs = s_w^2 / n * (N - n) / N with s_w^2 the weighted variance with
-divisor n - 1 (``svyvar``); for totals var_srs = s_w^2 * sum(w^2) * (N - n) / N.
+divisor n - 1 (``svyvar``); for totals (``svytotal.survey.design2``) var_srs =
+s_w^2 * N^2 / n * (N - n) / N, N the sum of the weights; a ratio's deff is that of the
+total of its linearised variable (``svyratio``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import pandas as pd
 from scipy import stats
 
 from sid.errors import EstimationError
-from sid.estimation.domains import as_list, check_columns, group_codes
+from sid.estimation.contrast import attach
+from sid.estimation.domains import as_list, check_columns
 from sid.estimation.intervals import (
     PROPORTION_CI,
     korn_graubard_interval,
@@ -50,51 +54,60 @@ def numeric(design, variable: str) -> np.ndarray:
 def groups(design, by) -> tuple[np.ndarray, pd.DataFrame, list[str]]:
     """Group codes, group label frame and the by-names for ``by``."""
     names = as_list(by)
-    key = tuple(names)
-    if key not in design._group_cache:
-        check_columns(design.data, names, "by")
-        design._group_cache[key] = group_codes(design.data, names)
-    g, labels = design._group_cache[key]
+    g, labels = design.group_codes(names)
     return g, labels, names
 
 
-def _srs_variance(design, Y, X, dom, g, G, res: RatioResult, kind: str) -> np.ndarray:
-    """R's deff denominator per cell (G x m), for "mean" or "total" (ratio: total of lin)."""
+def _ratio_srs_variance(design, Y, X, dom, g, G, res: RatioResult) -> np.ndarray:
+    """R's deff denominator per cell (G x 1) of a ratio: that of the total of its
+    linearised variable (y - r x) / T_x (R ``svyratio``: ``deff(svytotal(r, design))``);
+    means, totals and shares take theirs from ``multi.srs_variances``."""
     w = design.weights
     rows = np.flatnonzero(dom & (g >= 0))
     gr = g[rows]
-    est = res.estimate
-    if X is None:
-        mean_y = res.numerator / np.where(res.weighted_n > 0, res.weighted_n, np.nan)[:, None]
-        dev = Y[rows] - mean_y[gr]
-    elif kind == "total":  # ratio: linearised variable (y - r x) / T_x, weighted mean 0
-        dev = (Y[rows] - est[gr] * X[rows]) / res.denominator[gr]
-    else:
-        dev = Y[rows] - est[gr] * X[rows]
+    dev = (Y[rows] - res.estimate[gr] * X[rows]) / res.denominator[gr]  # weighted mean 0
     sq = np.zeros_like(Y)
     sq[rows] = dev**2
     n_g = res.n[:, None]
     N_g = res.weighted_n[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         svyvar = group_totals(sq, g, rows, G, w) / N_g * n_g / (n_g - 1)
-        fpc = (N_g - n_g) / N_g
-        if kind == "mean":
-            return svyvar / n_g * fpc
-        w2 = np.bincount(gr, weights=w[rows] ** 2, minlength=G)[:, None]
-        return svyvar * w2 * fpc
+        return svyvar * N_g**2 / n_g * (N_g - n_g) / N_g
 
 
 def table(design, labels: pd.DataFrame, variable, res: RatioResult, level: float,
-          srs: np.ndarray | None, ci=None, categories=None) -> pd.DataFrame:
+          srs: np.ndarray | None, ci=None, categories=None, dfs: np.ndarray | None = None) -> pd.DataFrame:
     """Assemble the output frame (one row per group x category, group-major)."""
-    return tables(design, labels, [(variable, res, srs, ci, categories)], level)
+    return tables(design, labels, [(variable, res, srs, ci, categories)], level, dfs)
 
 
-def tables(design, labels: pd.DataFrame, items: list, level: float) -> pd.DataFrame:
+def group_df(design, g: np.ndarray, labels: pd.DataFrame) -> np.ndarray:
+    """Degrees of freedom (G,) of the intervals of each group: the design's df without
+    by-variables, else each domain's own (R: ``degf`` of the domain's subset design, as
+    ``svyby`` with ``svyciprop`` / ``svyquantile`` use)."""
+    if labels.shape[1] == 0:
+        return np.full(len(labels), float(design.degf))
+    return design.group_degf(g, len(labels)).astype(float)
+
+
+def design_rows(design, g: np.ndarray, G: int) -> np.ndarray:
+    """Rows (G,) of each group's subset design, R's ``nrow(design)`` (missing values of
+    the variable included). R's ``subset`` of a calibrated design keeps every row (zero
+    weight outside the domain), so there it is the whole sample, as in R."""
+    if design.method == "taylor" and design.calibrations:
+        return np.full(G, float(len(design.data)))
+    inside = design.domain & (g >= 0)
+    return np.bincount(g[inside], minlength=G).astype(float)
+
+
+def tables(design, labels: pd.DataFrame, items: list, level: float,
+           dfs: np.ndarray | None = None) -> pd.DataFrame:
     """The frames of several estimates of one grouping, one after the other, built as one
-    frame (``items``: (variable, res, srs, ci, categories) as the arguments of :func:`table`)."""
-    df = float(design.degf)
+    frame (``items``: (variable, res, srs, ci, categories) as the arguments of :func:`table`;
+    ``dfs`` (G,) the degrees of freedom per group, default the design's)."""
     G = len(labels)
+    dfs = np.full(G, float(design.degf)) if dfs is None else np.asarray(dfs, float)
+    df_col = []
     cols: dict[str, list] = {c: [] for c in ("variable", "category", "estimate", "se", "ci_low", "ci_high",
                                              "cv", "n", "weighted_n", "deff")}
     rows = []
@@ -102,6 +115,8 @@ def tables(design, labels: pd.DataFrame, items: list, level: float) -> pd.DataFr
         m = res.estimate.shape[1]
         estimate = res.estimate.ravel()
         se = np.sqrt(np.clip(np.diag(res.vcov), 0, None))
+        df = np.repeat(dfs, m)
+        df_col.append(df)
         lo, hi = ci(estimate, se, df) if ci is not None else t_interval(estimate, se, df, level)
         rows.append(np.repeat(np.arange(G), m))
         cols["variable"].append(np.full(G * m, variable, dtype=object))
@@ -120,16 +135,17 @@ def tables(design, labels: pd.DataFrame, items: list, level: float) -> pd.DataFr
         raise EstimationError("tables: give categories for every item or for none")
     out = labels.iloc[np.concatenate(rows)].reset_index(drop=True)
     new = {c: np.concatenate(v) for c, v in cols.items() if v}
-    new["df"] = np.full(len(out), df)
+    new["df"] = np.concatenate(df_col)
     new["method"] = design.method
     new["lonely_psu"] = design.lonely_psu
-    return pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
+    frame = pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
+    return attach(frame, [item[1].vcov for item in items])
 
 
 def _run(design, Y, X, dom, g, G) -> RatioResult:
     if not (dom & (g >= 0)).any():
         raise EstimationError("estimate: no respondent in the domain has a value; nothing to estimate")
-    return ratio_estimate(Y, X, dom, g, G, design.weights, **design._variance_args())
+    return ratio_estimate(Y, X, dom, g, G, design.weights, **design.variance_args())
 
 
 Block = tuple[str, np.ndarray, np.ndarray, np.ndarray | None]  # name, Y (0 if missing), non-missing, categories
@@ -158,6 +174,8 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
     g, labels, _ = groups(design, by)
     G = len(labels)
     valid = g >= 0
+    dfs = group_df(design, g, labels)
+    nrows = design_rows(design, g, G)
     parts = []
     for batch in _batches(blocks):
         Ys = [blocks[j][1] for j in batch]
@@ -173,7 +191,7 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
         widths = [b.shape[1] for b in Ys]
         var_of = np.repeat(np.arange(len(batch)), widths)
         res, vcovs = multi_ratio_estimate(Y, M, var_of, kind, design.domain, g, G, design.weights,
-                                          **design._variance_args())
+                                          **design.variance_args())
         srs_all = srs_variances(Y, M, var_of, g, G, design.weights, design.domain, res, kind)
         items = []
         start = 0
@@ -181,23 +199,44 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
             name, _, _, cats = blocks[j]
             cols = np.arange(start, start + widths[pos])
             start += widths[pos]
+            reps = None if res.replicates is None else res.replicates[:, cols]
             sub = RatioResult(res.estimate[:, cols], vcovs[pos], res.numerator[:, cols],
-                              res.denominator[:, cols], res.n[:, cols[0]], res.weighted_n[:, cols[0]], None)
+                              res.denominator[:, cols], res.n[:, cols[0]], res.weighted_n[:, cols[0]], None, reps)
             srs = srs_all[:, cols]
-            items.append((name, sub, srs, _interval(ci, sub, level), cats))
-        parts.append(tables(design, labels, items, level))
-    return pd.concat(parts, ignore_index=True)
+            items.append((name, sub, srs, _interval(ci, nrows, sub, design, level), cats))
+        parts.append(tables(design, labels, items, level, dfs))
+    frame = pd.concat(parts, ignore_index=True)
+    return attach(frame, [b for p in parts for b in p.attrs["vcov"].blocks])
 
 
-def _interval(ci: str | None, res: RatioResult, level: float):
-    """The CI function of proportions (None: t intervals)."""
+def _interval(ci: str | None, nrows: np.ndarray, res: RatioResult, design, level: float):
+    """The CI function of proportions (None: t intervals); ``nrows`` (G,) the rows of
+    each group's design (Korn-Graubard's n, R's ``nrow(design)``). On a replicate design
+    the logit interval takes its SE on the logit scale from the replicates' logits, as
+    R's ``svyciprop`` (a quasibinomial ``svyglm`` refitted per replicate) does; on a
+    Taylor design that SE is the delta method's se(p) / (p (1 - p)), R's sandwich."""
     if ci is None:
         return None
     if ci == "logit":
+        se_logit = None
+        if res.replicates is not None:
+            G, m, R = res.replicates.shape
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logit_r = np.log(res.replicates / (1 - res.replicates)).reshape(G * m, R).T
+                logit = np.log(res.estimate / (1 - res.estimate)).ravel()
+            # A cell whose share is 0 or 1 in some replicate (R's refit then stops near
+            # logit -20 or 20, an artefact) keeps the delta method on the replicate
+            # variance of p; p = 0 or 1 itself is the point.
+            finite = np.isfinite(logit) & np.isfinite(logit_r).all(axis=0)
+            se_logit = np.full(G * m, np.nan)
+            if finite.any():
+                V = design.replicate_vcov(logit_r[:, finite], logit[finite])
+                se_logit[finite] = np.sqrt(np.clip(np.diag(V), 0, None))
+
         def interval(p, se, df):
-            return logit_interval(p, se, df, level)
+            return logit_interval(p, se, df, level, se_logit=se_logit)
         return interval
-    n_cell = np.repeat(res.n, res.estimate.shape[1])
+    n_cell = np.repeat(nrows, res.estimate.shape[1])
 
     def kg(p, se, df):
         return korn_graubard_interval(p, se, n_cell, df, level)
@@ -212,10 +251,10 @@ def _numeric_blocks(design, variables: list[str]) -> list[Block]:
     return out
 
 
-def _as_variables(variable) -> list[str] | None:
-    """A list of variable names, or None for one name (the single-variable path)."""
+def _variables(variable) -> list[str]:
+    """The variable names asked: one name is a list of one."""
     if isinstance(variable, str):
-        return None
+        return [variable]
     names = list(variable)
     if not names or not all(isinstance(v, str) for v in names):
         raise EstimationError(f"estimate: give a variable name or a non-empty list of names, got {variable!r}")
@@ -226,31 +265,14 @@ def _as_variables(variable) -> list[str] | None:
 
 def mean(design, variable: str | list[str], by=None, level: float = 0.95) -> pd.DataFrame:
     """Domain means of a numeric variable (R ``svyby(~y, ~by, design, svymean, deff=TRUE)``);
-    a list of variables: one long frame, one pass over the replicate weights (multi.py)."""
-    names = _as_variables(variable)
-    if names is not None:
-        return _several(design, _numeric_blocks(design, names), by, "mean", level)
-    y = numeric(design, variable)
-    g, labels, _ = groups(design, by)
-    dom = design.domain & ~np.isnan(y)
-    Y = np.nan_to_num(y)[:, None]
-    res = _run(design, Y, np.ones_like(Y), dom, g, len(labels))
-    srs = _srs_variance(design, Y, None, dom, g, len(labels), res, "mean")
-    return table(design, labels, variable, res, level, srs)
+    a list of variables: one long frame, one pass over the replicate weights (multi.py).
+    One variable is a list of one: a single estimation path."""
+    return _several(design, _numeric_blocks(design, _variables(variable)), by, "mean", level)
 
 
 def total(design, variable: str | list[str], by=None, level: float = 0.95) -> pd.DataFrame:
     """Domain totals of a numeric variable (R ``svytotal``); a list: as :func:`mean`."""
-    names = _as_variables(variable)
-    if names is not None:
-        return _several(design, _numeric_blocks(design, names), by, "total", level)
-    y = numeric(design, variable)
-    g, labels, _ = groups(design, by)
-    dom = design.domain & ~np.isnan(y)
-    Y = np.nan_to_num(y)[:, None]
-    res = _run(design, Y, None, dom, g, len(labels))
-    srs = _srs_variance(design, Y, None, dom, g, len(labels), res, "total")
-    return table(design, labels, variable, res, level, srs)
+    return _several(design, _numeric_blocks(design, _variables(variable)), by, "total", level)
 
 
 def ratio(design, numerator: str, denominator: str, by=None, level: float = 0.95) -> pd.DataFrame:
@@ -260,8 +282,8 @@ def ratio(design, numerator: str, denominator: str, by=None, level: float = 0.95
     dom = design.domain & ~np.isnan(y) & ~np.isnan(x)
     Y, X = np.nan_to_num(y)[:, None], np.nan_to_num(x)[:, None]
     res = _run(design, Y, X, dom, g, len(labels))
-    srs = _srs_variance(design, Y, X, dom, g, len(labels), res, "total")
-    return table(design, labels, f"{numerator}/{denominator}", res, level, srs)
+    srs = _ratio_srs_variance(design, Y, X, dom, g, len(labels), res)
+    return table(design, labels, f"{numerator}/{denominator}", res, level, srs, dfs=group_df(design, g, labels))
 
 
 def categories_of(design, variable: str) -> tuple[np.ndarray, np.ndarray]:
@@ -290,32 +312,25 @@ def proportion(design, variable: str | list[str], by=None, ci: str = "logit",
     a list of variables: as :func:`mean`."""
     if ci not in PROPORTION_CI:
         raise EstimationError(f"proportion: ci={ci!r} is not one of {', '.join(PROPORTION_CI)}")
-    names = _as_variables(variable)
-    if names is not None:
-        return _several(design, [_category_block(design, v) for v in names], by, "share", level, ci)
-    codes, cats = categories_of(design, variable)
-    if cats.shape[0] == 0:
-        raise EstimationError(f"proportion: variable {variable!r} has no non-missing values")
-    g, labels, _ = groups(design, by)
-    dom = design.domain & (codes >= 0)
-    Y = np.zeros((codes.shape[0], cats.shape[0]))
-    ok = np.flatnonzero(codes >= 0)
-    Y[ok, codes[ok]] = 1.0
-    res = _run(design, Y, np.ones_like(Y), dom, g, len(labels))
-    srs = _srs_variance(design, Y, None, dom, g, len(labels), res, "mean")
-    n_cell = np.repeat(res.n, cats.shape[0])
-    if ci == "logit":
-        def interval(p, se, df):
-            return logit_interval(p, se, df, level)
-    else:
-        def interval(p, se, df):
-            return korn_graubard_interval(p, se, n_cell, df, level)
-    return table(design, labels, variable, res, level, srs, ci=interval, categories=cats)
+    blocks = [_category_block(design, v) for v in _variables(variable)]
+    return _several(design, blocks, by, "share", level, ci)
+
+
+def category_totals(design, variables: list[str], by=None, level: float = 0.95) -> pd.DataFrame:
+    """Totals of the category indicators of each of ``variables`` per domain (R
+    ``svytotal(~factor(x))``): estimated counts, one row per group x category."""
+    if not variables or not all(isinstance(v, str) for v in variables):
+        raise EstimationError(f"count: give a variable name or a list of names, got {variables!r}")
+    return _several(design, [_category_block(design, v) for v in variables], by, "total", level)
 
 
 def compare(design, variable: str, by, reference=None, level: float = 0.95) -> pd.DataFrame:
     """Each domain mean minus the ``reference`` domain's (default: the first), with SE from
-    the joint covariance of the domain means, a t-test on the design's df, and its p-value.
+    the joint covariance of the domain means, a t-test and its p-value.
+
+    The t-tests are those of the coefficients of ``svyglm(y ~ by)``: df = degf + 1 - G
+    with G domains and degf over the rows with y and by (R's ``df.residual``); for two
+    domains that is ``svyttest``'s degf - 1.
     """
     y = numeric(design, variable)
     g, labels, names = groups(design, by)
@@ -336,7 +351,8 @@ def compare(design, variable: str, by, reference=None, level: float = 0.95) -> p
     V = res.vcov
     diff = e - e[r]
     se = np.sqrt(np.clip(np.diag(V) + V[r, r] - 2 * V[:, r], 0, None))
-    df = float(design.degf)
+    used = np.where(g >= 0, 0, -1)
+    df = float(design.group_degf(used, 1, mask=~np.isnan(y))[0] + 1 - len(labels))
     lo, hi = t_interval(diff, se, df, level)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = diff / se

@@ -40,16 +40,23 @@ def t_interval(est: np.ndarray, se: np.ndarray, df: np.ndarray | float, level: f
     return est - q * se, est + q * se
 
 
-def logit_interval(p: np.ndarray, se: np.ndarray, df: np.ndarray | float, level: float = 0.95):
-    """R's svyciprop(method="logit"): expit(logit(p) -/+ t * se / (p (1-p)))."""
+def logit_interval(p: np.ndarray, se: np.ndarray, df: np.ndarray | float, level: float = 0.95,
+                   se_logit: np.ndarray | None = None):
+    """R's svyciprop(method="logit"): expit(logit(p) -/+ t * se_logit), with se_logit =
+    se / (p (1-p)) (the delta method; R's Taylor sandwich) unless given (replicates)."""
     p = np.asarray(p, float)
     with np.errstate(divide="ignore", invalid="ignore"):
         eta = np.log(p / (1 - p))
         se_eta = se / (p * (1 - p))
+        if se_logit is not None:  # given where known (NaN: the delta method)
+            se_eta = np.where(np.isnan(se_logit), se_eta, se_logit)
         q = t_quantile(level, df)
         lo = 1 / (1 + np.exp(-(eta - q * se_eta)))
         hi = 1 / (1 + np.exp(-(eta + q * se_eta)))
-    # p = 0 or 1: the logit interval degenerates to the point, as in R (NaN there).
+    # p = 0 or 1: the interval is the point (R's svyciprop gives the point where its
+    # quasibinomial fit stopped, 1 - 3e-12 on apistrat).
+    lo = np.where(p == 1, 1.0, np.where(p == 0, 0.0, lo))
+    hi = np.where(p == 1, 1.0, np.where(p == 0, 0.0, hi))
     return lo, hi
 
 

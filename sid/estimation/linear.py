@@ -19,7 +19,8 @@ import scipy.sparse as sp
 @dataclass(frozen=True)
 class RatioResult:
     """Estimates (G x m), their covariance over the G*m cells (group-major), and counts;
-    ``influence`` the Taylor influence columns (sparse n x G*m, before calibration)."""
+    ``influence`` the Taylor influence columns (sparse n x G*m, before calibration);
+    ``replicates`` the replicate estimates (G x m x R) where kept."""
 
     estimate: np.ndarray
     vcov: np.ndarray
@@ -28,6 +29,7 @@ class RatioResult:
     n: np.ndarray
     weighted_n: np.ndarray
     influence: sp.csr_matrix | None
+    replicates: np.ndarray | None = None
 
 
 def group_totals(values: np.ndarray, g: np.ndarray, rows: np.ndarray, G: int, w) -> np.ndarray:

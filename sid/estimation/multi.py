@@ -1,7 +1,7 @@
 """Several variables in one estimator call: one product with the replicate weights (W'Y).
 
-``Design.mean(["a", "b"])`` (and ``total``, ``proportion``) stack the columns of every
-variable into one (n x m) block Y (a variable's value, or its categories' indicators; 0
+Every ``Design.mean`` (and ``total``, ``proportion``, ``count``; one variable is a list
+of one) stacks the columns of every variable into one (n x m) block Y (a variable's value, or its categories' indicators; 0
 where it is missing) and, per variable, its non-missing mask M_j: R's ``na.rm=TRUE`` on
 a domain keeps the row in the design but out of that variable's numerator and
 denominator. The ratio of totals of column c of variable j is T(Y_c) / T(M_j) (a total:
@@ -83,7 +83,8 @@ def multi_ratio_estimate(
     column (a variable's columns consecutive); ``kind`` "mean", "total" or "share"
     (columns of a variable partition its non-missing rows); ``dom`` (n,) the design's
     domain. Returns a RatioResult (``vcov`` None) whose ``n`` and ``weighted_n`` are per
-    cell (G x m): respondents (and their weights) with a value of the column's variable;
+    cell (G x m): respondents (and their weights) with a value of the column's variable,
+    and (replicate designs) its replicate estimates (G x m x R);
     and per variable j the covariance of its G x m_j cells (group-major). The influence
     values (Taylor) or replicate estimates of all columns are computed at once; each
     variable's covariance is then taken from its own columns, with the arithmetic (and
@@ -91,6 +92,7 @@ def multi_ratio_estimate(
     :func:`sid.estimation.linear.ratio_estimate`.
     """
     n, k = M.shape
+    est_r = None
     rows = np.flatnonzero(dom & (g >= 0))
     ratio = kind != "total"
     # Value and mask totals in one grouped sum (per cell in row order, as np.bincount):
@@ -116,16 +118,15 @@ def multi_ratio_estimate(
         est_r = _replicate_ratios(Y, M, var_of, rows, g, G, repweights, kind, rep_cache)
         vcovs = [replicate_variance(est_r[:, cols].reshape(G * cols.shape[0], -1).T, est[:, cols].ravel())
                  for cols in columns]
-    return RatioResult(est, None, ty, tx, nk[:, var_of], wn[:, var_of], None), vcovs
+    return RatioResult(est, None, ty, tx, nk[:, var_of], wn[:, var_of], None, est_r), vcovs
 
 
 def srs_variances(Y: np.ndarray, M: np.ndarray, var_of: np.ndarray, g: np.ndarray, G: int, w: np.ndarray,
                   dom: np.ndarray, res: RatioResult, kind: str) -> np.ndarray:
-    """R's deff denominators (G x m) of all columns at once, per column as
-    ``estimators._srs_variance`` for one variable (the same operations on the same
-    values): var_srs = s_w^2 / n (N - n) / N for means and shares, s_w^2 sum(w^2)
-    (N - n) / N for totals, s_w^2 the weighted variance (divisor n - 1, R ``svyvar``)
-    over the rows with a value of the column's variable."""
+    """R's deff denominators (G x m) of all columns at once: var_srs = s_w^2 / n (N - n)
+    / N for means and shares, s_w^2 N^2 / n (N - n) / N for totals (R ``svytotal``),
+    s_w^2 the weighted variance (divisor n - 1, R ``svyvar``) over the rows with a value
+    of the column's variable."""
     rows = np.flatnonzero(dom & (g >= 0))
     gr = g[rows]
     has = M[rows][:, var_of] != 0
@@ -140,5 +141,4 @@ def srs_variances(Y: np.ndarray, M: np.ndarray, var_of: np.ndarray, g: np.ndarra
         fpc = (N_g - n_g) / N_g
         if kind != "total":
             return svyvar / n_g * fpc
-        w2 = group_totals(M, g, rows, G, w**2)[:, var_of]
-        return svyvar * w2 * fpc
+        return svyvar * N_g**2 / n_g * fpc

@@ -4,7 +4,13 @@ Defaults of survey >= 4.1: ``qrule="math"`` (the smallest x whose weighted CDF r
 p, i.e. the inverse of the step CDF) and ``interval.type="mean"`` (Woodruff 1952): the
 design-based t-interval of the estimated CDF at the quantile, m = mean(x <= q_hat) -/+
 t_df * SE(m), mapped back through the same quantile rule. SE is reported as R does:
-(upper - lower) / (2 t_df).
+(upper - lower) / (2 t_df). The df is that of the domain's design after dropping the
+missing rows (R's ``degf`` inside ``svyquantile(na.rm=TRUE)`` on a subset).
+
+One deliberate difference: for p below the first step of the CDF (p < F(x_(1))), R's
+``qs()`` falls back to position 1 and returns the *second* smallest value; sid returns
+the smallest, which is what ``qrule="math"`` is documented to give. It only shows in a
+lower Woodruff bound of a small domain.
 """
 
 from __future__ import annotations
@@ -50,17 +56,19 @@ def quantile(design, variable: str, q=0.5, by=None, level: float = 0.95) -> pd.D
     dom = design.domain & ~np.isnan(y) & (g >= 0)
     w = design.weights
     yy = np.nan_to_num(y)
-    df = float(design.degf)
-    tq = float(t_quantile(level, df))
+    # R: svyquantile(na.rm=TRUE) on each domain's design uses degf() of that design
+    # after dropping the missing rows.
+    dfs = design.group_degf(g, G, mask=~np.isnan(y)).astype(float)
     rows = []
     for j in range(G):  # loop over domains, each vectorised over respondents
+        tq = float(t_quantile(level, dfs[j]))
         in_g = dom & (g == j)
         if not (in_g & (w > 0)).any():
             raise EstimationError(f"quantile: domain {j} of {by!r} has no respondent with a value of {variable!r}")
         qhat = qrule_math(yy[in_g], w[in_g], qs)
         # Indicators x <= q_hat for every q at once, their domain means and SEs.
         ind = (yy[:, None] <= qhat[None, :]).astype(float)
-        res = ratio_estimate(ind, np.ones_like(ind), in_g, np.zeros_like(g), 1, w, **design._variance_args())
+        res = ratio_estimate(ind, np.ones_like(ind), in_g, np.zeros_like(g), 1, w, **design.variance_args())
         m = res.estimate[0]
         se_m = np.sqrt(np.clip(np.diag(res.vcov), 0, None))
         p_lo, p_hi = m - tq * se_m, m + tq * se_m
@@ -69,12 +77,12 @@ def quantile(design, variable: str, q=0.5, by=None, level: float = 0.95) -> pd.D
         for k, qk in enumerate(qs):
             rows.append({**labels.iloc[j].to_dict(), "variable": variable, "quantile": qk,
                          "estimate": qhat[k], "se": (hi[k] - lo[k]) / (2 * tq),
-                         "ci_low": lo[k], "ci_high": hi[k], "n": int(res.n[0]), "weighted_n": res.weighted_n[0]})
+                         "ci_low": lo[k], "ci_high": hi[k], "n": int(res.n[0]), "weighted_n": res.weighted_n[0],
+                         "df": dfs[j]})
     out = pd.DataFrame(rows)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["cv"] = out["se"] / out["estimate"]
     out["deff"] = np.nan  # R's svyquantile defines no design effect for quantiles
-    out["df"] = df
     out["method"] = design.method
     out["lonely_psu"] = design.lonely_psu
     first = [c for c in out.columns if c not in _ORDER]

@@ -4,7 +4,8 @@ Rao & Scott (1984), second-order correction as in R survey ``svychisq.survey.des
 with cell proportions p (design-based, covariance V) of the r x c table and C the
 interaction contrasts (residuals of the saturated design on the main effects), the
 design-effect matrix is Delta = (C' D^-1 C / N)^-1 (C' D^-1 V D^-1 C), D = diag(p), N the
-number of respondents. The Pearson X^2 of the weighted table scaled to N is divided by
+number of rows of the design (R: ``nrow(mm)``, missing values included, of the domain's
+design for a subset). The Pearson X^2 of the weighted table scaled to N is divided by
 tr(Delta); F = X^2 / tr(Delta) is referred to F(d0, d0 * df) with
 d0 = tr(Delta)^2 / tr(Delta^2) and df the design's degrees of freedom.
 """
@@ -16,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from sid.errors import EstimationError
-from sid.estimation.estimators import categories_of
+from sid.estimation.estimators import categories_of, design_rows
 from sid.estimation.linear import ratio_estimate
 
 
@@ -36,10 +37,10 @@ def rao_scott(design, row: str, col: str) -> pd.DataFrame:
     ok = np.flatnonzero(cell >= 0)
     Y[ok, cell[ok]] = 1.0
     g = np.zeros(cell.shape[0], dtype=np.int64)
-    res = ratio_estimate(Y, np.ones_like(Y), dom, g, 1, design.weights, **design._variance_args())
+    res = ratio_estimate(Y, np.ones_like(Y), dom, g, 1, design.weights, **design.variance_args())
     p = res.estimate[0]
     V = res.vcov
-    N = float(dom.sum())
+    N = float(design_rows(design, np.where(design.domain, 0, -1), 1)[0])
     # Main-effects and saturated model matrices over the cells (R's expand.grid order).
     rows_f = np.tile(np.arange(nr), nc)
     cols_f = np.repeat(np.arange(nc), nr)

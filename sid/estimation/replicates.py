@@ -17,11 +17,12 @@ with-replacement bootstrap of n_h PSUs).
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
 
-from sid.errors import EstimationError
+from sid.errors import EstimationError, EstimationWarning
 
 
 class ReplicateFactors(NamedTuple):
@@ -206,10 +207,41 @@ def _psu_multiplicities(
 def replicate_variance(
     thetas: np.ndarray, theta: np.ndarray, scale: float, rscales: np.ndarray, mse: bool = False
 ) -> np.ndarray:
-    """Covariance (k x k) from replicate estimates ``thetas`` (R x k): R's ``svrVar``."""
+    """Covariance (k x k) from replicate estimates ``thetas`` (R x k): R's ``svrVar``.
+
+    Replicate estimates that are NaN (a domain with no weight in that replicate) are left
+    out with an :class:`~sid.errors.EstimationWarning`, as ``svrVar``'s ``na.omit`` does
+    (scale unchanged). R drops a replicate from the whole call; sid's call holds every
+    domain at once, so each covariance uses the replicates where both of its estimates
+    exist, centred at the mean of each estimate's own replicates: per domain the same as
+    R's ``svyby``, whose calls are per domain. All replicates NaN raises, unless the
+    estimate itself is NaN (an empty domain: its variance is NaN).
+    """
     thetas = np.asarray(thetas, float)
-    centre = np.asarray(theta, float) if mse else thetas.mean(axis=0)
-    dev = (thetas - centre) * np.sqrt(np.asarray(rscales, float))[:, None]
+    rs = np.sqrt(np.asarray(rscales, float))[:, None]
+    missing = np.isnan(thetas)
+    if not missing.any():
+        centre = np.asarray(theta, float) if mse else thetas.mean(axis=0)
+        dev = (thetas - centre) * rs
+        return scale * (dev.T @ dev)
+    ok = ~missing
+    counts = ok.sum(axis=0)
+    # An estimate that is NaN itself (an empty domain) has NaN variance: nothing to drop.
+    estimable = ~np.isnan(np.broadcast_to(np.asarray(theta, float), counts.shape))
+    if (estimable & (counts == 0)).any():
+        raise EstimationError(
+            f"replicate variance: all {thetas.shape[0]} replicate estimates of estimate "
+            f"{int(np.flatnonzero(estimable & (counts == 0))[0])} are missing; its domain has no weight in any replicate"
+        )
+    dropped = int((missing & estimable).any(axis=1).sum())
+    if dropped:
+        warnings.warn(f"{dropped} of {thetas.shape[0]} replicates gave NaN estimates (a domain without weight "
+                      "in them) and were left out of the variance, as R's svrVar does", EstimationWarning,
+                      stacklevel=4)
+    counts = np.maximum(counts, 1)
+    filled = np.where(ok, thetas, 0.0)
+    centre = np.asarray(theta, float) if mse else filled.sum(axis=0) / counts
+    dev = np.where(ok, (filled - centre) * rs, 0.0)
     return scale * (dev.T @ dev)
 
 

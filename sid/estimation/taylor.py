@@ -130,11 +130,10 @@ def _centres(sums: np.ndarray, idx: StageIndex, lonely: np.ndarray, lonely_psu: 
     """Stratum centres of the cluster totals (S x k) from their stratum sums ``sums``."""
     n_h = idx.n_clusters
     means = sums / np.maximum(n_h, 1.0)[:, None]
-    if lonely_psu == "adjust" and idx.stage == 1 and lonely.any():
-        # survey's "adjust": centre the lonely PSU at the grand mean of all design
-        # PSU totals of the stage. Later stages recurse within one parent cluster,
-        # where that grand mean is the lonely unit itself: no contribution.
-        means[lonely] = sums.sum(axis=0) / n_h.sum()
+    if lonely_psu == "adjust" and lonely.any():
+        # survey 4.1's onestrat(): under "adjust" a stratum with one design PSU is not
+        # centred at all (its total enters as it is, times f), at every stage.
+        means[lonely] = 0.0
     return means
 
 
@@ -144,8 +143,8 @@ def stage_variance(x: np.ndarray, idx: StageIndex, lonely_psu: str) -> np.ndarra
     R's ``onestage``: cluster totals centred at their stratum mean over the *design*
     number of clusters (clusters outside a domain count as zeros), times
     ``f_h * n_h/(n_h-1)``. A stratum with one cluster follows ``lonely_psu``: "fail"
-    raises, "remove" and "certainty" contribute nothing, "adjust" centres it at the grand
-    mean of the stage's PSU totals (survey's ``onestage`` ``recentering``). A stratum with
+    raises, "remove" and "certainty" contribute nothing, "adjust" adds its uncentred
+    total squared times f (survey 4.1 ``onestrat``), at every stage. A stratum with
     f_h = 0 (sampled entirely) contributes 0. :func:`sparse_stage_variance` gives the
     same figures without centring an n x k array.
     """

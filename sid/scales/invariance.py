@@ -336,7 +336,8 @@ def group_moments(df: pd.DataFrame, items: Sequence[str], group: str, reverse: S
                   item_range: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
                   weight: str | None = None, errors: str = "raise",
                   ) -> tuple[list, np.ndarray, np.ndarray, np.ndarray, dict]:
-    """Per level of ``group``: pairwise (weighted) covariance matrices, item means and the
+    """Per level of ``group``: pairwise (weighted) covariance matrices with divisor n (as
+    lavaan's maximum likelihood), item means and the
     respondents with at least one valid item. Returns ``(levels, covs, means, ns,
     excluded)``; a level whose moments cannot be computed (too few answers, an item
     without variance) raises, or with ``errors="skip"`` is left out and named with the
@@ -361,7 +362,9 @@ def group_moments(df: pd.DataFrame, items: Sequence[str], group: str, reverse: S
         valid = ~np.isnan(x)
         ww = np.ones(len(x)) if w is None else w
         means.append((np.where(valid, x, 0.0) * ww[:, None]).sum(axis=0) / (valid * ww[:, None]).sum(axis=0))
-        covs.append(mom.cov)
+        # lavaan's ML fit uses covariances with divisor n (the likelihood's), not the
+        # unbiased n - 1 of item_moments: undo its n/(n-1) factor, per pair of items.
+        covs.append(mom.cov * (mom.n_pair - 1) / mom.n_pair)
         ns.append(mom.n)
     return kept, np.array(covs), np.array(means), np.array(ns, float), excluded
 

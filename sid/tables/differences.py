@@ -59,7 +59,7 @@ def proportion_differences(design, variable: str, by: list[str], reference,
     Y = np.zeros((codes.shape[0], m))
     ok = np.flatnonzero(codes >= 0)
     Y[ok, codes[ok]] = 1.0
-    res = ratio_estimate(Y, np.ones_like(Y), dom, g, G, design.weights, **design._variance_args())
+    res = ratio_estimate(Y, np.ones_like(Y), dom, g, G, design.weights, **design.variance_args())
     p = res.estimate  # G x m
     V = res.vcov
     cell = np.arange(G)[:, None] * m + np.arange(m)[None, :]

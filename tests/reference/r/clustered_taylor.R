@@ -11,8 +11,10 @@
 # Estimates: svymean/svytotal of y and z, svyby(~y, ~origin / ~province, svymean).
 # R 4.x, survey 4.1-1, jsonlite.
 suppressPackageStartupMessages({library(survey); library(jsonlite)})
-args <- commandArgs(trailingOnly = FALSE)
-here <- dirname(normalizePath(sub("^--file=", "", args[grep("^--file=", args)])))
+# run as a file (Rscript .../clustered_taylor.R) or sourced from the repository root with
+# the others (SID_REF_OUT: the output folder, see common.R)
+f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+here <- if (length(f) == 1) dirname(normalizePath(f)) else "tests/reference/r"
 
 d <- read.csv(file.path(here, "clustered_sample.csv"), stringsAsFactors = FALSE)
 pop <- read.csv(file.path(here, "clustered_population.csv"), stringsAsFactors = FALSE)
@@ -49,5 +51,6 @@ out <- list(
   uncalibrated = figures(des),
   raked = c(list(call = "rake(des, list(~origin+sex, ~origin+age), ..., epsilon=1e-14)"), figures(raked)),
   calibrated = c(list(call = "calibrate(des, ~origin+origin:sex+origin:age, calfun='raking')"), figures(cal)))
-writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE),
-           file.path(here, "clustered_taylor.json"))
+target <- if (nzchar(Sys.getenv("SID_REF_OUT"))) file.path(Sys.getenv("SID_REF_OUT"), "clustered_taylor.json") else
+  file.path(here, "clustered_taylor.json")
+writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), target)

@@ -16,9 +16,13 @@
 
 suppressPackageStartupMessages(library(jsonlite))
 args <- commandArgs(trailingOnly = TRUE)
-here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
+# run as a file, or sourced from the repository root with the others (SID_REF_OUT: the
+# output folder, see common.R)
+f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+here <- if (length(f) == 1) dirname(normalizePath(f)) else "tests/reference/r"
 csv <- file.path(here, "fay_herriot.csv")
-out <- if (length(args) >= 1) args[1] else file.path(here, "fay_herriot.new.json")
+out <- if (nzchar(Sys.getenv("SID_REF_OUT"))) file.path(Sys.getenv("SID_REF_OUT"), "fay_herriot.json") else
+  if (length(args) >= 1) args[1] else file.path(here, "fay_herriot.new.json")
 
 if (!file.exists(csv)) {
   set.seed(13, kind = "Mersenne-Twister", normal.kind = "Inversion", sample.kind = "Rejection")
