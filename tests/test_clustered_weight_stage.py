@@ -23,7 +23,7 @@ from sid.weighting import replicate_chain
 from sid.weighting.stage import run_weight, weight_wave
 
 KEY = "person_key"
-STRATUM = "origin:province"  # the design stratum's column in weights.parquet and cases.parquet
+STRATUM = "origin_province"  # the design stratum's column in weights.parquet and cases.parquet
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def _respondents(wave) -> pd.DataFrame:
 
 def test_weights_parquet_and_diagnostics_record_the_declared_strata_psus_and_fpc(wave):
     df = _respondents(wave)
-    # the design stratum: named as the stratum variables joined by ":", labels joined so too
+    # the design stratum: named as the stratum variables joined by "_", its labels by ":"
     assert (df[STRATUM] == df["origin"] + ":" + df["province"]).all()
     assert (df["psu_1"] == df["municipality"]).all() and (df["psu_2"] == df[KEY]).all()
     np.testing.assert_array_equal(df["fpc_1"], df["n_municipalities"])
@@ -217,7 +217,7 @@ def test_psu_and_fpc_may_be_one_name_or_null_in_yaml(tmp_path: Path):
     path.write_text(SPEC.replace("  psu: [municipality, person_key]\n  fpc: [n_municipalities, muni_population]\n",
                                  "  psu: null\n  fpc: []\n"), encoding="utf-8")
     s = load_weighting(path).sample
-    assert (s.psu, s.fpc, s.strata, s.stratum_column) == ((), (), ("origin", "province"), "origin:province")
+    assert (s.psu, s.fpc, s.strata, s.stratum_column) == ((), (), ("origin", "province"), "origin_province")
 
 
 def test_fieldwork_report_shows_stratum_rows_and_dispositions_per_reporting_group(wave):

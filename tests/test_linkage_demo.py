@@ -37,9 +37,9 @@ DISCR = ["q_discr_work", "q_discr_housing", "q_discr_education", "q_discr_public
 
 
 def _project(proj: Path, base: str | None = None) -> None:
-    """The project copy; ``base``: a PostgreSQL URL for the linkage spec's ``base:``."""
-    copy_project(proj, folders=("questionnaires", "linkage", "reports"))
-    (proj / "weights").mkdir()
+    """The project copy (every wave's specs: sid.yaml names them; sid2022's weighting
+    replaced); ``base``: a PostgreSQL URL for the linkage spec's ``base:``."""
+    copy_project(proj)
     w = yaml.safe_load((ROOT / "weights" / "sid2022.yaml").read_text(encoding="utf-8"))
     w["calibration"]["margins"] = ["sex", "region", "generation"]
     w["trimming"] = None

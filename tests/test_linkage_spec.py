@@ -46,6 +46,15 @@ def test_shipped_spec_loads_with_its_origin_map_and_questionnaire():
     assert set(defs["source_type"]) == {"survey"} and defs["code"].is_unique
 
 
+def test_the_2017_spec_has_its_own_origin_map():
+    spec = load_linkage_spec(ROOT / "linkage" / "sid2017.yaml", project=ROOT)
+    assert spec.wave == "sid2017" and spec.period == 2017
+    om = spec.origin_map
+    assert (om.origin_variable, om.generation_variable) == ("herkomst", "generatie")
+    assert om.group_to_category() == {"BEL": "BEL", "POL": "EU", "ROU": "EU", "MAR": "NEU",
+                                      "TUR": "NEU", "COD": "NEU"}
+
+
 def test_spec_hash_changes_with_the_origin_map(tmp_path):
     h1 = load_linkage_spec(write(tmp_path)).spec_hash
     h2 = load_linkage_spec(write(tmp_path, omap=MAP.replace("not sampled", "not in SID"))).spec_hash

@@ -17,7 +17,7 @@ import pyreadstat
 import pytest
 
 from sid.cli import main
-from sid.demo import make_demo
+from sid.demo import Demo, make_demo
 from tests.projects import PROJECT_FOLDERS, copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,8 +162,8 @@ def test_sid_run_defaults_come_from_the_wave_and_the_demo_is_made_when_absent(tm
     project = copy_project(tmp_path / "project")
     made = []
     monkeypatch.setattr(pipeline, "STAGES", pipeline.STAGES[:1])  # ingest: reads the wave's files
-    monkeypatch.setattr("sid.demo.DEMOS", {"sid2022": lambda out, seed: made.append(out) or make_demo(
-        out, seed=seed, scale=0.1)})
+    monkeypatch.setattr("sid.demo.DEMOS", {"sid2022": Demo(lambda out, seed: made.append(out) or make_demo(
+        out, seed=seed, scale=0.1), 2022, "data/demo")})
     monkeypatch.chdir(project)
     assert main(["run"]) == 0
     assert made == [project / "data" / "demo"]

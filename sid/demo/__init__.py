@@ -1,7 +1,9 @@
-"""Synthetic SID 2022 wave: register, gross sample, fieldwork, answers, defects, truth.
+"""Synthetic SID waves: register, gross sample, fieldwork, answers, defects, truth.
 
-:func:`make_demo` writes a complete, deterministic (from ``seed``) demo wave into a
-folder; ``sid demo`` is its command. Modules: population (register counts per cell),
+:func:`make_demo` writes a complete, deterministic (from ``seed``) SID 2022 demo wave into
+a folder; ``sid demo`` is its command. :data:`DEMOS` names every built-in demo (``sid demo
+--wave NAME``): ``sid2022`` (this module) and ``sid2017`` (sid.demo.sid2017: a clustered
+two-stage sample, three modes, Dutch names). Modules: population (register counts per cell),
 sample (gross sample with register variables), fieldwork (dispositions, mode,
 paradata), answers (latent traits -> items, routing, missing codes), defects (injected
 fieldwork defects, documented), truth (population values of the headline quantities).
@@ -12,7 +14,9 @@ The SPSS dictionaries of the mode files come from questionnaires/sid2022.yaml
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -157,13 +161,41 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
     return {name: out / name for name in FILES}
 
 
-#: The built-in demo generators, by the name a project wave gives as ``demo:`` (sid.yaml):
-#: name -> maker(out_dir, seed=..., scale=...) writing a synthetic wave of that shape.
-DEMOS = {"sid2022": make_demo}
+# -- the built-in demos, by name (sid.yaml: a wave's `demo:`) -----------------------------
+from sid.demo.sid2017 import make_sid2017  # noqa: E402  (it uses this package's modules)
 
 
-def demo_maker(name: str):
+class Demo(NamedTuple):
+    """A built-in demo generator: ``make(out_dir, seed=, scale=) -> paths``, its default
+    seed and its default data folder (relative to the working folder)."""
+
+    make: Callable[..., dict[str, Path]]
+    seed: int
+    folder: str
+
+
+#: The built-in demo generators, by the name a project wave gives as ``demo:`` (sid.yaml)
+#: and ``sid demo --wave NAME`` takes.
+DEMOS: dict[str, Demo] = {
+    "sid2022": Demo(make_demo, 2022, "data/demo"),
+    "sid2017": Demo(make_sid2017, 2017, "data/demo-sid2017"),
+}
+
+
+def demo_maker(name: str) -> Demo:
     """The demo generator called ``name`` (a SpecError naming the known ones when unknown)."""
     if name not in DEMOS:
-        raise SpecError(f"no built-in demo generator {name!r}; sid has {', '.join(DEMOS)}")
+        from sid.spec.yamlfile import suggest
+
+        raise SpecError(f"no built-in demo generator {name!r}{suggest(name, DEMOS)}; sid has "
+                        f"{', '.join(DEMOS)}")
     return DEMOS[name]
+
+
+def make_wave_demo(name: str, out_dir: str | Path | None = None, seed: int | None = None,
+                   scale: float = 1.0) -> dict[str, Path]:
+    """Write the built-in demo ``name`` (:data:`DEMOS`) into ``out_dir`` (default: the demo's
+    data folder) with ``seed`` (default: the demo's own)."""
+    demo = demo_maker(name)
+    return demo.make(demo.folder if out_dir is None else out_dir,
+                     seed=demo.seed if seed is None else seed, scale=scale)

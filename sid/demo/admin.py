@@ -21,6 +21,7 @@ import pandas as pd
 from sid.io.atomic import write_text
 
 YEARS = tuple(range(2019, 2024))
+BASE_YEAR = 2019  # levels and trends are set relative to this year
 WAVE = "vlim-admin-demo"
 # code: (name, theme, unit, definition, numerator, denominator,
 #        level by origin BEL/EU/NEU (percent), generation effect 1st/2nd, yearly trend,
@@ -66,11 +67,14 @@ def admin_definitions() -> pd.DataFrame:
     ])
 
 
-def admin_indicators(seed: int = 0) -> pd.DataFrame:
+def admin_indicators(seed: int = 0, years: tuple[int, ...] = YEARS) -> pd.DataFrame:
     """Demo register values, long: indicator_code, period, geography (VLG), origin (BEL, EU,
     NEU), generation (total / first / second; Belgian origin total only), sex and age_band
-    (total), value (percent), numerator, denominator (persons), flags, note."""
+    (total), value (percent), numerator, denominator (persons), flags, note. ``years``:
+    the periods (default 2019-2023; the SID 2017 demo: 2013-2017)."""
     rng = np.random.default_rng(seed)
+    YEARS = tuple(years)
+    t = np.array(YEARS) - BASE_YEAR
     rows = []
     for code, d in _DEFS.items():  # 5 indicators: a loop over definitions, not respondents
         level, gen_eff, trend, pop = np.array(d[6]), d[7], d[8], np.array(d[9], float)
@@ -80,8 +84,8 @@ def admin_indicators(seed: int = 0) -> pd.DataFrame:
                 s1 = _GEN_SHARE[origin]
                 cells += [("first", s1, gen_eff[0]), ("second", 1 - s1, gen_eff[1])]
             for gen, share, eff in cells:
-                den = np.round(pop[j] * share * (1 + 0.02 * (np.array(YEARS) - YEARS[0])))
-                pct = level[j] + eff + trend * (np.array(YEARS) - YEARS[0]) + rng.normal(0, 0.15, len(YEARS))
+                den = np.round(pop[j] * share * (1 + 0.02 * t))
+                pct = level[j] + eff + trend * t + rng.normal(0, 0.15, len(YEARS))
                 num = np.round(den * np.clip(pct, 0.05, 99.5) / 100)
                 rows.append(pd.DataFrame({
                     "indicator_code": code, "period": YEARS, "geography": "VLG", "origin": origin,
@@ -94,12 +98,13 @@ def admin_indicators(seed: int = 0) -> pd.DataFrame:
     return out
 
 
-def write_admin_demo(out_dir: str | os.PathLike[str], seed: int = 0) -> list[Path]:
-    """Write ``DIR/vlim-admin-demo/indicators.csv`` (definitions) and ``.../values.csv``
-    atomically; ``sid link --admin DIR/vlim-admin-demo`` loads them into the base as the
-    register wave ``vlim-admin-demo`` (the folder's name). Returns the paths written."""
-    folder = Path(out_dir) / WAVE
+def write_admin_demo(out_dir: str | os.PathLike[str], seed: int = 0, wave: str = WAVE,
+                     years: tuple[int, ...] = YEARS) -> list[Path]:
+    """Write ``DIR/<wave>/indicators.csv`` (definitions) and ``.../values.csv`` atomically;
+    ``sid link --admin DIR/vlim-admin-demo`` loads them into the base as the register wave
+    ``vlim-admin-demo`` (the folder's name). Returns the paths written."""
+    folder = Path(out_dir) / wave
     paths = [folder / "indicators.csv", folder / "values.csv"]
     write_text(paths[0], admin_definitions().to_csv(index=False, lineterminator="\n"))
-    write_text(paths[1], admin_indicators(seed).to_csv(index=False, lineterminator="\n"))
+    write_text(paths[1], admin_indicators(seed, years).to_csv(index=False, lineterminator="\n"))
     return paths

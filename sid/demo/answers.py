@@ -15,6 +15,9 @@ sid.demo.defects injects and documents.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -98,6 +101,33 @@ _RELIGION = {
 }
 
 
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """The items a demo wave asks (a wave's config): ``items`` item -> (trait, number of
+    categories, loading, shift, don't-know rate); ``routing`` item -> (routing item, code
+    that opens it); ``grids`` the quality grids (straight-lining); ``home_item``: the item
+    of Dutch spoken at home that the main home language (q_lang_home) follows.
+
+    The background items (q_sex, q_birth_year, q_belgian, q_education, q_partner,
+    q_children, q_work12), q_lang_home and q_religion are always generated under these
+    names; a wave with other names renames them (sid.demo.sid2017)."""
+
+    items: Mapping[str, tuple[str, int, float, float, float]]
+    routing: Mapping[str, tuple[str, int]]
+    grids: Mapping[str, list[str]]
+    home_item: str = "q_ndl_home"
+    birth_years: tuple[int, int] = (1937, 2007)  # range of the self-reported birth year
+
+    def grid_top(self, grid: str) -> int:
+        """The highest category of a grid's items."""
+        return max(self.items[i][1] for i in self.grids[grid])
+
+
+SID2022 = AnswerModel(items=ITEMS, routing=ROUTING, grids=GRIDS)
+
+
 def _pick(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One column index per row of the probability matrix ``probs`` (0-based)."""
     cum = np.cumsum(probs, axis=1)
@@ -109,8 +139,11 @@ def _cut(z: np.ndarray, k: int) -> np.ndarray:
     return 1 + (z[:, None] > np.linspace(-1.5, 1.5, k - 1)[None, :]).sum(axis=1)
 
 
-def latent_traits(persons: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """The five latent traits per person (columns TRAITS), in standard units."""
+def latent_traits(persons: pd.DataFrame, rng: np.random.Generator,
+                  shift: np.ndarray | None = None) -> pd.DataFrame:
+    """The five latent traits per person (columns TRAITS), in standard units.
+
+    ``shift``: an (n, 5) array added to the traits (e.g. a municipality effect)."""
     o = pd.Categorical(persons["origin"], categories=ORIGINS).codes
     bel = o == 0
     g2 = (persons["generation"].to_numpy() == 2).astype(float)
@@ -126,10 +159,13 @@ def latent_traits(persons: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
         # homes), so the language items keep their reliability despite the ceiling
         spread = np.where(bel, _BEL_LANGUAGE_SD, 1.0) if t == "language" else 1.0
         out[t] = np.asarray(mu)[o] + b_g2 * g2 + age_eff + b_bxl * bxl + b_f * female + spread * noise[:, j]
+        if shift is not None:
+            out[t] = out[t] + shift[:, j]
     return pd.DataFrame(out, index=persons.index)
 
 
-def _background(p: pd.DataFrame, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _background(p: pd.DataFrame, rng: np.random.Generator,
+                birth_years: tuple[int, int] = (1937, 2007)) -> dict[str, np.ndarray]:
     n = len(p)
     age = p["age"].to_numpy()
     o = pd.Categorical(p["origin"], categories=ORIGINS).codes
@@ -144,7 +180,7 @@ def _background(p: pd.DataFrame, rng: np.random.Generator) -> dict[str, np.ndarr
     p_work = np.clip(p_work + np.array([0.08, -0.12, -0.1, 0.05, 0.05, -0.08, -0.15])[o], 0, 0.95)
     return {
         "q_sex": p["sex"].to_numpy(),
-        "q_birth_year": np.clip(by + off, 1937, 2007),
+        "q_birth_year": np.clip(by + off, *birth_years),
         "q_belgian": np.where(p["nat_current"].to_numpy() == "BEL", 1, 2),
         "q_education": edu,
         "q_partner": np.where(rng.random(n) < p_partner, 1, 2),
@@ -153,46 +189,50 @@ def _background(p: pd.DataFrame, rng: np.random.Generator) -> dict[str, np.ndarr
     }
 
 
-def simulate_answers(persons: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def simulate_answers(persons: pd.DataFrame, rng: np.random.Generator, model: AnswerModel = SID2022,
+                     shift: np.ndarray | None = None) -> pd.DataFrame:
     """Questionnaire answers (codes, float) of ``persons`` (register attributes).
 
-    Columns: background items, q_lang_home, q_religion and every item of ``ITEMS``;
-    -1 don't know, -2 no answer, -3 routed out (not applicable). No defects.
+    Columns: background items, q_lang_home, q_religion and every item of ``model.items``;
+    -1 don't know, -2 no answer, -3 routed out (not applicable). No defects. ``shift``:
+    added to the latent traits (:func:`latent_traits`).
     """
     n = len(persons)
-    traits = latent_traits(persons, rng)
+    traits = latent_traits(persons, rng, shift)
     o = pd.Categorical(persons["origin"], categories=ORIGINS).codes
-    out = _background(persons, rng)
+    out = _background(persons, rng, model.birth_years)
     z_home = None
-    for item, (trait, k, loading, shift, _) in ITEMS.items():  # loop over ~30 items
-        z = loading * traits[trait].to_numpy() + shift + rng.standard_normal(n)
+    for item, (trait, k, loading, shift_, _) in model.items.items():  # loop over ~30 items
+        z = loading * traits[trait].to_numpy() + shift_ + rng.standard_normal(n)
         out[item] = _cut(z, k)
-        if item == "q_ndl_home":
+        if item == model.home_item:
             z_home = z
     # main home language: Dutch where Dutch is spoken at home "most of the time" or more
     # and the latent is clearly high; else French / origin language / English / other
     other = 2 + _pick(np.array([_HOME_LANG[x] for x in ORIGINS])[o] + np.where(
         (persons["region"].to_numpy() == 2)[:, None] & np.isin(o, [1, 5])[:, None], [0.3, 0, 0, 0], 0), rng)
-    out["q_lang_home"] = np.where((z_home > 0.8) & (out["q_ndl_home"] >= 4), 1, other)
+    out["q_lang_home"] = np.where((z_home > 0.8) & (out[model.home_item] >= 4), 1, other)
     rel = 1 + _pick(np.array([_RELIGION[x] for x in ORIGINS])[o], rng)
     out["q_religion"] = np.where(traits["religiosity"].to_numpy() > -0.3, rel, 0)
 
     df = pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in out.items()}, index=persons.index)
-    rates = {item: spec[4] for item, spec in ITEMS.items()}
+    rates = {item: spec[4] for item, spec in model.items.items()}
     rates.update({"q_lang_home": 0.003, "q_religion": 0.01, "q_education": 0.005})
     for item, dk in rates.items():  # loop over items
         u = rng.random(n)
         df.loc[u < dk + NO_ANSWER_RATE, item] = NA
         df.loc[u < dk, item] = DK
-    _break_straight_lines(df, rng)
-    for item, (parent, code) in ROUTING.items():
+    _break_straight_lines(df, rng, model)
+    for item, (parent, code) in model.routing.items():
         df.loc[df[parent].to_numpy() != code, item] = NOT_APPLICABLE
     return df
 
 
-def _break_straight_lines(df: pd.DataFrame, rng: np.random.Generator, min_items: int = 4) -> None:
+def _break_straight_lines(df: pd.DataFrame, rng: np.random.Generator, model: AnswerModel = SID2022,
+                          min_items: int = 4) -> None:
     """Move one valid answer by one category where a quality grid is a straight line."""
-    for items in GRIDS.values():
+    for grid, items in model.grids.items():
+        top = model.grid_top(grid)
         x = df[items].to_numpy(dtype=float, copy=True)
         valid = x > 0
         ref = np.max(np.where(valid, x, -np.inf), axis=1, initial=-np.inf)
@@ -202,5 +242,5 @@ def _break_straight_lines(df: pd.DataFrame, rng: np.random.Generator, min_items:
             continue
         col = np.argmax(valid[rows], axis=1)  # first valid item of the grid
         v = x[rows, col]
-        x[rows, col] = np.where(v >= 5, v - 1, np.where(v <= 1, v + 1, v + rng.choice([-1, 1], rows.size)))
+        x[rows, col] = np.where(v >= top, v - 1, np.where(v <= 1, v + 1, v + rng.choice([-1, 1], rows.size)))
         df[items] = x

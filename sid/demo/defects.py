@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sid.demo.answers import GRIDS, ITEMS, ROUTING
+from sid.demo.answers import SID2022, AnswerModel
 
 COLUMNS = ["person_key", "mode", "variable", "defect", "injected_value", "detail"]
 RATES = {  # share of respondents (speeders: of web respondents), minimum count
@@ -39,7 +39,11 @@ def _rows(keys, mode, variable, defect, value, detail) -> pd.DataFrame:
     return pd.DataFrame(dict(zip(COLUMNS, full, strict=True)))
 
 
-def breakoffs(survey: pd.DataFrame, partial: np.ndarray, items: list[str], rng: np.random.Generator) -> tuple[np.ndarray, pd.DataFrame]:
+OUT_OF_RANGE = (7.0, 8.0, 9.0, 99.0)  # SID 2022: codes above every item's categories
+
+
+def breakoffs(survey: pd.DataFrame, partial: np.ndarray, items: list[str], rng: np.random.Generator,
+              grids: dict[str, list[str]] | None = None) -> tuple[np.ndarray, pd.DataFrame]:
     """Blank the trailing questionnaire ``items`` of the ``partial`` rows (in place).
 
     Returns the share of items kept per row (1 for complete rows) and the defect rows.
@@ -48,7 +52,7 @@ def breakoffs(survey: pd.DataFrame, partial: np.ndarray, items: list[str], rng: 
     m = len(items)
     rows = np.flatnonzero(partial)
     # never stop inside a quality grid: a cut grid could become an unplanned straight line
-    grid_of = {i: g for g, its in GRIDS.items() for i in its}
+    grid_of = {i: g for g, its in (SID2022.grids if grids is None else grids).items() for i in its}
     allowed = [k for k in range(int(0.3 * m), int(0.9 * m) + 1)
                if grid_of.get(items[k - 1]) is None or grid_of.get(items[k - 1]) != grid_of.get(items[k])]
     keep = rng.choice(np.asarray(allowed), rows.size)
@@ -64,12 +68,19 @@ def breakoffs(survey: pd.DataFrame, partial: np.ndarray, items: list[str], rng: 
     return share, doc
 
 
-def inject(survey: pd.DataFrame, complete: np.ndarray, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+def inject(survey: pd.DataFrame, complete: np.ndarray, rng: np.random.Generator,
+           model: AnswerModel = SID2022, out_of_range: tuple[float, ...] = OUT_OF_RANGE,
+           rates: dict[str, tuple[float, int]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Inject every defect but break-offs into ``survey`` (in place; needs a ``mode``).
 
-    ``complete``: rows that may receive a defect. Returns ``(duplicates, doc)``: the extra
-    capi rows of duplicated respondents, and the defect rows (COLUMNS).
+    ``complete``: rows that may receive a defect. ``model``: the wave's items, routing and
+    grids; ``out_of_range``: the codes injected outside the categories (none of them a
+    category or missing code of the wave); ``rates``: RATES by default. Returns
+    ``(duplicates, doc)``: the extra capi rows of duplicated respondents, and the defect
+    rows (COLUMNS).
     """
+    ITEMS, ROUTING, GRIDS = model.items, model.routing, model.grids
+    RATES_ = RATES if rates is None else rates
     n = len(survey)
     key, mode = survey["person_key"].to_numpy(), survey["mode"].to_numpy()
     free = complete.copy()
@@ -78,7 +89,7 @@ def inject(survey: pd.DataFrame, complete: np.ndarray, rng: np.random.Generator)
     def take(kind: str, extra: np.ndarray | None = None, split: int = 1) -> np.ndarray:
         """Draw rows for ``kind`` from the free rows (within ``extra``); ``split``: share
         the kind's count over that many sub-kinds."""
-        rate, minimum = RATES[kind]
+        rate, minimum = RATES_[kind]
         pool = free if extra is None else free & extra
         base = int((free & (mode == "web")).sum()) if kind == "speeder" else n
         want = min(max(-(-minimum // split), round(rate * base / split)), int(pool.sum()))
@@ -86,14 +97,14 @@ def inject(survey: pd.DataFrame, complete: np.ndarray, rng: np.random.Generator)
         free[rows] = False
         return np.sort(rows)
 
-    # out of range: a code above the item's categories (7, 8, 9 or 99)
+    # out of range: a code outside the item's categories (out_of_range; SID 2022: 7, 8, 9 or 99)
     # not on routed items (would mix with routing) nor quality grids (a grid with an
     # invalid code set missing could become a straight line)
     in_grid = {i for its in GRIDS.values() for i in its}
     simple = [i for i in ITEMS if i not in ROUTING and i not in in_grid]
     rows = take("out_of_range")
     item = rng.choice(np.asarray(simple, dtype=object), rows.size)
-    value = rng.choice([7.0, 8.0, 9.0, 99.0], rows.size)
+    value = rng.choice(list(out_of_range), rows.size)
     for it in np.unique(item):  # loop over items
         sel = rows[item == it]
         survey.loc[survey.index[sel], it] = value[item == it]
@@ -120,7 +131,10 @@ def inject(survey: pd.DataFrame, complete: np.ndarray, rng: np.random.Generator)
     rows = take("straightline")
     grid_names = np.asarray(list(GRIDS), dtype=object)
     grid = rng.choice(grid_names, rows.size)
-    value = rng.integers(1, 6, rows.size).astype(float)
+    tops = np.array([model.grid_top(g) for g in grid], dtype=np.int64)
+    # one top for every grid (SID 2022: 5) draws as before; else each row its grid's top
+    high = int(tops[0]) + 1 if tops.size and (tops == tops[0]).all() else tops + 1
+    value = rng.integers(1, high, rows.size).astype(float)
     for g in grid_names:  # loop over 2 grids
         sel = grid == g
         survey.loc[survey.index[rows[sel]], GRIDS[g]] = np.repeat(value[sel][:, None], len(GRIDS[g]), axis=1)

@@ -120,19 +120,27 @@ DURATION_FLOOR = 0.5  # natural durations never fall below this share of the mod
 _FIELD = {"web": ("2022-09-19", 91), "capi": ("2022-10-03", 147)}  # start, days of fieldwork
 
 
-def paradata(mode: np.ndarray, share_answered: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+def paradata(mode: np.ndarray, share_answered: np.ndarray, rng: np.random.Generator,
+             medians: dict[str, float] | None = None,
+             field: dict[str, tuple[str, int]] | None = None) -> pd.DataFrame:
     """Interview date (``datetime64[ns]``) and duration in minutes per respondent.
 
     Durations are log-normal around the mode's median (sigma 0.3), shortened for
     break-offs in proportion to the share of items answered, and never below
     ``DURATION_FLOOR`` x the median: only injected speeders are fast (sid.demo.defects).
+    ``medians``: median minutes per mode (default ``DURATION_MEDIAN``; a mode without
+    one, e.g. paper, gets no duration: NaN); ``field``: per mode the first day and the
+    number of days of fieldwork (default SID 2022's).
     """
     n = len(mode)
-    med = np.where(mode == "web", DURATION_MEDIAN["web"], DURATION_MEDIAN["capi"])
+    if medians is None:
+        med = np.where(mode == "web", DURATION_MEDIAN["web"], DURATION_MEDIAN["capi"])
+    else:
+        med = pd.Series(mode, dtype=object).map(medians).to_numpy(dtype=float)
     dur = med * np.exp(0.3 * rng.standard_normal(n)) * np.maximum(share_answered, 0.6)
     dur = np.round(np.maximum(dur, DURATION_FLOOR * med), 1)
     date = np.empty(n, dtype="datetime64[D]")
-    for m, (start, days) in _FIELD.items():  # loop over 2 modes
+    for m, (start, days) in (_FIELD if field is None else field).items():  # loop over the modes
         sel = mode == m
         date[sel] = np.datetime64(start) + rng.integers(0, days, int(sel.sum()))
     # nanoseconds, pandas' default unit (sid.io.spss.write_spss writes any unit)

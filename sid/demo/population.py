@@ -15,6 +15,9 @@ own), 1 = first generation (born abroad), 2 = second generation (born in Belgium
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -57,33 +60,69 @@ _MALE = {
 }
 
 
-def population_counts() -> pd.DataFrame:
-    """Register counts per cell: columns origin, generation, sex, age_band, region, count.
+@dataclass(frozen=True)
+class PopulationModel:
+    """The shape of a wave's register population (a demo wave's config, one per wave).
+
+    ``size``: origin -> (total aged 15-85, share second generation); ``age`` and
+    ``age_gen2`` (key ``default`` for origins not listed): shares of the six age bands of
+    the first (Belgian origin: the only) and the second generation; ``male``: origin ->
+    share of men (gen 1, gen 2); ``area`` names the geographic column of the cells
+    (``region`` or ``province``) with codes ``area_codes`` and, per origin, the shares of
+    the areas for the first and the second generation (``area_shares``).
+    """
+
+    origins: tuple[str, ...]
+    size: Mapping[str, tuple[float, float]]
+    age: Mapping[str, tuple[float, ...]]
+    age_gen2: Mapping[str, tuple[float, ...]]
+    male: Mapping[str, tuple[float, float]]
+    area: str
+    area_codes: tuple[int, ...]
+    area_shares: Mapping[str, tuple[tuple[float, ...], tuple[float, ...]]]
+    reference_year: int
+
+
+#: SID 2022: regions (1 Vlaams Gewest, 2 Brussels) with the Brussels share per generation
+SID2022 = PopulationModel(
+    origins=ORIGINS,
+    size={o: (total, g2) for o, (total, g2, _, _) in _SIZE.items()},
+    age=_AGE, age_gen2=_AGE_GEN2, male=_MALE, area="region", area_codes=(1, 2),
+    area_shares={o: ((1.0 - b1, b1), (1.0 - b2, b2)) for o, (_, _, b1, b2) in _SIZE.items()},
+    reference_year=REFERENCE_YEAR,
+)
+
+
+def population_counts(model: PopulationModel = SID2022) -> pd.DataFrame:
+    """Register counts per cell: columns origin, generation, sex, age_band, <area>, count.
 
     Counts are persons (integers); every cell of a foreign-origin group exists for both
-    generations (some small), Belgian origin has generation 0 only.
+    generations (some small), Belgian origin has generation 0 only. ``<area>`` is
+    ``model.area`` (SID 2022: region).
     """
     parts = []
-    for o in ORIGINS:  # loop over 7 origin groups
-        total, g2, bxl1, bxl2 = _SIZE[o]
-        gens = [(0, 1.0, bxl1, _AGE[o])] if o == "BEL" else [
-            (1, 1.0 - g2, bxl1, _AGE[o]),
-            (2, g2, bxl2, _AGE_GEN2.get(o, _AGE_GEN2["default"])),
+    areas = np.asarray(model.area_codes)
+    for o in model.origins:  # loop over the origin groups
+        total, g2 = model.size[o]
+        shares = model.area_shares[o]
+        gens = [(0, 1.0, shares[0], model.age[o])] if o == "BEL" else [
+            (1, 1.0 - g2, shares[0], model.age[o]),
+            (2, g2, shares[1], model.age_gen2.get(o, model.age_gen2["default"])),
         ]
-        for gen, p_gen, p_bxl, age in gens:
+        for gen, p_gen, p_area, age in gens:
             p_age = np.asarray(age, float) / np.sum(age)
-            male = _MALE[o][0 if gen <= 1 else 1]
+            male = model.male[o][0 if gen <= 1 else 1]
             p_sex = np.array([male, 1.0 - male])
-            p_reg = np.array([1.0 - p_bxl, p_bxl])
-            # outer product sex x age x region
+            p_reg = np.asarray(p_area, float)  # shares as given (they sum to 1)
+            # outer product sex x age x area
             p = p_sex[:, None, None] * p_age[None, :, None] * p_reg[None, None, :]
-            sex, band, reg = np.meshgrid([1, 2], np.arange(1, 7), [1, 2], indexing="ij")
+            sex, band, reg = np.meshgrid([1, 2], np.arange(1, 7), areas, indexing="ij")
             parts.append(pd.DataFrame({
                 "origin": o,
                 "generation": gen,
                 "sex": sex.ravel(),
                 "age_band": band.ravel(),
-                "region": reg.ravel(),
+                model.area: reg.ravel(),
                 "count": np.maximum(np.rint(total * p_gen * p.ravel()), 1).astype(np.int64),
             }))
     return pd.concat(parts, ignore_index=True)

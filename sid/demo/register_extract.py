@@ -96,13 +96,15 @@ def _status(o: np.ndarray, g1: np.ndarray, g2: np.ndarray, age: np.ndarray, fema
     return 1 + _pick(probs, u)
 
 
-def register_extract(gross_sample: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def register_extract(gross_sample: pd.DataFrame, rng: np.random.Generator,
+                     reference_year: int = REFERENCE_YEAR) -> pd.DataFrame:
     """Register variables for the persons of ``gross_sample`` (module docstring for codes).
 
     ``gross_sample`` needs person_key, origin, generation (0/1/2), sex (1/2), birth_year and
     region (1 Vlaams Gewest, 2 Brussels), as :func:`sid.demo.sample.draw_gross_sample` gives.
     Deterministic from ``rng``; vectorised. Returns one row per present record, sorted by
     key: a few keys missing and a few duplicated (see ``MISSING_RATE``, ``DUPLICATE_RATE``).
+    ``reference_year``: the year of the extract's reference date (31 December), for ages.
     """
     n = len(gross_sample)
     o = pd.Categorical(gross_sample["origin"], categories=ORIGINS).codes.astype(np.int64)
@@ -111,7 +113,7 @@ def register_extract(gross_sample: pd.DataFrame, rng: np.random.Generator) -> pd
         raise SidError(f"register_extract: origin {bad!r} is not one of {ORIGINS}")
     gen = gross_sample["generation"].to_numpy()
     g1, g2 = gen == 1, gen == 2
-    age = REFERENCE_YEAR - gross_sample["birth_year"].to_numpy().astype(np.int64)
+    age = reference_year - gross_sample["birth_year"].to_numpy().astype(np.int64)
     female = gross_sample["sex"].to_numpy() == 2
     bxl = gross_sample["region"].to_numpy() == 2
     u = rng.random((n, 6))  # one block of uniforms: each column feeds one variable

@@ -51,13 +51,19 @@ def random_keys(n: int, rng: np.random.Generator) -> np.ndarray:
     return keys
 
 
-def persons_from_cells(pop: pd.DataFrame, n_cell: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+def persons_from_cells(pop: pd.DataFrame, n_cell: np.ndarray, rng: np.random.Generator, *,
+                       reference_year: int = REFERENCE_YEAR, municipalities: bool = True,
+                       carry: tuple[str, ...] = ()) -> pd.DataFrame:
     """Expand ``n_cell[i]`` persons of cell ``pop.iloc[i]`` with register attributes.
 
     Columns: stratum, origin, generation, sex, birth_year, age, age_band, region,
     municipality, birth_country, nat_current, nat_birth, nat_father, nat_mother.
     Nationality history is consistent with the Flemish origin definition: deriving the
     origin (father if not BEL, else mother, else own) gives back the cell's origin.
+    ``reference_year``: the year ages refer to (birth_year = reference_year - age).
+    ``municipalities=False`` leaves municipality out (a clustered design draws it first:
+    sid.demo.clustered); ``carry``: further columns of the cells copied onto the persons
+    (after the others).
     """
     idx = np.repeat(np.arange(len(pop)), n_cell)
     cells = pop.iloc[idx].reset_index(drop=True)
@@ -71,11 +77,12 @@ def persons_from_cells(pop: pd.DataFrame, n_cell: np.ndarray, rng: np.random.Gen
     region = cells["region"].to_numpy()
 
     municipality = np.empty(n, dtype=np.int64)
-    bxl = region == 2
-    municipality[bxl] = rng.choice(_BXL, size=int(bxl.sum()), p=_BXL_W / _BXL_W.sum())
-    for o in ORIGINS:  # loop over 7 groups
-        m = (~bxl) & (origin == o)
-        municipality[m] = rng.choice(_VL, size=int(m.sum()), p=_VL_W[o] / _VL_W[o].sum())
+    if municipalities:
+        bxl = region == 2
+        municipality[bxl] = rng.choice(_BXL, size=int(bxl.sum()), p=_BXL_W / _BXL_W.sum())
+        for o in ORIGINS:  # loop over 7 groups
+            m = (~bxl) & (origin == o)
+            municipality[m] = rng.choice(_VL, size=int(m.sum()), p=_VL_W[o] / _VL_W[o].sum())
 
     bel = origin == "BEL"
     g1, g2 = gen == 1, gen == 2
@@ -94,12 +101,12 @@ def persons_from_cells(pop: pd.DataFrame, n_cell: np.ndarray, rng: np.random.Gen
     belgian_now = bel | g2 & (rng.random(n) < 0.95) | g1 & (rng.random(n) < p_nat)
     nat_current = np.where(belgian_now | (nat_birth == "BEL"), "BEL", origin).astype(object)
 
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "stratum": origin,
         "origin": origin,
         "generation": gen,
         "sex": cells["sex"].to_numpy(),
-        "birth_year": REFERENCE_YEAR - age,
+        "birth_year": reference_year - age,
         "age": age,
         "age_band": band,
         "region": region,
@@ -110,6 +117,11 @@ def persons_from_cells(pop: pd.DataFrame, n_cell: np.ndarray, rng: np.random.Gen
         "nat_father": nat_father,
         "nat_mother": nat_mother,
     })
+    if not municipalities:
+        out = out.drop(columns="municipality")
+    for c in carry:
+        out[c] = cells[c].to_numpy()
+    return out
 
 
 def with_replacement(pop: pd.DataFrame, n_per_group: int) -> list[str]:

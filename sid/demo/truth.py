@@ -11,6 +11,8 @@ Monte Carlo error with the default 40,000 persons per origin group: about 0.1 po
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -27,15 +29,16 @@ ALL = "ALL"
 def index_scores(answers: pd.DataFrame, spec: Questionnaire) -> pd.DataFrame:
     """Every index of ``spec`` scored on its reporting scale (pomp/raw), one column each.
 
-    Codes <= 0 (missing codes) count as missing answers. Item ranges come from the
-    items' categories in the spec.
+    The spec's missing codes (and system missing) count as missing answers. Item ranges
+    come from the items' categories in the spec.
     """
+    missing = [float(c) for c in spec.missing_codes]
     out = {}
     for ix in spec.indices:  # loop over the 5 indices
         items = list(ix.items)
         cats = {i: [float(c) for c in spec.variable(i).categories] for i in items}
         ranges = {i: (min(c), max(c)) for i, c in cats.items()}
-        x = answers[items].where(answers[items] > 0)
+        x = answers[items].where(~answers[items].isin(missing))
         score, _ = score_index(x, reverse=list(ix.reverse), item_ranges=ranges,
                                min_valid=int(ix.min_valid), rule=ix.scoring)
         if ix.scale not in ("raw", "pomp"):
@@ -45,29 +48,39 @@ def index_scores(answers: pd.DataFrame, spec: Questionnaire) -> pd.DataFrame:
     return pd.DataFrame(out, index=answers.index)
 
 
-def headline(answers: pd.DataFrame, spec: Questionnaire) -> pd.DataFrame:
-    """Index scores plus the binary headline indicator dutch_home (1/0, NaN if unknown)."""
+def headline(answers: pd.DataFrame, spec: Questionnaire, home_language: str = "q_lang_home") -> pd.DataFrame:
+    """Index scores plus the binary headline indicator dutch_home (1/0, NaN if unknown):
+    ``home_language`` == 1 (Dutch) among its answers that are not missing codes."""
     out = index_scores(answers, spec)
-    lang = answers["q_lang_home"]
-    out["dutch_home"] = np.where(lang > 0, (lang == 1).astype(float), np.nan)
+    lang = answers[home_language]
+    known = lang.notna() & ~lang.isin([float(c) for c in spec.missing_codes])
+    out["dutch_home"] = np.where(known, (lang == 1).astype(float), np.nan)
     return out
 
 
+Expand = Callable[[pd.DataFrame, np.ndarray, np.random.Generator], pd.DataFrame]
+Simulate = Callable[[pd.DataFrame, np.random.Generator], pd.DataFrame]
+
+
 def population_truth(pop: pd.DataFrame, spec: Questionnaire, rng: np.random.Generator,
-                     per_group: int = 40_000) -> pd.DataFrame:
+                     per_group: int = 40_000, *, expand: Expand = persons_from_cells,
+                     simulate: Simulate = simulate_answers, origins: Sequence[str] = ORIGINS,
+                     home_language: str = "q_lang_home") -> pd.DataFrame:
     """Truth per origin group and overall: columns origin, quantity, value.
 
     Index means are on their reporting scale (0-100 for pomp); dutch_home is a share
-    (0-1) among those with a known main home language.
+    (0-1) among those with a known main home language. A wave of another shape passes
+    its own ``expand`` (cells -> persons), ``simulate`` (persons -> answers in the spec's
+    names and codes), ``origins`` and ``home_language`` item (defaults: SID 2022's).
     """
     counts = pop["count"].to_numpy(dtype=float)
     N_o = pop.groupby("origin")["count"].transform("sum").to_numpy(dtype=float)
     m = np.maximum(np.rint(per_group * counts / N_o), 20).astype(np.int64)
-    persons = persons_from_cells(pop, m, rng)
+    persons = expand(pop, m, rng)
     weight = np.repeat(counts / m, m)
-    h = headline(simulate_answers(persons, rng), spec)
+    h = headline(simulate(persons, rng), spec, home_language)
     rows = []
-    groups = [(o, persons["origin"].to_numpy() == o) for o in ORIGINS] + [(ALL, np.ones(len(persons), bool))]
+    groups = [(o, persons["origin"].to_numpy() == o) for o in origins] + [(ALL, np.ones(len(persons), bool))]
     for o, sel in groups:  # loop over 8 groups
         for q in h.columns:
             v = h[q].to_numpy()[sel]

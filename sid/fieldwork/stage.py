@@ -15,7 +15,7 @@ keys unique, every respondent drawn, every code mapped) and writes, atomically:
   or the declared ``sample.design_weight``), e estimated within each reporting group
   (``e_scope="group"``) and carried to its strata and modes;
 * ``DIR/fieldwork/cases.parquet``: one row per sampled person: key, strata (and the design
-  stratum ``a:b`` of several), reporting group, agency disposition, mode, AAPOR code,
+  stratum ``a_b`` of several, labels ``A:B``), reporting group, agency disposition, mode, AAPOR code,
   outcome class, design weight (the manifest entry's ``params.columns`` names them).
 
 Break-offs: the agency codes a questionnaire that was started and left as partial (1.2).

@@ -40,7 +40,7 @@ class RunContext:
     wave: Wave
     data: Path
     out: Path
-    seed: int = 2022
+    seed: int | None = None
 
 
 @dataclass
@@ -147,16 +147,18 @@ STAGES: list[tuple[str, Callable[[RunContext], None], Callable[[Wave], str | Non
 ]
 
 
-def ensure_demo(wave: Wave, data: Path, seed: int) -> None:
-    """Make the wave's demo data in ``data`` with its demo generator (``demo:`` in sid.yaml)."""
+def ensure_demo(wave: Wave, data: Path, seed: int | None = None) -> None:
+    """Make the wave's demo data in ``data`` with its demo generator (``demo:`` in sid.yaml);
+    ``seed``: default the demo's own."""
     from sid.demo import demo_maker
 
-    maker = demo_maker(wave.demo)
+    demo = demo_maker(wave.demo)
+    seed = demo.seed if seed is None else seed
     say(f"making the demo wave {wave.demo} in {data} (seed {seed})")
-    maker(data, seed=seed)
+    demo.make(data, seed=seed)
 
 
-def data_folder_of(wave: Wave, data: PathLike | None, seed: int) -> Path:
+def data_folder_of(wave: Wave, data: PathLike | None, seed: int | None = None) -> Path:
     """The run's data folder: ``data`` (it must exist), else the wave's ``data_folder``,
     made by the wave's demo generator when it is absent and the wave has one."""
     folder = Path(data) if data is not None else wave.data_folder
@@ -172,14 +174,14 @@ def data_folder_of(wave: Wave, data: PathLike | None, seed: int) -> Path:
 
 
 def run_all(project: PathLike | Project = ".", data: PathLike | None = None, out: PathLike | None = None,
-            seed: int = 2022, wave: str | None = None) -> list[StageTiming]:
+            seed: int | None = None, wave: str | None = None) -> list[StageTiming]:
     """Run every stage of the wave; return each stage's duration, the files it wrote and
     its warnings.
 
     ``project``: the project folder (or a loaded Project); ``wave``: the wave's name
     (default: the project's default wave); ``data``, ``out``: the data and run folders
     (default: the wave's ``data_folder`` and ``run_folder``); ``seed``: of the demo wave,
-    when it is made.
+    when it is made (default: the demo's own).
     """
     from sid.runfolder.manifest import begin_stage
 

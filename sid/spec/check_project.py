@@ -28,23 +28,30 @@ FOLDERS = {"weights": "weighting", "linkage": "linkage", "reports": "plan"}
 ORIGIN_MAP = "origin_map.yaml"
 
 
+def is_origin_map(path: str | os.PathLike[str]) -> bool:
+    """An origin map of linkage/: ``origin_map.yaml``, or ``origin_map_<name>.yaml`` (one per
+    wave whose origin variables are named differently, e.g. origin_map_sid2017.yaml)."""
+    name = Path(path).name
+    return name == ORIGIN_MAP or (name.startswith("origin_map_") and name.endswith(".yaml"))
+
+
 def spec_kind(path: str | os.PathLike[str]) -> str:
     """"questionnaire", "weighting", "linkage", "origin_map" or "plan", by folder and name."""
     p = Path(path)
     kind = FOLDERS.get(p.parent.name, "questionnaire")
-    if kind == "linkage" and p.name == ORIGIN_MAP:
+    if kind == "linkage" and is_origin_map(p):
         return "origin_map"
     return kind
 
 
 def project_specs(project: str | os.PathLike[str]) -> list[Path]:
     """Every spec of a project folder: questionnaires/*.yaml, weights/*.yaml, linkage/*.yaml
-    but the origin map (it is read with the linkage spec), reports/*_tables.yaml."""
+    but the origin maps (read with the linkage spec), reports/*_tables.yaml."""
     root = Path(project)
     out: list[Path] = []
     for folder, pattern in (("questionnaires", "*.yaml"), ("weights", "*.yaml"),
                             ("linkage", "*.yaml"), ("reports", "*_tables.yaml")):
-        out += sorted(p for p in (root / folder).glob(pattern) if p.name != ORIGIN_MAP)
+        out += sorted(p for p in (root / folder).glob(pattern) if not is_origin_map(p))
     return out
 
 

@@ -118,9 +118,10 @@ class SampleSpec:
     @property
     def stratum_column(self) -> str:
         """The name sid's outputs give the design stratum (weights.parquet, cases.parquet,
-        diagnostics.json ``design.strata``): the stratum variable, or the names of several
-        joined by ``:`` (``origin:province``), as their labels are joined."""
-        return ":".join(self.strata)
+        diagnostics.json ``design.strata``, the analysts' SPSS file): the stratum variable, or
+        the names of several joined by ``_`` (``origin_province``: a valid SPSS name; its
+        labels join the categories by ``:``, ``BEL:ANT``)."""
+        return "_".join(self.strata)
 
     def missing(self) -> list[str]:
         """The ``sample`` keys a weight or fieldwork stage needs that are still unnamed."""

@@ -8,7 +8,7 @@ and :func:`sid.weighting.replicate_chain.replicate_weights`, and writes atomical
 (docs/run-folder.md):
 
 * ``weights.parquet``: the key, the design stratum (named as the stratum variable, or the
-  stratum variables joined by ``:``; its labels are the variables' categories joined by
+  stratum variables joined by ``_``; its labels are the variables' categories joined by
   ``:``), design_weight, eligibility_factor, nonresponse_factor, prior_weight (before
   calibration), weight (final), trimmed; with a clustered design ``psu_1``, ``psu_2``, ...
   (the declared PSU of each stage, as text) and ``fpc_1``, ... (each stage's fpc), named

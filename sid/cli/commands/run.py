@@ -21,8 +21,9 @@ def register(parser: argparse.ArgumentParser) -> None:
                              "the wave's demo generator when absent)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="run folder (default: the wave's run_folder in sid.yaml)")
-    parser.add_argument("--seed", type=int, default=2022,
-                        help="seed of the demo wave, when it is made (default: 2022)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed of the demo wave, when it is made (default: the demo's own, "
+                             "its year)")
 
 
 def run(args: argparse.Namespace) -> int:
