@@ -27,6 +27,7 @@ from sid.estimation import estimators as est
 from sid.estimation.blocks import Blocks
 from sid.estimation.calvar import GregResidualiser, RakeResidualiser
 from sid.estimation.domains import as_list, check_columns
+from sid.estimation.factored import FactoredWeights, is_factored
 from sid.estimation.frame import (
     added_columns,
     check_weights,
@@ -225,7 +226,12 @@ class Design:
         margins only uses R's ``rake()`` residuals (iterated post-stratification). A
         replicate design re-calibrates every replicate weight column.
         """
-        from sid.weighting.calibration import calibrate, calibration_matrix, calibration_system
+        from sid.weighting.calibration import (
+            calibrate,
+            calibrate_factored,
+            calibration_matrix,
+            calibration_system,
+        )
         from sid.weighting.margins import categorical_codes
 
         X, totals, names = calibration_matrix(self._data, margins)
@@ -237,7 +243,10 @@ class Design:
         else:
             resid = GregResidualiser.build(X, self.weights, res.weights)
         rep = self._rep
-        if rep is not None:
+        if rep is not None and is_factored(rep.weights):
+            rw = calibrate_factored(rep.weights, system, method=method, bounds=bounds, **options)
+            rep = _Replicates(rep.type, rep.scale, rep.rscales, rep.mse, rw, rep.degf)
+        elif rep is not None:
             rw = calibrate(rep.weights, None, None, method=method, bounds=bounds, system=system, **options).weights
             rep = _Replicates(rep.type, rep.scale, rep.rscales, rep.mse, rw, rep.degf)
         return self._derive(
@@ -366,16 +375,17 @@ class Design:
         if type == "JK1":
             if self.has_strata:
                 raise EstimationError("replicate: JK1 is for unstratified designs; use type='JKn'")
-            rf: ReplicateFactors = jk1_factors(self._psu, self._fpc1)
+            rf: ReplicateFactors = jk1_factors(self._psu, self._fpc1, by_psu=True)
         elif type == "JKn":
             if not self.has_strata:
                 raise EstimationError("replicate: JKn needs strata; use type='JK1' for an unstratified design")
-            rf = jkn_factors(strata_labels, self._psu, self._fpc1, self.lonely_psu)
+            rf = jkn_factors(strata_labels, self._psu, self._fpc1, self.lonely_psu, by_psu=True)
         else:
-            rf = bootstrap_factors(strata_labels, self._psu, replicates, np.random.default_rng(seed), method=type)
-        degf = replicate_rank(rf.factors, np.unique(self._psu, return_index=True)[1]) - 1
-        rw = rf.factors
-        rw *= self._base_weights[:, None]  # in place: one n x R array, not two
+            rf = bootstrap_factors(strata_labels, self._psu, replicates, np.random.default_rng(seed), method=type,
+                                   by_psu=True)
+        degf = replicate_rank(rf.factors, np.arange(rf.factors.shape[0])) - 1  # one row per PSU
+        # factors per PSU (P x R) and the base weights: the n x R array is never formed
+        rw = FactoredWeights(self._base_weights, rf.psu, rf.factors)
         rep = _Replicates(type, rf.scale, rf.rscales, mse, rw, degf)
         new = self._derive(weights=self._base_weights, _residualisers=(), _calibrations=(), _rep=rep)
         for c in self._calibrations:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from sid.estimation.factored import is_factored
+
 
 @dataclass(frozen=True)
 class RatioResult:
@@ -69,7 +71,7 @@ def group_totals(values: np.ndarray, g: np.ndarray, rows: np.ndarray, G: int, w)
     indptr[r + 1] = count
     np.cumsum(indptr, out=indptr)
     ind = sp.csc_matrix((data, cells, indptr), shape=(G * m, n), copy=False)
-    out = ind @ w
+    out = w.left(ind) if is_factored(w) else ind @ w
     return np.asarray(out).reshape((G, m) + np.shape(w)[1:])
 
 
