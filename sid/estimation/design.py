@@ -76,6 +76,27 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(uniq)
 
 
+# Replicate weights are kept as factors over patterns of rows (PSUs, then (PSU, cell)
+# pairs) while there are at most this many rows per pattern; with more patterns (every
+# respondent its own PSU) as the n x R array, where factoring saves nothing.
+_MIN_ROWS_PER_PATTERN = 4
+
+
+def _replicate_weights(base: np.ndarray, rf: ReplicateFactors) -> np.ndarray | FactoredWeights:
+    """Replicate weights from PSU factors: factored (few PSUs) or the n x R array."""
+    n, P = base.shape[0], rf.factors.shape[0]
+    if P * _MIN_ROWS_PER_PATTERN <= n:
+        return FactoredWeights(base, rf.psu, rf.factors)
+    rw = rf.factors if P == n and np.array_equal(rf.psu, np.arange(n)) else rf.factors[rf.psu]
+    rw *= base[:, None]  # in place: one n x R array, not two
+    return rw
+
+
+def _compact(W: FactoredWeights) -> np.ndarray | FactoredWeights:
+    """``W``, or its n x R array when the patterns are too many to save anything."""
+    return W if W.H.shape[0] * _MIN_ROWS_PER_PATTERN <= W.shape[0] else W.dense()
+
+
 class Design:
     """A survey design: ``Design(df, weight="pw", strata="stype", psu="dnum", fpc="fpc")``.
 
@@ -244,7 +265,7 @@ class Design:
             resid = GregResidualiser.build(X, self.weights, res.weights)
         rep = self._rep
         if rep is not None and is_factored(rep.weights):
-            rw = calibrate_factored(rep.weights, system, method=method, bounds=bounds, **options)
+            rw = _compact(calibrate_factored(rep.weights, system, method=method, bounds=bounds, **options))
             rep = _Replicates(rep.type, rep.scale, rep.rscales, rep.mse, rw, rep.degf)
         elif rep is not None:
             rw = calibrate(rep.weights, None, None, method=method, bounds=bounds, system=system, **options).weights
@@ -384,8 +405,7 @@ class Design:
             rf = bootstrap_factors(strata_labels, self._psu, replicates, np.random.default_rng(seed), method=type,
                                    by_psu=True)
         degf = replicate_rank(rf.factors, np.arange(rf.factors.shape[0])) - 1  # one row per PSU
-        # factors per PSU (P x R) and the base weights: the n x R array is never formed
-        rw = FactoredWeights(self._base_weights, rf.psu, rf.factors)
+        rw = _replicate_weights(self._base_weights, rf)
         rep = _Replicates(type, rf.scale, rf.rscales, mse, rw, degf)
         new = self._derive(weights=self._base_weights, _residualisers=(), _calibrations=(), _rep=rep)
         for c in self._calibrations:

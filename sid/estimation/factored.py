@@ -86,6 +86,25 @@ class FactoredWeights:
             M = sp.csr_matrix((np.bincount(inv.ravel(), weights=vals), (uniq // K, uniq % K)), shape=(k, K))
         return np.asarray(M @ self.H)
 
+    def group_totals(self, values: np.ndarray, g: np.ndarray, rows: np.ndarray, G: int) -> np.ndarray | None:
+        """Totals (G x m x R) of ``values`` (n x m) over ``rows`` per group ``g``: values
+        times base summed per (group, pattern) in row order (one pass over the n x m
+        values), then per (group, column) its patterns' totals times H in pattern order,
+        so a column's totals do not depend on the other columns. None when the (group,
+        pattern) table would be larger than the values (the caller takes the generic path)."""
+        n, m = values.shape
+        K = self.H.shape[0]
+        if G * K * m > max(4 * n * m, 1 << 20):
+            return None
+        idx = np.int32 if G * K < np.iinfo(np.int32).max else np.int64
+        indptr = np.zeros(n + 1, dtype=idx)
+        indptr[rows + 1] = 1
+        np.cumsum(indptr, out=indptr)
+        code = (g[rows] * K + self.pattern[rows]).astype(idx)
+        ind = sp.csc_matrix((self.base[rows], code, indptr), shape=(G * K, n), copy=False)
+        T = np.asarray(ind @ values).reshape(G, K, m).transpose(0, 2, 1).reshape(G * m, K)
+        return np.asarray(sp.csr_matrix(T) @ self.H).reshape(G, m, -1)
+
     def group_sum(self, groups: np.ndarray, ngroups: int) -> np.ndarray:
         """Sum of W within integer ``groups`` (n,): (ngroups x R)."""
         M = sp.csr_matrix((self.base, (groups, self.pattern)), shape=(ngroups, self.H.shape[0]))
