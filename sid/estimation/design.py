@@ -27,6 +27,7 @@ from sid.estimation.blocks import Blocks
 from sid.estimation.calvar import GregResidualiser, RakeResidualiser
 from sid.estimation.design_methods import EstimatorMethods
 from sid.estimation.domains import as_list, check_columns
+from sid.estimation.factored import FactoredWeights, is_factored
 from sid.estimation.frame import (
     added_columns,
     check_weights,
@@ -72,6 +73,27 @@ class _Replicates:
 def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     codes, uniq = pd.factorize(values, sort=True)
     return codes.astype(np.int64), np.asarray(uniq)
+
+
+# Replicate weights are kept as factors over patterns of rows (PSUs, then (PSU, cell)
+# pairs) while there are at most this many rows per pattern; with more patterns (every
+# respondent its own PSU) as the n x R array, where factoring saves nothing.
+_MIN_ROWS_PER_PATTERN = 4
+
+
+def _replicate_weights(base: np.ndarray, rf: ReplicateFactors) -> np.ndarray | FactoredWeights:
+    """Replicate weights from PSU factors: factored (few PSUs) or the n x R array."""
+    n, P = base.shape[0], rf.factors.shape[0]
+    if P * _MIN_ROWS_PER_PATTERN <= n:
+        return FactoredWeights(base, rf.psu, rf.factors)
+    rw = rf.factors if P == n and np.array_equal(rf.psu, np.arange(n)) else rf.factors[rf.psu]
+    rw *= base[:, None]  # in place: one n x R array, not two
+    return rw
+
+
+def _compact(W: FactoredWeights) -> np.ndarray | FactoredWeights:
+    """``W``, or its n x R array when the patterns are too many to save anything."""
+    return W if W.H.shape[0] * _MIN_ROWS_PER_PATTERN <= W.shape[0] else W.dense()
 
 
 class Design(EstimatorMethods):
@@ -287,7 +309,12 @@ class Design(EstimatorMethods):
         sid.estimation.calvar.RakeResidualiser). A replicate design re-calibrates every
         replicate weight column.
         """
-        from sid.weighting.calibration import calibrate, calibration_matrix, calibration_system
+        from sid.weighting.calibration import (
+            calibrate,
+            calibrate_factored,
+            calibration_matrix,
+            calibration_system,
+        )
         from sid.weighting.margins import categorical_codes
 
         X, totals, names = calibration_matrix(self._data, margins)
@@ -299,7 +326,10 @@ class Design(EstimatorMethods):
         else:
             resid = GregResidualiser.build(X, self.weights, res.weights)
         rep = self._rep
-        if rep is not None:
+        if rep is not None and is_factored(rep.weights):
+            rw = _compact(calibrate_factored(rep.weights, system, method=method, bounds=bounds, **options))
+            rep = _Replicates(rep.type, rep.scale, rep.rscales, rep.mse, rw, rep.degf)
+        elif rep is not None:
             rw = calibrate(rep.weights, None, None, method=method, bounds=bounds, system=system, **options).weights
             rep = _Replicates(rep.type, rep.scale, rep.rscales, rep.mse, rw, rep.degf)
         return self._derive(
@@ -436,16 +466,16 @@ class Design(EstimatorMethods):
         if type == "JK1":
             if self.has_strata:
                 raise EstimationError("replicate: JK1 is for unstratified designs; use type='JKn'")
-            rf: ReplicateFactors = jk1_factors(self._psu, self._fpc1)
+            rf: ReplicateFactors = jk1_factors(self._psu, self._fpc1, by_psu=True)
         elif type == "JKn":
             if not self.has_strata:
                 raise EstimationError("replicate: JKn needs strata; use type='JK1' for an unstratified design")
-            rf = jkn_factors(strata_labels, self._psu, self._fpc1, self.lonely_psu)
+            rf = jkn_factors(strata_labels, self._psu, self._fpc1, self.lonely_psu, by_psu=True)
         else:
-            rf = bootstrap_factors(strata_labels, self._psu, replicates, np.random.default_rng(seed), method=type)
-        degf = replicate_rank(rf.factors, np.unique(self._psu, return_index=True)[1]) - 1
-        rw = rf.factors
-        rw *= self._base_weights[:, None]  # in place: one n x R array, not two
+            rf = bootstrap_factors(strata_labels, self._psu, replicates, np.random.default_rng(seed), method=type,
+                                   by_psu=True)
+        degf = replicate_rank(rf.factors, np.arange(rf.factors.shape[0])) - 1  # one row per PSU
+        rw = _replicate_weights(self._base_weights, rf)
         rep = _Replicates(type, rf.scale, rf.rscales, mse, rw, degf)
         new = self._derive(weights=self._base_weights, _residualisers=(), _calibrations=(), _rep=rep)
         for c in self._calibrations:

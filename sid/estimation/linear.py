@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from sid.estimation.factored import is_factored
+
 
 @dataclass(frozen=True)
 class RatioResult:
@@ -57,6 +59,10 @@ def group_totals(values: np.ndarray, g: np.ndarray, rows: np.ndarray, G: int, w)
         np.cumsum(indptr, out=indptr)
         ind = sp.csc_matrix((np.ones(r.shape[0]), g[r].astype(idx), indptr), shape=(G, n), copy=False)
         return np.asarray(ind @ (values * w[:, None]))
+    if is_factored(w):
+        out = w.group_totals(values, g, r, G)
+        if out is not None:
+            return out
     # Sparse (G*m x n) indicator, built column by column (CSC: rows are already in
     # order) and without the zeros of category indicators: work ~ non-zeros x R.
     idx = np.int32 if r.shape[0] * m < np.iinfo(np.int32).max else np.int64  # scipy's own index type
@@ -71,7 +77,7 @@ def group_totals(values: np.ndarray, g: np.ndarray, rows: np.ndarray, G: int, w)
     indptr[r + 1] = count
     np.cumsum(indptr, out=indptr)
     ind = sp.csc_matrix((data, cells, indptr), shape=(G * m, n), copy=False)
-    out = ind @ w
+    out = w.left(ind) if is_factored(w) else ind @ w
     return np.asarray(out).reshape((G, m) + np.shape(w)[1:])
 
 

@@ -26,11 +26,16 @@ from sid.errors import EstimationError, EstimationWarning
 
 
 class ReplicateFactors(NamedTuple):
-    """``factors`` (n x R) weight multipliers, ``scale`` float, ``rscales`` (R,)."""
+    """``factors`` (n x R) weight multipliers, ``scale`` float, ``rscales`` (R,).
+
+    With ``by_psu=True`` the constructors return the factors per PSU (P x R) and ``psu``
+    (n,), the factor row of every row: ``factors[psu]`` is the n x R array.
+    """
 
     factors: np.ndarray
     scale: float
     rscales: np.ndarray
+    psu: np.ndarray | None = None
 
 
 def _codes(values) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +64,7 @@ def _nested_codes(strata, psu) -> np.ndarray:
     return _codes(s_codes * p_uniq.shape[0] + p_codes)[0]
 
 
-def jk1_factors(psu, fpc=None, dtype=np.float64) -> ReplicateFactors:
+def jk1_factors(psu, fpc=None, dtype=np.float64, by_psu: bool = False) -> ReplicateFactors:
     """Delete-one-PSU jackknife of an unstratified design (R ``as.svrepdesign(type="JK1")``).
 
     ``psu`` (n,) cluster labels; ``fpc`` optional population number of PSUs (a scalar or
@@ -78,12 +83,14 @@ def jk1_factors(psu, fpc=None, dtype=np.float64) -> ReplicateFactors:
         if pop[0] < n_psu:
             raise EstimationError(f"JK1 replicates: fpc {pop[0]:g} is smaller than the {n_psu} sampled PSUs")
         f = (pop[0] - n_psu) / pop[0]
-    factors = np.full((codes.shape[0], n_psu), n_psu / (n_psu - 1.0), dtype=dtype)
-    factors[np.arange(codes.shape[0]), codes] = 0.0
-    return ReplicateFactors(factors, float(f * (n_psu - 1) / n_psu), np.ones(n_psu))
+    row_p = np.arange(n_psu) if by_psu else codes
+    factors = np.full((row_p.shape[0], n_psu), n_psu / (n_psu - 1.0), dtype=dtype)
+    factors[np.arange(row_p.shape[0]), row_p] = 0.0
+    return ReplicateFactors(factors, float(f * (n_psu - 1) / n_psu), np.ones(n_psu), codes if by_psu else None)
 
 
-def jkn_factors(strata, psu, fpc=None, lonely_psu: str = "fail", dtype=np.float64) -> ReplicateFactors:
+def jkn_factors(strata, psu, fpc=None, lonely_psu: str = "fail", dtype=np.float64,
+                by_psu: bool = False) -> ReplicateFactors:
     """Stratified delete-one-PSU jackknife (R ``as.svrepdesign(type="JKn")``).
 
     ``strata``, ``psu`` (n,) labels (PSUs nested in strata); ``fpc`` optional (n,)
@@ -111,19 +118,21 @@ def jkn_factors(strata, psu, fpc=None, lonely_psu: str = "fail", dtype=np.float6
             "lonely_psu='adjust', 'remove' or 'certainty'"
         )
     cols = np.flatnonzero(keep[psu_stratum] & (n_h[psu_stratum] > 1))
-    same = s_codes[:, None] == psu_stratum[cols][None, :]
+    # the rows the factors are built for: every row, or one per PSU (by_psu)
+    row_s, row_p = (psu_stratum, np.arange(psu_stratum.shape[0])) if by_psu else (s_codes, p_codes)
+    same = row_s[:, None] == psu_stratum[cols][None, :]
     nh_col = n_h[psu_stratum[cols]]
     factors = np.where(same, nh_col / np.maximum(nh_col - 1.0, 1.0), 1.0).astype(dtype)
-    factors[p_codes[:, None] == cols[None, :]] = 0.0
+    factors[row_p[:, None] == cols[None, :]] = 0.0
     rscales = f_h[psu_stratum[cols]] * (nh_col - 1.0) / nh_col
     if lonely.any() and lonely_psu == "adjust":
         n_str = s_uniq.shape[0]
-        extra = np.where(s_codes[:, None] == np.flatnonzero(lonely)[None, :], 0.0, n_str / (n_str - 1.0))
+        extra = np.where(row_s[:, None] == np.flatnonzero(lonely)[None, :], 0.0, n_str / (n_str - 1.0))
         factors = np.hstack([factors, extra.astype(dtype)])
         rscales = np.concatenate([rscales, np.full(int(lonely.sum()), (n_str - 1.0) / n_str)])
     if factors.shape[1] == 0:
         raise EstimationError("JKn replicates: every stratum was sampled entirely; there is no sampling variance")
-    return ReplicateFactors(factors, 1.0, rscales)
+    return ReplicateFactors(factors, 1.0, rscales, p_codes if by_psu else None)
 
 
 def bootstrap_factors(
@@ -133,6 +142,7 @@ def bootstrap_factors(
     rng: np.random.Generator,
     method: str = "subbootstrap",
     dtype=np.float64,
+    by_psu: bool = False,
 ) -> ReplicateFactors:
     """Rescaling bootstrap of PSUs within strata (R ``as.svrepdesign(type=...)``).
 
@@ -162,6 +172,8 @@ def bootstrap_factors(
     else:
         nbar = 1.0 / np.mean(1.0 / n_h)
         scale = nbar / ((nbar - 1.0) * (replicates - 1))
+    if by_psu:
+        return ReplicateFactors(psu_factors, float(scale), np.ones(replicates), p_codes)
     if p_codes.shape[0] == psu_factors.shape[0] and np.array_equal(p_codes, np.arange(p_codes.shape[0])):
         factors = psu_factors  # every row its own PSU, in order: no n x R gather
     else:

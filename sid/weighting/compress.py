@@ -28,6 +28,8 @@ def padded_rows(X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     n = X.shape[0]
     counts = np.diff(X.indptr)
     k = int(counts.max()) if n and X.nnz else 0
+    if n and k and X.nnz == n * k:  # every row k non-zeros (categorical margins): no padding
+        return X.indices.reshape(n, k).astype(np.int64), X.data.reshape(n, k).astype(float)
     cols = np.full((n, max(k, 1)), -1, dtype=np.int64)
     vals = np.zeros((n, max(k, 1)))
     if X.nnz:

@@ -55,7 +55,7 @@ def _codes(df: pd.DataFrame, margin: str, var: str) -> tuple[np.ndarray, dict[st
             f"margin '{margin}': {missing} respondents have no value of '{var}'; "
             "impute or drop them before weighting"
         )
-    codes, uniques = pd.factorize(col, sort=True)
+    codes, uniques = _factorize_sorted(col)
     lookup: dict[str, int] = {}
     for i, u in enumerate(uniques):
         key = _norm(u)
@@ -66,6 +66,18 @@ def _codes(df: pd.DataFrame, margin: str, var: str) -> tuple[np.ndarray, dict[st
             )
         lookup[key] = i
     return np.asarray(codes, dtype=np.int64), lookup, list(uniques)
+
+
+def _factorize_sorted(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(col, sort=True)``; small non-negative integers by one np.bincount."""
+    if col.dtype.kind in "iu" and len(col):
+        v = col.to_numpy()
+        lo, hi = int(v.min()), int(v.max())
+        if lo >= 0 and hi <= 4 * v.size + 1024:
+            present = np.bincount(v, minlength=hi + 1) > 0
+            code_of = np.cumsum(present) - 1
+            return code_of[v], np.flatnonzero(present).astype(v.dtype)
+    return pd.factorize(col, sort=True)
 
 
 def _key_parts(margin: str, key: object, nvars: int) -> tuple[str, ...]:
