@@ -1,4 +1,4 @@
-"""Shared fixtures: the reference data beside the checkout (../shared/reference)."""
+"""Shared fixtures: the reference data shipped with the tests (tests/reference, see its README.md)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-REFERENCE = SHARED / "reference"
+REFERENCE = Path(__file__).resolve().parent / "reference"
 
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
     if not REFERENCE.is_dir():
-        pytest.fail(f"reference data not found at {REFERENCE}: tests need ../shared beside the checkout")
+        pytest.fail(f"reference data not found at {REFERENCE}; run the tests from a full checkout of the repository")
     return REFERENCE
 
 

@@ -1,4 +1,4 @@
-"""Design-based Taylor estimates vs R survey 4.1.1 (shared/reference/survey_reference.json)."""
+"""Design-based Taylor estimates vs R survey 4.1.1 (tests/reference/survey_reference.json)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ rates by hand from the demo's files, break-offs from the cleaning flags, bad inp
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -121,9 +122,15 @@ def _first_respondent(out: Path) -> str:
     return str(pd.read_parquet(out / "clean" / "data.parquet", columns=["person_key"]).iloc[0, 0])
 
 
-@pytest.mark.parametrize("defect", ["unmapped_code", "respondent_not_drawn", "key_twice", "no_mode"])
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.csv"))}
+
+
+@pytest.mark.parametrize("defect", ["unmapped_code", "respondent_not_drawn", "key_twice", "no_mode",
+                                    "frame_count_negative", "frame_cell_twice"])
 def test_bad_input_is_one_line_and_writes_nothing(copy, capsys, defect):
     data, out = copy
+    frame = data / "register_population.csv"
     if defect == "unmapped_code":
         _edit_csv(data / "dispositions.csv",
                   lambda d: d.assign(disposition=np.where(d.index == 3, "MOVED", d["disposition"])))
@@ -136,12 +143,20 @@ def test_bad_input_is_one_line_and_writes_nothing(copy, capsys, defect):
     elif defect == "no_mode":
         _edit_csv(data / "dispositions.csv", lambda d: d.drop(columns="mode"))
         says = f"{data / 'dispositions.csv'}: no column 'mode' (weighting spec key sample."
+    elif defect == "frame_count_negative":
+        _edit_csv(frame, lambda d: d.assign(count=np.where(d.index == 4, -12, d["count"])))
+        says = f"{frame}: row 6: count -12 of cell (origin="
+    elif defect == "frame_cell_twice":
+        _edit_csv(frame, lambda d: pd.concat([d, d.iloc[[4]]]))
+        says = f"{frame}: rows 6 and {len(pd.read_csv(frame)) + 1} hold the same cell (origin="
     else:
         _edit_csv(data / "gross_sample.csv", lambda d: pd.concat([d, d.iloc[[5]]]))
         says = "gross sample: 1 person_key value(s) occur more than once (2 rows;"
+    before = _digest(data)
     rc = main(["fieldwork", "--out", str(out), "--project", str(ROOT), "--data", str(data)])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and err[0].startswith("sid: error: "), err
     assert says in err[0], err[0]
+    assert _digest(data) == before
     assert not (out / "fieldwork").exists()
     assert "fieldwork" not in json.loads((out / "manifest.json").read_text())["stages"]

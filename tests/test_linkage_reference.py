@@ -1,4 +1,4 @@
-"""survey_indicators against R's survey package on apistrat (shared/reference): school type
+"""survey_indicators against R's survey package on apistrat (tests/reference): school type
 plays the origin group, a VLIM-style category pooling all three types gives R's overall
 svymean / svyciprop, one category per type gives svyby(~api00, ~stype, svymean)."""
 

@@ -130,14 +130,15 @@ def test_readme_python_examples_run_on_the_demo_run_folder(two_runs, monkeypatch
     _, out1, _, data = two_runs
     blocks = _readme_python_blocks()
     assert len(blocks) >= 2
-    # the README's paths as a user has them: out/ and data/demo/ in the current folder,
-    # ../shared beside it
+    # the README's paths as a user has them, from the repository root: out/, data/demo/
+    # and tests/reference/ in the current folder
     work = tmp_path / "main"
     work.mkdir()
     (work / "out").symlink_to(out1)
     (work / "data").mkdir()
     (work / "data" / "demo").symlink_to(data)
-    (tmp_path / "shared").symlink_to(ROOT.parent / "shared")
+    (work / "tests").mkdir()
+    (work / "tests" / "reference").symlink_to(ROOT / "tests" / "reference")
     monkeypatch.chdir(work)
     results = []
     for block in blocks:

@@ -148,3 +148,51 @@ def test_cli_check_recognises_a_weighting_spec_by_its_folder(tmp_path: Path, cap
     assert main(["check", "--project", str(proj), "--data", str(d)]) == 0
     err = capsys.readouterr().err
     assert "1 spec(s), 1 data file: 0 error(s)" in err
+
+
+def test_psu_column_the_gross_sample_lacks_is_an_error(tmp_path: Path) -> None:
+    spec = load_weighting(_spec(tmp_path, ("  psu: null ", "  psu: cluster ")))
+    d = _data(tmp_path)
+    errors = [str(f) for f in check_weighting(spec, None, d) if f.severity == "error"]
+    assert errors == [f"error: {d / 'gross_sample.csv'}: column 'cluster' (spec key sample.psu) is missing"]
+
+
+def test_frame_count_below_zero_and_cell_twice_are_errors(tmp_path: Path, capsys) -> None:
+    p = _spec(tmp_path)
+    d = _data(tmp_path)
+    path = d / "register_population.csv"
+    frame = pd.read_csv(path)
+    frame.loc[2, "count"] = -1
+    frame.to_csv(path, index=False)
+    errors = [str(f) for f in check_weighting(load_weighting(p), None, d) if f.severity == "error"]
+    assert errors == [f"error: {path}: row 4: count -1 of cell (origin=BEL, generation=0, sex=1, "
+                      "age_band=2, region=1) is not a count >= 0 (1 such row(s)); it enters the design "
+                      "weights per origin and the margins sex:age_band, region, generation; correct "
+                      "the register frame"]
+    frame.loc[2, "count"] = 100
+    pd.concat([frame, frame.iloc[[9]]]).to_csv(path, index=False)
+    before = path.read_bytes()
+    assert main(["check", str(p), "--data", str(d)]) == 1
+    out = [line for line in capsys.readouterr().out.splitlines() if line.startswith("error")]
+    assert out == [f"error: {path}: rows 11 and 18 hold the same cell (origin=MAR, generation=1, sex=1, "
+                   "age_band=1, region=2) (1 repeated row(s)); the design weights per origin and the "
+                   "margins sex:age_band, region, generation would count its population twice; keep "
+                   "one row per cell"]
+    assert path.read_bytes() == before
+
+
+def test_stratum_code_NA_is_a_stratum_to_the_check(tmp_path: Path) -> None:
+    """NA is a code (not missing) in the gross sample and the frame: the check compares it
+    as the stratum NA, and names it when the frame lacks it."""
+    spec = load_weighting(_spec(tmp_path))
+    d = _data(tmp_path)
+    g = pd.read_csv(d / "gross_sample.csv")
+    g["stratum"] = g["stratum"].replace("MAR", "NA")
+    g.to_csv(d / "gross_sample.csv", index=False)
+    errors = [f.message for f in check_weighting(spec, None, d) if f.severity == "error"]
+    assert errors[0] == ("strata NA have sampled persons but no population in register_population.csv; "
+                         "design weights N_h/n_h need both")
+    frame = pd.read_csv(d / "register_population.csv")
+    frame["origin"] = frame["origin"].replace("MAR", "NA")
+    frame.to_csv(d / "register_population.csv", index=False)
+    assert [f for f in check_weighting(spec, None, d) if f.severity == "error"] == []

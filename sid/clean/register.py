@@ -24,6 +24,7 @@ from sid.fieldwork.checks import (
     check_unique_keys,
     factorize_keys,
 )
+from sid.io.csvfile import read_csv
 from sid.spec.questionnaire import Questionnaire
 
 
@@ -42,16 +43,11 @@ def read_gross_sample(path: str | os.PathLike[str], q: Questionnaire,
         raise InputFileError(f"{p}: gross sample not found (the file {p.name} is named by {where}); "
                              f"give the data folder holding it (--data DIR) or fix the name")
     text = [q.key] + [v.name for v in q.variables if v.source == "register" and v.is_text]
-    try:
-        header = pd.read_csv(p, nrows=0).columns
-        wanted = {q.key, *register_variables(q)}
-        # only the key and the register variables; all columns when one is lacking, so the
-        # checks' messages list the file's columns
-        usecols = (lambda c: c in wanted) if wanted.issubset(header) else None
-        gross = pd.read_csv(p, dtype={c: str for c in text}, keep_default_na=False,
-                            na_values={c: [""] for c in text}, usecols=usecols)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputFileError(f"{p}: not a readable CSV file ({exc}); export it again") from exc
+    header = read_csv(p, nrows=0).columns
+    wanted = {q.key, *register_variables(q)}
+    # only the key and the register variables; all columns when one is lacking, so the
+    # checks' messages list the file's columns
+    gross = read_csv(p, text=text, columns=wanted if wanted.issubset(header) else None)
     for name in register_variables(q):
         if name in gross.columns and not q.variable(name).is_text:
             num = pd.to_numeric(gross[name].replace("", np.nan), errors="coerce")

@@ -21,6 +21,7 @@ from sid.demo import defects as _defects
 from sid.demo.admin import write_admin_demo
 from sid.demo.answers import simulate_answers
 from sid.demo.fieldwork import DISPOSITIONS, RESPONDED, assign_dispositions, paradata
+from sid.demo.municipalities import write_municipality_demo
 from sid.demo.population import ORIGINS, population_counts
 from sid.demo.register_extract import CODES as REGISTER_CODES
 from sid.demo.register_extract import register_extract
@@ -48,6 +49,11 @@ FILES = {
                                  "(extraction errors), so sid link --register has unlinked and duplicate keys to report"),
     "vlim-admin-demo/indicators.csv": "register (administrative) VLIM indicators of the demo: definitions (sid.demo.admin)",
     "vlim-admin-demo/values.csv": "their values 2019-2023, Flemish Region, by origin (BEL/EU/NEU) and generation; sid link --admin loads them",
+    "municipalities.csv": ("the 39 municipalities (NIS codes) of the register and the sample: name, region, cluster of "
+                           "comparable municipalities (linkage/municipality_clusters.csv), population 15-85 and register "
+                           "covariates (sid.demo.municipalities)"),
+    "municipality_truth.csv": ("population truth per municipality (nis, quantity, value) of the headline quantities; the "
+                               "answer model has no municipality effect, so municipalities differ by composition only"),
     "demo.json": "this description: seed, scale, sizes, disposition codes, files",
 }
 
@@ -111,6 +117,7 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
         register.to_parquet(tmp / "register_extract.parquet", index=False)
         write_admin_demo(tmp, seed)
         truth.to_csv(tmp / "population_truth.csv", index=False, float_format="%.6f")
+        write_municipality_demo(tmp, pop, spec, seed)
         sizes.update({
             "population": int(pop["count"].sum()),
             "gross_sample": int(len(sample)),

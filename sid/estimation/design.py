@@ -27,7 +27,13 @@ from sid.estimation import estimators as est
 from sid.estimation.blocks import Blocks
 from sid.estimation.calvar import GregResidualiser, RakeResidualiser
 from sid.estimation.domains import as_list, check_columns
-from sid.estimation.frame import added_columns, replicate_constants, replicate_weight_matrix
+from sid.estimation.frame import (
+    added_columns,
+    check_weights,
+    replicate_constants,
+    replicate_weight_matrix,
+)
+from sid.estimation.intervals import check_level
 from sid.estimation.replicates import (
     ReplicateFactors,
     bootstrap_factors,
@@ -119,18 +125,13 @@ class Design:
         self._fpc1 = popsizes[0] if popsizes else None
         if weight is not None:
             w = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=float)
-            if not np.isfinite(w).all() or (w < 0).any():
-                bad = int(np.flatnonzero(~np.isfinite(w) | (w < 0))[0])
-                raise EstimationError(
-                    f"Design: weight {weight!r} is missing, infinite or negative in row {bad}; "
-                    "weights must be finite and >= 0"
-                )
         elif popsizes and len(popsizes) == len(stage_clusters):
             w = np.prod([p / s for p, s in zip(popsizes, sampsize, strict=True)], axis=0)
         else:
             raise EstimationError(
                 "Design: give weight= (a weight column), or fpc= for every stage so that weights can be computed"
             )
+        check_weights(w, f"weight {weight!r}" if weight is not None else "the weights computed from fpc", "Design")
         self.weights = w
         self._base_weights = w
         self._residualisers: tuple = ()
@@ -280,11 +281,7 @@ class Design:
         base = cls(df, weight=prior, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu)
         check_columns(df, [weight], "Design.calibrated")
         final = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=float)
-        if not np.isfinite(final).all() or (final < 0).any():
-            bad = int(np.flatnonzero(~np.isfinite(final) | (final < 0))[0])
-            raise EstimationError(
-                f"Design.calibrated: weight {weight!r} is missing, infinite or negative in row {bad}"
-            )
+        check_weights(final, f"weight {weight!r}", "Design.calibrated")
         try:
             X, totals, names = calibration_matrix(df, margins)
         except WeightingError as exc:
@@ -390,31 +387,31 @@ class Design:
         """Weighted mean of a numeric ``variable`` (R ``svymean``/``svyby``). A list of
         variables gives one frame, variable after variable, as separate calls (each
         variable's missing rows left out of its own estimate), computed in one pass."""
-        return est.mean(self, variable, by, level)
+        return est.mean(self, variable, by, check_level(level, "mean"))
 
     def total(self, variable: str | Sequence[str], by=None, level: float = 0.95) -> pd.DataFrame:
         """Weighted total of a numeric ``variable`` (R ``svytotal``); a list as ``mean``."""
-        return est.total(self, variable, by, level)
+        return est.total(self, variable, by, check_level(level, "total"))
 
     def ratio(self, numerator: str, denominator: str, by=None, level: float = 0.95) -> pd.DataFrame:
         """Ratio of totals numerator/denominator (R ``svyratio``)."""
-        return est.ratio(self, numerator, denominator, by, level)
+        return est.ratio(self, numerator, denominator, by, check_level(level, "ratio"))
 
     def proportion(self, variable: str | Sequence[str], by=None, ci: str = "logit",
                    level: float = 0.95) -> pd.DataFrame:
         """Share of each category of ``variable``; ci "logit" (R svyciprop) or "korn-graubard";
         a list of variables as ``mean``."""
-        return est.proportion(self, variable, by, ci, level)
+        return est.proportion(self, variable, by, ci, check_level(level, "proportion"))
 
     def quantile(self, variable: str, q=0.5, by=None, level: float = 0.95) -> pd.DataFrame:
         """Quantile(s) ``q`` with Woodruff intervals (R ``svyquantile``, survey 4.x defaults)."""
         from sid.estimation.quantile import quantile
 
-        return quantile(self, variable, q, by, level)
+        return quantile(self, variable, q, by, check_level(level, "quantile"))
 
     def compare(self, variable: str, by, reference=None, level: float = 0.95) -> pd.DataFrame:
         """Differences of domain means from the ``reference`` domain, with design-based t-tests."""
-        return est.compare(self, variable, by, reference, level)
+        return est.compare(self, variable, by, reference, check_level(level, "compare"))
 
     def chisq(self, row: str, col: str) -> pd.DataFrame:
         """Rao-Scott adjusted Pearson chi-square (R ``svychisq(statistic="F")``)."""

@@ -31,14 +31,20 @@ MAX_BATCH_COLUMNS = 64
 
 
 def numeric(design, variable: str) -> np.ndarray:
-    """The numeric column ``variable`` as float (NaN for missing); raises if not numeric."""
+    """The numeric column ``variable`` as float (NaN for missing); raises if not numeric or
+    if a value is infinite."""
     check_columns(design.data, [variable], "estimate")
     col = design.data[variable]
     if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
         raise EstimationError(
             f"variable {variable!r} is not numeric (dtype {col.dtype}); use proportion() for categories"
         )
-    return col.to_numpy(dtype=float, na_value=np.nan)
+    y = col.to_numpy(dtype=float, na_value=np.nan)
+    inf = np.isinf(y)
+    if inf.any():  # NaN is missing; +-inf would turn every sum into inf or NaN
+        raise EstimationError(f"variable {variable!r} is infinite in row {int(np.flatnonzero(inf)[0])} "
+                              f"({int(inf.sum())} rows); recode or set those values missing")
+    return y
 
 
 def groups(design, by) -> tuple[np.ndarray, pd.DataFrame, list[str]]:

@@ -1,4 +1,6 @@
-"""Columns given to a Design after its construction: analysis columns and replicate weights.
+"""Columns given to a Design: its weights, analysis columns and replicate weights.
+
+:func:`check_weights` checks the analysis weights of every ``Design`` constructor.
 
 ``Design.with_columns`` adds analysis columns aligned by row position to the design's data;
 ``Design.from_replicate_weights`` takes replicate weights as an (n x R) array or as the
@@ -56,6 +58,19 @@ def added_columns(data: pd.DataFrame, columns: pd.DataFrame | Mapping[str, objec
         return data, set()
     kept = data.drop(columns=[c for c in new if c in data.columns])
     return pd.concat([kept, pd.DataFrame(new, index=data.index)], axis=1), set(new)
+
+
+def check_weights(w: np.ndarray, name: str, what: str) -> None:
+    """EstimationError unless every weight is finite and >= 0 and their total is > 0 (two
+    reductions, min and max; the row is looked up only to word the error)."""
+    lo, hi = (float(np.min(w)), float(np.max(w))) if w.size else (0.0, 0.0)
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0:  # NaN propagates through min and max
+        bad = int(np.flatnonzero(~np.isfinite(w) | (w < 0))[0])
+        raise EstimationError(f"{what}: {name} is missing, infinite or negative in row {bad}; "
+                              "weights must be finite and >= 0")
+    if hi <= 0:
+        raise EstimationError(f"{what}: {name} is 0 in all {w.size} rows, so the total weight is 0: "
+                              "nothing can be estimated; give the analysis weights")
 
 
 def replicate_weight_matrix(df: pd.DataFrame, replicate_weights: np.ndarray | Sequence[str],

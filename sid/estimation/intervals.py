@@ -11,7 +11,21 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from sid.errors import EstimationError
+
 PROPORTION_CI = ("logit", "korn-graubard")
+
+
+def check_level(level: object, what: str = "estimate") -> float:
+    """The confidence level as a float strictly between 0 and 1 (EstimationError otherwise)."""
+    try:
+        value = float(level)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(level, bool) or not 0 < value < 1:  # NaN fails the comparison too
+        raise EstimationError(f"{what}: level={level!r} is not a confidence level between 0 and 1; "
+                              "give e.g. level=0.95")
+    return value
 
 
 def t_quantile(level: float, df: np.ndarray | float) -> np.ndarray:

@@ -34,9 +34,11 @@ from sid.errors import DataError, InputFileError, RunFolderError
 from sid.fieldwork.cases import build_cases
 from sid.fieldwork.checks import FieldworkWarning
 from sid.fieldwork.table import outcome_rates_table
+from sid.io.csvfile import read_csv
 from sid.project import Project, Wave, wave_weighting
 from sid.spec.weighting import WeightingSpec
 from sid.weighting.design_weights import design_weights
+from sid.weighting.frame import checked_frame
 
 FIELDWORK = "fieldwork"
 RATES_FILE, CASES_FILE = "rates.csv", "cases.parquet"
@@ -61,19 +63,14 @@ class FieldworkResult:
     survey_source: Path
 
 
-def _read_csv(path: Path, what: str, text: list[str], other: list[str] = ()) -> pd.DataFrame:
+def _read_csv(path: Path, what: str, text: list[str], other: list[str] | None = ()) -> pd.DataFrame:
     """The columns ``text`` (read as text) and ``other`` of a CSV file (those it has: the
-    missing ones are named by the callers' checks)."""
+    missing ones are named by the callers' checks; ``other`` None: all other columns)."""
     if not path.is_file():
         raise InputFileError(f"{path}: {what} not found; give the data folder holding the files "
                              "the weighting spec names (--data DIR)")
-    wanted = set(text) | set(other)
-    try:
-        # keys and strata as text: a key like 0012 keeps its zeros; "" is the only missing
-        return pd.read_csv(path, usecols=lambda c: c in wanted, dtype={c: str for c in text},
-                           keep_default_na=False, na_values={c: [""] for c in text})
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputFileError(f"{path}: not a readable CSV file ({exc}); export it again") from exc
+    # keys and strata as text: a key like 0012 keeps its zeros; "" is the only missing
+    return read_csv(path, text=text, columns=None if other is None else [*text, *other])
 
 
 def _columns(df: pd.DataFrame, names: tuple[str, ...], path: Path, key: str) -> None:
@@ -96,11 +93,10 @@ def stratum_design_weights(gross: pd.DataFrame, frame: pd.DataFrame, spec: Weigh
     N_h the sum of the frame's count column over the cells of stratum h, n_h the number of
     sampled persons in h."""
     s = spec.sample
-    counts = pd.to_numeric(frame[s.frame_count], errors="coerce")
-    if counts.isna().any() or (counts < 0).any():
-        row = int(np.flatnonzero(counts.isna().to_numpy() | (counts < 0).to_numpy())[0])
-        raise DataError(f"{frame_path}: row {row + 2}: {s.frame_count} "
-                        f"{frame[s.frame_count].iloc[row]!r} is not a count >= 0")
+    # a count < 0 or a cell on two rows: the checks of the weight stage (sid.weighting.frame)
+    frame = checked_frame(frame, s.frame_count, str(frame_path),
+                          f"the design weights N_h/n_h per {', '.join(s.frame_strata)}", error=DataError)
+    counts = frame[s.frame_count]
     if frame[list(s.frame_strata)].isna().any().any():
         raise DataError(f"{frame_path}: cells without a stratum value ({', '.join(s.frame_strata)})")
     population = counts.groupby(_stratum_labels(frame, s.frame_strata).to_numpy()).sum()
@@ -228,7 +224,8 @@ def run_fieldwork(out_dir: PathLike, project_dir: PathLike | Project = ".",
     gross = _read_csv(paths["gross"], "gross sample", [s.key, *s.strata])
     dispositions = _read_csv(paths["dispositions"], "dispositions",
                              [s.key] + ([s.mode] if s.mode else []), [s.disposition])
-    frame = _read_csv(paths["frame"], "register frame", list(s.frame_strata), [s.frame_count])
+    # every column: a cell is a row's values of all columns but the count (duplicate cells)
+    frame = _read_csv(paths["frame"], "register frame", list(s.frame_strata), None)
     res = fieldwork_tables(ws, gross, dispositions, frame, keys, breakoffs, paths)
     res.survey_source = source
     target = out / FIELDWORK

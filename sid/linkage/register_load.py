@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from sid.errors import LinkageError
+from sid.io.csvfile import read_csv
 from sid.io.hashing import sha256_files
 from sid.linkage.schema import KEY_COLUMNS, ORIGIN
 
@@ -46,11 +47,11 @@ def read_register_set(folder: str | os.PathLike[str], wave: str | None = None,
             raise LinkageError(f"{folder}: register indicator set lacks {p.name}; "
                                f"a set is a folder with {' and '.join(FILES)}")
     set_hash = sha256_files(paths)
-    try:
-        ind = pd.read_csv(paths[0], dtype=str, keep_default_na=False, na_values=[""])
-        vals = pd.read_csv(paths[1], dtype={c: str for c in _TEXT_COLUMNS}, keep_default_na=False, na_values=[""])
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise LinkageError(f"{folder}: cannot read the register indicator set ({' '.join(str(exc).split())})") from None
+    def unreadable(detail: str) -> LinkageError:
+        return LinkageError(f"{folder}: cannot read the register indicator set ({detail})")
+
+    ind = read_csv(paths[0], text=True, unreadable=unreadable)
+    vals = read_csv(paths[1], text=_TEXT_COLUMNS, unreadable=unreadable)
     if "flags" in vals.columns:
         vals["flags"] = vals["flags"].fillna("")
     if origins is not None and ORIGIN in vals.columns:

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from sid.errors import RunFolderError
-from sid.report.context import RunContext
+from sid.report.context import RunContext, read_output
 
 RULES = {
     "duplicate": "Dubbel record (zelfde persoon in twee bestanden of twee keer): het latere record is verwijderd",
@@ -48,8 +48,8 @@ def gather_cleaning(ctx: RunContext) -> dict[str, Any]:
     for p in paths.values():
         if not p.is_file():
             raise RunFolderError(f"{p} not found; run `sid clean` on this run folder first")
-    summary = pd.read_csv(paths["summary.csv"])
-    log = pd.read_csv(paths["log.csv"], dtype=str, keep_default_na=False)
+    summary = read_output(paths["summary.csv"], "clean")
+    log = read_output(paths["log.csv"], "clean", text=True, blank_missing=False)
     flags = pd.read_parquet(paths["flags.parquet"])
     key, group = ctx.group_column(paths["data.parquet"], flags.columns[0])
     data = pd.read_parquet(paths["data.parquet"], columns=[key, group]).rename(columns={group: _GROUP})

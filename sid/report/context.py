@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from sid.errors import RunFolderError
 from sid.project import PROJECT_FILE, Project, Wave, wave_questionnaire
 from sid.tables.labels import Labels, code_key
@@ -101,3 +103,15 @@ def open_run(out_dir: PathLike, project_dir: PathLike | Project = ".",
     manifest = read_manifest(out)
     q = wave_questionnaire(w)
     return RunContext(out, w, manifest, w.questionnaire, Labels.from_questionnaire(q), q)
+
+
+def read_output(path: Path, stage: str, **options: Any) -> pd.DataFrame:
+    """A CSV file of the run folder written by ``sid <stage>``, read by sid's one CSV reader
+    (:func:`sid.io.csvfile.read_csv`: a code such as ``NA`` stays a code); ``options`` as
+    there. An unreadable file is a RunFolderError saying to re-run the stage."""
+    from sid.io.csvfile import read_csv
+
+    def unreadable(detail: str) -> RunFolderError:
+        return RunFolderError(f"{path}: not a readable CSV file ({detail}); re-run `sid {stage}`")
+
+    return read_csv(path, unreadable=unreadable, **options)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from sid.errors import RunFolderError
 from sid.fieldwork.table import ALL, NO_MODE
-from sid.report.context import RunContext
+from sid.report.context import RunContext, read_output
 
 RATES_FILE = ("fieldwork", "rates.csv")
 CASES_FILE = ("fieldwork", "cases.parquet")
@@ -89,7 +89,7 @@ def gather_fieldwork(ctx: RunContext) -> dict[str, Any]:
     path = ctx.out_dir.joinpath(*RATES_FILE)
     if not path.is_file():
         raise RunFolderError(f"{path} not found; run `sid fieldwork` on this run folder first")
-    t = pd.read_csv(path, keep_default_na=True)
+    t = read_output(path, "fieldwork")
     missing = {"level", "group", "mode", "basis", "n", "e", "note", *OUTCOME_LABELS, *SHOWN_RATES} - set(t.columns)
     if missing:
         raise RunFolderError(f"{path}: columns {sorted(missing)} missing; re-run `sid fieldwork`")

@@ -20,7 +20,7 @@ import pandas as pd
 
 from sid.errors import RunFolderError
 from sid.report.charts import ci_chart
-from sid.report.context import RunContext
+from sid.report.context import RunContext, read_output
 from sid.tables.labels import code_key
 
 TABLES_FILE = ("tables", "tables.csv")
@@ -97,8 +97,8 @@ def gather_indicators(ctx: RunContext) -> dict[str, Any]:
     path = ctx.out_dir.joinpath(*TABLES_FILE)
     if not path.is_file():
         raise RunFolderError(f"{path} not found; run `sid tables` on this run folder first")
-    t = pd.read_csv(path, dtype=_TEXT, keep_default_na=False, na_values={
-        c: [""] for c in ("estimate", "se", "ci_low", "ci_high", "cv", "n", "p_value", "df", "ndf")})
+    t = read_output(path, "tables", dtype=_TEXT, blank_missing=[
+        "estimate", "se", "ci_low", "ci_high", "cv", "n", "p_value", "df", "ndf"])
     t["suppressed"] = t["suppressed"].astype(str).str.lower() == "true"
     t["category"] = t["category"].map(_code)  # the CSV writes a numeric code as 1.0
     group = ctx.group

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import RunFolderError
-from sid.report.context import RunContext
+from sid.report.context import RunContext, read_output
 
 FILES = ("summary.json", "reliability.csv", "items.csv", "loadings.csv", "invariance.csv", "reasons.csv")
 ALL = "(all)"
@@ -43,11 +43,11 @@ def gather_indices(ctx: RunContext) -> dict[str, Any]:
         if not paths[n].is_file():
             raise RunFolderError(f"{paths[n]} not found; run `sid score` on this run folder first")
     summary = json.loads(paths["summary.json"].read_text(encoding="utf-8"))
-    rel = pd.read_csv(paths["reliability.csv"], keep_default_na=False, na_values=[""])
-    items = pd.read_csv(paths["items.csv"])
-    loadings = pd.read_csv(paths["loadings.csv"], keep_default_na=False, na_values=[""])
-    reasons = pd.read_csv(paths["reasons.csv"])
-    inv = pd.read_csv(paths["invariance.csv"]) if paths["invariance.csv"].is_file() else pd.DataFrame()
+    rel = read_output(paths["reliability.csv"], "score")
+    items = read_output(paths["items.csv"], "score")
+    loadings = read_output(paths["loadings.csv"], "score")
+    reasons = read_output(paths["reasons.csv"], "score")
+    inv = read_output(paths["invariance.csv"], "score") if paths["invariance.csv"].is_file() else pd.DataFrame()
     specs = {ix.name: ix for ix in ctx.questionnaire.indices}
     group_cols = ctx.group_order([c for c in loadings.columns if c not in ("index", "item", POOLED, "flag", "reason")])
     out = []

@@ -24,7 +24,7 @@ import yaml
 
 from sid.errors import RunFolderError
 from sid.report.charts import weight_histograms
-from sid.report.context import RunContext
+from sid.report.context import RunContext, read_output
 
 WEIGHT_COLUMN = "weight"
 _GROUP = "_group"  # the reporting group's column, under a name the weights do not use
@@ -150,7 +150,7 @@ def _group_tables(summary: pd.DataFrame, ctx: RunContext, codes: list[str]) -> l
 
 
 def _margins(path: Path, ctx: RunContext) -> list[dict[str, Any]]:
-    m = pd.read_csv(path, dtype={0: str})
+    m = read_output(path, "weight", dtype={0: str})
     within = m.columns[0]
     out = []
     for g in ctx.group_order(m[within].astype(str).unique()):
@@ -199,7 +199,7 @@ def gather_weighting(ctx: RunContext) -> dict[str, Any]:
     inputs = [wpath, clean]
     gpath, mpath, dpath = (folder / f for f in (GROUPS_FILE, MARGINS_FILE, DIAGNOSTICS_FILE))
     if gpath.is_file():
-        summary = pd.read_csv(gpath, dtype={0: str})
+        summary = read_output(gpath, "weight", dtype={0: str})
         inputs.append(gpath)
         source = f"weight/{GROUPS_FILE}"
     else:  # stated in the report, not silent: an older or partial weight folder

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from sid.errors import DataError, InputFileError
+from sid.io.csvfile import read_csv
 from sid.spec.check import Finding
 from sid.spec.dispositions import agency_key
 from sid.spec.weighting import WeightingSpec
@@ -72,7 +74,15 @@ def _columns(path: Path, found: list[Finding]) -> list[str] | None:
         found.append(Finding("error", str(path), "file named in the weighting spec not found "
                                                  "in the data folder"))
         return None
-    return list(pd.read_csv(path, nrows=0).columns)
+    try:
+        return list(read_csv(path, nrows=0, unreadable=_unreadable).columns)
+    except InputFileError as exc:
+        found.append(Finding("error", str(path), str(exc)))
+        return None
+
+
+def _unreadable(detail: str) -> InputFileError:
+    return InputFileError(f"not a readable CSV file ({detail}); export it again")
 
 
 def _need(path: Path, columns: list[str], names: dict[str, tuple[str, ...]],
@@ -110,7 +120,7 @@ def _check_files(spec: WeightingSpec, data: Path) -> list[Finding]:
         if s.mode:
             need["sample.mode"] = (s.mode,)
         if _need(disp_p, disp_cols, need, found):
-            codes = pd.read_csv(disp_p, usecols=[s.disposition])[s.disposition]
+            codes = read_csv(disp_p, columns=[s.disposition])[s.disposition]
             present = {agency_key(c) for c in codes.dropna().unique()}
             for c in sorted(present - set(spec.dispositions)):
                 found.append(Finding("error", f"{disp_p}: {s.disposition}",
@@ -119,9 +129,25 @@ def _check_files(spec: WeightingSpec, data: Path) -> list[Finding]:
             for c in sorted(set(spec.dispositions) - present):
                 found.append(Finding("warning", f"{spec.path or spec.wave}: dispositions",
                                      f"agency code {c!r} does not occur in {disp_p}"))
+    if frame_cols is not None and frame_ok:
+        found += _check_counts(spec, frame_p)
     if gross_cols is not None and frame_cols is not None and gross_ok and frame_ok:
         found += _check_cells(spec, gross_p, frame_p)
     return found
+
+
+def _check_counts(spec: WeightingSpec, frame_p: Path) -> list[Finding]:
+    """A frame count that is not a number >= 0, or a cell on two rows (the weight stage's
+    own check, sid.weighting.frame)."""
+    from sid.weighting.chain import frame_uses
+    from sid.weighting.frame import checked_frame
+
+    try:
+        checked_frame(read_csv(frame_p, text=list(spec.sample.frame_strata)), spec.sample.frame_count,
+                      str(frame_p), frame_uses(spec), error=DataError)
+    except DataError as exc:
+        return [Finding("error", str(frame_p), str(exc).removeprefix(f"{frame_p}: "))]
+    return []
 
 
 def _cells(df: pd.DataFrame, cols: list[str]) -> pd.Index:
@@ -134,10 +160,9 @@ def _check_cells(spec: WeightingSpec, gross_p: Path, frame_p: Path) -> list[Find
     s, cal = spec.sample, spec.calibration
     margin_vars = list(spec.variables()["calibration.margins"])
     frame_of = dict(zip(s.strata, s.frame_strata, strict=True))
-    gross = pd.read_csv(gross_p, usecols=list(dict.fromkeys([*s.strata, *margin_vars])), dtype=str)
-    frame = pd.read_csv(frame_p, usecols=list(dict.fromkeys([*s.frame_strata, *margin_vars,
-                                                             s.frame_count])),
-                        dtype={c: str for c in [*s.frame_strata, *margin_vars]})
+    gross = read_csv(gross_p, columns=[*s.strata, *margin_vars], text=True)
+    frame = read_csv(frame_p, columns=[*s.frame_strata, *margin_vars, s.frame_count],
+                     text=[*s.frame_strata, *margin_vars])
     frame = frame[pd.to_numeric(frame[s.frame_count], errors="coerce") > 0]
     # frame columns under the gross sample's stratum names, so cells compare
     frame = frame.rename(columns={f: g for g, f in frame_of.items() if f not in margin_vars})

@@ -38,6 +38,7 @@ from sid.weighting.calibration import calibration_matrix
 from sid.weighting.collapse import Collapse, collapse_group, merge_propensity_classes
 from sid.weighting.design_weights import design_weights
 from sid.weighting.eligibility import ELIGIBLE, NOT_ELIGIBLE, UNKNOWN, adjust_eligibility
+from sid.weighting.frame import checked_frame
 from sid.weighting.group_trimming import trim_bounds, trim_groups
 from sid.weighting.groups import GroupMargins
 from sid.weighting.margins import category_text
@@ -52,7 +53,7 @@ from sid.weighting.pooled import (
 )
 
 __all__ = ["STATUS_OF_OUTCOME", "GroupMargins", "ChainResult", "eligibility_status",
-           "frame_margins", "calibrate_groups", "trim_bounds", "trim_groups", "run_chain"]
+           "frame_margins", "frame_uses", "calibrate_groups", "trim_bounds", "trim_groups", "run_chain"]
 
 #: AAPOR outcome class -> eligibility status (AAPOR Standard Definitions, 10th ed.)
 STATUS_OF_OUTCOME = {"I": ELIGIBLE, "P": ELIGIBLE, "R": ELIGIBLE, "NC": ELIGIBLE, "O": ELIGIBLE,
@@ -245,15 +246,24 @@ def _nonresponse(gross, spec, w_elig, elig, responded, stratum):
     return factor, cls, merged
 
 
+def frame_uses(spec: WeightingSpec) -> str:
+    """What the frame's counts enter, in words (for errors about a count or a cell)."""
+    cal = spec.calibration
+    names = list(cal.margin_names()) + (list(cal.pooled.margin_names()) if cal.pooled is not None else [])
+    return f"the design weights per {', '.join(spec.sample.frame_strata)} and the margins {', '.join(names)}"
+
+
 def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: np.ndarray,
-              frame: pd.DataFrame, spec: WeightingSpec) -> ChainResult:
+              frame: pd.DataFrame, spec: WeightingSpec, frame_where: str = "frame") -> ChainResult:
     """Weights of the respondents from the gross sample, their outcomes and the frame.
 
     gross: the register extract of the gross sample (strata, predictors and margin
     variables); outcome: AAPOR class per sampled person (``sid.fieldwork.build_cases``);
     responded: (n,) bool, respondents kept by cleaning (must be eligible); frame: the
-    register counts (``spec.sample.frame_count``). Raises WeightingError naming the step,
-    group and margin of any infeasible or inconsistent input.
+    register counts (``spec.sample.frame_count``), one row per cell (checked by
+    :func:`sid.weighting.frame.checked_frame`; ``frame_where`` names it in errors).
+    Raises WeightingError naming the step, group and margin of any infeasible or
+    inconsistent input.
     """
     s = spec.sample
     if len(s.strata) != 1:
@@ -262,7 +272,8 @@ def run_chain(gross: pd.DataFrame, outcome: pd.Series | np.ndarray, responded: n
     var = s.strata[0]
     stratum = _group_of(gross, spec, var, "design weights")
     if s.frame_count not in frame.columns or s.frame_strata[0] not in frame.columns:
-        raise WeightingError(f"frame: needs columns {s.frame_strata[0]!r} and {s.frame_count!r}")
+        raise WeightingError(f"{frame_where}: needs columns {s.frame_strata[0]!r} and {s.frame_count!r}")
+    frame = checked_frame(frame, s.frame_count, frame_where, frame_uses(spec))
     pop = frame.groupby(frame[s.frame_strata[0]].map(category_text))[s.frame_count].sum()
     d = design_weights(stratum, pop.to_dict(), with_replacement=s.with_replacement).weights
     status = eligibility_status(outcome)

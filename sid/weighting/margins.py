@@ -197,6 +197,12 @@ def _numeric(df: pd.DataFrame, margin: str) -> np.ndarray:
             f"margin '{margin}': {missing} respondents have no value; "
             "impute or drop them before weighting"
         )
+    inf = np.isinf(values)
+    if inf.any():
+        raise WeightingError(
+            f"margin '{margin}': '{margin}' is infinite in row {int(np.flatnonzero(inf)[0])} "
+            f"({int(inf.sum())} rows); recode those values"
+        )
     return values
 
 

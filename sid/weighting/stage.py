@@ -38,6 +38,7 @@ import pandas as pd
 
 from sid.errors import DataError, InputFileError
 from sid.fieldwork import build_cases
+from sid.io.csvfile import read_csv
 from sid.project import Project, Wave, wave_weighting
 from sid.spec.weighting import WeightingSpec
 from sid.weighting.chain import ChainResult, run_chain
@@ -68,10 +69,19 @@ class WeightResult:
 def _csv(path: Path, key: str | None = None) -> pd.DataFrame:
     if not path.is_file():
         raise InputFileError(f"{path}: not found; give the data folder holding it (--data DIR)")
-    try:
-        return pd.read_csv(path, dtype={key: str} if key else None)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputFileError(f"{path}: not a readable CSV file ({exc})") from exc
+    return read_csv(path, text=[key] if key else ())
+
+
+def _check_psu(gross: pd.DataFrame, psu: str, path: Path) -> None:
+    """The spec's PSU column is in the gross sample and has a value in every row."""
+    if psu not in gross.columns:
+        raise DataError(f"{path}: no PSU column {psu!r} (weighting spec key sample.psu; columns: "
+                        f"{', '.join(map(str, gross.columns))}); name the gross sample's PSU column "
+                        "or set psu: null for an unclustered sample")
+    missing = gross[psu].isna().to_numpy()
+    if missing.any():
+        raise DataError(f"{path}: row {int(np.flatnonzero(missing)[0]) + 2}: no PSU ({psu!r}; "
+                        f"{int(missing.sum())} such rows); every sampled person needs a PSU")
 
 
 def respondent_keys(out_dir: PathLike, cases: pd.DataFrame, key: str) -> tuple[pd.Series, str]:
@@ -139,6 +149,8 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     frame = _csv(data / s.frame)
     if s.disposition not in disp.columns:
         raise DataError(f"{data / s.dispositions}: no disposition column {s.disposition!r}")
+    if s.psu is not None:
+        _check_psu(gross, s.psu, data / s.gross_sample)
     keep = [s.key, s.disposition] + [c for c in disp.columns if c not in gross.columns and c not in (s.key, s.disposition)]
     cases = build_cases(gross, disp[keep], spec.dispositions, key=s.key, disposition=s.disposition)
     keys, source = respondent_keys(out_dir, cases, s.key)
@@ -151,7 +163,7 @@ def weight_wave(out_dir: PathLike, spec: WeightingSpec, data: Path) -> WeightRes
     responded[pos] = True
     timings["read"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ch = run_chain(gross, cases["outcome"], responded, frame, spec)
+    ch = run_chain(gross, cases["outcome"], responded, frame, spec, frame_where=str(data / s.frame))
     timings["chain"] = time.perf_counter() - t0
     rep: ReplicateWeights | None = None
     reps = None

@@ -1,0 +1,145 @@
+"""Monte Carlo of the Fay-Herriot municipality estimates on the demo population.
+
+``python -m benchmarks.smallarea_mc [--draws 200] [--per-group 20000] [--n 1100] [--local-sd 0 3]``
+
+A finite pseudo-population is simulated once with the demo's generators (register cells
+of sid.demo.population, persons with municipality by sid.demo.sample, answers by
+sid.demo.answers, headline scores by sid.demo.truth.headline): ``per_group`` persons per
+origin group, self-weighting within the group (weight N_h / per_group). Its municipality
+means are the truth. Optionally a municipal effect u_m ~ N(0, local_sd^2) (points) is
+added to the index scores (clipped to 0-100): the demo's answer model itself has none,
+so without it municipalities differ by composition only (an optimistic case for a model
+with composition covariates).
+
+Each draw takes a stratified SRS of ``n`` persons per origin group (the demo wave has
+about 1,100 respondents per group), direct estimates and variances per municipality by
+``Design(strata="origin").mean(q, by="municipality")``, then ``sid.smallarea.fay_herriot``
+(REML, loglinear GVF below 10 respondents; dutch_home on the arcsine scale) with the
+covariates 1, share of foreign origin, share of non-EU origin. Reported per quantity,
+averaged over municipalities and draws: empirical MSE of the direct estimate (areas with
+a respondent) and of the EBLUP/synthetic estimate (all areas), mean estimated MSE against
+the empirical MSE, coverage of estimate +- 1.96 sqrt(mse), and the number of draws.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import pandas as pd
+
+import sid
+from sid.demo.answers import simulate_answers
+from sid.demo.municipalities import allocation, covariates
+from sid.demo.population import ORIGINS, population_counts
+from sid.demo.sample import persons_from_cells
+from sid.demo.truth import headline
+from sid.smallarea import direct_estimates, fay_herriot
+from sid.spec.questionnaire import load_questionnaire
+
+QUANTITIES = {"idx_language": None, "idx_inclusion": None, "dutch_home": "arcsine"}
+COVARIATES = ["share_foreign_origin", "share_non_eu_origin"]
+
+
+def pseudo_population(per_group: int, seed: int, local_sd: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """(persons, municipalities, N_h): persons with origin, municipality, the quantities and
+    weight; municipality covariates; population per origin group."""
+    rng = np.random.default_rng([seed, 1])
+    pop = population_counts()
+    spec = load_questionnaire(sid.demo.SPEC_PATH, check=True)
+    n_cell = np.zeros(len(pop), dtype=np.int64)
+    for o in ORIGINS:  # 7 groups
+        rows = np.flatnonzero(pop["origin"].to_numpy() == o)
+        c = pop["count"].to_numpy()[rows]
+        n_cell[rows] = rng.multinomial(per_group, c / c.sum())
+    persons = persons_from_cells(pop, n_cell, rng)
+    h = headline(simulate_answers(persons, rng), spec)
+    out = pd.DataFrame({"origin": persons["origin"].to_numpy(), "municipality": persons["municipality"].to_numpy()})
+    codes, _ = allocation(pop)
+    u = pd.Series(rng.normal(0, local_sd, codes.size) if local_sd > 0 else np.zeros(codes.size), index=codes)
+    for q in QUANTITIES:
+        v = h[q].to_numpy()
+        if q.startswith("idx_") and local_sd > 0:
+            v = np.clip(v + u.reindex(out["municipality"]).to_numpy(), 0, 100)
+        out[q] = v
+    N_h = pop.groupby("origin")["count"].sum().to_dict()
+    out["weight"] = out["origin"].map(N_h).to_numpy(float) / per_group
+    return out, covariates(pop, rng), N_h
+
+
+def truth(persons: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
+    """Finite-population mean per municipality (rows: codes) of each quantity."""
+    cols = {}
+    for q in QUANTITIES:
+        ok = persons[q].notna()
+        g = persons[ok].assign(wy=lambda d, q=q: d["weight"] * d[q]).groupby("municipality")[["wy", "weight"]].sum()
+        cols[q] = (g["wy"] / g["weight"]).reindex(codes).to_numpy()
+    return pd.DataFrame(cols, index=codes)
+
+
+def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: float = 0.0, seed: int = 13) -> dict:
+    """The Monte Carlo; returns the figures per quantity (see the module docstring)."""
+    t0 = time.perf_counter()
+    persons, munis, N_h = pseudo_population(per_group, seed, local_sd)
+    codes = munis["nis"].to_numpy()
+    X = np.column_stack([np.ones(len(munis))] + [munis[c].to_numpy() for c in COVARIATES])
+    true = truth(persons, codes)
+    groups = {o: np.flatnonzero(persons["origin"].to_numpy() == o) for o in ORIGINS}
+    rng = np.random.default_rng([seed, 2])
+    acc = {q: {k: np.zeros(len(codes)) for k in ("se_dir", "n_dir", "se_fh", "mse_est", "cover")} for q in QUANTITIES}
+    sigma2 = {q: [] for q in QUANTITIES}
+    for _ in range(draws):  # loop over Monte Carlo draws
+        idx = np.concatenate([rng.choice(groups[o], size=n, replace=False) for o in ORIGINS])
+        s = persons.iloc[idx].reset_index(drop=True)
+        s["design_weight"] = s["origin"].map(N_h).to_numpy(float) / n
+        d = sid.Design(s, weight="design_weight", strata="origin")
+        for q, tr in QUANTITIES.items():
+            de = direct_estimates(d, q, "municipality", areas=codes)
+            frame, fit = fay_herriot(codes, de["estimate"], de["variance"], de["n"], X, transform=tr, name=q)
+            t = true[q].to_numpy()
+            a = acc[q]
+            has = de["n"].to_numpy() > 0
+            a["se_dir"][has] += (de["estimate"].to_numpy()[has] - t[has]) ** 2
+            a["n_dir"][has] += 1
+            e = frame["estimate"].to_numpy()
+            a["se_fh"] += (e - t) ** 2
+            a["mse_est"] += frame["mse"].to_numpy()
+            a["cover"] += (frame["ci_low"].to_numpy() <= t) & (t <= frame["ci_high"].to_numpy())
+            sigma2[q].append(fit.sigma2_u)
+    res = {"draws": draws, "per_group": per_group, "n_per_group": n, "local_sd": local_sd,
+           "municipalities": int(len(codes)), "seconds": round(time.perf_counter() - t0, 1), "quantities": {}}
+    for q, a in acc.items():
+        dir_mse = a["se_dir"] / np.maximum(a["n_dir"], 1)
+        always = a["n_dir"] == draws  # areas with a respondent in every draw: a fair comparison
+        fh_mse = a["se_fh"] / draws
+        res["quantities"][q] = {
+            "scale": "arcsine back-transformed share" if QUANTITIES[q] else "0-100 index",
+            "areas_compared": int(always.sum()),
+            "mean_mse_direct": float(dir_mse[always].mean()),
+            "mean_mse_eblup": float(fh_mse[always].mean()),
+            "mean_mse_eblup_all_areas": float(fh_mse.mean()),
+            "mean_estimated_mse": float((a["mse_est"] / draws).mean()),
+            "coverage_95": float((a["cover"] / draws).mean()),
+            "coverage_95_min_area": float((a["cover"] / draws).min()),
+            "mean_sigma2_u": float(np.mean(sigma2[q])),
+            "share_sigma2_u_zero": float(np.mean(np.array(sigma2[q]) == 0)),
+        }
+    return res
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.smallarea_mc", description=__doc__.splitlines()[0])
+    ap.add_argument("--draws", type=int, default=200)
+    ap.add_argument("--per-group", type=int, default=20_000)
+    ap.add_argument("--n", type=int, default=1100)
+    ap.add_argument("--local-sd", type=float, nargs="+", default=[0.0, 3.0])
+    ap.add_argument("--seed", type=int, default=13)
+    a = ap.parse_args(argv)
+    out = [run(a.draws, a.per_group, a.n, sd, a.seed) for sd in a.local_sd]
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
