@@ -10,7 +10,9 @@ register count of cell c in municipality m is N_c x p(m | region_c, origin_c).
   of non-EU origin, share aged 15-24, share first generation among foreign origin (exact,
   from those counts), and an employment rate 20-64 (percent; origin mix x the demo's admin
   levels, BEL 79 / EU 71 / non-EU 57, plus municipal noise of SD 2 points: a register
-  figure that is informative but not exact).
+  figure that is informative but not exact), and the share of each foreign origin group
+  (``share_origin_mar`` ...; the demo's answers differ by origin group, so a model whose
+  covariates miss the origin mix leaves composition in the area effect).
 - Clusters: ``linkage/municipality_clusters.csv`` (nis, cluster, cluster_name; a CSV, not
   YAML, since a linkage/*.yaml is taken for the wave's linkage spec; after the
   VRIND/Belfius classification: central cities, smaller cities, Limburg mining towns,
@@ -106,6 +108,7 @@ def covariates(pop: pd.DataFrame, rng: np.random.Generator, clusters: dict[int, 
         "share_aged_15_24": N[pop["age_band"].to_numpy() == 1].sum(axis=0) / tot,
         "share_first_generation": N[pop["generation"].to_numpy() == 1].sum(axis=0) / np.maximum(foreign, 1),
         "employment_rate": np.round(emp + rng.normal(0, 2.0, codes.size), 2),
+        **{f"share_origin_{o.lower()}": N[origin == o].sum(axis=0) / tot for o in ORIGINS if o != "BEL"},
     })
 
 
