@@ -37,7 +37,7 @@ DISCR = ["q_discr_work", "q_discr_housing", "q_discr_education", "q_discr_public
 
 
 def _project(proj: Path) -> None:
-    copy_project(proj, folders=("questionnaires", "linkage", "reports"))
+    copy_project(proj, folders=("questionnaires", "linkage", "reports", "smallarea"))
     (proj / "weights").mkdir()
     w = yaml.safe_load((ROOT / "weights" / "sid2022.yaml").read_text(encoding="utf-8"))
     w["calibration"]["margins"] = ["sex", "region", "generation"]
@@ -59,7 +59,7 @@ def run(tmp_path_factory):
     project = load_project(proj)
     ctx = RunContext(project=project, wave=project.wave(), data=data, out=out, seed=SEED)
     for name, fn, _ in STAGES:
-        if name not in ("score", "tables", "report"):
+        if name not in ("score", "tables", "smallarea", "report"):
             fn(ctx)
     linked = pd.read_parquet(out / "link" / "respondents_linked.parquet")
     return {"data": data, "out": out, "linked": linked,

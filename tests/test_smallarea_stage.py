@@ -77,11 +77,20 @@ def test_base_holds_municipality_rows_with_method_note(run):
     assert set(rows["flags"]) <= {"", "not_publishable", "direct_suppressed"}
 
 
-def test_one_dutch_page_per_municipality(run):
-    pages = sorted((run["out"] / "smallarea" / "liim").glob("*.html"))
+def test_report_stage_writes_one_dutch_page_per_municipality(run):
+    from sid.report.stage import run_report
+
+    _, status = run_report(run["out"], run["proj"])
+    pages = sorted((run["out"] / "report" / "liim").glob("*.html"))
+    assert status["liim"] == f"{len(pages)} pages"
     assert len(pages) == run["res"].estimates["nis"].nunique()
     text = pages[0].read_text(encoding="utf-8")
     assert 'lang="nl"' in text and "Vlaams gemiddelde" in text and "Gemiddelde leeftijd" in text
+    e = run["res"].estimates
+    hidden = e[~e["publishable"]]
+    if len(hidden):  # a not-publishable estimate is not printed
+        page = (run["out"] / "report" / "liim" / f"{hidden['nis'].iloc[0]}.html").read_text(encoding="utf-8")
+        assert "niet publiceerbaar" in page
 
 
 def _inputs(run) -> dict[Path, bytes]:

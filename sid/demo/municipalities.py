@@ -38,7 +38,7 @@ from sid.demo.sample import _BXL, _BXL_W, _VL, _VL_W, persons_from_cells
 from sid.demo.truth import headline
 from sid.errors import SpecError
 from sid.io.atomic import write_text
-from sid.io.csvfile import read_csv
+from sid.smallarea.clusters import load_clusters as _load_clusters
 from sid.spec.questionnaire import Questionnaire
 
 CLUSTERS_PATH = Path(__file__).resolve().parents[2] / "linkage" / "municipality_clusters.csv"
@@ -57,20 +57,8 @@ _EMPLOYMENT = {"BEL": 79.0, "EU": 71.0, "NEU": 57.0}
 
 
 def load_clusters(path: str | Path = CLUSTERS_PATH) -> dict[int, str]:
-    """NIS code -> cluster code from the clusters file (CSV: nis, cluster, cluster_name);
-    a municipality on two rows or a code that is not an integer is a SpecError naming the
-    file, the row and the code."""
-    path = Path(path)
-    df = read_csv(path, text=True, columns=["nis", "cluster", "cluster_name"])
-    out: dict[int, str] = {}
-    for row, (nis, code) in enumerate(zip(df["nis"], df["cluster"], strict=True), start=2):  # ~300 rows
-        if not str(nis).isdigit():
-            raise SpecError(f"{path}: row {row}: municipality {nis!r} is not a NIS code (digits); correct it")
-        if int(nis) in out:
-            raise SpecError(f"{path}: row {row}: municipality {nis} is in clusters {out[int(nis)]} and {code}; "
-                            "give each municipality one cluster")
-        out[int(nis)] = str(code)
-    return out
+    """NIS code -> cluster code from the clusters file (:func:`sid.smallarea.clusters.load_clusters`)."""
+    return _load_clusters(path)
 
 
 def allocation(pop: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

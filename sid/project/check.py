@@ -23,9 +23,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pandas as pd
-
 from sid.errors import SidError, SpecError
+from sid.io.csvfile import read_csv
 from sid.project.model import Project, Wave
 from sid.project.specs import wave_questionnaire, wave_weighting
 from sid.spec.check import Finding, check_spec
@@ -78,8 +77,8 @@ def _check_roles(project: Project, w: Wave, q: Questionnaire) -> list[Finding]:
 
 def _gross_columns(path: Path) -> list[str] | None:
     try:
-        return list(pd.read_csv(path, nrows=0).columns)
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return list(read_csv(path, nrows=0).columns)
+    except (SidError, OSError, ValueError):
         return None  # check_weighting reports the file itself
 
 

@@ -110,6 +110,12 @@ def run_report(out_dir: PathLike, project_dir: PathLike | Project = ".", *,
         "provenance": provenance(ctx.manifest, _pipeline_order(ctx.manifest)),
     })
     pages["index.html"] = index
+    from sid.report.liim import liim_pages
+
+    liim, liim_inputs = liim_pages(ctx.out_dir, env)
+    pages.update(liim)
+    inputs += liim_inputs
+    status["liim"] = f"{len(liim)} pages" if liim else "not run"
     rec = StageRecord(stage=REPORT, inputs=inputs, specs=[ctx.questionnaire_path, *template_files(templates)],
                       params={"wave": ctx.project_wave.name, "reports": status})
     target = ctx.out_dir / REPORT
@@ -118,6 +124,7 @@ def run_report(out_dir: PathLike, project_dir: PathLike | Project = ".", *,
     status["spss"] = "written" if weighted else "not run"
     with atomic_dir(target) as tmp:
         for name, text in pages.items():
+            (tmp / name).parent.mkdir(exist_ok=True)
             (tmp / name).write_text(text, encoding="utf-8")
         if weighted:
             from sid.report.spss_file import write_wave_spss

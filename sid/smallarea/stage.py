@@ -12,7 +12,8 @@ direct estimate is not shown (flag ``direct_suppressed``); a CV above ``max_cv``
 estimate ``not_publishable`` (kept in the files, left out of the printed pages' figures).
 
 Writes ``RUN/smallarea/`` atomically: ``estimates.csv`` (one row per indicator x area),
-``diagnostics.json`` (the fits), ``liim/<nis>.html`` (Dutch report pages), and loads the
+``diagnostics.json`` (the fits), ``pages.json`` (what the report stage needs for the Dutch
+LIIM page per municipality, ``RUN/report/liim/<nis>.html``: sid.report.liim), and loads the
 estimates into the indicator base at geography = NIS code (wave ``<wave>-smallarea``; the
 method in ``note``) in one transaction inside that write.
 """
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import DataError, InputFileError, SpecError
+from sid.linkage.schema import ORIGIN, TOTAL
 from sid.project import PROJECT_FILE, Project, Wave
 from sid.smallarea.direct import direct_estimates
 from sid.smallarea.estimate import diagnostics, fay_herriot
@@ -35,7 +37,6 @@ from sid.smallarea.spec import SmallAreaSpec, load_smallarea_spec
 
 PathLike = str | os.PathLike[str]
 SMALLAREA = "smallarea"
-TEMPLATE = "liim_municipality.html.j2"
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,10 @@ def _clusters(spec: SmallAreaSpec, cov: pd.DataFrame) -> pd.DataFrame:
     out = cov[["nis"]].copy()
     out["name"] = cov["name"] if "name" in cov.columns else cov["nis"]
     if spec.clusters is not None:
-        from sid.demo.municipalities import load_clusters
-        from sid.io.csvfile import read_csv
+        from sid.smallarea.clusters import cluster_names, load_clusters
 
         codes = load_clusters(spec.clusters)
-        names = read_csv(spec.clusters, text=True).drop_duplicates("cluster").set_index("cluster")["cluster_name"]
+        names = pd.Series(cluster_names(spec.clusters))
         out["cluster"] = [codes.get(int(n)) if str(n).isdigit() else None for n in out["nis"]]
         if out["cluster"].isna().any():
             raise SpecError(f"{spec.clusters}: municipality {out.loc[out['cluster'].isna(), 'nis'].iloc[0]} has no "
@@ -148,7 +148,7 @@ def base_values(est: pd.DataFrame, spec: SmallAreaSpec) -> tuple[pd.DataFrame, p
     flags = np.where(~est["publishable"], "not_publishable", np.where(~est["direct_shown"], "direct_suppressed", ""))
     values = pd.DataFrame({
         "indicator_code": est["indicator"], "period": spec.period, "geography": est["nis"].astype(str),
-        "origin": "total", "value": est["estimate"], "se": est["se"], "ci_low": est["ci_low"],
+        ORIGIN: TOTAL, "value": est["estimate"], "se": est["se"], "ci_low": est["ci_low"],
         "ci_high": est["ci_high"], "cv": est["cv"], "n": est["n"], "flags": flags,
         "note": "Fay-Herriot " + est["method"] + f" (kleine-domeinschatting, {spec.gvf} variance smoothing)",
     })
@@ -158,23 +158,10 @@ def base_values(est: pd.DataFrame, spec: SmallAreaSpec) -> tuple[pd.DataFrame, p
     return ind, values
 
 
-def render_pages(est: pd.DataFrame, spec: SmallAreaSpec, w: Wave, folder: Path) -> list[Path]:
-    """One printable Dutch HTML page per municipality into ``folder``; the paths."""
-    from sid.report.render import environment, render
-
-    env = environment(w.templates)
-    names = {i.code: i for i in spec.indicators}
-    paths = []
-    for nis, rows in est.groupby("nis", sort=True):  # ~300 municipalities
-        first = rows.iloc[0]
-        ctx = {"survey_title": w.title or w.name, "period": spec.period, "nis": nis, "name": first["name"],
-               "cluster_name": first["cluster_name"], "max_cv": spec.max_cv, "min_n": spec.min_n,
-               "rows": [{**r, "label": names[r["indicator"]].name, "unit": names[r["indicator"]].unit}
-                        for r in rows.to_dict("records")]}
-        p = folder / f"{nis}.html"
-        p.write_text(render(env, TEMPLATE, ctx), encoding="utf-8")
-        paths.append(p)
-    return paths
+def page_meta(spec: SmallAreaSpec, w: Wave) -> dict:
+    """What the report stage's LIIM pages need besides estimates.csv (pages.json)."""
+    return {"survey_title": w.title or w.name, "period": spec.period, "min_n": spec.min_n, "max_cv": spec.max_cv,
+            "method": spec.method, "indicators": {i.code: {"name": i.name, "unit": i.unit} for i in spec.indicators}}
 
 
 def _base_path(w: Wave, spec: SmallAreaSpec, db: PathLike | None) -> Path | None:
@@ -217,8 +204,8 @@ def run_smallarea(out_dir: PathLike, project_dir: PathLike | Project = ".", data
     counts: dict = {}
     with atomic_dir(target) as tmp:
         est.to_csv(tmp / "estimates.csv", index=False, lineterminator="\n", float_format="%.10g")
-        (tmp / "liim").mkdir()
-        pages = render_pages(est, spec, w, tmp / "liim")
+        (tmp / "pages.json").write_text(json.dumps(page_meta(spec, w), indent=2, ensure_ascii=False) + "\n",
+                                        encoding="utf-8")
         if base is not None:
             ind, values = base_values(est, spec)
             con = open_base(base)
@@ -229,6 +216,6 @@ def run_smallarea(out_dir: PathLike, project_dir: PathLike | Project = ".", data
                 con.close()
         (tmp / "diagnostics.json").write_text(json.dumps({"fits": diags, "loads": counts, "db": str(base) if base else None},
                                                          indent=2, sort_keys=True, default=float) + "\n", encoding="utf-8")
-        names = ["estimates.csv", "diagnostics.json", *[f"liim/{p.name}" for p in pages]]
+        names = ["estimates.csv", "diagnostics.json", "pages.json"]
     record_stage(out, record.finish(out, [target / n for n in names]), wave=w.name)
     return SmallAreaOutcome(est, base, counts, target)

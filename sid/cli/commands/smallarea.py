@@ -3,7 +3,8 @@
 
 Reads the wave's small-area spec (``--spec``, default the ``smallarea:`` entry of the wave
 in sid.yaml), the covariates file in the data folder (``--data DIR``), the processed wave
-of RUN_DIR; writes ``RUN_DIR/smallarea/`` (estimates.csv, diagnostics.json, liim/<nis>.html)
+of RUN_DIR; writes ``RUN_DIR/smallarea/`` (estimates.csv, diagnostics.json, pages.json; ``sid report``
+renders one LIIM page per municipality from them)
 and loads the estimates into the indicator base (``--db``, default the spec's or the
 linkage spec's ``base``) at geography level municipality.
 """
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     res = run_smallarea(args.out, args.project, args.data, spec_path=args.spec, db=args.db, wave=args.wave)
     e = res.estimates
     print(f"sid smallarea: {e['nis'].nunique()} areas x {e['indicator'].nunique()} indicators; "
-          f"{int((~e['publishable']).sum())} not publishable; pages in {res.folder / 'liim'}", file=sys.stderr)
+          f"{int((~e['publishable']).sum())} not publishable; in {res.folder}; `sid report` renders the LIIM pages", file=sys.stderr)
     for wave, c in res.counts.items():
         print(f"sid smallarea: {wave}: {c['inserted']} values loaded ({c['deleted']} replaced) into {res.db}",
               file=sys.stderr)
