@@ -40,7 +40,10 @@ from sid.smallarea import direct_estimates, fay_herriot
 from sid.spec.check import load_checked_questionnaire
 
 QUANTITIES = {"idx_language": None, "idx_inclusion": None, "dutch_home": "arcsine"}
-COVARIATES = ["share_foreign_origin", "share_non_eu_origin"]
+COVARIATE_SETS = {
+    "base": ["share_foreign_origin", "share_non_eu_origin"],
+    "origin": ["share_origin_" + o.lower() for o in ORIGINS if o != "BEL"] + ["brussels"],
+}
 
 
 def pseudo_population(per_group: int, seed: int, local_sd: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -66,7 +69,28 @@ def pseudo_population(per_group: int, seed: int, local_sd: float = 0.0) -> tuple
         out[q] = v
     N_h = pop.groupby("origin")["count"].sum().to_dict()
     out["weight"] = out["origin"].map(N_h).to_numpy(float) / per_group
-    return out, covariates(pop, rng), N_h
+    return out, pseudo_register(out, covariates(pop, rng)), N_h
+
+
+def pseudo_register(persons: pd.DataFrame, munis: pd.DataFrame) -> pd.DataFrame:
+    """The composition covariates of ``munis`` recomputed on the pseudo-population itself
+    (weighted shares of each origin group per municipality): the finite population the
+    draws come from is the "register" here. The demo register's expected shares differ
+    from it (in Brussels every municipality has the register share 0.48 foreign, while the
+    pseudo-population, ~20,000 persons per group at weights up to 200, places a handful of
+    heavy Belgian-origin persons in each), and that difference, not a municipal effect,
+    was most of the fitted sigma2_u before (issue 13)."""
+    w = persons.pivot_table(index="municipality", columns="origin", values="weight", aggfunc="sum", fill_value=0.0)
+    w = w.reindex(munis["nis"]).fillna(0.0)
+    tot = w.sum(axis=1).to_numpy()
+    out = munis.copy()
+    for o in w.columns:
+        if o != "BEL":
+            out[f"share_origin_{o.lower()}"] = w[o].to_numpy() / tot
+    out["share_foreign_origin"] = 1 - w["BEL"].to_numpy() / tot
+    eu = sum(w[o].to_numpy() for o in ("POL", "ROU") if o in w.columns)
+    out["share_non_eu_origin"] = out["share_foreign_origin"] - eu / tot
+    return out
 
 
 def truth(persons: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
@@ -79,16 +103,19 @@ def truth(persons: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(cols, index=codes)
 
 
-def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: float = 0.0, seed: int = 13) -> dict:
+def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: float = 0.0, seed: int = 13,
+        gvf_model: str = "deff", smooth: str = "all", covariates: str = "origin") -> dict:
     """The Monte Carlo; returns the figures per quantity (see the module docstring)."""
     t0 = time.perf_counter()
     persons, munis, N_h = pseudo_population(per_group, seed, local_sd)
     codes = munis["nis"].to_numpy()
-    X = np.column_stack([np.ones(len(munis))] + [munis[c].to_numpy() for c in COVARIATES])
+    munis["brussels"] = (munis["region"] == 2).astype(float)
+    X = np.column_stack([np.ones(len(munis))] + [munis[c].to_numpy() for c in COVARIATE_SETS[covariates]])
     true = truth(persons, codes)
     groups = {o: np.flatnonzero(persons["origin"].to_numpy() == o) for o in ORIGINS}
     rng = np.random.default_rng([seed, 2])
-    acc = {q: {k: np.zeros(len(codes)) for k in ("se_dir", "n_dir", "se_fh", "mse_est", "cover")} for q in QUANTITIES}
+    keys = ("se_dir", "n_dir", "se_fh", "mse_est", "cover", "dir_sum", "dir_sq", "psi_hat", "psi_used")
+    acc = {q: {k: np.zeros(len(codes)) for k in keys} for q in QUANTITIES}
     sigma2 = {q: [] for q in QUANTITIES}
     for _ in range(draws):  # loop over Monte Carlo draws
         idx = np.concatenate([rng.choice(groups[o], size=n, replace=False) for o in ORIGINS])
@@ -97,23 +124,35 @@ def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: floa
         d = sid.Design(s, weight="design_weight", strata="origin")
         for q, tr in QUANTITIES.items():
             de = direct_estimates(d, q, "municipality", areas=codes)
-            frame, fit = fay_herriot(codes, de["estimate"], de["variance"], de["n"], X, transform=tr, name=q)
+            frame, fit = fay_herriot(codes, de["estimate"], de["variance"], de["n"], X, transform=tr, name=q,
+                                     gvf_model=gvf_model, smooth=smooth, deff=de["deff"], tol=1e-8, max_iter=1000)
             t = true[q].to_numpy()
             a = acc[q]
             has = de["n"].to_numpy() > 0
-            a["se_dir"][has] += (de["estimate"].to_numpy()[has] - t[has]) ** 2
+            y = de["estimate"].to_numpy()
+            a["se_dir"][has] += (y[has] - t[has]) ** 2
             a["n_dir"][has] += 1
+            a["dir_sum"][has] += y[has]
+            a["dir_sq"][has] += y[has] ** 2
+            a["psi_hat"][has] += de["variance"].to_numpy()[has]
+            if tr is None:  # psi on the arcsine scale is not comparable with the share's variance
+                a["psi_used"][has] += frame["psi"].to_numpy()[has]
             e = frame["estimate"].to_numpy()
             a["se_fh"] += (e - t) ** 2
             a["mse_est"] += frame["mse"].to_numpy()
             a["cover"] += (frame["ci_low"].to_numpy() <= t) & (t <= frame["ci_high"].to_numpy())
             sigma2[q].append(fit.sigma2_u)
     res = {"draws": draws, "per_group": per_group, "n_per_group": n, "local_sd": local_sd,
+           "gvf_model": gvf_model, "smooth": smooth, "covariates": COVARIATE_SETS[covariates],
            "municipalities": int(len(codes)), "seconds": round(time.perf_counter() - t0, 1), "quantities": {}}
     for q, a in acc.items():
         dir_mse = a["se_dir"] / np.maximum(a["n_dir"], 1)
         always = a["n_dir"] == draws  # areas with a respondent in every draw: a fair comparison
         fh_mse = a["se_fh"] / draws
+        k = np.maximum(a["n_dir"], 2)
+        var_dir = (a["dir_sq"] - a["dir_sum"] ** 2 / k) / (k - 1)  # empirical variance of the direct estimate
+        ratio_hat = (a["psi_hat"] / k / var_dir)[always]
+        ratio_used = (a["psi_used"] / k / var_dir)[always]
         res["quantities"][q] = {
             "scale": "arcsine back-transformed share" if QUANTITIES[q] else "0-100 index",
             "areas_compared": int(always.sum()),
@@ -124,7 +163,12 @@ def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: floa
             "coverage_95": float((a["cover"] / draws).mean()),
             "coverage_95_min_area": float((a["cover"] / draws).min()),
             "mean_sigma2_u": float(np.mean(sigma2[q])),
+            **({"psi_used_over_var_direct": {"median": float(np.median(ratio_used)), "min": float(ratio_used.min()),
+                                             "max": float(ratio_used.max())}} if QUANTITIES[q] is None else {}),
             "share_sigma2_u_zero": float(np.mean(np.array(sigma2[q]) == 0)),
+            "psi_hat_over_var_direct": {"median": float(np.median(ratio_hat)), "min": float(ratio_hat.min()),
+                                        "max": float(ratio_hat.max())},
+            "mean_estimated_over_empirical_mse": float((a["mse_est"] / draws).mean() / fh_mse.mean()),
         }
     return res
 
@@ -136,8 +180,11 @@ def main(argv=None) -> None:
     ap.add_argument("--n", type=int, default=1100)
     ap.add_argument("--local-sd", type=float, nargs="+", default=[0.0, 3.0])
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--gvf", default="deff", choices=["loglinear", "pooled", "deff"])
+    ap.add_argument("--smooth", default="all", choices=["unreliable", "all"])
+    ap.add_argument("--covariates", default="origin", choices=sorted(COVARIATE_SETS))
     a = ap.parse_args(argv)
-    out = [run(a.draws, a.per_group, a.n, sd, a.seed) for sd in a.local_sd]
+    out = [run(a.draws, a.per_group, a.n, sd, a.seed, a.gvf, a.smooth, a.covariates) for sd in a.local_sd]
     print(json.dumps(out, indent=1))
 
 

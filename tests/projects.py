@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_FOLDERS = ("questionnaires", "weights", "linkage", "reports")
+PROJECT_FOLDERS = ("questionnaires", "weights", "linkage", "reports", "smallarea")
 
 
 def copy_project(dst: Path, folders: tuple[str, ...] = PROJECT_FOLDERS) -> Path:

@@ -46,12 +46,12 @@ SID = Path(__file__).resolve().parents[1] / "sid"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("sid", "sid.errors", "sid.progress", "sid.io", "sid.linkage.db")),
     ("spec", ("sid.spec", "sid.project", "sid.linkage.spec", "sid.linkage.schema", "sid.tables.plan",
-              "sid.tables.labels")),
+              "sid.tables.labels", "sid.smallarea.spec")),
     ("statistics", ("sid.estimation", "sid.weighting", "sid.scales", "sid.fieldwork", "sid.tables",
-                    "sid.linkage")),
+                    "sid.linkage", "sid.smallarea")),
     ("run folder", ("sid.runfolder",)),
     ("stages", ("sid.pipeline.ingest", "sid.clean", "sid.fieldwork.stage", "sid.weighting.stage",
-                "sid.scales.stage", "sid.tables.stage", "sid.linkage.stage", "sid.report", "sid.demo")),
+                "sid.scales.stage", "sid.tables.stage", "sid.linkage.stage", "sid.smallarea.stage", "sid.report", "sid.demo")),
     ("pipeline", ("sid.pipeline",)),
     ("cli", ("sid.cli",)),
 ]

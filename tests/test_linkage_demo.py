@@ -67,7 +67,7 @@ def run(tmp_path_factory, request):
     project = load_project(proj)
     ctx = RunContext(project=project, wave=project.wave(), data=data, out=out, seed=SEED)
     for name, fn, _ in STAGES:
-        if name not in ("score", "tables", "report"):
+        if name not in ("score", "tables", "smallarea", "report"):
             fn(ctx)
     linked = pd.read_parquet(out / "link" / "respondents_linked.parquet")
     return {"data": data, "out": out, "linked": linked, "base": url or proj / "data" / "vlim.duckdb",

@@ -21,7 +21,7 @@ from sid.demo import Demo, make_demo
 from tests.projects import PROJECT_FOLDERS, copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("ingest", "clean", "fieldwork", "weight", "score", "tables", "link", "report")
+STAGES = ("ingest", "clean", "fieldwork", "weight", "score", "tables", "link", "smallarea", "report")
 # Files that carry run ids, run times or a database's own bookkeeping; the rest must be
 # byte-identical between two runs of the same inputs.
 VARYING = {"manifest.json", "load.json"}
@@ -189,7 +189,7 @@ def test_sid_run_skips_the_stages_whose_spec_the_wave_does_not_name(tmp_path, ca
     write_project_file(project, {"sid2022": sid_wave(weighting=None, linkage=None, tables=None)})
     w = load_project(project).wave()
     skipped = {name: why(w) for name, _, why in STAGES if why(w)}
-    assert set(skipped) == {"fieldwork", "weight", "tables", "link"}
+    assert set(skipped) == {"fieldwork", "weight", "tables", "link", "smallarea"}
     assert "names no weighting spec" in skipped["weight"]
     from sid.pipeline.run import StageTiming
 

@@ -87,7 +87,7 @@ def _make_run(root: Path) -> dict:
     (proj / "reports").mkdir()
     shutil.copy(ROOT / "questionnaires" / "sid2022.yaml", proj / "questionnaires" / "sid2022.yaml")
     (proj / "reports" / "sid2022_tables.yaml").write_text(PLAN)
-    write_project_file(proj, {"sid2022": sid_wave(weighting=None, linkage=None)})
+    write_project_file(proj, {"sid2022": sid_wave(weighting=None, linkage=None, smallarea=None)})
     return {"run": run, "proj": proj, "clean": clean, "w": w, "W": F * w[:, None], "idx": idx}
 
 

@@ -10,7 +10,9 @@ register count of cell c in municipality m is N_c x p(m | region_c, origin_c).
   of non-EU origin, share aged 15-24, share first generation among foreign origin (exact,
   from those counts), and an employment rate 20-64 (percent; origin mix x the demo's admin
   levels, BEL 79 / EU 71 / non-EU 57, plus municipal noise of SD 2 points: a register
-  figure that is informative but not exact).
+  figure that is informative but not exact), and the share of each foreign origin group
+  (``share_origin_mar`` ...; the demo's answers differ by origin group, so a model whose
+  covariates miss the origin mix leaves composition in the area effect).
 - Clusters: ``linkage/municipality_clusters.csv`` (nis, cluster, cluster_name; a CSV, not
   YAML, since a linkage/*.yaml is taken for the wave's linkage spec; after the
   VRIND/Belfius classification: central cities, smaller cities, Limburg mining towns,
@@ -36,7 +38,7 @@ from sid.demo.sample import _BXL, _BXL_W, _VL, _VL_W, persons_from_cells
 from sid.demo.truth import headline
 from sid.errors import SpecError
 from sid.io.atomic import write_text
-from sid.io.csvfile import read_csv
+from sid.smallarea.clusters import load_clusters as _load_clusters
 from sid.spec.questionnaire import Questionnaire
 
 CLUSTERS_PATH = Path(__file__).resolve().parents[2] / "linkage" / "municipality_clusters.csv"
@@ -55,20 +57,8 @@ _EMPLOYMENT = {"BEL": 79.0, "EU": 71.0, "NEU": 57.0}
 
 
 def load_clusters(path: str | Path = CLUSTERS_PATH) -> dict[int, str]:
-    """NIS code -> cluster code from the clusters file (CSV: nis, cluster, cluster_name);
-    a municipality on two rows or a code that is not an integer is a SpecError naming the
-    file, the row and the code."""
-    path = Path(path)
-    df = read_csv(path, text=True, columns=["nis", "cluster", "cluster_name"])
-    out: dict[int, str] = {}
-    for row, (nis, code) in enumerate(zip(df["nis"], df["cluster"], strict=True), start=2):  # ~300 rows
-        if not str(nis).isdigit():
-            raise SpecError(f"{path}: row {row}: municipality {nis!r} is not a NIS code (digits); correct it")
-        if int(nis) in out:
-            raise SpecError(f"{path}: row {row}: municipality {nis} is in clusters {out[int(nis)]} and {code}; "
-                            "give each municipality one cluster")
-        out[int(nis)] = str(code)
-    return out
+    """NIS code -> cluster code from the clusters file (:func:`sid.smallarea.clusters.load_clusters`)."""
+    return _load_clusters(path)
 
 
 def allocation(pop: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -106,6 +96,7 @@ def covariates(pop: pd.DataFrame, rng: np.random.Generator, clusters: dict[int, 
         "share_aged_15_24": N[pop["age_band"].to_numpy() == 1].sum(axis=0) / tot,
         "share_first_generation": N[pop["generation"].to_numpy() == 1].sum(axis=0) / np.maximum(foreign, 1),
         "employment_rate": np.round(emp + rng.normal(0, 2.0, codes.size), 2),
+        **{f"share_origin_{o.lower()}": N[origin == o].sum(axis=0) / tot for o in ORIGINS if o != "BEL"},
     })
 
 

@@ -1,13 +1,13 @@
 """``sid run``: every stage of DESIGN.md's flow on one wave of the project, in order.
 
-ingest -> clean -> fieldwork -> weight -> score -> tables -> link -> report. Each stage
+ingest -> clean -> fieldwork -> weight -> score -> tables -> link -> smallarea -> report. Each stage
 is the same function its own command calls (``sid clean`` ...), writes its folder of the
 run folder atomically and records itself in the manifest, so a failed stage leaves the
 earlier ones complete and a stage can be re-run alone. The project file (``sid.yaml``) is
 loaded once; the wave (``--wave``, else the project's default) gives every spec, data file
 and variable role. A stage whose spec the wave does not name is skipped (no weighting
 spec: no fieldwork and weight stage, no tables or link; no table plan: no tables; no
-linkage spec: no link). With no data folder named, the wave's ``data_folder`` is used; a
+linkage spec: no link; no ``smallarea:`` spec: no small-area stage). With no data folder named, the wave's ``data_folder`` is used; a
 wave with a built-in demo generator (``demo:``) has it made first when it is absent.
 
 The run folder is checked before the first stage (not a file, writable: a read-only or
@@ -116,6 +116,16 @@ def _link(ctx: RunContext) -> None:
     run_link(ctx.out, ctx.project, admin=admin, register=register, wave=ctx.wave, data_dir=ctx.data)
 
 
+def _smallarea(ctx: RunContext) -> None:
+    from sid.smallarea.stage import run_smallarea
+
+    run_smallarea(ctx.out, ctx.project, ctx.data, wave=ctx.wave)
+
+
+def _needs_smallarea(w: Wave) -> str | None:
+    return _needs_weighting(w) or (None if w.smallarea is not None else "the wave names no small-area spec")
+
+
 def _report(ctx: RunContext) -> None:
     from sid.report.stage import run_report
 
@@ -143,6 +153,7 @@ STAGES: list[tuple[str, Callable[[RunContext], None], Callable[[Wave], str | Non
     ("score", _score, lambda w: None),
     ("tables", _tables, _needs_tables),
     ("link", _link, _needs_linkage),
+    ("smallarea", _smallarea, _needs_smallarea),
     ("report", _report, lambda w: None),
 ]
 

@@ -79,7 +79,7 @@ def _check_roles(project: Project, w: Wave, q: Questionnaire) -> list[Finding]:
 def _gross_columns(path: Path) -> list[str] | None:
     try:
         return list(read_csv(path, nrows=0).columns)
-    except (SidError, OSError):
+    except (SidError, OSError, ValueError):
         return None  # check_weighting reports the file itself
 
 

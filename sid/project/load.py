@@ -20,7 +20,7 @@ PROJECT_FILE = "sid.yaml"
 PathLike = str | os.PathLike[str]
 
 _TOP = {"project", "title", "default_wave", "waves"}
-_WAVE = {"title", "questionnaire", "weighting", "linkage", "tables", "templates", "demo",
+_WAVE = {"title", "questionnaire", "weighting", "linkage", "smallarea", "tables", "templates", "demo",
          "data_folder", "run_folder", "data", "roles"}
 _DATA = {"fieldwork", "gross_sample", "dispositions", "frame", "register_extract",
          "admin_indicators"}
@@ -86,6 +86,7 @@ def _wave(name: str, s: Section, root: Path) -> Wave:
         questionnaire=_spec_file(s, "questionnaire", root, required=True),
         weighting=_spec_file(s, "weighting", root),
         linkage=_spec_file(s, "linkage", root),
+        smallarea=_spec_file(s, "smallarea", root),
         tables=_spec_file(s, "tables", root),
         templates=tpl,
         demo=s.text("demo", None),

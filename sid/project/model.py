@@ -107,6 +107,7 @@ class Wave:
     roles: Roles
     demo: str | None = None
     title: str = ""
+    smallarea: Path | None = None
 
     def data_path(self, name: str | None, data_dir: Path | None = None) -> Path | None:
         """``name`` (a DataFiles entry) in the data folder (``data_dir`` or the default)."""

@@ -111,12 +111,19 @@ def run_report(out_dir: PathLike, project_dir: PathLike | Project = ".", *,
         "provenance": provenance(ctx.manifest, _pipeline_order(ctx.manifest)),
     })
     pages["index.html"] = index
+    from sid.report.liim import liim_pages
+
+    liim, liim_inputs = liim_pages(ctx.out_dir, env)
+    pages.update(liim)
+    inputs += liim_inputs
+    status["liim"] = f"{len(liim)} pages" if liim else "not run"
     rec = StageRecord(stage=REPORT, inputs=inputs, specs=[ctx.questionnaire_path, *template_files(templates)],
                       params={"wave": ctx.project_wave.name, "reports": status})
     weighted = (ctx.out_dir / "weight" / "weights.parquet").is_file()
     status["spss"] = "written" if weighted else "not run"
     with stage_folder(ctx.out_dir, rec, wave=ctx.project_wave.name) as st:
         for name, text in pages.items():
+            (st.path / name).parent.mkdir(exist_ok=True)
             (st.path / name).write_text(text, encoding="utf-8")
         if weighted:
             from sid.report.spss_file import write_wave_spss

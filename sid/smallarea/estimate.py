@@ -24,28 +24,33 @@ COLUMNS = ["area", "n", "direct", "direct_se", "psi", "psi_smoothed", "gamma", "
            "estimate", "mse", "se", "ci_low", "ci_high", "cv_direct", "cv", "std_residual", "method"]
 
 
-def _arcsine_inputs(y, psi, n, reliable):
-    """z and psi_z = deff / (4 n): a pooled design effect deff = mean over reliable areas of
-    n psi / (p (1 - p)) (a GVF on the arcsine scale, defined also where p is 0 or 1)."""
+def _arcsine_inputs(y, psi, n, reliable, kish=None):
+    """z and psi_z = c k_i / (4 n_i): k_i the area's Kish design effect (1 without
+    ``kish``) and c = mean over reliable areas of n psi / (p (1 - p) k) a pooled design
+    effect beyond the weighting (a GVF on the arcsine scale, defined also where p is 0 or 1)."""
+    k = np.ones_like(n) if kish is None else np.asarray(kish, dtype=float)
     ok = reliable & (y > 0) & (y < 1) & (psi > 0)
     if not ok.any():
         raise EstimationError("arcsine transformation: no reliable area with 0 < share < 1; "
                               "lower min_n or fit on the original scale")
-    deff = float(np.mean(n[ok] * psi[ok] / (y[ok] * (1 - y[ok]))))
-    return np.arcsin(np.sqrt(np.clip(y, 0, 1))), deff / (4.0 * n)
+    c = float(np.mean(n[ok] * psi[ok] / (y[ok] * (1 - y[ok]) * k[ok])))
+    return np.arcsin(np.sqrt(np.clip(y, 0, 1))), c * k / (4.0 * n)
 
 
 def fay_herriot(areas, y, psi, n, X, method: str = "REML", transform: str | None = None,
                 gvf_model: str = "loglinear", min_n: int = 10, population=None, total: float | None = None,
                 benchmark: str | None = None, level: float = 0.95, tol: float = 1e-10, max_iter: int = 100,
-                name: str = "indicator") -> tuple[pd.DataFrame, FHFit]:
+                name: str = "indicator", deff=None, smooth: str = "unreliable") -> tuple[pd.DataFrame, FHFit]:
     """Small-area estimates for every area in ``areas``; returns (frame, fit).
 
     y, psi, n: direct estimate, design variance and respondent count per area (NaN, NaN,
     0 for areas without sample); X: covariates per area (m x p, with the intercept).
     transform: None or "arcsine" (y are shares in [0, 1]). Variances of areas with
-    n < min_n (or psi not > 0) are replaced by the GVF ``gvf_model``; on the arcsine scale
-    psi_z = deff / (4 n) with a pooled deff. population, total, benchmark: population
+    n < min_n (or psi not > 0; every area with ``smooth="all"``) are replaced by the GVF
+    ``gvf_model``; on the arcsine scale psi_z = c deff_i / (4 n) with a pooled c. deff: the
+    Kish design effect per area (``direct_estimates``' column), needed by gvf_model "deff"
+    and used on the arcsine scale when given. For weights that differ much between groups
+    use gvf_model="deff", smooth="all" (see sid.smallarea.gvf). population, total, benchmark: population
     sizes per area, the direct regional estimate and "ratio"/"difference" to benchmark
     (None: no benchmarking). Frame columns: see ``COLUMNS``; ``method`` is "EBLUP-REML",
     "EBLUP-ML" or "synthetic" per area; mse/se/CI are those of the unbenchmarked EBLUP.
@@ -62,13 +67,16 @@ def fay_herriot(areas, y, psi, n, X, method: str = "REML", transform: str | None
     if np.isnan(y[s]).any():
         raise EstimationError(f"Fay-Herriot ({name}): area {areas[int(np.flatnonzero(s & np.isnan(y))[0])]!r} has "
                               "respondents but no direct estimate")
+    if deff is not None:
+        deff = np.where(s, np.asarray(deff, dtype=float), 1.0)
     psi_used = np.full_like(psi, np.nan)
     smoothed = np.zeros(len(y), dtype=bool)
     if transform == "arcsine":
-        z, psi_z = _arcsine_inputs(y[s], psi[s], n[s], n[s] >= min_n)
+        z, psi_z = _arcsine_inputs(y[s], psi[s], n[s], n[s] >= min_n, None if deff is None else deff[s])
         psi_used[s], smoothed[s], y_fit = psi_z, True, z
     else:
-        psi_used[s], smoothed[s] = smooth_variances(psi[s], n[s], gvf_model, min_n, name=name)
+        psi_used[s], smoothed[s] = smooth_variances(psi[s], n[s], gvf_model, min_n, smooth, name,
+                                                    None if deff is None else deff[s])
         y_fit = y[s]
     fit = fit_fh(y_fit, psi_used[s], X[s], method=method, tol=tol, max_iter=max_iter, name=name)
     est = np.full(len(y), np.nan)

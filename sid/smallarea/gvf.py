@@ -11,6 +11,15 @@ recommend smoothing the psi_i with a model in the area sample sizes. Two models:
   back-transformed fit is not biased low by Jensen's inequality).
 - ``"pooled"``: psi_i = c / n_i, c = sum_r n_r psi_r / R over the R reliable areas (a
   pooled unit variance times the design effect, as for a mean under SRS).
+- ``"deff"``: psi_i = c deff_i / n_i, deff_i the area's Kish design effect of unequal
+  weighting (n_i sum w^2 / (sum w)^2 of its respondents, known without the answers) and
+  c = sum_r n_r psi_r / deff_r / R a pooled unit variance. For samples whose weights
+  differ between groups (an origin-stratified sample: 150-fold), an area's variance
+  depends on its weight mix, not on n only; and its direct variance estimate is biased
+  low exactly where the effective sample n/deff is small (a few heavy-weight
+  respondents dominate the mean and their residuals from it are small). The issue 13
+  Monte Carlo (benchmarks/smallarea_mc.py) measured mean psi_hat at 0.3-0.5 of the
+  direct estimate's variance in such areas; this model with ``replace="all"`` restores it.
 
 :func:`smooth_variances` keeps the direct psi_i of reliable areas and replaces the others
 by the model's value (``replace="unreliable"``), or replaces all (``replace="all"``).
@@ -22,14 +31,23 @@ import numpy as np
 
 from sid.errors import EstimationError
 
-GVF_MODELS = ("loglinear", "pooled")
+GVF_MODELS = ("loglinear", "pooled", "deff")
 
 
-def gvf(psi, n, model: str = "loglinear", min_n: int = 10, name: str = "indicator") -> np.ndarray:
+def gvf(psi, n, model: str = "loglinear", min_n: int = 10, name: str = "indicator", deff=None) -> np.ndarray:
     """Model-smoothed design variances for every area from direct variances ``psi`` and
-    respondent counts ``n`` (see the module docstring for the two models)."""
+    respondent counts ``n`` (see the module docstring for the models; ``deff``, the Kish
+    design effect per area, is needed by "deff" only)."""
     psi = np.asarray(psi, dtype=float)
     n = np.asarray(n, dtype=float)
+    if model == "deff":
+        if deff is None:
+            raise EstimationError(f"variance smoothing ({name}): model 'deff' needs the design effect per area; "
+                                  "give deff= (the 'deff' column of direct_estimates)")
+        deff = np.asarray(deff, dtype=float)
+        if deff.shape != n.shape or not (np.isfinite(deff) & (deff >= 1 - 1e-9)).all():
+            raise EstimationError(f"variance smoothing ({name}): deff must be one value >= 1 per area; "
+                                  "give the 'deff' column of direct_estimates")
     if model not in GVF_MODELS:
         raise EstimationError(f"variance smoothing ({name}): model {model!r} is not one of {', '.join(GVF_MODELS)}")
     if psi.shape != n.shape:
@@ -45,6 +63,8 @@ def gvf(psi, n, model: str = "loglinear", min_n: int = 10, name: str = "indicato
                               "use model='pooled'")
     if model == "pooled":
         return float(np.mean(n[ok] * psi[ok])) / n
+    if model == "deff":
+        return float(np.mean(n[ok] * psi[ok] / deff[ok])) * deff / n
     ln, lp = np.log(n[ok]), np.log(psi[ok])
     Z = np.column_stack([np.ones(ln.size), ln])
     coef, *_ = np.linalg.lstsq(Z, lp, rcond=None)
@@ -53,14 +73,14 @@ def gvf(psi, n, model: str = "loglinear", min_n: int = 10, name: str = "indicato
 
 
 def smooth_variances(psi, n, model: str = "loglinear", min_n: int = 10, replace: str = "unreliable",
-                     name: str = "indicator") -> tuple[np.ndarray, np.ndarray]:
+                     name: str = "indicator", deff=None) -> tuple[np.ndarray, np.ndarray]:
     """(psi_used, smoothed): the variances to give the Fay-Herriot fit and a bool per area
     saying whether its value came from the GVF. ``replace`` "unreliable" (n < min_n, or
     psi missing / not > 0) or "all"."""
     if replace not in ("unreliable", "all"):
         raise EstimationError(f"variance smoothing ({name}): replace={replace!r} is not 'unreliable' or 'all'")
     psi = np.asarray(psi, dtype=float)
-    fitted = gvf(psi, n, model, min_n, name)
+    fitted = gvf(psi, n, model, min_n, name, deff)
     bad = (np.asarray(n) < min_n) | ~np.isfinite(psi) | ~(psi > 0)
     mask = np.ones_like(bad) if replace == "all" else bad
     return np.where(mask, fitted, psi), mask

@@ -1,0 +1,94 @@
+"""The small-area spec (``linkage/<wave>_smallarea.yaml``): which indicators get
+Fay-Herriot estimates per municipality, with which covariates, and the publication rules.
+
+Keys: ``area`` (the respondents' area variable, e.g. ``municipality``, NIS codes);
+``covariates`` (CSV in the wave's data folder, one row per area: ``nis``, ``name``,
+``cluster``, ``population`` and the covariate columns); ``clusters`` (CSV in the project:
+nis, cluster, cluster_name); ``model`` (list of covariate columns); ``method`` REML/ML;
+``min_n`` (areas with fewer respondents: direct estimate not shown, variance smoothed);
+``max_cv`` (estimates with a larger CV are flagged not publishable); ``benchmark`` (none,
+ratio, difference); ``period``; ``base_wave`` (the indicator base's wave name, default
+``<wave>-smallarea``); ``base`` (the indicator base, default the linkage spec's);
+``indicators``: list of {code, variable, name, unit, transform (none/arcsine)}.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sid.spec.yamlfile import Section, Where, load_yaml
+
+_TOP = {"area", "covariates", "clusters", "model", "method", "gvf", "smooth", "min_n", "max_cv", "benchmark",
+        "period", "base_wave", "base", "indicators"}
+_IND = {"code", "variable", "name", "unit", "transform"}
+
+
+@dataclass(frozen=True)
+class SAIndicator:
+    """One indicator: base code, respondent variable, Dutch name, unit, transform."""
+
+    code: str
+    variable: str
+    name: str
+    unit: str
+    transform: str | None
+
+
+@dataclass(frozen=True)
+class SmallAreaSpec:
+    """A loaded small-area spec (paths resolved)."""
+
+    path: Path
+    area: str
+    covariates: str
+    clusters: Path | None
+    model: tuple[str, ...]
+    method: str
+    gvf: str
+    smooth: str
+    min_n: int
+    max_cv: float
+    benchmark: str | None
+    period: int
+    base_wave: str | None
+    base: Path | None
+    indicators: tuple[SAIndicator, ...]
+    spec_hash: str
+
+
+def load_smallarea_spec(path: str | Path, project_dir: str | Path) -> SmallAreaSpec:
+    """Read and validate the spec; one-line SpecErrors naming file, line and key."""
+    path = Path(path)
+    root = Path(project_dir)
+    s = Section(load_yaml(path), Where(str(path)), keys=_TOP,
+                required={"area", "covariates", "model", "period", "indicators"})
+    clusters = s.text("clusters", None)
+    cl = (root / clusters).resolve() if clusters else None
+    if cl is not None and not cl.is_file():
+        raise s.at("clusters").error(f"{clusters}: no such file in the project folder {root}")
+    base = s.text("base", None)
+    inds: list[SAIndicator] = []
+    for _, item in s.items("indicators"):
+        d = Section(item.value, item.where, keys=_IND, required={"code", "variable", "name"})
+        tr = d.text("transform", "none", choices=("none", "arcsine"))
+        inds.append(SAIndicator(d.text("code"), d.text("variable"), d.text("name"), d.text("unit", ""),
+                                None if tr == "none" else tr))
+    if not inds:
+        raise s.at("indicators").error("expected at least one indicator")
+    codes = [i.code for i in inds]
+    dup = sorted({c for c in codes if codes.count(c) > 1})
+    if dup:
+        raise s.at("indicators").error(f"indicator code {dup[0]!r} listed twice; give each its own code")
+    bench = s.text("benchmark", "none", choices=("none", "ratio", "difference"))
+    return SmallAreaSpec(
+        path=path, area=s.text("area"), covariates=s.text("covariates"), clusters=cl, model=tuple(s.names("model")),
+        method=s.text("method", "REML", choices=("REML", "ML")),
+        gvf=s.text("gvf", "deff", choices=("loglinear", "pooled", "deff")),
+        smooth=s.text("smooth", "all", choices=("unreliable", "all")),
+        min_n=int(s.number("min_n", 10, integer=True)), max_cv=float(s.number("max_cv", 0.2)),
+        benchmark=None if bench == "none" else bench, period=int(s.number("period", integer=True)),
+        base_wave=s.text("base_wave", None), base=(root / base).resolve() if base else None,
+        indicators=tuple(inds), spec_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+    )

@@ -1,0 +1,221 @@
+"""The small-area stage (``sid smallarea``): Fay-Herriot estimates per municipality for the
+LIIM, into the run folder, the indicator base and one printable page per municipality.
+
+Reads the wave's small-area spec (:mod:`sid.smallarea.spec`; the project file's
+``smallarea:`` entry of the wave), the processed wave (``sid.open_wave``, Taylor design
+on the final weights), the covariates file of the data folder and the clusters file.
+Per indicator: direct estimates per area, Fay-Herriot fit (:func:`fay_herriot`), and
+per municipality the estimate with its MSE-based CI and method, the Flemish average (the
+direct estimate over all respondents) and its cluster's average (population-weighted mean
+of the cluster's published estimates). Publication rules: below ``min_n`` respondents the
+direct estimate is not shown (flag ``direct_suppressed``); a CV above ``max_cv`` flags the
+estimate ``not_publishable`` (kept in the files, left out of the printed pages' figures).
+
+Writes ``RUN/smallarea/`` atomically: ``estimates.csv`` (one row per indicator x area),
+``diagnostics.json`` (the fits), ``pages.json`` (what the report stage needs for the Dutch
+LIIM page per municipality, ``RUN/report/liim/<nis>.html``: sid.report.liim), and loads the
+estimates into the indicator base at geography = NIS code (wave ``<wave>-smallarea``; the
+method in ``note``) in one transaction inside that write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sid.errors import DataError, InputFileError, SpecError
+from sid.linkage.schema import ORIGIN, TOTAL
+from sid.project import PROJECT_FILE, Project, Wave
+from sid.smallarea.direct import direct_estimates
+from sid.smallarea.estimate import diagnostics, fay_herriot
+from sid.smallarea.spec import SmallAreaSpec, load_smallarea_spec
+
+PathLike = str | os.PathLike[str]
+SMALLAREA = "smallarea"
+
+
+@dataclass(frozen=True)
+class SmallAreaOutcome:
+    """What the stage wrote: the estimates, the base and rows loaded, the folder."""
+
+    estimates: pd.DataFrame
+    db: Path | None
+    counts: dict
+    folder: Path
+
+
+def _spec(w: Wave, spec_path: PathLike | None) -> SmallAreaSpec:
+    path = Path(spec_path) if spec_path else w.smallarea
+    if path is None:
+        raise SpecError(f"{w.project_dir / PROJECT_FILE}: wave {w.name} names no small-area spec; add "
+                        "smallarea: smallarea/<wave>.yaml to the wave, or give --spec FILE")
+    return load_smallarea_spec(path, w.project_dir)
+
+
+def read_covariates(path: Path, spec: SmallAreaSpec) -> pd.DataFrame:
+    """The covariates file: one row per area (nis as text), every model column numeric."""
+    from sid.io.csvfile import read_csv
+
+    if not path.is_file():
+        raise InputFileError(f"{path}: covariates file not found (named by {spec.path}: covariates); "
+                             "give the data folder holding it (--data DIR)")
+    df = read_csv(path, text=["nis"])
+    for c in ("nis", "population", *spec.model):
+        if c not in df.columns:
+            raise DataError(f"{path}: no column {c!r} (small-area spec {spec.path}); columns: {', '.join(df.columns)}")
+    for c in ("population", *spec.model):
+        v = pd.to_numeric(df[c], errors="coerce")
+        if v.isna().any():
+            row = int(np.flatnonzero(v.isna().to_numpy())[0]) + 2
+            raise DataError(f"{path}: row {row}: {c} {df[c].iloc[row - 2]!r} is not a number; give every area a value")
+        df[c] = v.astype(float)
+    dup = df["nis"].duplicated()
+    if dup.any():
+        raise DataError(f"{path}: row {int(np.flatnonzero(dup.to_numpy())[0]) + 2}: area {df['nis'][dup].iloc[0]} "
+                        "is listed twice; one row per area")
+    return df.reset_index(drop=True)
+
+
+def _clusters(spec: SmallAreaSpec, cov: pd.DataFrame) -> pd.DataFrame:
+    out = cov[["nis"]].copy()
+    out["name"] = cov["name"] if "name" in cov.columns else cov["nis"]
+    if spec.clusters is not None:
+        from sid.smallarea.clusters import cluster_names, load_clusters
+
+        codes = load_clusters(spec.clusters)
+        names = pd.Series(cluster_names(spec.clusters))
+        out["cluster"] = [codes.get(int(n)) if str(n).isdigit() else None for n in out["nis"]]
+        if out["cluster"].isna().any():
+            raise SpecError(f"{spec.clusters}: municipality {out.loc[out['cluster'].isna(), 'nis'].iloc[0]} has no "
+                            "cluster; add it to one")
+        out["cluster_name"] = out["cluster"].map(names).fillna(out["cluster"])
+    else:
+        out["cluster"] = cov["cluster"] if "cluster" in cov.columns else "all"
+        out["cluster_name"] = out["cluster"]
+    return out
+
+
+def estimate_indicators(design, spec: SmallAreaSpec, cov: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """(estimates, diagnostics): one row per indicator x area (see the module docstring)."""
+    data = design.data
+    if spec.area not in data.columns:
+        raise DataError(f"small-area spec {spec.path}: area variable {spec.area!r} is not in the wave; "
+                        "name a variable of the clean data")
+    codes = cov["nis"].astype(str).to_numpy()
+    area = pd.to_numeric(data[spec.area], errors="coerce")
+    area_txt = area.map(lambda v: None if pd.isna(v) else str(int(v)))
+    unknown = sorted(set(area_txt.dropna()) - set(codes))
+    if unknown:
+        raise DataError(f"{spec.path}: respondents live in area {unknown[0]} that the covariates file lacks; "
+                        "add it to the covariates file")
+    col = f"_{spec.area}_code"
+    d = design.with_columns({col: area_txt.to_numpy(dtype=object)})
+    X = np.column_stack([np.ones(len(cov))] + [cov[c].to_numpy(float) for c in spec.model])
+    pop = cov["population"].to_numpy(float)
+    cl = _clusters(spec, cov)
+    frames, diags = [], {}
+    for ind in spec.indicators:  # a handful of indicators
+        if ind.variable not in data.columns:
+            raise DataError(f"{spec.path}: indicator {ind.code}: variable {ind.variable!r} is not in the wave")
+        de = direct_estimates(d, ind.variable, col, areas=codes)
+        overall = float(d.mean(ind.variable)["estimate"].iloc[0])
+        frame, fit = fay_herriot(codes, de["estimate"], de["variance"], de["n"], X, method=spec.method,
+                                 transform=ind.transform, gvf_model=spec.gvf, smooth=spec.smooth, min_n=spec.min_n,
+                                 deff=de["deff"], population=pop, total=overall, benchmark=spec.benchmark,
+                                 name=ind.code)
+        frame = pd.concat([cl.reset_index(drop=True), frame.drop(columns=["area"])], axis=1)
+        frame.insert(0, "indicator", ind.code)
+        frame["direct_shown"] = frame["n"] >= spec.min_n
+        frame.loc[~frame["direct_shown"], ["direct", "direct_se", "cv_direct"]] = np.nan
+        frame["publishable"] = np.isfinite(frame["cv"]) & (frame["cv"] <= spec.max_cv)
+        frame["flemish_average"] = overall
+        ok = frame["publishable"].to_numpy()
+        w = pd.DataFrame({"c": frame["cluster"], "w": pop * ok, "wy": pop * ok * np.nan_to_num(frame["estimate"])})
+        g = w.groupby("c")[["w", "wy"]].sum()
+        frame["cluster_average"] = frame["cluster"].map(g["wy"] / g["w"].replace(0, np.nan))
+        frames.append(frame)
+        diags[ind.code] = diagnostics(frame.rename(columns={"nis": "area"}), fit)
+    return pd.concat(frames, ignore_index=True), diags
+
+
+def base_values(est: pd.DataFrame, spec: SmallAreaSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(indicators, values) for the indicator base: geography = NIS code, method in note."""
+    flags = np.where(~est["publishable"], "not_publishable", np.where(~est["direct_shown"], "direct_suppressed", ""))
+    values = pd.DataFrame({
+        "indicator_code": est["indicator"], "period": spec.period, "geography": est["nis"].astype(str),
+        ORIGIN: TOTAL, "value": est["estimate"], "se": est["se"], "ci_low": est["ci_low"],
+        "ci_high": est["ci_high"], "cv": est["cv"], "n": est["n"], "flags": flags,
+        "note": "Fay-Herriot " + est["method"] + f" (kleine-domeinschatting, {spec.gvf} variance smoothing)",
+    })
+    ind = pd.DataFrame([{"code": i.code, "name": i.name, "theme": "small-area (municipality)",
+                         "definition": f"Fay-Herriot EBLUP of {i.variable} per municipality ({spec.path.name})",
+                         "unit": i.unit, "source_type": "survey"} for i in spec.indicators])
+    return ind, values
+
+
+def page_meta(spec: SmallAreaSpec, w: Wave) -> dict:
+    """What the report stage's LIIM pages need besides estimates.csv (pages.json)."""
+    return {"survey_title": w.title or w.name, "period": spec.period, "min_n": spec.min_n, "max_cv": spec.max_cv,
+            "method": spec.method, "indicators": {i.code: {"name": i.name, "unit": i.unit} for i in spec.indicators}}
+
+
+def _base_path(w: Wave, spec: SmallAreaSpec, db: PathLike | None) -> Path | None:
+    if db is not None:
+        return Path(db)
+    if spec.base is not None:
+        return spec.base
+    if w.linkage is not None:
+        from sid.linkage.spec import load_linkage_spec
+        from sid.project import wave_questionnaire
+
+        return load_linkage_spec(w.linkage, project=w.project_dir, questionnaire=wave_questionnaire(w),
+                                 group=w.roles.group).base
+    return None
+
+
+def run_smallarea(out_dir: PathLike, project_dir: PathLike | Project = ".", data: PathLike | None = None, *,
+                  spec_path: PathLike | None = None, db: PathLike | None = None,
+                  wave: str | Wave | None = None) -> SmallAreaOutcome:
+    """Run the small-area stage on run folder ``out_dir`` (see the module docstring). No
+    indicator base (``db``, the spec's ``base`` or the linkage spec's): files only."""
+    from sid.io.atomic import atomic_dir
+    from sid.linkage.base import Load, open_base, replace_waves
+    from sid.runfolder.context import resolve_wave
+    from sid.runfolder.manifest import StageRecord, record_stage
+    from sid.runfolder.wave import open_wave
+
+    out = Path(out_dir)
+    w = resolve_wave(project_dir, out, wave)
+    spec = _spec(w, spec_path)
+    cov_path = (Path(data) if data is not None else w.data_folder) / spec.covariates
+    cov = read_covariates(cov_path, spec)
+    opened = open_wave(out, variance="taylor", key=w.roles.key)
+    est, diags = estimate_indicators(opened.design, spec, cov)
+    base = _base_path(w, spec, db)
+    record = StageRecord(SMALLAREA, inputs=[cov_path, out / "clean" / "data.parquet", out / "weight" / "weights.parquet"],
+                         specs=[p for p in (spec.path, spec.clusters) if p is not None],
+                         params={"wave": w.name, "db": str(base) if base else None, "method": spec.method})
+    target = out / SMALLAREA
+    counts: dict = {}
+    with atomic_dir(target) as tmp:
+        est.to_csv(tmp / "estimates.csv", index=False, lineterminator="\n", float_format="%.10g")
+        (tmp / "pages.json").write_text(json.dumps(page_meta(spec, w), indent=2, ensure_ascii=False) + "\n",
+                                        encoding="utf-8")
+        if base is not None:
+            ind, values = base_values(est, spec)
+            con = open_base(base)
+            try:
+                counts = replace_waves(con, [Load(spec.base_wave or f"{w.name}-smallarea", "survey", ind, values,
+                                                  spec.spec_hash, where=str(spec.path))])
+            finally:
+                con.close()
+        (tmp / "diagnostics.json").write_text(json.dumps({"fits": diags, "loads": counts, "db": str(base) if base else None},
+                                                         indent=2, sort_keys=True, default=float) + "\n", encoding="utf-8")
+        names = ["estimates.csv", "diagnostics.json", "pages.json"]
+    record_stage(out, record.finish(out, [target / n for n in names]), wave=w.name)
+    return SmallAreaOutcome(est, base, counts, target)

@@ -1,0 +1,124 @@
+"""The small-area stage on the demo wave (scale 0.3): estimates per municipality, the
+publication rules, the indicator base at geography = NIS code, one Dutch page per
+municipality; and bad input (a spec without the area variable, a missing covariates
+file) as one line, exit 2, nothing half-written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+import yaml
+
+from sid.cli import main
+from sid.demo import make_demo
+from sid.pipeline.run import STAGES, RunContext
+from sid.project import load_project
+from sid.smallarea.stage import run_smallarea
+from tests.projects import ROOT, copy_project
+
+SEED, SCALE = 3, 0.3
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("smallarea_stage")
+    data, out, proj = base / "data", base / "run", base / "proj"
+    make_demo(data, seed=SEED, scale=SCALE)
+    copy_project(proj)
+    w = yaml.safe_load((ROOT / "weights" / "sid2022.yaml").read_text(encoding="utf-8"))
+    w["calibration"]["margins"] = ["sex", "region", "generation"]
+    w["trimming"] = None
+    w["replicates"].update(replicates=20, redo=["nonresponse", "calibration"])
+    (proj / "weights" / "sid2022.yaml").write_text(yaml.safe_dump(w, sort_keys=False), encoding="utf-8")
+    spec = yaml.safe_load((proj / "smallarea" / "sid2022.yaml").read_text(encoding="utf-8"))
+    spec["indicators"] = [{"code": "sid_liim_age", "variable": "age", "name": "Gemiddelde leeftijd", "unit": "jaar"}]
+    spec["base"] = "base.duckdb"
+    (proj / "smallarea" / "sid2022.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    project = load_project(proj)
+    ctx = RunContext(project=project, wave=project.wave(), data=data, out=out, seed=SEED)
+    for name, fn, _ in STAGES:
+        if name in ("ingest", "clean", "fieldwork", "weight"):
+            fn(ctx)
+    res = run_smallarea(out, project, data)
+    return {"data": data, "out": out, "proj": proj, "res": res, "spec": spec}
+
+
+def test_estimates_cover_every_municipality_with_rules(run):
+    e = pd.read_csv(run["out"] / "smallarea" / "estimates.csv", dtype={"nis": str})
+    cov = pd.read_csv(run["data"] / "municipalities.csv", dtype={"nis": str})
+    assert sorted(e["nis"]) == sorted(cov["nis"])
+    assert (e["ci_low"] <= e["estimate"]).all() and (e["estimate"] <= e["ci_high"]).all()
+    small = e["n"] < run["spec"]["min_n"]
+    assert e.loc[small, "direct"].isna().all() and e.loc[~small, "direct"].notna().all()
+    assert (e["publishable"] == (e["cv"] <= run["spec"]["max_cv"])).all()
+    assert e["flemish_average"].nunique() == 1
+    # the cluster average is the population-weighted mean of the cluster's publishable estimates
+    c = e.merge(cov[["nis", "population"]], on="nis")
+    c = c[c["publishable"]]
+    first = c["cluster"].iloc[0]
+    g = c[c["cluster"] == first]
+    assert e.loc[e["cluster"] == first, "cluster_average"].iloc[0] == pytest.approx(
+        (g["estimate"] * g["population"]).sum() / g["population"].sum())
+
+
+def test_base_holds_municipality_rows_with_method_note(run):
+    con = duckdb.connect(str(run["proj"] / "base.duckdb"), read_only=True)
+    try:
+        rows = con.execute("SELECT geography, value, note, flags, wave FROM indicator_values "
+                           "WHERE indicator_code = 'sid_liim_age'").fetchdf()
+    finally:
+        con.close()
+    e = run["res"].estimates
+    assert sorted(rows["geography"]) == sorted(e["nis"].astype(str))
+    assert rows["note"].str.startswith("Fay-Herriot ").all() and (rows["wave"] == "sid2022-smallarea").all()
+    assert set(rows["flags"]) <= {"", "not_publishable", "direct_suppressed"}
+
+
+def test_report_stage_writes_one_dutch_page_per_municipality(run):
+    from sid.report.stage import run_report
+
+    _, status = run_report(run["out"], run["proj"])
+    pages = sorted((run["out"] / "report" / "liim").glob("*.html"))
+    assert status["liim"] == f"{len(pages)} pages"
+    assert len(pages) == run["res"].estimates["nis"].nunique()
+    text = pages[0].read_text(encoding="utf-8")
+    assert 'lang="nl"' in text and "Vlaams gemiddelde" in text and "Gemiddelde leeftijd" in text
+    e = run["res"].estimates
+    hidden = e[~e["publishable"]]
+    if len(hidden):  # a not-publishable estimate is not printed
+        page = (run["out"] / "report" / "liim" / f"{hidden['nis'].iloc[0]}.html").read_text(encoding="utf-8")
+        assert "niet publiceerbaar" in page
+
+
+def _inputs(run) -> dict[Path, bytes]:
+    files = [run["proj"] / "smallarea" / "sid2022.yaml", run["data"] / "municipalities.csv"]
+    return {p: p.read_bytes() for p in files}
+
+
+def test_spec_without_area_is_one_line_exit_2(run, capsys, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({k: v for k, v in run["spec"].items() if k != "area"}), encoding="utf-8")
+    before = _inputs(run)
+    listing = sorted(p.name for p in run["out"].iterdir())
+    code = main(["smallarea", "--out", str(run["out"]), "--project", str(run["proj"]), "--data", str(run["data"]),
+                 "--spec", str(bad)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "area" in err and str(bad) in err
+    assert _inputs(run) == before and sorted(p.name for p in run["out"].iterdir()) == listing
+
+
+def test_missing_covariates_file_names_it(run, capsys, tmp_path):
+    code = main(["smallarea", "--out", str(run["out"]), "--project", str(run["proj"]), "--data", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "municipalities.csv" in err and "--data" in err
+
+
+def test_project_wave_without_smallarea_skips_the_stage():
+    from sid.pipeline.run import _needs_smallarea
+
+    w = load_project(ROOT).wave()
+    assert _needs_smallarea(w) is None
+    assert "small-area" in _needs_smallarea(type(w)(**{**w.__dict__, "smallarea": None}))
