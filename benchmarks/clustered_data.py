@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.data import CACHE
+from benchmarks.data import CACHE, CachedData
 
 MARGINS = ("sex", "age_band", "region")
 LEVELS = {"sex": 2, "age_band": 5, "region": 4}
@@ -30,24 +30,12 @@ FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
-class ClusteredData:
+class ClusteredData(CachedData):
     """Respondents (pandas), margins {"origin:sex": {"S1:1": N, ...}, ...}, cache folder."""
 
     respondents: pd.DataFrame
     margins: dict[str, dict[str, float]]
     folder: Path
-
-    @property
-    def n(self) -> int:
-        return len(self.respondents)
-
-    @property
-    def csv(self) -> Path:
-        return self.folder / "respondents.csv"
-
-    @property
-    def margins_csv(self) -> Path:
-        return self.folder / "margins.csv"
 
 
 def make(n: int = 350_000, strata: int = 7, psus: int = 60, seed: int = 18) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -41,13 +41,12 @@ CATEGORICAL = ("q_lang_home",)  # proportions of every category
 FORMAT_VERSION = 2  # bump when the prepared columns change, to rebuild caches
 
 
-@dataclass(frozen=True)
-class BenchData:
-    """Respondents (pandas), margins {"origin:sex": {"BEL:1": N, ...}, ...}, paths."""
+class CachedData:
+    """What a benchmark data set has: ``respondents`` (pandas), ``margins``
+    ({"origin:sex": {"BEL:1": N, ...}, ...}) and the cache ``folder`` holding both as CSV
+    (for svy and R)."""
 
-    scale: float
     respondents: pd.DataFrame
-    margins: dict[str, dict[str, float]]
     folder: Path
 
     @property
@@ -61,6 +60,16 @@ class BenchData:
     @property
     def margins_csv(self) -> Path:
         return self.folder / "margins.csv"
+
+
+@dataclass(frozen=True)
+class BenchData(CachedData):
+    """The demo wave's respondents at a ``scale``, their margins and cache folder."""
+
+    scale: float
+    respondents: pd.DataFrame
+    margins: dict[str, dict[str, float]]
+    folder: Path
 
 
 def _folder(scale: float) -> Path:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from sid.demo import defects as _defects
 from sid.demo.admin import write_admin_demo
-from sid.demo.answers import simulate_answers
+from sid.demo.answers import check_answered_items, simulate_answers
 from sid.demo.fieldwork import DISPOSITIONS, RESPONDED, assign_dispositions, paradata
 from sid.demo.municipalities import write_municipality_demo
 from sid.demo.population import ORIGINS, population_counts
@@ -62,6 +62,7 @@ FILES = {
 }
 
 
+
 def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_path: str | Path = SPEC_PATH) -> dict[str, Path]:
     """Write the synthetic wave into ``out_dir`` (atomically, replacing it); return the paths.
 
@@ -86,11 +87,7 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
 
     items = [v.name for v in spec.variables if v.source == "questionnaire"]
     answers = simulate_answers(sample[resp], rngs[2])
-    unknown, lacking = sorted(set(answers.columns) - set(items)), sorted(set(items) - set(answers.columns))
-    if unknown or lacking:
-        raise SpecError(f"{spec_path}: the demo generator answers {unknown or 'no extra item'} and lacks "
-                        f"{lacking or 'no item'} of the spec's questionnaire items; keep "
-                        "sid/demo/answers.py and the spec in step")
+    check_answered_items(answers, items, spec_path, "sid/demo/answers.py")
     survey = answers[items].copy()
     survey.insert(0, "person_key", sample["person_key"].to_numpy()[resp])
     survey.insert(1, "mode", disp["mode"].to_numpy()[resp])

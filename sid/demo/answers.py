@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sid.demo.population import ORIGINS
+from sid.errors import SpecError
 
 DK, NA, NOT_APPLICABLE = -1, -2, -3
 TRAITS = ("language", "discrimination", "inclusion", "religiosity", "citizenship")
@@ -244,3 +245,13 @@ def _break_straight_lines(df: pd.DataFrame, rng: np.random.Generator, model: Ans
         v = x[rows, col]
         x[rows, col] = np.where(v >= top, v - 1, np.where(v <= 1, v + 1, v + rng.choice([-1, 1], rows.size)))
         df[items] = x
+
+
+def check_answered_items(answers: pd.DataFrame, items: list[str], spec_path: object, model: str) -> None:
+    """SpecError unless the generator's ``answers`` hold exactly the spec's questionnaire
+    ``items`` (``model``: the module that simulates them, named in the message)."""
+    unknown, lacking = sorted(set(answers.columns) - set(items)), sorted(set(items) - set(answers.columns))
+    if unknown or lacking:
+        raise SpecError(f"{spec_path}: the demo generator answers {unknown or 'no extra item'} and lacks "
+                        f"{lacking or 'no item'} of the spec's questionnaire items; keep "
+                        f"{model} and the spec in step")

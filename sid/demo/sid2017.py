@@ -34,6 +34,7 @@ import pandas as pd
 from sid.demo import defects as _defects
 from sid.demo import sid2017_model as M
 from sid.demo.admin import write_admin_demo
+from sid.demo.answers import check_answered_items
 from sid.demo.clustered import (
     TwoStage,
     allocate,
@@ -51,7 +52,7 @@ from sid.demo.sample import persons_from_cells, random_keys
 from sid.demo.sid2017_geography import BRUSSELS, PROVINCES, municipalities, residents, trait_effects
 from sid.demo.sid2017_paper import paper_routing_errors
 from sid.demo.truth import population_truth
-from sid.errors import SidError, SpecError
+from sid.errors import SidError
 from sid.io.atomic import atomic_dir, check_output_folder
 from sid.io.spss import write_spss
 from sid.spec.check import load_checked_questionnaire
@@ -176,12 +177,7 @@ def make_sid2017(out_dir: str | Path, seed: int = 2017, scale: float = 1.0,
     answers = M.simulate(people, rngs[2], _shift(mun, people["municipality"].to_numpy()))
     answers["v_taal_thuis_anders"] = M.other_language(people, answers["q_lang_home"].to_numpy(), rngs[7])
     answers["v_datum_aankomst"] = M.arrival_date(people, rngs[7])
-    unknown = sorted(set(answers.columns) - set(internal))
-    lacking = sorted(set(internal) - set(answers.columns))
-    if unknown or lacking:
-        raise SpecError(f"{spec_path}: the demo generator answers {unknown or 'no extra item'} and lacks "
-                        f"{lacking or 'no item'} of the spec's questionnaire items; keep "
-                        "sid/demo/sid2017_model.py and the spec in step")
+    check_answered_items(answers, internal, spec_path, "sid/demo/sid2017_model.py")
     survey = answers[internal].copy()
     survey.insert(0, "person_key", sample["person_key"].to_numpy()[resp])
     survey.insert(1, "mode", disp["mode"].to_numpy()[resp])
