@@ -25,8 +25,8 @@ spec        the specs and the expression language (sid.spec), the project file
             plan and labels (sid.tables.plan, .labels).
 statistics  the engines the stages drive: estimation (the Design), weighting, scales,
             fieldwork rates and key checks, table building, linkage indicators and the
-            indicator base. Pure computations over arrays and frames, and the file formats
-            they own (a workbook, the DuckDB base).
+            indicator base, the trend over waves (sid.trends). Pure computations over arrays
+            and frames, and the file formats they own (a workbook, the DuckDB base).
 run folder  sid.runfolder: the manifest, the wave a run folder holds, and sid.open_wave
             (the processed wave: it builds a Design and tables on it).
 stages      one stage each: ingest, clean, fieldwork, weight, score, tables, link, report,
@@ -48,10 +48,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("spec", ("sid.spec", "sid.project", "sid.linkage.spec", "sid.linkage.schema", "sid.tables.plan",
               "sid.tables.labels", "sid.smallarea.spec")),
     ("statistics", ("sid.estimation", "sid.weighting", "sid.scales", "sid.fieldwork", "sid.tables",
-                    "sid.linkage", "sid.smallarea")),
+                    "sid.linkage", "sid.smallarea", "sid.trends")),
     ("run folder", ("sid.runfolder",)),
     ("stages", ("sid.pipeline.ingest", "sid.clean", "sid.fieldwork.stage", "sid.weighting.stage",
-                "sid.scales.stage", "sid.tables.stage", "sid.linkage.stage", "sid.smallarea.stage", "sid.report", "sid.demo")),
+                "sid.scales.stage", "sid.tables.stage", "sid.linkage.stage", "sid.smallarea.stage", "sid.trends.stage", "sid.report",
+                "sid.demo")),
     ("pipeline", ("sid.pipeline",)),
     ("cli", ("sid.cli",)),
 ]

@@ -14,7 +14,9 @@
   wave's files): then the
   strata, PSU, fpc and sample-group roles are checked to be columns of the gross sample;
 * the linkage spec and the table plan against the wave's questionnaire
-  (sid.spec.check_project), with the reporting group as the default origin variable.
+  (sid.spec.check_project), with the reporting group as the default origin variable;
+* with a ``trends:`` entry, the harmonisation spec against every compared wave's
+  questionnaire (:func:`check_trends`, sid.spec.check_harmonisation).
 
 Every problem is one :class:`~sid.spec.check.Finding` naming file, line and key.
 """
@@ -162,9 +164,32 @@ def check_wave(project: Project, w: Wave, *, data: PathLike | None = None,
     return found, n
 
 
+def check_trends(project: Project) -> list[Finding]:
+    """The project's harmonisation spec (``trends:``) loaded for its waves and checked
+    against each wave's questionnaire (sid.spec.check_harmonisation); [] without trends."""
+    from sid.spec.check_harmonisation import check_harmonisation
+    from sid.spec.harmonisation import load_harmonisation
+
+    t = project.trends
+    if t is None:
+        return []
+    try:
+        h = load_harmonisation(t.harmonisation, waves=t.waves)
+    except SpecError as exc:
+        return [_error(exc)]
+    questionnaires = {}
+    for name in t.waves:
+        try:
+            questionnaires[name] = wave_questionnaire(project.waves[name])
+        except SpecError:  # reported by the wave's own check
+            continue
+    return check_harmonisation(h, questionnaires)
+
+
 def check_project(project: Project, wave: str | None = None, *, data: PathLike | None = None,
                   kinds: tuple[str, ...] = KINDS) -> tuple[list[Finding], int]:
-    """:func:`check_wave` of ``wave`` (by name), or of every wave of the project."""
+    """:func:`check_wave` of ``wave`` (by name), or of every wave of the project; and the
+    harmonisation spec of the project's trend (every wave, or a wave it compares)."""
     waves = [project.wave(wave)] if wave is not None else list(project.waves.values())
     found: list[Finding] = []
     n = 0
@@ -172,4 +197,7 @@ def check_project(project: Project, wave: str | None = None, *, data: PathLike |
         f, k = check_wave(project, w, data=data, kinds=kinds)
         found += f
         n += k
+    if project.trends is not None and "questionnaire" in kinds and (wave is None or wave in project.trends.waves):
+        found += check_trends(project)
+        n += 1
     return found, n

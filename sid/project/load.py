@@ -13,13 +13,14 @@ import os
 from pathlib import Path
 
 from sid.errors import SpecError
-from sid.project.model import DataFiles, FieldworkFile, Project, Roles, Wave
+from sid.project.model import DataFiles, FieldworkFile, Project, Roles, Trends, Wave
 from sid.spec.yamlfile import Section, Where, load_yaml
 
 PROJECT_FILE = "sid.yaml"
 PathLike = str | os.PathLike[str]
 
-_TOP = {"project", "title", "default_wave", "waves"}
+_TOP = {"project", "title", "default_wave", "waves", "trends"}
+_TRENDS = {"harmonisation", "waves", "run_folder"}
 _WAVE = {"title", "questionnaire", "weighting", "linkage", "smallarea", "tables", "templates", "demo",
          "data_folder", "run_folder", "data", "roles"}
 _DATA = {"fieldwork", "gross_sample", "dispositions", "frame", "register_extract",
@@ -59,8 +60,30 @@ def load_project(project_dir: PathLike = ".") -> Project:
     default = top.text("default_wave", None)
     if default is not None and default not in waves:
         raise top.at("default_wave").error(f"{default!r} is not a wave of the project ({', '.join(waves)})")
+    trends = _trends(top.section("trends", keys=_TRENDS, required={"harmonisation", "waves"}), waves, root) \
+        if "trends" in top else None
     return Project(root=root, file=path, name=top.text("project"), waves=waves,
-                   default_wave=default, title=top.text("title", ""))
+                   default_wave=default, title=top.text("title", ""), trends=trends)
+
+
+def _trends(s: Section, waves: dict[str, Wave], root: Path) -> Trends:
+    """The ``trends:`` entry: the harmonisation spec, two or more of the project's waves in
+    time order, and the trend's run folder (default ``out-trend``)."""
+    names = s.names("waves")
+    if len(names) < 2:
+        raise s.at("waves").error("a trend compares two or more waves; list them in time order")
+    for j, name in enumerate(names):
+        if name not in waves:
+            from sid.spec.yamlfile import suggest
+
+            raise s.at("waves").index(j).error(f"{name!r} is not a wave of the project{suggest(name, waves)}; "
+                                               f"waves: {', '.join(waves)}")
+    if len(set(names)) != len(names):
+        raise s.at("waves").error("a wave is listed twice; list each wave once, in time order")
+    harmonisation = _spec_file(s, "harmonisation", root, required=True)
+    assert harmonisation is not None
+    return Trends(harmonisation=harmonisation, waves=tuple(names),
+                  run_folder=root / s.text("run_folder", "out-trend"))
 
 
 def _spec_file(s: Section, key: str, root: Path, *, required: bool = False) -> Path | None:

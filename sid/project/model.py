@@ -131,6 +131,17 @@ class Wave:
 
 
 @dataclass(frozen=True)
+class Trends:
+    """The project's trend over waves (``trends:`` of sid.yaml; sid trend, docs/trends.md):
+    the ``harmonisation`` spec file, the ``waves`` compared (in time order, earliest first)
+    and the ``run_folder`` the trend is written to (``--out`` overrides it)."""
+
+    harmonisation: Path
+    waves: tuple[str, ...]
+    run_folder: Path
+
+
+@dataclass(frozen=True)
 class Project:
     """A loaded, validated project: its folder, file, name and waves (in file order)."""
 
@@ -141,6 +152,7 @@ class Project:
     default_wave: str | None = None
     title: str = ""
     extra: Mapping[str, object] = field(default_factory=dict)
+    trends: Trends | None = None
 
     def wave(self, name: str | None = None) -> Wave:
         """The wave called ``name``; with None, the default wave (or the only one)."""
