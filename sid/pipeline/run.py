@@ -1,6 +1,8 @@
 """``sid run``: every stage of DESIGN.md's flow on one wave of the project, in order.
 
-ingest -> clean -> fieldwork -> weight -> score -> tables -> link -> smallarea -> report. Each stage
+ingest -> clean -> fieldwork -> weight -> score -> tables -> link -> smallarea -> report, then,
+when the project compares waves (``trends:`` in sid.yaml) and the other waves' run folders
+are there, the trend over them (sid.trends.stage; said and skipped when one is absent). Each stage
 is the same function its own command calls (``sid clean`` ...), writes its folder of the
 run folder atomically and records itself in the manifest, so a failed stage leaves the
 earlier ones complete and a stage can be re-run alone. The project file (``sid.yaml``) is
@@ -220,7 +222,43 @@ def run_all(project: PathLike | Project = ".", data: PathLike | None = None, out
             warn(f"{name}: {msg}")
         say(f"[{i}/{len(STAGES)}] {name} done in {timings[-1].seconds:.1f} s"
             + (f", {len(said)} warning(s)" if said else ""))
+    if proj.trends is not None and w.name in proj.trends.waves:
+        timings.append(_trend(proj, w, out_dir))
     return timings
+
+
+def _trend(proj: Project, w: Wave, out_dir: Path) -> StageTiming:
+    """The trend over the project's waves after a run of one of them (``trends:`` in
+    sid.yaml): this run's folder and the other waves' run_folder. When one of those is
+    absent, or the trend cannot be computed, the run says so and does not fail: the
+    wave's own stages are done."""
+    from sid.errors import SidError
+    from sid.runfolder.context import recorded_wave
+    from sid.trends.stage import run_trend
+
+    t = proj.trends
+    assert t is not None
+    runs = [out_dir if name == w.name else proj.waves[name].run_folder for name in t.waves]
+    for name, run in zip(t.waves, runs, strict=True):
+        try:
+            holds = recorded_wave(run) if run.is_dir() else None
+        except SidError:
+            holds = None
+        if holds != name:
+            why = (f"no run folder {run} of wave {name} (run `sid run --wave {name}`, then `sid trend`)"
+                   if holds is None else f"{run} holds wave {holds}, not {name}")
+            say(f"trend skipped: {why}")
+            return StageTiming("trend", 0.0, skipped=why)
+    say(f"trend over {', '.join(t.waves)} -> {t.run_folder} ...")
+    t0 = time.perf_counter()
+    try:
+        run_trend(runs, t.run_folder, proj, progress=say)
+    except SidError as exc:
+        why = f"the trend failed: {' '.join(str(exc).split())}"
+        warn(why)
+        return StageTiming("trend", 0.0, skipped=why)
+    outputs, said = _entry(t.run_folder, "trend")
+    return StageTiming("trend", time.perf_counter() - t0, [f"{t.run_folder}/{o}" for o in outputs], said)
 
 
 def _entry(out: Path, stage: str) -> tuple[list[str], list[str]]:

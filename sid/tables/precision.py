@@ -46,7 +46,8 @@ def units(statistic: pd.Series, kind: pd.Series, has_category: pd.Series) -> np.
     return out
 
 
-def _significant(x: np.ndarray, digits: int) -> np.ndarray:
+def significant(x: np.ndarray, digits: int) -> np.ndarray:
+    """``x`` rounded to ``digits`` significant digits (NaN stays NaN)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         mag = np.floor(np.log10(np.abs(x)))
     mag = np.where(np.isfinite(mag), mag, 0.0)
@@ -66,7 +67,7 @@ def round_table(df: pd.DataFrame) -> pd.DataFrame:
         out[c] = v
     for c, d in OTHER_DECIMALS.items():
         out[c] = np.round(out[c].to_numpy(dtype=float), d)
-    out["p_value"] = _significant(out["p_value"].to_numpy(dtype=float), P_DIGITS)
+    out["p_value"] = significant(out["p_value"].to_numpy(dtype=float), P_DIGITS)
     return out
 
 
