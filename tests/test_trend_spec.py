@@ -266,3 +266,21 @@ def test_waves_out_of_time_order_or_unknown_are_refused(small):
         trend_table([WaveInput("w2", d2), WaveInput("w1", d1)], h)
     with pytest.raises(EstimationError, match="'w9' is not one of the spec's waves"):
         trend_table([WaveInput("w1", d1), WaveInput("w9", d2)], h)
+
+
+def test_three_waves_give_each_wave_with_the_next_and_the_first_with_the_last(small):
+    _, d1, d2 = small
+    text = GOOD.replace("w2: {variable: g}}", "w2: {variable: g}, w3: {variable: g}}").replace(
+        "w2: {variable: p}}", "w2: {variable: p}, w3: {variable: p}}").replace(
+        "w2: {variable: y}}", "w2: {variable: y}, w3: {variable: y}}").replace(
+        "      w2: {variable: a, recode: {1: 0, 2: 0, 3: 0, 4: 1, 5: 1}}\n",
+        "      w2: {variable: a, recode: {1: 0, 2: 0, 3: 0, 4: 1, 5: 1}}\n"
+        "      w3: {variable: a, recode: {1: 0, 2: 0, 3: 0, 4: 1, 5: 1}}\n")
+    h = parse_harmonisation(text, waves=["w1", "w2", "w3"])
+    d3 = _design(["A", "B", "C", "D"], {"A": 1, "B": 2, "C": 2, "D": 2}, 700, 3, shift=2.0)
+    t = trend_table([WaveInput("w1", d1), WaveInput("w2", d2), WaveInput("w3", d3)], h)
+    pairs = set(zip(t.wave_1, t.wave_2, strict=True))
+    assert pairs == {("w1", "w2"), ("w2", "w3"), ("w1", "w3")}
+    overall = t[(t.concept == "score") & (t.domain == "overall")].set_index(["wave_1", "wave_2"])
+    assert overall.loc[("w1", "w3"), "difference"] == pytest.approx(
+        overall.loc[("w1", "w2"), "difference"] + overall.loc[("w2", "w3"), "difference"], rel=1e-12)

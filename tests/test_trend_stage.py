@@ -115,7 +115,10 @@ def test_afghan_origin_has_not_in_sid2017_rows_and_non_eu_says_its_groups(trend)
     assert afg.status.str.contains("not_in_sid2017").all() and afg.estimate_1.isna().all()
     assert afg.estimate_2.notna().any() and afg.by_label.eq("Afghaans").all()
     neu = t[(t.domain == "origin_vlim") & (t.by_value == "3")]
-    assert (neu.composition_1 == "COD, MAR, TUR").all() and (neu.composition_2 == "AFG, COD, MAR, TUR").all()
+    # the demo's groups may change; Afghan origin is non-EU in 2022 only
+    assert neu.composition_2.str.split(", ").map(lambda g: "AFG" in g).all()
+    assert not neu.composition_1.str.split(", ").map(lambda g: "AFG" in g).any()
+    assert (neu.composition_2.str.replace("AFG, ", "") == neu.composition_1).all()
     assert neu.composition_changed.all() and neu.status.str.contains("composition_changed").all()
     lang6 = t[(t.concept == "lang_home") & (t.category == "6")]
     assert len(lang6) and lang6.status.str.contains("not_in_sid2022").all()

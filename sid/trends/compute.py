@@ -36,7 +36,8 @@ from scipy import stats
 from sid.errors import EstimationError
 from sid.spec.harmonisation import Harmonisation
 from sid.tables.disclosure import OK, flag_cells
-from sid.trends.estimate import ALL, OVERALL, compositions, wave_estimates
+from sid.trends.estimate import ALL, OVERALL, compositions_of, estimates_of
+from sid.trends.harmonise import harmonised_design
 from sid.trends.labels import TrendLabels, default_unit
 
 KEY = ["concept", "domain", "by_value", "category"]
@@ -192,9 +193,9 @@ def trend_table(waves: Sequence[WaveInput], harmonisation: Harmonisation, *, lev
                               f"({', '.join(harmonisation.waves)}); give them earliest first")
     sides, comps = [], []
     for w in waves:
-        est = wave_estimates(w.design, harmonisation, w.name, level=level, proportion_ci=w.proportion_ci)
-        sides.append(_wave_side(est, w))
-        comps.append(compositions(w.design, harmonisation, w.name))
+        hd = harmonised_design(w.design, harmonisation, w.name)
+        sides.append(_wave_side(estimates_of(hd, harmonisation, level=level, proportion_ci=w.proportion_ci), w))
+        comps.append(compositions_of(hd, harmonisation))
     parts = [_order(compare_pair(sides[i], sides[j], harmonisation, (names[i], names[j]), level,
                                  (comps[i], comps[j])), harmonisation)
              for i, j in pairs(names)]
