@@ -31,7 +31,7 @@ import numpy as np
 
 from sid.errors import EstimationError
 
-GVF_MODELS = ("loglinear", "pooled", "deff")
+GVF_MODELS = ("loglinear", "pooled", "deff")  # "register": sid.smallarea.register_gvf
 
 
 def gvf(psi, n, model: str = "loglinear", min_n: int = 10, name: str = "indicator", deff=None) -> np.ndarray:
