@@ -37,7 +37,7 @@ from sid.demo.population import ORIGINS, population_counts
 from sid.demo.sample import persons_from_cells
 from sid.demo.truth import headline
 from sid.smallarea import direct_estimates, fay_herriot
-from sid.smallarea.register_gvf import anticipated_variances, group_moments, register_cells
+from sid.smallarea.register_gvf import anticipated_variances, group_moments, realised_variances, register_cells
 from sid.spec.check import load_checked_questionnaire
 
 QUANTITIES = {"idx_language": None, "idx_inclusion": None, "dutch_home": "arcsine"}
@@ -116,7 +116,7 @@ def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: floa
     true = truth(persons, codes)
     groups = {o: np.flatnonzero(persons["origin"].to_numpy() == o) for o in ORIGINS}
     region = pd.Series(munis["region"].to_numpy(), index=codes)
-    persons["cell"] = register_cells(persons["origin"], region.reindex(persons["municipality"]).to_numpy())
+    persons["cell"] = register_cells(persons["origin"], region.reindex(persons["municipality"]).to_numpy())  # origin x region
     counts = persons.pivot_table(index="municipality", columns="cell", values="weight", aggfunc="sum",
                                  fill_value=0.0).reindex(codes).fillna(0.0)  # the register: N_hi
     rng = np.random.default_rng([seed, 2])
@@ -131,8 +131,11 @@ def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: floa
         d = sid.Design(s, weight="design_weight", strata="origin")
         for q, tr in transforms.items():
             de = direct_estimates(d, q, "municipality", areas=codes)
-            ant = (anticipated_variances(counts, group_moments(s[q], s["design_weight"], s["cell"]), q)
-                   if gvf_model == "register" else None)
+            ant = None
+            if gvf_model in ("register", "weights"):
+                mom = group_moments(s[q], s["design_weight"], s["cell"])
+                ant = (anticipated_variances(counts, mom, q) if gvf_model == "register" else
+                       realised_variances(s["municipality"], s[q], s["design_weight"], s["cell"], mom, codes, q))
             frame, fit = fay_herriot(codes, de["estimate"], de["variance"], de["n"], X, transform=tr, name=q,
                                      gvf_model=gvf_model, smooth=smooth, deff=de["deff"], tol=1e-8, max_iter=1000,
                                      method=method, anticipated=ant)
@@ -193,7 +196,7 @@ def main(argv=None) -> None:
     ap.add_argument("--n", type=int, default=1100)
     ap.add_argument("--local-sd", type=float, nargs="+", default=[0.0, 3.0])
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--gvf", default="deff", choices=["loglinear", "pooled", "deff", "register"])
+    ap.add_argument("--gvf", default="deff", choices=["loglinear", "pooled", "deff", "register", "weights"])
     ap.add_argument("--method", default="REML", choices=["REML", "ML"])
     ap.add_argument("--no-arcsine", action="store_true", help="fit dutch_home on the share scale")
     ap.add_argument("--smooth", default="all", choices=["unreliable", "all"])

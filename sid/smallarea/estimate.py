@@ -53,7 +53,8 @@ def fay_herriot(areas, y, psi, n, X, method: str = "REML", transform: str | None
     and used on the arcsine scale when given. For weights that differ much between groups
     use gvf_model="deff", smooth="all" (see sid.smallarea.gvf), or better gvf_model="register"
     with ``anticipated`` = (psi, m) per area from the register composition
-    (:func:`sid.smallarea.register_gvf.anticipated_variances`): every sampled area's psi is
+    (:func:`sid.smallarea.register_gvf.anticipated_variances`; "weights": the same from
+    ``realised_variances``, for clustered designs): every sampled area's psi is
     then the anticipated variance, and on the arcsine scale psi / (4 m (1 - m)). population, total, benchmark: population
     sizes per area, the direct regional estimate and "ratio"/"difference" to benchmark
     (None: no benchmarking). Frame columns: see ``COLUMNS``; ``method`` is "EBLUP-REML",
@@ -75,9 +76,9 @@ def fay_herriot(areas, y, psi, n, X, method: str = "REML", transform: str | None
         deff = np.where(s, np.asarray(deff, dtype=float), 1.0)
     psi_used = np.full_like(psi, np.nan)
     smoothed = np.zeros(len(y), dtype=bool)
-    if gvf_model == "register":
+    if gvf_model in ("register", "weights"):
         if anticipated is None:
-            raise EstimationError(f"Fay-Herriot ({name}): gvf_model 'register' needs the anticipated variances; "
+            raise EstimationError(f"Fay-Herriot ({name}): gvf_model {gvf_model!r} needs the anticipated variances; "
                                   "give anticipated=(psi, m) from sid.smallarea.register_gvf")
         a_psi, a_m = (np.asarray(a, dtype=float) for a in anticipated)
         if a_psi.shape != y.shape or not (np.isfinite(a_psi[s]) & (a_psi[s] > 0)).all():

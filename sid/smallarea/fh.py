@@ -17,9 +17,10 @@ V_i = sigma2_u + psi_i; gamma_i = sigma2_u / V_i is the shrinkage factor.
   Py = V^-1 r, tr(P) = sum 1/V - tr(A^-1 X'V^-2 X), tr(PP) = sum 1/V^2 -
   2 tr(A^-1 X'V^-3 X) + tr((A^-1 X'V^-2 X)^2), A = X'V^-1 X.
 - Fisher scoring: s2 <- max(0, s2 + s(s2)/I(s2)), started at the median of psi (as
-  R's sae package does), safeguarded: the points evaluated bracket the root (score > 0
-  below it, < 0 above), and a step leaving the bracket is replaced by its midpoint (plain
-  Fisher scoring can cycle between 0 and a positive value when sigma2_u is small). **Truncation at 0** is applied at every step: when the
+  R's sae package does), safeguarded: once two evaluated points have scores of opposite
+  sign, the root between them is found by Brent's method on the score (plain Fisher
+  scoring can cycle between 0 and a positive value when sigma2_u is small: issue 13's
+  Monte Carlo with register design variances). **Truncation at 0** is applied at every step: when the
   likelihood's maximum lies at sigma2_u < 0 the iteration stops at sigma2_u = 0 (the
   maximiser over [0, inf)); the fit then says ``truncated``. EBLUP = synthetic x'beta.
 - MSE: g1_i = gamma_i psi_i, g2_i = (1 - gamma_i)^2 x_i' A^-1 x_i,
@@ -37,6 +38,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from scipy.optimize import brentq
 
 from sid.errors import ConvergenceError, EstimationError
 
@@ -124,22 +127,30 @@ def fit_fh(y, psi, X, method: str = "REML", tol: float = 1e-10, max_iter: int = 
     y, psi, X = _check(y, psi, X, name)
     s2 = float(np.median(psi))
     step = np.inf
-    lo, hi = -1.0, np.inf  # bracket of the root: score > 0 at lo (-1: unknown), < 0 at hi
+    lo = hi = None  # points with score > 0 and < 0: once both are known, Brent on the score
     for it in range(1, max_iter + 1):  # Fisher scoring on one scalar: a loop over iterations
         iterations = it
         score, info = _score_info(y, psi, X, s2, method)
         if score > 0:
-            lo = max(lo, s2)
+            lo = s2
         elif score < 0:
-            hi = min(hi, s2)
+            hi = s2
         new = max(0.0, s2 + score / info)
-        if lo >= 0 and not lo < new < hi and np.isfinite(hi):  # a step out of the bracket: bisect
-            new = 0.5 * (lo + hi)
         step = abs(new - s2)
+        if step > tol * max(1.0, new) and lo is not None and hi is not None:
+            a, b = min(lo, hi), max(lo, hi)
+            new, r = brentq(lambda v: _score_info(y, psi, X, v, method)[0], a, b,
+                            xtol=tol * max(1.0, b) / 4, maxiter=max_iter, full_output=True, disp=False)
+            iterations, step = it + r.function_calls, 0.0
+            if not r.converged:
+                step = abs(b - a)
+                break
         s2 = new
-        if step <= tol * max(1.0, s2) or (np.isfinite(hi) and hi - lo <= tol * max(1.0, s2)):
+        if step <= tol * max(1.0, s2):
             break
     else:
+        step = step if step > tol * max(1.0, s2) else 0.0
+    if step > tol * max(1.0, s2):
         raise ConvergenceError(
             f"Fay-Herriot {method} fit ({name}): sigma2_u did not converge in {max_iter} Fisher-scoring "
             f"steps (last change {step:.3g}, tolerance {tol:g}); raise max_iter or check the direct "

@@ -34,16 +34,29 @@ import pandas as pd
 from sid.errors import EstimationError
 
 
-def register_cells(group, within=None) -> np.ndarray:
-    """Cell labels "<within>:<group>" (or the group alone): the cells over which the moments
-    are pooled and the register counts are given. Pool within a region (``within``, an
-    attribute of the area) when the variable's group means differ between regions: the
-    demo's language index is ~13 points lower in Brussels than in Flanders for the same
-    origin group, and moments pooled over both put m_i that far from an area's mean."""
-    g = pd.Series(np.asarray(group, dtype=object)).astype(str)
-    if within is None:
-        return g.to_numpy(dtype=object)
-    return (pd.Series(np.asarray(within, dtype=object)).astype(str) + ":" + g).to_numpy(dtype=object)
+def register_cells(*columns) -> np.ndarray:
+    """Cell labels "a:b" from one or more columns (e.g. origin group, region): the cells
+    over which the moments are pooled and the register counts are given. Pool within a
+    region when the variable's group means differ between regions: the demo's language
+    index is ~13 points lower in Brussels than in Flanders for the same origin group, and
+    moments pooled over both put m_i that far from a Brussels area's mean (issue 13)."""
+    if not columns:
+        raise EstimationError("register cells: give at least one column")
+    out = _label(columns[0])
+    for c in columns[1:]:
+        out = out + ":" + _label(c)
+    return out.to_numpy(dtype=object)
+
+
+def _label(col) -> pd.Series:
+    """Text of a cell column; whole numbers without decimals (a region read as 1.0 from
+    the data and as "1" from the counts file is the same cell)."""
+    s = pd.Series(np.asarray(col, dtype=object))
+    num = pd.to_numeric(s, errors="coerce")
+    whole = num.notna() & (num == np.round(num))
+    if whole.all():
+        return num.astype(np.int64).astype(str)
+    return s.astype(str)
 
 
 def group_moments(y, w, group) -> pd.DataFrame:
@@ -83,3 +96,31 @@ def anticipated_variances(counts, moments: pd.DataFrame, name: str = "indicator"
     spread = np.nan_to_num(mom["s2"].to_numpy(float))[None, :] + (mu[None, :] - m[:, None]) ** 2
     psi = (N * np.nan_to_num(mom["r"].to_numpy(float))[None, :] * spread).sum(axis=1) / Ni ** 2
     return psi, m
+
+
+def realised_variances(area, y, w, cells, moments: pd.DataFrame, areas, name: str = "indicator"
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(psi, m) per area of ``areas``: the design variance of the area mean *conditional on
+    the realised sample*, psi_i = sum_{k in s_i} w_k^2 s2_c(k) / (sum_{k in s_i} w_k)^2 over
+    the area's respondents with a value of ``y`` (weights w, variance cell c(k), pooled
+    s2_c from ``moments``), and m_i = sum w_k mu_c(k) / sum w_k; NaN where an area has no
+    respondent. This is S^2 x sum w^2 / (sum w)^2 with S^2 pooled per cell: for a
+    clustered design whose areas are PSUs (sid2017: municipalities drawn PPS, then persons
+    within), where an area's respondents and weights are fixed by its sampling points and
+    the ultimate-cluster Taylor variance of a domain that is one PSU per stratum says
+    little. It leaves out the variance from a random number of respondents per cell in
+    the area, which :func:`anticipated_variances` includes."""
+    y = np.asarray(y, dtype=float)
+    w = np.asarray(w, dtype=float)
+    ok = np.isfinite(y) & np.isfinite(w) & (w > 0)
+    cells = pd.Series(np.asarray(cells, dtype=object)[ok])
+    s2 = cells.map(moments["s2"]).to_numpy(float)
+    mu = cells.map(moments["mu"]).to_numpy(float)
+    if np.isnan(s2).any():
+        raise EstimationError(f"realised variances ({name}): cell {cells[np.isnan(s2)].iloc[0]!r} has no moments; "
+                              "compute them from the same respondents (group_moments)")
+    a = pd.Series(np.asarray(area, dtype=object)[ok])
+    wo = w[ok]
+    g = pd.DataFrame({"a": a, "w": wo, "w2s2": wo ** 2 * s2, "wmu": wo * mu}).groupby("a").sum()
+    g = g.reindex(list(areas))
+    return (g["w2s2"] / g["w"] ** 2).to_numpy(float), (g["wmu"] / g["w"]).to_numpy(float)

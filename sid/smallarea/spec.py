@@ -10,6 +10,15 @@ nis, cluster, cluster_name); ``model`` (list of covariate columns); ``method`` R
 ratio, difference); ``period``; ``base_wave`` (the indicator base's wave name, default
 ``<wave>-smallarea``); ``base`` (the indicator base, default the linkage spec's);
 ``indicators``: list of {code, variable, name, unit, transform (none/arcsine)}.
+
+Design variances (``gvf``): ``loglinear``/``pooled``/``deff`` smooth the direct variances
+(sid.smallarea.gvf); ``register`` takes the anticipated variance from the register
+composition of each area (``register_counts``: {file: CSV in the data folder with nis,
+one column per ``variance_cells`` variable and count; columns: {respondent variable:
+column of the file} where the names differ}); ``weights`` the variance conditional on
+the realised sample (S^2 x sum w^2 / (sum w)^2, for clustered designs whose areas are
+PSUs). Both pool the moments of each indicator per cell of ``variance_cells`` (respondent
+variables, e.g. [stratum, region]); see sid.smallarea.register_gvf.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from pathlib import Path
 from sid.spec.yamlfile import Section, Where, load_yaml
 
 _TOP = {"area", "covariates", "clusters", "model", "method", "gvf", "smooth", "min_n", "max_cv", "benchmark",
-        "period", "base_wave", "base", "indicators"}
+        "period", "base_wave", "base", "indicators", "variance_cells", "register_counts"}
 _IND = {"code", "variable", "name", "unit", "transform"}
 
 
@@ -56,6 +65,9 @@ class SmallAreaSpec:
     base: Path | None
     indicators: tuple[SAIndicator, ...]
     spec_hash: str
+    variance_cells: tuple[str, ...] = ()
+    register_counts: str | None = None
+    register_columns: tuple[tuple[str, str], ...] = ()
 
 
 def load_smallarea_spec(path: str | Path, project_dir: str | Path) -> SmallAreaSpec:
@@ -82,10 +94,29 @@ def load_smallarea_spec(path: str | Path, project_dir: str | Path) -> SmallAreaS
     if dup:
         raise s.at("indicators").error(f"indicator code {dup[0]!r} listed twice; give each its own code")
     bench = s.text("benchmark", "none", choices=("none", "ratio", "difference"))
+    gvf = s.text("gvf", "deff", choices=("loglinear", "pooled", "deff", "register", "weights"))
+    cells = tuple(s.names("variance_cells", ()))
+    if gvf in ("register", "weights") and not cells:
+        raise s.at("gvf").error(f"gvf {gvf} pools variances per cell; add variance_cells: [respondent variables] "
+                                "(e.g. [stratum, region])")
+    counts, columns = None, ()
+    if gvf == "register":
+        if "register_counts" not in s:
+            raise s.at("gvf").error("gvf register needs the register counts per area and cell; add register_counts: "
+                                    "{file: <CSV in the data folder>}")
+        rc = s.section("register_counts", keys={"file", "columns"}, required={"file"})
+        counts = rc.text("file")
+        cmap = rc.get("columns", {}) or {}
+        if not isinstance(cmap, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in cmap.items()):
+            raise rc.at("columns").error("expected a mapping of respondent variable: column of the counts file")
+        unknown = sorted(set(cmap) - set(cells))
+        if unknown:
+            raise rc.at("columns").error(f"{unknown[0]!r} is not one of variance_cells ({', '.join(cells)})")
+        columns = tuple((c, cmap.get(c, c)) for c in cells)
     return SmallAreaSpec(
         path=path, area=s.text("area"), covariates=s.text("covariates"), clusters=cl, model=tuple(s.names("model")),
         method=s.text("method", "REML", choices=("REML", "ML")),
-        gvf=s.text("gvf", "deff", choices=("loglinear", "pooled", "deff")),
+        gvf=gvf, variance_cells=cells, register_counts=counts, register_columns=columns,
         smooth=s.text("smooth", "all", choices=("unreliable", "all")),
         min_n=int(s.number("min_n", 10, integer=True)), max_cv=float(s.number("max_cv", 0.2)),
         benchmark=None if bench == "none" else bench, period=int(s.number("period", integer=True)),

@@ -33,6 +33,7 @@ from sid.linkage.schema import ORIGIN, TOTAL
 from sid.project import PROJECT_FILE, Project, Wave
 from sid.smallarea.direct import direct_estimates
 from sid.smallarea.estimate import diagnostics, fay_herriot
+from sid.smallarea.register_gvf import anticipated_variances, group_moments, realised_variances, register_cells
 from sid.smallarea.spec import SmallAreaSpec, load_smallarea_spec
 
 PathLike = str | os.PathLike[str]
@@ -81,6 +82,55 @@ def read_covariates(path: Path, spec: SmallAreaSpec) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def read_register_counts(path: Path, spec: SmallAreaSpec, codes) -> pd.DataFrame:
+    """The register counts file as a frame areas (``codes``) x cell labels (register_cells
+    of the variance_cells columns, in the spec's order); every area needs a positive total."""
+    from sid.io.csvfile import read_csv
+
+    if not path.is_file():
+        raise InputFileError(f"{path}: register counts file not found (named by {spec.path}: register_counts); "
+                             "give the data folder holding it (--data DIR)")
+    df = read_csv(path, text=True)
+    cols = [c for _, c in spec.register_columns]
+    for c in ("nis", *cols, "count"):
+        if c not in df.columns:
+            raise DataError(f"{path}: no column {c!r} (register_counts of {spec.path}); columns: {', '.join(df.columns)}")
+    count = pd.to_numeric(df["count"], errors="coerce")
+    bad = count.isna() | (count < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise DataError(f"{path}: row {row}: count {df['count'].iloc[row - 2]!r} is not a number >= 0; correct it")
+    cell = register_cells(*(df[c] for c in cols))
+    wide = pd.DataFrame({"nis": df["nis"], "cell": cell, "count": count.astype(float)}).pivot_table(
+        index="nis", columns="cell", values="count", aggfunc="sum", fill_value=0.0)
+    wide = wide.reindex([str(c) for c in codes]).fillna(0.0)
+    empty = wide.sum(axis=1) <= 0
+    if empty.any():
+        raise DataError(f"{path}: area {wide.index[empty.to_numpy()][0]} of the covariates file has no register "
+                        "counts; give every area its counts per cell")
+    return wide
+
+
+def _variances(d, spec: SmallAreaSpec, variable: str, area_col: str, codes, counts) -> tuple | None:
+    """(psi, m) per area from the register (gvf register) or the realised weights (gvf
+    weights), moments pooled per variance cell; None for the smoothing GVFs."""
+    if spec.gvf not in ("register", "weights"):
+        return None
+    data = d.data
+    for c in spec.variance_cells:
+        if c not in data.columns:
+            raise DataError(f"{spec.path}: variance_cells: {c!r} is not a variable of the wave; "
+                            "name respondent variables")
+    keep = np.asarray(d.domain, dtype=bool)
+    cells = register_cells(*(data[c] for c in spec.variance_cells))
+    y = np.where(keep, pd.to_numeric(data[variable], errors="coerce").to_numpy(float), np.nan)
+    w = np.asarray(d.weights, dtype=float)
+    mom = group_moments(y, w, cells)
+    if spec.gvf == "register":
+        return anticipated_variances(counts, mom, variable)
+    return realised_variances(data[area_col], y, w, cells, mom, codes, variable)
+
+
 def _clusters(spec: SmallAreaSpec, cov: pd.DataFrame) -> pd.DataFrame:
     out = cov[["nis"]].copy()
     out["name"] = cov["name"] if "name" in cov.columns else cov["nis"]
@@ -100,8 +150,10 @@ def _clusters(spec: SmallAreaSpec, cov: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def estimate_indicators(design, spec: SmallAreaSpec, cov: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """(estimates, diagnostics): one row per indicator x area (see the module docstring)."""
+def estimate_indicators(design, spec: SmallAreaSpec, cov: pd.DataFrame,
+                        counts: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+    """(estimates, diagnostics): one row per indicator x area (see the module docstring);
+    ``counts``: the register counts (:func:`read_register_counts`) for gvf register."""
     data = design.data
     if spec.area not in data.columns:
         raise DataError(f"small-area spec {spec.path}: area variable {spec.area!r} is not in the wave; "
@@ -123,11 +175,12 @@ def estimate_indicators(design, spec: SmallAreaSpec, cov: pd.DataFrame) -> tuple
         if ind.variable not in data.columns:
             raise DataError(f"{spec.path}: indicator {ind.code}: variable {ind.variable!r} is not in the wave")
         de = direct_estimates(d, ind.variable, col, areas=codes)
+        ant = _variances(d, spec, ind.variable, col, codes, counts)
         overall = float(d.mean(ind.variable)["estimate"].iloc[0])
         frame, fit = fay_herriot(codes, de["estimate"], de["variance"], de["n"], X, method=spec.method,
                                  transform=ind.transform, gvf_model=spec.gvf, smooth=spec.smooth, min_n=spec.min_n,
                                  deff=de["deff"], population=pop, total=overall, benchmark=spec.benchmark,
-                                 name=ind.code)
+                                 name=ind.code, anticipated=ant)
         frame = pd.concat([cl.reset_index(drop=True), frame.drop(columns=["area"])], axis=1)
         frame.insert(0, "indicator", ind.code)
         frame["direct_shown"] = frame["n"] >= spec.min_n
@@ -194,10 +247,13 @@ def run_smallarea(out_dir: PathLike, project_dir: PathLike | Project = ".", data
     spec = _spec(w, spec_path)
     cov_path = (Path(data) if data is not None else w.data_folder) / spec.covariates
     cov = read_covariates(cov_path, spec)
+    folder = Path(data) if data is not None else w.data_folder
+    counts_path = folder / spec.register_counts if spec.register_counts else None
+    counts = read_register_counts(counts_path, spec, cov["nis"]) if counts_path is not None else None
     opened = open_wave(out, variance="taylor", key=w.roles.key)
-    est, diags = estimate_indicators(opened.design, spec, cov)
+    est, diags = estimate_indicators(opened.design, spec, cov, counts)
     base = _base_path(w, spec, db)
-    record = StageRecord(SMALLAREA, inputs=[cov_path, out / "clean" / "data.parquet", out / "weight" / "weights.parquet"],
+    record = StageRecord(SMALLAREA, inputs=[cov_path, *([counts_path] if counts_path else []), out / "clean" / "data.parquet", out / "weight" / "weights.parquet"],
                          specs=[p for p in (spec.path, spec.clusters) if p is not None],
                          params={"wave": w.name, "db": str(base) if base else None, "method": spec.method})
     target = out / SMALLAREA
