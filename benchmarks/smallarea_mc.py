@@ -37,7 +37,12 @@ from sid.demo.population import ORIGINS, population_counts
 from sid.demo.sample import persons_from_cells
 from sid.demo.truth import headline
 from sid.smallarea import direct_estimates, fay_herriot
-from sid.smallarea.register_gvf import anticipated_variances, group_moments, realised_variances, register_cells
+from sid.smallarea.register_gvf import (
+    anticipated_variances,
+    group_moments,
+    realised_variances,
+    register_cells,
+)
 from sid.spec.check import load_checked_questionnaire
 
 QUANTITIES = {"idx_language": None, "idx_inclusion": None, "dutch_home": "arcsine"}
@@ -120,7 +125,7 @@ def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: floa
     counts = persons.pivot_table(index="municipality", columns="cell", values="weight", aggfunc="sum",
                                  fill_value=0.0).reindex(codes).fillna(0.0)  # the register: N_hi
     rng = np.random.default_rng([seed, 2])
-    keys = ("se_dir", "n_dir", "se_fh", "mse_est", "cover", "dir_sum", "dir_sq", "psi_hat", "psi_used")
+    keys = ("se_dir", "n_dir", "se_fh", "mse_est", "cover", "dir_sum", "dir_sq", "psi_hat", "psi_used", "psi_used2")
     transforms = {q: (None if q == "dutch_home" and not arcsine else t) for q, t in QUANTITIES.items()}
     acc = {q: {k: np.zeros(len(codes)) for k in keys} for q in QUANTITIES}
     sigma2 = {q: [] for q in QUANTITIES}
@@ -152,6 +157,8 @@ def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: floa
                 a["psi_used"][has] += frame["psi"].to_numpy()[has]
             elif ant is not None:
                 a["psi_used"][has] += ant[0][has]
+            a["psi_used2"][has] += (frame["psi"].to_numpy()[has] if tr is None else
+                                    (ant[0][has] if ant is not None else 0.0)) ** 2
             e = frame["estimate"].to_numpy()
             a["se_fh"] += (e - t) ** 2
             a["mse_est"] += frame["mse"].to_numpy()
@@ -182,6 +189,8 @@ def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: floa
                                              "max": float(ratio_used.max())}}
                if transforms[q] is None or gvf_model == "register" else {}),
             "share_sigma2_u_zero": float(np.mean(np.array(sigma2[q]) == 0)),
+            "psi_used_cv_across_draws_median": float(np.median(
+                np.sqrt(np.maximum(a["psi_used2"] / k - (a["psi_used"] / k) ** 2, 0))[always] / (a["psi_used"] / k)[always])),
             "psi_hat_over_var_direct": {"median": float(np.median(ratio_hat)), "min": float(ratio_hat.min()),
                                         "max": float(ratio_hat.max())},
             "mean_estimated_over_empirical_mse": float((a["mse_est"] / draws).mean() / fh_mse.mean()),

@@ -52,10 +52,10 @@ def fay_herriot(areas, y, psi, n, X, method: str = "REML", transform: str | None
     Kish design effect per area (``direct_estimates``' column), needed by gvf_model "deff"
     and used on the arcsine scale when given. For weights that differ much between groups
     use gvf_model="deff", smooth="all" (see sid.smallarea.gvf), or better gvf_model="register"
-    with ``anticipated`` = (psi, m) per area from the register composition
+    with ``anticipated`` = (psi, m, k) per area from the register composition
     (:func:`sid.smallarea.register_gvf.anticipated_variances`; "weights": the same from
     ``realised_variances``, for clustered designs): every sampled area's psi is
-    then the anticipated variance, and on the arcsine scale psi / (4 m (1 - m)). population, total, benchmark: population
+    then the anticipated variance, and on the arcsine scale k / 4 (k = 1 / n_eff). population, total, benchmark: population
     sizes per area, the direct regional estimate and "ratio"/"difference" to benchmark
     (None: no benchmarking). Frame columns: see ``COLUMNS``; ``method`` is "EBLUP-REML",
     "EBLUP-ML" or "synthetic" per area; mse/se/CI are those of the unbenchmarked EBLUP.
@@ -79,17 +79,18 @@ def fay_herriot(areas, y, psi, n, X, method: str = "REML", transform: str | None
     if gvf_model in ("register", "weights"):
         if anticipated is None:
             raise EstimationError(f"Fay-Herriot ({name}): gvf_model {gvf_model!r} needs the anticipated variances; "
-                                  "give anticipated=(psi, m) from sid.smallarea.register_gvf")
-        a_psi, a_m = (np.asarray(a, dtype=float) for a in anticipated)
-        if a_psi.shape != y.shape or not (np.isfinite(a_psi[s]) & (a_psi[s] > 0)).all():
-            raise EstimationError(f"Fay-Herriot ({name}): the anticipated variances must be one value > 0 per "
-                                  "sampled area; check the register counts")
+                                  "give anticipated=(psi, m, k) from sid.smallarea.register_gvf")
+        a_psi, _, a_k = (np.asarray(a, dtype=float) for a in anticipated)
         smoothed[s] = True
         if transform == "arcsine":
-            p = np.clip(a_m[s], 1e-6, 1 - 1e-6)
-            y_fit, psi_used[s] = np.arcsin(np.sqrt(np.clip(y[s], 0, 1))), a_psi[s] / (4 * p * (1 - p))
+            y_fit, psi_used[s] = np.arcsin(np.sqrt(np.clip(y[s], 0, 1))), a_k[s] / 4.0
         else:
             y_fit, psi_used[s] = y[s], a_psi[s]
+        bad = ~(np.isfinite(psi_used[s]) & (psi_used[s] > 0))
+        if bad.any():
+            raise EstimationError(f"Fay-Herriot ({name}): area {areas[int(np.flatnonzero(s)[bad][0])]!r} gets design "
+                                  f"variance {psi_used[s][bad][0]:g} from the {gvf_model} model, not > 0 (its cells "
+                                  "have no variance: a share everyone answers alike); use transform: arcsine")
     elif transform == "arcsine":
         z, psi_z = _arcsine_inputs(y[s], psi[s], n[s], n[s] >= min_n, None if deff is None else deff[s])
         psi_used[s], smoothed[s], y_fit = psi_z, True, z

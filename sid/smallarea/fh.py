@@ -38,7 +38,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from scipy.optimize import brentq
 
 from sid.errors import ConvergenceError, EstimationError

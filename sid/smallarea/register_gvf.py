@@ -19,7 +19,10 @@ stable). The (mu_h - m_i)^2 term is the variance that the random number of respo
 each group in the area adds to a mixed area's mean. The model behind it: within a group,
 persons have mean mu_h and variance s2_h in every area (a municipal deviation is the
 Fay-Herriot area effect, not sampling error). For shares m_i is also the anticipated share,
-so the arcsine scale gets psi_z = psi_i / (4 m_i (1 - m_i)) defined where p_i is 0 or 1.
+the arcsine scale gets psi_z = k_i / 4 with k_i = sum_h N_hi r_h / N_i^2 the anticipated
+1 / n_eff (Jiang, Lahiri, Wan and Wu 2001: var arcsin sqrt(p) ~ 1 / (4 n)), defined
+where p_i is 0 or 1 and where a cell has no variance (everyone of Belgian origin speaks
+Dutch at home).
 
 This is a generalised variance function in the sense of Wolter (2007, ch. 7) and of the
 "smoothed" psi of Rao & Molina (2015, 6.4.1), but one that uses neither the area's
@@ -75,9 +78,12 @@ def group_moments(y, w, group) -> pd.DataFrame:
                         index=pd.Index(list(codes), name="group"))
 
 
-def anticipated_variances(counts, moments: pd.DataFrame, name: str = "indicator") -> tuple[np.ndarray, np.ndarray]:
-    """(psi, m): the anticipated design variance and mean per area (rows of ``counts``, a
-    frame areas x groups of register counts) from ``moments`` (:func:`group_moments`).
+def anticipated_variances(counts, moments: pd.DataFrame, name: str = "indicator"
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(psi, m, k): the anticipated design variance and mean per area (rows of ``counts``, a
+    frame areas x groups of register counts) from ``moments`` (:func:`group_moments`), and
+    k = sum_h N_hi r_h / N_i^2, the anticipated 1 / n_eff (the arcsine scale's variance is
+    k / 4 whatever the share, so a cell where everyone answers alike is no problem there).
     A group with register population in an area but no respondent with a value anywhere
     is an EstimationError naming it."""
     counts = pd.DataFrame(counts).astype(float)
@@ -94,16 +100,17 @@ def anticipated_variances(counts, moments: pd.DataFrame, name: str = "indicator"
     mu = np.nan_to_num(mom["mu"].to_numpy(float))
     m = N @ mu / Ni
     spread = np.nan_to_num(mom["s2"].to_numpy(float))[None, :] + (mu[None, :] - m[:, None]) ** 2
-    psi = (N * np.nan_to_num(mom["r"].to_numpy(float))[None, :] * spread).sum(axis=1) / Ni ** 2
-    return psi, m
+    r = np.nan_to_num(mom["r"].to_numpy(float))[None, :]
+    return (N * r * spread).sum(axis=1) / Ni ** 2, m, (N * r).sum(axis=1) / Ni ** 2
 
 
 def realised_variances(area, y, w, cells, moments: pd.DataFrame, areas, name: str = "indicator"
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """(psi, m) per area of ``areas``: the design variance of the area mean *conditional on
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(psi, m, k) per area of ``areas``: the design variance of the area mean *conditional on
     the realised sample*, psi_i = sum_{k in s_i} w_k^2 s2_c(k) / (sum_{k in s_i} w_k)^2 over
     the area's respondents with a value of ``y`` (weights w, variance cell c(k), pooled
-    s2_c from ``moments``), and m_i = sum w_k mu_c(k) / sum w_k; NaN where an area has no
+    s2_c from ``moments``), m_i = sum w_k mu_c(k) / sum w_k and k_i = sum w^2 / (sum w)^2
+    (Kish's 1 / n_eff; the arcsine scale's variance is k_i / 4); NaN where an area has no
     respondent. This is S^2 x sum w^2 / (sum w)^2 with S^2 pooled per cell: for a
     clustered design whose areas are PSUs (sid2017: municipalities drawn PPS, then persons
     within), where an area's respondents and weights are fixed by its sampling points and
@@ -121,6 +128,7 @@ def realised_variances(area, y, w, cells, moments: pd.DataFrame, areas, name: st
                               "compute them from the same respondents (group_moments)")
     a = pd.Series(np.asarray(area, dtype=object)[ok])
     wo = w[ok]
-    g = pd.DataFrame({"a": a, "w": wo, "w2s2": wo ** 2 * s2, "wmu": wo * mu}).groupby("a").sum()
+    g = pd.DataFrame({"a": a, "w": wo, "w2": wo ** 2, "w2s2": wo ** 2 * s2, "wmu": wo * mu}).groupby("a").sum()
     g = g.reindex(list(areas))
-    return (g["w2s2"] / g["w"] ** 2).to_numpy(float), (g["wmu"] / g["w"]).to_numpy(float)
+    w2 = g["w"].to_numpy(float) ** 2
+    return g["w2s2"].to_numpy(float) / w2, (g["wmu"] / g["w"]).to_numpy(float), g["w2"].to_numpy(float) / w2

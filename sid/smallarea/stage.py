@@ -33,7 +33,12 @@ from sid.linkage.schema import ORIGIN, TOTAL
 from sid.project import PROJECT_FILE, Project, Wave
 from sid.smallarea.direct import direct_estimates
 from sid.smallarea.estimate import diagnostics, fay_herriot
-from sid.smallarea.register_gvf import anticipated_variances, group_moments, realised_variances, register_cells
+from sid.smallarea.register_gvf import (
+    anticipated_variances,
+    group_moments,
+    realised_variances,
+    register_cells,
+)
 from sid.smallarea.spec import SmallAreaSpec, load_smallarea_spec
 
 PathLike = str | os.PathLike[str]
@@ -146,7 +151,7 @@ def _clusters(spec: SmallAreaSpec, cov: pd.DataFrame) -> pd.DataFrame:
         out["cluster_name"] = out["cluster"].map(names).fillna(out["cluster"])
     else:
         out["cluster"] = cov["cluster"] if "cluster" in cov.columns else "all"
-        out["cluster_name"] = out["cluster"]
+        out["cluster_name"] = cov["cluster_name"] if "cluster_name" in cov.columns else out["cluster"]
     return out
 
 
