@@ -40,9 +40,11 @@ from sid.smallarea.register_gvf import (
     register_cells,
 )
 from sid.smallarea.spec import SmallAreaSpec, load_smallarea_spec
+from sid.spec.expr_nodes import to_array
 
 PathLike = str | os.PathLike[str]
 SMALLAREA = "smallarea"
+Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,21 @@ def _variances(d, spec: SmallAreaSpec, variable: str, area_col: str, codes, coun
     return realised_variances(data[area_col], y, w, cells, mom, codes, variable)
 
 
+def _average_mask(spec: SmallAreaSpec, data: pd.DataFrame) -> np.ndarray | None:
+    """Respondents of the published regional average (spec ``average``), None for all."""
+    cond = spec.average_condition
+    if cond is None:
+        return None
+    for name in sorted(cond.names - set(map(str, data.columns))):
+        raise DataError(f"{spec.path}: average: condition {cond.source!r}: variable {name!r} is not in the wave; "
+                        "name a variable of the clean data")
+    env = {c: to_array(data[c]) for c in cond.names}
+    mask = cond.holds(env, len(data))
+    if not mask.any():
+        raise DataError(f"{spec.path}: average: no respondent meets {cond.source!r}; correct the condition")
+    return mask
+
+
 def _clusters(spec: SmallAreaSpec, cov: pd.DataFrame) -> pd.DataFrame:
     out = cov[["nis"]].copy()
     out["name"] = cov["name"] if "name" in cov.columns else cov["nis"]
@@ -176,12 +193,14 @@ def estimate_indicators(design, spec: SmallAreaSpec, cov: pd.DataFrame,
     pop = cov["population"].to_numpy(float)
     cl = _clusters(spec, cov)
     frames, diags = [], {}
+    avg = _average_mask(spec, data)
     for ind in spec.indicators:  # a handful of indicators
         if ind.variable not in data.columns:
             raise DataError(f"{spec.path}: indicator {ind.code}: variable {ind.variable!r} is not in the wave")
         de = direct_estimates(d, ind.variable, col, areas=codes)
         ant = _variances(d, spec, ind.variable, col, codes, counts)
         overall = float(d.mean(ind.variable)["estimate"].iloc[0])
+        regional = d.mean(ind.variable) if avg is None else d.subset(avg).mean(ind.variable)
         frame, fit = fay_herriot(codes, de["estimate"], de["variance"], de["n"], X, method=spec.method,
                                  transform=ind.transform, gvf_model=spec.gvf, smooth=spec.smooth, min_n=spec.min_n,
                                  deff=de["deff"], population=pop, total=overall, benchmark=spec.benchmark,
@@ -191,7 +210,8 @@ def estimate_indicators(design, spec: SmallAreaSpec, cov: pd.DataFrame,
         frame["direct_shown"] = frame["n"] >= spec.min_n
         frame.loc[~frame["direct_shown"], ["direct", "direct_se", "cv_direct"]] = np.nan
         frame["publishable"] = np.isfinite(frame["cv"]) & (frame["cv"] <= spec.max_cv)
-        frame["flemish_average"] = overall
+        frame["flemish_average"] = float(regional["estimate"].iloc[0])
+        frame["flemish_average_se"] = float(regional["se"].iloc[0])
         ok = frame["publishable"].to_numpy()
         w = pd.DataFrame({"c": frame["cluster"], "w": pop * ok, "wy": pop * ok * np.nan_to_num(frame["estimate"])})
         g = w.groupby("c")[["w", "wy"]].sum()
@@ -204,22 +224,40 @@ def estimate_indicators(design, spec: SmallAreaSpec, cov: pd.DataFrame,
 def base_values(est: pd.DataFrame, spec: SmallAreaSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(indicators, values) for the indicator base: geography = NIS code, method in note."""
     flags = np.where(~est["publishable"], "not_publishable", np.where(~est["direct_shown"], "direct_suppressed", ""))
+    # SDMX: a model-based estimate is E (estimated); over the CV limit U (low reliability)
+    obs = np.where(est["publishable"], "E", "U")
     values = pd.DataFrame({
         "indicator_code": est["indicator"], "period": spec.period, "geography": est["nis"].astype(str),
         ORIGIN: TOTAL, "value": est["estimate"], "se": est["se"], "ci_low": est["ci_low"],
         "ci_high": est["ci_high"], "cv": est["cv"], "n": est["n"], "flags": flags,
-        "note": "Fay-Herriot " + est["method"] + f" (kleine-domeinschatting, {spec.gvf} variance smoothing)",
+        "note": "Fay-Herriot " + est["method"] + f" (kleine-domeinschatting; design variances: {spec.gvf})",
+        "obs_status": obs, "conf_status": "F",
     })
+    first = est.drop_duplicates("indicator")
+    region = pd.DataFrame({  # the regional average each page compares with: a direct estimate
+        "indicator_code": first["indicator"], "period": spec.period, "geography": spec.average_code, ORIGIN: TOTAL,
+        "value": first["flemish_average"], "se": first["flemish_average_se"],
+        "ci_low": first["flemish_average"] - Z95 * first["flemish_average_se"],
+        "ci_high": first["flemish_average"] + Z95 * first["flemish_average_se"],
+        "cv": first["flemish_average_se"] / first["flemish_average"].abs(), "n": np.nan, "flags": "",
+        "note": f"directe schatting ({spec.average_name}; the LIIM pages' regional average)",
+        "obs_status": "A", "conf_status": "F",
+    })
+    values = pd.concat([values, region], ignore_index=True)
     ind = pd.DataFrame([{"code": i.code, "name": i.name, "theme": "small-area (municipality)",
                          "definition": f"Fay-Herriot EBLUP of {i.variable} per municipality ({spec.path.name})",
                          "unit": i.unit, "source_type": "survey"} for i in spec.indicators])
     return ind, values
 
 
-def page_meta(spec: SmallAreaSpec, w: Wave) -> dict:
-    """What the report stage's LIIM pages need besides estimates.csv (pages.json)."""
+def page_meta(spec: SmallAreaSpec, w: Wave, diags: dict | None = None) -> dict:
+    """What the report stage's LIIM pages need besides estimates.csv (pages.json); with
+    ``diags`` the model's sigma2_u per indicator for the pages' technical note."""
     return {"survey_title": w.title or w.name, "period": spec.period, "min_n": spec.min_n, "max_cv": spec.max_cv,
-            "method": spec.method, "indicators": {i.code: {"name": i.name, "unit": i.unit} for i in spec.indicators}}
+            "method": spec.method, "average_name": spec.average_name, "gvf": spec.gvf,
+            "indicators": {i.code: {"name": i.name, "unit": i.unit, "transform": i.transform or "none",
+                                    **({"sigma2_u": diags[i.code]["sigma2_u"], "fit": diags[i.code]["method"]}
+                                       if diags and i.code in diags else {})} for i in spec.indicators}}
 
 
 def _base_path(w: Wave, spec: SmallAreaSpec, db: PathLike | None) -> Path | None:
@@ -265,7 +303,7 @@ def run_smallarea(out_dir: PathLike, project_dir: PathLike | Project = ".", data
     counts: dict = {}
     with atomic_dir(target) as tmp:
         est.to_csv(tmp / "estimates.csv", index=False, lineterminator="\n", float_format="%.10g")
-        (tmp / "pages.json").write_text(json.dumps(page_meta(spec, w), indent=2, ensure_ascii=False) + "\n",
+        (tmp / "pages.json").write_text(json.dumps(page_meta(spec, w, diags), indent=2, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
         if base is not None:
             ind, values = base_values(est, spec)
