@@ -206,7 +206,7 @@ def main(argv=None) -> None:
     ap.add_argument("--local-sd", type=float, nargs="+", default=[0.0, 3.0])
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--gvf", default="deff", choices=["loglinear", "pooled", "deff", "register", "weights"])
-    ap.add_argument("--method", default="REML", choices=["REML", "ML"])
+    ap.add_argument("--method", default="REML", choices=["REML", "ML", "AdjREML"])
     ap.add_argument("--no-arcsine", action="store_true", help="fit dutch_home on the share scale")
     ap.add_argument("--smooth", default="all", choices=["unreliable", "all"])
     ap.add_argument("--covariates", default="origin", choices=sorted(COVARIATE_SETS))
