@@ -247,7 +247,7 @@ def test_smallarea_stage_on_the_clustered_wave(run2017):
     for _, rows in e.groupby("indicator"):
         assert sorted(rows["nis"]) == sorted(munis["nis"])
         assert (rows.loc[rows["n"] == 0, "method"] == "synthetic").all()
-        assert (rows.loc[rows["n"] > 0, "method"] == "EBLUP-REML").all()
+        assert (rows.loc[rows["n"] > 0, "method"] == "EBLUP-AdjREML").all()
     d = sid.open_wave(out, variance="taylor").design
     assert d.degf < len(d.data) / 5  # clustered: df from sampling points, not persons
     taal = e[e["indicator"] == "sid2017_liim_idx_taal"].set_index("nis")

@@ -10,12 +10,15 @@ weights of the design and moments of y pooled over all areas of a group. Lineari
 ratio, z_k = (y_k - Ybar_i) / N_i for the area's persons and 0 elsewhere; under
 stratified sampling with n_hi ~ N_hi / wbar_h respondents of group h in area i,
 
-    psi_i = sum_h N_hi r_h [s2_h + (mu_h - m_i)^2] / N_i^2,   m_i = sum_h N_hi mu_h / N_i,
+    psi_i = sum_h N_hi r_h [s2_h + (mu_h - m_i)^2 (1 - P_hi)] / N_i^2,   m_i = sum_h N_hi mu_h / N_i,
 
 with r_h = sum w^2 / sum w over group h's respondents (N_h / n_h for equal weights: the
 population per respondent, times Kish's 1 + cv^2 of the weights otherwise), mu_h and s2_h
 the weighted mean and variance of y in group h over all areas (~1,000 respondents each:
-stable). The (mu_h - m_i)^2 term is the variance that the random number of respondents of
+stable), P_hi = N_hi / N_h the area's share of the group (N_h the sum of the counts file's
+column: with cells finer than the strata, e.g. origin x region, a slight overstatement of
+P_hi, so of the correction). No finite-population correction, as the Taylor variance of a
+design without fpc (with sampling fractions f_h the formula is high by about f_h). The (mu_h - m_i)^2 term is the variance that the random number of respondents of
 each group in the area adds to a mixed area's mean. The model behind it: within a group,
 persons have mean mu_h and variance s2_h in every area (a municipal deviation is the
 Fay-Herriot area effect, not sampling error). For shares m_i is also the anticipated share,
@@ -99,7 +102,8 @@ def anticipated_variances(counts, moments: pd.DataFrame, name: str = "indicator"
                               "has no register population; give every area its counts")
     mu = np.nan_to_num(mom["mu"].to_numpy(float))
     m = N @ mu / Ni
-    spread = np.nan_to_num(mom["s2"].to_numpy(float))[None, :] + (mu[None, :] - m[:, None]) ** 2
+    share = N / np.maximum(N.sum(axis=0), 1.0)[None, :]  # P_hi = N_hi / N_h (the cell's total over the areas)
+    spread = np.nan_to_num(mom["s2"].to_numpy(float))[None, :] + (mu[None, :] - m[:, None]) ** 2 * (1 - share)
     r = np.nan_to_num(mom["r"].to_numpy(float))[None, :]
     return (N * r * spread).sum(axis=1) / Ni ** 2, m, (N * r).sum(axis=1) / Ni ** 2
 

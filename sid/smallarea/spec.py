@@ -128,7 +128,7 @@ def load_smallarea_spec(path: str | Path, project_dir: str | Path) -> SmallAreaS
         avg_cond = parse(a.text("condition"), where=str(a.at("condition")))
     return SmallAreaSpec(
         path=path, area=s.text("area"), covariates=s.text("covariates"), clusters=cl, model=tuple(s.names("model")),
-        method=s.text("method", "REML", choices=("REML", "ML")),
+        method=s.text("method", "REML", choices=("REML", "ML", "AdjREML")),
         gvf=gvf, variance_cells=cells, register_counts=counts, register_columns=columns,
         average_code=avg_code, average_name=avg_name, average_condition=avg_cond,
         smooth=s.text("smooth", "all", choices=("unreliable", "all")),
