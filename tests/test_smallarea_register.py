@@ -10,7 +10,12 @@ import pytest
 from sid.errors import EstimationError
 from sid.smallarea import fay_herriot, fit_fh
 from sid.smallarea.fh import _score_info
-from sid.smallarea.register_gvf import anticipated_variances, group_moments, realised_variances, register_cells
+from sid.smallarea.register_gvf import (
+    anticipated_variances,
+    group_moments,
+    realised_variances,
+    register_cells,
+)
 
 
 def _population(seed=5):
