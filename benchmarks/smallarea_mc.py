@@ -14,11 +14,19 @@ with composition covariates).
 Each draw takes a stratified SRS of ``n`` persons per origin group (the demo wave has
 about 1,100 respondents per group), direct estimates and variances per municipality by
 ``Design(strata="origin").mean(q, by="municipality")``, then ``sid.smallarea.fay_herriot``
-(REML, loglinear GVF below 10 respondents; dutch_home on the arcsine scale) with the
-covariates 1, share of foreign origin, share of non-EU origin. Reported per quantity,
-averaged over municipalities and draws: empirical MSE of the direct estimate (areas with
-a respondent) and of the EBLUP/synthetic estimate (all areas), mean estimated MSE against
-the empirical MSE, coverage of estimate +- 1.96 sqrt(mse), and the number of draws.
+with the covariates 1, share of foreign origin, share of non-EU origin (``--covariates
+base``, the stage's model; ``origin``: the share of each group and Brussels) and the
+design variances of ``--gvf``: ``register`` (anticipated from the pseudo-population's
+counts per municipality x origin x region, moments pooled per origin x region:
+sid.smallarea.register_gvf), ``weights`` (conditional on the realised sample), or the
+smoothing GVFs ``deff`` / ``loglinear`` / ``pooled`` of the direct variances; ``--method``
+REML (Prasad-Rao MSE), ML (Datta-Lahiri) or AdjREML (Li-Lahiri); dutch_home on the
+arcsine scale unless ``--no-arcsine``. Reported per quantity, averaged over
+municipalities and draws: empirical MSE of the direct estimate (areas with a respondent)
+and of the EBLUP/synthetic estimate (all areas), mean estimated MSE against the empirical
+MSE, coverage of the MSE-based 95 % CI, sigma2_u (mean, share of draws at 0), psi_hat and
+psi used against the empirical variance of the direct estimate per area (median, min,
+max), the spread of psi across draws, and the number of draws.
 """
 
 from __future__ import annotations
@@ -37,6 +45,12 @@ from sid.demo.population import ORIGINS, population_counts
 from sid.demo.sample import persons_from_cells
 from sid.demo.truth import headline
 from sid.smallarea import direct_estimates, fay_herriot
+from sid.smallarea.register_gvf import (
+    anticipated_variances,
+    group_moments,
+    realised_variances,
+    register_cells,
+)
 from sid.spec.check import load_checked_questionnaire
 
 QUANTITIES = {"idx_language": None, "idx_inclusion": None, "dutch_home": "arcsine"}
@@ -104,7 +118,8 @@ def truth(persons: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
 
 
 def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: float = 0.0, seed: int = 13,
-        gvf_model: str = "deff", smooth: str = "all", covariates: str = "origin") -> dict:
+        gvf_model: str = "register", smooth: str = "all", covariates: str = "base", method: str = "REML",
+        arcsine: bool = True) -> dict:
     """The Monte Carlo; returns the figures per quantity (see the module docstring)."""
     t0 = time.perf_counter()
     persons, munis, N_h = pseudo_population(per_group, seed, local_sd)
@@ -113,8 +128,13 @@ def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: floa
     X = np.column_stack([np.ones(len(munis))] + [munis[c].to_numpy() for c in COVARIATE_SETS[covariates]])
     true = truth(persons, codes)
     groups = {o: np.flatnonzero(persons["origin"].to_numpy() == o) for o in ORIGINS}
+    region = pd.Series(munis["region"].to_numpy(), index=codes)
+    persons["cell"] = register_cells(persons["origin"], region.reindex(persons["municipality"]).to_numpy())  # origin x region
+    counts = persons.pivot_table(index="municipality", columns="cell", values="weight", aggfunc="sum",
+                                 fill_value=0.0).reindex(codes).fillna(0.0)  # the register: N_hi
     rng = np.random.default_rng([seed, 2])
-    keys = ("se_dir", "n_dir", "se_fh", "mse_est", "cover", "dir_sum", "dir_sq", "psi_hat", "psi_used")
+    keys = ("se_dir", "n_dir", "se_fh", "mse_est", "cover", "dir_sum", "dir_sq", "psi_hat", "psi_used", "psi_used2")
+    transforms = {q: (None if q == "dutch_home" and not arcsine else t) for q, t in QUANTITIES.items()}
     acc = {q: {k: np.zeros(len(codes)) for k in keys} for q in QUANTITIES}
     sigma2 = {q: [] for q in QUANTITIES}
     for _ in range(draws):  # loop over Monte Carlo draws
@@ -122,10 +142,16 @@ def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: floa
         s = persons.iloc[idx].reset_index(drop=True)
         s["design_weight"] = s["origin"].map(N_h).to_numpy(float) / n
         d = sid.Design(s, weight="design_weight", strata="origin")
-        for q, tr in QUANTITIES.items():
+        for q, tr in transforms.items():
             de = direct_estimates(d, q, "municipality", areas=codes)
+            ant = None
+            if gvf_model in ("register", "weights"):
+                mom = group_moments(s[q], s["design_weight"], s["cell"])
+                ant = (anticipated_variances(counts, mom, q) if gvf_model == "register" else
+                       realised_variances(s["municipality"], s[q], s["design_weight"], s["cell"], mom, codes, q))
             frame, fit = fay_herriot(codes, de["estimate"], de["variance"], de["n"], X, transform=tr, name=q,
-                                     gvf_model=gvf_model, smooth=smooth, deff=de["deff"], tol=1e-8, max_iter=1000)
+                                     gvf_model=gvf_model, smooth=smooth, deff=de["deff"], tol=1e-8, max_iter=1000,
+                                     method=method, anticipated=ant)
             t = true[q].to_numpy()
             a = acc[q]
             has = de["n"].to_numpy() > 0
@@ -137,12 +163,16 @@ def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: floa
             a["psi_hat"][has] += de["variance"].to_numpy()[has]
             if tr is None:  # psi on the arcsine scale is not comparable with the share's variance
                 a["psi_used"][has] += frame["psi"].to_numpy()[has]
+            elif ant is not None:
+                a["psi_used"][has] += ant[0][has]
+            a["psi_used2"][has] += (frame["psi"].to_numpy()[has] if tr is None else
+                                    (ant[0][has] if ant is not None else 0.0)) ** 2
             e = frame["estimate"].to_numpy()
             a["se_fh"] += (e - t) ** 2
             a["mse_est"] += frame["mse"].to_numpy()
             a["cover"] += (frame["ci_low"].to_numpy() <= t) & (t <= frame["ci_high"].to_numpy())
             sigma2[q].append(fit.sigma2_u)
-    res = {"draws": draws, "per_group": per_group, "n_per_group": n, "local_sd": local_sd,
+    res = {"arcsine": arcsine, "draws": draws, "per_group": per_group, "n_per_group": n, "local_sd": local_sd, "method": method,
            "gvf_model": gvf_model, "smooth": smooth, "covariates": COVARIATE_SETS[covariates],
            "municipalities": int(len(codes)), "seconds": round(time.perf_counter() - t0, 1), "quantities": {}}
     for q, a in acc.items():
@@ -154,7 +184,7 @@ def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: floa
         ratio_hat = (a["psi_hat"] / k / var_dir)[always]
         ratio_used = (a["psi_used"] / k / var_dir)[always]
         res["quantities"][q] = {
-            "scale": "arcsine back-transformed share" if QUANTITIES[q] else "0-100 index",
+            "scale": "arcsine back-transformed share" if transforms[q] else ("share" if q == "dutch_home" else "0-100"),
             "areas_compared": int(always.sum()),
             "mean_mse_direct": float(dir_mse[always].mean()),
             "mean_mse_eblup": float(fh_mse[always].mean()),
@@ -164,8 +194,11 @@ def run(draws: int = 200, per_group: int = 20_000, n: int = 1100, local_sd: floa
             "coverage_95_min_area": float((a["cover"] / draws).min()),
             "mean_sigma2_u": float(np.mean(sigma2[q])),
             **({"psi_used_over_var_direct": {"median": float(np.median(ratio_used)), "min": float(ratio_used.min()),
-                                             "max": float(ratio_used.max())}} if QUANTITIES[q] is None else {}),
+                                             "max": float(ratio_used.max())}}
+               if transforms[q] is None or gvf_model == "register" else {}),
             "share_sigma2_u_zero": float(np.mean(np.array(sigma2[q]) == 0)),
+            "psi_used_cv_across_draws_median": float(np.median(
+                np.sqrt(np.maximum(a["psi_used2"] / k - (a["psi_used"] / k) ** 2, 0))[always] / (a["psi_used"] / k)[always])),
             "psi_hat_over_var_direct": {"median": float(np.median(ratio_hat)), "min": float(ratio_hat.min()),
                                         "max": float(ratio_hat.max())},
             "mean_estimated_over_empirical_mse": float((a["mse_est"] / draws).mean() / fh_mse.mean()),
@@ -180,11 +213,14 @@ def main(argv=None) -> None:
     ap.add_argument("--n", type=int, default=1100)
     ap.add_argument("--local-sd", type=float, nargs="+", default=[0.0, 3.0])
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--gvf", default="deff", choices=["loglinear", "pooled", "deff"])
+    ap.add_argument("--gvf", default="register", choices=["loglinear", "pooled", "deff", "register", "weights"])
+    ap.add_argument("--method", default="REML", choices=["REML", "ML", "AdjREML"])
+    ap.add_argument("--no-arcsine", action="store_true", help="fit dutch_home on the share scale")
     ap.add_argument("--smooth", default="all", choices=["unreliable", "all"])
-    ap.add_argument("--covariates", default="origin", choices=sorted(COVARIATE_SETS))
+    ap.add_argument("--covariates", default="base", choices=sorted(COVARIATE_SETS))
     a = ap.parse_args(argv)
-    out = [run(a.draws, a.per_group, a.n, sd, a.seed, a.gvf, a.smooth, a.covariates) for sd in a.local_sd]
+    out = [run(a.draws, a.per_group, a.n, sd, a.seed, a.gvf, a.smooth, a.covariates, a.method, not a.no_arcsine)
+           for sd in a.local_sd]
     print(json.dumps(out, indent=1))
 
 

@@ -32,7 +32,7 @@ from sid.cli import main
 from sid.estimation.design import Design
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("ingest", "clean", "fieldwork", "weight", "score", "tables", "link", "report")
+STAGES = ("ingest", "clean", "fieldwork", "weight", "score", "tables", "link", "smallarea", "report")
 GROUPS = ("BEL", "MAR", "TUR", "POL", "ROU", "COD")
 SCALE = 0.5
 REF = ROOT / "tests" / "reference" / "r"
@@ -228,3 +228,46 @@ def test_sid2017_clustered_raked_taylor_se_of_table_cells_matches_R_svydesign_ra
         cells = cells.drop_duplicates("by_value").set_index("by_value").loc[r["domain"]]
         np.testing.assert_allclose(cells.estimate.astype(float), r["estimate"], rtol=1e-10)
         np.testing.assert_allclose(cells.se.astype(float), r["se"], rtol=1e-5)
+
+
+def test_smallarea_stage_on_the_clustered_wave(run2017):
+    """sid smallarea on sid2017 (smallarea/sid2017.yaml): every municipality of gemeenten.csv
+    gets an estimate; the direct variances are the clustered Taylor ones of the run's design
+    (PSU steekproefpunt within steekproefgroep x provincie); the model's psi is the variance
+    conditional on the sampling points (gvf weights: S^2 sum w^2 / (sum w)^2, S^2 pooled per
+    stratum); base rows at geography = NIS code; one Dutch page per municipality."""
+    import duckdb
+
+    from sid.smallarea.register_gvf import group_moments, realised_variances, register_cells
+
+    out = run2017["out"]
+    e = pd.read_csv(out / "smallarea" / "estimates.csv", dtype={"nis": str})
+    munis = pd.read_csv(run2017["data"] / "gemeenten.csv", dtype={"nis": str})
+    assert set(e["indicator"]) == {"sid2017_liim_idx_taal", "sid2017_liim_idx_inclusie", "sid2017_liim_nl_thuis"}
+    for _, rows in e.groupby("indicator"):
+        assert sorted(rows["nis"]) == sorted(munis["nis"])
+        assert (rows.loc[rows["n"] == 0, "method"] == "synthetic").all()
+        assert (rows.loc[rows["n"] > 0, "method"] == "EBLUP-AdjREML").all()
+    d = sid.open_wave(out, variance="taylor").design
+    assert d.degf < len(d.data) / 5  # clustered: df from sampling points, not persons
+    taal = e[e["indicator"] == "sid2017_liim_idx_taal"].set_index("nis")
+    code = d.data["gemeente"].map(lambda v: str(int(v)))
+    direct = d.with_columns({"_g": code.to_numpy(dtype=object)}).mean("idx_taal", by="_g").set_index("_g")
+    shown = taal.index[taal["direct_shown"]]
+    np.testing.assert_allclose(taal.loc[shown, "direct_se"], direct.loc[shown, "se"], rtol=1e-9)
+    cells = register_cells(d.data["steekproefgroep"], d.data["provincie"])
+    mom = group_moments(d.data["idx_taal"], d.weights, cells)
+    psi, _, _ = realised_variances(code, d.data["idx_taal"], d.weights, cells, mom, list(taal.index))
+    s = (taal["n"] > 0).to_numpy()
+    np.testing.assert_allclose(taal["psi"].to_numpy()[s], psi[s], rtol=1e-9)
+    con = duckdb.connect(str(run2017["project"] / "data" / "vlim.duckdb"), read_only=True)
+    try:
+        geo = con.execute("SELECT geography FROM indicator_values WHERE wave = 'sid2017-smallarea' "
+                          "AND indicator_code = 'sid2017_liim_idx_taal'").fetchdf()["geography"]
+    finally:
+        con.close()
+    assert sorted(geo) == sorted([*munis["nis"], "VLG"])
+    pages = sorted((out / "report" / "liim").glob("*.html"))
+    assert len(pages) == len(munis)
+    text = (out / "report" / "liim" / "11002.html").read_text(encoding="utf-8")
+    assert "Antwerpen" in text and "Gemiddelde Vlaams Gewest" in text and "Technische toelichting" in text

@@ -76,3 +76,5 @@ def test_benchmark_300_areas_10_indicators_takes_seconds():
 
     res = run(300, 10, repeats=1)
     assert res["seconds_best"] < 10
+    res = run(300, 10, repeats=1, gvf="register", method="AdjREML")  # the stage's configuration
+    assert res["seconds_best"] < 10 and "register" in res["task"]

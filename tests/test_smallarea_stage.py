@@ -8,10 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+import sid
 from sid.cli import main
 from sid.demo import make_demo
 from sid.pipeline.run import STAGES, RunContext
@@ -67,14 +69,51 @@ def test_estimates_cover_every_municipality_with_rules(run):
 def test_base_holds_municipality_rows_with_method_note(run):
     con = duckdb.connect(str(run["proj"] / "base.duckdb"), read_only=True)
     try:
-        rows = con.execute("SELECT geography, value, note, flags, wave FROM indicator_values "
+        rows = con.execute("SELECT geography, value, se, note, flags, wave, obs_status FROM indicator_values "
                            "WHERE indicator_code = 'sid_liim_age'").fetchdf()
     finally:
         con.close()
     e = run["res"].estimates
+    region = rows[rows["geography"] == "VLG"]
+    rows = rows[rows["geography"] != "VLG"]
     assert sorted(rows["geography"]) == sorted(e["nis"].astype(str))
     assert rows["note"].str.startswith("Fay-Herriot ").all() and (rows["wave"] == "sid2022-smallarea").all()
     assert set(rows["flags"]) <= {"", "not_publishable", "direct_suppressed"}
+    # SDMX: model-based E, over the CV limit U; the method is the note
+    assert (rows["obs_status"] == rows["flags"].map(lambda f: "U" if f == "not_publishable" else "E")).all()
+    # the regional average the pages compare with: one direct row at the average's geography
+    assert len(region) == 1 and region["obs_status"].iloc[0] == "A" and "directe schatting" in region["note"].iloc[0]
+    assert region["value"].iloc[0] == pytest.approx(e["flemish_average"].iloc[0])
+
+
+def test_flemish_average_is_the_direct_estimate_of_the_flemish_region(run):
+    """The spec's average (region == 1) leaves the Brussels respondents out."""
+    d = sid.open_wave(run["out"], variance="taylor").design
+    e = run["res"].estimates
+    vl = d.subset(d.data["region"].to_numpy() == 1).mean("age")
+    assert e["flemish_average"].iloc[0] == pytest.approx(float(vl["estimate"].iloc[0]), rel=1e-12)
+    assert e["flemish_average"].iloc[0] != pytest.approx(float(d.mean("age")["estimate"].iloc[0]), rel=1e-6)
+
+
+def test_register_variances_are_the_psi_of_every_sampled_area(run):
+    """gvf register: psi is the anticipated variance from municipality_register.csv, for
+    every sampled area (psi_smoothed), and the diagnostics are written per area."""
+    from sid.smallarea.register_gvf import anticipated_variances, group_moments, register_cells
+    from sid.smallarea.spec import load_smallarea_spec
+    from sid.smallarea.stage import read_register_counts
+
+    spec = load_smallarea_spec(run["proj"] / "smallarea" / "sid2022.yaml", run["proj"])
+    e = run["res"].estimates
+    codes = e["nis"].astype(str).unique()
+    counts = read_register_counts(run["data"] / "municipality_register.csv", spec, codes)
+    d = sid.open_wave(run["out"], variance="taylor").design
+    cells = register_cells(d.data["stratum"], d.data["region"])
+    psi, _, _ = anticipated_variances(counts, group_moments(d.data["age"], d.weights, cells))
+    s = (e["n"] > 0).to_numpy()
+    np.testing.assert_allclose(e.loc[s, "psi"].to_numpy(), psi[s], rtol=1e-9)
+    assert e.loc[s, "psi_smoothed"].all()
+    for c in ("gamma", "std_residual", "cv_direct", "cv"):
+        assert e.loc[s, c].notna().any(), c
 
 
 def test_report_stage_writes_one_dutch_page_per_municipality(run):
@@ -85,7 +124,10 @@ def test_report_stage_writes_one_dutch_page_per_municipality(run):
     assert status["liim"] == f"{len(pages)} pages"
     assert len(pages) == run["res"].estimates["nis"].nunique()
     text = pages[0].read_text(encoding="utf-8")
-    assert 'lang="nl"' in text and "Vlaams gemiddelde" in text and "Gemiddelde leeftijd" in text
+    assert 'lang="nl"' in text and "Gemiddelde Vlaams Gewest" in text and "Gemiddelde leeftijd" in text
+    # the diagnostics are shown: shrinkage, standardised residual, CV direct vs CV model, sigma2_u
+    assert all(w in text for w in ("Technische toelichting", "Gewicht directe schatting", "Gestand. residu",
+                                   "CV direct", "CV model", "Variantie gemeente-effect"))
     e = run["res"].estimates
     hidden = e[~e["publishable"]]
     if len(hidden):  # a not-publishable estimate is not printed
@@ -114,6 +156,39 @@ def test_missing_covariates_file_names_it(run, capsys, tmp_path):
     code = main(["smallarea", "--out", str(run["out"]), "--project", str(run["proj"]), "--data", str(tmp_path)])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "municipalities.csv" in err and "--data" in err
+
+
+def test_missing_register_counts_file_is_one_line_exit_2(run, capsys, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "municipalities.csv").write_bytes((run["data"] / "municipalities.csv").read_bytes())
+    listing = sorted(p.name for p in run["out"].iterdir())
+    stamp = (run["out"] / "smallarea" / "estimates.csv").read_bytes()
+    code = main(["smallarea", "--out", str(run["out"]), "--project", str(run["proj"]), "--data", str(data)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "municipality_register.csv" in err and "register_counts" in err
+    assert sorted(p.name for p in run["out"].iterdir()) == listing
+    assert (run["out"] / "smallarea" / "estimates.csv").read_bytes() == stamp
+
+
+@pytest.mark.parametrize("change,words", [
+    ({"register_counts": None}, ["gvf register", "register_counts"]),
+    ({"variance_cells": None}, ["variance_cells"]),
+    ({"variance_cells": ["stratum"], "register_counts": {"file": "x.csv", "columns": {"origin": "o"}}},
+     ["'origin'", "variance_cells"]),
+    ({"average": {"code": "VLG", "name": "Vlaams Gewest"}}, ["condition"]),
+])
+def test_bad_variance_spec_is_one_line_exit_2(run, capsys, tmp_path, change, words):
+    spec = {**run["spec"], **change}
+    spec = {k: v for k, v in spec.items() if v is not None}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    before = _inputs(run)
+    code = main(["smallarea", "--out", str(run["out"]), "--project", str(run["proj"]), "--data", str(run["data"]),
+                 "--spec", str(bad)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and str(bad) in err and all(w in err for w in words), err
+    assert _inputs(run) == before
 
 
 def test_project_wave_without_smallarea_skips_the_stage():

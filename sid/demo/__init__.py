@@ -58,6 +58,8 @@ FILES = {
                            "covariates (sid.demo.municipalities)"),
     "municipality_truth.csv": ("population truth per municipality (nis, quantity, value) of the headline quantities; the "
                                "answer model has no municipality effect, so municipalities differ by composition only"),
+    "municipality_register.csv": ("register counts per municipality x origin x region (nis, origin, region, count): "
+                                  "the composition behind the small-area stage's register design variances"),
     "demo.json": "this description: seed, scale, sizes, disposition codes, files",
 }
 

@@ -127,15 +127,30 @@ def municipality_truth(pop: pd.DataFrame, mu: pd.DataFrame, known: pd.DataFrame)
     return pd.concat(rows, ignore_index=True)
 
 
+def register_counts(pop: pd.DataFrame) -> pd.DataFrame:
+    """Register counts per municipality x origin x region (nis, origin, region, count; the
+    cells' counts N_c x p(m | c), rounded): the register composition of each municipality,
+    for the "register" design variances of the small-area stage (sid.smallarea.register_gvf)."""
+    codes, P = allocation(pop)
+    N = pd.DataFrame(pop["count"].to_numpy(float)[:, None] * P, columns=codes)
+    N["origin"], N["region"] = pop["origin"].to_numpy(), pop["region"].to_numpy()
+    long = N.groupby(["origin", "region"]).sum().reset_index().melt(id_vars=["origin", "region"], var_name="nis",
+                                                                      value_name="count")
+    long = long[long["count"] > 0.5]
+    long["count"] = np.rint(long["count"]).astype(np.int64)
+    return long[["nis", "origin", "region", "count"]].sort_values(["nis", "origin"], kind="stable").reset_index(drop=True)
+
+
 def write_municipality_demo(out_dir: str | Path, pop: pd.DataFrame, spec: Questionnaire, seed: int,
                             per_group: int = 10_000) -> list[Path]:
-    """Write ``municipalities.csv`` and ``municipality_truth.csv`` into ``out_dir`` (the
+    """Write ``municipalities.csv``, ``municipality_truth.csv`` and ``municipality_register.csv`` into ``out_dir`` (the
     demo's temporary folder; atomic writes). Deterministic in ``seed`` (its own stream)."""
     rng = np.random.default_rng([seed, 13])
     cov = covariates(pop, rng)
     mu, known = cell_means(pop, spec, rng, per_group)
     truth = municipality_truth(pop, mu, known)
-    paths = [Path(out_dir) / "municipalities.csv", Path(out_dir) / "municipality_truth.csv"]
+    paths = [Path(out_dir) / n for n in ("municipalities.csv", "municipality_truth.csv", "municipality_register.csv")]
     write_text(paths[0], cov.to_csv(index=False, lineterminator="\n", float_format="%.6f"))
     write_text(paths[1], truth.to_csv(index=False, lineterminator="\n", float_format="%.6f"))
+    write_text(paths[2], register_counts(pop).to_csv(index=False, lineterminator="\n"))
     return paths

@@ -49,7 +49,15 @@ from sid.demo.population import population_counts
 from sid.demo.register_extract import CODES as REGISTER_CODES
 from sid.demo.register_extract import register_extract
 from sid.demo.sample import persons_from_cells, random_keys
-from sid.demo.sid2017_geography import BRUSSELS, PROVINCES, municipalities, residents, trait_effects
+from sid.demo.sid2017_geography import (
+    BRUSSELS,
+    PROVINCES,
+    municipalities,
+    municipality_covariates,
+    municipality_register,
+    residents,
+    trait_effects,
+)
 from sid.demo.sid2017_paper import paper_routing_errors
 from sid.demo.truth import population_truth
 from sid.errors import SidError
@@ -65,6 +73,8 @@ ADMIN_YEARS = tuple(range(2013, 2018))
 FILES = {
     "register_populatie.csv": "register counts of residents aged 15-85 per herkomst x generatie x geslacht x leeftijdsgroep x provincie (gewest derived; column aantal)",
     "steekproefkader_gemeenten.csv": "first-stage frame: per stratum (herkomst x provincie) and municipality the residents of the group, whether it is in the frame (>= 40 residents), the stratum's covered residents and sampling points, the expected hits (PPS), the first-stage probability and the hits drawn",
+    "gemeenten.csv": "the 327 municipalities for the small-area stage: nis, name, provincie, cluster (size class, Brussels apart) and cluster_name, population 15-85, shares of foreign and non-EU origin and of each foreign group (sid.demo.sid2017_geography)",
+    "gemeenten_register.csv": "register residents per municipality x herkomst x provincie (nis, herkomst, provincie, count)",
     "bruto_steekproef.csv": "register extract of the gross sample: pseudo_id, strata (steekproefgroep, provincie), gemeente, steekproefpunt (PSU), probabilities, ontwerpgewicht and register variables, respondents and non-respondents alike",
     "disposities.csv": "final disposition per sampled person (numeric agency codes in 'dispositions') and modus: cawi, papi or capi (the interview mode of respondents, the mode of the last attempt of the others)",
     "sid2017_web.sav": "answers of web (CAWI) respondents: pseudo_id, paradata, questionnaire items (SPSS, labelled, missing codes 97/98/99 declared)",
@@ -221,6 +231,8 @@ def make_sid2017(out_dir: str | Path, seed: int = 2017, scale: float = 1.0,
     with atomic_dir(out) as tmp:
         pop.drop(columns=["dstratum"]).rename(columns=M.FRAME_NAMES).to_csv(tmp / "register_populatie.csv", index=False)
         frame_psu.to_csv(tmp / "steekproefkader_gemeenten.csv", index=False)
+        municipality_covariates(res, mun).to_csv(tmp / "gemeenten.csv", index=False, float_format="%.6f")
+        municipality_register(res).to_csv(tmp / "gemeenten_register.csv", index=False)
         gross.to_csv(tmp / "bruto_steekproef.csv", index=False)
         dispositions.to_csv(tmp / "disposities.csv", index=False)
         for mode, name in M.MODE_FILES.items():

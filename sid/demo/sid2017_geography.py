@@ -148,3 +148,42 @@ def residents(stratum_totals: pd.DataFrame, mun: pd.DataFrame) -> pd.DataFrame:
             "residents": _largest_remainder(int(count), w),
         }))
     return pd.concat(parts, ignore_index=True)
+
+
+_EU = ("POL", "ROU")
+CLUSTERS = {"brussel": "Brusselse gemeenten", "centrumstad": "Centrumsteden (60.000 inwoners en meer)",
+            "kleinstad": "Kleinere steden (20.000-60.000)", "landelijk": "Landelijke gemeenten (minder dan 20.000)"}
+
+
+def municipality_covariates(res: pd.DataFrame, mun: pd.DataFrame) -> pd.DataFrame:
+    """``gemeenten.csv``: one row per municipality (nis, naam as ``name``, provincie,
+    cluster, cluster_name, population 15-85, aandeel_buitenlandse_herkomst,
+    aandeel_niet_eu_herkomst and aandeel_<group> per foreign group) from the register's
+    residents per origin group (:func:`residents`). Clusters of comparable municipalities
+    are size classes (Brussels apart): a synthetic stand-in for the VRIND classification."""
+    wide = res.pivot_table(index="municipality", columns="origin", values="residents", aggfunc="sum",
+                           fill_value=0).reindex(mun["municipality"]).fillna(0)
+    tot = wide.sum(axis=1).to_numpy(float)
+    foreign = tot - wide["BEL"].to_numpy(float)
+    eu = sum(wide[o].to_numpy(float) for o in _EU if o in wide.columns)
+    size = tot
+    cluster = np.where(mun["province"].to_numpy() == BRUSSELS, "brussel",
+                       np.where(size >= 60_000, "centrumstad", np.where(size >= 20_000, "kleinstad", "landelijk")))
+    out = pd.DataFrame({
+        "nis": mun["municipality"].to_numpy(), "name": mun["name"].to_numpy(), "provincie": mun["province"].to_numpy(),
+        "cluster": cluster, "cluster_name": pd.Series(cluster).map(CLUSTERS).to_numpy(),
+        "population": tot.astype(np.int64), "aandeel_buitenlandse_herkomst": foreign / tot,
+        "aandeel_niet_eu_herkomst": (foreign - eu) / tot,
+        **{f"aandeel_{o.lower()}": wide[o].to_numpy(float) / tot for o in wide.columns if o != "BEL"},
+    })
+    return out
+
+
+def municipality_register(res: pd.DataFrame) -> pd.DataFrame:
+    """``gemeenten_register.csv``: register residents per municipality x origin group x
+    province (nis, herkomst, provincie, count), for the small-area stage's register
+    design variances."""
+    out = res.rename(columns={"municipality": "nis", "origin": "herkomst", "province": "provincie",
+                              "residents": "count"})
+    return out[out["count"] > 0][["nis", "herkomst", "provincie", "count"]].sort_values(["nis", "herkomst"],
+                                                                                        kind="stable")

@@ -31,7 +31,10 @@ def liim_pages(out_dir: Path, env: jinja2.Environment) -> tuple[dict[str, str], 
         first = rows.iloc[0]
         ctx = {"survey_title": meta["survey_title"], "period": meta["period"], "nis": nis, "name": first["name"],
                "cluster_name": first["cluster_name"], "max_cv": meta["max_cv"], "min_n": meta["min_n"],
-               "rows": [{**r, "label": inds[r["indicator"]]["name"], "unit": inds[r["indicator"]]["unit"]}
+               "average_name": meta.get("average_name", "alle respondenten"),
+               "rows": [{**r, "label": inds[r["indicator"]]["name"], "unit": inds[r["indicator"]]["unit"],
+                         "sigma2_u": inds[r["indicator"]].get("sigma2_u"),
+                         "transform": inds[r["indicator"]].get("transform", "none")}
                         for r in rows.to_dict("records")]}
         pages[f"liim/{nis}.html"] = render(env, TEMPLATE, ctx)
     return pages, [est_p, meta_p]

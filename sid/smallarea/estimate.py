@@ -40,7 +40,8 @@ def _arcsine_inputs(y, psi, n, reliable, kish=None):
 def fay_herriot(areas, y, psi, n, X, method: str = "REML", transform: str | None = None,
                 gvf_model: str = "loglinear", min_n: int = 10, population=None, total: float | None = None,
                 benchmark: str | None = None, level: float = 0.95, tol: float = 1e-10, max_iter: int = 100,
-                name: str = "indicator", deff=None, smooth: str = "unreliable") -> tuple[pd.DataFrame, FHFit]:
+                name: str = "indicator", deff=None, smooth: str = "unreliable",
+                anticipated=None) -> tuple[pd.DataFrame, FHFit]:
     """Small-area estimates for every area in ``areas``; returns (frame, fit).
 
     y, psi, n: direct estimate, design variance and respondent count per area (NaN, NaN,
@@ -50,7 +51,11 @@ def fay_herriot(areas, y, psi, n, X, method: str = "REML", transform: str | None
     ``gvf_model``; on the arcsine scale psi_z = c deff_i / (4 n) with a pooled c. deff: the
     Kish design effect per area (``direct_estimates``' column), needed by gvf_model "deff"
     and used on the arcsine scale when given. For weights that differ much between groups
-    use gvf_model="deff", smooth="all" (see sid.smallarea.gvf). population, total, benchmark: population
+    use gvf_model="deff", smooth="all" (see sid.smallarea.gvf), or better gvf_model="register"
+    with ``anticipated`` = (psi, m, k) per area from the register composition
+    (:func:`sid.smallarea.register_gvf.anticipated_variances`; "weights": the same from
+    ``realised_variances``, for clustered designs): every sampled area's psi is
+    then the anticipated variance, and on the arcsine scale k / 4 (k = 1 / n_eff). population, total, benchmark: population
     sizes per area, the direct regional estimate and "ratio"/"difference" to benchmark
     (None: no benchmarking). Frame columns: see ``COLUMNS``; ``method`` is "EBLUP-REML",
     "EBLUP-ML" or "synthetic" per area; mse/se/CI are those of the unbenchmarked EBLUP.
@@ -71,7 +76,22 @@ def fay_herriot(areas, y, psi, n, X, method: str = "REML", transform: str | None
         deff = np.where(s, np.asarray(deff, dtype=float), 1.0)
     psi_used = np.full_like(psi, np.nan)
     smoothed = np.zeros(len(y), dtype=bool)
-    if transform == "arcsine":
+    if gvf_model in ("register", "weights"):
+        if anticipated is None:
+            raise EstimationError(f"Fay-Herriot ({name}): gvf_model {gvf_model!r} needs the anticipated variances; "
+                                  "give anticipated=(psi, m, k) from sid.smallarea.register_gvf")
+        a_psi, _, a_k = (np.asarray(a, dtype=float) for a in anticipated)
+        smoothed[s] = True
+        if transform == "arcsine":
+            y_fit, psi_used[s] = np.arcsin(np.sqrt(np.clip(y[s], 0, 1))), a_k[s] / 4.0
+        else:
+            y_fit, psi_used[s] = y[s], a_psi[s]
+        bad = ~(np.isfinite(psi_used[s]) & (psi_used[s] > 0))
+        if bad.any():
+            raise EstimationError(f"Fay-Herriot ({name}): area {areas[int(np.flatnonzero(s)[bad][0])]!r} gets design "
+                                  f"variance {psi_used[s][bad][0]:g} from the {gvf_model} model, not > 0 (its cells "
+                                  "have no variance: a share everyone answers alike); use transform: arcsine")
+    elif transform == "arcsine":
         z, psi_z = _arcsine_inputs(y[s], psi[s], n[s], n[s] >= min_n, None if deff is None else deff[s])
         psi_used[s], smoothed[s], y_fit = psi_z, True, z
     else:

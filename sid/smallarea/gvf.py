@@ -17,9 +17,10 @@ recommend smoothing the psi_i with a model in the area sample sizes. Two models:
   differ between groups (an origin-stratified sample: 150-fold), an area's variance
   depends on its weight mix, not on n only; and its direct variance estimate is biased
   low exactly where the effective sample n/deff is small (a few heavy-weight
-  respondents dominate the mean and their residuals from it are small). The issue 13
-  Monte Carlo (benchmarks/smallarea_mc.py) measured mean psi_hat at 0.3-0.5 of the
-  direct estimate's variance in such areas; this model with ``replace="all"`` restores it.
+  respondents dominate the mean and their residuals from it are small). One pooled c
+  is too crude where group means differ (issue 13's Monte Carlo: 2.1 times the actual
+  variance for the language index); prefer the register-based variances of
+  :mod:`sid.smallarea.register_gvf` (spec ``gvf: register``).
 
 :func:`smooth_variances` keeps the direct psi_i of reliable areas and replaces the others
 by the model's value (``replace="unreliable"``), or replaces all (``replace="all"``).
@@ -31,7 +32,7 @@ import numpy as np
 
 from sid.errors import EstimationError
 
-GVF_MODELS = ("loglinear", "pooled", "deff")
+GVF_MODELS = ("loglinear", "pooled", "deff")  # "register": sid.smallarea.register_gvf
 
 
 def gvf(psi, n, model: str = "loglinear", min_n: int = 10, name: str = "indicator", deff=None) -> np.ndarray:

@@ -33,10 +33,18 @@ from sid.linkage.schema import ORIGIN, TOTAL
 from sid.project import PROJECT_FILE, Project, Wave
 from sid.smallarea.direct import direct_estimates
 from sid.smallarea.estimate import diagnostics, fay_herriot
+from sid.smallarea.register_gvf import (
+    anticipated_variances,
+    group_moments,
+    realised_variances,
+    register_cells,
+)
 from sid.smallarea.spec import SmallAreaSpec, load_smallarea_spec
+from sid.spec.expr_nodes import to_array
 
 PathLike = str | os.PathLike[str]
 SMALLAREA = "smallarea"
+Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,70 @@ def read_covariates(path: Path, spec: SmallAreaSpec) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def read_register_counts(path: Path, spec: SmallAreaSpec, codes) -> pd.DataFrame:
+    """The register counts file as a frame areas (``codes``) x cell labels (register_cells
+    of the variance_cells columns, in the spec's order); every area needs a positive total."""
+    from sid.io.csvfile import read_csv
+
+    if not path.is_file():
+        raise InputFileError(f"{path}: register counts file not found (named by {spec.path}: register_counts); "
+                             "give the data folder holding it (--data DIR)")
+    df = read_csv(path, text=True)
+    cols = [c for _, c in spec.register_columns]
+    for c in ("nis", *cols, "count"):
+        if c not in df.columns:
+            raise DataError(f"{path}: no column {c!r} (register_counts of {spec.path}); columns: {', '.join(df.columns)}")
+    count = pd.to_numeric(df["count"], errors="coerce")
+    bad = count.isna() | (count < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise DataError(f"{path}: row {row}: count {df['count'].iloc[row - 2]!r} is not a number >= 0; correct it")
+    cell = register_cells(*(df[c] for c in cols))
+    wide = pd.DataFrame({"nis": df["nis"], "cell": cell, "count": count.astype(float)}).pivot_table(
+        index="nis", columns="cell", values="count", aggfunc="sum", fill_value=0.0)
+    wide = wide.reindex([str(c) for c in codes]).fillna(0.0)
+    empty = wide.sum(axis=1) <= 0
+    if empty.any():
+        raise DataError(f"{path}: area {wide.index[empty.to_numpy()][0]} of the covariates file has no register "
+                        "counts; give every area its counts per cell")
+    return wide
+
+
+def _variances(d, spec: SmallAreaSpec, variable: str, area_col: str, codes, counts) -> tuple | None:
+    """(psi, m) per area from the register (gvf register) or the realised weights (gvf
+    weights), moments pooled per variance cell; None for the smoothing GVFs."""
+    if spec.gvf not in ("register", "weights"):
+        return None
+    data = d.data
+    for c in spec.variance_cells:
+        if c not in data.columns:
+            raise DataError(f"{spec.path}: variance_cells: {c!r} is not a variable of the wave; "
+                            "name respondent variables")
+    keep = np.asarray(d.domain, dtype=bool)
+    cells = register_cells(*(data[c] for c in spec.variance_cells))
+    y = np.where(keep, pd.to_numeric(data[variable], errors="coerce").to_numpy(float), np.nan)
+    w = np.asarray(d.weights, dtype=float)
+    mom = group_moments(y, w, cells)
+    if spec.gvf == "register":
+        return anticipated_variances(counts, mom, variable)
+    return realised_variances(data[area_col], y, w, cells, mom, codes, variable)
+
+
+def _average_mask(spec: SmallAreaSpec, data: pd.DataFrame) -> np.ndarray | None:
+    """Respondents of the published regional average (spec ``average``), None for all."""
+    cond = spec.average_condition
+    if cond is None:
+        return None
+    for name in sorted(cond.names - set(map(str, data.columns))):
+        raise DataError(f"{spec.path}: average: condition {cond.source!r}: variable {name!r} is not in the wave; "
+                        "name a variable of the clean data")
+    env = {c: to_array(data[c]) for c in cond.names}
+    mask = cond.holds(env, len(data))
+    if not mask.any():
+        raise DataError(f"{spec.path}: average: no respondent meets {cond.source!r}; correct the condition")
+    return mask
+
+
 def _clusters(spec: SmallAreaSpec, cov: pd.DataFrame) -> pd.DataFrame:
     out = cov[["nis"]].copy()
     out["name"] = cov["name"] if "name" in cov.columns else cov["nis"]
@@ -96,12 +168,14 @@ def _clusters(spec: SmallAreaSpec, cov: pd.DataFrame) -> pd.DataFrame:
         out["cluster_name"] = out["cluster"].map(names).fillna(out["cluster"])
     else:
         out["cluster"] = cov["cluster"] if "cluster" in cov.columns else "all"
-        out["cluster_name"] = out["cluster"]
+        out["cluster_name"] = cov["cluster_name"] if "cluster_name" in cov.columns else out["cluster"]
     return out
 
 
-def estimate_indicators(design, spec: SmallAreaSpec, cov: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """(estimates, diagnostics): one row per indicator x area (see the module docstring)."""
+def estimate_indicators(design, spec: SmallAreaSpec, cov: pd.DataFrame,
+                        counts: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+    """(estimates, diagnostics): one row per indicator x area (see the module docstring);
+    ``counts``: the register counts (:func:`read_register_counts`) for gvf register."""
     data = design.data
     if spec.area not in data.columns:
         raise DataError(f"small-area spec {spec.path}: area variable {spec.area!r} is not in the wave; "
@@ -119,21 +193,25 @@ def estimate_indicators(design, spec: SmallAreaSpec, cov: pd.DataFrame) -> tuple
     pop = cov["population"].to_numpy(float)
     cl = _clusters(spec, cov)
     frames, diags = [], {}
+    avg = _average_mask(spec, data)
     for ind in spec.indicators:  # a handful of indicators
         if ind.variable not in data.columns:
             raise DataError(f"{spec.path}: indicator {ind.code}: variable {ind.variable!r} is not in the wave")
         de = direct_estimates(d, ind.variable, col, areas=codes)
+        ant = _variances(d, spec, ind.variable, col, codes, counts)
         overall = float(d.mean(ind.variable)["estimate"].iloc[0])
+        regional = d.mean(ind.variable) if avg is None else d.subset(avg).mean(ind.variable)
         frame, fit = fay_herriot(codes, de["estimate"], de["variance"], de["n"], X, method=spec.method,
                                  transform=ind.transform, gvf_model=spec.gvf, smooth=spec.smooth, min_n=spec.min_n,
                                  deff=de["deff"], population=pop, total=overall, benchmark=spec.benchmark,
-                                 name=ind.code)
+                                 name=ind.code, anticipated=ant)
         frame = pd.concat([cl.reset_index(drop=True), frame.drop(columns=["area"])], axis=1)
         frame.insert(0, "indicator", ind.code)
         frame["direct_shown"] = frame["n"] >= spec.min_n
         frame.loc[~frame["direct_shown"], ["direct", "direct_se", "cv_direct"]] = np.nan
         frame["publishable"] = np.isfinite(frame["cv"]) & (frame["cv"] <= spec.max_cv)
-        frame["flemish_average"] = overall
+        frame["flemish_average"] = float(regional["estimate"].iloc[0])
+        frame["flemish_average_se"] = float(regional["se"].iloc[0])
         ok = frame["publishable"].to_numpy()
         w = pd.DataFrame({"c": frame["cluster"], "w": pop * ok, "wy": pop * ok * np.nan_to_num(frame["estimate"])})
         g = w.groupby("c")[["w", "wy"]].sum()
@@ -146,22 +224,40 @@ def estimate_indicators(design, spec: SmallAreaSpec, cov: pd.DataFrame) -> tuple
 def base_values(est: pd.DataFrame, spec: SmallAreaSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(indicators, values) for the indicator base: geography = NIS code, method in note."""
     flags = np.where(~est["publishable"], "not_publishable", np.where(~est["direct_shown"], "direct_suppressed", ""))
+    # SDMX: a model-based estimate is E (estimated); over the CV limit U (low reliability)
+    obs = np.where(est["publishable"], "E", "U")
     values = pd.DataFrame({
         "indicator_code": est["indicator"], "period": spec.period, "geography": est["nis"].astype(str),
         ORIGIN: TOTAL, "value": est["estimate"], "se": est["se"], "ci_low": est["ci_low"],
         "ci_high": est["ci_high"], "cv": est["cv"], "n": est["n"], "flags": flags,
-        "note": "Fay-Herriot " + est["method"] + f" (kleine-domeinschatting, {spec.gvf} variance smoothing)",
+        "note": "Fay-Herriot " + est["method"] + f" (kleine-domeinschatting; design variances: {spec.gvf})",
+        "obs_status": obs, "conf_status": "F",
     })
+    first = est.drop_duplicates("indicator")
+    region = pd.DataFrame({  # the regional average each page compares with: a direct estimate
+        "indicator_code": first["indicator"], "period": spec.period, "geography": spec.average_code, ORIGIN: TOTAL,
+        "value": first["flemish_average"], "se": first["flemish_average_se"],
+        "ci_low": first["flemish_average"] - Z95 * first["flemish_average_se"],
+        "ci_high": first["flemish_average"] + Z95 * first["flemish_average_se"],
+        "cv": first["flemish_average_se"] / first["flemish_average"].abs(), "n": np.nan, "flags": "",
+        "note": f"directe schatting ({spec.average_name}; the LIIM pages' regional average)",
+        "obs_status": "A", "conf_status": "F",
+    })
+    values = pd.concat([values, region], ignore_index=True)
     ind = pd.DataFrame([{"code": i.code, "name": i.name, "theme": "small-area (municipality)",
                          "definition": f"Fay-Herriot EBLUP of {i.variable} per municipality ({spec.path.name})",
                          "unit": i.unit, "source_type": "survey"} for i in spec.indicators])
     return ind, values
 
 
-def page_meta(spec: SmallAreaSpec, w: Wave) -> dict:
-    """What the report stage's LIIM pages need besides estimates.csv (pages.json)."""
+def page_meta(spec: SmallAreaSpec, w: Wave, diags: dict | None = None) -> dict:
+    """What the report stage's LIIM pages need besides estimates.csv (pages.json); with
+    ``diags`` the model's sigma2_u per indicator for the pages' technical note."""
     return {"survey_title": w.title or w.name, "period": spec.period, "min_n": spec.min_n, "max_cv": spec.max_cv,
-            "method": spec.method, "indicators": {i.code: {"name": i.name, "unit": i.unit} for i in spec.indicators}}
+            "method": spec.method, "average_name": spec.average_name, "gvf": spec.gvf,
+            "indicators": {i.code: {"name": i.name, "unit": i.unit, "transform": i.transform or "none",
+                                    **({"sigma2_u": diags[i.code]["sigma2_u"], "fit": diags[i.code]["method"]}
+                                       if diags and i.code in diags else {})} for i in spec.indicators}}
 
 
 def _base_path(w: Wave, spec: SmallAreaSpec, db: PathLike | None) -> Path | None:
@@ -194,17 +290,20 @@ def run_smallarea(out_dir: PathLike, project_dir: PathLike | Project = ".", data
     spec = _spec(w, spec_path)
     cov_path = (Path(data) if data is not None else w.data_folder) / spec.covariates
     cov = read_covariates(cov_path, spec)
+    folder = Path(data) if data is not None else w.data_folder
+    counts_path = folder / spec.register_counts if spec.register_counts else None
+    counts = read_register_counts(counts_path, spec, cov["nis"]) if counts_path is not None else None
     opened = open_wave(out, variance="taylor", key=w.roles.key)
-    est, diags = estimate_indicators(opened.design, spec, cov)
+    est, diags = estimate_indicators(opened.design, spec, cov, counts)
     base = _base_path(w, spec, db)
-    record = StageRecord(SMALLAREA, inputs=[cov_path, out / "clean" / "data.parquet", out / "weight" / "weights.parquet"],
+    record = StageRecord(SMALLAREA, inputs=[cov_path, *([counts_path] if counts_path else []), out / "clean" / "data.parquet", out / "weight" / "weights.parquet"],
                          specs=[p for p in (spec.path, spec.clusters) if p is not None],
                          params={"wave": w.name, "db": str(base) if base else None, "method": spec.method})
     target = out / SMALLAREA
     counts: dict = {}
     with atomic_dir(target) as tmp:
         est.to_csv(tmp / "estimates.csv", index=False, lineterminator="\n", float_format="%.10g")
-        (tmp / "pages.json").write_text(json.dumps(page_meta(spec, w), indent=2, ensure_ascii=False) + "\n",
+        (tmp / "pages.json").write_text(json.dumps(page_meta(spec, w, diags), indent=2, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
         if base is not None:
             ind, values = base_values(est, spec)
