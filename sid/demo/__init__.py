@@ -30,7 +30,7 @@ from sid.demo.population import ORIGINS, population_counts
 from sid.demo.register_extract import CODES as REGISTER_CODES
 from sid.demo.register_extract import register_extract
 from sid.demo.sample import draw_gross_sample, with_replacement
-from sid.demo.trend_truth import concept_values, trend_truth
+from sid.demo.trend_truth import concept_values, trend_info, trend_truth
 from sid.demo.truth import headline, simulate_truth, truth_table
 from sid.errors import SidError, SpecError
 from sid.io.atomic import atomic_dir, check_output_folder
@@ -159,6 +159,7 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
                       "sex": {1: "man", 2: "woman"}, "region": {1: "Vlaams Gewest", 2: "Brussels Hoofdstedelijk Gewest"},
                       "age_band": {1: "15-24", 2: "25-34", 3: "35-44", 4: "45-54", 5: "55-64", 6: "65-85"}},
             "register_codes": REGISTER_CODES,
+            "trend": trend_info(),
             "files": FILES,
         }
         (tmp / "demo.json").write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -57,7 +57,7 @@ from sid.demo.sid2017_geography import (
     stratum_effects,
 )
 from sid.demo.sid2017_paper import paper_routing_errors
-from sid.demo.trend_truth import concept_values, trend_truth
+from sid.demo.trend_truth import concept_values, trend_info, trend_truth
 from sid.demo.truth import headline, simulate_truth, truth_table
 from sid.errors import SidError
 from sid.io.atomic import atomic_dir, check_output_folder
@@ -341,5 +341,6 @@ def _info(seed, scale, spec_path, sizes, drawn, points, replaced, n_per_group) -
         "modes": {"cawi": "web", "papi": "paper (PAPI)", "capi": "face-to-face"},
         "defect_rates": {k: {"share": r, "minimum": m} for k, (r, m) in _defects.RATES.items()},
         "register_codes": REGISTER_CODES,
+        "trend": trend_info(),
         "files": FILES,
     }

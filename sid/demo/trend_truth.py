@@ -150,6 +150,17 @@ def concept_values(answers: pd.DataFrame, h: pd.DataFrame, spec: Questionnaire, 
     return pd.DataFrame(out, index=answers.index)
 
 
+def trend_info() -> dict[str, object]:
+    """The planted trend and the concepts, for a demo's demo.json."""
+    return {
+        "planted_changes": [{"trait": c.trait, "origins": list(c.origins), "generations": list(c.generations),
+                             "delta_sd_2022_minus_2017": c.delta} for c in PLANTED_CHANGES],
+        "concepts": {c.name: {"quantity": dict(c.quantity), "comparable": c.comparable, "note": c.note}
+                     for c in CONCEPTS},
+        "true_differences": "sid.demo.trend_truth.true_differences()",
+    }
+
+
 def _keys(persons: pd.DataFrame, domain: tuple[str, ...]) -> np.ndarray:
     if domain == ("all",):
         return np.full(len(persons), "ALL", dtype=object)
