@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from sid.demo import make_demo, make_sid2017
-from sid.demo.trend_truth import CONCEPTS, DOMAINS, PLANTED_CHANGES, planted_shift, true_differences
+from sid.demo.trend_differences import true_differences
+from sid.demo.trend_truth import CONCEPTS, DOMAINS, PLANTED_CHANGES, planted_shift
 
 KEY = ["concept", "domain", "group"]
 

@@ -49,7 +49,7 @@ FILES = {
     "defects.csv": "every injected defect: person_key, mode, variable, defect, injected_value, detail (see sid/demo/defects.py)",
     "population_truth.csv": "population truth per origin group and ALL: index means (0-100) and dutch_home share (0-1)",
     "trend_truth.csv": ("truth per trend concept (harmonised with SID 2017) and domain, with its Monte Carlo SE "
-                        "(sid.demo.trend_truth; the true 2022 - 2017 differences: trend_truth.true_differences)"),
+                        "(sid.demo.trend_truth; the true 2022 - 2017 differences: trend_differences.true_differences)"),
     "register_extract.parquet": ("pseudonymised register extract (KSZ/VLIM kind, 31 December 2022) of the gross sample by person_key: "
                                  "employment_status, wage_band, leefloon, social_housing, diploma (codes in 'register_codes'); "
                                  "about 1-2 % of the keys are missing (deaths, emigration) and a few keys come twice "
