@@ -207,7 +207,9 @@ def test_sid2017_clustered_raked_taylor_se_of_table_cells_matches_R_svydesign_ra
     means of two indices by herkomst, to 1e-8. R's svyrecvar sweeps the raking residuals
     10 times; sid's open_wave design sweeps them to convergence (the exact linearisation,
     sid.estimation.calvar), so the comparison to 1e-8 is made with rake_sweeps=10, and the
-    published table cells (converged) are checked to 1e-5 against the same R figures."""
+    published table cells (converged) are checked to 5e-5 against the same R figures (R's
+    10 sweeps leave up to 1.9e-5 relative on this demo: idx_taal, POL) and to 1e-10 against
+    sid's converged design."""
     ref = json.loads((REF / "sid2017_taylor.json").read_text(encoding="utf-8"))
     out = run2017["out"]
     diag = json.loads((out / "weight" / "diagnostics.json").read_text(encoding="utf-8"))
@@ -216,6 +218,9 @@ def test_sid2017_clustered_raked_taylor_se_of_table_cells_matches_R_svydesign_ra
     design = Design.calibrated(data, weight="weight", prior="prior_weight",
                                margins=diag["calibration"]["margins"], method="raking",
                                strata=diag["design"]["strata"], psu=["psu_1", "psu_2"], rake_sweeps=10)
+    converged = Design.calibrated(data, weight="weight", prior="prior_weight",
+                                  margins=diag["calibration"]["margins"], method="raking",
+                                  strata=diag["design"]["strata"], psu=["psu_1", "psu_2"])
     tables = pd.read_csv(out / "tables" / "internal" / "tables_internal.csv", dtype=str)
     for v in ("idx_taal", "idx_inclusie"):
         r = ref[f"{v}_by_herkomst"]
@@ -227,7 +232,9 @@ def test_sid2017_clustered_raked_taylor_se_of_table_cells_matches_R_svydesign_ra
         cells = tables[(tables.variable == v) & (tables.by_var == "herkomst") & (tables.statistic == "mean")]
         cells = cells.drop_duplicates("by_value").set_index("by_value").loc[r["domain"]]
         np.testing.assert_allclose(cells.estimate.astype(float), r["estimate"], rtol=1e-10)
-        np.testing.assert_allclose(cells.se.astype(float), r["se"], rtol=1e-5)
+        np.testing.assert_allclose(cells.se.astype(float), r["se"], rtol=5e-5)
+        np.testing.assert_allclose(cells.se.astype(float), _by_group(converged.mean(v, by="herkomst")).loc[r["domain"]].se,
+                                   rtol=1e-10)
 
 
 def test_smallarea_stage_on_the_clustered_wave(run2017):

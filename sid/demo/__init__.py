@@ -30,7 +30,8 @@ from sid.demo.population import ORIGINS, population_counts
 from sid.demo.register_extract import CODES as REGISTER_CODES
 from sid.demo.register_extract import register_extract
 from sid.demo.sample import draw_gross_sample, with_replacement
-from sid.demo.truth import population_truth
+from sid.demo.trend_truth import concept_values, trend_info, trend_truth
+from sid.demo.truth import headline, simulate_truth, truth_table
 from sid.errors import SidError, SpecError
 from sid.io.atomic import atomic_dir, check_output_folder
 from sid.io.spss import write_spss
@@ -47,6 +48,8 @@ FILES = {
     "sid2022_capi.sav": "answers of face-to-face (CAPI) respondents, same dictionary as the web file",
     "defects.csv": "every injected defect: person_key, mode, variable, defect, injected_value, detail (see sid/demo/defects.py)",
     "population_truth.csv": "population truth per origin group and ALL: index means (0-100) and dutch_home share (0-1)",
+    "trend_truth.csv": ("truth per trend concept (harmonised with SID 2017) and domain, with its Monte Carlo SE "
+                        "(sid.demo.trend_truth; the true 2022 - 2017 differences: trend_differences.true_differences)"),
     "register_extract.parquet": ("pseudonymised register extract (KSZ/VLIM kind, 31 December 2022) of the gross sample by person_key: "
                                  "employment_status, wage_band, leefloon, social_housing, diploma (codes in 'register_codes'); "
                                  "about 1-2 % of the keys are missing (deaths, emigration) and a few keys come twice "
@@ -103,7 +106,10 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
 
     columns = [c for c in survey.columns if c != "mode"]
     meta = spec.to_spss_meta().subset(columns)
-    truth = population_truth(pop, spec, rngs[5])
+    tp, tw, ta = simulate_truth(pop, rngs[5])
+    th = headline(ta, spec)
+    truth = truth_table(tp, tw, th)
+    trend = trend_truth(tp, tw, concept_values(ta, th, spec, "sid2022"), "sid2022")
     register = register_extract(sample, rngs[6])
     out = Path(out_dir)
     sizes: dict[str, object] = {}
@@ -121,6 +127,7 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
         register.to_parquet(tmp / "register_extract.parquet", index=False)
         write_admin_demo(tmp, seed)
         truth.to_csv(tmp / "population_truth.csv", index=False, float_format="%.6f")
+        trend.to_csv(tmp / "trend_truth.csv", index=False, float_format="%.6f")
         write_municipality_demo(tmp, pop, spec, seed)
         sizes.update({
             "population": int(pop["count"].sum()),
@@ -154,6 +161,7 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
                       "sex": {1: "man", 2: "woman"}, "region": {1: "Vlaams Gewest", 2: "Brussels Hoofdstedelijk Gewest"},
                       "age_band": {1: "15-24", 2: "25-34", 3: "35-44", 4: "45-54", 5: "55-64", 6: "65-85"}},
             "register_codes": REGISTER_CODES,
+            "trend": trend_info(),
             "files": FILES,
         }
         (tmp / "demo.json").write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

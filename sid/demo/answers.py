@@ -109,7 +109,11 @@ class AnswerModel:
     """The items a demo wave asks (a wave's config): ``items`` item -> (trait, number of
     categories, loading, shift, don't-know rate); ``routing`` item -> (routing item, code
     that opens it); ``grids`` the quality grids (straight-lining); ``home_item``: the item
-    of Dutch spoken at home that the main home language (q_lang_home) follows.
+    of Dutch spoken at home that the main home language (q_lang_home) follows;
+    ``cluster_var``: per trait (TRAITS order), the variance a cluster (municipality) effect
+    passed as ``shift`` carries; the person-level noise gives up that much variance, so
+    that a trait's variance within a cell stays what it is without clusters (SID 2017:
+    its standardised municipality effects; 0 where no cluster effect is added).
 
     The background items (q_sex, q_birth_year, q_belgian, q_education, q_partner,
     q_children, q_work12), q_lang_home and q_religion are always generated under these
@@ -120,6 +124,7 @@ class AnswerModel:
     grids: Mapping[str, list[str]]
     home_item: str = "q_ndl_home"
     birth_years: tuple[int, int] = (1937, 2007)  # range of the self-reported birth year
+    cluster_var: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0)
 
     def grid_top(self, grid: str) -> int:
         """The highest category of a grid's items."""
@@ -141,10 +146,13 @@ def _cut(z: np.ndarray, k: int) -> np.ndarray:
 
 
 def latent_traits(persons: pd.DataFrame, rng: np.random.Generator,
-                  shift: np.ndarray | None = None) -> pd.DataFrame:
+                  shift: np.ndarray | None = None,
+                  cluster_var: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0)) -> pd.DataFrame:
     """The five latent traits per person (columns TRAITS), in standard units.
 
-    ``shift``: an (n, 5) array added to the traits (e.g. a municipality effect)."""
+    ``shift``: an (n, 5) array added to the traits (e.g. a municipality effect, or a
+    planted trend: sid.demo.trend_truth); ``cluster_var``: per trait, the variance of the
+    cluster part of ``shift``, taken from the person-level noise (AnswerModel)."""
     o = pd.Categorical(persons["origin"], categories=ORIGINS).codes
     bel = o == 0
     g2 = (persons["generation"].to_numpy() == 2).astype(float)
@@ -159,6 +167,8 @@ def latent_traits(persons: pd.DataFrame, rng: np.random.Generator,
         # Belgian origin: wider spread of Dutch use (French speakers in Flanders, mixed
         # homes), so the language items keep their reliability despite the ceiling
         spread = np.where(bel, _BEL_LANGUAGE_SD, 1.0) if t == "language" else 1.0
+        if cluster_var[j] > 0:  # the cluster effect's variance comes out of the person's
+            spread = np.sqrt(spread ** 2 - cluster_var[j])
         out[t] = np.asarray(mu)[o] + b_g2 * g2 + age_eff + b_bxl * bxl + b_f * female + spread * noise[:, j]
         if shift is not None:
             out[t] = out[t] + shift[:, j]
@@ -199,7 +209,7 @@ def simulate_answers(persons: pd.DataFrame, rng: np.random.Generator, model: Ans
     added to the latent traits (:func:`latent_traits`).
     """
     n = len(persons)
-    traits = latent_traits(persons, rng, shift)
+    traits = latent_traits(persons, rng, shift, model.cluster_var)
     o = pd.Categorical(persons["origin"], categories=ORIGINS).codes
     out = _background(persons, rng, model.birth_years)
     z_home = None

@@ -56,10 +56,11 @@ from sid.demo.sid2017_geography import (
     municipality_covariates,
     municipality_register,
     residents,
-    trait_effects,
+    stratum_effects,
 )
 from sid.demo.sid2017_paper import paper_routing_errors
-from sid.demo.truth import population_truth
+from sid.demo.trend_truth import concept_values, trend_info, trend_truth
+from sid.demo.truth import headline, simulate_truth, truth_table
 from sid.errors import SidError
 from sid.io.atomic import atomic_dir, check_output_folder
 from sid.io.spss import write_spss
@@ -82,6 +83,7 @@ FILES = {
     "sid2017_papier.zsav": "answers of paper (PAPI) respondents, same dictionary, compressed SPSS (.zsav); no duration (system missing), the variables in another order",
     "defects.csv": "every injected defect: pseudo_id, modus, variable, defect, injected_value, detail (sid/demo/defects.py; paper: routed_out where a skip instruction was not followed)",
     "population_truth.csv": "population truth per herkomst group and ALL: index means (0-100) and nl_thuis share (0-1)",
+    "trend_truth.csv": "truth per trend concept (harmonised with SID 2022) and domain, with its Monte Carlo SE (sid.demo.trend_truth; the planted 2017 -> 2022 changes: trend_truth.PLANTED_CHANGES)",
     "registerextract.parquet": "pseudonymised register extract (31 December 2017) of the gross sample by pseudo_id: sociaal_economische_positie, loonklasse, leefloon, sociale_huurwoning, diploma (codes in 'register_codes'); a few keys missing or twice",
     f"{ADMIN}/indicators.csv": "register (administrative) VLIM indicators of the demo: definitions (sid.demo.admin)",
     f"{ADMIN}/values.csv": "their values 2013-2017, Flemish Region, by origin (BEL/EU/NEU) and generation",
@@ -120,10 +122,15 @@ def _expand_truth(res: pd.DataFrame):
     return expand
 
 
-def _shift(mun: pd.DataFrame, codes: np.ndarray) -> np.ndarray:
-    """The latent-trait effects of municipalities ``codes`` (sid.demo.sid2017_geography)."""
-    pos = pd.Index(mun["municipality"]).get_indexer(codes)
-    return trait_effects(mun)[pos]
+def _shift(effects: pd.DataFrame, persons: pd.DataFrame) -> np.ndarray:
+    """(n, 5) latent-trait effects of the ``persons``' municipalities within their strata
+    (``effects``: sid.demo.sid2017_geography.stratum_effects)."""
+    key = effects["origin"].astype(str) + ":" + effects["province"].astype(str) + ":" + effects["municipality"].astype(str)
+    mine = persons["dstratum"].astype(str) + ":" + persons["municipality"].astype(str)
+    pos = pd.Index(key).get_indexer(mine)
+    if (pos < 0).any():
+        raise SidError("sid demo: a person of the 2017 demo lives in a municipality without residents of its stratum")
+    return effects[[f"eff_{j}" for j in range(5)]].to_numpy()[pos]
 
 
 def _blank_after_breakoff(survey: pd.DataFrame, spec_items: list[str], numeric: list[str],
@@ -158,6 +165,7 @@ def make_sid2017(out_dir: str | Path, seed: int = 2017, scale: float = 1.0,
     mun = municipalities()
     res = residents(pop.groupby(["origin", "province"], as_index=False)["count"].sum(), mun)
     res["dstratum"] = res["origin"] + ":" + res["province"].astype(str)
+    effects = stratum_effects(res, mun)
     totals = res.groupby("dstratum", sort=False)["residents"].sum()
     groups = pd.Series(totals.index.str.split(":").str[0], index=totals.index)
     n_per_group = {g: max(1, round(n * scale)) for g, n in M.N_PER_GROUP.items()}
@@ -184,7 +192,7 @@ def make_sid2017(out_dir: str | Path, seed: int = 2017, scale: float = 1.0,
     internal = [inverse.get(i, i) for i in spec_items]
     internal_numeric = [inverse.get(i, i) for i in numeric]
     people = sample[resp]
-    answers = M.simulate(people, rngs[2], _shift(mun, people["municipality"].to_numpy()))
+    answers = M.simulate(people, rngs[2], _shift(effects, people))
     answers["v_taal_thuis_anders"] = M.other_language(people, answers["q_lang_home"].to_numpy(), rngs[7])
     answers["v_datum_aankomst"] = M.arrival_date(people, rngs[7])
     check_answered_items(answers, internal, spec_path, "sid/demo/sid2017_model.py")
@@ -211,10 +219,12 @@ def make_sid2017(out_dir: str | Path, seed: int = 2017, scale: float = 1.0,
     doc = doc.rename(columns={"person_key": "pseudo_id", "mode": "modus"})
     columns = ["pseudo_id", "datum_interview", "duur_min"] + spec_items
     meta = spec.to_spss_meta().subset(columns)
-    truth = population_truth(
-        pop, spec, rngs[5], expand=_expand_truth(res),
-        simulate=lambda p, r: M.to_2017(M.simulate(p, r, _shift(mun, p["municipality"].to_numpy())), numeric),
-        origins=M.ORIGINS, home_language="v_taal_thuis")
+    tp, tw, ta = simulate_truth(
+        pop, rngs[5], expand=_expand_truth(res),
+        simulate=lambda p, r: M.to_2017(M.simulate(p, r, _shift(effects, p)), numeric))
+    th = headline(ta, spec, "v_taal_thuis")
+    truth = truth_table(tp, tw, th, M.ORIGINS)
+    trend = trend_truth(tp, tw, concept_values(ta, th, spec, M.WAVE), M.WAVE)
     truth["quantity"] = truth["quantity"].replace({"dutch_home": "nl_thuis"})
     register = register_extract(sample, rngs[6], reference_year=M.REFERENCE_YEAR).rename(columns=M.EXTRACT_NAMES)
     gross = sample.drop(columns=["origin", "age", "dstratum"]).rename(columns=M.REGISTER_NAMES)
@@ -248,6 +258,7 @@ def make_sid2017(out_dir: str | Path, seed: int = 2017, scale: float = 1.0,
         write_admin_demo(tmp, seed, wave=ADMIN, years=ADMIN_YEARS)
         truth.rename(columns={"origin": "herkomst"}).to_csv(tmp / "population_truth.csv", index=False,
                                                           float_format="%.6f")
+        trend.to_csv(tmp / "trend_truth.csv", index=False, float_format="%.6f")
         sizes.update(_sizes(pop, sample, resp, disp, doc, register, points))
         info = _info(seed, scale, spec_path, sizes, drawn, points, replaced, n_per_group)
         (tmp / "demo.json").write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -336,5 +347,6 @@ def _info(seed, scale, spec_path, sizes, drawn, points, replaced, n_per_group) -
         "modes": {"cawi": "web", "papi": "paper (PAPI)", "capi": "face-to-face"},
         "defect_rates": {k: {"share": r, "minimum": m} for k, (r, m) in _defects.RATES.items()},
         "register_codes": REGISTER_CODES,
+        "trend": trend_info(),
         "files": FILES,
     }

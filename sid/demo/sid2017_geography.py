@@ -12,6 +12,12 @@ origin in Ixelles/Elsene). Synthetic orders of magnitude, not official figures.
 
 Each municipality also has an effect on the five latent traits (sid.demo.answers), so
 answers cluster within municipalities and a clustered design has a design effect above 1.
+The effects a group's members get (:func:`stratum_effects`) are standardised within each
+stratum (origin group x province), weighted by the group's residents: mean 0 and SD
+:data:`EFFECT_SD`, so they move no group's (nor any register cell's) population mean, and
+the 2017 answer model takes their variance out of the person-level noise
+(``AnswerModel.cluster_var``): a trait's distribution within a cell has the mean and the
+variance it has in SID 2022 (sid.demo.trend_truth).
 
 Everything here is fixed (its own seed, :data:`WORLD_SEED`): the same register for every
 ``sid demo --seed``, as the register population of sid2022 is.
@@ -114,6 +120,31 @@ def trait_effects(mun: pd.DataFrame) -> np.ndarray:
     """(J, 5) municipality effects on the latent traits (rows in ``mun`` order); fixed."""
     rng = np.random.default_rng(WORLD_SEED + 1)
     return rng.standard_normal((len(mun), len(EFFECT_SD))) * np.asarray(EFFECT_SD)[None, :]
+
+
+def stratum_effects(res: pd.DataFrame, mun: pd.DataFrame) -> pd.DataFrame:
+    """The trait effects per stratum and municipality: columns origin, province,
+    municipality and one per trait (TRAITS order: eff_0..eff_4).
+
+    ``res``: :func:`residents`. Within a stratum the municipality's fixed effects
+    (:func:`trait_effects`) are centred and scaled, weighted by the stratum's residents,
+    to mean 0 and SD :data:`EFFECT_SD` exactly (0 where the stratum has one municipality).
+    """
+    raw = trait_effects(mun)[pd.Index(mun["municipality"]).get_indexer(res["municipality"])]
+    w = res["residents"].to_numpy(dtype=float)[:, None]
+    key = res["origin"].astype(str) + ":" + res["province"].astype(str)
+    codes, _ = pd.factorize(key)
+    sw = np.bincount(codes, weights=w[:, 0])
+    mean = np.stack([np.bincount(codes, weights=w[:, 0] * raw[:, j]) for j in range(raw.shape[1])], axis=1) / sw[:, None]
+    dev = raw - mean[codes]
+    var = np.stack([np.bincount(codes, weights=w[:, 0] * dev[:, j] ** 2) for j in range(raw.shape[1])], axis=1) / sw[:, None]
+    sd = np.sqrt(var)
+    scale = np.divide(np.asarray(EFFECT_SD)[None, :], sd, out=np.zeros_like(sd), where=sd > 1e-12)
+    eff = dev * scale[codes]
+    out = res[["origin", "province", "municipality"]].reset_index(drop=True)
+    for j in range(eff.shape[1]):  # 5 traits
+        out[f"eff_{j}"] = eff[:, j]
+    return out
 
 
 def _largest_remainder(total: int, shares: np.ndarray) -> np.ndarray:

@@ -11,6 +11,14 @@ three modes (web, paper, face-to-face).
 
 Internally the pieces keep their own names (person_key, mode, q_sex ... and the
 negative codes); :data:`NAMES` and :func:`to_2017` translate at the end.
+
+Trend with SID 2022 (sid.demo.trend_truth): within each of the six origin groups the
+register has 2022's composition (second-generation share, age, sex and Brussels share
+per generation; the Flemish part split over the provinces by :data:`_PROVINCE_SHARE`),
+the foreign-origin groups at 0.92 x their 2022 size; the items both waves ask have 2022's
+parameters; and :func:`simulate` takes the planted changes
+(trend_truth.PLANTED_CHANGES) off the 2022 trait means, so that the population truth
+differs from 2022's by exactly those changes for the comparable concepts.
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ import pandas as pd
 
 from sid.demo import population as _pop
 from sid.demo.answers import AnswerModel, simulate_answers
+from sid.demo.sid2017_geography import EFFECT_SD
+from sid.demo.trend_truth import planted_shift
 
 WAVE = "sid2017"
 REFERENCE_YEAR = 2017
@@ -28,32 +38,33 @@ ORIGINS = ("BEL", "MAR", "TUR", "POL", "ROU", "COD")
 # completes (response differs: about 68 % for Belgian, 28 % for Romanian origin)
 N_PER_GROUP = {"BEL": 1100, "MAR": 1600, "TUR": 1600, "POL": 2000, "ROU": 2650, "COD": 2050}
 
-# province shares per origin (codes 1..6: sid.demo.sid2017_geography.PROVINCES, west to east, Brussels last)
+# Flemish province shares per origin (codes 1..5: sid.demo.sid2017_geography.PROVINCES, west
+# to east; Brussels, code 6, takes the group's 2022 Brussels share per generation)
 _PROVINCE_SHARE = {
-    "BEL": (0.194, 0.228, 0.224, 0.129, 0.162, 0.063),
-    "MAR": (0.015, 0.050, 0.300, 0.040, 0.080, 0.515),
-    "TUR": (0.020, 0.200, 0.200, 0.280, 0.050, 0.250),
-    "POL": (0.120, 0.120, 0.220, 0.110, 0.150, 0.280),
-    "ROU": (0.050, 0.120, 0.200, 0.060, 0.120, 0.450),
-    "COD": (0.020, 0.070, 0.140, 0.040, 0.120, 0.610),
+    "BEL": (0.194, 0.228, 0.224, 0.129, 0.162),
+    "MAR": (0.015, 0.050, 0.300, 0.040, 0.080),
+    "TUR": (0.020, 0.200, 0.200, 0.280, 0.050),
+    "POL": (0.120, 0.120, 0.220, 0.110, 0.150),
+    "ROU": (0.050, 0.120, 0.200, 0.060, 0.120),
+    "COD": (0.020, 0.070, 0.140, 0.040, 0.120),
 }
+GROWTH = 0.92  # a foreign-origin group's 2017 size / its 2022 size (BEL: 4.45 million)
 
 
 def _shares(o: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """First and second generation province shares: the second generation lives a little
-    less in Brussels (x 0.85), the Flemish provinces taking the rest pro rata."""
-    p1 = np.asarray(_PROVINCE_SHARE[o], float)
-    p1 = p1 / p1.sum()
-    p2 = p1.copy()
-    p2[5] *= 0.85
-    p2[:5] *= (1.0 - p2[5]) / p2[:5].sum()
-    return tuple(float(x) for x in p1), tuple(float(x) for x in p2 / p2.sum())
+    """First and second generation province shares: Brussels as in SID 2022 per generation
+    (sid.demo.population), the Flemish part split by :data:`_PROVINCE_SHARE`."""
+    fl = np.asarray(_PROVINCE_SHARE[o], float)
+    fl = fl / fl.sum()
+    out = []
+    for b in _pop._SIZE[o][2:]:  # gen 1, gen 2 Brussels shares
+        out.append(tuple(float(x) for x in (*(fl * (1.0 - b)), b)))
+    return out[0], out[1]
 
 
 POPULATION = _pop.PopulationModel(
     origins=ORIGINS,
-    size={"BEL": (4_450_000, 0.0), "MAR": (230_000, 0.52), "TUR": (112_000, 0.48),
-          "POL": (60_000, 0.12), "ROU": (55_000, 0.07), "COD": (32_000, 0.38)},
+    size={o: (4_450_000 if o == "BEL" else GROWTH * _pop._SIZE[o][0], _pop._SIZE[o][1]) for o in ORIGINS},
     age=_pop._AGE, age_gen2=_pop._AGE_GEN2, male=_pop._MALE,
     area="province", area_codes=(1, 2, 3, 4, 5, 6),
     area_shares={o: _shares(o) for o in ORIGINS},
@@ -98,6 +109,7 @@ ANSWERS = AnswerModel(
            "vertrouwen_grid": ["v_vertr_parlement", "v_vertr_regering", "v_vertr_gerecht", "v_vertr_politie"]},
     home_item="v_ndl_thuis",
     birth_years=(1932, 2002),
+    cluster_var=tuple(sd ** 2 for sd in EFFECT_SD),  # the municipality effects (sid2017_geography)
 )
 OUT_OF_RANGE = (0.0, 6.0, 7.0, 95.0)  # injected codes: no category, no missing code of the wave
 
@@ -174,9 +186,11 @@ def home_language(answers: pd.DataFrame, rng: np.random.Generator) -> None:
     answers.loc[both, "q_lang_home"] = 6.0
 
 
-def simulate(persons: pd.DataFrame, rng: np.random.Generator, shift: np.ndarray | None) -> pd.DataFrame:
-    """Answers of ``persons`` to the 2017 items (internal names and codes; sid.demo.answers)."""
-    out = simulate_answers(persons, rng, ANSWERS, shift)
+def simulate(persons: pd.DataFrame, rng: np.random.Generator, shift: np.ndarray) -> pd.DataFrame:
+    """Answers of ``persons`` to the 2017 items (internal names and codes; sid.demo.answers):
+    ``shift`` (the municipality effects) added to the traits, the planted changes
+    (sid.demo.trend_truth.PLANTED_CHANGES, 2022 minus 2017) taken off."""
+    out = simulate_answers(persons, rng, ANSWERS, shift - planted_shift(persons))
     home_language(out, rng)
     return out
 

@@ -62,6 +62,38 @@ Expand = Callable[[pd.DataFrame, np.ndarray, np.random.Generator], pd.DataFrame]
 Simulate = Callable[[pd.DataFrame, np.random.Generator], pd.DataFrame]
 
 
+def simulate_truth(pop: pd.DataFrame, rng: np.random.Generator, per_group: int = 40_000, *,
+                   expand: Expand = persons_from_cells,
+                   simulate: Simulate = simulate_answers) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """The truth's pseudo-population: (persons, weight, answers).
+
+    ``m_c`` persons per register cell (``per_group`` per origin group, in proportion to
+    the cells, at least 20), weight ``N_c / m_c``; answers as ``simulate`` gives them (the
+    wave's names and codes). :func:`population_truth` and sid.demo.trend_truth aggregate them.
+    """
+    counts = pop["count"].to_numpy(dtype=float)
+    N_o = pop.groupby("origin")["count"].transform("sum").to_numpy(dtype=float)
+    m = np.maximum(np.rint(per_group * counts / N_o), 20).astype(np.int64)
+    persons = expand(pop, m, rng)
+    weight = np.repeat(counts / m, m)
+    return persons, weight, simulate(persons, rng)
+
+
+def truth_table(persons: pd.DataFrame, weight: np.ndarray, h: pd.DataFrame,
+                origins: Sequence[str] = ORIGINS) -> pd.DataFrame:
+    """Weighted means of the :func:`headline` columns ``h`` per origin group and ALL:
+    columns origin, quantity, value (persons with a missing value left out)."""
+    rows = []
+    groups = [(o, persons["origin"].to_numpy() == o) for o in origins] + [(ALL, np.ones(len(persons), bool))]
+    for o, sel in groups:  # loop over 8 groups
+        for q in h.columns:
+            v = h[q].to_numpy()[sel]
+            w = weight[sel]
+            ok = ~np.isnan(v)
+            rows.append((o, q, float(np.sum(w[ok] * v[ok]) / np.sum(w[ok]))))
+    return pd.DataFrame(rows, columns=["origin", "quantity", "value"])
+
+
 def population_truth(pop: pd.DataFrame, spec: Questionnaire, rng: np.random.Generator,
                      per_group: int = 40_000, *, expand: Expand = persons_from_cells,
                      simulate: Simulate = simulate_answers, origins: Sequence[str] = ORIGINS,
@@ -73,18 +105,5 @@ def population_truth(pop: pd.DataFrame, spec: Questionnaire, rng: np.random.Gene
     its own ``expand`` (cells -> persons), ``simulate`` (persons -> answers in the spec's
     names and codes), ``origins`` and ``home_language`` item (defaults: SID 2022's).
     """
-    counts = pop["count"].to_numpy(dtype=float)
-    N_o = pop.groupby("origin")["count"].transform("sum").to_numpy(dtype=float)
-    m = np.maximum(np.rint(per_group * counts / N_o), 20).astype(np.int64)
-    persons = expand(pop, m, rng)
-    weight = np.repeat(counts / m, m)
-    h = headline(simulate(persons, rng), spec, home_language)
-    rows = []
-    groups = [(o, persons["origin"].to_numpy() == o) for o in origins] + [(ALL, np.ones(len(persons), bool))]
-    for o, sel in groups:  # loop over 8 groups
-        for q in h.columns:
-            v = h[q].to_numpy()[sel]
-            w = weight[sel]
-            ok = ~np.isnan(v)
-            rows.append((o, q, float(np.sum(w[ok] * v[ok]) / np.sum(w[ok]))))
-    return pd.DataFrame(rows, columns=["origin", "quantity", "value"])
+    persons, weight, answers = simulate_truth(pop, rng, per_group, expand=expand, simulate=simulate)
+    return truth_table(persons, weight, headline(answers, spec, home_language), origins)
