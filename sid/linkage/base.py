@@ -6,8 +6,9 @@ ones in one transaction, so readers see the old rows or the new ones, never a mi
 and a failure leaves the base exactly as it was. The base is a DuckDB file or a
 PostgreSQL database (a ``postgresql://`` URL), through one layer (:mod:`sid.linkage.db`).
 On PostgreSQL several authors load at once: a load takes a lock per wave, so two loads
-of the same wave run one after the other while loads of other waves go on; a read-only
-role can pull but not load. Rows of other waves (and the
+of the same wave run one after the other, then a base-wide lock for its overlap check
+and insert, so loads of different waves take turns there and two waves with the same
+periods cannot both land; a read-only role can pull but not load. Rows of other waves (and the
 register rows when loading a survey wave) are never touched. A load whose indicator
 periods are already in the base from another wave (loaded with another spec) is refused.
 
@@ -48,6 +49,8 @@ from sid.linkage.schema import (
 )
 
 SOURCE_TYPES = ("register", "survey")
+#: the base-wide lock of a load's check-and-insert, taken after the per-wave locks
+BASE_LOCK = "base:load"
 KEY = KEY_COLUMNS
 _TEXT = tuple(c for c in KEY_COLUMNS if c != "period") + ("flags", "note", "obs_status", "conf_status")
 _INT = ("n", "unit_mult", "decimals")
@@ -273,14 +276,21 @@ def replace_wave(
 def replace_waves(db: Db, loads: list[Load]) -> dict[str, dict]:
     """:func:`replace_wave` for several waves in one transaction: all are loaded or none.
 
-    The waves are locked (in name order) before anything is read, so a second load of the
-    same wave waits for this one to commit or roll back."""
+    Locks, in one fixed order (so two loads never wait for each other in a cycle): first
+    each wave (in name order), so a second load of the same wave waits for this one to
+    commit or roll back without holding anything another wave needs; then the base-wide
+    lock :data:`BASE_LOCK`, held from the overlap check (an indicator period already in
+    the base from another wave) to the commit, so two loads of different waves with the
+    same periods cannot both pass the check: the second reads the base after the first
+    committed and is refused. On DuckDB the locks are no-ops: one process writes the
+    file at a time, so a check and its insert cannot interleave with another load."""
     prepared = [_prepare(ld) for ld in loads]
     out: dict[str, dict] = {}
     try:
         with db.transaction():
             for wave in sorted({ld.wave for ld in loads}):
                 db.lock(f"wave:{wave}")
+            db.lock(BASE_LOCK)
             for ld, ind, vals in prepared:
                 out[ld.wave] = _replace_in_tx(db, ld, ind, vals)
     except db.errors as exc:
