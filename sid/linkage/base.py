@@ -38,6 +38,7 @@ from sid.linkage.schema import (
     INDICATOR_COLUMNS,
     KEY_COLUMNS,
     OBS_STATUS,
+    OLD_DEFINITION_COLUMNS,
     ORIGIN,
     SCHEMA_VERSION,
     TABLES,
@@ -195,12 +196,18 @@ def _normalise_values(values: pd.DataFrame, where: str) -> pd.DataFrame:
     return out
 
 
+#: the flag of a cell outside the indicator's universe (no value can exist there)
+NOT_APPLICABLE = "not_applicable"
+
+
 def status_from_flags(flags: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """SDMX OBS_STATUS and CONF_STATUS of value rows from sid's flags: ``suppressed...``
-    (below the disclosure minimum) is Q and C, ``cv>...`` is U and F, else A and F."""
+    (below the disclosure minimum) is Q and C, ``not_applicable`` (outside the
+    indicator's universe) is M and F, ``cv>...`` is U and F, else A and F."""
     flags = pd.Series(flags, dtype=object).fillna("").astype(str)
     suppressed = flags.str.startswith("suppressed").to_numpy()
-    obs = np.select([suppressed, flags.str.startswith("cv>").to_numpy()], ["Q", "U"], "A").astype(object)
+    obs = np.select([suppressed, (flags == NOT_APPLICABLE).to_numpy(), flags.str.startswith("cv>").to_numpy()],
+                    ["Q", "M", "U"], "A").astype(object)
     return obs, np.where(suppressed, "C", "F").astype(object)
 
 
@@ -224,7 +231,9 @@ def _check_indicators(indicators: pd.DataFrame, values: pd.DataFrame, source_typ
     missing = [c for c in ("code", "name", "theme", "definition", "unit") if c not in indicators.columns]
     if missing:
         raise LinkageError(f"{where}: indicator definitions lack column {missing[0]!r}")
-    ind = indicators.reindex(columns=list(INDICATOR_COLUMNS)).astype(object)
+    # register sets and older callers name the definition texts numerator / denominator
+    old = {k: v for k, v in OLD_DEFINITION_COLUMNS.items() if k in indicators.columns and v not in indicators.columns}
+    ind = indicators.rename(columns=old).reindex(columns=list(INDICATOR_COLUMNS)).astype(object)
     ind["source_type"] = ind["source_type"].fillna(source_type)
     wrong = ind["source_type"] != source_type
     if wrong.any():
@@ -248,6 +257,8 @@ class Load:
     spec_hash: str
     run_id: str | None = None
     where: str = "load"
+    #: when the run computed the values (its link stage's start), for sid publish
+    run_at: datetime | None = None
 
 
 def replace_wave(
@@ -335,9 +346,10 @@ def _replace_in_tx(db: Db, ld: Load, ind: pd.DataFrame, vals: pd.DataFrame) -> d
     db.executemany(_UPSERT, ind[[*INDICATOR_COLUMNS, "wave"]].itertuples(index=False, name=None))
     db.insert_frame("indicator_values", vals)
     periods = (int(vals["period"].min()), int(vals["period"].max())) if len(vals) else (0, 0)
-    db.execute("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    db.execute("INSERT INTO loads (wave, source_type, run_id, spec_hash, period_min, period_max, n_values, "
+               "loaded_at, run_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                [wave, source_type, ld.run_id, ld.spec_hash, *periods, len(vals), vals["loaded_at"].iloc[0]
-                if len(vals) else datetime.now(UTC).replace(tzinfo=None)])
+                if len(vals) else datetime.now(UTC).replace(tzinfo=None), ld.run_at])
     return {"deleted": int(deleted), "inserted": len(vals)}
 
 
