@@ -1,7 +1,8 @@
 """``sid publish RUN``: a run's waves from its own indicator base into the shared base.
 
 The link stage loads a run into ``RUN/link/base.duckdb`` (:data:`sid.linkage.stage.RUN_BASE`),
-so a trial run never changes the project's shared base. :func:`publish_run` copies every
+so a trial run never changes the project's shared base. :func:`publish` (which
+:func:`sid.linkage.stage.publish_run` calls with the run folder's paths) copies every
 wave of that base (the survey wave and any register sets loaded with it) into the shared
 base (``db``, else the wave's linkage spec's ``base:``) in one transaction, and says what
 it replaces: per wave the run id and times before and after, per indicator the rows and
@@ -24,7 +25,7 @@ import pandas as pd
 
 from sid.errors import LinkageError
 from sid.linkage.base import Load, open_base, replace_waves
-from sid.linkage.db import Db, base_target, is_url
+from sid.linkage.db import Db, is_url
 from sid.linkage.schema import VALUE_COLUMNS, indicator_select
 
 PathLike = str | os.PathLike[str]
@@ -47,7 +48,7 @@ class WaveChange:
 
 @dataclass(frozen=True)
 class Published:
-    """The outcome of :func:`publish_run`: the shared base, per wave what changed, rows loaded."""
+    """The outcome of :func:`publish`: the shared base, per wave what changed, rows loaded."""
 
     db: Path | str
     changes: list[WaveChange]
@@ -113,21 +114,10 @@ def _compare(db: Db, run: list[tuple[Load, pd.DataFrame]], force: bool, where: s
     return changes
 
 
-def publish_run(out_dir: PathLike, project_dir: PathLike = ".", *, spec_path: PathLike | None = None,
-                db: PathLike | None = None, wave: str | None = None, force: bool = False) -> Published:
-    """Load the waves of run folder ``out_dir``'s own base into the shared base (``db``,
-    else the wave's linkage spec's ``base``), in one transaction; see the module docstring."""
-    from sid.linkage.stage import LINK, RUN_BASE, _spec
-    from sid.runfolder.context import resolve_wave
-
-    out = Path(out_dir)
-    run_base = out / LINK / RUN_BASE
-    if not run_base.is_file():
-        raise LinkageError(f"{run_base}: the run has no indicator base of its own; run sid link --out {out} "
-                           "first (a run linked with --db was loaded into that base directly)")
-    w = resolve_wave(project_dir, out, wave)
-    _, spec = _spec(w, spec_path)
-    target = base_target(db, where="--db") if db else spec.base
+def publish(run_base: Path, target: Path | str, *, force: bool = False, where: str = "publish") -> Published:
+    """Load every wave of the run's own base ``run_base`` into the shared base ``target``
+    (a DuckDB file or a PostgreSQL URL), in one transaction; see the module docstring.
+    ``where``: the run folder, for messages."""
     if not is_url(target) and Path(target).resolve() == run_base.resolve():
         raise LinkageError(f"{run_base}: is the run's own base; publish into the shared base (the spec's base: "
                            "or --db BASE)")
@@ -135,7 +125,7 @@ def publish_run(out_dir: PathLike, project_dir: PathLike = ".", *, spec_path: Pa
     changes: list[WaveChange] = []
 
     def guard(con: Db) -> None:
-        changes.extend(_compare(con, run, force, str(out)))
+        changes.extend(_compare(con, run, force, where))
 
     con = open_base(target)
     try:

@@ -4,7 +4,7 @@
 a trial run never changes the project's shared base. ``sid publish`` copies the run's
 waves (its survey wave, and any register sets loaded with it) into the shared base: the
 wave's linkage spec's ``base:``, or ``--db`` (a DuckDB file or a ``postgresql://`` URL),
-in one transaction (:func:`sid.linkage.publish.publish_run`). It prints what it replaces:
+in one transaction (:func:`sid.linkage.stage.publish_run`). It prints what it replaces:
 per wave the old and new run id and time, per indicator the rows and periods before and
 after. A run older than the one the base holds for the wave is refused; ``--force``
 replaces it anyway, and says so.
@@ -37,7 +37,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Publish and say what was replaced."""
-    from sid.linkage.publish import describe, publish_run
+    from sid.linkage.publish import describe
+    from sid.linkage.stage import publish_run
 
     res = publish_run(args.run, args.project, spec_path=args.spec, db=args.db, wave=args.wave, force=args.force)
     for line in describe(res):
