@@ -139,3 +139,19 @@ def test_each_run_keeps_its_own_base_and_the_project_base_is_untouched(runs):
         assert load["own_base"] is True and load["db"].endswith("link/base.duckdb")
     assert not (runs["project"] / "data" / "vlim.duckdb").exists()
     assert np.isfinite(_survey_werk(runs, "sid2017"))
+
+
+def test_both_waves_mark_ages_outside_the_universe_not_applicable(base):
+    """SID_WERK_12M is defined on ages 20-64: its band 65-85 is "not applicable" (not
+    suppressed) in 2017 and 2022 alike, and its band 15-24 says it holds 20-24 only."""
+    table = pull(base, codes=["SID_WERK_12M"])
+    vlg = table[table["geography"] == "VLG"]
+    old = vlg[vlg["age_band"] == "65-85"]
+    assert old["period"].tolist() == [2017, 2022]
+    for origin in ("BEL", "EU", "NEU"):
+        assert (old[f"{origin} status"] == "not applicable").all() and old[f"{origin} value"].isna().all()
+    young = vlg[vlg["age_band"] == "15-24"]
+    assert young["period"].tolist() == [2017, 2022]
+    assert young["notes"].str.contains(r"telt alleen wie in het universum valt \(20-64 jaar\)").all()
+    mid = vlg[vlg["age_band"] == "35-44"]
+    assert not mid["notes"].fillna("").str.contains("universum").any()
