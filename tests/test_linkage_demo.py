@@ -69,8 +69,11 @@ def run(tmp_path_factory, request):
     for name, fn, _ in STAGES:
         if name not in ("score", "tables", "smallarea", "report"):
             fn(ctx)
+    from sid.linkage.stage import publish_run
+
+    published = publish_run(out, proj)  # into the spec's base: the PostgreSQL URL or data/vlim.duckdb
     linked = pd.read_parquet(out / "link" / "respondents_linked.parquet")
-    return {"data": data, "out": out, "linked": linked, "base": url or proj / "data" / "vlim.duckdb",
+    return {"published": published, "data": data, "out": out, "linked": linked, "base": url or proj / "data" / "vlim.duckdb",
             "register": pd.read_parquet(data / "register_extract.parquet"),
             "rates": pd.read_csv(out / "link" / "link_rates.csv", keep_default_na=False)}
 
@@ -103,16 +106,20 @@ def test_sid_run_link_stage_writes_link_rates_and_linked_respondents(run):
     assert reg_cols <= set(run["linked"].columns)
 
 
-def test_sid_run_loads_the_wave_into_the_spec_base(run):
+def test_sid_run_loads_its_own_base_and_publish_takes_it_to_the_spec_base(run):
     from sid.linkage.base import open_base
 
     loaded = pd.read_csv(run["out"] / "link" / "survey_indicators.csv")
-    with open_base(run["base"], read_only=True) as db:
-        got = dict(db.execute("SELECT wave, count(*) FROM indicator_values GROUP BY wave"))
-        runs = db.execute("SELECT DISTINCT run_id FROM indicator_values")
-    assert got["sid2022"] == len(loaded) > 0 and got["vlim-admin-demo"] > 0  # the demo's register set too
-    assert len(runs) == 1
-    assert json.loads((run["out"] / "link" / "load.json").read_text())["db"] == str(run["base"])
+    own = run["out"] / "link" / "base.duckdb"
+    assert json.loads((run["out"] / "link" / "load.json").read_text())["db"] == str(own)
+    for base in (own, run["base"]):
+        with open_base(base, read_only=True) as db:
+            got = dict(db.execute("SELECT wave, count(*) FROM indicator_values GROUP BY wave"))
+            runs = db.execute("SELECT DISTINCT run_id FROM indicator_values")
+        assert got["sid2022"] == len(loaded) > 0 and got["vlim-admin-demo"] > 0  # the demo's register set too
+        assert len(runs) == 1
+    assert str(run["published"].db) == str(run["base"])
+    assert {c.wave for c in run["published"].changes} == {"sid2022", "vlim-admin-demo"}
 
 
 def _hand_status(linked: pd.DataFrame, register: pd.DataFrame) -> pd.Series:

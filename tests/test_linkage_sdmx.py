@@ -8,7 +8,7 @@ import pytest
 from sid.cli import main
 from sid.errors import LinkageError
 from sid.linkage.base import open_base, replace_wave
-from sid.linkage.schema import SCHEMA_VERSION, SDMX_COLUMNS
+from sid.linkage.schema import OLD_DEFINITION_COLUMNS, SCHEMA_VERSION, SDMX_COLUMNS
 from sid.linkage.sdmx import ATTRIBUTES, DIMENSIONS, MEASURE
 
 sdmx = pytest.importorskip("sdmx", reason="sdmx1 is a test dependency (pip install sdmx1)")
@@ -84,11 +84,20 @@ def test_a_code_outside_the_sdmx_lists_is_refused_and_the_base_kept(base_target,
     assert ".csv" in capsys.readouterr().err and not xlsx.exists()
 
 
+def make_version_2_names(db) -> None:
+    """Give a base the column names of schema versions 1 and 2 (before the definition
+    columns were renamed and loads.run_at added)."""
+    for old, new in OLD_DEFINITION_COLUMNS.items():
+        db.execute(f"ALTER TABLE indicators RENAME COLUMN {new} TO {old}")
+    db.execute("ALTER TABLE loads DROP COLUMN run_at")
+
+
 def test_a_version_1_base_gains_the_attribute_columns_on_opening(base_target):
     with open_base(base_target) as db:
         _load(db)
         for col in SDMX_COLUMNS:
             db.execute(f"ALTER TABLE indicator_values DROP COLUMN {col}")
+        make_version_2_names(db)
         db.execute("UPDATE sid_schema SET version = 1")
     with open_base(base_target) as db:
         assert db.execute("SELECT version FROM sid_schema") == [(SCHEMA_VERSION,)]

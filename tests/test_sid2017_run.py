@@ -175,7 +175,7 @@ def test_tables_indicators_and_report(run2017):
     assert {"v_datum_aankomst", "v_taal_thuis_anders", "herkomst", "idx_taal"} <= set(df.columns)
     import duckdb
 
-    con = duckdb.connect(str(run2017["project"] / "data" / "vlim.duckdb"), read_only=True)
+    con = duckdb.connect(str(out / "link" / "base.duckdb"), read_only=True)  # the run's own base
     rows = con.execute("select origin, count(*) from indicator_values where wave = 'sid2017' "
                        "and period = 2017 group by origin").fetchall()
     con.close()

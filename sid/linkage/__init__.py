@@ -9,10 +9,14 @@ Modules, in the order the link stage uses them:
 * :mod:`~sid.linkage.indicators` - survey indicators through ``Design``, pooled VLIM
   origin categories, disclosure;
 * :mod:`~sid.linkage.db` - one database layer for a DuckDB file or a PostgreSQL URL;
-* :mod:`~sid.linkage.schema` / :mod:`~sid.linkage.base` - the base's tables; opening it,
-  loading waves in one transaction (a lock per wave);
+* :mod:`~sid.linkage.schema` / :mod:`~sid.linkage.base` - the base's tables (and their
+  migration); opening it, loading waves in one transaction (a lock per wave, then a
+  base-wide lock around the overlap check and insert);
+* :mod:`~sid.linkage.rows` - the value rows and definitions of a load, checked and typed;
 * :mod:`~sid.linkage.register_load` - register indicator sets (CSV folders);
-* :mod:`~sid.linkage.pull` - survey and register indicators side by side (CSV, Excel);
+* :mod:`~sid.linkage.publish` - ``sid publish``: a run's own base into the shared base;
+* :mod:`~sid.linkage.pull` - time series, survey and register side by side, rounded (CSV, Excel);
 * :mod:`~sid.linkage.sdmx` - SDMX-CSV with the observation attributes;
-* :mod:`~sid.linkage.stage` - the link stage (``run_link``), as ``sid link`` and ``sid run`` call it.
+* :mod:`~sid.linkage.stage` - the link stage (``run_link``), as ``sid link`` and ``sid run``
+  call it: into the run's own base, ``RUN/link/base.duckdb``.
 """

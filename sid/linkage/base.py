@@ -6,8 +6,9 @@ ones in one transaction, so readers see the old rows or the new ones, never a mi
 and a failure leaves the base exactly as it was. The base is a DuckDB file or a
 PostgreSQL database (a ``postgresql://`` URL), through one layer (:mod:`sid.linkage.db`).
 On PostgreSQL several authors load at once: a load takes a lock per wave, so two loads
-of the same wave run one after the other while loads of other waves go on; a read-only
-role can pull but not load. Rows of other waves (and the
+of the same wave run one after the other, then a base-wide lock for its overlap check
+and insert, so loads of different waves take turns there and two waves with the same
+periods cannot both land; a read-only role can pull but not load. Rows of other waves (and the
 register rows when loading a survey wave) are never touched. A load whose indicator
 periods are already in the base from another wave (loaded with another spec) is refused.
 
@@ -22,36 +23,32 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from sid.errors import LinkageError
 from sid.linkage.db import BaseTarget, Db, connect_postgresql, is_url
+from sid.linkage.rows import NOT_APPLICABLE, check_indicators, normalise_values, status_from_flags
 from sid.linkage.schema import (
-    CONF_STATUS,
-    DIMENSIONS,
     INDICATOR_COLUMNS,
-    KEY_COLUMNS,
-    OBS_STATUS,
-    ORIGIN,
     SCHEMA_VERSION,
     TABLES,
-    TOTAL,
     VALUE_COLUMNS,
     create_schema,
     schema_version,
     upgrade_schema,
 )
 
+__all__ = ["BASE_LOCK", "NOT_APPLICABLE", "Load", "drop_wave", "open_base", "replace_wave", "replace_waves",
+           "status_from_flags"]
+
 SOURCE_TYPES = ("register", "survey")
-KEY = KEY_COLUMNS
-_TEXT = tuple(c for c in KEY_COLUMNS if c != "period") + ("flags", "note", "obs_status", "conf_status")
-_INT = ("n", "unit_mult", "decimals")
-_FLOAT = ("value", "se", "ci_low", "ci_high", "cv", "numerator", "denominator")
+#: the base-wide lock of a load's check-and-insert, taken after the per-wave locks
+BASE_LOCK = "base:load"
 
 
 def open_base(target: BaseTarget | Db, *, read_only: bool = False) -> Db:
@@ -147,93 +144,6 @@ def _check_or_create(db: Db, p: str, read_only: bool) -> None:
                            "check the database and the role's privileges") from None
 
 
-def _normalise_values(values: pd.DataFrame, where: str) -> pd.DataFrame:
-    """``values`` with every base column, in the base's types; one-line errors."""
-    missing = [c for c in ("indicator_code", "period", "geography", ORIGIN, "value") if c not in values.columns]
-    if missing:
-        raise LinkageError(f"{where}: values lack column {missing[0]!r}; expected {', '.join(VALUE_COLUMNS)}")
-    extra = [c for c in values.columns if c not in VALUE_COLUMNS]
-    if extra:
-        raise LinkageError(f"{where}: values have unknown column {extra[0]!r}; expected {', '.join(VALUE_COLUMNS)}")
-    out = pd.DataFrame(index=pd.RangeIndex(len(values)))
-    for c in VALUE_COLUMNS:
-        col = values[c].reset_index(drop=True) if c in values.columns else None
-        if c in _TEXT:
-            default = "" if c == "flags" else (TOTAL if c in DIMENSIONS else None)
-            if c in ("obs_status", "conf_status") and col is None:
-                continue  # derived from the flags in _sdmx_attributes
-            s = pd.Series([default] * len(values), dtype=object) if col is None else col.astype(object)
-            s = s.where(s.notna(), default)
-            out[c] = s.map(lambda v: v if v is None else str(v)).astype(object)
-        elif c in _FLOAT:
-            out[c] = np.nan if col is None else pd.to_numeric(col, errors="coerce").astype(float)
-        elif c in _INT:
-            if c == "decimals" and col is None:
-                continue  # from the indicator's unit in _prepare
-            default = 0 if c == "unit_mult" else pd.NA
-            out[c] = (pd.array([default] * len(values), dtype="Int64") if col is None
-                      else pd.to_numeric(col).astype("Int64"))
-        else:  # period
-            per = pd.to_numeric(col, errors="coerce")
-            bad = per.isna() | (per != per.round())
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
-                raise LinkageError(f"{where}: row {i}: period {col.iloc[i]!r} is not a year; give whole years")
-            out[c] = per.astype("int32")
-    for c in ("indicator_code", "geography", ORIGIN):
-        bad = out[c].isna()
-        if bad.any():
-            raise LinkageError(f"{where}: row {int(np.flatnonzero(bad.to_numpy())[0])}: {c} is missing")
-    _sdmx_attributes(out, where)
-    dup = out.duplicated(list(KEY))
-    if dup.any():
-        r = out.loc[dup].iloc[0]
-        raise LinkageError(f"{where}: two rows for {', '.join(f'{k}={r[k]}' for k in KEY)}; one value per cell")
-    return out
-
-
-def status_from_flags(flags: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """SDMX OBS_STATUS and CONF_STATUS of value rows from sid's flags: ``suppressed...``
-    (below the disclosure minimum) is Q and C, ``cv>...`` is U and F, else A and F."""
-    flags = pd.Series(flags, dtype=object).fillna("").astype(str)
-    suppressed = flags.str.startswith("suppressed").to_numpy()
-    obs = np.select([suppressed, flags.str.startswith("cv>").to_numpy()], ["Q", "U"], "A").astype(object)
-    return obs, np.where(suppressed, "C", "F").astype(object)
-
-
-def _sdmx_attributes(out: pd.DataFrame, where: str) -> None:
-    """Fill ``obs_status`` / ``conf_status`` from the flags where not given; check the codes."""
-    obs, conf = status_from_flags(out["flags"])
-    if "obs_status" not in out.columns:
-        out["obs_status"] = obs
-    if "conf_status" not in out.columns:
-        out["conf_status"] = conf
-    for col, codes in (("obs_status", OBS_STATUS), ("conf_status", CONF_STATUS)):
-        out[col] = out[col].where(out[col].notna(), "A" if col == "obs_status" else "F")
-        bad = ~out[col].isin(list(codes))
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise LinkageError(f"{where}: row {i}: {col} {out[col].iloc[i]!r} is not an SDMX code; use one of "
-                               + ", ".join(f"{k} ({v})" for k, v in codes.items()))
-
-
-def _check_indicators(indicators: pd.DataFrame, values: pd.DataFrame, source_type: str, where: str) -> pd.DataFrame:
-    missing = [c for c in ("code", "name", "theme", "definition", "unit") if c not in indicators.columns]
-    if missing:
-        raise LinkageError(f"{where}: indicator definitions lack column {missing[0]!r}")
-    ind = indicators.reindex(columns=list(INDICATOR_COLUMNS)).astype(object)
-    ind["source_type"] = ind["source_type"].fillna(source_type)
-    wrong = ind["source_type"] != source_type
-    if wrong.any():
-        raise LinkageError(f"{where}: indicator {ind.loc[wrong, 'code'].iloc[0]!r} has source type "
-                           f"{ind.loc[wrong, 'source_type'].iloc[0]!r} in a {source_type} load")
-    unknown = ~values["indicator_code"].isin(ind["code"])
-    if unknown.any():
-        raise LinkageError(f"{where}: values of indicator {values.loc[unknown, 'indicator_code'].iloc[0]!r} "
-                           "have no definition; add it to the indicator definitions")
-    return ind.astype(object).where(ind.notna(), None)
-
-
 @dataclass(frozen=True)
 class Load:
     """One wave to (re)load: its indicator definitions and values, and provenance."""
@@ -245,6 +155,8 @@ class Load:
     spec_hash: str
     run_id: str | None = None
     where: str = "load"
+    #: when the run computed the values (its link stage's start), for sid publish
+    run_at: datetime | None = None
 
 
 def replace_wave(
@@ -270,17 +182,28 @@ def replace_wave(
     return replace_waves(db, [load])[wave]
 
 
-def replace_waves(db: Db, loads: list[Load]) -> dict[str, dict]:
+def replace_waves(db: Db, loads: list[Load], guard: Callable[[Db], None] | None = None) -> dict[str, dict]:
     """:func:`replace_wave` for several waves in one transaction: all are loaded or none.
+    ``guard``: called inside the transaction once the locks are held, before anything is
+    replaced (sid publish checks there that the base holds no newer run); it may raise.
 
-    The waves are locked (in name order) before anything is read, so a second load of the
-    same wave waits for this one to commit or roll back."""
+    Locks, in one fixed order (so two loads never wait for each other in a cycle): first
+    each wave (in name order), so a second load of the same wave waits for this one to
+    commit or roll back without holding anything another wave needs; then the base-wide
+    lock :data:`BASE_LOCK`, held from the overlap check (an indicator period already in
+    the base from another wave) to the commit, so two loads of different waves with the
+    same periods cannot both pass the check: the second reads the base after the first
+    committed and is refused. On DuckDB the locks are no-ops: one process writes the
+    file at a time, so a check and its insert cannot interleave with another load."""
     prepared = [_prepare(ld) for ld in loads]
     out: dict[str, dict] = {}
     try:
         with db.transaction():
             for wave in sorted({ld.wave for ld in loads}):
                 db.lock(f"wave:{wave}")
+            db.lock(BASE_LOCK)
+            if guard is not None:
+                guard(db)
             for ld, ind, vals in prepared:
                 out[ld.wave] = _replace_in_tx(db, ld, ind, vals)
     except db.errors as exc:
@@ -293,8 +216,8 @@ def replace_waves(db: Db, loads: list[Load]) -> dict[str, dict]:
 def _prepare(ld: Load) -> tuple[Load, pd.DataFrame, pd.DataFrame]:
     if ld.source_type not in SOURCE_TYPES:
         raise LinkageError(f"{ld.where}: source type {ld.source_type!r} is not one of {', '.join(SOURCE_TYPES)}")
-    vals = _normalise_values(ld.values, ld.where)
-    ind = _check_indicators(ld.indicators, vals, ld.source_type, ld.where)
+    vals = normalise_values(ld.values, ld.where)
+    ind = check_indicators(ld.indicators, vals, ld.source_type, ld.where)
     if "decimals" not in vals.columns:
         units = dict(zip(ind["code"], ind["unit"], strict=True))
         vals["decimals"] = pd.array(vals["indicator_code"].map(lambda c: 1 if units.get(c) == "percent" else 2),
@@ -325,9 +248,10 @@ def _replace_in_tx(db: Db, ld: Load, ind: pd.DataFrame, vals: pd.DataFrame) -> d
     db.executemany(_UPSERT, ind[[*INDICATOR_COLUMNS, "wave"]].itertuples(index=False, name=None))
     db.insert_frame("indicator_values", vals)
     periods = (int(vals["period"].min()), int(vals["period"].max())) if len(vals) else (0, 0)
-    db.execute("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    db.execute("INSERT INTO loads (wave, source_type, run_id, spec_hash, period_min, period_max, n_values, "
+               "loaded_at, run_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                [wave, source_type, ld.run_id, ld.spec_hash, *periods, len(vals), vals["loaded_at"].iloc[0]
-                if len(vals) else datetime.now(UTC).replace(tzinfo=None)])
+                if len(vals) else datetime.now(UTC).replace(tzinfo=None), ld.run_at])
     return {"deleted": int(deleted), "inserted": len(vals)}
 
 

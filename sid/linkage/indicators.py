@@ -34,13 +34,15 @@ import pandas as pd
 from sid.errors import EstimationError, LinkageError
 from sid.estimation.design import Design
 from sid.estimation.intervals import logit_interval
-from sid.linkage.base import status_from_flags
+from sid.linkage.base import NOT_APPLICABLE, status_from_flags
 from sid.linkage.schema import DIMENSIONS, GENERATION, ORIGIN, TOTAL, VALUE_COLUMNS
 from sid.linkage.spec import LinkageSpec, SurveyIndicator
 from sid.spec.expr_nodes import to_array
 from sid.spec.frame import FrameEnv, valid_array
 
 _ORIGIN = "_vlim_origin"
+#: a breakdown cell of which this share lies outside the universe is noted as cut by it
+CUT_SHARE = 0.1
 
 
 class _PlainEnv(Mapping[str, np.ndarray]):
@@ -209,15 +211,53 @@ def survey_indicators(
     for geo in spec.geographies:
         geo_mask = geo.condition.holds(env, n)
         for i, ind in enumerate(spec.indicators):
-            sub = design.subset(_domain(ind, geo_mask, env, n))
+            domain = _domain(ind, geo_mask, env, n)
+            sub = design.subset(domain)
             for bd in ind.breakdowns:
+                by = [_ORIGIN, *(f"_bd_{d}" for d in bd)]
                 try:
-                    est = sub.mean(f"_y{i}", by=[_ORIGIN, *(f"_bd_{d}" for d in bd)], level=level)
+                    est = sub.mean(f"_y{i}", by=by, level=level)
                 except EstimationError as exc:
                     raise LinkageError(f"indicator {ind.code}, geography {geo.code}: {exc}") from None
+                if ind.universe is not None:
+                    est = est.merge(_coverage(cols, by, geo_mask, domain), on=by, how="left")
                 parts.append(_shape(est, ind, geo.code, bd, spec, level, notes))
     out = pd.concat(parts, ignore_index=True)
     return out[list(VALUE_COLUMNS)]
+
+
+def _coverage(cols: pd.DataFrame, by: list[str], geo_mask: np.ndarray, domain: np.ndarray) -> pd.DataFrame:
+    """Per cell of ``by`` (in the geography): respondents (``_in_geo``) and those in the
+    indicator's universe (``_in_universe``)."""
+    frame = cols.loc[geo_mask, by].assign(_in_geo=1, _in_universe=domain[geo_mask].astype(int))
+    return frame.groupby(by, dropna=True, as_index=False)[["_in_geo", "_in_universe"]].sum()
+
+
+def _universe_flags(est: pd.DataFrame, ind: SurveyIndicator, bd: tuple[str, ...], flags: np.ndarray,
+                    note: pd.Series) -> pd.Series:
+    """Mark cells outside the indicator's universe ``not_applicable`` (in ``flags``): the
+    cell has respondents in the geography, none in the universe, so no value can exist
+    (an indicator on ages 20-64 has none for 65-85). Where a breakdown cuts the universe
+    (a cell of which at least :data:`CUT_SHARE` of the respondents lie outside it, while
+    another cell of the breakdown lies (all but that share) in it or wholly out), the partial cell's note
+    says that it counts only those in the universe (the band 15-24 of that indicator
+    holds 20-24 year olds only). The share keeps a universe's item non-response (a few
+    per cent everywhere) from being taken for a cut. Returns the notes."""
+    if "_in_geo" not in est.columns:
+        return note
+    in_geo = est["_in_geo"].fillna(0).to_numpy(dtype=np.int64)
+    in_uni = est["_in_universe"].fillna(0).to_numpy(dtype=np.int64)
+    outside = (in_geo > 0) & (in_uni == 0)
+    flags[outside] = NOT_APPLICABLE
+    partial = (in_uni > 0) & (in_geo - in_uni >= CUT_SHARE * in_geo)
+    inside = (in_geo > 0) & (in_geo - in_uni < CUT_SHARE * in_geo)
+    if bd and partial.any() and (inside | outside).any():
+        label = ind.universe_label or ind.universe.source
+        text = pd.Series([f"de cel telt alleen wie in het universum valt ({label}): {u} van {g} respondenten"
+                          for u, g in zip(in_uni, in_geo, strict=True)], index=note.index)
+        joined = note.where(note.isna(), note + "; " + text).where(note.notna(), text)
+        note = joined.where(pd.Series(partial, index=note.index), note)
+    return note
 
 
 def _shape(est: pd.DataFrame, ind: SurveyIndicator, geo: str, bd: tuple[str, ...],
@@ -255,8 +295,8 @@ def _shape(est: pd.DataFrame, ind: SurveyIndicator, geo: str, bd: tuple[str, ...
     out["n"] = nn
     out["numerator"] = np.nan
     out["denominator"] = np.nan
+    out["note"] = _universe_flags(est, ind, bd, flags, out[ORIGIN].map(notes))
     out["flags"] = flags
-    out["note"] = out[ORIGIN].map(notes)
     out["obs_status"], out["conf_status"] = status_from_flags(out["flags"])
     out["unit_mult"] = 0
     out["decimals"] = 1 if ind.statistic == "share" else 2

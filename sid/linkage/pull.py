@@ -1,13 +1,25 @@
-"""Pulling indicators out of the base: survey and register side by side, as VLIM lays them out.
+"""Pulling indicators out of the base: time series, survey and register side by side.
 
-:func:`pull` returns, for a theme or a list of codes, one row per indicator x geography x
-breakdown cell x period, and per origin category the columns ``<ORIGIN> value``,
-``ci_low``, ``ci_high``, ``n`` and ``flags``. Rows are ordered theme, breakdown, period,
-then register before survey, so for each period the register and survey indicators of a
-theme sit one above the other over the same origin columns. When the selection holds both
-register and survey indicators, only the origin categories both report are shown (the
-same categories side by side). ``notes`` carries the coverage notes of the survey
-categories (which SID groups a VLIM category pools).
+:func:`pull` returns, for a theme or a list of codes, the series of every period the base
+holds (each wave keeps its own period: sid2017 -> 2017, sid2022 -> 2022, a register set
+its years), rounded to each indicator's precision (``decimals``: 1 for a share in
+percent, 2 for a mean or index; the CV to 3) with a ``status`` per cell instead of sid's
+flags ("suppressed n<30", "not applicable", "cv>0.3"). Two layouts:
+
+* long (default): one row per indicator x geography x breakdown cell x period, and per
+  origin category the columns ``<ORIGIN> value``, ``ci_low``, ``ci_high``, ``n`` and
+  ``status``. Rows are ordered theme, breakdown, period, then register before survey, so
+  for each period the register and survey indicators of a theme sit one above the other
+  over the same origin columns;
+* wide (``wide=True``): one row per indicator x geography x breakdown cell x origin
+  category, and per period the columns ``<period> value``, ``ci_low``, ``ci_high``,
+  ``n`` and ``status``; for each origin the register rows sit above the survey rows, so
+  their series read side by side across the same period columns.
+
+When the selection holds both register and survey indicators, only the origin categories
+both report are shown (the same categories side by side); ``common_periods`` keeps only
+the periods both report. ``notes`` carries the coverage notes of the survey cells (which
+SID groups a VLIM category pools; a breakdown cell cut by the indicator's universe).
 """
 
 from __future__ import annotations
@@ -16,21 +28,27 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sid.errors import LinkageError
 from sid.io.atomic import atomic_path
 from sid.linkage.base import open_base
 from sid.linkage.db import BaseTarget, Db
-from sid.linkage.schema import DIMENSIONS, ORIGIN, TOTAL
+from sid.linkage.schema import DIMENSIONS, ORIGIN, TOTAL, indicator_select
 
-ROW_KEYS = ["theme", "geography", *DIMENSIONS, "period", "source_type", "indicator_code", "name", "unit"]
-PER_ORIGIN = ["value", "ci_low", "ci_high", "n", "flags"]
+CELL = ["theme", "geography", *DIMENSIONS]
+SERIES = ["source_type", "indicator_code", "name", "unit", "decimals"]
+ROW_KEYS = [*CELL, "period", *SERIES]
+PER_CELL = ["value", "ci_low", "ci_high", "n", "status"]
+PER_ORIGIN = PER_CELL  # the long layout's columns per origin category
+_ROUNDED = ("value", "se", "ci_low", "ci_high")
+CV_DECIMALS = 3
 _ORDER = {TOTAL: "0"}  # 'total' breakdown rows first
 
 
 def _select(db: Db, theme: str | None, codes: Sequence[str] | None) -> pd.DataFrame:
-    defs = db.df("SELECT * FROM indicators ORDER BY theme, source_type, code")
+    defs = db.df(f"SELECT {indicator_select(db)} FROM indicators ORDER BY theme, source_type, code")
     if (theme is None) == (not codes):
         raise LinkageError("pull: give a theme or a list of indicator codes (one of the two)")
     if theme is not None:
@@ -45,15 +63,45 @@ def _select(db: Db, theme: str | None, codes: Sequence[str] | None) -> pd.DataFr
     return defs[defs["code"].isin(list(codes))]
 
 
+def status_text(flags: pd.Series) -> pd.Series:
+    """The ``status`` a reader sees for sid's flags: "" (normal), "suppressed n<30",
+    "not applicable" (outside the indicator's universe), "cv>0.3" (published with a warning)."""
+    return flags.fillna("").astype(str).str.replace("_", " ", regex=False)
+
+
+def round_values(vals: pd.DataFrame) -> pd.DataFrame:
+    """Copy of the long value rows rounded to each row's ``decimals`` (value, se, CI; the
+    CV to :data:`CV_DECIMALS`), with ``status`` from the flags and ``n`` as integers."""
+    out = vals.copy()
+    dec = pd.to_numeric(out.get("decimals"), errors="coerce") if "decimals" in out.columns else None
+    default = np.where(out["unit"].to_numpy(dtype=object) == "percent", 1, 2)
+    dec = default if dec is None else np.where(dec.isna(), default, dec).astype(int)
+    out["decimals"] = pd.array(dec, dtype="Int64")
+    for col in _ROUNDED:
+        if col in out.columns:
+            x = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype=float, copy=True)
+            for d in np.unique(dec):
+                m = dec == d
+                x[m] = np.round(x[m], int(d))
+            out[col] = x
+    if "cv" in out.columns:
+        out["cv"] = np.round(pd.to_numeric(out["cv"], errors="coerce").to_numpy(dtype=float), CV_DECIMALS)
+    out["n"] = pd.array(pd.to_numeric(out["n"], errors="coerce").round(), dtype="Int64")
+    out["status"] = status_text(out["flags"])
+    return out
+
+
 def pull(
     db: BaseTarget | Db,
     *,
     theme: str | None = None,
     codes: Sequence[str] | None = None,
     common_periods: bool = False,
+    wide: bool = False,
 ) -> pd.DataFrame:
-    """Survey and register indicators of ``theme`` (or ``codes``) side by side (wide by
-    origin category). ``common_periods``: keep only periods both sources report."""
+    """Survey and register series of ``theme`` (or ``codes``) side by side, rounded (see
+    the module docstring). ``common_periods``: only periods both sources report;
+    ``wide``: periods as columns (one row per origin category)."""
     vals = pull_values(db, theme=theme, codes=codes)
     if vals.empty:
         raise LinkageError("pull: the selected indicators have no values in the base")
@@ -66,7 +114,8 @@ def pull(
             vals = vals[vals["period"].isin(periods)]
     if vals.empty:
         raise LinkageError("pull: register and survey indicators share no origin category (or period)")
-    return _wide(vals)
+    vals = round_values(vals)
+    return _by_period(vals) if wide else _by_origin(vals)
 
 
 def pull_values(db: BaseTarget | Db, *, theme: str | None = None,
@@ -89,27 +138,65 @@ def pull_values(db: BaseTarget | Db, *, theme: str | None = None,
             con.close()
 
 
-def _wide(vals: pd.DataFrame) -> pd.DataFrame:
-    origins = list(dict.fromkeys(sorted(vals[ORIGIN], key=lambda o: (o != "BEL", o))))
-    wide = vals.pivot(index=ROW_KEYS, columns=ORIGIN, values=PER_ORIGIN)
-    wide.columns = [f"{o} {stat}" for stat, o in wide.columns]
-    wide = wide[[f"{o} {stat}" for o in origins for stat in PER_ORIGIN]].reset_index()
-    notes = (vals.dropna(subset=["note"]).groupby(ROW_KEYS, dropna=False)["note"]
-             .agg(lambda s: "; ".join(dict.fromkeys(s))).rename("notes").reset_index())
-    wide = wide.merge(notes, on=ROW_KEYS, how="left")
-    order = [f"_{dim}" for dim in DIMENSIONS]
+def _notes(vals: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return (vals.dropna(subset=["note"]).groupby(keys, dropna=False)["note"]
+            .agg(lambda s: "; ".join(dict.fromkeys(s))).rename("notes").reset_index())
+
+
+def _sort_keys(frame: pd.DataFrame) -> list[str]:
     for dim in DIMENSIONS:
-        wide[f"_{dim}"] = wide[dim].map(lambda v: _ORDER.get(v, "1" + str(v)))
-    wide["_src"] = wide["source_type"].map({"register": 0, "survey": 1})
+        frame[f"_{dim}"] = frame[dim].map(lambda v: _ORDER.get(v, "1" + str(v)))
+    frame["_src"] = frame["source_type"].map({"register": 0, "survey": 1})
+    return [f"_{dim}" for dim in DIMENSIONS]
+
+
+def _origins(vals: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(sorted(vals[ORIGIN], key=lambda o: (o != "BEL", o))))
+
+
+def _by_origin(vals: pd.DataFrame) -> pd.DataFrame:
+    """Long layout: a row per period, origin categories as column groups."""
+    origins = _origins(vals)
+    wide = vals.pivot(index=ROW_KEYS, columns=ORIGIN, values=PER_CELL)
+    wide.columns = [f"{o} {stat}" for stat, o in wide.columns]
+    wide = wide[[f"{o} {stat}" for o in origins for stat in PER_CELL]].reset_index()
+    wide = wide.merge(_notes(vals, ROW_KEYS), on=ROW_KEYS, how="left")
+    order = _sort_keys(wide)
     wide = wide.sort_values(["theme", "geography", *order, "period", "_src", "indicator_code"], kind="stable")
-    return wide.drop(columns=[*order, "_src"]).reset_index(drop=True)
+    return _typed(wide.drop(columns=[*order, "_src"]).reset_index(drop=True))
+
+
+def _by_period(vals: pd.DataFrame) -> pd.DataFrame:
+    """Wide layout: a row per origin category, periods as column groups."""
+    keys = [*CELL, ORIGIN, *SERIES]
+    periods = sorted(vals["period"].unique())
+    wide = vals.pivot(index=keys, columns="period", values=PER_CELL)
+    wide.columns = [f"{int(p)} {stat}" for stat, p in wide.columns]
+    wide = wide[[f"{int(p)} {stat}" for p in periods for stat in PER_CELL]].reset_index()
+    wide = wide.merge(_notes(vals, keys), on=keys, how="left")
+    order = _sort_keys(wide)
+    wide["_origin"] = wide[ORIGIN].map({o: i for i, o in enumerate(_origins(vals))})
+    wide = wide.sort_values(["theme", "geography", *order, "_origin", "_src", "indicator_code"], kind="stable")
+    return _typed(wide.drop(columns=[*order, "_src", "_origin"]).reset_index(drop=True))
+
+
+def _typed(table: pd.DataFrame) -> pd.DataFrame:
+    """Counts as integers, statuses as text ("" where a cell has no row), after the pivot."""
+    for col in table.columns:
+        if col.endswith(" n"):
+            table[col] = pd.array(pd.to_numeric(table[col]), dtype="Int64")
+        elif col.endswith(" status"):
+            table[col] = table[col].fillna("").astype(str)
+        elif col.endswith((" value", " ci_low", " ci_high")):
+            table[col] = pd.to_numeric(table[col]).astype(float)
+    return table
 
 
 def definitions(db: BaseTarget | Db, codes: Sequence[str]) -> pd.DataFrame:
     """The ``indicators`` rows of ``codes`` (for the definitions sheet)."""
     con = open_base(db, read_only=True)
     try:
-        defs = con.df("SELECT * FROM indicators ORDER BY theme, source_type, code")
+        defs = con.df(f"SELECT {indicator_select(con)} FROM indicators ORDER BY theme, source_type, code")
     finally:
         if con is not db:
             con.close()
@@ -117,7 +204,8 @@ def definitions(db: BaseTarget | Db, codes: Sequence[str]) -> pd.DataFrame:
 
 
 def write_pull(table: pd.DataFrame, path: str | os.PathLike[str], defs: pd.DataFrame | None = None) -> Path:
-    """Write the pulled table to ``path`` (.csv, or .xlsx with a definitions sheet), atomically."""
+    """Write the pulled table to ``path`` (.csv, or .xlsx with a definitions sheet), atomically.
+    In the workbook, values and CIs carry each row's number format (its ``decimals``)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
@@ -130,8 +218,21 @@ def write_pull(table: pd.DataFrame, path: str | os.PathLike[str], defs: pd.DataF
                 table.to_excel(xw, sheet_name="indicators", index=False)
                 if defs is not None:
                     defs.to_excel(xw, sheet_name="definitions", index=False)
+                _formats(xw.book["indicators"], table)
                 for ws in xw.book.worksheets:
                     ws.freeze_panes = "A2"  # header stays in view
                     for col in ws.iter_cols(min_row=1, max_row=1):
                         ws.column_dimensions[col[0].column_letter].width = min(max(len(str(col[0].value)) + 2, 10), 40)
     return path
+
+
+def _formats(ws, table: pd.DataFrame) -> None:
+    """Number formats of the indicators sheet: values and CIs to the row's decimals, n whole."""
+    dec = table["decimals"].fillna(2).astype(int).to_numpy()
+    for j, col in enumerate(table.columns, start=1):
+        if col.endswith((" value", " ci_low", " ci_high")):
+            for i, d in enumerate(dec, start=2):
+                ws.cell(row=i, column=j).number_format = "0." + "0" * d if d > 0 else "0"
+        elif col.endswith(" n"):
+            for i in range(2, len(table) + 2):
+                ws.cell(row=i, column=j).number_format = "0"

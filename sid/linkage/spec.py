@@ -93,6 +93,11 @@ class SurveyIndicator:
     condition: Expression | None = None
     universe: Expression | None = None
     breakdowns: tuple[tuple[str, ...], ...] = ((),)
+    #: the universe in words ("20-64 jaar"), for the definition texts and coverage notes
+    universe_label: str | None = None
+    #: what the numerator and denominator of a share count, in words (default: from the name)
+    numerator: str | None = None
+    denominator: str | None = None
 
     def names(self) -> frozenset[str]:
         """Every respondent variable the indicator reads."""
@@ -126,18 +131,22 @@ class LinkageSpec:
     files: tuple[str, ...] = ()
 
     def indicator_table(self) -> pd.DataFrame:
-        """Rows of the base's ``indicators`` table for these survey indicators."""
+        """Rows of the base's ``indicators`` table for these survey indicators. The
+        numerator and denominator texts of a share are the spec's ``numerator`` /
+        ``denominator``, else Dutch sentences built from the indicator's name and its
+        ``universe_label`` (never the raw expressions)."""
         rows = []
         for ind in self.indicators:
-            universe = ind.universe.source if ind.universe else "all respondents"
+            universe = ind.universe_label or ("alle respondenten" if ind.universe is None
+                                              else "respondenten in het universum van de indicator")
             if ind.statistic == "share":
-                num = f"weighted respondents where {ind.condition.source}"
-                den = f"weighted respondents where {universe} and the condition is known"
+                num = ind.numerator or f"Gewogen aantal respondenten ({universe}) voor wie geldt: {ind.name}"
+                den = ind.denominator or f"Gewogen aantal respondenten ({universe}) met een gekend antwoord"
             else:
                 num = den = None
             rows.append({"code": ind.code, "name": ind.name, "theme": ind.theme,
                          "definition": ind.definition, "unit": ind.unit, "source_type": "survey",
-                         "numerator": num, "denominator": den})
+                         "numerator_definition": num, "denominator_definition": den})
         return pd.DataFrame(rows)
 
 
@@ -188,7 +197,7 @@ def _expr(s: Section, key: str, known: set[str] | None) -> Expression | None:
 def _indicator(item, known: set[str] | None, breakdowns, dims: Mapping[str, str]) -> SurveyIndicator:
     s = Section(item.value, item.where,
                 keys={"code", "name", "theme", "statistic", "variable", "condition", "universe",
-                      "definition", "unit", "breakdowns"},
+                      "universe_label", "numerator", "denominator", "definition", "unit", "breakdowns"},
                 required={"code", "name", "theme", "statistic", "definition"})
     stat = s.text("statistic", choices=STATISTICS)
     variable = s.text("variable", None)
@@ -208,6 +217,8 @@ def _indicator(item, known: set[str] | None, breakdowns, dims: Mapping[str, str]
         definition=" ".join(s.text("definition").split()),
         unit=s.text("unit", "percent" if stat == "share" else "index points"),
         variable=variable, condition=condition, universe=_expr(s, "universe", known), breakdowns=bds,
+        universe_label=s.text("universe_label", None), numerator=s.text("numerator", None),
+        denominator=s.text("denominator", None),
     )
 
 

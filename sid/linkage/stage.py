@@ -8,11 +8,15 @@ indicators (:func:`sid.linkage.indicators.survey_indicators`), optionally links 
 respondents to a pseudonymised register extract, and writes ``RUN/link/`` atomically:
 
 * ``survey_indicators.csv`` - the rows loaded into the base (VLIM shape);
-* ``load.json`` - base path, run id, spec hash, rows loaded and replaced per wave;
+* ``base.duckdb`` - the run's own indicator base (:data:`RUN_BASE`), unless ``db`` names one;
+* ``load.json`` - base path, run id, run time, spec hash, rows loaded and replaced per wave;
 * ``link_rates.csv``, ``respondents_linked.parquet`` - with a register extract only.
 
-The base is loaded (survey wave and any register sets) in one transaction inside the
-folder's atomic write: if the load fails, neither the base nor ``RUN/link`` changes.
+A run loads into a base of its own, so a trial run never touches the project's shared
+base (the linkage spec's ``base:``); ``sid publish RUN`` (:mod:`sid.linkage.publish`)
+copies its waves there. An explicit ``db`` loads that base instead. The base is loaded
+(survey wave and any register sets) in one transaction inside the folder's atomic
+write: if the load fails, neither the base nor ``RUN/link`` changes.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -28,12 +33,15 @@ import pandas as pd
 from sid.errors import InputFileError, LinkageError, SpecError
 from sid.linkage.base import Load, drop_wave, open_base, replace_waves
 from sid.linkage.db import base_target
+from sid.linkage.publish import Published, publish
 from sid.linkage.register_load import read_register_set
 from sid.linkage.spec import LinkageSpec, load_linkage_spec
 from sid.project import PROJECT_FILE, Project, Wave, wave_questionnaire
 
 PathLike = str | os.PathLike[str]
 LINK = "link"
+#: the run's own indicator base, in RUN/link/
+RUN_BASE = "base.duckdb"
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,8 @@ def run_link(
     The wave (``wave``, else the run folder's, else the project's default) gives the
     linkage spec (``spec_path`` overrides it), the respondent key (``roles.key``; ``key``
     overrides it) and the reporting group (the origin map's default origin variable).
+    The values go into the run's own base ``RUN/link/base.duckdb`` unless ``db`` names
+    a base (a file or a PostgreSQL URL); ``sid publish`` takes them to the shared base.
     ``respondents``: a parquet file instead of the run folder's wave (Taylor SEs from the
     ``weight``/``strata``/``psu`` columns; ``strata`` default: the wave's one stratum
     variable). ``variance``: "replicate" or "taylor" for the run folder's wave. ``admin``:
@@ -146,7 +156,8 @@ def run_link(
     begin_stage(out)
     w = resolve_wave(project_dir, out, wave)
     spec_file, spec = _spec(w, spec_path, data_dir)
-    base = base_target(db, where="--db") if db else spec.base
+    own = db is None  # the run's own base, built inside the stage folder
+    base = out / LINK / RUN_BASE if own else base_target(db, where="--db")
     key = key or w.roles.key
     if respondents is not None:
         if strata is None and len(w.roles.strata) == 1:
@@ -182,21 +193,40 @@ def run_link(
     # the same wave's rows)
     with stage_folder(out, record, wave=w.name) as st:
         tmp, run_id = st.path, st.run_id
-        loads = [Load(s.wave, "register", s.indicators, s.values, s.spec_hash, run_id, where=str(s.files[1]))
-                 for s in sets]
+        run_at = datetime.fromtimestamp(int(record.started), UTC).replace(tzinfo=None)
+        loads = [Load(s.wave, "register", s.indicators, s.values, s.spec_hash, run_id, where=str(s.files[1]),
+                      run_at=run_at) for s in sets]
         loads.append(Load(spec.wave, "survey", spec.indicator_table(), values, spec.spec_hash, run_id,
-                          where=str(spec_file)))
+                          where=str(spec_file), run_at=run_at))
         values.to_csv(tmp / "survey_indicators.csv", index=False, lineterminator="\n", float_format="%.10g")
         if linked is not None:
             linked.rates.to_csv(tmp / "link_rates.csv", index=False, lineterminator="\n")
             linked.data.to_parquet(tmp / "respondents_linked.parquet", index=False)
-        con = open_base(base)
+        con = open_base(tmp / RUN_BASE if own else base)
         try:
             counts = replace_waves(con, loads)
         finally:
             con.close()
-        summary = {"db": str(base), "run_id": run_id, "spec_hash": spec.spec_hash, "loads": counts,
+        summary = {"db": str(base), "own_base": own, "run_id": run_id, "run_at": run_at.isoformat(sep=" "),
+                   "spec_hash": spec.spec_hash, "loads": counts,
                    "variance": params["variance"],
                    "suppressed": int(values["flags"].str.startswith("suppressed").sum())}
         (tmp / "load.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return LinkOutcome(base, counts, linked.rates if linked is not None else None, out / LINK)
+
+
+def publish_run(out_dir: PathLike, project_dir: PathLike | Project = ".", *, spec_path: PathLike | None = None,
+                db: PathLike | None = None, wave: str | Wave | None = None, force: bool = False) -> Published:
+    """``sid publish``: load the waves of run folder ``out_dir``'s own base
+    (``RUN/link/base.duckdb``) into the shared base (``db``, else the wave's linkage
+    spec's ``base``), in one transaction, refusing a run older than the one loaded unless
+    ``force`` (:func:`sid.linkage.publish.publish`)."""
+    from sid.runfolder.context import resolve_wave
+
+    out = Path(out_dir)
+    run_base = out / LINK / RUN_BASE
+    if not run_base.is_file():
+        raise LinkageError(f"{run_base}: the run has no indicator base of its own; run sid link --out {out} "
+                           "first (a run linked with --db was loaded into that base directly)")
+    _, spec = _spec(resolve_wave(project_dir, out, wave), spec_path)
+    return publish(run_base, base_target(db, where="--db") if db else spec.base, force=force, where=str(out))

@@ -3,8 +3,10 @@
 
 Reads the wave's linkage spec (``--spec``, default the one sid.yaml names), computes the survey indicators through sid's Design (SEs, CIs, disclosure),
 writes ``RUN_DIR/link/survey_indicators.csv`` and ``RUN_DIR/link/load.json``, and
-replaces the wave's rows in the indicator base (``--db``, default the spec's ``base``) in
-one transaction, together with any register indicator sets named by ``--admin``.
+loads the wave into the run's own indicator base ``RUN_DIR/link/base.duckdb`` (or the
+base ``--db`` names) in one transaction, together with any register indicator sets named
+by ``--admin``. The project's shared base (the spec's ``base``) is left alone: ``sid
+publish RUN_DIR`` takes the run there.
 
 Input: the run folder's processed wave, ``sid.open_wave(RUN_DIR, variance=--variance)``
 (clean data, final weights, indices; the weight stage's replicate weights by default, or
@@ -21,8 +23,9 @@ unlinked, duplicate keys per origin group) and ``RUN_DIR/link/respondents_linked
 (respondents with ``link_status`` and the register variables as ``reg_*``), to analyse
 with ``sid.Design`` like any respondent file.
 
-``--admin-only`` loads the ``--admin`` register sets alone (no respondents needed).
-``--drop WAVE`` removes a wave's rows from the base instead (and computes nothing).
+``--admin-only`` loads the ``--admin`` register sets alone (no respondents needed), and
+``--drop WAVE`` removes a wave's rows instead (and computes nothing); both act on the
+shared base (``--db``, default the spec's ``base``).
 """
 
 from __future__ import annotations
@@ -46,7 +49,9 @@ def register(parser: argparse.ArgumentParser) -> None:
                              "(default: the run folder's wave, sid.open_wave)")
     parser.add_argument("--admin", action="append", default=[], metavar="DIR",
                         help="a register indicator set (folder with indicators.csv, values.csv) to load too")
-    parser.add_argument("--db", default=None, metavar="FILE", help="indicator base (default: the spec's base)")
+    parser.add_argument("--db", default=None, metavar="BASE",
+                        help="indicator base to load (default: the run's own, RUN/link/base.duckdb; "
+                             "--admin-only and --drop: the spec's base)")
     parser.add_argument("--variance", choices=("replicate", "taylor"), default="replicate",
                         help="SEs of the run folder's wave: the weight stage's replicate weights "
                              "(default) or Taylor linearisation")

@@ -1,8 +1,11 @@
-"""``sid pull (--theme T | --codes C...) --db BASE --out FILE [--format sdmx-csv]``.
+"""``sid pull (--theme T | --codes C...) --db BASE --out FILE [--wide] [--format sdmx-csv]``.
 
-Survey and register indicators of a theme (or the codes named) for the same VLIM origin
-categories, one row per indicator, breakdown and period, as a VLIM author lays them out
-(:func:`sid.linkage.pull.pull`). The Excel file has a second sheet with the definitions.
+Time series of survey and register indicators of a theme (or the codes named) for the
+same VLIM origin categories, every period the base holds, rounded to each indicator's
+precision with a ``status`` per cell (:func:`sid.linkage.pull.pull`): long (default: one
+row per indicator, breakdown and period, origin categories as columns) or, with
+``--wide``, periods as columns (one row per indicator, breakdown and origin category).
+The Excel file has number formats per row and a second sheet with the definitions.
 ``--format sdmx-csv`` writes every value row as an SDMX-CSV 2.0 observation with its
 OBS_STATUS, CONF_STATUS, UNIT_MULT and DECIMALS (:mod:`sid.linkage.sdmx`). ``--db`` is a
 DuckDB file or a ``postgresql://`` URL (no password in it).
@@ -31,6 +34,9 @@ def register(parser: argparse.ArgumentParser) -> None:
                              "observation per value row")
     parser.add_argument("--common-periods", action="store_true",
                         help="only periods both register and survey indicators report")
+    parser.add_argument("--wide", action="store_true",
+                        help="periods as columns (one row per indicator, breakdown and origin category); "
+                             "default: long, one row per period")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,8 +56,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"sid pull: {len(vals)} SDMX observations, {vals['indicator_code'].nunique()} indicators -> {path}",
               file=sys.stderr)
         return 0
-    table = pull(args.db, theme=args.theme, codes=args.codes, common_periods=args.common_periods)
+    table = pull(args.db, theme=args.theme, codes=args.codes, common_periods=args.common_periods, wide=args.wide)
     defs = definitions(args.db, list(table["indicator_code"].unique())) if args.out.lower().endswith(".xlsx") else None
     path = write_pull(table, args.out, defs)
-    print(f"sid pull: {len(table)} rows, {table['indicator_code'].nunique()} indicators -> {path}", file=sys.stderr)
+    periods = sorted({int(c.split()[0]) for c in table.columns if c.endswith(" value") and c.split()[0].isdigit()}
+                     if args.wide else set(table["period"].astype(int)))
+    print(f"sid pull: {len(table)} rows, {table['indicator_code'].nunique()} indicators, periods "
+          f"{', '.join(map(str, periods))} -> {path}", file=sys.stderr)
     return 0
