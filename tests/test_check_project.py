@@ -44,11 +44,11 @@ def test_the_shipped_project_passes_sid_check(capsys) -> None:
 
 def test_project_specs_are_every_spec_but_the_origin_map() -> None:
     found = [p.relative_to(ROOT).as_posix() for p in project_specs(ROOT)]
-    assert found == ["questionnaires/sid2017.yaml", "questionnaires/sid2022.yaml",
-                     "weights/sid2017.yaml", WEIGHTS, "linkage/sid2017.yaml", LINKAGE,
-                     "reports/sid2017_tables.yaml", PLAN]
-    assert [spec_kind(ROOT / f) for f in found] == ["questionnaire"] * 2 + ["weighting"] * 2 + [
-        "linkage"] * 2 + ["plan"] * 2
+    assert found == ["questionnaires/harmonisation.yaml", "questionnaires/sid2017.yaml",
+                     "questionnaires/sid2022.yaml", "weights/sid2017.yaml", WEIGHTS, "linkage/sid2017.yaml",
+                     LINKAGE, "reports/sid2017_tables.yaml", PLAN]
+    assert [spec_kind(ROOT / f) for f in found] == ["harmonisation"] + ["questionnaire"] * 2 + [
+        "weighting"] * 2 + ["linkage"] * 2 + ["plan"] * 2
     # origin maps: origin_map.yaml, and one per wave of other origin names (origin_map_<name>.yaml)
     assert spec_kind(ROOT / ORIGIN_MAP) == "origin_map"
     assert spec_kind(ROOT / "linkage" / "origin_map_sid2017.yaml") == "origin_map"

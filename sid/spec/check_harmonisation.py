@@ -9,6 +9,7 @@ For every concept and domain and every wave it maps (sid.spec.harmonisation):
 * each code a recode names is a category of the wave's variable; without the concept's own
   ``categories``, the codes after the recode are the variable's;
 * a mean reads a numeric, ordinal or index variable (not text);
+* the shares of a concept without a ``break`` have the same categories in every wave;
 * a domain's variable is categorical.
 
 Every problem is one :class:`~sid.spec.check.Finding` naming the spec's file, line and key.
@@ -86,6 +87,7 @@ def check_harmonisation(h: Harmonisation, questionnaires: Mapping[str, Questionn
                 found += _check_map(m, w, questionnaires[w], labels[w], categorical=True, what="a domain")[0]
     for c in h.concepts.values():
         own = {code_key(k) for k in c.categories}
+        per_wave: dict[str, set[str]] = {}
         for w, m in c.waves.items():
             if w not in labels:
                 continue
@@ -94,6 +96,7 @@ def check_harmonisation(h: Harmonisation, questionnaires: Mapping[str, Questionn
             found += f
             if f or common is None or c.statistic == "mean":
                 continue
+            per_wave[w] = common
             if own and not common <= own:
                 extra = sorted(common - own)
                 found.append(Finding("error", f"{m.where}", f"{m.variable} of wave {w} has code(s) "
@@ -102,6 +105,10 @@ def check_harmonisation(h: Harmonisation, questionnaires: Mapping[str, Questionn
             if c.category is not None and code_key(c.category) not in common:
                 found.append(Finding("error", f"{c.where}.category", f"{shown(c.category)} is not a category of "
                                      f"{m.variable} in wave {w} after its recode (codes: {', '.join(sorted(common))})"))
+        if c.statistic == "shares" and c.break_note is None and len({frozenset(v) for v in per_wave.values()}) > 1:
+            found.append(Finding("error", c.where, "the waves' categories differ ("
+                                 + "; ".join(f"{w}: {', '.join(sorted(v))}" for w, v in per_wave.items())
+                                 + "); recode them onto common categories, or say what changed with break:"))
     return found
 
 

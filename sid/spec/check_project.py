@@ -35,10 +35,20 @@ def is_origin_map(path: str | os.PathLike[str]) -> bool:
     return name == ORIGIN_MAP or (name.startswith("origin_map_") and name.endswith(".yaml"))
 
 
+def is_harmonisation(path: str | os.PathLike[str]) -> bool:
+    """A harmonisation spec of the waves (sid trend, docs/trends.md): ``harmonisation.yaml`` or
+    ``harmonisation_<name>.yaml`` beside the questionnaires."""
+    name = Path(path).name
+    return name == "harmonisation.yaml" or (name.startswith("harmonisation_") and name.endswith(".yaml"))
+
+
 def spec_kind(path: str | os.PathLike[str]) -> str:
-    """"questionnaire", "weighting", "linkage", "origin_map" or "plan", by folder and name."""
+    """"questionnaire", "harmonisation", "weighting", "linkage", "origin_map" or "plan", by
+    folder and name."""
     p = Path(path)
     kind = FOLDERS.get(p.parent.name, "questionnaire")
+    if kind == "questionnaire" and is_harmonisation(p):
+        return "harmonisation"
     if kind == "linkage" and is_origin_map(p):
         return "origin_map"
     return kind
@@ -120,6 +130,26 @@ def _categories(q: Questionnaire, name: str) -> dict[str, str] | None:
     if q.mode_variable and name == q.mode_variable:
         return {code_key(k): str(v) for k, v in q.modes.items()}
     return None
+
+
+def check_harmonisation_file(path: str | os.PathLike[str], qs: Questionnaires) -> list[Finding]:
+    """A harmonisation spec alone: loaded (its waves those of its first concept) and checked
+    against the questionnaire spec of each wave it maps."""
+    from sid.spec.check_harmonisation import check_harmonisation
+    from sid.spec.harmonisation import load_harmonisation
+
+    try:
+        h = load_harmonisation(path)
+    except SpecError as exc:
+        return [_error(exc)]
+    found, questionnaires = [], {}
+    for w in h.waves:
+        q = qs.for_wave(w)
+        if q is None:
+            found.append(Finding("error", str(path), qs.missing(w)))
+        else:
+            questionnaires[w] = q
+    return found + [f for f in check_harmonisation(h, questionnaires) if "no questionnaire for wave" not in f.message]
 
 
 def check_weighting_wave(spec, qs: Questionnaires) -> list[Finding]:
@@ -261,5 +291,5 @@ def check_plan_file(path: str | os.PathLike[str], qs: Questionnaires | None,
     return found
 
 
-__all__ = ["spec_kind", "project_specs", "key_where", "Questionnaires", "check_weighting_wave",
+__all__ = ["spec_kind", "is_harmonisation", "check_harmonisation_file", "project_specs", "key_where", "Questionnaires", "check_weighting_wave",
            "check_linkage_file", "check_plan_file"]

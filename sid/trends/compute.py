@@ -36,7 +36,8 @@ from scipy import stats
 from sid.errors import EstimationError
 from sid.spec.harmonisation import Harmonisation
 from sid.tables.disclosure import OK, flag_cells
-from sid.trends.estimate import ALL, OVERALL, compositions, wave_estimates
+from sid.trends.estimate import ALL, OVERALL, compositions_of, estimates_of
+from sid.trends.harmonise import harmonised_design
 from sid.trends.labels import TrendLabels, default_unit
 
 KEY = ["concept", "domain", "by_value", "category"]
@@ -87,14 +88,12 @@ def pairs(names: Sequence[str]) -> list[tuple[int, int]]:
     return out + ([(0, len(names) - 1)] if len(names) > 2 else [])
 
 
-def _wave_side(est: pd.DataFrame, w: WaveInput, comp: dict) -> pd.DataFrame:
-    """The wave's estimates with its disclosure status and the composition of each row's
-    domain category."""
+def _wave_side(est: pd.DataFrame, w: WaveInput) -> pd.DataFrame:
+    """The wave's estimates with its disclosure status (compositions: compare_pair)."""
     flagged = flag_cells(est, w.min_n, w.max_cv)
     flagged["wave"] = w.name
     flagged["period"] = w.period or w.name
-    keys = list(zip(flagged["domain"], flagged["by_value"], strict=True))
-    flagged["composition"] = [", ".join(comp[k]) if k in comp else None for k in keys]
+    flagged["composition"] = None
     flagged["category"] = flagged["category"].where(flagged["category"].notna(), NO_CATEGORY)
     return flagged[KEY + WAVE_FIELDS]
 
@@ -114,15 +113,19 @@ def _tokens(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def compare_pair(a: pd.DataFrame, b: pd.DataFrame, harmonisation: Harmonisation, names: tuple[str, str],
-                 level: float = 0.95) -> pd.DataFrame:
+                 level: float = 0.95, held: tuple[dict, dict] = ({}, {})) -> pd.DataFrame:
     """The rows of one comparison from the two waves' sides (:func:`_wave_side`): outer
     joined on concept, domain, domain category and category, so that a row of one wave only
-    is kept and marked."""
+    is kept and marked. ``held``: each wave's (domain, category) -> groups (a row
+    absent in a wave still says what its domain category holds there)."""
     m = a.merge(b, on=KEY, how="outer", suffixes=("_1", "_2"), indicator=True)
+    keys = list(zip(m["domain"], m["by_value"], strict=True))
     for j, name, side in ((1, names[0], a), (2, names[1], b)):
         absent = (m["_merge"] == ("right_only" if j == 1 else "left_only")).to_numpy()
         m.loc[absent, f"wave_{j}"] = name
         m.loc[absent, f"period_{j}"] = side["period"].iloc[0] if len(side) else name
+        comp = held[j - 1]
+        m[f"composition_{j}"] = [", ".join(comp[k]) if k in comp else None for k in keys]
         m.loc[absent, f"status_{j}"] = f"not_in_{name}"
         m[f"suppressed_{j}"] = m[f"suppressed_{j}"].astype(object).where(~absent, True).astype(bool)
         m[f"n_{j}"] = m[f"n_{j}"].astype("Int64")
@@ -137,7 +140,7 @@ def compare_pair(a: pd.DataFrame, b: pd.DataFrame, harmonisation: Harmonisation,
     m["break_note"] = m["concept"].map(notes)
     m["break"] = m["break_note"].notna()
     c1, c2 = m["composition_1"], m["composition_2"]
-    m["composition_changed"] = (both & c1.notna().to_numpy() & c2.notna().to_numpy()
+    m["composition_changed"] = (c1.notna().to_numpy() & c2.notna().to_numpy()
                                 & (c1.fillna("") != c2.fillna("")).to_numpy())
     m["suppressed"] = m["suppressed_1"].to_numpy(dtype=bool) | m["suppressed_2"].to_numpy(dtype=bool) | ~both
     m["status"] = _tokens([m["status_1"].to_numpy(dtype=object), m["status_2"].to_numpy(dtype=object),
@@ -188,11 +191,13 @@ def trend_table(waves: Sequence[WaveInput], harmonisation: Harmonisation, *, lev
     if order != sorted(order):
         raise EstimationError(f"waves {', '.join(names)} are not in the time order of {harmonisation.path} "
                               f"({', '.join(harmonisation.waves)}); give them earliest first")
-    sides = []
+    sides, comps = [], []
     for w in waves:
-        est = wave_estimates(w.design, harmonisation, w.name, level=level, proportion_ci=w.proportion_ci)
-        sides.append(_wave_side(est, w, compositions(w.design, harmonisation, w.name)))
-    parts = [_order(compare_pair(sides[i], sides[j], harmonisation, (names[i], names[j]), level), harmonisation)
+        hd = harmonised_design(w.design, harmonisation, w.name)
+        sides.append(_wave_side(estimates_of(hd, harmonisation, level=level, proportion_ci=w.proportion_ci), w))
+        comps.append(compositions_of(hd, harmonisation))
+    parts = [_order(compare_pair(sides[i], sides[j], harmonisation, (names[i], names[j]), level,
+                                 (comps[i], comps[j])), harmonisation)
              for i, j in pairs(names)]
     out = _labelled(pd.concat(parts, ignore_index=True), harmonisation, labels or TrendLabels())
     return out[COLUMNS].reset_index(drop=True)

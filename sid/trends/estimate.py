@@ -62,7 +62,12 @@ def wave_estimates(design, harmonisation: Harmonisation, wave: str, *, level: fl
     """Every concept of ``harmonisation`` in ``wave`` (its processed ``design``), overall
     and by each of the concept's domains (columns ESTIMATE_COLUMNS). A share keeps the
     row of its category only (an unobserved category has no row)."""
-    d = harmonised_design(design, harmonisation, wave)
+    return estimates_of(harmonised_design(design, harmonisation, wave), harmonisation, level=level,
+                        proportion_ci=proportion_ci)
+
+
+def estimates_of(d, harmonisation: Harmonisation, *, level: float = 0.95, proportion_ci: str = "logit"):
+    """:func:`wave_estimates` of a design already harmonised (sid.trends.harmonise)."""
     parts = []
     for (kind, dom), names in _asked(harmonisation).items():
         cols = [concept_column(n) for n in names]
@@ -84,8 +89,12 @@ def wave_estimates(design, harmonisation: Harmonisation, wave: str, *, level: fl
 def compositions(design, harmonisation: Harmonisation, wave: str) -> dict[tuple[str, str], tuple[str, ...]]:
     """For each domain with ``composed_of``: (domain, category) -> the categories of the
     finer domain among the wave's respondents of positive weight in that category."""
-    d = harmonised_design(design, harmonisation, wave)
-    rows = design.domain & (design.weights > 0)
+    return compositions_of(harmonised_design(design, harmonisation, wave), harmonisation)
+
+
+def compositions_of(d, harmonisation: Harmonisation) -> dict[tuple[str, str], tuple[str, ...]]:
+    """:func:`compositions` of a design already harmonised (sid.trends.harmonise)."""
+    rows = d.domain & (d.weights > 0)
     out: dict[tuple[str, str], tuple[str, ...]] = {}
     for dom in harmonisation.domains.values():
         if dom.composed_of is None:
@@ -98,4 +107,5 @@ def compositions(design, harmonisation: Harmonisation, wave: str) -> dict[tuple[
     return out
 
 
-__all__ = ["ALL", "ESTIMATE_COLUMNS", "OVERALL", "compositions", "wave_estimates"]
+__all__ = ["ALL", "ESTIMATE_COLUMNS", "OVERALL", "compositions", "compositions_of", "estimates_of",
+           "wave_estimates"]

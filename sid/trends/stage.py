@@ -112,9 +112,8 @@ def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
                   for c in h.concepts.values() for w in waves)
     inputs: list[Path] = []
     specs: list[Path] = [t.harmonisation]
-    inputs_by_wave = []
-    level = Defaults().level
-    for w, p in zip(waves, paths, strict=True):
+    plans = []
+    for w, p in zip(waves, paths, strict=True):  # every input is checked before any work
         plan = load_plan(w.tables) if w.tables is not None else None
         d = plan.defaults if plan is not None else Defaults()
         if plan is None and progress is not None:
@@ -122,6 +121,9 @@ def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
                      "the trend uses the plan defaults")
         inputs += _inputs(p, d.variance, indices)
         specs += [w.questionnaire] + ([w.tables] if w.tables is not None else [])
+        plans.append(d)
+    inputs_by_wave = []
+    for w, p, d in zip(waves, paths, plans, strict=True):
         q = questionnaires[w.name]
         if progress is not None:
             progress(f"opening {w.name} in {p} ({d.variance} variance)")
@@ -129,7 +131,7 @@ def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
         period = str(q.reference_date.year) if q.reference_date is not None else w.name
         inputs_by_wave.append(WaveInput(w.name, wave.design, min_n=d.min_n, max_cv=d.max_cv, period=period,
                                         proportion_ci=d.proportion_ci))
-        level = d.level  # the latest wave's confidence level
+    level = plans[-1].level  # the latest wave's confidence level
     if progress is not None:
         progress(f"trend of {len(h.concepts)} concepts over {', '.join(w.name for w in waves)}")
     internal = trend_table(inputs_by_wave, h, level=level, labels=trend_labels(h, questionnaires))

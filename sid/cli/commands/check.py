@@ -8,7 +8,8 @@ questionnaire and the gross sample, its weighting spec with the roles applied (a
 files of its data folder when there is one), its linkage spec and its table plan. With
 ``--data``: a .sav file or run stage folder is checked against the wave's questionnaire,
 a data folder of files against its weighting spec. A SPEC file is checked alone,
-recognised by its folder (``weights/``, ``linkage/``, ``reports/``; else a questionnaire),
+recognised by its folder (``weights/``, ``linkage/``, ``reports/``; else a questionnaire, or
+the harmonisation spec ``questionnaires/harmonisation.yaml`` of sid trend),
 against the questionnaires of the folder beside it.
 """
 
@@ -140,6 +141,7 @@ def _check_specs(args: argparse.Namespace) -> tuple[list, int]:
     from sid.spec.check import Finding, check_data, check_spec
     from sid.spec.check_project import (
         Questionnaires,
+        check_harmonisation_file,
         check_linkage_file,
         check_plan_file,
         project_specs,
@@ -156,6 +158,12 @@ def _check_specs(args: argparse.Namespace) -> tuple[list, int]:
         kind = spec_kind(p)
         if kind == "weighting":
             findings += _check_weighting(p, args)
+            continue
+        if kind == "harmonisation":
+            if args.data:
+                raise InputFileError(f"--data {args.data}: data are checked against a "
+                                     f"questionnaire or weighting spec, not against {p}")
+            findings += check_harmonisation_file(p, Questionnaires(_project(p, args)))
             continue
         if kind in ("linkage", "origin_map", "plan"):
             if args.data:
