@@ -177,7 +177,8 @@ class _Page:
             for _, r in rows.iterrows():
                 row = self.table_row(r)
                 row.update({"label": c.label, "break_note": c.break_note, "share": r.unit == SHARE,
-                            "first": r.period_1, "last": r.period_2})
+                            "first": r.period_1, "last": r.period_2, "first_of_concept": not out
+                            or out[-1]["concept"] != c.name, "concept": c.name})
                 out.append(row)
         return out
 
