@@ -37,7 +37,9 @@ def _cell(x: Any, unit: str) -> str:
 
 
 def _method(m: str, cat) -> str:
-    return cat("trend.taylor") if m == "taylor" else cat("trend.replicate", kind=m)
+    if m == "taylor":
+        return cat("trend.taylor")
+    return cat("trend.replicate", kind=cat.get(f"trend.replicate_kind.{m}", m))
 
 
 class _Page:
