@@ -208,3 +208,22 @@ def test_headless_chromium_screenshot_is_not_blank_and_the_charts_are_drawn(page
         assert (np.abs(region - 255).sum(axis=2) > 30).mean() > 0.01, f"chart {i} is blank"
         for c in colors:  # both waves' markers are drawn
             assert (np.abs(region - c).max(axis=2) <= 8).sum() > 20, f"chart {i} lacks wave colour {c}"
+
+
+def test_headline_is_a_validated_flag_of_a_concept():
+    from sid.errors import SpecError
+    from sid.spec.harmonisation import parse_harmonisation
+    from tests.test_trend_spec import GOOD, WAVES
+
+    text = GOOD.replace("    label: Score\n", "    label: Score\n    headline: true\n")
+    h = parse_harmonisation(text, where="h.yaml", waves=WAVES)
+    assert h.concepts["score"].headline and not h.concepts["agree"].headline
+    with pytest.raises(SpecError) as e:
+        parse_harmonisation(GOOD.replace("    label: Score\n", "    label: Score\n    headline: ja\n"),
+                            where="h.yaml", waves=WAVES)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith("h.yaml") and "headline" in msg and "true or false" in msg
+    with pytest.raises(SpecError) as e:
+        parse_harmonisation(GOOD.replace("    label: Score\n", "    label: Score\n    headlin: true\n"),
+                            where="h.yaml", waves=WAVES)
+    assert "did you mean 'headline'" in str(e.value)
