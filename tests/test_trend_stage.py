@@ -74,12 +74,12 @@ def test_sid_trend_writes_trend_csv_internal_and_manifest_and_leaves_run_folders
     out = trend["out"]
     assert trend["unchanged"]
     assert sorted(p.name for p in (out / "trend").rglob("*") if p.is_file()) == [
-        "trend.csv", "trend.parquet", "trend_internal.csv"]
+        "trend.csv", "trend.html", "trend.parquet", "trend_internal.csv"]
     entry = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]["trend"]
     assert entry["params"]["waves"] == ["sid2017", "sid2022"]
     assert entry["params"]["variance"]["sid2017"] == "taylor"
     assert entry["params"]["variance"]["sid2022"] != "taylor"
-    assert {o["path"] for o in entry["outputs"]} == {"trend/trend.csv", "trend/trend.parquet",
+    assert {o["path"] for o in entry["outputs"]} == {"trend/trend.csv", "trend/trend.html", "trend/trend.parquet",
                                                     "trend/internal/trend_internal.csv"}
     t = trend["published"]
     assert set(t.concept) == set(load_harmonisation_concepts(out.parent))

@@ -31,7 +31,7 @@ STATISTICS = ("mean", "share", "shares")
 Code = int | float | str
 
 _TOP = {"domains", "concepts"}
-_CONCEPT = {"label", "statistic", "category", "categories", "break", "domains", "waves"}
+_CONCEPT = {"label", "statistic", "category", "categories", "break", "domains", "headline", "waves"}
 _DOMAIN = {"label", "composed_of", "categories", "waves"}
 _WAVE_MAP = {"variable", "recode"}
 
@@ -65,7 +65,8 @@ class Concept:
     """A measure compared over waves: ``statistic`` (mean, share of ``category``, shares of
     every category), its categories (code -> label, needed when a wave recodes), the
     ``break`` note (None: the same question in every wave), the ``domains`` it is broken
-    down by (None: every domain of the spec) and per wave its variable (``waves``)."""
+    down by (None: every domain of the spec), whether it is a ``headline`` indicator (the
+    trend page charts it) and per wave its variable (``waves``)."""
 
     name: str
     label: str
@@ -75,6 +76,7 @@ class Concept:
     categories: Mapping[Code, str] = field(default_factory=dict)
     break_note: str | None = None
     domains: tuple[str, ...] | None = None
+    headline: bool = False
     where: str = field(default="", compare=False)
 
 
@@ -200,7 +202,8 @@ def _concept(name: str, s: Section, waves: Sequence[str] | None, domains: Mappin
                     f"domains: {', '.join(domains)}")
     note = s.text("break", None)
     return Concept(name=name, label=s.text("label"), statistic=stat, waves=maps, category=category,
-                   categories=categories, break_note=note, domains=own, where=str(s.where))
+                   categories=categories, break_note=note, domains=own,
+                   headline=s.flag("headline", False), where=str(s.where))
 
 
 def _named(top: Section, key: str, keys: set[str], required: tuple[str, ...]) -> list[tuple[str, Section]]:

@@ -11,7 +11,9 @@ folder with the manifest entry ``trend`` (sid.runfolder.manifest.stage_folder):
 * ``trend.csv`` and ``trend.parquet``: the published trend (a wave's values under its
   ``min_n`` blank, status kept), rounded as sid.trends.output states;
 * ``internal/trend_internal.csv``: every value to full precision, flagged, not
-  suppressed: for the survey team only.
+  suppressed: for the survey team only;
+* ``trend.html``: the trend page in Dutch (sid.report.trend_page), drawn from the
+  published table only.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ PathLike = str | os.PathLike[str]
 TREND = "trend"
 CSV, PARQUET = "trend.csv", "trend.parquet"
 INTERNAL = "internal/trend_internal.csv"  # unsuppressed: kept apart from what may be published
+PAGE = "trend.html"  # the trend page (sid.report.trend_page), from the published table
 
 
 def trend_of(project: Project):
@@ -82,6 +85,7 @@ def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
     """Compute the trend over the run folders ``runs`` (default: each compared wave's
     run_folder) and write ``out_dir/trend`` (default: the trends entry's run_folder).
     Nothing is written when an input is wrong. Returns the trend folder."""
+    from sid.report.trend_page import runs_provenance, trend_page
     from sid.runfolder.manifest import StageRecord, begin_stage, stage_folder
     from sid.runfolder.wave import open_wave
     from sid.spec.harmonisation import load_harmonisation
@@ -147,7 +151,9 @@ def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
         published.to_parquet(st.path / PARQUET, index=False)
         (st.path / INTERNAL).parent.mkdir()
         write_trend_csv(internal, st.path / INTERNAL)
+        page = trend_page(published, h, runs_provenance(paths, st.run_id))
+        (st.path / PAGE).write_text(page, encoding="utf-8")
     return out / TREND
 
 
-__all__ = ["CSV", "INTERNAL", "PARQUET", "TREND", "run_trend", "trend_of"]
+__all__ = ["CSV", "INTERNAL", "PAGE", "PARQUET", "TREND", "run_trend", "trend_of"]
