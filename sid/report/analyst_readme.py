@@ -153,6 +153,9 @@ def _stata_notes(stata: StataFile) -> list[str]:
         lines.append("- Stata labelt alleen gehele getallen: de waardelabels van "
                      + ", ".join(f"`{n}`" for n in text_vars) + " (tekstcodes of codes met decimalen) staan niet "
                      "in het .dta-bestand; de codes zelf wel (zie het codeboek)")
+    if stata.dates:
+        lines.append(f"- datums ({', '.join(f'`{stata.name(n)}`' for n in stata.dates)}) zijn Stata-datum-tijden "
+                     "(`%tc`); `generate d = dofc(<variabele>)` met `format d %td` geeft een datum")
     lines.append("- de notities van de .sav (het steekproefontwerp) staan in deze README")
     return lines
 

@@ -12,6 +12,7 @@ written by ``pyreadstat.write_dta`` (format 119, Stata 15 and later), within Sta
   ending in "...", and listed in :attr:`StataFile.shortened`;
 * value labels: Stata labels whole numbers only; a label of a code with decimals cannot be
   written and is listed in :attr:`StataFile.unlabelled` (the value itself is kept);
+* dates and date-times: Stata date-times (``%tc``), listed in :attr:`StataFile.dates`;
 * declared user-missing codes (SPSS's missing values and ranges) become Stata's extended
   missing values ``.a``, ``.b``, ... one letter per distinct code in the file, the same
   letter for the same code in every variable (:attr:`StataFile.missing_letters`), their
@@ -53,6 +54,7 @@ class StataFile:
     shortened: list[str] = field(default_factory=list)
     unlabelled: list[tuple[str, float]] = field(default_factory=list)
     missing_letters: dict[float, str] = field(default_factory=dict)
+    dates: list[str] = field(default_factory=list)
 
     def name(self, spss_name: str) -> str:
         """The .dta name of the .sav variable ``spss_name``."""
@@ -144,6 +146,7 @@ def write_stata(df: pd.DataFrame, meta: SpssMeta, path: PathLike) -> StataFile:
                     info.unlabelled.append((name, code))
             if vl and var.type == "numeric":
                 value_labels[new] = vl
+    info.dates = [c for c in data.columns if pd.api.types.is_datetime64_any_dtype(data[c].dtype)]
     data = data.rename(columns=info.renames)
     file_label = _short(meta.file_label or "")
     try:
