@@ -34,7 +34,10 @@ COLUMNS = ["variable", "label", "source", "type", "measure", "row", "code", "val
 ROW_KINDS = {"category": "categorie", "undeclared": "niet gedeclareerd", "missing": "ontbrekend (code)",
              "sysmis": "systeemontbrekend", "valid": "geldig"}
 SOURCES = {"questionnaire": "vragenlijst", "register": "register", "fieldwork": "veldwerk",
-           "derived": "afgeleid", "index": "index"}
+           "paradata": "paradata", "derived": "afgeleid", "index": "index"}
+TYPES = {"numeric": "numeriek", "categorical": "categorisch", "ordinal": "ordinaal", "text": "tekst", "string": "tekst", "date": "datum",
+         "datetime": "datum en tijd", "integer": "geheel getal", "boolean": "ja/nee"}
+MEASURES = {"nominal": "nominaal", "ordinal": "ordinaal", "scale": "schaal", "unknown": "onbekend"}
 
 
 def spec_entries(q: Questionnaire, columns: Any) -> list[dict[str, Any]]:
@@ -56,8 +59,8 @@ def spec_entries(q: Questionnaire, columns: Any) -> list[dict[str, Any]]:
 
 def _row(entry: dict[str, Any], kind: str, code: Any = None, label: str = "", **values: Any) -> dict[str, Any]:
     return {"variable": entry["name"], "label": entry["label"],
-            "source": SOURCES.get(entry["source"], entry["source"]), "type": entry["type"],
-            "measure": entry["measure"], "row": ROW_KINDS[kind], "code": code, "value_label": label, **values}
+            "source": SOURCES.get(entry["source"], entry["source"]), "type": TYPES.get(entry["type"], entry["type"]),
+            "measure": MEASURES.get(entry["measure"], entry["measure"]), "row": ROW_KINDS[kind], "code": code, "value_label": label, **values}
 
 
 def _counts(values: pd.Series, w: np.ndarray) -> pd.DataFrame:
