@@ -49,6 +49,7 @@ def write_analyst_files(ctx: RunContext, folder: Path, env: jinja2.Environment, 
     names = analyst_file_names(ctx.wave)
     paths = {k: folder / v for k, v in names.items()}
     frame, meta = wave_frame(ctx.out_dir, ctx.questionnaire, replicates=replicates)
+    meta.notes.append(f"sid: R-, SPSS- en Stata-syntaxis: {names['readme']}")
     write_spss(frame, meta, paths["sav"])
     stata = write_stata(frame, meta, paths["dta"])
     info = design_info(ctx.out_dir, frame)

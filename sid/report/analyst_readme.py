@@ -199,10 +199,16 @@ def _cell_section(cell: Cell, frame: pd.DataFrame, meta: SpssMeta, info: DesignI
              f"- zonder kalibratie, met het eindgewicht als vast ontwerpgewicht (Taylor; wat SPSS en Stata hieronder "
              f"geven): schatting {est0:.10g}, standaardfout {se0:.10g}", "",
              "### R (haven + survey)", "",
-             "Start R in deze map (`setwd(...)`). Het script bouwt het ontwerp dat de tabellen gebruikten:", "",
+             "Start R in deze map (`setwd(...)`). Het script bouwt het ontwerp "
+             + ("dat de tabellen gebruikten:" if replicate or cell.variance_method == "taylor" else "zonder replicaten:"),
+             "",
              "```r", r_tables_design(sav, info, cell), "```", ""]
     if replicate:
         lines += ["Dit geeft sid's schatting en standaardfout (op afronding na: tot 1e-8 relatief).", ""]
+    elif cell.variance_method != "taylor":
+        lines += ["De tabellen gebruikten replicaatgewichten, maar dit bestand bevat ze niet (weggelaten bij het "
+                  "maken, `--no-replicates`): het script hierboven geeft sid's schatting en de Taylor-standaardfout, "
+                  "niet de standaardfout van de tabellen.", ""]
     elif info.calibration:
         lines += ["De schatting is die van sid. De standaardfout kan licht afwijken (hooguit ~1e-5 relatief): "
                   "R's `survey` herhaalt de rakingstap in de linearisatie 10 keer (svyrecvar), sid tot "
