@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_categories_missing_codes_undeclared_codes_and_scale_rows_are_pandas_counts():
     q = load_questionnaire(ROOT / "questionnaires" / "sid2022.yaml")
     cat = next(v for v in q.variables if v.categories and q.missing_codes_for(v.name) and v.type != "text")
-    num = next(v for v in q.variables if v.type == "numeric" and not v.categories)
+    num = next(v for v in q.variables if v.type == "numeric" and not v.categories and v.measure == "scale")
     meta = q.to_spss_meta().subset([cat.name, num.name])
     codes = [float(c) for c in cat.categories]
     miss = float(q.missing_codes_for(cat.name)[0])

@@ -11,7 +11,8 @@ weighted respondents), unweighted and weighted with the final weight:
   system-missing (empty) values. ``pct`` and ``pct_w`` are shares of all rows;
   ``pct_valid`` and ``pct_valid_w`` of the valid answers (categories only);
 * any other variable (numbers, indices, text, dates): one row "geldig" with the count of
-  valid values and, for numbers, the unweighted and weighted mean, minimum and maximum;
+  valid values and, for numbers not nominal, the unweighted and weighted mean, minimum
+  and maximum;
   then its missing codes and system-missing values as above.
 
 Counting is grouped (pandas value_counts/groupby over the distinct values), never a loop
@@ -103,7 +104,7 @@ def _variable_rows(entry: dict[str, Any], s: pd.Series, var: VariableMeta | None
     else:
         n = int(valid.sum())
         stats: dict[str, Any] = {}
-        if numeric and n:
+        if numeric and n and entry["measure"] != "nominal":  # no mean of a code (a municipality's number)
             xv, wv = x[valid], w[valid]
             stats = {"mean": float(xv.mean()), "mean_w": float(np.sum(xv * wv) / wv.sum()) if wv.sum() else np.nan,
                      "min": float(xv.min()), "max": float(xv.max())}
@@ -138,6 +139,9 @@ def codebook_context(book: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for name, rows in book.groupby("variable", sort=False):
         first = rows.iloc[0]
+        records = [{k: (None if isinstance(v, float) and np.isnan(v) and k in ("code", "value_label") else v)
+                    for k, v in r.items()} for r in rows.to_dict("records")]
         out.append({"name": name, "label": first["label"], "source": first["source"], "type": first["type"],
-                    "measure": first["measure"], "rows": rows.to_dict("records")})
+                    "measure": first["measure"], "rows": records,
+                    "categorical": bool((rows["row"] == ROW_KINDS["category"]).any())})
     return out
