@@ -29,6 +29,7 @@ from sid.report.analyst_syntax import (
     spss_syntax,
     stata_syntax,
 )
+from sid.report.context import read_output
 from sid.report.stata_file import StataFile
 
 INTERNAL = Path("tables") / "internal" / "tables_internal.csv"
@@ -64,7 +65,7 @@ def choose_cell(out: Path, frame: pd.DataFrame) -> Cell | None:
     path = out / INTERNAL
     if not path.is_file():
         return None
-    t = pd.read_csv(path, dtype=str, keep_default_na=False)
+    t = read_output(path, "tables", text=True, blank_missing=False)
     if t.empty or "statistic" not in t.columns:
         return None
     ok = (t["statistic"] == "mean") & t["variable"].isin(frame.columns) & (t["suppressed"].str.lower() != "true")
@@ -88,7 +89,7 @@ def published_figure(out: Path, cell: Cell) -> tuple[str, str] | None:
     path = out / PUBLISHED
     if not path.is_file():
         return None
-    t = pd.read_csv(path, dtype=str, keep_default_na=False)
+    t = read_output(path, "tables", text=True, blank_missing=False)
     m = (t["table_id"] == cell.table_id) & (t["variable"] == cell.variable) & (t["statistic"] == "mean")
     m &= (t["by_var"] == (cell.by_var or "overall")) & (t["by_value"] == (cell.by_value or "all"))
     return (t.loc[m, "estimate"].iloc[0], t.loc[m, "se"].iloc[0]) if m.any() else None
