@@ -27,8 +27,8 @@ STAGES = ("ingest", "clean", "fieldwork", "weight", "score", "tables", "link", "
 VARYING = {"manifest.json", "load.json"}
 VARYING_SUFFIXES = {".html", ".duckdb", ".wal"}
 # Files compared by content: the workbook's zip entries and the SPSS header carry their
-# write time, diagnostics.json its stage's run times.
-BY_CONTENT = {"tables.xlsx", "sid2022.sav", "diagnostics.json"}
+# write time, diagnostics.json its stage's run times; so do the analysts' .dta and codebook workbook.
+BY_CONTENT = {"tables.xlsx", "sid2022.sav", "diagnostics.json", "sid2022.dta", "codebook_sid2022.xlsx"}
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +86,16 @@ def test_sid_run_twice_gives_identical_outputs_apart_from_run_ids_and_times(two_
     pd.testing.assert_frame_equal(s1, s2)
     assert m1.column_labels == m2.column_labels
     assert m1.missing_ranges == m2.missing_ranges
-    x1 = pd.read_excel(out1 / "tables" / "tables.xlsx", sheet_name=None)
-    x2 = pd.read_excel(out2 / "tables" / "tables.xlsx", sheet_name=None)
-    assert x1.keys() == x2.keys()
-    for sheet in x1:
-        pd.testing.assert_frame_equal(x1[sheet], x2[sheet])
+    t1, n1 = pyreadstat.read_dta(out1 / "report" / "sid2022.dta", user_missing=True)
+    t2, n2 = pyreadstat.read_dta(out2 / "report" / "sid2022.dta", user_missing=True)
+    pd.testing.assert_frame_equal(t1, t2)
+    assert n1.column_labels == n2.column_labels and n1.variable_value_labels == n2.variable_value_labels
+    for book in (Path("tables") / "tables.xlsx", Path("report") / "codebook_sid2022.xlsx"):
+        x1 = pd.read_excel(out1 / book, sheet_name=None)
+        x2 = pd.read_excel(out2 / book, sheet_name=None)
+        assert x1.keys() == x2.keys()
+        for sheet in x1:
+            pd.testing.assert_frame_equal(x1[sheet], x2[sheet])
 
 
 def test_sid_run_links_the_wave_into_its_own_base_once(two_runs):

@@ -150,8 +150,10 @@ def _decimals(text: str) -> int:
 
 def test_every_report_and_the_index_are_written_with_provenance_hashes(demo_run):
     files = sorted(p.name for p in (demo_run / "report").iterdir())
-    # the analysts' SPSS file lies beside the reports once the wave is weighted
-    assert files == sorted([*(f"{r}.html" for r in REPORTS), "index.html", "sid2022.sav"])
+    # the analysts' files (.sav, .dta, codebook, README) lie beside the reports once the wave is weighted
+    from sid.report.analyst_files import analyst_file_names
+
+    assert files == sorted([*(f"{r}.html" for r in REPORTS), "index.html", *analyst_file_names("sid2022").values()])
     manifest = json.loads((demo_run / "manifest.json").read_text())
     for r, stage in zip(REPORTS, ("fieldwork", "clean", "weight", "score", "tables"), strict=True):
         page = _html(demo_run, r)

@@ -126,8 +126,7 @@ def run_report(out_dir: PathLike, project_dir: PathLike | Project = ".", *,
             (st.path / name).parent.mkdir(exist_ok=True)
             (st.path / name).write_text(text, encoding="utf-8")
         if weighted:
-            from sid.report.spss_file import write_wave_spss
+            from sid.report.analyst_files import write_analyst_files  # .sav, .dta, codebook, README
 
-            write_wave_spss(ctx.out_dir, ctx.project_dir, st.path / f"{ctx.wave}.sav",
-                            replicates=replicates, wave=ctx.project_wave)
+            write_analyst_files(ctx, st.path, env, common, replicates=replicates)
     return ctx.out_dir / REPORT, status
