@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 
 from sid.errors import RunFolderError
-from sid.project import PROJECT_FILE, Project, Wave, wave_questionnaire
 from sid.messages import Catalogue, catalogue
+from sid.project import PROJECT_FILE, Project, Wave, wave_questionnaire
 from sid.tables.labels import Labels, code_key
 
 PathLike = str | os.PathLike[str]
