@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
