@@ -20,6 +20,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen before pyplot loads)
 import numpy as np  # noqa: E402
 
+from sid.messages import catalogue  # noqa: E402
+
 _STYLE = {
     "svg.fonttype": "none",
     "svg.hashsalt": "sid-report",
@@ -54,7 +56,7 @@ def _svg(fig: plt.Figure, prefix: str) -> str:
 
 
 def weight_histograms(weights: Mapping[str, np.ndarray], prefix: str = "wh", bins: int = 30,
-                      xlabel: str = "finaal gewicht (rode lijn: mediaan)", ylabel: str = "respondenten") -> str:
+                      xlabel: str | None = None, ylabel: str | None = None) -> str:
     """Small multiples: a histogram of the final weights of each group (label -> weights).
 
     Each panel has its own x axis (weights of origin groups differ by a factor of ~100,
@@ -74,8 +76,9 @@ def weight_histograms(weights: Mapping[str, np.ndarray], prefix: str = "wh", bin
             ax.xaxis.set_major_formatter(_thousands)
         for ax in list(axes.flat)[len(labels):]:
             ax.set_visible(False)
-        fig.supxlabel(xlabel, fontsize=8)
-        fig.supylabel(ylabel, fontsize=8)
+        cat = catalogue()  # axis titles: the caller's language, else Dutch
+        fig.supxlabel(xlabel or cat("weighting.hist_xlabel"), fontsize=8)
+        fig.supylabel(ylabel or cat("weighting.hist_ylabel"), fontsize=8)
         fig.tight_layout()
         return _svg(fig, prefix)
 

@@ -60,12 +60,13 @@ def _blocks(obj: Any, title: str) -> list[dict[str, Any]]:
             if isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, dict) for x in v)):
                 out += _blocks(v, f"{title} › {k}")
         return out
-    return [{"title": title, "kind": "kv", "columns": [], "rows": [["waarde", _cell(obj)]]}]
+    return [{"title": title, "kind": "kv", "columns": [], "rows": [["", _cell(obj)]]}]
 
 
 def _cell(v: Any) -> str:
     if isinstance(v, bool) or v is None:
-        return {True: "ja", False: "nee", None: "–"}[v]
+        cat = catalogue()
+        return {True: cat("common.yes"), False: cat("common.no"), None: cat("common.missing")}[v]
     if isinstance(v, int):
         return f"{v:d}"
     if isinstance(v, float):
