@@ -240,3 +240,16 @@ def test_report_language_is_checked_for_the_api(report_waves):
 
     with pytest.raises(SpecError, match=r"--lang: no report language 'de'; use one of nl, en"):
         open_run(report_waves[("sid2022", "nl")], report_waves["project"], lang="de")
+
+
+def test_the_reports_know_the_score_stages_reasons_and_the_clean_stages_statuses():
+    """The reports read the run folder without importing another stage: their copies of the
+    stages' words must be the stages' own."""
+    from sid.clean.completion import STATUSES as CLEAN_STATUSES
+    from sid.report.fieldwork import STATUSES
+    from sid.report.indices import _REASONS
+    from sid.scales.scoring import REASON_TOO_FEW
+    from sid.scales.stage import REASON_NO_WEIGHT
+
+    assert STATUSES == CLEAN_STATUSES
+    assert set(_REASONS) == {REASON_TOO_FEW, REASON_NO_WEIGHT}

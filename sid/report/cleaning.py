@@ -16,9 +16,8 @@ import pandas as pd
 from sid.errors import RunFolderError
 from sid.report.charts import bar_chart
 from sid.report.context import RunContext, read_output
-from sid.report.fieldwork import reconciliation
+from sid.report.fieldwork import STATUSES, reconciliation
 
-STATUSES = ("complete", "partial", "break-off")  # sid.clean.completion; labels: cleaning.statuses.<status>
 LOG_ROWS_SHOWN = 50
 _GROUP = "_group"  # the reporting group's column, under a name no flag column has
 

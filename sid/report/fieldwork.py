@@ -26,6 +26,9 @@ CASES_FILE = ("fieldwork", "cases.parquet")
 OUTCOMES = ("I", "P", "R", "NC", "O", "UH", "UO", "NE")
 #: The rates the report shows (all 16 are in rates.csv); labels: fieldwork.rates.<code>.
 SHOWN_RATES = ("RR1", "RR3", "RR5", "COOP1", "REF2", "CON2")
+#: the completion statuses of clean/flags.parquet (sid.clean.completion; a report reads the
+#: run folder, it does not import another stage)
+STATUSES = ("complete", "partial", "break-off")
 _BREAKOFF_NOTE = re.compile(r"^(\d+) partial interview\(s\) \(AAPOR 1\.2\) with completion status break-off")
 _FIXED_E = re.compile(r"^fixed: e = (\S+) \(given\)$")
 _DESIGN_BASIS = re.compile(r"^design-weighted \((.+)\)$")
@@ -236,8 +239,6 @@ def reconciliation(ctx: RunContext) -> dict[str, Any] | None:
     cases_p, flags_p = ctx.out_dir.joinpath(*CASES_FILE), ctx.out_dir / "clean" / "flags.parquet"
     if not cases_p.is_file() or not flags_p.is_file():
         return None
-    from sid.clean.completion import STATUSES
-
     cat = ctx.cat
     cases = pd.read_parquet(cases_p, columns=None)
     flags = pd.read_parquet(flags_p)

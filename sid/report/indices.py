@@ -62,11 +62,13 @@ def _group_reasons(text: str, ctx: RunContext) -> str:
     return "; ".join(out)
 
 
-def _reason(text: str, ctx: RunContext) -> str:
-    from sid.scales.scoring import REASON_TOO_FEW
-    from sid.scales.stage import REASON_NO_WEIGHT
+#: the score stage's reasons for a missing score (sid.scales.scoring.REASON_TOO_FEW and
+#: sid.scales.stage.REASON_NO_WEIGHT, as reasons.csv holds them) -> catalogue keys
+_REASONS = {"too few valid items": "too_few", "no weight (not among the weighted respondents)": "no_weight"}
 
-    known = {REASON_TOO_FEW: "too_few", REASON_NO_WEIGHT: "no_weight"}
+
+def _reason(text: str, ctx: RunContext) -> str:
+    known = _REASONS
     return ctx.cat(f"indices.reasons.{known[text]}") if text in known else text
 
 
