@@ -31,3 +31,6 @@ def reliability_ref(reference_dir: Path) -> dict:
 
 # The throwaway PostgreSQL server and the base fixture parametrised over DuckDB/PostgreSQL.
 from tests.pgserver import base_target, pg_server  # noqa: E402, F401
+
+# Both waves through every stage, reports in Dutch and English (report language and screenshot tests).
+from tests.report_waves import report_waves  # noqa: E402, F401

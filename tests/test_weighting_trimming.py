@@ -115,8 +115,8 @@ def test_trimming_described_in_words_names_only_the_given_sides():
         return next(s for s in method_in_words({"trimming": trim}) if s.startswith("Trimmen"))
 
     upper = text({"upper": {"ratio_to_median": 5.0}, "within": "stratum", "max_rounds": 50})
-    assert "boven 5.0 × de mediaan worden" in upper and "onder" not in upper and "–" not in upper
+    assert "boven 5 × de mediaan worden" in upper and "onder" not in upper and "–" not in upper
     lower = text({"lower": {"absolute": 20}, "max_rounds": 10})
     assert "gewichten onder 20 worden" in lower and "boven" not in lower
     both = text({"upper": {"ratio_to_median": 5.0}, "lower": {"ratio_to_median": 0.2}, "max_rounds": 50})
-    assert "boven 5.0 × de mediaan en onder 0.2 × de mediaan" in both
+    assert "boven 5 × de mediaan en onder 0.2 × de mediaan" in both

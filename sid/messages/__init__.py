@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,7 @@ class Catalogue:
         return {k[len(p):]: v for k, v in self.texts.items() if k.startswith(p)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str = DEFAULT_LANGUAGE) -> Catalogue:
     """The catalogue of ``lang`` (one of :data:`LANGUAGES`), read once."""
     check_language(lang)

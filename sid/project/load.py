@@ -13,15 +13,16 @@ import os
 from pathlib import Path
 
 from sid.errors import SpecError
+from sid.messages import DEFAULT_LANGUAGE, LANGUAGES
 from sid.project.model import DataFiles, FieldworkFile, Project, Roles, Trends, Wave
 from sid.spec.yamlfile import Section, Where, load_yaml
 
 PROJECT_FILE = "sid.yaml"
 PathLike = str | os.PathLike[str]
 
-_TOP = {"project", "title", "default_wave", "waves", "trends"}
+_TOP = {"project", "title", "default_wave", "language", "waves", "trends"}
 _TRENDS = {"harmonisation", "waves", "run_folder"}
-_WAVE = {"title", "questionnaire", "weighting", "linkage", "smallarea", "tables", "templates", "demo",
+_WAVE = {"title", "language", "questionnaire", "weighting", "linkage", "smallarea", "tables", "templates", "demo",
          "data_folder", "run_folder", "data", "roles"}
 _DATA = {"fieldwork", "gross_sample", "dispositions", "frame", "register_extract",
          "admin_indicators"}
@@ -52,11 +53,12 @@ def load_project(project_dir: PathLike = ".") -> Project:
         raise waves_item.where.error("expected a mapping of wave names to wave entries")
     waves_sec = Section(waves_item.value, waves_item.where, keys=list(waves_item.value))
     waves: dict[str, Wave] = {}
+    language = _language(top, DEFAULT_LANGUAGE)
     for name in waves_item.value:
         if not isinstance(name, str) or not name.strip():
             raise waves_sec.at(name).error("a wave name must be non-empty text")
         waves[name] = _wave(name, waves_sec.section(name, keys=_WAVE, required={"questionnaire", "roles", "data"}),
-                            root)
+                            root, language)
     default = top.text("default_wave", None)
     if default is not None and default not in waves:
         raise top.at("default_wave").error(f"{default!r} is not a wave of the project ({', '.join(waves)})")
@@ -97,7 +99,17 @@ def _spec_file(s: Section, key: str, root: Path, *, required: bool = False) -> P
     return p
 
 
-def _wave(name: str, s: Section, root: Path) -> Wave:
+def _language(s: Section, default: str) -> str:
+    """``language:`` of the project file or a wave (the reports' language, sid.messages)."""
+    lang = s.text("language", None)
+    if lang is None:
+        return default
+    if lang not in LANGUAGES:
+        raise s.at("language").error(f"no report language {lang!r}; use one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+def _wave(name: str, s: Section, root: Path, language: str = DEFAULT_LANGUAGE) -> Wave:
     templates = s.text("templates", None)
     tpl = (root / templates).resolve() if templates else None
     if tpl is not None and not tpl.is_dir():
@@ -106,6 +118,7 @@ def _wave(name: str, s: Section, root: Path) -> Wave:
         name=name,
         project_dir=root,
         title=s.text("title", ""),
+        language=_language(s, language),
         questionnaire=_spec_file(s, "questionnaire", root, required=True),
         weighting=_spec_file(s, "weighting", root),
         linkage=_spec_file(s, "linkage", root),

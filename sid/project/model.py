@@ -108,6 +108,7 @@ class Wave:
     demo: str | None = None
     title: str = ""
     smallarea: Path | None = None
+    language: str = "nl"  # the reports' language (sid.messages: nl or en)
 
     def data_path(self, name: str | None, data_dir: Path | None = None) -> Path | None:
         """``name`` (a DataFiles entry) in the data folder (``data_dir`` or the default)."""

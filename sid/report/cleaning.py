@@ -14,31 +14,37 @@ from typing import Any
 import pandas as pd
 
 from sid.errors import RunFolderError
+from sid.report.charts import bar_chart
 from sid.report.context import RunContext, read_output
+from sid.report.fieldwork import STATUSES, reconciliation
 
-RULES = {
-    "duplicate": "Dubbel record (zelfde persoon in twee bestanden of twee keer): het latere record is verwijderd",
-    "invalid_code": "Ongeldige code (niet in de lijst van antwoordcategorieën of het bereik): vervangen door de code ongeldig (paradata en variabelen zonder die code: leeg gemaakt)",
-    "routing": "Antwoord op een vraag die volgens de routing niet gesteld werd: vervangen door de code niet van toepassing",
-    "speeder": "Speeder (te snel ingevuld) en volgens de specificatie verwijderd",
-    "straightline": "Straight-liner (zelfde antwoord op een hele batterij) en volgens de specificatie verwijderd",
-}
-STATUS_LABELS = {"complete": "Volledig", "partial": "Gedeeltelijk", "break-off": "Afgebroken"}
 LOG_ROWS_SHOWN = 50
 _GROUP = "_group"  # the reporting group's column, under a name no flag column has
 
 
 def _flag_label(column: str, ctx: RunContext) -> str:
+    cat = ctx.cat
     if column == "speeder":
-        return "Speeder (te snel ingevuld)"
-    for prefix, text in (("straightline_", "Straight-lining in batterij "),
-                         ("mismatch_", "Verschil met het Rijksregister: ")):
-        if column.startswith(prefix):
-            rest = column[len(prefix):]
-            return text + (ctx.labels.label(rest) if prefix == "mismatch_" else rest)
-    if column.startswith("check_"):
-        return "Consistentiecontrole " + column[len("check_"):]
+        return cat("cleaning.flags.speeder")
+    if column.startswith("straightline_"):
+        return cat("cleaning.flags.straightline", **_grid_label(column[len("straightline_"):], ctx))
+    if column.startswith("mismatch_"):
+        return cat("cleaning.flags.mismatch", label=ctx.labels.label(column[len("mismatch_"):]))
+    if column.startswith("check_"):  # check_<variable>_<i>: the i-th consistency check of the variable
+        var, _, i = column[len("check_"):].rpartition("_")
+        if var and i.isdigit():
+            return cat("cleaning.flags.check", n=int(i) + 1, label=ctx.labels.label(var))
     return column
+
+
+def _grid_label(grid: str, ctx: RunContext) -> dict[str, Any]:
+    """A battery as a reader knows it: how many questions and the first one's wording."""
+    items = [v for v in ctx.questionnaire.variables if getattr(v, "grid", None) == grid]
+    return {"n": len(items), "first": items[0].label if items else grid}
+
+
+def _rule_name(rule: str, ctx: RunContext) -> str:
+    return ctx.cat.get(f"cleaning.rule_names.{rule}", rule) or rule
 
 
 def gather_cleaning(ctx: RunContext) -> dict[str, Any]:
@@ -57,7 +63,9 @@ def gather_cleaning(ctx: RunContext) -> dict[str, Any]:
 
     changes = summary[summary["kind"] == "change"]
     per_rule = changes.groupby("rule", sort=False)["count"].sum()
-    rules = [{"rule": r, "label": RULES.get(r, r), "count": int(c)} for r, c in per_rule.items()]
+    cat = ctx.cat
+    rules = [{"rule": r, "name": _rule_name(r, ctx), "label": cat.get(f"cleaning.rules.{r}", r), "count": int(c)}
+             for r, c in per_rule.items()]
     pivot = changes.pivot_table(index="variable", columns="rule", values="count", aggfunc="sum", fill_value=0)
     rule_cols = list(per_rule.index)
     per_variable = [{"variable": v, "label": ctx.labels.label(v),
@@ -66,15 +74,16 @@ def gather_cleaning(ctx: RunContext) -> dict[str, Any]:
 
     def log_rows(rule: str) -> list[dict[str, str]]:
         part = log[log["rule"] == rule].head(LOG_ROWS_SHOWN)
-        return [{"row": r["row"], "key": r["key"], "variable": r["variable"], "before": r["before"],
-                 "after": r["after"]} for r in part.to_dict("records")]
+        return [{"row": r["row"], "key": r["key"], "variable": r["variable"],
+                 "before": ctx.value_label(r["variable"], r["before"]),
+                 "after": ctx.value_label(r["variable"], r["after"])} for r in part.to_dict("records")]
 
     groups = ctx.group_order(flags[_GROUP].dropna().astype(str).unique())
     group_labels = [ctx.group_label(g) for g in groups]
     status = flags.groupby(["status", _GROUP]).size().unstack(fill_value=0)
-    completion = [{"label": STATUS_LABELS.get(s, s),
+    completion = [{"label": cat(f"cleaning.statuses.{s}"),
                    "counts": [int(status.at[s, g]) if g in status.columns else 0 for g in groups],
-                   "total": int(status.loc[s].sum())} for s in STATUS_LABELS if s in status.index]
+                   "total": int(status.loc[s].sum())} for s in STATUSES if s in status.index]
     flag_cols = [c for c in flags.columns if c == "speeder" or c.startswith(("straightline_", "mismatch_", "check_"))]
     by_group = flags.groupby(_GROUP)[flag_cols].sum() if flag_cols else pd.DataFrame()
     quality = [{"label": _flag_label(c, ctx), "column": c,
@@ -84,11 +93,13 @@ def gather_cleaning(ctx: RunContext) -> dict[str, Any]:
     return {
         "records": len(flags),
         "rules": rules,
-        "rule_columns": rule_cols,
+        "rules_chart": bar_chart([r["name"] for r in rules], [r["count"] for r in rules],
+                                 xlabel=cat("cleaning.chart_xlabel"), prefix="rules") if rules else "",
+        "rule_columns": [_rule_name(r, ctx) for r in rule_cols],
         "per_variable": per_variable,
         "routing": log_rows("routing"),
         "routing_total": int(per_rule.get("routing", 0)),
-        "duplicates": log_rows("duplicate"),
+        "duplicates": _duplicates(log_rows("duplicate"), ctx),
         "duplicates_total": int(per_rule.get("duplicate", 0)),
         "log_rows_shown": LOG_ROWS_SHOWN,
         "groups": group_labels,
@@ -96,5 +107,13 @@ def gather_cleaning(ctx: RunContext) -> dict[str, Any]:
         "quality": quality,
         "empty_applicable": [{"variable": r["variable"], "label": ctx.labels.label(r["variable"]),
                               "count": int(r["count"])} for r in empties.to_dict("records")],
+        "reconciliation": reconciliation(ctx),
         "inputs": list(paths.values()),
     }
+
+
+def _duplicates(rows: list[dict[str, str]], ctx: RunContext) -> list[dict[str, str]]:
+    """Duplicate rows of the log: "before" holds the mode of the record removed, shown by its label."""
+    mode_var = ctx.questionnaire.mode_variable
+    modes = ctx.labels.categories.get(mode_var, {}) if mode_var else {}
+    return [{**r, "before": modes.get(str(r["before"]), str(r["before"]))} for r in rows]

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from sid.errors import RunFolderError
+from sid.messages import Catalogue, catalogue
 from sid.project import PROJECT_FILE, Project, Wave, wave_questionnaire
 from sid.tables.labels import Labels, code_key
 
@@ -32,6 +33,12 @@ class RunContext:
     questionnaire_path: Path
     labels: Labels
     questionnaire: Any
+    lang: str = "nl"
+
+    @property
+    def cat(self) -> Catalogue:
+        """The texts of the reports' language (sid.messages): ``ctx.cat("page.key", field=...)``."""
+        return catalogue(self.lang)
 
     @property
     def project_dir(self) -> Path:
@@ -63,6 +70,25 @@ class RunContext:
     def group_label(self, code: Any) -> str:
         """The label of a reporting-group code ("BEL" -> "Belgisch"); the code if none."""
         return self.labels.categories.get(self.group, {}).get(code_key(code), str(code))
+
+    def value_label(self, variable: str, code: Any) -> str:
+        """What a reader sees for a value of ``variable``: "label (code)" from the
+        questionnaire spec (categories and missing codes), the code as written when it has
+        no label, and a whole number without ".0" ("3.0" -> "Soms (3)")."""
+        text = "" if code is None else str(code).strip()
+        if not text or text.lower() == "nan":
+            return self.cat("cleaning.empty")
+        key = code_key(text)
+        try:
+            num = float(text)
+            if num.is_integer():
+                key = code_key(int(num))
+        except ValueError:
+            pass
+        missing = {code_key(c): m.label for c, m in self.questionnaire.missing_codes.items()}
+        label = self.labels.categories.get(variable, {}).get(key) or missing.get(key)
+        return self.cat("common.code_label", label=label, code=key) if label else key
+
 
     def group_order(self, codes: Any) -> list[str]:
         """``codes`` (as normal-form strings) in the spec's category order; undeclared ones last."""
@@ -97,8 +123,10 @@ class RunContext:
 
 
 def open_run(out_dir: PathLike, project_dir: PathLike | Project = ".",
-             wave: str | Wave | None = None) -> RunContext:
-    """The run folder ``out_dir`` (must hold a manifest), its wave and the wave's labels."""
+             wave: str | Wave | None = None, lang: str | None = None) -> RunContext:
+    """The run folder ``out_dir`` (must hold a manifest), its wave and the wave's labels.
+
+    ``lang``: the reports' language; None: the wave's ``language`` of the project file."""
     from sid.runfolder.context import resolve_wave
     from sid.runfolder.manifest import read_manifest
 
@@ -109,7 +137,10 @@ def open_run(out_dir: PathLike, project_dir: PathLike | Project = ".",
     w = resolve_wave(project_dir, out, wave)
     manifest = read_manifest(out)
     q = wave_questionnaire(w)
-    return RunContext(out, w, manifest, w.questionnaire, Labels.from_questionnaire(q), q)
+    from sid.messages import check_language
+
+    language = check_language(lang, "--lang") if lang is not None else w.language
+    return RunContext(out, w, manifest, w.questionnaire, Labels.from_questionnaire(q), q, language)
 
 
 def read_output(path: Path, stage: str, **options: Any) -> pd.DataFrame:

@@ -25,7 +25,6 @@ from sid.tables.precision import read_csv
 
 TABLES_FILE = ("tables", "tables.csv")
 OVERALL = "overall"
-STATISTIC_LABELS = {"mean": "gemiddelde", "median": "mediaan", "proportion": "aandeel"}
 TEST = "rao_scott_f"  # sid.tables.build.RAO_SCOTT
 
 
@@ -36,7 +35,7 @@ def _digits(statistic: str, values: pd.Series) -> int:
     return 1 if top >= 10 else 2
 
 
-def _cell(rec: dict[str, Any] | None, statistic: str, digits: int) -> dict[str, Any]:
+def _cell(rec: dict[str, Any] | None, statistic: str, digits: int, ctx: RunContext) -> dict[str, Any]:
     """One table cell: the estimate and its CI as shown, flags, and the keys of its row."""
     if rec is None:
         return {"shown": False, "est": "", "ci": "", "n": "", "flags": "", "suppressed": False, "key": ""}
@@ -51,7 +50,8 @@ def _cell(rec: dict[str, Any] | None, statistic: str, digits: int) -> dict[str, 
         "est": f(rec["estimate"]),
         "ci": f"{f(rec['ci_low'])} – {f(rec['ci_high'])}" if not pd.isna(rec["ci_low"]) else "",
         "n": int(rec["n"]),
-        "flags": "" if status == "ok" else status,
+        "flags": "" if status == "ok" else "; ".join(
+            ctx.cat.get(f"indicators.status.{x.strip()}", x.strip()) or x for x in str(status).split(";")),
         "suppressed": bool(rec["suppressed"]),
         "key": "|".join(str(rec[c]) for c in ("table_id", "variable", "statistic", "by_var", "by_value", "category",
                                               "reference")),
@@ -69,7 +69,8 @@ def _headline(ctx: RunContext) -> dict[str, str]:
 
 
 def _plan_notes(ctx: RunContext, variance_method: str) -> list[dict[str, str]]:
-    from sid.tables.excel import method_notes
+    """The method notes of the plan the tables stage used (the same rules as the workbook's
+    notes sheet, sid.tables.excel.method_notes), in the catalogue's words."""
     from sid.tables.plan import load_plan
 
     # the plan the tables stage used (its first spec), else the wave's
@@ -77,10 +78,23 @@ def _plan_notes(ctx: RunContext, variance_method: str) -> list[dict[str, str]]:
     path = Path(recorded[0]) if recorded else ctx.project_wave.tables
     if path is None or not path.is_file():
         return []
-    plan = load_plan(path)
-    notes = method_notes(plan.defaults, variance_method, plan.wave,
-                         "finale gewichten van de wegingsstap (weight/weights.parquet)")
-    return [{"topic": t, "text": x} for t, x in notes]
+    d = load_plan(path).defaults
+    cat = ctx.cat
+    if variance_method == "taylor":
+        var = cat("indicators.notes.variance_taylor",
+                  clusters=cat("indicators.notes.variance_clusters") if ctx.project_wave.roles.psu else "")
+    else:
+        var = cat("indicators.notes.variance_replicates",
+                  method=cat.get(f"weighting.rep_methods.{variance_method.lower()}", variance_method))
+    prop = cat("indicators.notes.ci_logit") if d.proportion_ci == "logit" else cat("indicators.notes.ci_beta")
+    notes = [("wave", ctx.wave), ("weights", cat("indicators.notes.weights_text")), ("variance", var),
+             ("ci", cat("indicators.notes.ci_text", level=f"{d.level:.0%}", prop=prop)),
+             ("deff", cat("indicators.notes.deff_text")), ("differences", cat("indicators.notes.differences_text")),
+             ("rao_scott", cat("indicators.notes.rao_scott_text")),
+             ("disclosure", cat("indicators.notes.disclosure_text", min_n=d.min_n)),
+             ("reliability", cat("indicators.notes.reliability_text", max_cv=f"{d.max_cv:g}")),
+             ("missing", cat("indicators.notes.missing_text"))]
+    return [{"topic": cat(f"indicators.notes.{k}"), "text": x} for k, x in notes]
 
 
 def gather_indicators(ctx: RunContext) -> dict[str, Any]:
@@ -95,7 +109,9 @@ def gather_indicators(ctx: RunContext) -> dict[str, Any]:
     t = t[t["by_var"].isin([OVERALL, group])]
     cells = t[(t["by_var"] == group) & (t["statistic"] != TEST)]  # a test's row is by_value "all"
     groups = ctx.group_order(cells["by_value"].unique())
-    columns = [{"code": "all", "label": "Totaal"}] + [{"code": g, "label": ctx.group_label(g)} for g in groups]
+    cat = ctx.cat
+    pomp = {ix.name for ix in ctx.questionnaire.indices if ix.scale == "pomp"}
+    columns = [{"code": "all", "label": cat("common.total")}] + [{"code": g, "label": ctx.group_label(g)} for g in groups]
     headline = _headline(ctx)
     themes: dict[str, list[dict[str, Any]]] = {}
     charts = []
@@ -109,19 +125,22 @@ def gather_indicators(ctx: RunContext) -> dict[str, Any]:
             base = part.iloc[0]
             cats = list(dict.fromkeys(part["category"]))
             rows = []
-            for cat in cats:
-                sel = part[part["category"] == cat]
+            for code in cats:
+                sel = part[part["category"] == code]
                 by = {(r["by_value"] if r["by_var"] == group else "all"): r for r in sel.to_dict("records")}
-                kind = "proportion" if (diff and cat) else stat
+                kind = "proportion" if (diff and code) else stat
                 d = 1 if kind == "proportion" else _digits(kind, sel["estimate"])
                 label = sel["category_label"].iloc[0] or ""
                 if diff:
-                    label = (f"{label}: " if label else "") + f"verschil met {sel['reference_label'].iloc[0]}"
-                rows.append({"label": label, "cells": [_cell(by.get(c["code"]), kind, d) for c in columns],
+                    ref = sel["reference_label"].iloc[0]
+                    label = (cat("indicators.difference_label", label=label, group=ref) if label
+                             else cat("indicators.difference_with", group=ref))
+                rows.append({"label": label, "cells": [_cell(by.get(c["code"]), kind, d, ctx) for c in columns],
                              "p": [by[c["code"]]["p_value"] if c["code"] in by else np.nan for c in columns]})
-            unit = "procentpunten" if (diff and cats != [""]) else ("%" if stat == "proportion" else "")
+            unit = (cat("indicators.unit_points") if (diff and cats != [""])
+                    else (cat("indicators.unit_pct") if stat == "proportion" else ""))
             blocks.append({"variable": var, "label": base["variable_label"], "statistic": stat,
-                           "statistic_label": "verschil" if diff else STATISTIC_LABELS.get(stat, stat),
+                           "statistic_label": cat.get(f"indicators.statistics.{stat}", stat),
                            "unit": unit, "difference": diff, "rows": rows, "digits": digits})
         tests = tab[(tab["statistic"] == TEST) & (tab["by_var"] == group)]
         themes.setdefault(tab["theme"].iloc[0], []).append({
@@ -130,9 +149,9 @@ def gather_indicators(ctx: RunContext) -> dict[str, Any]:
                        "p": r["p_value"], "suppressed": r["suppressed"]} for r in tests.to_dict("records")],
         })
     done = set()
-    for var, cat in headline.items():
-        stat = "mean" if cat == "" else "proportion"
-        sel = t[(t["variable"] == var) & (t["statistic"] == stat) & (t["category"] == cat)]
+    for var, code in headline.items():
+        stat = "mean" if code == "" else "proportion"
+        sel = t[(t["variable"] == var) & (t["statistic"] == stat) & (t["category"] == code)]
         if sel.empty or var in done:
             continue
         sel = sel[sel["table_id"] == sel["table_id"].iloc[0]]
@@ -143,9 +162,11 @@ def gather_indicators(ctx: RunContext) -> dict[str, Any]:
         lab = [c["label"] for c in present]
         vals = {k: [scale * float(by[c["code"]][k]) for c in present] for k in ("estimate", "ci_low", "ci_high")}
         label = str(sel["variable_label"].iloc[0])
+        full = stat == "proportion" or var in pomp  # on the whole scale, the same axis in every chart
         charts.append({"variable": var, "label": label, "svg": ci_chart(
             lab, vals["estimate"], vals["ci_low"], vals["ci_high"],
-            xlabel=label if stat == "mean" else f"% {label}", prefix=f"ci-{var}", reference="Totaal")})
+            xlabel=label if stat == "mean" else f"% {label}", prefix=f"ci-{var}", reference=cat("common.total"),
+            xlim=(0.0, 100.0) if full else None)})
     methods = sorted(t["variance_method"].dropna().unique())
     notes = _plan_notes(ctx, methods[0]) if len(methods) == 1 else []
     return {
@@ -153,6 +174,6 @@ def gather_indicators(ctx: RunContext) -> dict[str, Any]:
         "themes": [{"theme": k, "title": ctx.questionnaire.theme_label(k), "tables": v} for k, v in themes.items()],
         "charts": charts,
         "notes": notes,
-        "variance_methods": methods,
+        "variance_methods": [cat.get(f"indicators.variance.{m}", m) for m in methods],
         "inputs": [path],
     }

@@ -9,7 +9,7 @@ reader can cite the run and check that a file in hand is the one the figures cam
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 
@@ -17,7 +17,8 @@ def _files(entries: Sequence[Mapping[str, Any]] | None) -> list[dict[str, str]]:
     return [{"path": str(e.get("path", "")), "sha256": str(e.get("sha256", ""))} for e in entries or []]
 
 
-def provenance(manifest: Mapping[str, Any], stages: Sequence[str]) -> dict[str, Any]:
+def provenance(manifest: Mapping[str, Any], stages: Sequence[str],
+               cat: Callable[[str], str] | None = None) -> dict[str, Any]:
     """Provenance of the ``stages`` (in that order) present in ``manifest``.
 
     Returns ``run_id``, ``generated`` (UTC time of the report), ``sid_version``, and
@@ -46,7 +47,7 @@ def provenance(manifest: Mapping[str, Any], stages: Sequence[str]) -> dict[str, 
 
         sid_version = __version__
     return {
-        "run_id": str(manifest.get("run_id") or "(geen manifest)"),
+        "run_id": str(manifest.get("run_id") or (cat("base.no_manifest") if cat else "(geen manifest)")),
         "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "sid_version": sid_version,
         "stages": rows,

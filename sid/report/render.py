@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from sid.errors import SpecError
+from sid.messages import DEFAULT_LANGUAGE, catalogue
 
 PathLike = str | os.PathLike[str]
 TEMPLATE_SUFFIX = ".html.j2"
@@ -66,6 +68,13 @@ def fmt_p(p: Any) -> str:
     return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
 
 
+def fmt_p_relation(p: Any) -> str:
+    """A p value after "p": "= 0.023", "< 0.001"; "–" when missing."""
+    if _missing(p):
+        return "–"
+    return "< 0.001" if float(p) < 0.001 else f"= {float(p):.3f}"
+
+
 def fmt_sig(x: Any, digits: int = 3) -> str:
     """A number with ``digits`` significant figures (weights, ratios); "–" when missing."""
     if _missing(x):
@@ -99,7 +108,8 @@ def fmt_as(x: Any, kind: str) -> str:
     return {"int": fmt_int, "pct": fmt_pct, "p": fmt_p, "sig": fmt_sig}[kind](x)
 
 
-FILTERS = {"num": fmt_num, "int": fmt_int, "pct": fmt_pct, "p": fmt_p, "sig": fmt_sig, "fmt": fmt_as}
+FILTERS = {"num": fmt_num, "int": fmt_int, "pct": fmt_pct, "p": fmt_p, "p_rel": fmt_p_relation, "sig": fmt_sig,
+           "fmt": fmt_as}
 
 
 def template_folders(templates_dir: PathLike | None = None) -> list[Path]:
@@ -124,9 +134,19 @@ def template_files(templates_dir: PathLike | None = None) -> list[Path]:
     return [chosen[n] for n in sorted(chosen)]
 
 
-def environment(templates_dir: PathLike | None = None) -> jinja2.Environment:
+def environment(templates_dir: PathLike | None = None, lang: str = DEFAULT_LANGUAGE) -> jinja2.Environment:
     """The jinja2 environment of the reports (StrictUndefined, autoescape): the templates of
-    ``templates_dir`` (a project's), and sid's built-in ones for every name it lacks."""
+    ``templates_dir`` (a project's), and sid's built-in ones for every name it lacks.
+
+    ``lang``: the language of the texts (sid.messages). Templates take every text from its
+    catalogue with ``t("page.key", field=value)`` (the catalogue's markup is kept, the
+    fields are escaped) and know the language as ``lang`` (``<html lang>``).
+    """
+    cat = catalogue(lang)
+
+    def t(key: str, **values: Any) -> markupsafe.Markup:
+        return markupsafe.Markup(cat(key)).format(**values) if values else markupsafe.Markup(cat(key))
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(f) for f in template_folders(templates_dir)]),
         undefined=jinja2.StrictUndefined,
@@ -136,6 +156,7 @@ def environment(templates_dir: PathLike | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(FILTERS)
+    env.globals.update(t=t, lang=lang)
     return env
 
 

@@ -26,11 +26,11 @@ FLOW = ("ingest", "clean", "fieldwork", "weight", "score", "tables", "link")
 
 @dataclass(frozen=True)
 class ReportDef:
-    """One report: its file stem, Dutch title, the stage whose output it needs, the
-    file that shows that stage has run, and the stages its provenance block lists."""
+    """One report: its file stem (its title is ``reports.<name>`` of the message catalogue),
+    the stage whose output it needs, the file that shows that stage has run, and the
+    stages its provenance block lists."""
 
     name: str
-    title: str
     stage: str
     marker: tuple[str, ...]
     stages: tuple[str, ...]
@@ -45,15 +45,15 @@ def _defs() -> list[ReportDef]:
     from sid.report.weighting import gather_weighting
 
     return [
-        ReportDef("fieldwork", "Veldwerk en respons", "fieldwork", ("fieldwork", "rates.csv"),
+        ReportDef("fieldwork", "fieldwork", ("fieldwork", "rates.csv"),
                   ("fieldwork",), gather_fieldwork),
-        ReportDef("cleaning", "Opschoning en datakwaliteit", "clean", ("clean", "summary.csv"),
+        ReportDef("cleaning", "clean", ("clean", "summary.csv"),
                   ("ingest", "clean"), gather_cleaning),
-        ReportDef("weighting", "Weging", "weight", ("weight", "weights.parquet"),
+        ReportDef("weighting", "weight", ("weight", "weights.parquet"),
                   ("clean", "weight"), gather_weighting),
-        ReportDef("indices", "Indices en betrouwbaarheid", "score", ("score", "reliability.csv"),
+        ReportDef("indices", "score", ("score", "reliability.csv"),
                   ("clean", "weight", "score"), gather_indices),
-        ReportDef("indicators", "Indicatoren en tabellen", "tables", ("tables", "tables.csv"),
+        ReportDef("indicators", "tables", ("tables", "tables.csv"),
                   ("clean", "weight", "score", "tables"), gather_indicators),
 
     ]
@@ -66,7 +66,8 @@ def _pipeline_order(manifest: dict[str, Any]) -> list[str]:
 
 
 def run_report(out_dir: PathLike, project_dir: PathLike | Project = ".", *,
-               replicates: bool = True, wave: str | Wave | None = None) -> tuple[Path, dict[str, str]]:
+               replicates: bool = True, wave: str | Wave | None = None,
+               lang: str | None = None) -> tuple[Path, dict[str, str]]:
     """Render every report whose stage has run; write ``out_dir/report`` and the manifest entry.
 
     Once the wave is weighted, the folder also holds the analysts' labelled SPSS file
@@ -82,12 +83,13 @@ def run_report(out_dir: PathLike, project_dir: PathLike | Project = ".", *,
     from sid.runfolder.manifest import StageRecord, begin_stage, stage_folder
 
     begin_stage(out_dir)
-    ctx = open_run(out_dir, project_dir, wave)
+    ctx = open_run(out_dir, project_dir, wave, lang)
     templates = ctx.project_wave.templates
-    env = environment(templates)
+    env = environment(templates, ctx.lang)
+    cat = ctx.cat
     defs = _defs()
     present = [d for d in defs if ctx.out_dir.joinpath(*d.marker).is_file()]
-    nav = [{"file": f"{d.name}.html", "title": d.title} for d in present]
+    nav = [{"file": f"{d.name}.html", "title": cat(f"reports.{d.name}")} for d in present]
     pages: dict[str, str] = {}
     inputs: list[Path] = [ctx.out_dir / "manifest.json"]
     status: dict[str, str] = {}
@@ -99,16 +101,16 @@ def run_report(out_dir: PathLike, project_dir: PathLike | Project = ".", *,
         data = d.gather(ctx)
         inputs += [p for p in data.pop("inputs") if p not in inputs]
         page = render(env, f"{d.name}.html.j2", {
-            **common, **data, "report_title": d.title,
-            "provenance": provenance(ctx.manifest, d.stages),
+            **common, **data, "report_title": cat(f"reports.{d.name}"),
+            "provenance": provenance(ctx.manifest, d.stages, cat),
         })
         pages[f"{d.name}.html"] = page
         status[d.name] = "written"
     index = render(env, "index.html.j2", {
-        **common, "report_title": "Rapporten",
-        "reports": [{"file": f"{d.name}.html", "title": d.title, "stage": d.stage,
+        **common, "report_title": cat("reports.index"),
+        "reports": [{"file": f"{d.name}.html", "title": cat(f"reports.{d.name}"), "stage": d.stage,
                      "written": status[d.name] == "written"} for d in defs],
-        "provenance": provenance(ctx.manifest, _pipeline_order(ctx.manifest)),
+        "provenance": provenance(ctx.manifest, _pipeline_order(ctx.manifest), cat),
     })
     pages["index.html"] = index
     from sid.report.liim import liim_pages
@@ -118,7 +120,7 @@ def run_report(out_dir: PathLike, project_dir: PathLike | Project = ".", *,
     inputs += liim_inputs
     status["liim"] = f"{len(liim)} pages" if liim else "not run"
     rec = StageRecord(stage=REPORT, inputs=inputs, specs=[ctx.questionnaire_path, *template_files(templates)],
-                      params={"wave": ctx.project_wave.name, "reports": status})
+                      params={"wave": ctx.project_wave.name, "language": ctx.lang, "reports": status})
     weighted = (ctx.out_dir / "weight" / "weights.parquet").is_file()
     status["spss"] = "written" if weighted else "not run"
     with stage_folder(ctx.out_dir, rec, wave=ctx.project_wave.name) as st:

@@ -15,6 +15,8 @@ written: tables for lists of records, key-value lists for the rest).
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,10 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import RunFolderError
-from sid.report.charts import weight_histograms
+from sid.messages import Catalogue, catalogue
+from sid.report.charts import bar_chart, deviation_panels, weight_histograms
 from sid.report.context import RunContext, read_output
+from sid.report.render import fmt_int
 from sid.spec.yamlfile import load_yaml
 
 WEIGHT_COLUMN = "weight"
@@ -31,14 +35,15 @@ _GROUP = "_group"  # the reporting group's column, under a name the weights do n
 GROUPS_FILE, MARGINS_FILE, DIAGNOSTICS_FILE = "diagnostics_groups.csv", "diagnostics_margins.csv", "diagnostics.json"
 _COLUMN_FORMATS = {"n": "int", "sum": "int", "n_eff": "num1", "deff_kish": "num3", "max_min_ratio": "num2",
                    "n_nonpositive": "int", "n_trimmed": "int", "iterations": "int", "max_abs_error": "sig",
-                   "max_rel_margin_error_before": "pct", "max_rel_margin_error_after": "pct"}
+                   "max_rel_margin_error_before": "pct", "max_rel_margin_error_after": "pct", "trim_rounds": "int",
+                   "max_abs_error_after_trimming": "sig"}
 _DISTRIBUTION = ("n", "sum", "min", "p01", "p05", "p25", "p50", "p75", "p95", "p99", "max", "max_min_ratio")
 _QUALITY = ("deff_kish", "n_eff", "n_nonpositive", "n_trimmed", "max_rel_margin_error_before",
             "max_rel_margin_error_after")
 # keys of diagnostics.json the report shows in its own form (facts, margins table) or not at all
 # (design columns, the margins' totals repeated in diagnostics_margins.csv, the run's timings)
 _SHOWN_KEYS = {"wave", "method", "respondents_from", "n_gross", "n_respondents", "design", "calibration",
-               "convergence", "trimmed", "timings_seconds", "replicates"}
+               "convergence", "trimmed", "timings_seconds", "replicates", "nonresponse"}
 
 
 def _blocks(obj: Any, title: str) -> list[dict[str, Any]]:
@@ -55,12 +60,13 @@ def _blocks(obj: Any, title: str) -> list[dict[str, Any]]:
             if isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, dict) for x in v)):
                 out += _blocks(v, f"{title} › {k}")
         return out
-    return [{"title": title, "kind": "kv", "columns": [], "rows": [["waarde", _cell(obj)]]}]
+    return [{"title": title, "kind": "kv", "columns": [], "rows": [["", _cell(obj)]]}]
 
 
 def _cell(v: Any) -> str:
     if isinstance(v, bool) or v is None:
-        return {True: "ja", False: "nee", None: "–"}[v]
+        cat = catalogue()
+        return {True: cat("common.yes"), False: cat("common.no"), None: cat("common.missing")}[v]
     if isinstance(v, int):
         return f"{v:d}"
     if isinstance(v, float):
@@ -78,47 +84,73 @@ def _spec_path(ctx: RunContext) -> Path | None:
     return ctx.project_wave.weighting
 
 
-def method_in_words(spec: dict[str, Any]) -> list[str]:
-    """The weighting chain of a weighting spec (docs/weighting-spec.md) as Dutch sentences."""
+def method_in_words(spec: dict[str, Any], cat: Catalogue | None = None,
+                    label: Callable[[str], str] | None = None) -> list[str]:
+    """The weighting chain of a weighting spec (docs/weighting-spec.md) as sentences of the
+    catalogue ``cat`` (default Dutch); ``label`` names a variable as the reader knows it
+    (default: its name)."""
+    cat = cat or catalogue()
+    lab = label or str
+
+    def names(value: Any, sep: str = ", ") -> str:
+        return sep.join(lab(n) for n in _names(value))
+
+    def within(value: Any) -> str:
+        return names(value) if value else cat("weighting.words.whole_sample")
+
     out = []
     sample = spec.get("sample") or {}
     if sample.get("strata"):
-        strata, psu = _names(sample["strata"]), _names(sample.get("psu"))
-        first = (f"Ontwerpgewicht: de kolom {sample['design_weight']} van de bruto steekproef (de inverse van "
-                 "de inclusiekans)" if sample.get("design_weight") else
-                 f"Ontwerpgewicht: de inverse van de trekkingskans binnen elk stratum ({' × '.join(strata)})")
-        out.append(f"{first}; de steekproef is gestratificeerd naar {' × '.join(strata)}"
-                   + (f", met clusters {' > '.join(psu)} (eerste trap eerst)." if psu else ", zonder clustering."))
+        strata, psu = names(sample["strata"], " × "), names(sample.get("psu"), " > ")
+        first = (cat("weighting.words.design_column", column=lab(sample["design_weight"])) if sample.get("design_weight")
+                 else cat("weighting.words.design_strata", strata=strata))
+        out.append(cat("weighting.words.stratified", first=first, strata=strata)
+                   + (cat("weighting.words.clusters", psu=psu) if psu else cat("weighting.words.no_clusters")))
     elig = spec.get("eligibility") or {}
     if elig.get("unknown"):
-        out.append(f"Gevallen met onbekende geschiktheid geven hun gewicht door volgens de methode '{elig['unknown']}' "
-                   "(het aandeel geschikten onder de gevallen met bekende geschiktheid), per stratum.")
+        out.append(cat("weighting.words.eligibility"))
     nr = spec.get("nonresponse") or {}
     if nr.get("method") and nr["method"] != "none":
-        out.append(f"Non-responscorrectie: {nr['method']} binnen {nr.get('within', 'de hele steekproef')}, "
-                   f"met predictoren {', '.join(nr.get('predictors', []))}"
-                   + (f" in {nr['classes']} klassen" if nr.get("classes") else "")
-                   + "; de respondenten van een klasse dragen het gewicht van de niet-respondenten van die klasse.")
+        method = cat.get(f"weighting.words.nr_methods_{nr['method']}", str(nr["method"]))
+        out.append(cat("weighting.words.nonresponse", method=method, within=within(nr.get("within")),
+                       predictors=names(nr.get("predictors", [])),
+                       classes=cat("weighting.words.nonresponse_classes", n=nr["classes"]) if nr.get("classes") else ""))
     cal = spec.get("calibration") or {}
     if cal.get("method"):
         bounds = cal.get("bounds")
-        out.append(f"Kalibratie ({cal['method']}) binnen {cal.get('within', 'de hele steekproef')} op de registertotalen van "
-                   f"{', '.join(cal.get('margins', []))}"
-                   + (f", met grenzen {bounds}" if bounds else ", zonder grenzen")
-                   + f"; tolerantie {cal.get('tolerance', '–')}, hoogstens {cal.get('max_iter', '–')} iteraties.")
+        btext = (cat("weighting.words.bounds", low=_num(bounds[0]), high=_num(bounds[1]))
+                 if isinstance(bounds, list | tuple) and len(bounds) == 2 else cat("weighting.words.no_bounds"))
+        out.append(cat("weighting.words.calibration", method=cat.get(f"weighting.cal_methods.{cal['method']}", cal["method"]),
+                       within=within(cal.get("within")),
+                       margins=", ".join(_margin_names(m, lab) for m in cal.get("margins", [])), bounds=btext,
+                       tolerance=_num(cal.get("tolerance", "–")), max_iter=cal.get("max_iter", "–")))
     trim = spec.get("trimming") or {}
     if trim:
-        sides = " en ".join(f"{word} {_trim_bound(trim[side])}"
-                            for side, word in (("upper", "boven"), ("lower", "onder")) if trim.get(side))
-        out.append("Trimmen binnen " + str(trim.get("within", "de hele steekproef")) + f": gewichten {sides} worden "
-                   "op die grens gezet, het verschil wordt binnen de groep herverdeeld en opnieuw gekalibreerd "
-                   f"(hoogstens {trim.get('max_rounds', '–')} rondes).")
+        sides = cat("weighting.words.and").join(
+            cat(f"weighting.words.{word}", bound=_trim_bound(trim[side], cat))
+            for side, word in (("upper", "above"), ("lower", "below")) if trim.get(side))
+        out.append(cat("weighting.words.trimming", within=within(trim.get("within")), sides=sides,
+                       rounds=trim.get("max_rounds", "–")))
     rep = spec.get("replicates") or {}
     if rep.get("method"):
-        out.append(f"Replicatiegewichten: {rep.get('replicates', '–')} replicaties ({rep['method']}, seed {rep.get('seed', '–')}); "
-                   f"in elke replicatie worden {', '.join(rep.get('redo', [])) or 'geen stappen'} opnieuw gedaan, zodat "
-                   "standaardfouten de onzekerheid van de weging meenemen.")
+        out.append(cat("weighting.words.replicates", n=rep.get("replicates", "–"),
+                       method=cat.get(f"weighting.rep_methods.{str(rep['method']).lower()}", rep["method"]),
+                       seed=rep.get("seed", "–"), redo=_steps(rep.get("redo", []), cat)))
     return out
+
+
+def _steps(redo: Any, cat: Catalogue) -> str:
+    return ", ".join(cat.get(f"weighting.steps.{r}", str(r)) or str(r) for r in _names(redo)) or cat("weighting.words.no_steps")
+
+
+def _num(x: Any) -> str:
+    """A number of a spec as written for a reader: 5.0 -> "5", 1e-08 -> "1e-08"."""
+    return f"{x:g}" if isinstance(x, int | float) and not isinstance(x, bool) else str(x)
+
+
+def _margin_names(margin: Any, lab: Callable[[str], str]) -> str:
+    """"sex:age_band" -> "Geslacht × Leeftijdsgroep"."""
+    return " × ".join(lab(v) for v in str(margin).split(":"))
 
 
 def _names(value: Any) -> list[str]:
@@ -128,21 +160,37 @@ def _names(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def _trim_bound(bound: dict) -> str:
-    """{"ratio_to_median": 5.0} -> "5.0 × de mediaan"; {"absolute": 4000} -> "4000"."""
+def _trim_bound(bound: dict, cat: Catalogue) -> str:
+    """{"ratio_to_median": 5.0} -> "5 × de mediaan"; {"absolute": 4000} -> "4000"."""
     if "ratio_to_median" in bound:
-        return f"{bound['ratio_to_median']} × de mediaan"
-    return str(bound.get("absolute", "–"))
+        return cat("weighting.words.times_median", x=_num(bound["ratio_to_median"]))
+    return _num(bound.get("absolute", "–"))
 
 
 def _margin_label(ctx: RunContext, text: str) -> str:
-    """"sex:age_band=1:2" -> "Geslacht × Leeftijdsgroep: Man – 25-34" (labels of the spec)."""
+    """"sex:age_band=1:2" -> "Geslacht × Leeftijdsgroep: Man, 25-34" (labels of the spec); a
+    collapsed cell "1:5+6" names its categories together ("Man, 55-85")."""
     names, _, codes = str(text).partition("=")
     vars_, vals = names.split(":"), codes.split(":")
     if len(vars_) != len(vals):
         return str(text)
-    cats = [ctx.labels.categories.get(v, {}).get(c, c) for v, c in zip(vars_, vals, strict=True)]
-    return f"{' × '.join(ctx.labels.label(v) for v in vars_)}: {' – '.join(cats)}"
+    cats = [_collapsed_label(ctx, v, c) for v, c in zip(vars_, vals, strict=True)]
+    return f"{' × '.join(ctx.labels.label(v) for v in vars_)}: {', '.join(cats)}"
+
+
+_RANGE = re.compile(r"^(\d+)\s*[-–]\s*(\d+)$")
+
+
+def _collapsed_label(ctx: RunContext, variable: str, code: str) -> str:
+    """The label of a code, or of a cell of merged codes ("5+6"): adjacent ranges as one
+    range ("55-64" + "65-85" -> "55-85"), other labels joined with " + "."""
+    labels = ctx.labels.categories.get(variable, {})
+    parts = [labels.get(c, c) for c in code.split("+")]
+    if len(parts) > 1:
+        ranges = [_RANGE.match(p) for p in parts]
+        if all(ranges):
+            return ctx.cat("weighting.collapsed_range", low=ranges[0].group(1), high=ranges[-1].group(2))  # type: ignore[union-attr]
+    return ctx.cat("weighting.collapsed_join").join(parts)
 
 
 def _group_tables(summary: pd.DataFrame, ctx: RunContext, codes: list[str]) -> list[dict[str, Any]]:
@@ -152,15 +200,17 @@ def _group_tables(summary: pd.DataFrame, ctx: RunContext, codes: list[str]) -> l
     summary = summary.iloc[np.argsort([order.get(str(g), len(order)) for g in summary[label_col]], kind="stable")]
     rest = [c for c in summary.columns if c != label_col and c not in (*_DISTRIBUTION, *_QUALITY)]
     out = []
-    for title, cols in (("Verdeling van het finale gewicht", _DISTRIBUTION),
-                        ("Designeffect, effectieve n, trimmen en marges", _QUALITY),
-                        ("Convergentie van de kalibratie", tuple(rest))):
+    cat = ctx.cat
+    for title, cols in ((cat("weighting.tables.distribution"), _DISTRIBUTION),
+                        (cat("weighting.tables.quality"), _QUALITY),
+                        (cat("weighting.tables.convergence"), tuple(rest))):
         cols = [c for c in cols if c in summary.columns]
         if not cols:
             continue
         out.append({"title": title,
-                    "columns": [{"name": c, "fmt": _COLUMN_FORMATS.get(c, "auto")} for c in cols],
-                    "rows": [{"label": "Totaal" if str(r[label_col]) == "all" else ctx.group_label(r[label_col]),
+                    "columns": [{"name": cat.get(f"weighting.columns.{c}", c), "help": "",
+                                 "fmt": _COLUMN_FORMATS.get(c, "auto")} for c in cols],
+                    "rows": [{"label": cat("common.total") if str(r[label_col]) == "all" else ctx.group_label(r[label_col]),
                               "total": str(r[label_col]) == "all", "cells": [r[c] for c in cols]}
                              for r in summary.to_dict("records")]})
     return out
@@ -173,20 +223,50 @@ def _margins(path: Path, ctx: RunContext) -> list[dict[str, Any]]:
     for g in ctx.group_order(m[within].astype(str).unique()):
         part = m[m[within].astype(str) == g]
         out.append({"label": ctx.group_label(g), "rows": [
-            {"margin": _margin_label(ctx, r["margin"]), "population": r["population"], "before": r["before"],
+            {"margin": _margin_label(ctx, r["margin"]), "short": _margin_label(ctx, r["margin"]).split(": ", 1)[-1],
+             "population": r["population"], "before": r["before"],
              "after": r["after"], "rel_before": r["rel_diff_before"], "rel_after": r["rel_diff_after"]}
             for r in part.to_dict("records")]})
     return out
 
 
-def _facts(diag: dict[str, Any]) -> list[list[str]]:
+def _facts(diag: dict[str, Any], spec: dict[str, Any], ctx: RunContext) -> list[list[str]]:
+    """[label, value, css class] rows (class "src": R syntax, shown as code)."""
+    cat = ctx.cat
     cal, rep = diag.get("calibration") or {}, diag.get("replicates") or {}
-    facts = [("bruto steekproef", diag.get("n_gross")), ("gewogen respondenten", diag.get("n_respondents")),
-             ("respondenten volgens", diag.get("respondents_from")), ("getrimde gewichten", diag.get("trimmed")),
-             ("kalibratiemethode", cal.get("method")), ("kalibratiegrenzen", cal.get("bounds")),
-             ("gekalibreerde cellen", cal.get("cells")), ("replicatiegewichten", rep.get("description")),
-             ("methode (zoals de wegingsstap ze noteert)", diag.get("method"))]
-    return [[k, _cell(v)] for k, v in facts if k in ("kalibratiegrenzen",) or v is not None]
+    facts: list[tuple[str, Any]] = [
+        ("gross", diag.get("n_gross")), ("respondents", diag.get("n_respondents")),
+        ("respondents_from", cat("weighting.facts.respondents_from_text") if diag.get("respondents_from") else None),
+        ("trimmed", diag.get("trimmed")),
+        ("cal_method", cat.get(f"weighting.cal_methods.{cal['method']}", cal["method"]) if cal.get("method") else None),
+        ("cal_bounds", _cell(cal.get("bounds")) if cal.get("bounds") else cat("weighting.facts.no_bounds")),
+        ("cal_cells", "; ".join(_margin_names(c, ctx.labels.label) for c in cal.get("cells", [])) or None),
+    ]
+    if rep:
+        spec_rep = spec.get("replicates") or {}
+        method = str(spec_rep.get("method") or rep.get("method") or "")
+        facts.append(("replicates", cat("weighting.facts.replicates_text", n=rep.get("replicates", "–"),
+                                        method=cat.get(f"weighting.rep_methods.{method.lower()}", method),
+                                        seed=rep.get("seed", "–"), redo=_steps(spec_rep.get("redo", []), cat))))
+        if rep.get("r_svrepdesign"):
+            facts.append(("replicates_r", str(rep["r_svrepdesign"])))
+    return [[cat(f"weighting.facts.{k}"), fmt_int(v) if isinstance(v, int) and not isinstance(v, bool)
+             else (_cell(v) if not isinstance(v, str) else v), "src" if k == "replicates_r" else ""]
+            for k, v in facts if v is not None]
+
+
+def _nonresponse(diag: dict[str, Any], ctx: RunContext) -> list[dict[str, Any]]:
+    """diagnostics.json's nonresponse entry as sentences (not a dict)."""
+    nr = diag.get("nonresponse")
+    if not isinstance(nr, dict):
+        return []
+    cat, lines = ctx.cat, []
+    if nr.get("min_respondents") is not None:
+        lines.append(cat("weighting.nonresponse_min", n=nr["min_respondents"]))
+    merged = nr.get("merged_classes") or []
+    lines.append(cat("weighting.nonresponse_merged", classes="; ".join(_cell(m) for m in merged)) if merged
+                 else cat("weighting.nonresponse_none_merged"))
+    return [{"title": cat("weighting.nonresponse_title"), "kind": "text", "columns": [], "rows": lines}]
 
 
 def gather_weighting(ctx: RunContext) -> dict[str, Any]:
@@ -221,7 +301,7 @@ def gather_weighting(ctx: RunContext) -> dict[str, Any]:
         source = f"weight/{GROUPS_FILE}"
     else:  # stated in the report, not silent: an older or partial weight folder
         summary = weight_summary(values, groups)
-        source = "berekend uit weight/weights.parquet (sid.weighting.diagnostics.weight_summary)"
+        source = ctx.cat("weighting.source_computed")
     margins = []
     if mpath.is_file():
         margins = _margins(mpath, ctx)
@@ -231,23 +311,34 @@ def gather_weighting(ctx: RunContext) -> dict[str, Any]:
         inputs.append(dpath)
         diag = json.loads(dpath.read_text(encoding="utf-8"))
     blocks: list[dict[str, Any]] = []
+    blocks += _nonresponse(diag, ctx)
     for k, v in diag.items():
         if k not in _SHOWN_KEYS:
             blocks += _blocks(v, str(k))
     spath = _spec_path(ctx)
-    words = []
+    words: list[str] = []
+    spec: dict[str, Any] = {}
     if spath:  # the sample's design as the stage used it: the spec's, else the project file's roles
         spec = load_yaml(spath) or {}
         sample, roles = dict(spec.get("sample") or {}), ctx.project_wave.roles
         sample["strata"] = sample.get("strata") or list(roles.strata)
         sample["psu"] = sample.get("psu") or list(roles.psu)
-        words = method_in_words({**spec, "sample": sample})
+        words = method_in_words({**spec, "sample": sample}, ctx.cat, ctx.labels.label)
+    cat = ctx.cat
+    tables = _group_tables(summary, ctx, codes)
     return {
         "n_weighted": len(w),
-        "group_tables": _group_tables(summary, ctx, codes),
+        "group_tables": tables,
         "summary_source": source,
-        "histogram_svg": weight_histograms({ctx.group_label(g): values[groups == g] for g in codes}, prefix="weights"),
-        "facts": _facts(diag),
+        "histogram_svg": weight_histograms({ctx.group_label(g): values[groups == g] for g in codes}, prefix="weights",
+                                           xlabel=cat("weighting.hist_xlabel"), ylabel=cat("weighting.hist_ylabel")),
+        "deff_svg": _deff_chart(summary, ctx, codes),
+        "register_svg": deviation_panels(
+            {g["label"]: ([r["short"] for r in g["rows"]], [100 * float(r["rel_before"]) for r in g["rows"]],
+                          [100 * float(r["rel_after"]) for r in g["rows"]]) for g in margins},
+            xlabel=cat("weighting.register_xlabel"), before_label=cat("weighting.register_before"),
+            after_label=cat("weighting.register_after"), prefix="register") if margins else "",
+        "facts": _facts(diag, spec, ctx),
         "margins": margins,
         "diagnostics": blocks,
         "has_diagnostics": bool(diag),
@@ -255,3 +346,14 @@ def gather_weighting(ctx: RunContext) -> dict[str, Any]:
         "spec_path": str(spath) if spath else "",
         "inputs": inputs,
     }
+
+
+def _deff_chart(summary: pd.DataFrame, ctx: RunContext, codes: list[str]) -> str:
+    """Kish's design effect of the weights per group (bars; 1 = equal weights)."""
+    if "deff_kish" not in summary.columns:
+        return ""
+    label_col = summary.columns[0]
+    by = {str(g): float(v) for g, v in zip(summary[label_col], summary["deff_kish"], strict=True)}
+    present = [g for g in codes if g in by]
+    return bar_chart([ctx.group_label(g) for g in present], [by[g] for g in present],
+                     xlabel=ctx.cat("weighting.deff_xlabel"), prefix="deff", reference=1.0)

@@ -17,6 +17,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     add_stage_args(parser, holds="the outputs of the stages that ran")
     parser.add_argument("--no-replicates", action="store_true",
                         help="leave the replicate weights out of the analysts' SPSS file")
+    parser.add_argument("--lang", choices=("nl", "en"), default=None,
+                        help="language of the reports (default: language: in sid.yaml, else nl)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     # no progress line before the work: a user error is then the only line on stderr
-    folder, status = run_report(args.out, args.project, replicates=not args.no_replicates, wave=args.wave)
+    folder, status = run_report(args.out, args.project, replicates=not args.no_replicates, wave=args.wave,
+                                lang=args.lang)
     say(f"reports written in {time.perf_counter() - t0:.1f} s")
     for name, state in status.items():
         say(f"  {name}: {'written' if state == 'written' else 'not run (its stage has no output yet)'}")
