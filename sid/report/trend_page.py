@@ -195,7 +195,7 @@ def trend_context(table: pd.DataFrame, h: Harmonisation, provenance: Mapping[str
     heads = [c for c in h.concepts.values() if c.headline and (table.concept == c.name).any()]
     title = cat("trend.title", first=periods[0], last=periods[-1])
     return {
-        "t": cat.section("trend"), "report_title": title, "survey_title": cat("trend.survey"),
+        "tr": cat.section("trend"), "report_title": title, "survey_title": cat("trend.survey"),
         "wave": " – ".join(periods), "nav": [], "provenance": provenance,
         "intro": cat("trend.intro", waves=cat("trend.and", first=", ".join(periods[:-1]), last=periods[-1])),
         "method_text": cat("trend.method_text", methods="; ".join(methods)),
@@ -207,7 +207,7 @@ def trend_context(table: pd.DataFrame, h: Harmonisation, provenance: Mapping[str
 def trend_page(table: pd.DataFrame, h: Harmonisation, provenance: Mapping[str, Any], lang: str = "nl",
                templates_dir: Any = None) -> str:
     """The trend page's HTML (one self-contained file: inline CSS and SVG, no URL)."""
-    return render(environment(templates_dir), TEMPLATE, trend_context(table, h, provenance, lang))
+    return render(environment(templates_dir, lang), TEMPLATE, trend_context(table, h, provenance, lang))
 
 
 def runs_provenance(runs: Sequence[Any], run_id: str) -> dict[str, Any]:
