@@ -84,6 +84,11 @@ def test_sid_run_twice_gives_identical_outputs_apart_from_run_ids_and_times(two_
     d1, d2 = (json.loads((o / "weight" / "diagnostics.json").read_text()) for o in (out1, out2))
     d1.pop("timings_seconds"), d2.pop("timings_seconds")
     assert d1 == d2
+    # the small-area fits are the same; only the run's own base, id and time differ
+    s1, s2 = (json.loads((o / "smallarea" / "diagnostics.json").read_text()) for o in (out1, out2))
+    for key in ("db", "run_id", "run_at"):
+        assert s1.pop(key) != s2.pop(key)
+    assert s1 == s2
     s1, m1 = pyreadstat.read_sav(out1 / "report" / "sid2022.sav", user_missing=True)
     s2, m2 = pyreadstat.read_sav(out2 / "report" / "sid2022.sav", user_missing=True)
     pd.testing.assert_frame_equal(s1, s2)
