@@ -69,7 +69,7 @@ def run(tmp_path_factory, request):
     for name, fn, _ in STAGES:
         if name not in ("score", "tables", "smallarea", "report"):
             fn(ctx)
-    from sid.linkage.stage import publish_run
+    from sid.pipeline.publish import publish_run
 
     published = publish_run(out, proj)  # into the spec's base: the PostgreSQL URL or data/vlim.duckdb
     linked = pd.read_parquet(out / "link" / "respondents_linked.parquet")

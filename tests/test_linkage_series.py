@@ -17,7 +17,7 @@ import yaml
 
 from sid.cli import main
 from sid.linkage.pull import pull
-from sid.linkage.stage import publish_run
+from sid.pipeline.publish import publish_run
 from sid.pipeline.run import STAGES, RunContext
 from sid.project import load_project
 from tests.test_linkage_demo import _project

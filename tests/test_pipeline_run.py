@@ -39,6 +39,9 @@ def two_runs(tmp_path_factory) -> tuple[Path, Path, Path, str]:
     make_demo(data, seed=2022, scale=0.3)
     assert main(["run", "--project", str(project), "--data", str(data), "--out", str(base / "out1")]) == 0
     assert main(["run", "--project", str(project), "--data", str(data), "--out", str(base / "out2")]) == 0
+    # a run loads into bases of its own (RUN/link/, RUN/smallarea/): the project's shared
+    # base (the linkage spec's base:) is sid publish's alone, so two runs leave it unmade
+    assert not (project / "data" / "vlim.duckdb").exists()
     return project, base / "out1", base / "out2", str(data)
 
 
@@ -81,6 +84,11 @@ def test_sid_run_twice_gives_identical_outputs_apart_from_run_ids_and_times(two_
     d1, d2 = (json.loads((o / "weight" / "diagnostics.json").read_text()) for o in (out1, out2))
     d1.pop("timings_seconds"), d2.pop("timings_seconds")
     assert d1 == d2
+    # the small-area fits are the same; only the run's own base, id and time differ
+    s1, s2 = (json.loads((o / "smallarea" / "diagnostics.json").read_text()) for o in (out1, out2))
+    for key in ("db", "run_id", "run_at"):
+        assert s1.pop(key) != s2.pop(key)
+    assert s1 == s2
     s1, m1 = pyreadstat.read_sav(out1 / "report" / "sid2022.sav", user_missing=True)
     s2, m2 = pyreadstat.read_sav(out2 / "report" / "sid2022.sav", user_missing=True)
     pd.testing.assert_frame_equal(s1, s2)
@@ -102,15 +110,23 @@ def test_sid_run_links_the_wave_into_its_own_base_once(two_runs):
     import duckdb
 
     project, out1, out2, _ = two_runs
-    # a run loads into a base of its own; the project's shared base is sid publish's (the
-    # smallarea stage still loads its own wave there)
+    # the shared base holds no run's survey or small-area wave (nor exists) until sid publish
     shared = project / "data" / "vlim.duckdb"
     if shared.exists():
         con = duckdb.connect(str(shared), read_only=True)
         try:
-            assert "sid2022" not in {w for (w,) in con.execute("select distinct wave from loads").fetchall()}
+            assert not {"sid2022", "sid2022-smallarea"} & {w for (w,) in con.execute("select wave from loads").fetchall()}
         finally:
             con.close()
+    for stage in ("link", "smallarea"):
+        own = out2 / stage / "base.duckdb"
+        con = duckdb.connect(str(own), read_only=True)
+        try:
+            loads = con.execute("select wave, run_id, run_at from loads").fetchall()
+        finally:
+            con.close()
+        manifest = json.loads((out2 / "manifest.json").read_text(encoding="utf-8"))
+        assert loads and all(r == manifest["run_id"] and t is not None for _, r, t in loads), stage
     con = duckdb.connect(str(out2 / "link" / "base.duckdb"), read_only=True)
     try:
         waves = dict(con.execute(
@@ -124,6 +140,46 @@ def test_sid_run_links_the_wave_into_its_own_base_once(two_runs):
     assert waves["sid2022"] == one_run
     admin = pd.read_csv(Path(two_runs[3]) / "vlim-admin-demo" / "values.csv")
     assert waves["vlim-admin-demo"] == len(admin)
+
+
+def test_publish_takes_the_runs_survey_and_smallarea_waves_and_a_trial_run_leaves_them(two_runs, capsys):
+    """sid publish out2: every wave of the run's own bases (link: sid2022 and the register
+    set; smallarea: sid2022-smallarea) into the spec's shared base in one go, saying what
+    each replaces; the older out1 is refused with the base unchanged; a trial sid run
+    --out out10 afterwards leaves the shared base byte for byte."""
+    import duckdb
+
+    project, out1, out2, data = two_runs
+    shared = project / "data" / "vlim.duckdb"
+    run_id = json.loads((out2 / "manifest.json").read_text(encoding="utf-8"))["run_id"]
+    capsys.readouterr()
+    try:
+        assert main(["publish", str(out2), "--project", str(project)]) == 0
+        err = capsys.readouterr().err
+        for wave in ("sid2022", "vlim-admin-demo", "sid2022-smallarea"):
+            assert f"sid publish: {wave} -> {shared}: new in the base, run {run_id}" in err
+        assert "  sid_liim_idx_language: - -> " in err
+        con = duckdb.connect(str(shared), read_only=True)
+        try:
+            got = dict(con.execute("select wave, run_id from loads").fetchall())
+            rows = con.execute("select count(*) from indicator_values where wave = 'sid2022-smallarea'").fetchone()[0]
+        finally:
+            con.close()
+        assert got == {"sid2022": run_id, "vlim-admin-demo": run_id, "sid2022-smallarea": run_id}
+        est = pd.read_csv(out2 / "smallarea" / "estimates.csv")
+        assert rows == len(est) + est["indicator"].nunique()  # + each indicator's regional average
+        before = shared.read_bytes()
+        assert main(["publish", str(out1), "--project", str(project)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("sid: error: ") and "is older than run " + run_id in err
+        assert shared.read_bytes() == before
+        out10 = out2.parent / "out10"
+        assert main(["run", "--project", str(project), "--data", data, "--out", str(out10)]) == 0
+        assert shared.read_bytes() == before
+        assert (out10 / "smallarea" / "base.duckdb").is_file() and (out10 / "link" / "base.duckdb").is_file()
+    finally:
+        for p in (shared, shared.with_name(shared.name + ".wal")):
+            p.unlink(missing_ok=True)  # the module's other tests expect no shared base
 
 
 def test_sid_run_with_a_missing_data_folder_is_one_line_and_writes_nothing(tmp_path, capsys):

@@ -267,7 +267,8 @@ def test_smallarea_stage_on_the_clustered_wave(run2017):
     psi, _, _ = realised_variances(code, d.data["idx_taal"], d.weights, cells, mom, list(taal.index))
     s = (taal["n"] > 0).to_numpy()
     np.testing.assert_allclose(taal["psi"].to_numpy()[s], psi[s], rtol=1e-9)
-    con = duckdb.connect(str(run2017["project"] / "data" / "vlim.duckdb"), read_only=True)
+    assert not (run2017["project"] / "data" / "vlim.duckdb").exists()  # the run's own base, not the shared one
+    con = duckdb.connect(str(out / "smallarea" / "base.duckdb"), read_only=True)
     try:
         geo = con.execute("SELECT geography FROM indicator_values WHERE wave = 'sid2017-smallarea' "
                           "AND indicator_code = 'sid2017_liim_idx_taal'").fetchdf()["geography"]
@@ -278,3 +279,25 @@ def test_smallarea_stage_on_the_clustered_wave(run2017):
     assert len(pages) == len(munis)
     text = (out / "report" / "liim" / "11002.html").read_text(encoding="utf-8")
     assert "Antwerpen" in text and "Gemiddelde Vlaams Gewest" in text and "Technische toelichting" in text
+
+
+def test_publish_takes_the_clustered_runs_survey_and_smallarea_waves(run2017, tmp_path, capsys):
+    """sid publish on the sid2017 run: its link wave and its sid2017-smallarea wave go
+    into one shared base together, with the run's id; the run's own bases stay as they were."""
+    import duckdb
+
+    out, shared = run2017["out"], tmp_path / "shared.duckdb"
+    own = {s: (out / s / "base.duckdb").read_bytes() for s in ("link", "smallarea")}
+    run_id = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["run_id"]
+    capsys.readouterr()
+    assert main(["publish", str(out), "--project", str(run2017["project"]), "--wave", "sid2017",
+                 "--db", str(shared)]) == 0
+    err = capsys.readouterr().err
+    assert f"sid2017-smallarea -> {shared}: new in the base, run {run_id}" in err
+    con = duckdb.connect(str(shared), read_only=True)
+    try:
+        got = dict(con.execute("SELECT wave, run_id FROM loads").fetchall())
+    finally:
+        con.close()
+    assert got["sid2017"] == got["sid2017-smallarea"] == run_id
+    assert {s: (out / s / "base.duckdb").read_bytes() for s in ("link", "smallarea")} == own

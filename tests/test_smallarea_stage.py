@@ -5,6 +5,7 @@ file) as one line, exit 2, nothing half-written."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -37,7 +38,7 @@ def run(tmp_path_factory):
     (proj / "weights" / "sid2022.yaml").write_text(yaml.safe_dump(w, sort_keys=False), encoding="utf-8")
     spec = yaml.safe_load((proj / "smallarea" / "sid2022.yaml").read_text(encoding="utf-8"))
     spec["indicators"] = [{"code": "sid_liim_age", "variable": "age", "name": "Gemiddelde leeftijd", "unit": "jaar"}]
-    spec["base"] = "base.duckdb"
+    spec["base"] = "base.duckdb"  # a publish target other than the linkage spec's: sid publish refuses it
     (proj / "smallarea" / "sid2022.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     project = load_project(proj)
     ctx = RunContext(project=project, wave=project.wave(), data=data, out=out, seed=SEED)
@@ -67,7 +68,15 @@ def test_estimates_cover_every_municipality_with_rules(run):
 
 
 def test_base_holds_municipality_rows_with_method_note(run):
-    con = duckdb.connect(str(run["proj"] / "base.duckdb"), read_only=True)
+    # the run's own base, in the stage folder; neither the spec's base nor the linkage spec's is made
+    assert run["res"].db == run["out"] / "smallarea" / "base.duckdb"
+    assert not (run["proj"] / "base.duckdb").exists() and not (run["proj"] / "data" / "vlim.duckdb").exists()
+    diag = json.loads((run["out"] / "smallarea" / "diagnostics.json").read_text(encoding="utf-8"))
+    manifest = json.loads((run["out"] / "manifest.json").read_text(encoding="utf-8"))
+    assert diag["own_base"] is True and diag["run_id"] == manifest["run_id"] and diag["run_at"]
+    assert any(o["path"] == "smallarea/base.duckdb" for o in manifest["stages"]["smallarea"]["outputs"])
+    con = duckdb.connect(str(run["res"].db), read_only=True)
+    assert con.execute("SELECT run_id, run_at IS NOT NULL FROM loads").fetchall() == [(manifest["run_id"], True)]
     try:
         rows = con.execute("SELECT geography, value, se, note, flags, wave, obs_status FROM indicator_values "
                            "WHERE indicator_code = 'sid_liim_age'").fetchdf()
@@ -138,6 +147,37 @@ def test_report_stage_writes_one_dutch_page_per_municipality(run):
 def _inputs(run) -> dict[Path, bytes]:
     files = [run["proj"] / "smallarea" / "sid2022.yaml", run["data"] / "municipalities.csv"]
     return {p: p.read_bytes() for p in files}
+
+
+def test_publish_refuses_a_smallarea_base_other_than_the_linkage_bases(run, capsys, tmp_path):
+    own = run["out"] / "smallarea" / "base.duckdb"
+    before = own.read_bytes()
+    code = main(["publish", str(run["out"]), "--project", str(run["proj"])])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and err.startswith("sid: error: ")
+    assert "sid2022.yaml: base: " in err and "linkage spec's base" in err
+    assert own.read_bytes() == before
+    assert not (run["proj"] / "base.duckdb").exists() and not (run["proj"] / "data" / "vlim.duckdb").exists()
+    # --db names the shared base: the small-area wave alone (no link stage ran) goes there
+    assert main(["publish", str(run["out"]), "--project", str(run["proj"]), "--db", str(tmp_path / "b.duckdb")]) == 0
+    assert "sid2022-smallarea -> " in capsys.readouterr().err
+    con = duckdb.connect(str(tmp_path / "b.duckdb"), read_only=True)
+    try:
+        assert [w for (w,) in con.execute("SELECT wave FROM loads").fetchall()] == ["sid2022-smallarea"]
+    finally:
+        con.close()
+
+
+def test_smallarea_with_db_loads_that_base_directly(run, tmp_path):
+    db = tmp_path / "direct.duckdb"
+    res = run_smallarea(run["out"], run["proj"], run["data"], db=db)
+    assert res.db == db and res.counts["sid2022-smallarea"]["inserted"] > 0
+    assert not (run["out"] / "smallarea" / "base.duckdb").exists()
+    with pytest.raises(sid.errors.LinkageError, match="no indicator base of its own"):
+        from sid.pipeline.publish import publish_run
+
+        publish_run(run["out"], run["proj"], db=tmp_path / "b2.duckdb")
+    run_smallarea(run["out"], run["proj"], run["data"])  # the module's other tests read the run's own base
 
 
 def test_spec_without_area_is_one_line_exit_2(run, capsys, tmp_path):

@@ -14,7 +14,7 @@ Modules, in the order the link stage uses them:
   base-wide lock around the overlap check and insert);
 * :mod:`~sid.linkage.rows` - the value rows and definitions of a load, checked and typed;
 * :mod:`~sid.linkage.register_load` - register indicator sets (CSV folders);
-* :mod:`~sid.linkage.publish` - ``sid publish``: a run's own base into the shared base;
+* :mod:`~sid.linkage.publish` - ``sid publish``: a run's own bases (link, small-area) into the shared base;
 * :mod:`~sid.linkage.pull` - time series, survey and register side by side, rounded (CSV, Excel);
 * :mod:`~sid.linkage.sdmx` - SDMX-CSV with the observation attributes;
 * :mod:`~sid.linkage.stage` - the link stage (``run_link``), as ``sid link`` and ``sid run``

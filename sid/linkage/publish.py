@@ -1,12 +1,12 @@
 """``sid publish RUN``: a run's waves from its own indicator base into the shared base.
 
-The link stage loads a run into ``RUN/link/base.duckdb`` (:data:`sid.linkage.stage.RUN_BASE`),
-so a trial run never changes the project's shared base. :func:`publish` (which
-:func:`sid.linkage.stage.publish_run` calls with the run folder's paths) copies every
-wave of that base (the survey wave and any register sets loaded with it) into the shared
-base (``db``, else the wave's linkage spec's ``base:``) in one transaction, and says what
-it replaces: per wave the run id and times before and after, per indicator the rows and
-periods before and after (:class:`Published`).
+The link stage loads a run into ``RUN/link/base.duckdb`` (:data:`sid.linkage.stage.RUN_BASE`)
+and the small-area stage into ``RUN/smallarea/base.duckdb``, so a trial run never changes
+the project's shared base. :func:`publish` (which :func:`sid.pipeline.publish.publish_run`
+calls with the run folder's bases) copies every wave of those bases (the survey wave, any
+register sets loaded with it, the ``<wave>-smallarea`` wave) into the shared base in one
+transaction, and says what it replaces: per wave the run id and times before and after,
+per indicator the rows and periods before and after (:class:`Published`).
 
 A run older than the one the shared base holds for the same wave is refused (by the
 run's time, ``run_at``: when its link stage computed the values; the run id tells two
@@ -17,6 +17,7 @@ wave's lock, so two publishes of one wave cannot both pass it.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -114,14 +115,25 @@ def _compare(db: Db, run: list[tuple[Load, pd.DataFrame]], force: bool, where: s
     return changes
 
 
-def publish(run_base: Path, target: Path | str, *, force: bool = False, where: str = "publish") -> Published:
-    """Load every wave of the run's own base ``run_base`` into the shared base ``target``
-    (a DuckDB file or a PostgreSQL URL), in one transaction; see the module docstring.
-    ``where``: the run folder, for messages."""
-    if not is_url(target) and Path(target).resolve() == run_base.resolve():
-        raise LinkageError(f"{run_base}: is the run's own base; publish into the shared base (the spec's base: "
-                           "or --db BASE)")
-    run = _read_run(run_base)
+def publish(run_bases: Path | Sequence[Path], target: Path | str, *, force: bool = False,
+            where: str = "publish") -> Published:
+    """Load every wave of the run's own bases ``run_bases`` (one path or several: the link
+    and small-area stages' bases) into the shared base ``target`` (a DuckDB file or a
+    PostgreSQL URL), in one transaction; see the module docstring. ``where``: the run
+    folder, for messages. A wave held by two of the bases is refused."""
+    bases = [Path(run_bases)] if isinstance(run_bases, str | os.PathLike) else [Path(b) for b in run_bases]
+    run: list[tuple[Load, pd.DataFrame]] = []
+    seen: dict[str, Path] = {}
+    for run_base in bases:
+        if not is_url(target) and Path(target).resolve() == run_base.resolve():
+            raise LinkageError(f"{run_base}: is the run's own base; publish into the shared base (the spec's base: "
+                               "or --db BASE)")
+        for ld, vals in _read_run(run_base):
+            if ld.wave in seen:
+                raise LinkageError(f"{run_base}: wave {ld.wave} is also in {seen[ld.wave]}; a wave is loaded by "
+                                   "one stage only, run that stage again")
+            seen[ld.wave] = run_base
+            run.append((ld, vals))
     changes: list[WaveChange] = []
 
     def guard(con: Db) -> None:

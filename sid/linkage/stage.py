@@ -13,7 +13,7 @@ respondents to a pseudonymised register extract, and writes ``RUN/link/`` atomic
 * ``link_rates.csv``, ``respondents_linked.parquet`` - with a register extract only.
 
 A run loads into a base of its own, so a trial run never touches the project's shared
-base (the linkage spec's ``base:``); ``sid publish RUN`` (:mod:`sid.linkage.publish`)
+base (the linkage spec's ``base:``); ``sid publish RUN`` (:mod:`sid.pipeline.publish`)
 copies its waves there. An explicit ``db`` loads that base instead. The base is loaded
 (survey wave and any register sets) in one transaction inside the folder's atomic
 write: if the load fails, neither the base nor ``RUN/link`` changes.
@@ -33,7 +33,6 @@ import pandas as pd
 from sid.errors import InputFileError, LinkageError, SpecError
 from sid.linkage.base import Load, drop_wave, open_base, replace_waves
 from sid.linkage.db import base_target
-from sid.linkage.publish import Published, publish
 from sid.linkage.register_load import read_register_set
 from sid.linkage.spec import LinkageSpec, load_linkage_spec
 from sid.project import PROJECT_FILE, Project, Wave, wave_questionnaire
@@ -214,19 +213,3 @@ def run_link(
         (tmp / "load.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return LinkOutcome(base, counts, linked.rates if linked is not None else None, out / LINK)
 
-
-def publish_run(out_dir: PathLike, project_dir: PathLike | Project = ".", *, spec_path: PathLike | None = None,
-                db: PathLike | None = None, wave: str | Wave | None = None, force: bool = False) -> Published:
-    """``sid publish``: load the waves of run folder ``out_dir``'s own base
-    (``RUN/link/base.duckdb``) into the shared base (``db``, else the wave's linkage
-    spec's ``base``), in one transaction, refusing a run older than the one loaded unless
-    ``force`` (:func:`sid.linkage.publish.publish`)."""
-    from sid.runfolder.context import resolve_wave
-
-    out = Path(out_dir)
-    run_base = out / LINK / RUN_BASE
-    if not run_base.is_file():
-        raise LinkageError(f"{run_base}: the run has no indicator base of its own; run sid link --out {out} "
-                           "first (a run linked with --db was loaded into that base directly)")
-    _, spec = _spec(resolve_wave(project_dir, out, wave), spec_path)
-    return publish(run_base, base_target(db, where="--db") if db else spec.base, force=force, where=str(out))

@@ -8,7 +8,10 @@ nis, cluster, cluster_name); ``model`` (list of covariate columns); ``method`` R
 ``min_n`` (areas with fewer respondents: direct estimate not shown, variance smoothed);
 ``max_cv`` (estimates with a larger CV are flagged not publishable); ``benchmark`` (none,
 ratio, difference); ``period``; ``base_wave`` (the indicator base's wave name, default
-``<wave>-smallarea``); ``base`` (the indicator base, default the linkage spec's);
+``<wave>-smallarea``); ``base`` (the shared indicator base ``sid publish`` takes the wave to
+when the project wave has no linkage spec; with one, it may only name the linkage spec's
+base, the default: a run publishes into one base, in one transaction. The stage itself
+always loads the run's own ``RUN/smallarea/base.duckdb``, or ``--db``);
 ``indicators``: list of {code, variable, name, unit, transform (none/arcsine)};
 ``average`` (optional): {code, name, condition}, the region whose direct estimate is the
 published regional average (e.g. VLG, Vlaams Gewest, ``region == 1``: the Flemish average

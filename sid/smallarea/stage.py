@@ -14,8 +14,13 @@ estimate ``not_publishable`` (kept in the files, left out of the printed pages' 
 Writes ``RUN/smallarea/`` atomically: ``estimates.csv`` (one row per indicator x area),
 ``diagnostics.json`` (the fits), ``pages.json`` (what the report stage needs for the Dutch
 LIIM page per municipality, ``RUN/report/liim/<nis>.html``: sid.report.liim), and loads the
-estimates into the indicator base at geography = NIS code (wave ``<wave>-smallarea``; the
-method in ``note``) in one transaction inside that write.
+estimates at geography = NIS code (wave ``<wave>-smallarea``; the method in ``note``) into
+the run's own indicator base ``RUN/smallarea/base.duckdb`` (:data:`RUN_BASE`), with the
+run's id and time as the link stage's loads, in one transaction inside that write. A trial
+run never touches the project's shared base: ``sid publish RUN``
+(:mod:`sid.pipeline.publish`) takes the wave there (the spec's ``base:`` is that shared
+base when the wave has no linkage spec, :func:`shared_base`). An explicit ``db`` loads
+that base directly instead.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +50,8 @@ from sid.spec.expr_nodes import to_array
 
 PathLike = str | os.PathLike[str]
 SMALLAREA = "smallarea"
+#: the run's own indicator base, in RUN/smallarea/
+RUN_BASE = "base.duckdb"
 Z95 = 1.959963984540054
 
 
@@ -52,7 +60,7 @@ class SmallAreaOutcome:
     """What the stage wrote: the estimates, the base and rows loaded, the folder."""
 
     estimates: pd.DataFrame
-    db: Path | None
+    db: Path | str
     counts: dict
     folder: Path
 
@@ -260,32 +268,35 @@ def page_meta(spec: SmallAreaSpec, w: Wave, diags: dict | None = None) -> dict:
                                        if diags and i.code in diags else {})} for i in spec.indicators}}
 
 
-def _base_path(w: Wave, spec: SmallAreaSpec, db: PathLike | None) -> Path | None:
-    if db is not None:
-        return Path(db)
-    if spec.base is not None:
-        return spec.base
-    if w.linkage is not None:
-        from sid.linkage.spec import load_linkage_spec
-        from sid.project import wave_questionnaire
+def shared_base(w: Wave, spec: SmallAreaSpec, linkage_base: Path | str | None) -> Path | str | None:
+    """The shared base ``sid publish`` takes the small-area wave to: the linkage spec's
+    ``base`` (``linkage_base``), else the small-area spec's ``base``; a spec ``base`` that
+    differs from the linkage spec's is refused (a run publishes into one base, in one
+    transaction)."""
+    from sid.linkage.db import is_url
 
-        return load_linkage_spec(w.linkage, project=w.project_dir, questionnaire=wave_questionnaire(w),
-                                 group=w.roles.group).base
-    return None
+    same = (linkage_base is None or spec.base is None or
+            (not is_url(linkage_base) and Path(linkage_base).resolve() == Path(spec.base).resolve()))
+    if not same:
+        raise SpecError(f"{spec.path}: base: {spec.base} is not the linkage spec's base {linkage_base}; a run "
+                        "publishes into one base: leave base: out, or name the same base")
+    return linkage_base if linkage_base is not None else spec.base
 
 
 def run_smallarea(out_dir: PathLike, project_dir: PathLike | Project = ".", data: PathLike | None = None, *,
                   spec_path: PathLike | None = None, db: PathLike | None = None,
                   wave: str | Wave | None = None) -> SmallAreaOutcome:
-    """Run the small-area stage on run folder ``out_dir`` (see the module docstring). No
-    indicator base (``db``, the spec's ``base`` or the linkage spec's): files only."""
-    from sid.io.atomic import atomic_dir
+    """Run the small-area stage on run folder ``out_dir`` (see the module docstring). The
+    estimates go into the run's own base ``RUN/smallarea/base.duckdb`` unless ``db`` names
+    a base (a file or a PostgreSQL URL); ``sid publish`` takes them to the shared base."""
     from sid.linkage.base import Load, open_base, replace_waves
+    from sid.linkage.db import base_target
     from sid.runfolder.context import resolve_wave
-    from sid.runfolder.manifest import StageRecord, record_stage
+    from sid.runfolder.manifest import StageRecord, begin_stage, stage_folder
     from sid.runfolder.wave import open_wave
 
     out = Path(out_dir)
+    begin_stage(out)
     w = resolve_wave(project_dir, out, wave)
     spec = _spec(w, spec_path)
     cov_path = (Path(data) if data is not None else w.data_folder) / spec.covariates
@@ -295,26 +306,27 @@ def run_smallarea(out_dir: PathLike, project_dir: PathLike | Project = ".", data
     counts = read_register_counts(counts_path, spec, cov["nis"]) if counts_path is not None else None
     opened = open_wave(out, variance="taylor", key=w.roles.key)
     est, diags = estimate_indicators(opened.design, spec, cov, counts)
-    base = _base_path(w, spec, db)
+    own = db is None  # the run's own base, built inside the stage folder
+    base = out / SMALLAREA / RUN_BASE if own else base_target(db, where="--db")
     record = StageRecord(SMALLAREA, inputs=[cov_path, *([counts_path] if counts_path else []), out / "clean" / "data.parquet", out / "weight" / "weights.parquet"],
                          specs=[p for p in (spec.path, spec.clusters) if p is not None],
-                         params={"wave": w.name, "db": str(base) if base else None, "method": spec.method})
-    target = out / SMALLAREA
-    counts: dict = {}
-    with atomic_dir(target) as tmp:
+                         params={"wave": w.name, "db": str(base), "method": spec.method})
+    ind, values = base_values(est, spec)
+    # as the link stage: the base is loaded inside the folder's write, so a load that
+    # fails leaves neither the base nor RUN/smallarea nor the manifest changed
+    with stage_folder(out, record, wave=w.name) as st:
+        tmp, run_id = st.path, st.run_id
+        run_at = datetime.fromtimestamp(int(record.started), UTC).replace(tzinfo=None)
         est.to_csv(tmp / "estimates.csv", index=False, lineterminator="\n", float_format="%.10g")
         (tmp / "pages.json").write_text(json.dumps(page_meta(spec, w, diags), indent=2, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
-        if base is not None:
-            ind, values = base_values(est, spec)
-            con = open_base(base)
-            try:
-                counts = replace_waves(con, [Load(spec.base_wave or f"{w.name}-smallarea", "survey", ind, values,
-                                                  spec.spec_hash, where=str(spec.path))])
-            finally:
-                con.close()
-        (tmp / "diagnostics.json").write_text(json.dumps({"fits": diags, "loads": counts, "db": str(base) if base else None},
-                                                         indent=2, sort_keys=True, default=float) + "\n", encoding="utf-8")
-        names = ["estimates.csv", "diagnostics.json", "pages.json"]
-    record_stage(out, record.finish(out, [target / n for n in names]), wave=w.name)
-    return SmallAreaOutcome(est, base, counts, target)
+        con = open_base(tmp / RUN_BASE if own else base)
+        try:
+            loaded = replace_waves(con, [Load(spec.base_wave or f"{w.name}-smallarea", "survey", ind, values,
+                                              spec.spec_hash, run_id, where=str(spec.path), run_at=run_at)])
+        finally:
+            con.close()
+        (tmp / "diagnostics.json").write_text(json.dumps(
+            {"fits": diags, "loads": loaded, "db": str(base), "own_base": own, "run_id": run_id,
+             "run_at": run_at.isoformat(sep=" ")}, indent=2, sort_keys=True, default=float) + "\n", encoding="utf-8")
+    return SmallAreaOutcome(est, base, loaded, out / SMALLAREA)

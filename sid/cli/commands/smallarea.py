@@ -5,8 +5,9 @@ Reads the wave's small-area spec (``--spec``, default the ``smallarea:`` entry o
 in sid.yaml), the covariates file in the data folder (``--data DIR``), the processed wave
 of RUN_DIR; writes ``RUN_DIR/smallarea/`` (estimates.csv, diagnostics.json, pages.json; ``sid report``
 renders one LIIM page per municipality from them)
-and loads the estimates into the indicator base (``--db``, default the spec's or the
-linkage spec's ``base``) at geography level municipality.
+and loads the estimates at geography level municipality into the run's own indicator base,
+``RUN_DIR/smallarea/base.duckdb`` (``sid publish RUN_DIR`` takes them to the shared base),
+or into ``--db`` directly.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sid smallarea``."""
     add_stage_args(parser, holds="holds clean/ and weight/; smallarea/ is written there",
                    data="the covariates file", spec="small-area spec (default: the wave's smallarea: entry in sid.yaml)")
-    parser.add_argument("--db", default=None, metavar="FILE", help="indicator base (default: the spec's base)")
+    parser.add_argument("--db", default=None, metavar="FILE", help="load this indicator base directly (default: the run's own, smallarea/base.duckdb)")
 
 
 def run(args: argparse.Namespace) -> int:
