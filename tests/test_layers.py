@@ -29,6 +29,9 @@ statistics  the engines the stages drive: estimation (the Design), weighting, sc
             and frames, and the file formats they own (a workbook, the DuckDB base).
 run folder  sid.runfolder: the manifest, the wave a run folder holds, and sid.open_wave
             (the processed wave: it builds a Design and tables on it).
+rendering   the rendering library every report page uses (sid.report.render: the jinja2
+            environment and number formats; .charts: inline SVG; .provenance) and the trend
+            page (sid.report.trend_page, .trend_chart), which the trend stage writes.
 stages      one stage each: ingest, clean, fieldwork, weight, score, tables, link, report,
             and the demo generator (it writes a data folder, as a stage writes its own).
 pipeline    sid run: the stages in order.
@@ -50,6 +53,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("statistics", ("sid.estimation", "sid.weighting", "sid.scales", "sid.fieldwork", "sid.tables",
                     "sid.linkage", "sid.smallarea", "sid.trends")),
     ("run folder", ("sid.runfolder",)),
+    # the rendering library every page uses (jinja2 environment, SVG charts, provenance
+    # block) and the trend page the trend stage writes: not a stage of their own
+    ("rendering", ("sid.report.render", "sid.report.charts", "sid.report.provenance", "sid.report.trend_chart",
+                   "sid.report.trend_page")),
     ("stages", ("sid.pipeline.ingest", "sid.clean", "sid.fieldwork.stage", "sid.weighting.stage",
                 "sid.scales.stage", "sid.tables.stage", "sid.linkage.stage", "sid.smallarea.stage", "sid.trends.stage", "sid.report",
                 "sid.demo")),

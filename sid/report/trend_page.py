@@ -186,8 +186,9 @@ class _Page:
 
 
 def trend_context(table: pd.DataFrame, h: Harmonisation, provenance: Mapping[str, Any],
-                  lang: str = "nl") -> dict[str, Any]:
-    """What trend.html.j2 shows, from the published trend table (trend.csv's frame)."""
+                  lang: str = "nl", survey_title: str = "") -> dict[str, Any]:
+    """What trend.html.j2 shows, from the published trend table (trend.csv's frame);
+    ``survey_title``: the project's title (sid.yaml ``title``)."""
     page = _Page(table, h, lang)
     cat = page.cat
     periods = [page.period(w) for w in page.waves]
@@ -195,7 +196,7 @@ def trend_context(table: pd.DataFrame, h: Harmonisation, provenance: Mapping[str
     heads = [c for c in h.concepts.values() if c.headline and (table.concept == c.name).any()]
     title = cat("trend.title", first=periods[0], last=periods[-1])
     return {
-        "tr": cat.section("trend"), "report_title": title, "survey_title": cat("trend.survey"),
+        "tr": cat.section("trend"), "report_title": title, "survey_title": survey_title,
         "wave": " – ".join(periods), "nav": [], "provenance": provenance,
         "intro": cat("trend.intro", waves=cat("trend.and", first=", ".join(periods[:-1]), last=periods[-1])),
         "method_text": cat("trend.method_text", methods="; ".join(methods)),
@@ -205,9 +206,10 @@ def trend_context(table: pd.DataFrame, h: Harmonisation, provenance: Mapping[str
 
 
 def trend_page(table: pd.DataFrame, h: Harmonisation, provenance: Mapping[str, Any], lang: str = "nl",
-               templates_dir: Any = None) -> str:
+               templates_dir: Any = None, survey_title: str = "") -> str:
     """The trend page's HTML (one self-contained file: inline CSS and SVG, no URL)."""
-    return render(environment(templates_dir, lang), TEMPLATE, trend_context(table, h, provenance, lang))
+    return render(environment(templates_dir, lang), TEMPLATE,
+                  trend_context(table, h, provenance, lang, survey_title))
 
 
 def runs_provenance(runs: Sequence[Any], run_id: str) -> dict[str, Any]:

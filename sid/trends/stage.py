@@ -151,7 +151,8 @@ def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
         published.to_parquet(st.path / PARQUET, index=False)
         (st.path / INTERNAL).parent.mkdir()
         write_trend_csv(internal, st.path / INTERNAL)
-        page = trend_page(published, h, runs_provenance(paths, st.run_id))
+        page = trend_page(published, h, runs_provenance(paths, st.run_id), lang=waves[-1].language,
+                          survey_title=project.title or project.name)
         (st.path / PAGE).write_text(page, encoding="utf-8")
     return out / TREND
 
