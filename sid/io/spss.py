@@ -277,7 +277,7 @@ def _prepare(df: pd.DataFrame, meta: SpssMeta) -> tuple[pd.DataFrame, dict[str, 
             )
         data[name] = s
         variables[name] = var
-    return pd.DataFrame(data, index=df.index), variables
+    return pd.DataFrame(data, index=df.index, copy=False), variables  # no copy of the columns
 
 
 def write_spss(df: pd.DataFrame, meta: SpssMeta, path: str | os.PathLike[str]) -> None:
