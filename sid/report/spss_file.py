@@ -181,7 +181,7 @@ def _add_replicates(data: dict, variables: dict, path: Path, keys: pd.Index, n_w
     # the arrow table, column by column to doubles: no pandas frame of all the columns
     # beside them (100 replicates x 385,000 respondents: 150 MB as float32)
     try:
-        rep = pq.read_table(path)
+        rep = pq.ParquetFile(path).read()
     except (OSError, ValueError) as exc:
         raise RunFolderError(f"{path}: unreadable ({' '.join(str(exc).split())}); re-run sid weight") from None
     if key not in rep.column_names:
