@@ -30,8 +30,9 @@ from sid.estimation.linear import RatioResult, group_totals, ratio_estimate
 from sid.estimation.multi import multi_ratio_estimate, srs_variances
 
 # Columns per product with the replicate weights when several variables are asked: the
-# dense (n x columns) blocks stay small (n = 350,000: 64 columns are 180 MB).
-MAX_BATCH_COLUMNS = 64
+# dense (n x columns) blocks stay small (n = 385,000: 32 columns are 99 MB; results do not
+# depend on the batching, each variable is computed as alone).
+MAX_BATCH_COLUMNS = 32
 
 
 def numeric(design, variable: str) -> np.ndarray:
