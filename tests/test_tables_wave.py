@@ -94,3 +94,21 @@ def test_the_key_comes_from_the_diagnostics_or_is_named(tmp_path, reference_dir,
         open_wave(tmp_path, variance="taylor")
     assert "\n" not in str(exc.value)
     assert len(open_wave(tmp_path, variance="taylor", key="person_key").data) > 0
+
+
+def test_weight_and_replicate_files_in_another_row_order_give_the_same_design(tmp_path, reference_dir, survey_ref):
+    # open_wave aligns by key; rows in the clean wave's order take a shortcut (no hash
+    # lookup, no gather), so both paths must give the same weights and SEs
+    api = _clus1_run(tmp_path, reference_dir, survey_ref, {
+        "replicates": {"method": "bootstrap", "scale": 0.5, "rscales": 1.0}})
+    rng = np.random.default_rng(5)
+    rep = pd.DataFrame({"person_key": api["person_key"],
+                        **{f"rep_{r:03d}": api["pw"] * rng.uniform(0.5, 1.5, len(api)) for r in range(1, 4)}})
+    rep.to_parquet(tmp_path / "weight" / "replicates.parquet")
+    same = open_wave(tmp_path, variance="replicate").mean("api00", by="stype")
+    order = rng.permutation(len(api))
+    for f in ("weights.parquet", "replicates.parquet"):
+        path = tmp_path / "weight" / f
+        pd.read_parquet(path).iloc[order].reset_index(drop=True).to_parquet(path)
+    shuffled = open_wave(tmp_path, variance="replicate").mean("api00", by="stype")
+    pd.testing.assert_frame_equal(same, shuffled)

@@ -30,8 +30,9 @@ from sid.estimation.linear import RatioResult, group_totals, ratio_estimate
 from sid.estimation.multi import multi_ratio_estimate, srs_variances
 
 # Columns per product with the replicate weights when several variables are asked: the
-# dense (n x columns) blocks stay small (n = 350,000: 64 columns are 180 MB).
-MAX_BATCH_COLUMNS = 64
+# dense (n x columns) blocks stay small (n = 385,000: 32 columns are 99 MB; results do not
+# depend on the batching, each variable is computed as alone).
+MAX_BATCH_COLUMNS = 32
 
 
 def numeric(design, variable: str) -> np.ndarray:
@@ -148,7 +149,27 @@ def _run(design, Y, X, dom, g, G) -> RatioResult:
     return ratio_estimate(Y, X, dom, g, G, design.weights, **design.variance_args())
 
 
-Block = tuple[str, np.ndarray, np.ndarray, np.ndarray | None]  # name, Y (0 if missing), non-missing, categories
+class Indicators:
+    """The (n x k) 0/1 indicators of a variable's category codes (-1: missing), made only
+    when its batch is estimated: a call on many categorical variables holds one batch's
+    dense columns at a time, not every variable's (n x k) block."""
+
+    def __init__(self, codes: np.ndarray, k: int):
+        self.codes, self.shape = codes, (codes.shape[0], k)
+
+    def dense(self) -> np.ndarray:
+        Y = np.zeros(self.shape)
+        ok = np.flatnonzero(self.codes >= 0)
+        Y[ok, self.codes[ok]] = 1.0
+        return Y
+
+
+def _dense(block) -> np.ndarray:
+    return block.dense() if isinstance(block, Indicators) else block
+
+
+# name, Y (0 if missing; or its Indicators), non-missing, categories
+Block = tuple[str, "np.ndarray | Indicators", np.ndarray, np.ndarray | None]
 
 
 def _batches(blocks: list[Block]) -> list[list[int]]:
@@ -178,7 +199,7 @@ def _several(design, blocks: list[Block], by, kind: str, level: float, ci: str |
     nrows = design_rows(design, g, G)
     parts = []
     for batch in _batches(blocks):
-        Ys = [blocks[j][1] for j in batch]
+        Ys = [_dense(blocks[j][1]) for j in batch]
         masks = []
         for j in batch:
             name, _, ok, _ = blocks[j]
@@ -300,10 +321,7 @@ def _category_block(design, variable: str) -> Block:
     codes, cats = categories_of(design, variable)
     if cats.shape[0] == 0:
         raise EstimationError(f"proportion: variable {variable!r} has no non-missing values")
-    Y = np.zeros((codes.shape[0], cats.shape[0]))
-    ok = np.flatnonzero(codes >= 0)
-    Y[ok, codes[ok]] = 1.0
-    return variable, Y, codes >= 0, cats
+    return variable, Indicators(codes, cats.shape[0]), codes >= 0, cats
 
 
 def proportion(design, variable: str | list[str], by=None, ci: str = "logit",

@@ -128,16 +128,21 @@ def srs_variances(Y: np.ndarray, M: np.ndarray, var_of: np.ndarray, g: np.ndarra
     s_w^2 the weighted variance (divisor n - 1, R ``svyvar``) over the rows with a value
     of the column's variable."""
     rows = np.flatnonzero(dom & (g >= 0))
-    gr = g[rows]
-    has = M[rows][:, var_of] != 0
     mean_y = res.numerator / np.where(res.weighted_n > 0, res.weighted_n, np.nan)
-    wsq = np.where(has, (Y[rows] - mean_y[gr]) ** 2, 0.0) * w[rows, None]
-    # Sums over the rows only, in row order (the others would add 0.0): the same sums.
-    ind = sp.csr_matrix((np.ones(rows.shape[0]), (gr, np.arange(rows.shape[0]))), shape=(G, rows.shape[0]))
+    # Per variable over its rows with a value (the others would add 0.0; the squares are
+    # >= 0): the same sums in row order, without (n x m) masks and temporaries.
+    wsum = np.empty((G, Y.shape[1]))
+    for j in range(M.shape[1]):
+        cols = np.flatnonzero(var_of == j)
+        rj = rows[M[rows, j] != 0]
+        gj = g[rj]
+        wsq = (Y[np.ix_(rj, cols)] - mean_y[:, cols][gj]) ** 2 * w[rj, None]
+        ind = sp.csr_matrix((np.ones(rj.shape[0]), (gj, np.arange(rj.shape[0]))), shape=(G, rj.shape[0]))
+        wsum[:, cols] = np.asarray(ind @ wsq)
     n_g = res.n
     N_g = res.weighted_n
     with np.errstate(divide="ignore", invalid="ignore"):
-        svyvar = np.asarray(ind @ wsq) / N_g * n_g / (n_g - 1)
+        svyvar = wsum / N_g * n_g / (n_g - 1)
         fpc = (N_g - n_g) / N_g
         if kind != "total":
             return svyvar / n_g * fpc

@@ -29,6 +29,7 @@ from sid.io.atomic import atomic_path
 from sid.io.hashing import sha256_file
 from sid.io.spss_layout import check_whole_cases, header_ncases
 from sid.io.spss_meta import SpssMeta, VariableMeta, default_variable
+from sid.io.spss_rows import write_sav_rows
 
 __all__ = ["SpssMeta", "VariableMeta", "read_spss", "read_spss_meta", "write_spss", "sha256_file"]
 
@@ -276,7 +277,7 @@ def _prepare(df: pd.DataFrame, meta: SpssMeta) -> tuple[pd.DataFrame, dict[str, 
             )
         data[name] = s
         variables[name] = var
-    return pd.DataFrame(data, index=df.index), variables
+    return pd.DataFrame(data, index=df.index, copy=False), variables  # no copy of the columns
 
 
 def write_spss(df: pd.DataFrame, meta: SpssMeta, path: str | os.PathLike[str]) -> None:
@@ -306,9 +307,16 @@ def write_spss(df: pd.DataFrame, meta: SpssMeta, path: str | os.PathLike[str]) -
         variable_format={n: v.format for n, v in variables.items() if v.format},
     )
     data = data.reset_index(drop=True)
+    strings = {n for n, v in variables.items() if v.type == "string"}
+
+    def dictionary(frame: pd.DataFrame, tmp: Path) -> None:
+        pyreadstat.write_sav(frame, str(tmp), **kwargs)
     try:
         with atomic_path(target) as tmp:
-            pyreadstat.write_sav(data, str(tmp), **kwargs)
+            # an uncompressed .sav: pyreadstat writes the dictionary, numpy the rows
+            # (sid.io.spss_rows; pyreadstat alone when that cannot reproduce its rows)
+            if kwargs["compress"] or not write_sav_rows(data, strings, tmp, dictionary):
+                pyreadstat.write_sav(data, str(tmp), **kwargs)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
         what = " ".join(str(exc).split())
         raise DataError(

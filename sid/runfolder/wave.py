@@ -199,7 +199,12 @@ def _check_key(df: pd.DataFrame, key: str, path: Path) -> None:
 
 def _align(keys: pd.Series, other: pd.DataFrame, key: str, path: Path) -> np.ndarray:
     """Row positions in ``other`` of each of ``keys``; DataError when one is absent."""
-    pos = pd.Index(other[key]).get_indexer(keys)
+    theirs = other[key].to_numpy(dtype=object)
+    mine = keys.to_numpy(dtype=object)
+    if theirs.shape == mine.shape and bool((theirs == mine).all()):
+        return np.arange(mine.shape[0])  # the files' rows in the same order (the usual case)
+    # object dtype: pandas' hash table (Arrow-backed strings take a slower path)
+    pos = pd.Index(theirs, dtype=object).get_indexer(mine)
     if (pos < 0).any():
         raise DataError(f"{path}: no row for respondent {keys.iloc[int(np.flatnonzero(pos < 0)[0])]!r} "
                         "of the weights; the stages were run on different waves, re-run them")
@@ -246,11 +251,12 @@ def _read_replicates(path: Path, keys: pd.Series, key: str) -> np.ndarray:
         rkeys = f.read(columns=[key]).column(0).to_pandas()
         _check_key(rkeys.to_frame(key), key, path)
         pos = _align(keys, rkeys.to_frame(key), key, path)
+        pos = None if np.array_equal(pos, np.arange(keys.shape[0])) else pos  # no gather
         cols = [c for c in names if c != key]
         W = np.empty((keys.shape[0], len(cols)))
         for start in range(0, len(cols), 50):
             block = f.read(columns=cols[start:start + 50]).to_pandas().to_numpy(dtype=float)
-            W[:, start:start + 50] = block[pos]
+            W[:, start:start + 50] = block if pos is None else block[pos]
     except (OSError, ValueError) as exc:
         raise RunFolderError(f"{path}: unreadable ({exc}); re-run `sid weight`") from exc
     if W.shape[1] < 2 or not np.isfinite(W).all() or (W < 0).any():

@@ -32,22 +32,27 @@ from sid.weighting.trimming import trim_and_recalibrate
 __all__ = ["trim_bounds", "trim_groups"]
 
 
-def _median_units(W: np.ndarray, trim_group: np.ndarray) -> np.ndarray:
-    """Median of the positive weights of each unit's trimming group, per column of W.
+def _group_medians(W: np.ndarray, trim_group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median of the positive weights of each trimming group, per column of W: (groups x
+    R) medians and each unit's group code.
 
     Zero weights (units a bootstrap replicate did not draw) are not part of the median.
+    Each group's weights are sorted as (R x n_g) rows (contiguous: the sort of one column
+    does not stride over the others).
     """
     codes, labels = group_codes(trim_group, "trimming: trimming group")
     W2 = W.reshape(W.shape[0], -1)
     med = np.empty((len(labels), W2.shape[1]))
+    cols = np.arange(W2.shape[1])
     for j in range(len(labels)):  # a handful of groups; each vectorised over columns
-        v = np.sort(np.where(W2[codes == j] > 0, W2[codes == j], np.inf), axis=0)
-        m = (v < np.inf).sum(axis=0)  # positive weights per column, sorted first
+        v = W2[codes == j].T.copy()  # C order: R rows of the group's weights
+        v[~(v > 0)] = np.inf
+        v.sort(axis=1)
+        m = (v < np.inf).sum(axis=1)  # positive weights per column, sorted first
         if (m == 0).any():
             raise WeightingError(f"trimming: group {labels[j]!r} has no positive weight")
-        cols = np.arange(W2.shape[1])
-        med[j] = 0.5 * (v[(m - 1) // 2, cols] + v[m // 2, cols])
-    return med[codes].reshape(W.shape)
+        med[j] = 0.5 * (v[cols, (m - 1) // 2] + v[cols, m // 2])
+    return med, codes
 
 
 def trim_bounds(W: np.ndarray, trim: TrimmingSpec, trim_group: np.ndarray,
@@ -60,30 +65,35 @@ def trim_bounds(W: np.ndarray, trim: TrimmingSpec, trim_group: np.ndarray,
     (a unit drawn twice may weigh twice as much). A unit with f = 0 (not drawn) keeps
     weight 0: both bounds 0, so the feasibility diagnosis knows it can take no weight.
     A side the spec leaves out (only ``upper`` or only ``lower``) is unbounded: -inf or
-    +inf for every drawn unit.
+    +inf for every drawn unit. Memory: the two bounds and w / f, (n, R) each; the
+    medians stay per group until multiplied out.
     """
+    drawn = None
     if factors is None:
         V = W
     else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            V = np.where(factors > 0, W / np.where(factors > 0, factors, 1.0), 0.0)
-    med = _median_units(V, trim_group) if any(
-        b is not None and b.form == "ratio_to_median" for b in (trim.lower, trim.upper)) else None
+        drawn = factors > 0
+        V = np.divide(W, factors, out=np.zeros(W.shape), where=drawn)
+    ratio = any(b is not None and b.form == "ratio_to_median" for b in (trim.lower, trim.upper))
+    med, codes = _group_medians(V, trim_group) if ratio else (None, None)
 
     def one(b, default: float) -> np.ndarray:
         if b is None:
-            return np.full(W.shape, default)
-        return b.value * med if b.form == "ratio_to_median" else np.full(W.shape, b.value)
+            out = np.full(W.shape, default)
+        elif b.form == "ratio_to_median":
+            out = (b.value * med)[codes].reshape(W.shape)
+        else:
+            out = np.full(W.shape, b.value)
+        if drawn is not None:
+            # a one-sided spec leaves the other bound infinite: inf * 0 would be nan, so a
+            # unit not drawn gets both bounds 0 without multiplying its infinite bound
+            np.multiply(out, factors, out=out, where=drawn)
+            out[~drawn] = 0.0
+        return out
 
     lo, hi = one(trim.lower, -np.inf), one(trim.upper, np.inf)
-    if factors is not None:
-        # a one-sided spec leaves the other bound infinite: inf * 0 would be nan, so a
-        # unit not drawn gets both bounds 0 without multiplying its infinite bound
-        drawn = factors > 0
-        with np.errstate(invalid="ignore"):
-            lo = np.where(drawn, lo * factors, 0.0)
-            hi = np.where(drawn, hi * factors, 0.0)
-    return np.where(V > 0, lo, np.minimum(lo, 0.0)), hi
+    np.minimum(lo, 0.0, out=lo, where=~(V > 0))
+    return lo, hi
 
 
 def trim_groups(W: np.ndarray, groups: list[GroupMargins], cal: CalibrationSpec,
