@@ -33,4 +33,7 @@ def reliability_ref(reference_dir: Path) -> dict:
 from tests.pgserver import base_target, pg_server  # noqa: E402, F401
 
 # Both waves through every stage, reports in Dutch and English (report language and screenshot tests).
-from tests.report_waves import report_waves  # noqa: E402, F401
+from tests.report_waves import demo_runs, report_waves  # noqa: E402, F401
+
+# The two demo waves run to their score stage and their trend (trend stage and page tests).
+from tests.trend_runs import trend, waves  # noqa: E402, F401

@@ -1,9 +1,15 @@
-"""Both waves run through every stage, their reports rendered in Dutch and in English: the
-session fixture ``report_waves`` (imported in conftest.py) shared by the report language and
-screenshot tests (tests/test_report_language.py, tests/test_report_screenshots.py).
+"""Both demo waves run through every stage once per test session, as a user runs them
+(``sid demo --wave W``, ``sid run --wave W`` on a copy of the project): the session fixtures
 
-Each wave runs as a user runs it (``sid demo --wave W``, ``sid run --wave W``) on a copy of the
-project; the English reports are ``sid report --lang en`` on a copy of the run folder.
+* ``demo_runs``: {wave: {"project", "data", "out", "inputs_unchanged"}} at the scale of
+  ``WAVES``, shared by the end-to-end tests of each wave (tests/test_sid2017_run.py,
+  tests/test_analyst_files.py) and the report tests: one full run per wave, not one per
+  test module;
+* ``report_waves``: {"project": the project copy, (wave, lang): run folder with DIR/report in
+  that language}; Dutch is ``demo_runs``' run itself, English ``sid report --lang en`` on a
+  copy of it (tests/test_report_language.py, tests/test_report_screenshots.py).
+
+Tests read these run folders; a test that changes one works on a copy (shutil.copytree).
 """
 
 from __future__ import annotations
@@ -14,34 +20,41 @@ from pathlib import Path
 import pytest
 
 from sid.cli import main
+from tests.projects import copy_project
 
-ROOT = Path(__file__).resolve().parents[1]
 WAVES = {"sid2022": 0.5, "sid2017": 0.5}  # wave -> demo scale
 LANGS = ("nl", "en")
-PROJECT_FOLDERS = ("questionnaires", "weights", "linkage", "reports", "smallarea")
 
 
-def copy_project(dest: Path) -> Path:
-    """The project (sid.yaml and its spec folders) copied to ``dest``."""
-    for folder in PROJECT_FOLDERS:
-        shutil.copytree(ROOT / folder, dest / folder)
-    shutil.copy(ROOT / "sid.yaml", dest / "sid.yaml")
-    return dest
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
 
 @pytest.fixture(scope="session")
-def report_waves(tmp_path_factory) -> dict:
+def demo_runs(tmp_path_factory) -> dict:
+    """{wave: {"project", "data", "out", "inputs_unchanged"}}: ``sid run`` of each demo wave."""
+    base = tmp_path_factory.mktemp("demo_runs")
+    project = copy_project(base / "project")
+    runs: dict = {}
+    for wave, scale in WAVES.items():
+        data, out = base / f"data-{wave}", base / f"out-{wave}"
+        assert main(["demo", "--wave", wave, "--out", str(data), "--scale", str(scale)]) == 0
+        before = _files(data)
+        assert main(["run", "--project", str(project), "--wave", wave, "--data", str(data), "--out", str(out)]) == 0
+        runs[wave] = {"project": project, "data": data, "out": out, "inputs_unchanged": before == _files(data)}
+    return runs
+
+
+@pytest.fixture(scope="session")
+def report_waves(demo_runs, tmp_path_factory) -> dict:
     """{"project": project copy, (wave, lang): run folder with DIR/report in that language}."""
     base = tmp_path_factory.mktemp("report_waves")
-    project = copy_project(base / "project")
+    project = demo_runs[next(iter(WAVES))]["project"]
     out: dict = {"project": project}
-    for wave, scale in WAVES.items():
-        data, run = base / f"data-{wave}", base / f"out-{wave}-nl"
-        assert main(["demo", "--wave", wave, "--out", str(data), "--scale", str(scale)]) == 0
-        assert main(["run", "--project", str(project), "--wave", wave, "--data", str(data), "--out", str(run)]) == 0
-        out[(wave, "nl")] = run
+    for wave in WAVES:
+        out[(wave, "nl")] = demo_runs[wave]["out"]
         en = base / f"out-{wave}-en"
-        shutil.copytree(run, en, ignore=shutil.ignore_patterns("report"))
+        shutil.copytree(demo_runs[wave]["out"], en, ignore=shutil.ignore_patterns("report"))
         assert main(["report", "--project", str(project), "--wave", wave, "--out", str(en), "--lang", "en"]) == 0
         out[(wave, "en")] = en
     return out

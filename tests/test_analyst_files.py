@@ -25,30 +25,19 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from sid.cli import main
 from sid.report.analyst_files import analyst_file_names
 from sid.report.analyst_readme import extract_blocks
+from tests.report_waves import WAVES
 
 ROOT = Path(__file__).resolve().parents[1]
-WAVES = {"sid2022": 0.1, "sid2017": 0.5}
 KEYS = {"sid2022": "person_key", "sid2017": "pseudo_id"}
 
 
-def _run(base: Path, wave: str) -> Path:
-    project = base / "project"
-    for folder in ("questionnaires", "weights", "linkage", "reports", "smallarea"):
-        shutil.copytree(ROOT / folder, project / folder)
-    shutil.copy(ROOT / "sid.yaml", project / "sid.yaml")
-    data, out = base / "data", base / "out"
-    assert main(["demo", "--wave", wave, "--out", str(data), "--scale", str(WAVES[wave])]) == 0
-    assert main(["run", "--project", str(project), "--wave", wave, "--data", str(data), "--out", str(out)]) == 0
-    return out
-
-
 @pytest.fixture(scope="module", params=list(WAVES))
-def run(request, tmp_path_factory) -> dict:
+def run(request, demo_runs) -> dict:
+    """The session's ``sid demo`` + ``sid run`` of each wave (tests/report_waves.py)."""
     wave = request.param
-    out = _run(tmp_path_factory.mktemp(wave), wave)
+    out = demo_runs[wave]["out"]
     names = analyst_file_names(wave)
     return {"wave": wave, "out": out, "report": out / "report", "names": names,
             "readme": (out / "report" / names["readme"]).read_text(encoding="utf-8")}

@@ -20,7 +20,6 @@ It exercises the merged work of issue 11:
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -30,30 +29,23 @@ import pytest
 import sid
 from sid.cli import main
 from sid.estimation.design import Design
+from tests.report_waves import WAVES
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("ingest", "clean", "fieldwork", "weight", "score", "tables", "link", "smallarea", "report")
 GROUPS = ("BEL", "MAR", "TUR", "POL", "ROU", "COD")
-SCALE = 0.5
+SCALE = WAVES["sid2017"]  # the session run's demo scale
 REF = ROOT / "tests" / "reference" / "r"
 
 
 @pytest.fixture(scope="module")
-def run2017(tmp_path_factory) -> dict:
-    base = tmp_path_factory.mktemp("sid2017")
-    project = base / "project"
-    for folder in ("questionnaires", "weights", "linkage", "reports", "smallarea"):
-        shutil.copytree(ROOT / folder, project / folder)
-    shutil.copy(ROOT / "sid.yaml", project / "sid.yaml")
-    data, out = base / "data", base / "out"
-    assert main(["demo", "--wave", "sid2017", "--out", str(data), "--scale", str(SCALE)]) == 0
-    before = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()}
-    assert main(["run", "--project", str(project), "--wave", "sid2017", "--data", str(data),
-                 "--out", str(out)]) == 0
-    after = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()}
+def run2017(demo_runs) -> dict:
+    """The session's ``sid demo --wave sid2017`` + ``sid run --wave sid2017`` (tests/report_waves.py)."""
+    r = demo_runs["sid2017"]
+    data = r["data"]
     key = {"pseudo_id": str}
     return {
-        "project": project, "data": data, "out": out, "inputs_unchanged": before == after,
+        **r,
         "sample": pd.read_csv(data / "bruto_steekproef.csv", dtype=key),
         "frame": pd.read_csv(data / "register_populatie.csv"),
         "defects": pd.read_csv(data / "defects.csv", dtype=key, keep_default_na=False),

@@ -19,13 +19,12 @@ import pytest
 from sid.report.trend_chart import WAVE_COLORS
 from sid.report.trend_page import trend_page
 from sid.spec.harmonisation import load_harmonisation
-from tests.test_trend_stage import trend, waves  # noqa: F401  (the module-scoped demo runs)
 
 CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
-def page(trend):  # noqa: F811
+def page(trend):  # the session fixture of tests/trend_runs.py
     h = load_harmonisation(trend["out"].parent / "questionnaires" / "harmonisation.yaml")
     text = (trend["out"] / "trend" / "trend.html").read_text(encoding="utf-8")
     return {"html": text, "h": h, "t": trend["published"], "out": trend["out"]}

@@ -115,26 +115,29 @@ def _unpack(p: np.ndarray, lay: _Layout, means: np.ndarray):
 
 
 def _objective(p, lay: _Layout, covs, means, ns, logdet_s):
-    g, k = lay.g, lay.k
+    """ML discrepancy summed over groups (n_j x F_ML,j) and its gradient in the packed
+    parameters. Every group's k x k algebra is one batched numpy call (G x k x k stacks):
+    the fit is called thousands of times per index, so per-group Python calls would cost
+    more than the arithmetic."""
+    k = lay.k
     lam, phi, theta, tau, kappa = _unpack(p, lay, means)
-    f = 0.0
-    g_lam, g_phi, g_theta = np.zeros((g, k)), np.zeros(g), np.zeros((g, k))
-    g_tau, g_kappa = np.zeros((g, k)), np.zeros(g)
-    for j in range(g):  # a loop over the groups, each a k x k problem
-        sigma = phi[j] * np.outer(lam[j], lam[j]) + np.diag(theta[j])
-        chol = np.linalg.cholesky(sigma)
-        inv = np.linalg.inv(sigma)
-        mu = tau[j] + lam[j] * kappa[j]
-        d = means[j] - mu
-        a = inv @ d
-        fj = 2 * np.log(np.diag(chol)).sum() + np.trace(covs[j] @ inv) - logdet_s[j] - k + d @ a
-        f += ns[j] * fj
-        gm = inv - inv @ (covs[j] + np.outer(d, d)) @ inv
-        g_lam[j] = ns[j] * (2 * phi[j] * gm @ lam[j] - 2 * kappa[j] * a)
-        g_phi[j] = ns[j] * lam[j] @ gm @ lam[j]
-        g_theta[j] = ns[j] * np.diag(gm)
-        g_tau[j] = ns[j] * -2 * a
-        g_kappa[j] = ns[j] * -2 * lam[j] @ a
+    diag = np.arange(k)
+    sigma = phi[:, None, None] * lam[:, :, None] * lam[:, None, :]
+    sigma[:, diag, diag] += theta
+    chol = np.linalg.cholesky(sigma)
+    inv = np.linalg.inv(sigma)
+    d = means - (tau + lam * kappa[:, None])
+    a = np.einsum("gij,gj->gi", inv, d)
+    logdet = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+    fj = logdet + np.einsum("gij,gji->g", covs, inv) - logdet_s - k + (d * a).sum(axis=1)
+    f = float(ns @ fj)
+    gm = inv - inv @ (covs + d[:, :, None] * d[:, None, :]) @ inv
+    gml = np.einsum("gij,gj->gi", gm, lam)
+    g_lam = ns[:, None] * (2 * phi[:, None] * gml - 2 * kappa[:, None] * a)
+    g_phi = ns * (lam * gml).sum(axis=1)
+    g_theta = ns[:, None] * np.diagonal(gm, axis1=1, axis2=2)
+    g_tau = ns[:, None] * -2 * a
+    g_kappa = ns * -2 * (lam * a).sum(axis=1)
     fl, ft = lay.free_lam, lay.free_tau
     parts = [g_lam[:, ~fl].sum(axis=0), g_lam[:, fl].ravel()]
     if lay.has_phi:
