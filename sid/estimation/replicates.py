@@ -245,10 +245,16 @@ def replicate_variance(
             f"replicate variance: all {thetas.shape[0]} replicate estimates of estimate "
             f"{int(np.flatnonzero(estimable & (counts == 0))[0])} are missing; its domain has no weight in any replicate"
         )
-    dropped = int((missing & estimable).any(axis=1).sum())
+    hit = missing & estimable
+    dropped = int(hit.any(axis=1).sum())
     if dropped:
+        per = hit.sum(axis=0)
+        # With many domains in one call, each replicate may miss a different small domain:
+        # say how many estimates lost replicates and the most any one lost, not only the union.
+        detail = (f"; {int((per > 0).sum())} of {per.size} estimates affected, none losing more than "
+                  f"{int(per.max())} replicates" if (per > 0).sum() > 1 else "")
         warnings.warn(f"{dropped} of {thetas.shape[0]} replicates gave NaN estimates (a domain without weight "
-                      "in them) and were left out of the variance, as R's svrVar does", EstimationWarning,
+                      f"in them) and were left out of the variance, as R's svrVar does{detail}", EstimationWarning,
                       stacklevel=4)
     counts = np.maximum(counts, 1)
     filled = np.where(ok, thetas, 0.0)
