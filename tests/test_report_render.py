@@ -36,13 +36,24 @@ def _provenance() -> dict:
     return provenance(manifest, ["ingest", "clean"])
 
 
-def test_a_template_naming_an_undefined_variable_raises(tmp_path):
+def test_a_project_template_naming_an_undefined_variable_is_a_spec_error_naming_the_file(tmp_path):
     shutil.copy(TEMPLATES / "base.html.j2", tmp_path / "base.html.j2")
     (tmp_path / "bad.html.j2").write_text('{% extends "base.html.j2" %}{% block content %}{{ nowhere }}{% endblock %}')
     env = environment(tmp_path)
     ctx = {"report_title": "t", "survey_title": "s", "wave": "w", "nav": [], "provenance": _provenance()}
-    with pytest.raises(jinja2.UndefinedError, match="nowhere"):
+    with pytest.raises(SpecError, match=r"bad\.html\.j2: 'nowhere' is undefined; this template may use nav, "):
         render(env, "bad.html.j2", ctx)
+    (tmp_path / "syntax.html.j2").write_text("{% if %}")
+    with pytest.raises(SpecError, match=r"syntax\.html\.j2:1: template syntax error"):
+        render(env, "syntax.html.j2", ctx)
+
+
+def test_one_of_sids_own_templates_lacking_a_value_raises_jinjas_error():
+    """In sid's own templates a missing value is a bug in sid: jinja2's error, not a user's."""
+    env = environment(TEMPLATES)
+    with pytest.raises(jinja2.UndefinedError):
+        render(env, "index.html.j2", {"report_title": "t", "survey_title": "s", "wave": "w", "nav": [],
+                                      "provenance": _provenance()})
 
 
 def test_the_index_template_without_one_of_its_values_raises():

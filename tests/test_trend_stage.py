@@ -181,3 +181,31 @@ def test_trend_csv_reads_back_with_codes_as_text(trend):
     assert t.category.dropna().map(type).eq(str).all()
     assert t.loc[t.statistic == "mean", "category"].isna().all()
     assert pd.api.types.is_bool_dtype(t["break"])
+
+
+def test_the_trend_page_takes_the_latest_waves_template_override(waves, tmp_path, capsys):
+    """A project's templates folder (sid.yaml templates: of the latest wave) overrides the
+    trend page's template by name, as it does for the wave's reports."""
+    proj = tmp_path / "proj"
+    shutil.copytree(waves["proj"], proj, ignore=shutil.ignore_patterns("r17", "r22", "out-trend"))
+    (proj / "sjablonen").mkdir()
+    (proj / "sjablonen" / "trend.html.j2").write_text(
+        "<!doctype html><html lang=\"nl\"><body><h1>Eigen sjabloon: {{ report_title }}</h1></body></html>", encoding="utf-8")
+    doc = yaml.safe_load((proj / "sid.yaml").read_text(encoding="utf-8"))
+    doc["waves"]["sid2022"]["templates"] = "sjablonen"
+    (proj / "sid.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    assert main(["trend", "--project", str(proj), "--runs", str(waves["r17"]), str(waves["r22"]),
+                 "--out", str(tmp_path / "t")]) == 0
+    page = (tmp_path / "t" / "trend" / "trend.html").read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "Eigen sjabloon: " in page
+    assert "<svg" not in page  # the override, not sid's page
+    # a variable the page does not have: one line naming the template and what it may use
+    (proj / "sjablonen" / "trend.html.j2").write_text("<p>{{ titel }}</p>", encoding="utf-8")
+    before = (tmp_path / "t" / "trend" / "trend.html").read_bytes()
+    capsys.readouterr()
+    assert main(["trend", "--project", str(proj), "--runs", str(waves["r17"]), str(waves["r22"]),
+                 "--out", str(tmp_path / "t")]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(err) == 1 and "trend.html.j2" in err[0] and "'titel' is undefined" in err[0] and "report_title" in err[0]
+    assert "Traceback" not in err[0]
+    assert (tmp_path / "t" / "trend" / "trend.html").read_bytes() == before  # the earlier page whole

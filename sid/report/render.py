@@ -163,12 +163,28 @@ def environment(templates_dir: PathLike | None = None, lang: str = DEFAULT_LANGU
 def render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
     """Render the template ``name`` (e.g. "fieldwork.html.j2") with ``context``.
 
-    A variable the template uses but ``context`` lacks raises :class:`jinja2.UndefinedError`
-    (a bug in sid or in the project's template, not a user error of the run).
+    A variable the template uses but ``context`` lacks, or a syntax error, in a project's
+    template (an override) is a :class:`SpecError` naming the file and what the template
+    may use; in one of sid's own templates it is a bug and raises jinja2's error.
     """
     try:
         template = env.get_template(name)
     except jinja2.TemplateNotFound as exc:
         raise SpecError(f"report template {name} not found in {env.loader.searchpath}; "  # type: ignore[union-attr]
                         "restore it in the project's templates folder, or remove the override") from exc
-    return template.render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        if exc.filename is None or _builtin(exc.filename):
+            raise
+        raise SpecError(f"{exc.filename}:{exc.lineno}: template syntax error: {exc.message}; "
+                        "fix the project's template, or remove it to use sid's own") from exc
+    try:
+        return template.render(**context)
+    except jinja2.UndefinedError as exc:
+        if template.filename is None or _builtin(template.filename):
+            raise
+        raise SpecError(f"{template.filename}: {exc.message}; this template may use "
+                        f"{', '.join(sorted(context))} (and t, lang)") from exc
+
+
+def _builtin(filename: str) -> bool:
+    return Path(filename).resolve().is_relative_to(BUILTIN_TEMPLATES)

@@ -151,8 +151,9 @@ def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
         published.to_parquet(st.path / PARQUET, index=False)
         (st.path / INTERNAL).parent.mkdir()
         write_trend_csv(internal, st.path / INTERNAL)
+        # The latest wave's report templates (sid.yaml templates:) override the page's, as for its reports.
         page = trend_page(published, h, runs_provenance(paths, st.run_id), lang=waves[-1].language,
-                          survey_title=project.title or project.name)
+                          survey_title=project.title or project.name, templates_dir=waves[-1].templates)
         (st.path / PAGE).write_text(page, encoding="utf-8")
     return out / TREND
 
