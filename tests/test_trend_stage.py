@@ -9,6 +9,7 @@ skipped when it is not."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -228,3 +229,15 @@ def test_trend_csv_reads_back_with_codes_as_text(trend):
     assert t.category.dropna().map(type).eq(str).all()
     assert t.loc[t.statistic == "mean", "category"].isna().all()
     assert pd.api.types.is_bool_dtype(t["break"])
+
+
+def test_trend_lang_sets_the_pages_language_and_the_manifest_records_it(waves, trend, tmp_path):
+    """Default: the latest wave's language (nl); ``--lang en`` overrides it (issue 15)."""
+    man = json.loads((trend["out"] / "manifest.json").read_text(encoding="utf-8"))
+    assert man["stages"]["trend"]["params"]["language"] == "nl"
+    out = tmp_path / "t-en"
+    assert main(["trend", "--project", str(waves["proj"]), "--out", str(out), "--lang", "en"]) == 0
+    assert '<html lang="en">' in (out / "trend" / "trend.html").read_text(encoding="utf-8")
+    man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert man["stages"]["trend"]["params"]["language"] == "en"
+    assert (out / "trend" / "trend.csv").read_bytes() == (trend["out"] / "trend" / "trend.csv").read_bytes()

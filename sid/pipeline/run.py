@@ -230,11 +230,11 @@ def run_all(project: PathLike | Project = ".", data: PathLike | None = None, out
         say(f"[{i}/{len(STAGES)}] {name} done in {timings[-1].seconds:.1f} s"
             + (f", {len(said)} warning(s)" if said else ""))
     if proj.trends is not None and w.name in proj.trends.waves:
-        timings.append(_trend(proj, w, out_dir))
+        timings.append(_trend(proj, w, out_dir, lang))
     return timings
 
 
-def _trend(proj: Project, w: Wave, out_dir: Path) -> StageTiming:
+def _trend(proj: Project, w: Wave, out_dir: Path, lang: str | None = None) -> StageTiming:
     """The trend over the project's waves after a run of one of them (``trends:`` in
     sid.yaml): this run's folder and the other waves' run_folder. When one of those is
     absent, or the trend cannot be computed, the run says so and does not fail: the
@@ -259,7 +259,7 @@ def _trend(proj: Project, w: Wave, out_dir: Path) -> StageTiming:
     say(f"trend over {', '.join(t.waves)} -> {t.run_folder} ...")
     t0 = time.perf_counter()
     try:
-        run_trend(runs, t.run_folder, proj, progress=say)
+        run_trend(runs, t.run_folder, proj, progress=say, lang=lang)
     except SidError as exc:
         why = f"the trend failed: {' '.join(str(exc).split())}"
         warn(why)

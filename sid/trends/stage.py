@@ -81,10 +81,13 @@ def _check_spec(h, questionnaires) -> None:
 
 
 def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
-              project_dir: PathLike | Project = ".", progress: Callable[[str], None] | None = None) -> Path:
+              project_dir: PathLike | Project = ".", progress: Callable[[str], None] | None = None,
+              lang: str | None = None) -> Path:
     """Compute the trend over the run folders ``runs`` (default: each compared wave's
     run_folder) and write ``out_dir/trend`` (default: the trends entry's run_folder).
+    ``lang``: the trend page's language (default: the latest wave's ``language``).
     Nothing is written when an input is wrong. Returns the trend folder."""
+    from sid.messages import check_language
     from sid.report.trend_page import runs_provenance, trend_page
     from sid.runfolder.manifest import StageRecord, begin_stage, stage_folder
     from sid.runfolder.wave import open_wave
@@ -140,8 +143,9 @@ def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
         progress(f"trend of {len(h.concepts)} concepts over {', '.join(w.name for w in waves)}")
     internal = trend_table(inputs_by_wave, h, level=level, labels=trend_labels(h, questionnaires))
     published = round_trend(publish(internal))
+    language = check_language(lang, "--lang") if lang is not None else waves[-1].language
     rec = StageRecord(stage=TREND, inputs=inputs, specs=specs, params={
-        "waves": [w.name for w in waves], "runs": [str(p) for p in paths], "level": level,
+        "waves": [w.name for w in waves], "language": language, "runs": [str(p) for p in paths], "level": level,
         "variance": {wi.name: wi.design.method for wi in inputs_by_wave},
         "reference_distribution": "normal (df = Inf), as R confint(svycontrast(...))",
         "rows": len(internal), "suppressed": int(internal["suppressed"].sum()),
@@ -151,7 +155,7 @@ def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
         published.to_parquet(st.path / PARQUET, index=False)
         (st.path / INTERNAL).parent.mkdir()
         write_trend_csv(internal, st.path / INTERNAL)
-        page = trend_page(published, h, runs_provenance(paths, st.run_id), lang=waves[-1].language,
+        page = trend_page(published, h, runs_provenance(paths, st.run_id), lang=language,
                           survey_title=project.title or project.name)
         (st.path / PAGE).write_text(page, encoding="utf-8")
     return out / TREND
