@@ -87,13 +87,13 @@ def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
     run_folder) and write ``out_dir/trend`` (default: the trends entry's run_folder).
     ``lang``: the trend page's language (default: the latest wave's ``language``).
     Nothing is written when an input is wrong. Returns the trend folder."""
-    from sid.messages import check_language
+    from sid.messages import catalogue, check_language
     from sid.report.trend_page import runs_provenance, trend_page
     from sid.runfolder.manifest import StageRecord, begin_stage, stage_folder
     from sid.runfolder.wave import open_wave
     from sid.spec.harmonisation import load_harmonisation
     from sid.tables.plan import Defaults, load_plan
-    from sid.trends.compute import WaveInput, publish, trend_table
+    from sid.trends.compute import OVERALL, WaveInput, publish, trend_table
     from sid.trends.labels import trend_labels
     from sid.trends.output import round_trend, write_trend_csv
 
@@ -141,9 +141,11 @@ def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
     level = plans[-1].level  # the latest wave's confidence level
     if progress is not None:
         progress(f"trend of {len(h.concepts)} concepts over {', '.join(w.name for w in waves)}")
-    internal = trend_table(inputs_by_wave, h, level=level, labels=trend_labels(h, questionnaires))
-    published = round_trend(publish(internal))
     language = check_language(lang, "--lang") if lang is not None else waves[-1].language
+    internal = trend_table(inputs_by_wave, h, level=level, labels=trend_labels(h, questionnaires))
+    overall = (internal["domain"] == OVERALL).to_numpy(dtype=bool)  # the whole population, in the page's language
+    internal.loc[overall, ["domain_label", "by_label"]] = catalogue(language)("common.total")
+    published = round_trend(publish(internal))
     rec = StageRecord(stage=TREND, inputs=inputs, specs=specs, params={
         "waves": [w.name for w in waves], "language": language, "runs": [str(p) for p in paths], "level": level,
         "variance": {wi.name: wi.design.method for wi in inputs_by_wave},
