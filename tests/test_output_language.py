@@ -269,6 +269,7 @@ def test_the_sav_labels_and_notes_are_in_the_runs_language(english_run, lang):
     notes = cat.section("analyst.sav.notes")
     sid_notes = [n for n in m.notes if n.startswith("sid:")]
     assert sid_notes[-1] == notes["syntax"].format(readme=english_run["names"]["readme"])
+    assert all(len(n.encode("utf-8")) <= 80 for n in sid_notes), sid_notes  # SPSS document lines
     patterns = [re.escape(v).replace(r"\{n\}", r"\d+") for v in notes.values() if "{" not in v.replace("{n}", "")]
     assert sum(any(re.fullmatch(p, n) for p in patterns) for n in sid_notes) >= 4, sid_notes
     found = problems(Page(text=[_r_syntax_free(n) for n in sid_notes]), lang)
