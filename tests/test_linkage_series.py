@@ -149,7 +149,7 @@ def test_both_waves_mark_ages_outside_the_universe_not_applicable(base):
     old = vlg[vlg["age_band"] == "65-85"]
     assert old["period"].tolist() == [2017, 2022]
     for origin in ("BEL", "EU", "NEU"):
-        assert (old[f"{origin} status"] == "not applicable").all() and old[f"{origin} value"].isna().all()
+        assert (old[f"{origin} status"] == "niet van toepassing").all() and old[f"{origin} value"].isna().all()
     young = vlg[vlg["age_band"] == "15-24"]
     assert young["period"].tolist() == [2017, 2022]
     assert young["notes"].str.contains(r"telt alleen wie in het universum valt \(20-64 jaar\)").all()

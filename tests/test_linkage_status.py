@@ -72,8 +72,8 @@ def test_not_applicable_rows_load_and_pull_with_their_status(values, spec, base_
     assert got == [("M", 3)]
     table = pull(base_target, codes=["SID_WERK_12M"])
     row = table[table["age_band"] == "65-85"].iloc[0]
-    assert row["BEL status"] == "not applicable" and pd.isna(row["BEL value"])
-    assert set(table["BEL status"]) <= {"", "not applicable", "suppressed n<30", "cv>0.3"}
+    assert row["BEL status"] == "niet van toepassing" and pd.isna(row["BEL value"])  # the base's language
+    assert set(table["BEL status"]) <= {"", "niet van toepassing", "onderdrukt n<30", "cv>0.3"}
 
 
 def test_definitions_are_dutch_and_numerators_show_labels_not_expressions():

@@ -19,14 +19,16 @@ import pytest
 
 from sid.errors import DataError, RunFolderError
 from sid.io.wave import read_wave
+from sid.messages import catalogue
 from sid.report.spss_file import write_wave_spss
 from sid.spec.questionnaire_parse import load_questionnaire
 
 PROJECT = Path(__file__).resolve().parents[1]
 SPEC = PROJECT / "questionnaires" / "sid2022.yaml"
 R = 12  # replicate columns
-REASON = "too few valid items"
+REASON = "too few valid items"  # the score stage's reasons (indices.parquet)
 NO_WEIGHT = "no weight (not among the weighted respondents)"
+NOTES = catalogue("nl").section("analyst.sav.notes")  # the .sav's notes: Dutch by default
 
 
 def _stage_files(out: Path, seed: int = 5) -> None:
@@ -146,7 +148,8 @@ def test_spss_rows_are_the_weighted_respondents_in_clean_order(demo_run, read_ba
     assert df["person_key"].tolist() == keys[keys.isin(weights["person_key"])].tolist()
     left_out = len(clean) - len(weights)
     assert left_out > 0
-    assert f"sid: {left_out} clean record(s) without a final weight are left out" in m.notes
+    assert NOTES["left_out"].format(n=left_out) in m.notes
+    assert f"sid: {left_out} opgeschoonde record(s) zonder eindgewicht weggelaten" in m.notes
 
 
 def test_spss_weights_and_replicates_equal_the_weight_stage_files(demo_run, read_back):
@@ -178,7 +181,7 @@ def test_spss_replicates_are_left_out_with_the_flag(demo_run, read_back):
     assert not [c for c in df.columns if c.startswith("rep_")]
     assert list(df.columns) == [c for c in df_all.columns if not c.startswith("rep_")]
     np.testing.assert_array_equal(df["weight"].to_numpy(), df_all["weight"].to_numpy())
-    assert "sid: replicate weights left out on request" in m.notes
+    assert NOTES["replicates_left_out"] in m.notes
 
 
 def test_spss_indices_equal_the_score_file_with_the_spec_labels(demo_run, read_back):
@@ -195,8 +198,11 @@ def test_spss_indices_equal_the_score_file_with_the_spec_labels(demo_run, read_b
         r = f"{ix.name}_reason"
         labels = m.variable_value_labels[r]
         decoded = [labels.get(c) if not np.isnan(c) else None for c in df[r].to_numpy(float)]
-        assert decoded == [x if isinstance(x, str) else None for x in idx[r]]
-        assert REASON in labels.values() and NO_WEIGHT not in labels.values()  # only weighted rows
+        # in the catalogue's words (indices.reasons), as the indices report names them
+        words = {REASON: "te weinig geldige items"}
+        assert decoded == [words.get(x, x) if isinstance(x, str) else None for x in idx[r]]
+        values = set(labels.values())
+        assert words[REASON] in values and REASON not in values and not {NO_WEIGHT, "geen gewicht (niet bij de gewogen respondenten)"} & values  # only weighted rows
         assert m.column_names_to_labels[r] == f"Reden ontbrekende score: {ix.label}"
 
 
@@ -313,8 +319,7 @@ def test_spss_without_score_folder_and_replicate_file_says_so_in_the_notes(demo_
     (run / "weight" / "replicates.parquet").unlink()
     df, m = pyreadstat.read_sav(str(write_wave_spss(run, PROJECT)), user_missing=True)
     assert not [c for c in df.columns if c.startswith(("idx_", "rep_"))]
-    assert "sid: no indices (sid score not run)" in m.notes
-    assert "sid: no replicate weights (the weight stage wrote none)" in m.notes
+    assert NOTES["no_indices"] in m.notes and NOTES["no_replicates"] in m.notes
 
 
 @pytest.mark.parametrize("blank", ["first_rows", "all"])

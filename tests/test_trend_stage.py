@@ -8,6 +8,7 @@ skipped when it is not."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import yaml
 
 from sid.cli import main
 from sid.project import load_project
+from sid.trends.output import read_trend_csv
 from tests.trend_runs import RUNS, SCALE, _hashes  # noqa: F401  (the session fixtures waves, trend: conftest.py)
 
 
@@ -209,3 +211,18 @@ def test_the_trend_page_takes_the_latest_waves_template_override(waves, tmp_path
     assert len(err) == 1 and "trend.html.j2" in err[0] and "'titel' is undefined" in err[0] and "report_title" in err[0]
     assert "Traceback" not in err[0]
     assert (tmp_path / "t" / "trend" / "trend.html").read_bytes() == before  # the earlier page whole
+
+
+def test_trend_lang_sets_the_pages_language_and_the_manifest_records_it(waves, trend, tmp_path):
+    """Default: the latest wave's language (nl); ``--lang en`` overrides it (issue 15)."""
+    man = json.loads((trend["out"] / "manifest.json").read_text(encoding="utf-8"))
+    assert man["stages"]["trend"]["params"]["language"] == "nl"
+    out = tmp_path / "t-en"
+    assert main(["trend", "--project", str(waves["proj"]), "--out", str(out), "--lang", "en"]) == 0
+    assert '<html lang="en">' in (out / "trend" / "trend.html").read_text(encoding="utf-8")
+    man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert man["stages"]["trend"]["params"]["language"] == "en"
+    en = read_trend_csv(out / "trend" / "trend.csv")
+    overall = en["domain"] == "overall"
+    assert (en.loc[overall, "by_label"] == "Total").all() and (trend["published"].loc[overall, "by_label"] == "Totaal").all()
+    assert en.drop(columns=["by_label", "domain_label"]).equals(trend["published"].drop(columns=["by_label", "domain_label"]))

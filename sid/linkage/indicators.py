@@ -36,7 +36,7 @@ from sid.estimation.design import Design
 from sid.estimation.intervals import logit_interval
 from sid.linkage.base import NOT_APPLICABLE, status_from_flags
 from sid.linkage.schema import DIMENSIONS, GENERATION, ORIGIN, TOTAL, VALUE_COLUMNS
-from sid.linkage.spec import LinkageSpec, SurveyIndicator
+from sid.linkage.spec import LinkageSpec, SurveyIndicator, base_catalogue
 from sid.spec.expr_nodes import to_array
 from sid.spec.frame import FrameEnv, valid_array
 
@@ -253,7 +253,8 @@ def _universe_flags(est: pd.DataFrame, ind: SurveyIndicator, bd: tuple[str, ...]
     inside = (in_geo > 0) & (in_geo - in_uni < CUT_SHARE * in_geo)
     if bd and partial.any() and (inside | outside).any():
         label = ind.universe_label or ind.universe.source
-        text = pd.Series([f"de cel telt alleen wie in het universum valt ({label}): {u} van {g} respondenten"
+        cat = base_catalogue()
+        text = pd.Series([cat("indicator_base.cut_note", label=label, inside=u, all=g)
                           for u, g in zip(in_uni, in_geo, strict=True)], index=note.index)
         joined = note.where(note.isna(), note + "; " + text).where(note.notna(), text)
         note = joined.where(pd.Series(partial, index=note.index), note)

@@ -4,7 +4,8 @@
 holds (each wave keeps its own period: sid2017 -> 2017, sid2022 -> 2022, a register set
 its years), rounded to each indicator's precision (``decimals``: 1 for a share in
 percent, 2 for a mean or index; the CV to 3) with a ``status`` per cell instead of sid's
-flags ("suppressed n<30", "not applicable", "cv>0.3"). Two layouts:
+flags, in the base's language (Dutch: "onderdrukt n<30", "niet van toepassing", "cv>0.3").
+Two layouts:
 
 * long (default): one row per indicator x geography x breakdown cell x period, and per
   origin category the columns ``<ORIGIN> value``, ``ci_low``, ``ci_high``, ``n`` and
@@ -64,9 +65,18 @@ def _select(db: Db, theme: str | None, codes: Sequence[str] | None) -> pd.DataFr
 
 
 def status_text(flags: pd.Series) -> pd.Series:
-    """The ``status`` a reader sees for sid's flags: "" (normal), "suppressed n<30",
-    "not applicable" (outside the indicator's universe), "cv>0.3" (published with a warning)."""
-    return flags.fillna("").astype(str).str.replace("_", " ", regex=False)
+    """The ``status`` a reader sees for sid's flags, in the base's language (the catalogue's
+    ``indicator_base.status_*``): "" (normal), "onderdrukt n<30" (``suppressed_n<30``),
+    "niet van toepassing" (``not_applicable``: outside the indicator's universe), "cv>0.3"
+    (published with a warning)."""
+    from sid.linkage.rows import NOT_APPLICABLE
+    from sid.linkage.spec import base_catalogue
+
+    cat = base_catalogue()
+    text = flags.fillna("").astype(str)
+    text = text.str.replace(r"^suppressed_n<(\d+)$", lambda m: cat("indicator_base.status_suppressed", n=m[1]),
+                            regex=True)
+    return text.where(text != NOT_APPLICABLE, cat("indicator_base.status_not_applicable"))
 
 
 def round_values(vals: pd.DataFrame) -> pd.DataFrame:

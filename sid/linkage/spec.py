@@ -11,6 +11,10 @@ first/second. Both are read through :mod:`sid.spec.yamlfile`, so every error is 
 naming file, line and key. Expressions (conditions, universes, geographies) are parsed
 once here with :func:`sid.spec.expr.parse`; when the spec names a questionnaire, every
 variable they use must be declared there (or be one of its indices).
+
+The texts sid itself writes into the base (coverage notes, default numerator and
+denominator texts) are the message catalogue's ``indicator_base.*`` in Dutch, whatever the
+run's language: the base is the VLIM's, and VLIM's language is Dutch (BASE_LANGUAGE).
 """
 
 from __future__ import annotations
@@ -26,12 +30,19 @@ from sid.errors import LinkageError, SpecError
 from sid.io.hashing import sha256_files
 from sid.linkage.db import check_url, is_url
 from sid.linkage.schema import DIMENSIONS, GENERATION
+from sid.messages import Catalogue, catalogue
 from sid.spec.expr import Expression, parse
 from sid.spec.questionnaire import Questionnaire
 from sid.spec.questionnaire_parse import load_questionnaire
 from sid.spec.yamlfile import Section, Where, check_str_list, load_yaml, shown
 
 STATISTICS = ("share", "mean")
+BASE_LANGUAGE = "nl"  # the indicator base's language (VLIM's), not the run's
+
+
+def base_catalogue() -> Catalogue:
+    """The catalogue of the texts sid writes into the indicator base (Dutch)."""
+    return catalogue(BASE_LANGUAGE)
 
 
 @dataclass(frozen=True)
@@ -63,11 +74,12 @@ class OriginMap:
     def note(self, code: str, present: tuple[str, ...] | None = None) -> str:
         """The coverage note of VLIM category ``code``: the SID groups it pools (those
         ``present`` in the data when given) and what of the category they leave out."""
+        cat = base_catalogue()
         for c in self.categories:
             if c.code == code:
                 groups = [g for g in c.groups if present is None or g in present]
-                text = f"{c.label}: SID origin group{'s' if len(groups) > 1 else ''} {', '.join(groups)}"
-                return f"{text} only ({c.coverage})" if c.coverage else text
+                key = ("note_partial" if c.coverage else "note") + ("_many" if len(groups) > 1 else "")
+                return cat(f"indicator_base.{key}", category=c.label, groups=", ".join(groups), coverage=c.coverage)
         raise SpecError(f"{self.path}: origin category {shown(code)} is not in the origin map")
 
 
@@ -135,13 +147,14 @@ class LinkageSpec:
         numerator and denominator texts of a share are the spec's ``numerator`` /
         ``denominator``, else Dutch sentences built from the indicator's name and its
         ``universe_label`` (never the raw expressions)."""
+        cat = base_catalogue()
         rows = []
         for ind in self.indicators:
-            universe = ind.universe_label or ("alle respondenten" if ind.universe is None
-                                              else "respondenten in het universum van de indicator")
+            universe = ind.universe_label or cat("indicator_base.universe_all" if ind.universe is None
+                                                 else "indicator_base.universe_indicator")
             if ind.statistic == "share":
-                num = ind.numerator or f"Gewogen aantal respondenten ({universe}) voor wie geldt: {ind.name}"
-                den = ind.denominator or f"Gewogen aantal respondenten ({universe}) met een gekend antwoord"
+                num = ind.numerator or cat("indicator_base.numerator", universe=universe, name=ind.name)
+                den = ind.denominator or cat("indicator_base.denominator", universe=universe)
             else:
                 num = den = None
             rows.append({"code": ind.code, "name": ind.name, "theme": ind.theme,

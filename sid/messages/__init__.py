@@ -1,14 +1,18 @@
-"""sid's message catalogues: the text of the reports in Dutch (``nl``) and English (``en``).
+"""sid's message catalogues: every text sid writes for a reader, in Dutch (``nl``) and English (``en``).
 
-Every sentence, heading and label a report shows lives in one plain YAML file per language
-(``sid/messages/nl.yaml``, ``en.yaml``), nested by page; code and templates name a text by
+Every sentence, heading and label a report, the tables workbook (``workbook.*``), the
+analysts' files (``analyst.*``) or the indicator base (``indicator_base.*``, always Dutch)
+shows lives in one plain YAML file per language (``sid/messages/nl.yaml``, ``en.yaml``),
+nested by page or file; code and templates name a text by
 its dotted key (``catalogue("fieldwork.title")``) and never hold the text themselves. A
 text may hold ``{name}`` fields, filled with :meth:`str.format` arguments. The two files
-have the same keys and the same fields (tests/test_messages.py), so a report renders in
+have the same keys and the same fields (tests/test_report_language.py), so a report renders in
 either language without a missing text.
 
-The language of a run's reports is ``language:`` in the project file (sid.yaml, top level
-or per wave; default ``nl``) or ``sid report --lang``.
+The language of a run is ``language:`` in the project file (sid.yaml, top level or per
+wave; default ``nl``) or ``--lang`` of ``sid run``, ``sid tables``, ``sid report`` and
+``sid trend`` (docs/project-file.md). Every key the code names exists in both files
+(tests/test_output_language.py).
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ class RunContext:
     data: Path
     out: Path
     seed: int | None = None
+    lang: str | None = None  # the language of the texts (None: the wave's language: in sid.yaml)
 
 
 @dataclass
@@ -91,7 +92,7 @@ def _score(ctx: RunContext) -> None:
 def _tables(ctx: RunContext) -> None:
     from sid.tables.stage import run_tables
 
-    run_tables(ctx.out, ctx.project, wave=ctx.wave)
+    run_tables(ctx.out, ctx.project, wave=ctx.wave, lang=ctx.lang)
 
 
 def _data_files(ctx: RunContext, names: tuple[str, ...] | list[str], what: str) -> list[Path]:
@@ -131,7 +132,7 @@ def _needs_smallarea(w: Wave) -> str | None:
 def _report(ctx: RunContext) -> None:
     from sid.report.stage import run_report
 
-    run_report(ctx.out, ctx.project, wave=ctx.wave)
+    run_report(ctx.out, ctx.project, wave=ctx.wave, lang=ctx.lang)
 
 
 def _needs_weighting(w: Wave) -> str | None:
@@ -187,17 +188,23 @@ def data_folder_of(wave: Wave, data: PathLike | None, seed: int | None = None) -
 
 
 def run_all(project: PathLike | Project = ".", data: PathLike | None = None, out: PathLike | None = None,
-            seed: int | None = None, wave: str | None = None) -> list[StageTiming]:
+            seed: int | None = None, wave: str | None = None, lang: str | None = None) -> list[StageTiming]:
     """Run every stage of the wave; return each stage's duration, the files it wrote and
     its warnings.
 
     ``project``: the project folder (or a loaded Project); ``wave``: the wave's name
     (default: the project's default wave); ``data``, ``out``: the data and run folders
     (default: the wave's ``data_folder`` and ``run_folder``); ``seed``: of the demo wave,
-    when it is made (default: the demo's own).
+    when it is made (default: the demo's own); ``lang``: the language of every text the
+    stages write (the tables workbook, the reports, the analysts' files; default: the
+    wave's ``language:`` in sid.yaml), recorded in the tables and report entries of the
+    manifest (``params.language``).
     """
+    from sid.messages import check_language
     from sid.runfolder.manifest import begin_stage
 
+    if lang is not None:
+        check_language(lang, "--lang")
     proj = project if isinstance(project, Project) else load_project(project)
     w = proj.wave(wave)
     out_dir = Path(out) if out is not None else w.run_folder
@@ -205,7 +212,7 @@ def run_all(project: PathLike | Project = ".", data: PathLike | None = None, out
         raise InputFileError(f"{data}: data folder not found")
     begin_stage(out_dir)  # a file, a read-only folder or a damaged manifest: before any work
     data_dir = data_folder_of(w, data, seed)
-    ctx = RunContext(project=proj, wave=w, data=data_dir, out=out_dir, seed=seed)
+    ctx = RunContext(project=proj, wave=w, data=data_dir, out=out_dir, seed=seed, lang=lang)
     timings: list[StageTiming] = []
     for i, (name, fn, skip) in enumerate(STAGES, 1):
         why = skip(w)
@@ -223,11 +230,11 @@ def run_all(project: PathLike | Project = ".", data: PathLike | None = None, out
         say(f"[{i}/{len(STAGES)}] {name} done in {timings[-1].seconds:.1f} s"
             + (f", {len(said)} warning(s)" if said else ""))
     if proj.trends is not None and w.name in proj.trends.waves:
-        timings.append(_trend(proj, w, out_dir))
+        timings.append(_trend(proj, w, out_dir, lang))
     return timings
 
 
-def _trend(proj: Project, w: Wave, out_dir: Path) -> StageTiming:
+def _trend(proj: Project, w: Wave, out_dir: Path, lang: str | None = None) -> StageTiming:
     """The trend over the project's waves after a run of one of them (``trends:`` in
     sid.yaml): this run's folder and the other waves' run_folder. When one of those is
     absent, or the trend cannot be computed, the run says so and does not fail: the
@@ -252,7 +259,7 @@ def _trend(proj: Project, w: Wave, out_dir: Path) -> StageTiming:
     say(f"trend over {', '.join(t.waves)} -> {t.run_folder} ...")
     t0 = time.perf_counter()
     try:
-        run_trend(runs, t.run_folder, proj, progress=say)
+        run_trend(runs, t.run_folder, proj, progress=say, lang=lang)
     except SidError as exc:
         why = f"the trend failed: {' '.join(str(exc).split())}"
         warn(why)

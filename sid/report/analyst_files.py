@@ -8,7 +8,8 @@
 * ``README_<wave>.md``: the design and ready-to-run R, SPSS and Stata syntax reproducing
   one table cell (sid.report.analyst_readme).
 
-Each file is written atomically into the stage's folder, which the report stage swaps in
+Every text sid writes in them is the message catalogue's (``analyst.*``) in the run's
+language (``ctx.lang``); the questionnaire's labels are the spec's. Each file is written atomically into the stage's folder, which the report stage swaps in
 whole with its manifest entry (every file listed under its outputs).
 """
 
@@ -46,18 +47,20 @@ def write_analyst_files(ctx: RunContext, folder: Path, env: jinja2.Environment, 
     from sid.report.spss_file import wave_frame
     from sid.report.stata_file import write_stata
 
+    cat = ctx.cat
     names = analyst_file_names(ctx.wave)
     paths = {k: folder / v for k, v in names.items()}
-    frame, meta = wave_frame(ctx.out_dir, ctx.questionnaire, replicates=replicates)
-    meta.notes.append(f"sid: R-, SPSS- en Stata-syntaxis: {names['readme']}")
+    frame, meta = wave_frame(ctx.out_dir, ctx.questionnaire, replicates=replicates, cat=cat)
+    meta.notes.append(cat("analyst.sav.notes.syntax", readme=names["readme"]))
     write_spss(frame, meta, paths["sav"])
     stata = write_stata(frame, meta, paths["dta"])
     info = design_info(ctx.out_dir, frame)
-    book = codebook_frame(frame, meta, ctx.questionnaire, info.weight)
-    write_codebook_xlsx(book, paths["xlsx"], f"Codeboek {ctx.title} ({ctx.wave})")
+    book = codebook_frame(frame, meta, ctx.questionnaire, info.weight, cat)
+    write_codebook_xlsx(book, paths["xlsx"], cat("analyst.codebook.file_title", title=ctx.title, wave=ctx.wave), cat)
     page = render(env, "codebook.html.j2", {
-        **common, "report_title": "Codeboek", "provenance": provenance(ctx.manifest, ("clean", "weight", "score")),
-        "variables": codebook_context(book), "n_rows": len(frame), "weight": info.weight,
+        **common, "report_title": cat("analyst.codebook.title"),
+        "provenance": provenance(ctx.manifest, ("clean", "weight", "score"), cat),
+        "variables": codebook_context(book, cat), "n_rows": len(frame), "weight": info.weight,
         "sav_file": names["sav"], "dta_file": names["dta"], "xlsx_file": names["xlsx"],
         "spec_file": ctx.questionnaire_path.name})
     write_text(paths["html"], page)
@@ -65,5 +68,5 @@ def write_analyst_files(ctx: RunContext, folder: Path, env: jinja2.Environment, 
     if cell is not None:
         info.lonely_psu = cell.lonely_psu
     write_text(paths["readme"], readme_text(ctx.title, ctx.wave, names, frame, meta, info, cell,
-                                            ctx.out_dir, stata))
+                                            ctx.out_dir, stata, cat))
     return paths

@@ -1,4 +1,4 @@
-"""The README beside the analysts' files (``report/README_<wave>.md``, in Dutch).
+"""The README beside the analysts' files (``report/README_<wave>.md``), in the run's language.
 
 It names the files, states the design (weight/diagnostics.json) and reproduces one cell
 of sid's tables in R, SPSS and Stata (sid.report.analyst_syntax), with sid's figures:
@@ -10,6 +10,9 @@ of sid's tables in R, SPSS and Stata (sid.report.analyst_syntax), with sid's fig
 * R: the design the tables used (replicate weights, or Taylor with the calibration redone
   by ``rake()``), and the Taylor design of the final weights without calibration, whose
   SE sid computes here too (:func:`final_weight_figure`): what SPSS and Stata give.
+
+Every sentence is the message catalogue's (``analyst.readme.*``, Markdown); names of files,
+variables and commands are in backticks.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from sid.io.spss_meta import SpssMeta
+from sid.messages import Catalogue, catalogue
 from sid.report.analyst_syntax import (
     Cell,
     DesignInfo,
@@ -118,126 +122,118 @@ def _g(x: float) -> str:
     return f"{x:.10g}"
 
 
-def _design_lines(info: DesignInfo, frame: pd.DataFrame) -> list[str]:
-    lines = [f"- eindgewicht: `{info.weight}` (som {frame[info.weight].sum():.1f}; {len(frame)} rijen)"]
-    lines.append(f"- strata: `{info.strata}`" if info.strata else "- geen strata")
-    lines.append("- primaire steekproefeenheden (per trap): " + ", ".join(f"`{p}`" for p in info.psu)
-                 if info.psu else "- geen clusters: elke respondent is zijn eigen eenheid")
+def _ticks(names: Any) -> str:
+    return ", ".join(f"`{n}`" for n in names)
+
+
+def _design_lines(info: DesignInfo, frame: pd.DataFrame, cat: Catalogue) -> list[str]:
+    r = "analyst.readme."
+    lines = [cat(r + "weight", weight=info.weight, sum=f"{frame[info.weight].sum():.1f}", rows=len(frame))]
+    lines.append(cat(r + "strata", strata=info.strata) if info.strata else cat(r + "no_strata"))
+    lines.append(cat(r + "psu", psu=_ticks(info.psu)) if info.psu else cat(r + "no_psu"))
     if info.fpc:
-        lines.append("- eindige-populatiecorrectie: " + ", ".join(f"`{f}`" for f in info.fpc))
+        lines.append(cat(r + "fpc", fpc=_ticks(info.fpc)))
     if info.replicates:
         rep = info.replicates
         rs = rep.get("rscales", 1.0)
         rs0 = rs[0] if isinstance(rs, list) and rs else rs
-        lines.append(f"- {len(info.rep_columns)} replicaatgewichten `{info.rep_columns[0]}` … `{info.rep_columns[-1]}`: "
-                     f"methode {rep.get('method', rep.get('type'))}, variantie = scale × Σ rscales × "
-                     f"(θ_r − {'θ' if rep.get('mse') else 'gemiddelde θ_r'})², scale {_g(float(rep['scale']))}, "
-                     f"rscales {_g(float(rs0))}, mse {bool(rep.get('mse'))}")
+        lines.append(cat(r + "replicates", n=len(info.rep_columns), first=info.rep_columns[0],
+                         last=info.rep_columns[-1], method=rep.get("method", rep.get("type")),
+                         centre="θ" if rep.get("mse") else cat(r + "centre_mean"), scale=_g(float(rep["scale"])),
+                         rscales=_g(float(rs0)), mse="TRUE" if rep.get("mse") else "FALSE"))
     if info.calibration:
         cal = info.calibration
-        lines.append(f"- kalibratie ({cal.get('method', '')}) van `{cal['prior']}` (gewicht vóór kalibratie) op "
-                     + "; ".join(f"`{m}` ({len(c)} cellen)" for m, c in cal["margins"].items()))
+        margins = "; ".join(cat(r + "margin", margin=m, n=len(c)) for m, c in cal["margins"].items())
+        lines.append(cat(r + "calibration", method=cal.get("method", ""), prior=cal["prior"], margins=margins))
     return lines
 
 
-def _stata_notes(stata: StataFile) -> list[str]:
-    lines = [f"`{stata.path.name}` (Stata 15 of later) bevat dezelfde rijen, waarden en labels als de .sav, binnen "
-             "de grenzen van Stata:", ""]
+def _stata_notes(stata: StataFile, cat: Catalogue) -> list[str]:
+    r = "analyst.readme."
+    none = cat(r + "none")
+    lines = [cat(r + "stata_intro", file=stata.path.name), ""]
     if stata.missing_letters:
-        lines.append("- ontbrekende codes zijn Stata's uitgebreide ontbrekende waarden (met hun label): "
-                     + ", ".join(f"{c:g} → `.{x}`" for c, x in stata.missing_letters.items()))
-    lines.append("- hernoemde variabelen (naam te lang of niet toegelaten in Stata): "
-                 + (", ".join(f"`{a}` → `{b}`" for a, b in stata.renames.items()) if stata.renames else "geen"))
-    lines.append(f"- labels ingekort tot 80 tekens: {', '.join(f'`{n}`' for n in stata.shortened) or 'geen'}")
+        lines.append(cat(r + "stata_missing",
+                         codes=", ".join(f"{c:g} → `.{x}`" for c, x in stata.missing_letters.items())))
+    lines.append(cat(r + "stata_renamed", names=", ".join(f"`{a}` → `{b}`" for a, b in stata.renames.items())
+                     if stata.renames else none))
+    lines.append(cat(r + "stata_shortened", names=_ticks(stata.shortened) or none))
     text_vars = sorted({n for n, _ in stata.unlabelled})
     if text_vars:
-        lines.append("- Stata labelt alleen gehele getallen: de waardelabels van "
-                     + ", ".join(f"`{n}`" for n in text_vars) + " (tekstcodes of codes met decimalen) staan niet "
-                     "in het .dta-bestand; de codes zelf wel (zie het codeboek)")
+        lines.append(cat(r + "stata_unlabelled", names=_ticks(text_vars)))
     if stata.dates:
-        lines.append(f"- datums ({', '.join(f'`{stata.name(n)}`' for n in stata.dates)}) zijn Stata-datum-tijden "
-                     "(`%tc`); `generate d = dofc(<variabele>)` met `format d %td` geeft een datum")
-    lines.append("- de notities van de .sav (het steekproefontwerp) staan in deze README")
+        lines.append(cat(r + "stata_dates", names=_ticks(stata.name(n) for n in stata.dates)))
+    lines.append(cat(r + "stata_notes"))
     return lines
 
 
 def readme_text(ctx_title: str, wave: str, files: dict[str, str], frame: pd.DataFrame, meta: SpssMeta,
-                info: DesignInfo, cell: Cell | None, out: Path, stata: StataFile) -> str:
-    """The README (Markdown). ``files``: kind ("sav", "dta", "html", "xlsx") -> file name."""
-    sav, dta = files["sav"], files["dta"]
-    lines = [f"# Analysebestanden: {ctx_title} ({wave})", "",
-             "Deze map bevat, naast de rapporten:", "",
-             f"- `{sav}`: het SPSS-bestand (antwoorden, afgeleide variabelen, gewichten, replicaatgewichten, indices);",
-             f"- `{dta}`: hetzelfde als Stata-bestand;",
-             f"- `{files['html']}` en `{files['xlsx']}`: het codeboek met frequenties (HTML en Excel);",
-             "- deze README.", "",
-             "## Het steekproefontwerp", "", *_design_lines(info, frame), ""]
+                info: DesignInfo, cell: Cell | None, out: Path, stata: StataFile,
+                cat: Catalogue | None = None) -> str:
+    """The README (Markdown). ``files``: kind ("sav", "dta", "html", "xlsx") -> file name;
+    ``cat``: the catalogue of its language (default Dutch)."""
+    cat = cat or catalogue()
+    r = "analyst.readme."
+    lines = [cat(r + "title", title=ctx_title, wave=wave), "",
+             cat(r + "folder"), "",
+             cat(r + "file_sav", sav=files["sav"]),
+             cat(r + "file_dta", dta=files["dta"]),
+             cat(r + "file_codebook", html=files["html"], xlsx=files["xlsx"]),
+             cat(r + "file_readme"), "",
+             cat(r + "design"), "", *_design_lines(info, frame, cat), ""]
     if cell is None:
-        lines += ["## Een cel uit de tabellen", "",
-                  "De tabellen (`tables/internal/tables_internal.csv`) hebben geen gemiddelde van een variabele van "
-                  "dit bestand: er is geen cel om na te rekenen. Voer `sid tables` uit en daarna `sid report`.", ""]
+        lines += [cat(r + "no_cell_title"), "", cat(r + "no_cell"), ""]
     else:
-        lines += _cell_section(cell, frame, meta, info, out, files, stata)
-    lines += ["## Het Stata-bestand", "", *_stata_notes(stata), ""]
+        lines += _cell_section(cell, frame, meta, info, out, files, stata, cat)
+    lines += [cat(r + "stata_title"), "", *_stata_notes(stata, cat), ""]
     return "\n".join(lines)
 
 
 def _cell_section(cell: Cell, frame: pd.DataFrame, meta: SpssMeta, info: DesignInfo, out: Path,
-                  files: dict[str, str], stata: StataFile) -> list[str]:
+                  files: dict[str, str], stata: StataFile, cat: Catalogue) -> list[str]:
+    r = "analyst.readme."
     sav, dta = files["sav"], files["dta"]
-    where = (f"voor `{cell.by_var}` = `{cell.by_value}` ({cell.by_label})" if cell.by_var else "voor de hele populatie")
+    where = (cat(r + "where_domain", by_var=cell.by_var, by_value=cell.by_value, by_label=cell.by_label)
+             if cell.by_var else cat(r + "where_all"))
     pub = published_figure(out, cell)
     replicate = cell.variance_method != "taylor" and info.replicates is not None
     est0, se0 = final_weight_figure(frame, meta, info, cell)
-    lines = ["## Eén cel uit de tabellen, nagerekend", "",
-             f"Tabel `{cell.table_id}` ({cell.title}): het gemiddelde van `{cell.variable}` ({cell.variable_label}) "
-             f"{where}, n = {cell.n}.", "",
-             f"- sid: schatting **{cell.estimate:.10g}**, standaardfout **{cell.se:.10g}** "
-             "(`tables/internal/tables_internal.csv`, onafgerond)"
-             + (f"; in `tables/tables.csv` afgerond: {pub[0]} en {pub[1]}" if pub else ""),
-             f"- variantiemethode van de tabellen: {'replicaatgewichten' if replicate else 'Taylor-linearisatie'}"
-             + ("" if replicate else (", met de kalibratie" if info.calibration else ", met het eindgewicht")),
-             f"- zonder kalibratie, met het eindgewicht als vast ontwerpgewicht (Taylor; wat SPSS en Stata hieronder "
-             f"geven): schatting {est0:.10g}, standaardfout {se0:.10g}", "",
-             "### R (haven + survey)", "",
-             "Start R in deze map (`setwd(...)`). Het script bouwt het ontwerp "
-             + ("dat de tabellen gebruikten:" if replicate or cell.variance_method == "taylor" else "zonder replicaten:"),
+    method = (cat(r + "method_replicate") if replicate else cat(r + "method_taylor")
+              + cat(r + ("method_calibrated" if info.calibration else "method_final")))
+    lines = [cat(r + "cell_title"), "",
+             cat(r + "cell_intro", table=cell.table_id, title=cell.title, variable=cell.variable,
+                 label=cell.variable_label, where=where, n=cell.n), "",
+             cat(r + "sid_figure", est=_g(cell.estimate), se=_g(cell.se))
+             + (cat(r + "published", est=pub[0], se=pub[1]) if pub else ""),
+             cat(r + "method", method=method),
+             cat(r + "final_figure", est=_g(est0), se=_g(se0)), "",
+             cat(r + "r_title"), "",
+             cat(r + "r_intro", which=cat(r + "r_tables") if replicate or cell.variance_method == "taylor"
+                 else cat(r + "r_no_replicates")),
              "",
-             "```r", r_tables_design(sav, info, cell), "```", ""]
+             "```r", r_tables_design(sav, info, cell, cat), "```", ""]
     if replicate:
-        lines += ["Dit geeft sid's schatting en standaardfout (op afronding na: tot 1e-8 relatief).", ""]
+        lines += [cat(r + "r_replicate"), ""]
     elif cell.variance_method != "taylor":
-        lines += ["De tabellen gebruikten replicaatgewichten, maar dit bestand bevat ze niet (weggelaten bij het "
-                  "maken, `--no-replicates`): het script hierboven geeft sid's schatting en de Taylor-standaardfout, "
-                  "niet de standaardfout van de tabellen.", ""]
+        lines += [cat(r + "r_left_out"), ""]
     elif info.calibration:
-        lines += ["De schatting is die van sid. De standaardfout kan licht afwijken (hooguit ~1e-5 relatief): "
-                  "R's `survey` herhaalt de rakingstap in de linearisatie 10 keer (svyrecvar), sid tot "
-                  "convergentie (de exacte linearisatie van de raking). Met 10 herhalingen geeft sid R's cijfer "
-                  "tot 1e-8.", ""]
-    lines += ["Zonder kalibratie (het eindgewicht als vast ontwerpgewicht, zoals SPSS en Stata rekenen):", "",
-              "```r", r_final_weight_design(sav, info, cell), "```", "",
-              f"Dit geeft schatting {est0:.10g} en standaardfout {se0:.10g}.", "",
-              "### SPSS (Complex Samples)", "",
-              "SPSS Complex Samples kent geen replicaatgewichten en geen kalibratie: CSDESCRIPTIVES geeft de "
-              "Taylor-standaardfout met het eindgewicht als vast ontwerpgewicht (met teruglegging in de eerste trap). "
-              + ("De replicaat-standaardfout van de tabellen kan SPSS niet berekenen; gebruik daarvoor R of Stata. "
-                 if replicate else "De gekalibreerde standaardfout van de tabellen kan SPSS niet berekenen. ")
-              + f"Verwacht: schatting {est0:.10g}, standaardfout {se0:.10g}.", "",
-              "```spss", spss_syntax(sav, info, cell), "```", "",
-              "### Stata", ""]
+        lines += [cat(r + "r_calibrated"), ""]
+    why = cat(r + "spss_replicate") if replicate else cat(r + "spss_calibrated")
+    lines += [cat(r + "r_final"), "",
+              "```r", r_final_weight_design(sav, info, cell, cat), "```", "",
+              cat(r + "r_final_gives", est=_g(est0), se=_g(se0)), "",
+              cat(r + "spss_title"), "",
+              cat(r + "spss_text", why=why, est=_g(est0), se=_g(se0)), "",
+              "```spss", spss_syntax(sav, info, cell, cat), "```", "",
+              cat(r + "stata_cell_title"), ""]
     if replicate:
-        lines += ["Met de replicaatgewichten; `jkrweight(..., multiplier())` legt sid's variantieformule vast "
-                  "(scale × rscales × Σ afwijkingen², rond het gemiddelde van de replicaten"
-                  + (" of de schatting (mse)" if info.replicates.get("mse") else "") + "). `bsrweight()` met "
-                  "`vce(bootstrap)` gebruikt Stata's eigen schaalfactor. Verwacht: sid's schatting en standaardfout.",
-                  "", "```stata", stata_syntax(dta, info, cell, stata.renames, replicate=True), "```", "",
-                  f"Taylor-linearisatie zonder kalibratie (verwacht: standaardfout {se0:.10g}):", ""]
+        lines += [cat(r + "stata_replicate", mse=cat(r + "stata_mse") if info.replicates.get("mse") else ""),
+                  "", "```stata", stata_syntax(dta, info, cell, stata.renames, replicate=True, cat=cat), "```", "",
+                  cat(r + "stata_taylor", se=_g(se0)), ""]
     else:
-        lines += [f"Stata's `svyset` rekent hier, zoals SPSS, zonder kalibratie: verwacht standaardfout {se0:.10g}.", ""]
-    lines += ["```stata", stata_syntax(dta, info, cell, stata.renames, replicate=False), "```", "",
-              "(De SPSS- en Stata-syntaxis is gegenereerd maar hier niet uitgevoerd: die programma's staan niet op de "
-              "machine van sid; de R-scripts wel, in sid's tests.)", ""]
+        lines += [cat(r + "stata_svyset", se=_g(se0)), ""]
+    lines += ["```stata", stata_syntax(dta, info, cell, stata.renames, replicate=False, cat=cat), "```", "",
+              cat(r + "not_run"), ""]
     return lines
 
 

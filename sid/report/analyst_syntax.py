@@ -15,6 +15,9 @@ Stata, the .dta's names (sid.report.stata_file). Nothing here names a survey's v
   weights: SPSS cannot use them).
 * Stata: ``svyset`` with the replicate weights (``jkrweight(..., multiplier())`` fixes
   sid's variance formula scale x rscales) or with PSUs and strata (Taylor).
+
+Comments in the syntax are the message catalogue's (``analyst.syntax.*``), in the run's
+language; the R object names (``uitkomst``, ``cel``, ``kal_1``) are the same in every language.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from sid.messages import Catalogue, catalogue
 from sid.weighting.rsyntax import R_TYPES, svrepdesign_call
+
+_S = "analyst.syntax."
 
 
 @dataclass(frozen=True)
@@ -70,21 +76,22 @@ def _r_num(x: float) -> str:
     return f"{float(x):.17g}"
 
 
-def _r_read(sav: str) -> list[str]:
+def _r_read(sav: str, cat: Catalogue) -> list[str]:
     return ["library(haven)",
             "library(survey)",
-            f"d <- as.data.frame(zap_labels(read_sav({r_str(sav)})))  # ontbrekende codes worden NA"]
+            f"d <- as.data.frame(zap_labels(read_sav({r_str(sav)})))  # {cat(_S + 'r_missing')}"]
 
 
-def _r_cell(cell: Cell, design: str) -> list[str]:
+def _r_cell(cell: Cell, design: str, cat: Catalogue) -> list[str]:
     v = cell.variable
+    est = cat(_S + "estimate")
     if cell.by_var is None:
         return [f"m <- svymean(~{v}, {design}, na.rm = TRUE)",
-                "uitkomst <- c(schatting = unname(coef(m)), se = unname(SE(m)))",
+                f"uitkomst <- c({est} = unname(coef(m)), se = unname(SE(m)))",
                 "print(uitkomst)"]
     return [f"tab <- svyby(~{v}, ~{cell.by_var}, {design}, svymean, na.rm = TRUE)",
             f"cel <- tab[as.character(tab[[{r_str(cell.by_var)}]]) == {r_str(cell.by_value)}, ]",
-            "uitkomst <- c(schatting = cel[[2]], se = cel$se)",
+            f"uitkomst <- c({est} = cel[[2]], se = cel$se)",
             "print(uitkomst)"]
 
 
@@ -115,17 +122,16 @@ def margin_lookup(margin: str, cells: dict[str, float]) -> dict[str, str]:
     return out
 
 
-def _r_rake(info: DesignInfo) -> list[str]:
+def _r_rake(info: DesignInfo, cat: Catalogue) -> list[str]:
     cal = info.calibration or {}
-    lines: list[str] = ["# de kalibratiemarges van sid (weight/diagnostics.json); samengevoegde cellen",
-                        "# (bv. \"5+6\") zoals sid ze vormde"]
+    lines: list[str] = [f"# {cat(_S + 'r_margins')}", f"# {cat(_S + 'r_margins2')}"]
     for j, (margin, cells) in enumerate(cal["margins"].items(), 1):
         variables = [v.strip() for v in margin.split(":")]
         look = margin_lookup(margin, cells)
         pairs = ", ".join(f"{r_str(k)} = {r_str(v)}" for k, v in look.items())
         cols = ", ".join(f"d${v}" for v in variables)
         key = f"paste({cols}, sep = \":\")" if len(variables) > 1 else f"as.character(d${variables[0]})"
-        lines += [f"# marge {j}: {' x '.join(variables)}",
+        lines += [f"# {cat(_S + 'r_margin', j=j, variables=' x '.join(variables))}",
                   f"cel_{j} <- c({pairs})",
                   f"d$kal_{j} <- unname(cel_{j}[{key}])",
                   f"tot_{j} <- data.frame(kal_{j} = c({', '.join(r_str(k) for k in cells)}),",
@@ -138,9 +144,11 @@ def _r_rake(info: DesignInfo) -> list[str]:
     return lines
 
 
-def r_tables_design(sav: str, info: DesignInfo, cell: Cell) -> str:
-    """The R script of the design the tables used, ending in ``uitkomst`` (estimate, SE)."""
-    lines = _r_read(sav) + _lonely(info)
+def r_tables_design(sav: str, info: DesignInfo, cell: Cell, cat: Catalogue | None = None) -> str:
+    """The R script of the design the tables used, ending in ``uitkomst`` (estimate, SE);
+    its comments in the language of ``cat`` (default Dutch)."""
+    cat = cat or catalogue()
+    lines = _r_read(sav, cat) + _lonely(info)
     if cell.variance_method != "taylor" and info.replicates:
         rep = info.replicates
         call = svrepdesign_call(str(rep.get("method", rep.get("type", "other"))), float(rep["scale"]),
@@ -148,17 +156,18 @@ def r_tables_design(sav: str, info: DesignInfo, cell: Cell) -> str:
                                 weight=info.weight, prefix=common_prefix(info.rep_columns))
         lines.append(f"des <- {call}")
     elif info.calibration and info.calibration.get("margins"):
-        lines += _r_rake(info)
+        lines += _r_rake(info, cat)
     else:
         lines.append(_svydesign(info, info.weight, "des"))
-    return "\n".join(lines + _r_cell(cell, "des"))
+    return "\n".join(lines + _r_cell(cell, "des", cat))
 
 
-def r_final_weight_design(sav: str, info: DesignInfo, cell: Cell) -> str:
+def r_final_weight_design(sav: str, info: DesignInfo, cell: Cell, cat: Catalogue | None = None) -> str:
     """The R script of the Taylor design of the final weights, without calibration (what
     SPSS Complex Samples and Stata's svyset compute), ending in ``uitkomst``."""
-    lines = _r_read(sav) + _lonely(info) + [_svydesign(info, info.weight, "des")]
-    return "\n".join(lines + _r_cell(cell, "des"))
+    cat = cat or catalogue()
+    lines = _r_read(sav, cat) + _lonely(info) + [_svydesign(info, info.weight, "des")]
+    return "\n".join(lines + _r_cell(cell, "des", cat))
 
 
 def common_prefix(columns: list[str]) -> str:
@@ -171,9 +180,10 @@ def _spss_value(cell: Cell) -> str:
     return f"'{cell.by_value}'" if cell.by_is_text else str(cell.by_value)
 
 
-def spss_syntax(sav: str, info: DesignInfo, cell: Cell) -> str:
+def spss_syntax(sav: str, info: DesignInfo, cell: Cell, cat: Catalogue | None = None) -> str:
     """CSPLAN + CSDESCRIPTIVES: the Taylor SE of the cell with the final weight (no
     calibration; SPSS Complex Samples has no replicate weights)."""
+    cat = cat or catalogue()
     plan = sav.rsplit(".", 1)[0] + ".csaplan"
     design = []
     if info.strata:
@@ -195,7 +205,7 @@ def spss_syntax(sav: str, info: DesignInfo, cell: Cell) -> str:
               "  /STATISTICS SE CIN(95)",
               "  /MISSING SCOPE=ANALYSIS CLASSMISSING=EXCLUDE."]
     if cell.by_var:
-        lines.append(f"* De cel: de rij {cell.by_var} = {_spss_value(cell)}.")
+        lines.append(f"* {cat(_S + 'spss_cell', by_var=cell.by_var, value=_spss_value(cell))}")
     return "\n".join(lines)
 
 
@@ -213,8 +223,10 @@ def _multiplier(rep: dict[str, Any], n: int) -> str:
     return " ".join(f"{v:.17g}" for v in values)
 
 
-def stata_syntax(dta: str, info: DesignInfo, cell: Cell, names: dict[str, str], replicate: bool) -> str:
+def stata_syntax(dta: str, info: DesignInfo, cell: Cell, names: dict[str, str], replicate: bool,
+                 cat: Catalogue | None = None) -> str:
     """``svyset`` + ``svy: mean`` for the cell; ``names``: the .sav name -> .dta name."""
+    cat = cat or catalogue()
     def nm(v: str) -> str:
         return names.get(v, v)
 
@@ -225,20 +237,20 @@ def stata_syntax(dta: str, info: DesignInfo, cell: Cell, names: dict[str, str], 
         reps = f"{nm(info.rep_columns[0])}-{nm(info.rep_columns[-1])}"
         mse = " mse" if rep.get("mse") else ""
         rtype = R_TYPES.get(str(rep.get("method", rep.get("type", ""))), "other")
-        lines += [f"* replicaatgewichten ({rtype}); de variantie is multiplier x som (theta_r - gemiddelde)^2,",
-                  "* met sid's factor (scale x rscales) vastgelegd:",
+        lines += [f"* {cat(_S + 'stata_replicates', type=rtype)}", f"* {cat(_S + 'stata_replicates2')}",
                   f"svyset [pweight={nm(info.weight)}], jkrweight({reps}, multiplier({_multiplier(rep, len(info.rep_columns))})) "
                   f"vce(jackknife){mse}",
                   f"{sub}mean {nm(cell.variable)}"]
     else:
         psu = nm(info.psu[0]) if info.psu else "_n"
         strata = f", strata({nm(info.strata)})" if info.strata else ""
-        lines += ["* Taylor-linearisatie met het eindgewicht (zonder kalibratie):",
+        lines += [f"* {cat(_S + 'stata_taylor')}",
                   f"svyset {psu} [pweight={nm(info.weight)}]{strata}",
                   f"{sub}mean {nm(cell.variable)}"]
     return "\n".join(lines)
 
 
-def stata_taylor(dta: str, info: DesignInfo, cell: Cell, names: dict[str, str]) -> str:
+def stata_taylor(dta: str, info: DesignInfo, cell: Cell, names: dict[str, str],
+                 cat: Catalogue | None = None) -> str:
     """The Taylor form of :func:`stata_syntax` (PSUs and strata, final weight)."""
-    return stata_syntax(dta, info, cell, names, replicate=False)
+    return stata_syntax(dta, info, cell, names, replicate=False, cat=cat)

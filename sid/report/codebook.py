@@ -16,7 +16,8 @@ weighted respondents), unweighted and weighted with the final weight:
   then its missing codes and system-missing values as above.
 
 Counting is grouped (pandas value_counts/groupby over the distinct values), never a loop
-over respondents.
+over respondents. The words of the columns row, source, type and measure are the message
+catalogue's (``analyst.codebook.*``) in the run's language (default Dutch, as above).
 """
 
 from __future__ import annotations
@@ -27,18 +28,18 @@ import numpy as np
 import pandas as pd
 
 from sid.io.spss_meta import SpssMeta, VariableMeta
+from sid.messages import Catalogue, catalogue
 from sid.spec.questionnaire import Questionnaire
 from sid.tables.labels import code_key
 
 COLUMNS = ["variable", "label", "source", "type", "measure", "row", "code", "value_label",
            "n", "pct", "pct_valid", "n_w", "pct_w", "pct_valid_w", "mean", "mean_w", "min", "max"]
-ROW_KINDS = {"category": "categorie", "undeclared": "niet gedeclareerd", "missing": "ontbrekend (code)",
-             "sysmis": "systeemontbrekend", "valid": "geldig"}
-SOURCES = {"questionnaire": "vragenlijst", "register": "register", "fieldwork": "veldwerk",
-           "paradata": "paradata", "derived": "afgeleid", "index": "index"}
-TYPES = {"numeric": "numeriek", "categorical": "categorisch", "ordinal": "ordinaal", "text": "tekst", "string": "tekst", "date": "datum",
-         "datetime": "datum en tijd", "integer": "geheel getal", "boolean": "ja/nee"}
-MEASURES = {"nominal": "nominaal", "ordinal": "ordinaal", "scale": "schaal", "unknown": "onbekend"}
+ROW_KINDS = ("category", "undeclared", "missing", "sysmis", "valid")  # analyst.codebook.rows.<kind>
+
+
+def _word(cat: Catalogue, group: str, code: str) -> str:
+    """The catalogue's word for a source, type or measure code (the code when it has none)."""
+    return cat.get(f"analyst.codebook.{group}.{code}", code) or code
 
 
 def spec_entries(q: Questionnaire, columns: Any) -> list[dict[str, Any]]:
@@ -58,10 +59,12 @@ def spec_entries(q: Questionnaire, columns: Any) -> list[dict[str, Any]]:
     return [e for e in out if e["name"] in have]
 
 
-def _row(entry: dict[str, Any], kind: str, code: Any = None, label: str = "", **values: Any) -> dict[str, Any]:
+def _row(cat: Catalogue, entry: dict[str, Any], kind: str, code: Any = None, label: str = "",
+         **values: Any) -> dict[str, Any]:
     return {"variable": entry["name"], "label": entry["label"],
-            "source": SOURCES.get(entry["source"], entry["source"]), "type": TYPES.get(entry["type"], entry["type"]),
-            "measure": MEASURES.get(entry["measure"], entry["measure"]), "row": ROW_KINDS[kind], "code": code, "value_label": label, **values}
+            "source": _word(cat, "sources", entry["source"]), "type": _word(cat, "types", entry["type"]),
+            "measure": _word(cat, "measures", entry["measure"]), "row": cat(f"analyst.codebook.rows.{kind}"),
+            "code": code, "value_label": label, **values}
 
 
 def _counts(values: pd.Series, w: np.ndarray) -> pd.DataFrame:
@@ -73,7 +76,7 @@ def _counts(values: pd.Series, w: np.ndarray) -> pd.DataFrame:
 
 
 def _variable_rows(entry: dict[str, Any], s: pd.Series, var: VariableMeta | None, w: np.ndarray,
-                   total: int, total_w: float) -> list[dict[str, Any]]:
+                   total: int, total_w: float, cat: Catalogue) -> list[dict[str, Any]]:
     numeric = pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
     if numeric:
         x = s.to_numpy(dtype=float, na_value=np.nan)
@@ -96,10 +99,10 @@ def _variable_rows(entry: dict[str, Any], s: pd.Series, var: VariableMeta | None
         n_valid, w_valid = int(valid.sum()), float(w[valid].sum())
         for key, text in cats.items():
             n, nw = by_key.pop(key, (0, 0.0))
-            rows.append(_row(entry, "category", key, text, n=n, pct=share(n, total), pct_valid=share(n, n_valid),
+            rows.append(_row(cat, entry, "category", key, text, n=n, pct=share(n, total), pct_valid=share(n, n_valid),
                              n_w=nw, pct_w=share(nw, total_w), pct_valid_w=share(nw, w_valid)))
         for key, (n, nw) in sorted(by_key.items()):
-            rows.append(_row(entry, "undeclared", key, "", n=n, pct=share(n, total), pct_valid=share(n, n_valid),
+            rows.append(_row(cat, entry, "undeclared", key, "", n=n, pct=share(n, total), pct_valid=share(n, n_valid),
                              n_w=nw, pct_w=share(nw, total_w), pct_valid_w=share(nw, w_valid)))
     else:
         n = int(valid.sum())
@@ -108,7 +111,7 @@ def _variable_rows(entry: dict[str, Any], s: pd.Series, var: VariableMeta | None
             xv, wv = x[valid], w[valid]
             stats = {"mean": float(xv.mean()), "mean_w": float(np.sum(xv * wv) / wv.sum()) if wv.sum() else np.nan,
                      "min": float(xv.min()), "max": float(xv.max())}
-        rows.append(_row(entry, "valid", None, "", n=n, pct=share(n, total), n_w=float(w[valid].sum()),
+        rows.append(_row(cat, entry, "valid", None, "", n=n, pct=share(n, total), n_w=float(w[valid].sum()),
                          pct_w=share(float(w[valid].sum()), total_w), **stats))
     if miss.any() or (var is not None and var.missing_values):
         c = _counts(pd.Series(x[miss]), w[miss]) if miss.any() else pd.DataFrame(columns=["n", "n_w"])
@@ -117,25 +120,31 @@ def _variable_rows(entry: dict[str, Any], s: pd.Series, var: VariableMeta | None
         for key in list(dict.fromkeys(declared + sorted(found))):
             n, nw = found.get(key, (0, 0.0))
             text = next((t for k, t in labels.items() if code_key(k) == key), "")
-            rows.append(_row(entry, "missing", key, text, n=n, pct=share(n, total), n_w=nw, pct_w=share(nw, total_w)))
+            rows.append(_row(cat, entry, "missing", key, text, n=n, pct=share(n, total), n_w=nw, pct_w=share(nw, total_w)))
     n_sys = int(sysmis.sum())
-    rows.append(_row(entry, "sysmis", None, "", n=n_sys, pct=share(n_sys, total), n_w=float(w[sysmis].sum()),
+    rows.append(_row(cat, entry, "sysmis", None, "", n=n_sys, pct=share(n_sys, total), n_w=float(w[sysmis].sum()),
                      pct_w=share(float(w[sysmis].sum()), total_w)))
     return rows
 
 
-def codebook_frame(frame: pd.DataFrame, meta: SpssMeta, q: Questionnaire, weight: str) -> pd.DataFrame:
-    """One row per variable and category (see the module doc), columns :data:`COLUMNS`."""
+def codebook_frame(frame: pd.DataFrame, meta: SpssMeta, q: Questionnaire, weight: str,
+                   cat: Catalogue | None = None) -> pd.DataFrame:
+    """One row per variable and category (see the module doc), columns :data:`COLUMNS`;
+    ``cat``: the catalogue of the words (default Dutch)."""
+    cat = cat or catalogue()
     w = pd.to_numeric(frame[weight], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     total, total_w = len(frame), float(np.nansum(w))
     rows: list[dict[str, Any]] = []
     for entry in spec_entries(q, frame.columns):
-        rows += _variable_rows(entry, frame[entry["name"]], meta.variables.get(entry["name"]), w, total, total_w)
+        rows += _variable_rows(entry, frame[entry["name"]], meta.variables.get(entry["name"]), w, total, total_w,
+                               cat)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def codebook_context(book: pd.DataFrame) -> list[dict[str, Any]]:
-    """The codebook grouped per variable, as the HTML template shows it."""
+def codebook_context(book: pd.DataFrame, cat: Catalogue | None = None) -> list[dict[str, Any]]:
+    """The codebook grouped per variable, as the HTML template shows it (``cat``: the
+    catalogue ``book`` was made with)."""
+    category = (cat or catalogue())("analyst.codebook.rows.category")
     out = []
     for name, rows in book.groupby("variable", sort=False):
         first = rows.iloc[0]
@@ -143,5 +152,5 @@ def codebook_context(book: pd.DataFrame) -> list[dict[str, Any]]:
                     for k, v in r.items()} for r in rows.to_dict("records")]
         out.append({"name": name, "label": first["label"], "source": first["source"], "type": first["type"],
                     "measure": first["measure"], "rows": records,
-                    "categorical": bool((rows["row"] == ROW_KINDS["category"]).any())})
+                    "categorical": bool((rows["row"] == category).any())})
     return out

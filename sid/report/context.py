@@ -140,7 +140,8 @@ def open_run(out_dir: PathLike, project_dir: PathLike | Project = ".",
     from sid.messages import check_language
 
     language = check_language(lang, "--lang") if lang is not None else w.language
-    return RunContext(out, w, manifest, w.questionnaire, Labels.from_questionnaire(q), q, language)
+    labels = Labels.from_questionnaire(q, mode_label=catalogue(language)("common.mode_variable"))
+    return RunContext(out, w, manifest, w.questionnaire, labels, q, language)
 
 
 def read_output(path: Path, stage: str, **options: Any) -> pd.DataFrame:

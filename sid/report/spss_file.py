@@ -21,11 +21,16 @@ respondents is a :class:`sid.errors.DataError` that counts them and names the fi
 
 Weights are written as F12.6 (scale), indices as F8.2 (scale); values are the parquet
 doubles, unrounded (SPSS stores every number as a double; the format is display only).
+
+sid's own texts in the file (the labels of the weight columns, replicate weights and
+reasons, the notes) are the message catalogue's (``analyst.sav.*``) in the run's language;
+the questionnaire's labels are the spec's.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +38,7 @@ import pandas as pd
 
 from sid.errors import DataError, RunFolderError
 from sid.io.spss_meta import SpssMeta, VariableMeta, default_variable
+from sid.messages import Catalogue, catalogue
 from sid.project import Project, Wave, wave_questionnaire
 from sid.spec.questionnaire import Questionnaire
 
@@ -45,22 +51,10 @@ INDICES_FILE = Path("score") / "indices.parquet"
 REASON_SUFFIX = "_reason"
 WEIGHT_FORMAT, INDEX_FORMAT = "F12.6", "F8.2"
 
-# Dutch variable labels of the weight stage's columns (sid.weighting.stage writes
-# person_key, stratum, design_weight, eligibility_factor, nonresponse_factor,
-# prior_weight, weight, trimmed); a column not listed is labelled with its name and source.
-WEIGHT_LABELS = {
-    "weight": "Eindgewicht",
-    "design_weight": "Ontwerpgewicht",
-    "prior_weight": "Gewicht vóór kalibratie",
-    "eligibility_factor": "Aanpassingsfactor voor onbekende geschiktheid",
-    "nonresponse_factor": "Non-responsaanpassingsfactor",
-    "trimmed": "Eindgewicht getrimd",
-    "calibration_factor": "Kalibratiefactor",
-    "response_propensity": "Geschatte responskans",
-    "psu": "Primaire steekproefeenheid",
-    "fpc": "Eindige-populatiecorrectie",
-}
-YES_NO = {0.0: "Nee", 1.0: "Ja"}
+# The variable labels of the weight stage's columns (sid.weighting.stage writes person_key,
+# stratum, design_weight, eligibility_factor, nonresponse_factor, prior_weight, weight,
+# trimmed) are analyst.sav.weight_labels.<column> of the catalogue; a column not listed
+# there is labelled with its name and source (analyst.sav.weight_other).
 
 
 def _read(path: Path, stage: str) -> pd.DataFrame:
@@ -98,13 +92,14 @@ def _scale(name: str, label: str, fmt: str) -> VariableMeta:
     return VariableMeta(name=name, label=label, type="numeric", format=fmt, measure="scale")
 
 
-def _weight_meta(name: str, values: pd.Series) -> VariableMeta:
-    label = WEIGHT_LABELS.get(name, f"{name} (uit het gewichtenbestand)")
+def _weight_meta(name: str, values: pd.Series, cat: Catalogue) -> VariableMeta:
+    label = cat.get(f"analyst.sav.weight_labels.{name}") or cat("analyst.sav.weight_other", name=name)
     if pd.api.types.is_float_dtype(values.dtype):
         return _scale(name, label, WEIGHT_FORMAT)
     if pd.api.types.is_bool_dtype(values.dtype):  # a flag: written as 0/1 (sid.io.spss)
         return VariableMeta(name=name, label=label, type="numeric", format="F1.0",
-                            measure="nominal", value_labels=dict(YES_NO))
+                            measure="nominal",
+                            value_labels={0.0: cat("analyst.sav.no"), 1.0: cat("analyst.sav.yes")})
     var = default_variable(name, values)
     var.label = label
     if var.type == "string":
@@ -121,16 +116,20 @@ def _same_values(a: pd.Series, b: pd.Series) -> bool:
     return bool((a.astype(str).to_numpy() == b.astype(str).to_numpy()).all())
 
 
-def _reason_column(name: str, reasons: pd.Series, label: str) -> tuple[np.ndarray, VariableMeta]:
-    """Reason texts as codes 1..k (sorted texts) with value labels; scored rows system-missing."""
+def _reason_column(name: str, reasons: pd.Series, label: str, cat: Catalogue) -> tuple[np.ndarray, VariableMeta]:
+    """Reason texts as codes 1..k (sorted texts) with value labels (the score stage's reasons
+    in the catalogue's words, indices.reasons); scored rows system-missing."""
+    from sid.report.indices import _REASONS
+
     text = reasons.astype(object).where(reasons.notna(), None).to_numpy()
     texts = sorted({str(t) for t in pd.unique(text) if t is not None})
     codes = pd.Index(texts).get_indexer(text).astype(float) + 1.0
     codes[pd.isna(text)] = np.nan
     width = len(str(max(len(texts), 1)))
     return codes, VariableMeta(
-        name=name, label=f"Reden ontbrekende score: {label}", type="numeric", format=f"F{width}.0",
-        measure="nominal", value_labels={float(i + 1): t for i, t in enumerate(texts)})
+        name=name, label=cat("analyst.sav.reason", label=label), type="numeric", format=f"F{width}.0",
+        measure="nominal", value_labels={float(i + 1): cat.get(f"indices.reasons.{_REASONS.get(t)}", t) or t
+                                         for i, t in enumerate(texts)})
 
 
 def _read_weights(out: Path, key: str, clean_keys: pd.Index) -> tuple[pd.DataFrame, pd.Index]:
@@ -157,7 +156,7 @@ def _read_weights(out: Path, key: str, clean_keys: pd.Index) -> tuple[pd.DataFra
 
 
 def _add_weights(data: dict, variables: dict, weights: pd.DataFrame, pos: np.ndarray, key: str,
-                 where: Path) -> None:
+                 where: Path, cat: Catalogue) -> None:
     """The weight file's columns (final, design, prior weight first) at rows ``pos``."""
     order = [c for c in ("weight", "design_weight", "prior_weight") if c in weights.columns]
     order += [c for c in weights.columns if c not in order and c != key]
@@ -170,11 +169,11 @@ def _add_weights(data: dict, variables: dict, weights: pd.DataFrame, pos: np.nda
                                 "re-run sid weight on this clean wave")
             continue
         data[c] = col
-        variables[c] = _weight_meta(c, col)
+        variables[c] = _weight_meta(c, col, cat)
 
 
 def _add_replicates(data: dict, variables: dict, path: Path, keys: pd.Index, n_weighted: int,
-                    key: str) -> int:
+                    key: str, cat: Catalogue) -> int:
     """The replicate weight columns for ``keys``; returns how many."""
     import pyarrow.parquet as pq
 
@@ -195,12 +194,13 @@ def _add_replicates(data: dict, variables: dict, path: Path, keys: pd.Index, n_w
         if c in data:
             raise DataError(f"{path}: replicate column {c!r} is also a variable of the wave; re-run sid weight")
         data[c] = pd.Series(np.asarray(rep.column(c).to_numpy(), dtype=float)[pos])
-        variables[c] = _scale(c, f"Replicaatgewicht {i + 1}", WEIGHT_FORMAT)
+        variables[c] = _scale(c, cat("analyst.sav.replicate", i=i + 1), WEIGHT_FORMAT)
     del rep
     return len(cols)
 
 
-def _add_indices(data: dict, variables: dict, path: Path, keys: pd.Index, q: Questionnaire) -> None:
+def _add_indices(data: dict, variables: dict, path: Path, keys: pd.Index, q: Questionnaire,
+                 cat: Catalogue) -> None:
     """The spec's indices (labelled as the spec labels them) and their reason codes."""
     idx = _read(path, "score")
     pos = _positions(keys, _keys(idx, q.key, path, "score"), path, "weighted respondents")
@@ -218,10 +218,10 @@ def _add_indices(data: dict, variables: dict, path: Path, keys: pd.Index, q: Que
         variables[c] = _scale(c, label, INDEX_FORMAT)
         rname = c + REASON_SUFFIX
         if rname in idx.columns:
-            data[rname], variables[rname] = _reason_column(rname, idx[rname].iloc[pos], label)
+            data[rname], variables[rname] = _reason_column(rname, idx[rname].iloc[pos], label, cat)
 
 
-def _replicate_notes(out: Path) -> list[str]:
+def _replicate_notes(out: Path, cat: Catalogue) -> list[str]:
     """The .sav notes stating the replicate design (80-byte lines): R's svrepdesign call."""
     import json
 
@@ -230,21 +230,26 @@ def _replicate_notes(out: Path) -> list[str]:
     path = out / "weight" / "diagnostics.json"
     info = json.loads(path.read_text(encoding="utf-8")).get("replicates") if path.is_file() else None
     if not isinstance(info, dict) or "scale" not in info:
-        return ["sid: replicate design not recorded (weight/diagnostics.json)"]
+        return [cat("analyst.sav.notes.rep_not_recorded")]
     method = str(info.get("method", "other"))
     rs = info.get("rscales", 1.0)
     rs0 = rs[0] if isinstance(rs, list) and rs else rs
-    return [f"sid: replicates rep_*: {method}; variance = scale * sum (theta_r - mean)^2",
-            f"sid: scale {float(info['scale']):.10g}, rscales {float(rs0):g}, mse {bool(info.get('mse', False))}",
-            f'sid: R: svrepdesign(type="{R_TYPES.get(method, "other")}", scale=, rscales=,',
-            "sid:    repweights=\"^rep_\", weights=~weight, combined.weights=TRUE)"]
+    n = "analyst.sav.notes."
+    return [cat(n + "rep_method", method=method),
+            cat(n + "rep_constants", scale=f"{float(info['scale']):.10g}", rscales=f"{float(rs0):g}",
+                mse="TRUE" if info.get("mse", False) else "FALSE"),
+            cat(n + "rep_r", type=R_TYPES.get(method, "other")), cat(n + "rep_r2")]
 
 
-def wave_frame(out_dir: PathLike, q: Questionnaire, *, replicates: bool = True) -> tuple[pd.DataFrame, SpssMeta]:
+def wave_frame(out_dir: PathLike, q: Questionnaire, *, replicates: bool = True,
+               cat: Catalogue | None = None) -> tuple[pd.DataFrame, SpssMeta]:
     """The analysts' file as data + dictionary (see the module doc); what
-    :func:`write_wave_spss` writes. ``q``: the wave's questionnaire spec."""
+    :func:`write_wave_spss` writes. ``q``: the wave's questionnaire spec; ``cat``: the
+    catalogue of sid's texts in the file (default Dutch)."""
     from sid.io.wave import read_wave
+    from sid.spec.questionnaire import MODE_LABEL
 
+    cat = cat or catalogue()
     out = Path(out_dir)
     clean, meta = read_wave(out / "clean")
     key = q.key
@@ -255,24 +260,27 @@ def wave_frame(out_dir: PathLike, q: Questionnaire, *, replicates: bool = True) 
     keys = clean_keys[rows]
     data = {c: clean[c].iloc[rows].reset_index(drop=True) for c in clean.columns}
     variables = {c: meta.variables[c] for c in clean.columns}
-    _add_weights(data, variables, weights, wkeys.get_indexer(keys), key, out / WEIGHT_FILE)
+    mode = variables.get(q.mode_variable) if q.mode_variable else None
+    if mode is not None and mode.label == MODE_LABEL:  # sid's default label, not the spec's
+        variables[q.mode_variable] = replace(mode, label=cat("common.mode_variable"))
+    _add_weights(data, variables, weights, wkeys.get_indexer(keys), key, out / WEIGHT_FILE, cat)
     n_rep = 0
     if replicates and (out / REPLICATES_FILE).is_file():
-        n_rep = _add_replicates(data, variables, out / REPLICATES_FILE, keys, len(wkeys), key)
+        n_rep = _add_replicates(data, variables, out / REPLICATES_FILE, keys, len(wkeys), key, cat)
     has_indices = (out / INDICES_FILE).is_file()
     if has_indices:
-        _add_indices(data, variables, out / INDICES_FILE, keys, q)
+        _add_indices(data, variables, out / INDICES_FILE, keys, q, cat)
 
     # SPSS document lines hold 80 bytes: one short fact per note
     left_out = len(clean_keys) - len(rows)
+    n = "analyst.sav.notes."
     notes = list(meta.notes) + [
-        f"sid: {len(rows)} respondents with a final weight (variable weight)",
-        f"sid: {left_out} clean record(s) without a final weight are left out",
-        f"sid: {n_rep} replicate weight column(s)" if n_rep else
-        ("sid: replicate weights left out on request" if not replicates
-         else "sid: no replicate weights (the weight stage wrote none)"),
-        "sid: indices from the score stage" if has_indices else "sid: no indices (sid score not run)",
-    ] + (_replicate_notes(out) if n_rep else [])
+        cat(n + "respondents", n=len(rows)),
+        cat(n + "left_out", n=left_out),
+        cat(n + "replicates", n=n_rep) if n_rep else
+        (cat(n + "replicates_left_out") if not replicates else cat(n + "no_replicates")),
+        cat(n + "indices") if has_indices else cat(n + "no_indices"),
+    ] + (_replicate_notes(out, cat) if n_rep else [])
     frame = pd.DataFrame(data, copy=False)
     return frame, SpssMeta(variables=variables, file_label=meta.file_label or q.title,
                            encoding="utf-8", notes=notes)

@@ -230,7 +230,11 @@ def estimate_indicators(design, spec: SmallAreaSpec, cov: pd.DataFrame,
 
 
 def base_values(est: pd.DataFrame, spec: SmallAreaSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(indicators, values) for the indicator base: geography = NIS code, method in note."""
+    """(indicators, values) for the indicator base: geography = NIS code, method in note.
+    The texts (theme, definition, notes) are the catalogue's, in the base's language (Dutch)."""
+    from sid.linkage.spec import base_catalogue
+
+    cat = base_catalogue()
     flags = np.where(~est["publishable"], "not_publishable", np.where(~est["direct_shown"], "direct_suppressed", ""))
     # SDMX: a model-based estimate is E (estimated); over the CV limit U (low reliability)
     obs = np.where(est["publishable"], "E", "U")
@@ -238,7 +242,8 @@ def base_values(est: pd.DataFrame, spec: SmallAreaSpec) -> tuple[pd.DataFrame, p
         "indicator_code": est["indicator"], "period": spec.period, "geography": est["nis"].astype(str),
         ORIGIN: TOTAL, "value": est["estimate"], "se": est["se"], "ci_low": est["ci_low"],
         "ci_high": est["ci_high"], "cv": est["cv"], "n": est["n"], "flags": flags,
-        "note": "Fay-Herriot " + est["method"] + f" (kleine-domeinschatting; design variances: {spec.gvf})",
+        "note": pd.Series([cat("indicator_base.smallarea_note", method=m, gvf=spec.gvf) for m in est["method"]],
+                          index=est.index, dtype=object),
         "obs_status": obs, "conf_status": "F",
     })
     first = est.drop_duplicates("indicator")
@@ -248,12 +253,13 @@ def base_values(est: pd.DataFrame, spec: SmallAreaSpec) -> tuple[pd.DataFrame, p
         "ci_low": first["flemish_average"] - Z95 * first["flemish_average_se"],
         "ci_high": first["flemish_average"] + Z95 * first["flemish_average_se"],
         "cv": first["flemish_average_se"] / first["flemish_average"].abs(), "n": np.nan, "flags": "",
-        "note": f"directe schatting ({spec.average_name}; the LIIM pages' regional average)",
+        "note": cat("indicator_base.smallarea_average_note", name=spec.average_name),
         "obs_status": "A", "conf_status": "F",
     })
     values = pd.concat([values, region], ignore_index=True)
-    ind = pd.DataFrame([{"code": i.code, "name": i.name, "theme": "small-area (municipality)",
-                         "definition": f"Fay-Herriot EBLUP of {i.variable} per municipality ({spec.path.name})",
+    ind = pd.DataFrame([{"code": i.code, "name": i.name, "theme": cat("indicator_base.smallarea_theme"),
+                         "definition": cat("indicator_base.smallarea_definition", variable=i.variable,
+                                           spec=spec.path.name),
                          "unit": i.unit, "source_type": "survey"} for i in spec.indicators])
     return ind, values
 

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 Code = int | float | str
 
 MEANINGS = ("dont_know", "no_answer", "not_applicable", "invalid", "refused")
+#: label of the mode variable in the data when the spec gives none (the spec's language: Dutch;
+#: the analysts' files and tables of an English run use the catalogue's common.mode_variable)
+MODE_LABEL = "Bevragingsmodus"
 TYPES = ("categorical", "ordinal", "numeric", "text", "date")
 SOURCES = ("questionnaire", "register", "paradata")
 MEASURES = ("nominal", "ordinal", "scale")
@@ -263,7 +266,7 @@ class Questionnaire:
 
             width = max([len(m.encode("utf-8")) for m in self.modes] + [1])
             out[self.mode_variable] = VariableMeta(
-                name=self.mode_variable, label="Bevragingsmodus", type="string",
+                name=self.mode_variable, label=MODE_LABEL, type="string",
                 format=f"A{width}", measure="nominal", value_labels=dict(self.modes),
             )
         return SpssMeta(variables=out, file_label=file_label or self.title)

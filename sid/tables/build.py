@@ -182,6 +182,17 @@ def _chisq(design, t: TableSpec, var: str, by: str, labels: Labels) -> pd.DataFr
     return out
 
 
+def label_total(frame: pd.DataFrame, text: str) -> pd.DataFrame:
+    """Copy of the tidy table ``frame`` with the whole population named ``text`` (the
+    catalogue's ``common.total`` in the output's language) instead of "Totaal": by_label of
+    the rows of by_value "all", and by_var_label of the overall rows."""
+    out = frame.copy()
+    every = (out["by_value"] == ALL).to_numpy(dtype=bool)
+    out.loc[every & (out["by_label"] == ALL_LABEL).to_numpy(dtype=bool), "by_label"] = text
+    out.loc[(out["by_var"] == OVERALL).to_numpy(dtype=bool), "by_var_label"] = text
+    return out
+
+
 def build_tables(design, plan: TablePlan, labels: Labels,
                  progress: Callable[[str], None] | None = None) -> pd.DataFrame:
     """All tables of ``plan`` on ``design`` as one tidy frame (columns COLUMNS), with the status

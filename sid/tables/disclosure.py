@@ -12,7 +12,8 @@ Rules (DESIGN.md, the table plan's ``defaults``):
 
 ``status`` is a text column: "ok", or the flag names joined by ";" ("low_n",
 "high_cv", "low_n;high_cv"). (Not ``flags``, which is an attribute of every pandas
-DataFrame.)
+DataFrame.) The words a reader sees for them are the message catalogue's
+(``workbook.status_*``, ``indicators.status.*``).
 """
 
 from __future__ import annotations
@@ -20,10 +21,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-FLAGS = {
-    "low_n": "minder dan min_n respondenten (ongewogen): in de publicatie onderdrukt",
-    "high_cv": "variatiecoëfficiënt boven max_cv: onbetrouwbare schatting",
-}
 OK = "ok"
 SUPPRESSED_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "cv", "deff", "p_value")
 

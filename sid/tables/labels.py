@@ -40,8 +40,12 @@ class Labels:
     themes: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_questionnaire(cls, q) -> Labels:
-        """Labels of every variable, derived variable, index and the mode variable of ``q``."""
+    def from_questionnaire(cls, q, mode_label: str | None = None) -> Labels:
+        """Labels of every variable, derived variable, index and the mode variable of ``q``;
+        ``mode_label``: the mode variable's label when the spec gives none (default the
+        spec's own default, :data:`sid.spec.questionnaire.MODE_LABEL`)."""
+        from sid.spec.questionnaire import MODE_LABEL
+
         variables, categories, kinds, themes = {}, {}, {}, {}
         for v in (*q.variables, *q.derived):
             variables[v.name] = v.label
@@ -53,7 +57,7 @@ class Labels:
             kinds[ix.name] = "index"
             themes[ix.name] = ix.theme
         if q.mode_variable:
-            variables.setdefault(q.mode_variable, "Bevragingsmodus")
+            variables.setdefault(q.mode_variable, mode_label or MODE_LABEL)
             categories[q.mode_variable] = {code_key(k): str(lab) for k, lab in q.modes.items()}
             kinds[q.mode_variable] = "categorical"
         return cls(variables, categories, kinds, themes)

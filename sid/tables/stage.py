@@ -10,7 +10,10 @@ Outputs (written together, atomically, as one folder):
   suppressed: for the survey team only, never to publish (hence its own folder).
 
 The plan is the wave's ``tables:`` file in the project file (``sid.yaml``); labels come
-from the wave's questionnaire.
+from the wave's questionnaire. The workbook's texts (headers, notes, statuses) and the
+name of the whole population in tables.csv ("Totaal", "Total") are in the wave's
+``language:`` (sid.messages), or ``lang``; column names and codes are the same in every
+language.
 """
 
 from __future__ import annotations
@@ -30,18 +33,20 @@ INTERNAL = "internal/tables_internal.csv"  # unsuppressed: kept apart from what 
 
 def run_tables(out_dir: PathLike, project_dir: PathLike | Project = ".", variance: str | None = None,
                plan_path: PathLike | None = None, progress: Callable[[str], None] | None = None, *,
-               wave: str | Wave | None = None) -> Path:
+               wave: str | Wave | None = None, lang: str | None = None) -> Path:
     """Build every table of the plan on ``out_dir``'s wave and write ``out_dir/tables``.
 
     The wave (``wave``, else the run folder's, else the project's default) gives the
     table plan (``plan_path`` overrides it) and the questionnaire (labels). ``variance``
     ("taylor" or "replicate") overrides the plan's default. Nothing is written when an
-    input is wrong. ``progress`` receives one line per table. Returns the tables folder.
+    input is wrong. ``progress`` receives one line per table. ``lang``: the language of
+    the texts (default: the wave's ``language``). Returns the tables folder.
     """
+    from sid.messages import catalogue, check_language
     from sid.runfolder.context import resolve_wave
     from sid.runfolder.manifest import StageRecord, begin_stage, stage_folder
     from sid.runfolder.wave import open_wave
-    from sid.tables.build import build_tables
+    from sid.tables.build import build_tables, label_total
     from sid.tables.disclosure import publish
     from sid.tables.excel import method_notes, write_workbook
     from sid.tables.labels import Labels
@@ -51,6 +56,7 @@ def run_tables(out_dir: PathLike, project_dir: PathLike | Project = ".", varianc
     out = Path(out_dir)
     begin_stage(out)
     w = resolve_wave(project_dir, out, wave)
+    cat = catalogue(check_language(lang, "--lang") if lang is not None else w.language)
     if plan_path is None and w.tables is None:
         raise SpecError(f"{w.project_dir / PROJECT_FILE}: wave {w.name} names no table plan; add "
                         "tables: reports/<wave>_tables.yaml to the wave, or give --plan FILE")
@@ -69,20 +75,16 @@ def run_tables(out_dir: PathLike, project_dir: PathLike | Project = ".", varianc
     if method == "replicate":
         inputs.append(out / "weight" / "replicates.parquet")
     rec = StageRecord(stage=TABLES, inputs=inputs, specs=[ppath, qpath],
-                      params={"wave": w.name, "variance": method})
+                      params={"wave": w.name, "variance": method, "language": cat.lang})
     wave_data = open_wave(out, variance=method, key=q.key, lonely_psu=plan.defaults.lonely_psu)
-    labels = Labels.from_questionnaire(q)
+    labels = Labels.from_questionnaire(q, mode_label=cat("common.mode_variable"))
     check_plan(plan, labels.kinds, wave_data.data.columns, themes=q.themes)
-    internal = build_tables(wave_data.design, plan, labels, progress=progress)
+    internal = label_total(build_tables(wave_data.design, plan, labels, progress=progress), cat("common.total"))
     published = round_table(publish(internal))
     rep_info = wave_data.diagnostics.get("replicates")
-    rep_text = rep_info.get("description") if isinstance(rep_info, dict) else None
     calibrated = wave_data.design.method == "taylor" and "calibration" in wave_data.diagnostics
-    notes = method_notes(plan.defaults, wave_data.design.method, plan.wave,
-                         "finale gewichten van de wegingsstap (weight/weights.parquet, kolom weight; "
-                         "zie weight/diagnostics.json)"
-                         + ("; Taylor-SE's houden rekening met de kalibratie (GREG-residuen)" if calibrated else ""),
-                         replicates=rep_text)
+    notes = method_notes(plan.defaults, wave_data.design.method, plan.wave, cat, calibrated=calibrated,
+                         clusters=bool(w.roles.psu), replicates=rep_info if isinstance(rep_info, dict) else None)
     rec.params.update({"cells": len(internal), "suppressed": int(internal["suppressed"].sum()),
                        "tables": len(plan.tables), "replicate_type": wave_data.design.method})
     with stage_folder(out, rec, wave=w.name) as st:
@@ -90,5 +92,6 @@ def run_tables(out_dir: PathLike, project_dir: PathLike | Project = ".", varianc
         published.to_parquet(st.path / PARQUET, index=False)
         (st.path / INTERNAL).parent.mkdir()
         write_csv(internal, st.path / INTERNAL)
-        write_workbook(st.path / XLSX, published, notes, theme_titles=q.themes, min_n=plan.defaults.min_n)
+        write_workbook(st.path / XLSX, published, notes, theme_titles=q.themes, min_n=plan.defaults.min_n,
+                       cat=cat)
     return out / TABLES

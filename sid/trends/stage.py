@@ -81,16 +81,19 @@ def _check_spec(h, questionnaires) -> None:
 
 
 def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
-              project_dir: PathLike | Project = ".", progress: Callable[[str], None] | None = None) -> Path:
+              project_dir: PathLike | Project = ".", progress: Callable[[str], None] | None = None,
+              lang: str | None = None) -> Path:
     """Compute the trend over the run folders ``runs`` (default: each compared wave's
     run_folder) and write ``out_dir/trend`` (default: the trends entry's run_folder).
+    ``lang``: the trend page's language (default: the latest wave's ``language``).
     Nothing is written when an input is wrong. Returns the trend folder."""
+    from sid.messages import catalogue, check_language
     from sid.report.trend_page import runs_provenance, trend_page
     from sid.runfolder.manifest import StageRecord, begin_stage, stage_folder
     from sid.runfolder.wave import open_wave
     from sid.spec.harmonisation import load_harmonisation
     from sid.tables.plan import Defaults, load_plan
-    from sid.trends.compute import WaveInput, publish, trend_table
+    from sid.trends.compute import OVERALL, WaveInput, publish, trend_table
     from sid.trends.labels import trend_labels
     from sid.trends.output import round_trend, write_trend_csv
 
@@ -138,10 +141,13 @@ def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
     level = plans[-1].level  # the latest wave's confidence level
     if progress is not None:
         progress(f"trend of {len(h.concepts)} concepts over {', '.join(w.name for w in waves)}")
+    language = check_language(lang, "--lang") if lang is not None else waves[-1].language
     internal = trend_table(inputs_by_wave, h, level=level, labels=trend_labels(h, questionnaires))
+    overall = (internal["domain"] == OVERALL).to_numpy(dtype=bool)  # the whole population, in the page's language
+    internal.loc[overall, ["domain_label", "by_label"]] = catalogue(language)("common.total")
     published = round_trend(publish(internal))
     rec = StageRecord(stage=TREND, inputs=inputs, specs=specs, params={
-        "waves": [w.name for w in waves], "runs": [str(p) for p in paths], "level": level,
+        "waves": [w.name for w in waves], "language": language, "runs": [str(p) for p in paths], "level": level,
         "variance": {wi.name: wi.design.method for wi in inputs_by_wave},
         "reference_distribution": "normal (df = Inf), as R confint(svycontrast(...))",
         "rows": len(internal), "suppressed": int(internal["suppressed"].sum()),
@@ -152,7 +158,7 @@ def run_trend(runs: Sequence[PathLike] = (), out_dir: PathLike | None = None,
         (st.path / INTERNAL).parent.mkdir()
         write_trend_csv(internal, st.path / INTERNAL)
         # The latest wave's report templates (sid.yaml templates:) override the page's, as for its reports.
-        page = trend_page(published, h, runs_provenance(paths, st.run_id), lang=waves[-1].language,
+        page = trend_page(published, h, runs_provenance(paths, st.run_id), lang=language,
                           survey_title=project.title or project.name, templates_dir=waves[-1].templates)
         (st.path / PAGE).write_text(page, encoding="utf-8")
     return out / TREND

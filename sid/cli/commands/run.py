@@ -24,6 +24,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None,
                         help="seed of the demo wave, when it is made (default: the demo's own, "
                              "its year)")
+    parser.add_argument("--lang", choices=("nl", "en"), default=None,
+                        help="language of the workbook, the reports and the analysts' files "
+                             "(default: language: in sid.yaml, else nl)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,6 +36,6 @@ def run(args: argparse.Namespace) -> int:
 
     project = load_project(args.project)
     out = args.out if args.out is not None else project.wave(args.wave).run_folder
-    timings = run_all(project, args.data, out, seed=args.seed, wave=args.wave)
+    timings = run_all(project, args.data, out, seed=args.seed, wave=args.wave, lang=args.lang)
     print(summary(timings, out))
     return 0

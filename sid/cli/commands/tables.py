@@ -24,6 +24,8 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="table plan (default: the wave's, in sid.yaml)")
     parser.add_argument("--variance", default=None, choices=("taylor", "replicate"),
                         help="variance method (default: the plan's)")
+    parser.add_argument("--lang", choices=("nl", "en"), default=None,
+                        help="language of the workbook's texts (default: language: in sid.yaml, else nl)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +36,6 @@ def run(args: argparse.Namespace) -> int:
     # one self-rewriting progress line (table i/n), on a terminal only
     with bar("tables") as tick:
         target = run_tables(args.out, args.project, variance=args.variance, plan_path=args.plan,
-                            progress=tick, wave=args.wave)
+                            progress=tick, wave=args.wave, lang=args.lang)
     print(f"sid tables: wrote {target}")
     return 0

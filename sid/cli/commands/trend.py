@@ -24,6 +24,8 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="the trend's run folder (default: trends.run_folder in sid.yaml)")
     parser.add_argument("--project", default=".", metavar="DIR",
                         help="survey project folder with the project file sid.yaml (default: here)")
+    parser.add_argument("--lang", choices=("nl", "en"), default=None,
+                        help="language of the trend page (default: the latest wave's language: in sid.yaml)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,6 +33,6 @@ def run(args: argparse.Namespace) -> int:
     from sid.progress import say
     from sid.trends.stage import run_trend
 
-    target = run_trend(args.runs or (), args.out, args.project, progress=say)
+    target = run_trend(args.runs or (), args.out, args.project, progress=say, lang=args.lang)
     print(f"sid trend: wrote {target}")
     return 0
