@@ -34,6 +34,7 @@ from sid.demo.trend_truth import concept_values, trend_info, trend_truth
 from sid.demo.truth import headline, simulate_truth, truth_table
 from sid.errors import SidError, SpecError
 from sid.io.atomic import atomic_dir, check_output_folder
+from sid.io.keys import isin
 from sid.io.spss import write_spss
 from sid.spec.check import load_checked_questionnaire
 
@@ -138,7 +139,7 @@ def make_demo(out_dir: str | Path, seed: int = 2022, scale: float = 1.0, spec_pa
             "defects": {k: int(v) for k, v in doc["defect"].value_counts().sort_index().items()},
             "register_extract": {
                 "records": int(len(register)),
-                "keys_missing": int((~sample["person_key"].isin(register["person_key"])).sum()),
+                "keys_missing": int((~isin(sample["person_key"], register["person_key"])).sum()),
                 "keys_duplicated": int(register["person_key"].duplicated().sum()),
             },
         })

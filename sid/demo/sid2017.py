@@ -63,6 +63,7 @@ from sid.demo.trend_truth import concept_values, trend_info, trend_truth
 from sid.demo.truth import headline, simulate_truth, truth_table
 from sid.errors import SidError
 from sid.io.atomic import atomic_dir, check_output_folder
+from sid.io.keys import isin
 from sid.io.spss import write_spss
 from sid.spec.check import load_checked_questionnaire
 from sid.spec.questionnaire import Questionnaire
@@ -300,7 +301,7 @@ def _sizes(pop, sample, resp, disp, doc, register, points) -> dict[str, object]:
         "defects": {k: int(v) for k, v in doc["defect"].value_counts().sort_index().items()},
         "register_extract": {
             "records": int(len(register)),
-            "keys_missing": int((~sample["person_key"].isin(register["pseudo_id"])).sum()),
+            "keys_missing": int((~isin(sample["person_key"], register["pseudo_id"])).sum()),
             "keys_duplicated": int(register["pseudo_id"].duplicated().sum()),
         },
     }

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import LinkageError
+from sid.io.keys import isin
 from sid.io.pseudonym import refuse_raw_nrn
 
 STATUSES = ("linked", "unlinked", "duplicate")
@@ -66,7 +67,7 @@ def link_register(
     status = np.where(dup, "duplicate", np.where(linked, "linked", "unlinked")).astype(object)
 
     reg_cols = [c for c in register.columns if c != key]
-    once = r_key.isin(r_counts.index[r_counts == 1])
+    once = pd.Series(isin(r_key, r_counts.index[r_counts == 1]), index=r_key.index)
     reg = register.reset_index(drop=True).loc[once.to_numpy(), [key, *reg_cols]]
     reg = reg.rename(columns={c: f"{prefix}{c}" for c in reg_cols})
     clash = [c for c in reg.columns if c != key and c in survey.columns]

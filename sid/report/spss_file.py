@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import DataError, RunFolderError
+from sid.io.keys import isin
 from sid.io.spss_meta import SpssMeta, VariableMeta, default_variable
 from sid.messages import Catalogue, catalogue
 from sid.project import Project, Wave, wave_questionnaire
@@ -147,7 +148,7 @@ def _read_weights(out: Path, key: str, clean_keys: pd.Index) -> tuple[pd.DataFra
     if bad.any():
         raise DataError(f"{wpath}: {int(bad.sum())} missing or negative final weight(s), first for key "
                         f"{wkeys[bad][0]!r}; re-run sid weight")
-    orphan = ~wkeys.isin(clean_keys)
+    orphan = ~isin(wkeys, clean_keys)
     if orphan.any():
         first = ", ".join(repr(k) for k in wkeys[orphan][:3])
         raise DataError(f"{wpath}: {int(orphan.sum())} of {len(wkeys)} weighted key(s) have no clean "
@@ -256,7 +257,7 @@ def wave_frame(out_dir: PathLike, q: Questionnaire, *, replicates: bool = True,
     clean_keys = _keys(clean, key, out / "clean" / "data.parquet", "clean")
     weights, wkeys = _read_weights(out, key, clean_keys)
     # rows: the weighted respondents, in the clean wave's order
-    rows = np.flatnonzero(clean_keys.isin(wkeys))
+    rows = np.flatnonzero(isin(clean_keys, wkeys))
     keys = clean_keys[rows]
     data = {c: clean[c].iloc[rows].reset_index(drop=True) for c in clean.columns}
     variables = {c: meta.variables[c] for c in clean.columns}

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from sid.errors import DataError, EstimationError, RunFolderError
+from sid.io.keys import isin
 from sid.project import PROJECT_FILE, Project, Wave, wave_questionnaire
 from sid.scales.comparability import DEFAULT_MAX_DIFF, POOLED
 from sid.scales.index import IndexResult, compute_index, item_ranges_from_spec
@@ -294,7 +295,7 @@ def read_weights(out_dir: PathLike, keys: pd.Series, key: str) -> tuple[np.ndarr
         raise RunFolderError(f"{path}: {int(bad.sum())} missing or negative weight(s), first for key "
                              f"{wkeys[bad].iloc[0]!r}; re-run sid weight")
     clean_keys = keys.astype(str)
-    orphan = ~wkeys.isin(clean_keys)
+    orphan = ~isin(wkeys, clean_keys)
     if orphan.any():
         raise RunFolderError(f"{path}: key {wkeys[orphan].iloc[0]!r} has a weight but no clean record; "
                              "re-run sid weight on this clean wave")
