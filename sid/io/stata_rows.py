@@ -42,7 +42,7 @@ import pandas as pd
 MISSING_DOUBLE = np.uint64(0x7FE0000000000000)  # Stata's "." as a double
 MISSING_DOUBLE_A = 0x7FE0010000000000  # ".a"; ".b" ... each 1 << 40 more
 MAX_DOUBLE = struct.unpack("<d", struct.pack("<Q", 0x7FDFFFFFFFFFFFFF))[0]  # larger: readstat refuses
-MISSING_LONG, MISSING_LONG_A, MAX_LONG = 0x7FFFFFE5, 0x7FFFFFE6, 0x7FFFFFE4
+MISSING_LONG, MISSING_LONG_A, MAX_LONG, MIN_LONG = 0x7FFFFFE5, 0x7FFFFFE6, 0x7FFFFFE4, -0x7FFFFFFF
 TYPE_DOUBLE, TYPE_LONG, TYPE_STRL, STR_MAX = 65526, 65528, 32768, 2045
 STATA_OFFSET_SECS = 315619200  # seconds from 1960-01-01 (Stata's day 0) to 1970-01-01
 _UNITS = {"ns": 10**9, "us": 10**6, "ms": 10**3}
@@ -167,11 +167,15 @@ def _column(s: pd.Series, tags: np.ndarray | None) -> _Column | None:
 
 
 def _in_range(col: _Column) -> bool:
-    """Whether readstat takes every value (it refuses doubles above 8.988e307, longs above
-    2,147,483,620: those bit patterns are Stata's missing values)."""
+    """Whether readstat takes every value: it refuses doubles beyond +-8.988e307 (infinities
+    too) and longs beyond -2,147,483,647..2,147,483,620 (the bit patterns above are Stata's
+    missing values); pyreadstat then raises, and so it must on the whole frame."""
     if col.kind == "str":
         return col.width < STR_MAX  # pyreadstat writes a string of 2045 bytes or more as a strL
-    bad = col.values > (MAX_DOUBLE if col.kind == "double" else MAX_LONG)
+    if col.kind == "double":
+        bad = np.abs(col.values) > MAX_DOUBLE
+    else:
+        bad = (col.values > MAX_LONG) | (col.values < MIN_LONG)
     if not bad.any():
         return True
     if col.missing is not None:
