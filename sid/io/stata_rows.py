@@ -55,8 +55,9 @@ BLOCK_ROWS = 16384
 
 class _Column:
     """One variable's cells as readstat writes them: ``kind`` "double", "long" or "str";
-    ``values`` (float64, int32 or an 'S' array); ``missing`` (Stata's ``.``); ``tags``
-    (0-25: ``.a``-``.z``, -1: none; doubles only) or None; ``width`` the storage bytes."""
+    ``values`` (float64, NaN where Stata's ``.``; int32; or an 'S' array: the frame's own
+    float64 column where it can, not a copy); ``missing`` (``.`` of a long) or None;
+    ``tags`` (0-25: ``.a``-``.z``, -1: none; doubles only) or None; ``width`` the storage bytes."""
 
     def __init__(self, kind: str, values: np.ndarray, missing: np.ndarray | None = None,
                  tags: np.ndarray | None = None):
@@ -74,9 +75,12 @@ class _Column:
         """The first row of each kind of cell: a value, ``.``, each letter; the longest string."""
         rows = [0]
         special = np.zeros(self.values.shape[0], dtype=bool)
-        if self.missing is not None and self.missing.any():
-            rows.append(int(np.argmax(self.missing)))
-            special |= self.missing
+        missing = np.isnan(self.values) if self.kind == "double" else self.missing
+        if self.tags is not None:
+            missing = missing & (self.tags < 0)
+        if missing is not None and missing.any():
+            rows.append(int(np.argmax(missing)))
+            special |= missing
         if self.tags is not None:
             present = np.flatnonzero(np.bincount(self.tags[self.tags >= 0], minlength=26))
             rows.extend(int(np.argmax(self.tags == letter)) for letter in present)
@@ -96,10 +100,9 @@ class _Column:
             out[...] = v
             return
         out[...] = v.view(np.uint64) if self.kind == "double" else v
-        if self.missing is not None:
-            m = self.missing[rows]
-            if m.any():
-                out[m] = MISSING_DOUBLE if self.kind == "double" else MISSING_LONG
+        m = np.isnan(v) if self.kind == "double" else self.missing[rows] if self.missing is not None else None
+        if m is not None and m.any():
+            out[m] = MISSING_DOUBLE if self.kind == "double" else MISSING_LONG
         if self.tags is not None:  # doubles only
             t = self.tags[rows]
             at = t >= 0
@@ -138,14 +141,20 @@ def _strings(s: pd.Series) -> np.ndarray | None:
     return out.view(f"S{width}").reshape(len(s))
 
 
+def _doubles(s: pd.Series) -> np.ndarray:
+    """The column as float64, NaN where missing: the column's own array when it is one."""
+    if isinstance(s.dtype, np.dtype) and s.dtype == np.float64:
+        return s.to_numpy()
+    return s.to_numpy(dtype=float, na_value=np.nan)
+
+
 def _column(s: pd.Series, tags: np.ndarray | None) -> _Column | None:
     """``s`` as readstat writes it, or None for a kind this module does not encode."""
     dt = s.dtype
     if tags is not None:  # the numbers of a column with extended missing values
         if not pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt):
             return None
-        x = s.to_numpy(dtype=float, na_value=np.nan)
-        return _Column("double", x, np.isnan(x) & (tags < 0), tags)
+        return _Column("double", _doubles(s), tags=tags)
     if isinstance(dt, np.dtype) and dt.kind == "M":
         unit = np.datetime_data(dt)[0]
         if unit not in _UNITS:
@@ -154,14 +163,14 @@ def _column(s: pd.Series, tags: np.ndarray | None) -> _Column | None:
         conv = _UNITS[unit]
         # pyreadstat: (i // conv + offset) as double * 1000 + (i % conv) as double / conv * 1000
         x = (i // conv + STATA_OFFSET_SECS).astype(float) * 1000 + (i % conv).astype(float) / conv * 1000
-        return _Column("double", x, i == np.iinfo(np.int64).min)
+        x[i == np.iinfo(np.int64).min] = np.nan  # NaT
+        return _Column("double", x)
     if str(dt) in _LONG_DTYPES:
         missing = s.isna().to_numpy()
         return _Column("long", s.to_numpy(dtype=np.int32, na_value=0), missing)  # all fit in int32
     if pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_complex_dtype(dt) and \
             not isinstance(dt, pd.CategoricalDtype):
-        x = s.to_numpy(dtype=float, na_value=np.nan)
-        return _Column("double", x, np.isnan(x))
+        return _Column("double", _doubles(s))
     enc = _strings(s)
     return None if enc is None else _Column("str", enc)
 
@@ -180,7 +189,7 @@ def _in_range(col: _Column) -> bool:
         return True
     if col.missing is not None:
         bad &= ~col.missing
-    if col.tags is not None:
+    if col.tags is not None:  # the numbers there are not written
         bad &= col.tags < 0
     return not bad.any()
 
