@@ -1,7 +1,8 @@
 """The data rows of a .dta file (format 118/119) from numpy, with pyreadstat's header.
 
 pyreadstat writes every cell through Python (a row iterator, ``pd.isna`` per cell): the
-analysts' file at demo scale 50 (377,000 respondents x 173 variables) takes 30-40 s.
+analysts' file at demo scale 50 (377,000 respondents x 173 variables) takes 20-35 s and
+1 GB beside the frame (benchmarks/README.md, issue 18).
 :func:`write_dta_rows` lets pyreadstat write the whole file (header, map, variable types,
 names, formats, value-label names, variable labels, value labels) with a few rows of the
 data, then writes all the rows itself in blocks. The rows pyreadstat wrote are chosen to
@@ -9,9 +10,10 @@ show every kind of cell each column holds (its first value, its first missing va
 first row of each extended missing value ``.a``-``.z``, its longest string) and are
 compared byte for byte with this module's encoding of the same rows; the whole file is
 written only when they are equal, so the comparison proves the encoding of every kind
-present. Otherwise (a column kind or a layout it does not know, a string needing a strL,
-a value readstat refuses) :func:`write_dta_rows` returns False and the caller writes the
-file with pyreadstat alone.
+present; every column's storage type is compared too. Otherwise (a column kind or a
+layout it does not know, a string needing a strL, a NUL byte in a string, a value
+readstat refuses) :func:`write_dta_rows` returns False and the caller writes the file
+with pyreadstat alone (which then writes it, or raises as it always did).
 
 Layout (Stata's dta 118/119 specification, ``help dta``; readstat's
 ``readstat_dta_write.c``): ``<stata_dta><header>`` with ``<K>`` (variables, uint16 in
