@@ -1,7 +1,8 @@
 """The analysts' file as Stata .dta (docs/run-folder.md: ``DIR/report/<wave>.dta``).
 
 The same rows, columns, values and labels as the .sav (sid.report.spss_file.wave_frame),
-written by ``pyreadstat.write_dta`` (format 119, Stata 15 and later), within Stata's limits:
+written by ``pyreadstat.write_dta`` (format 119, Stata 15 and later; the rows by numpy when
+that gives pyreadstat's bytes, :mod:`sid.io.stata_rows`), within Stata's limits:
 
 * names: letters, digits and ``_``, not starting with a digit, at most 32 characters, not a
   Stata reserved word; a variable with value labels at most 31 (pyreadstat names its label
@@ -36,6 +37,7 @@ import pyreadstat
 from sid.errors import DataError
 from sid.io.atomic import atomic_path
 from sid.io.spss_meta import SpssMeta
+from sid.io.stata_rows import with_tags, write_dta_rows
 
 PathLike = str | os.PathLike[str]
 NAME_MAX, LABELLED_NAME_MAX, LABEL_MAX = 32, 31, 80
@@ -108,6 +110,16 @@ def _missing_letters(data: pd.DataFrame, meta: SpssMeta) -> dict[float, str]:
     return {c: LETTERS[i] for i, c in enumerate(ordered)}
 
 
+def _letter_numbers(codes: np.ndarray, letters: dict[float, str]) -> np.ndarray:
+    """Each missing code's letter as its number (0: .a, ... 25: .z); ``codes`` all in ``letters``."""
+    keys = np.array(sorted(letters))
+    numbers = np.array([LETTERS.index(letters[float(k)]) for k in keys], dtype=np.int8)
+    at = np.minimum(np.searchsorted(keys, codes), len(keys) - 1)
+    if (keys[at] != codes).any():
+        raise KeyError(float(codes[keys[at] != codes][0]))
+    return numbers[at]
+
+
 def write_stata(df: pd.DataFrame, meta: SpssMeta, path: PathLike) -> StataFile:
     """Write ``df`` (the analysts' frame) with its dictionary ``meta`` to ``path`` (.dta)."""
     from sid.io.spss import _prepare  # the .sav writer's column preparation (dates, flags, text)
@@ -119,6 +131,7 @@ def write_stata(df: pd.DataFrame, meta: SpssMeta, path: PathLike) -> StataFile:
     labelled = {n for n, v in variables.items() if v.value_labels}
     info.renames = stata_names(list(data.columns), labelled)
     labels, value_labels, user_missing = {}, {}, {}
+    tags: dict[str, np.ndarray] = {}  # per column with missing codes: the letter of each row (0: a, -1: none)
     for name, var in variables.items():
         new = info.name(name)
         if var.label:
@@ -129,10 +142,11 @@ def write_stata(df: pd.DataFrame, meta: SpssMeta, path: PathLike) -> StataFile:
             x = pd.to_numeric(data[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             miss = var.is_missing_code(x)
             if miss.any():
-                col = x.astype(object)
-                col[miss] = [info.missing_letters[float(v)] for v in x[miss]]
-                data[name] = col
-                user_missing.setdefault(new, set()).update(info.missing_letters[float(v)] for v in x[miss])
+                t = np.full(len(x), -1, dtype=np.int8)
+                t[miss] = _letter_numbers(x[miss], info.missing_letters)
+                data[name] = x
+                tags[new] = t
+                user_missing.setdefault(new, set()).update(LETTERS[i] for i in np.unique(t[miss]))
         if var.value_labels:
             vl: dict = {}
             for code, text in var.value_labels.items():
@@ -149,11 +163,16 @@ def write_stata(df: pd.DataFrame, meta: SpssMeta, path: PathLike) -> StataFile:
     info.dates = [c for c in data.columns if pd.api.types.is_datetime64_any_dtype(data[c].dtype)]
     data = data.rename(columns=info.renames)
     file_label = _short(meta.file_label or "")
+    missing_user_values = {k: sorted(v) for k, v in user_missing.items()} or None
+
+    def write(frame: pd.DataFrame, file: Path) -> None:
+        pyreadstat.write_dta(frame, str(file), file_label=file_label, column_labels=labels,
+                             variable_value_labels=value_labels or None, missing_user_values=missing_user_values)
     try:
         with atomic_path(target) as tmp:
-            pyreadstat.write_dta(data, str(tmp), file_label=file_label, column_labels=labels,
-                                 variable_value_labels=value_labels or None,
-                                 missing_user_values={k: sorted(v) for k, v in user_missing.items()} or None)
+            # the rows by numpy when it reproduces pyreadstat's bytes (sid.io.stata_rows), else pyreadstat
+            if not write_dta_rows(data, tmp, write, tags=tags):
+                write(with_tags(data, tags), tmp)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
         raise DataError(f"{target}: cannot be written as Stata ({' '.join(str(exc).split())}); "
                         "fix the variable names or labels in the questionnaire") from exc
