@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# The command line's BLAS setting (one thread unless set) before any test loads numpy:
+# the tests run sid's commands in this process and should see what a user's `sid` does.
+from sid.cli import blas  # noqa: F401
+
 REFERENCE = Path(__file__).resolve().parent / "reference"
 
 

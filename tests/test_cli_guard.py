@@ -98,3 +98,23 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
     before = tty.getvalue()
     list(progress_iter(range(2), "x", 2))
     assert tty.getvalue() == before
+
+
+def test_the_command_line_runs_blas_on_one_thread_unless_the_user_sets_it():
+    """sid.cli sets OPENBLAS_NUM_THREADS=1 before numpy loads, keeping a value already set;
+    ``import sid`` alone leaves it unset (an analyst's process is not changed)."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import {mod}, os, sys; print(os.environ.get('OPENBLAS_NUM_THREADS'), 'numpy' in sys.modules)"
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+    def run(mod, **extra):
+        out = subprocess.run([sys.executable, "-c", code.format(mod=mod)], env={**env, **extra},
+                             capture_output=True, text=True, check=True)
+        return out.stdout.split()
+
+    assert run("sid.cli") == ["1", "False"]  # set, and numpy not yet loaded: it takes effect
+    assert run("sid.cli", OPENBLAS_NUM_THREADS="2") == ["2", "False"]
+    assert run("sid") == ["None", "False"]

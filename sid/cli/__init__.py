@@ -25,6 +25,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
+from sid.cli import blas  # noqa: F401  (first: one BLAS thread before numpy loads)
 from sid.cli.args import check_stage_folders
 from sid.cli.parser import SidParser
 from sid.errors import SidError, describe_os_error
