@@ -13,7 +13,8 @@ benchmark's harmonisation (benchmarks/trend_power_harmonisation.yaml: the truth'
 concepts and domains, with the common-item indices and the crossed domains added to each
 wave's design). The table is joined to sid.demo.trend_differences.true_differences() on
 concept, domain and group (benchmarks/trend_power_stats.join_truth: every truth row of
-the trend's domains must find its trend row and conversely).
+the concepts and domains the harmonisation asks for must find its trend row, and
+conversely; a draw whose join fails is a failed draw).
 
 Results (``--out``, default benchmarks/trend_power_results.json), rewritten atomically after
 every draw: the settings, the cells (concept, domain, group, truth status, true difference),
@@ -40,7 +41,7 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 
-from benchmarks.trend_power_stats import CELL, RECORD, join_truth, per_cell, summarise
+from benchmarks.trend_power_stats import CELL, RECORD, asked_pairs, join_truth, per_cell, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 HARMONISATION = Path(__file__).with_name("trend_power_harmonisation.yaml")
@@ -189,12 +190,13 @@ def _clean(obj):
     return obj
 
 
-def add_draw(state: dict, result: dict, truth: pd.DataFrame) -> str:
-    """Record one draw's ``result`` in ``state`` (a failed draw or a failed join: in
-    ``failed``); return a one-line account."""
+def add_draw(state: dict, result: dict, truth: pd.DataFrame, asked: list[tuple[str, str]]) -> str:
+    """Record one draw's ``result`` in ``state`` (a failed draw or a failed join of its
+    table to ``truth`` on the ``asked`` concepts and domains: in ``failed``); return a
+    one-line account."""
     if "error" not in result:
         try:
-            cells = join_truth(result["table"], truth)
+            cells = join_truth(result["table"], truth, asked)
         except ValueError as exc:
             result = {**result, "error": f"join: {exc}"}
     if "error" in result:
@@ -232,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="keep the draws of --out (same seed and scale)")
     a = p.parse_args(argv)
     from sid.demo.trend_differences import true_differences
+    from sid.project import load_project
+    from sid.spec.harmonisation import load_harmonisation
 
     t0 = time.perf_counter()
     settings = {"draws": a.draws, "scale": a.scale, "seed": a.seed, "jobs": a.jobs, "alpha": 0.05,
@@ -249,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     run = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "jobs": a.jobs}
     state["runs"].append(run)
     truth = true_differences()
+    asked = asked_pairs(load_harmonisation(HARMONISATION, waves=load_project(ROOT).trends.waves))
     done = {d["draw"] for d in state["draws"]} | {f["draw"] for f in state["failed"]}
     todo = [d for d in range(a.draws) if d not in done]
     print(f"trend power: {len(todo)} draws to run at scale {a.scale} (seed {a.seed}, {a.jobs} job(s)); "
@@ -256,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=a.jobs) as ex:
         futures = [ex.submit(run_draw, d, a.seed, a.scale) for d in todo]
         for fut in as_completed(futures):
-            line = add_draw(state, fut.result(), truth)
+            line = add_draw(state, fut.result(), truth, asked)
             _summary_into(state)
             run["wall_seconds"] = round(time.perf_counter() - t0, 1)
             run["ended"] = datetime.now(UTC).isoformat(timespec="seconds")

@@ -46,8 +46,16 @@ def _shown(frame: pd.DataFrame, cols: list[str], k: int = 5) -> str:
     return "; ".join(rows) + (f" (and {len(frame) - k} more)" if len(frame) > k else "")
 
 
-def join_truth(trend: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
-    """One row per (concept, domain, group) of ``truth`` whose concept the trend has in that domain:
+def asked_pairs(harmonisation) -> list[tuple[str, str]]:
+    """The (concept, trend domain) pairs a harmonisation asks for: each concept overall and
+    by each of its domains (sid.spec.harmonisation.Harmonisation.concept_domains)."""
+    return [(c.name, d) for c in harmonisation.concepts.values()
+            for d in ("overall", *harmonisation.concept_domains(c))]
+
+
+def join_truth(trend: pd.DataFrame, truth: pd.DataFrame, asked: list[tuple[str, str]]) -> pd.DataFrame:
+    """One row per (concept, domain, group) of ``truth`` whose (concept, trend domain) is in
+    ``asked`` (:func:`asked_pairs` of the trend's harmonisation):
     CELL (``truth`` = the true difference, ``status`` the truth's) + RECORD from ``trend``
     (sid.trends.trend_table columns; ``cover``: its CI holds the truth; ``n_min`` = the
     smaller wave's n) + ``trend_status``. Raises JoinError
@@ -74,8 +82,15 @@ def join_truth(trend: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
         dup = side[side.duplicated(key, keep=False)]
         if len(dup):
             raise JoinError(f"{name}: repeated key(s) {_shown(dup, key)}")
-    asked = t[["concept", "domain"]].drop_duplicates()  # a concept's own domains (its spec's `domains:`)
-    wanted = truth.merge(asked, on=["concept", "domain"], how="inner")
+    unknown = sorted({d for _, d in asked} - set(DOMAIN_OF))
+    if unknown:
+        raise JoinError(f"asked domain(s) {', '.join(unknown)} have no truth domain (DOMAIN_OF)")
+    pairs = pd.DataFrame([(c, DOMAIN_OF[d]) for c, d in asked], columns=["concept", "domain"]).drop_duplicates()
+    wanted = truth.merge(pairs, on=["concept", "domain"], how="inner")
+    absent = pairs.merge(wanted[["concept", "domain"]].drop_duplicates(), how="left", indicator=True)
+    absent = absent[absent["_merge"] == "left_only"]
+    if len(absent):
+        raise JoinError(f"no truth row for the asked concept and domain {_shown(absent, ['concept', 'domain'])}")
     m = wanted.rename(columns={"difference": "truth"})[CELL].merge(t, on=key, how="outer", indicator=True)
     lost = m[m["_merge"] == "left_only"]
     if len(lost):
@@ -98,7 +113,8 @@ def expected_power(d, se, level: float = 1 - ALPHA) -> np.ndarray:
     """Power of the two-sided z test at ``level`` of a true difference ``d`` with standard
     error ``se``: Phi(-z + |d|/se) + Phi(-z - |d|/se) (0.05 at d = 0)."""
     z = stats.norm.ppf(0.5 + level / 2)
-    r = np.abs(np.asarray(d, dtype=float)) / np.asarray(se, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):  # no SE (fewer than 2 draws): NaN
+        r = np.abs(np.asarray(d, dtype=float)) / np.asarray(se, dtype=float)
     return stats.norm.cdf(-z + r) + stats.norm.cdf(-z - r)
 
 
@@ -176,5 +192,5 @@ def summarise(records: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
-__all__ = ["ALPHA", "CELL", "DOMAIN_OF", "JoinError", "RECORD", "aliases", "expected_power", "join_truth", "per_cell",
+__all__ = ["ALPHA", "CELL", "DOMAIN_OF", "JoinError", "RECORD", "aliases", "asked_pairs", "expected_power", "join_truth", "per_cell",
            "summarise"]
