@@ -1,6 +1,7 @@
 """Power and size of ``sid trend`` on the demo's planted trend (issue 12).
 
 ``python -m benchmarks.trend_power --draws N --scale K --seed S --jobs J [--out FILE] [--resume]``
+(``--report``: print the summary of ``--out`` as Markdown tables, run nothing)
 
 Per draw d: both demo waves (``sid demo --wave sid2017`` and ``sid2022``) with seeds derived
 from S and d (:func:`draw_seeds`) at scale K, in a temporary folder; the stages the trend
@@ -224,6 +225,44 @@ def _summary_into(state: dict) -> None:
     state["draws_done"], state["draws_failed"] = len(state["draws"]), len(state["failed"])
 
 
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def report(state: dict) -> str:
+    """The summary of ``state`` as Markdown: the rates per truth status, then one row per
+    planted cell (true and mean estimated difference, mean SE, SD, observed and expected power)."""
+    s, runs = state.get("summary", {}), state.get("runs", [])
+    wall = sum(r.get("wall_seconds", 0) for r in runs)
+    secs = [d["seconds"] for d in state["draws"]]
+    lines = [f"{state['draws_done']} draws done, {state['draws_failed']} failed; scale {state['settings']['scale']}, "
+             f"seed {state['settings']['seed']}; wall {wall / 60:.1f} min over {len(runs)} run(s), "
+             f"median {np.median(secs) if secs else float('nan'):.1f} s per draw", "",
+             "| cells | distinct cells (aliases) | cell-draws | rejected at 5% (MC SE) | CI coverage (MC SE) "
+             "| expected power, mean SE / SD | median mean SE / SD |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for status in ("unchanged", "planted", "composition", "break"):
+        if status not in s:
+            continue
+        r = s[status]
+        cov = f"{_pct(r.get('coverage'))} ({_pct(r.get('coverage_mc_se'))})" if "coverage" in r else "-"
+        exp = (f"{_pct(r['expected_power_mean_se'])} / {_pct(r['expected_power_sd'])}"
+               if "expected_power_mean_se" in r else "-")
+        ratio = f"{r['se_ratio_median']:.3f}" if r.get("se_ratio_median") is not None else "-"
+        lines.append(f"| {status} | {r['cells']} ({r['aliases']}) | {r['cell_draws']} | {_pct(r['rejection_rate'])} "
+                     f"({_pct(r['rejection_mc_se'])}) | {cov} | {exp} | {ratio} |")
+    if "claimed" in s:
+        lines += ["", f"Median over the {s['claimed']['cells']} unchanged and planted cells of mean SE / SD of the "
+                      f"estimates: {s['claimed']['se_ratio_median']:.3f}."]
+    planted = [c for c in state.get("per_cell", []) if c["status"] == "planted"]
+    if planted:
+        lines += ["", "| planted cell | true difference | mean estimate | mean SE | SD | rejected | expected (mean SE) "
+                      "| expected (SD) | CI coverage |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [f"| {c['concept']} {c['domain']} {c['group']} | {c['truth']:+.2f} | {c['mean_difference']:+.2f} | "
+                  f"{c['mean_se']:.2f} | {c['sd_difference']:.2f} | {_pct(c['reject'])} | {_pct(c['power_se'])} | "
+                  f"{_pct(c['power_sd'])} | {_pct(c['cover'])} |" for c in planted]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.trend_power", description=__doc__.split("\n")[0])
     p.add_argument("--draws", type=int, default=40)
@@ -232,7 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--resume", action="store_true", help="keep the draws of --out (same seed and scale)")
+    p.add_argument("--report", action="store_true", help="print the summary of --out as Markdown; run nothing")
     a = p.parse_args(argv)
+    if a.report:
+        print(report(json.loads(a.out.read_text(encoding="utf-8"))))
+        return 0
     from sid.demo.trend_differences import true_differences
     from sid.project import load_project
     from sid.spec.harmonisation import load_harmonisation
