@@ -19,8 +19,8 @@ conversely; a draw whose join fails is a failed draw).
 
 Results (``--out``, default benchmarks/trend_power_results.json), rewritten atomically after
 every draw: the settings, the cells (concept, domain, group, truth status, true difference),
-per draw its seeds, seconds and per cell the estimated difference, SE, p, CI and the smaller
-wave's n; failed draws with their error; the summary and per-cell rates
+per draw its seeds, seconds and per cell the estimated difference, SE, p (6 significant
+digits), whether the CI covers the true difference, and the smaller wave's n; failed draws with their error; the summary and per-cell rates
 (benchmarks/trend_power_stats). ``--resume`` keeps the draws of an existing file of the same
 seed and scale and runs the others up to N. Run with ``OPENBLAS_NUM_THREADS=1``.
 """
@@ -85,7 +85,7 @@ def added_columns(data: pd.DataFrame, questionnaire, h, wave: str) -> pd.DataFra
 
     def key(domain: str) -> pd.Series:
         v = wave_column(data, h.domains[domain].waves[wave], wave)
-        return v.map(lambda x: None if pd.isna(x) else code_key(x))
+        return v.map({u: code_key(u) for u in pd.unique(v.dropna())})  # a lookup on the distinct codes
 
     gen = key("generation")
     for name, dom in (("origin_generation", "origin"), ("vlim_generation", "vlim")):
