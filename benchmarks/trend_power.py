@@ -124,7 +124,6 @@ def prepare_wave(project, name: str, seed: int, scale: float, root: Path, h):
 
 def run_draw(draw: int, seed: int, scale: float) -> dict:
     """One draw: the trend table's rows (TREND_COLUMNS) or, when any step fails, the error."""
-    os.environ["SID_QUIET"] = "1"
     from sid.project import load_project
     from sid.spec.harmonisation import load_harmonisation
     from sid.trends import trend_table
@@ -132,6 +131,8 @@ def run_draw(draw: int, seed: int, scale: float) -> dict:
     t0 = time.perf_counter()
     seeds = draw_seeds(seed, draw)
     out: dict = {"draw": draw, "seeds": list(seeds)}
+    quiet = os.environ.get("SID_QUIET")
+    os.environ["SID_QUIET"] = "1"  # the stages' progress lines, for this draw only
     try:
         project = load_project(ROOT)
         waves = project.trends.waves
@@ -142,6 +143,11 @@ def run_draw(draw: int, seed: int, scale: float) -> dict:
             out["table"] = trend_table([i for i, _ in inputs], h, level=level)[TREND_COLUMNS]
     except Exception as exc:  # a failed draw is counted and reported, not a crash of the study
         out["error"] = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+    finally:  # a caller's own setting back (the tests run a draw in their process)
+        if quiet is None:
+            os.environ.pop("SID_QUIET", None)
+        else:
+            os.environ["SID_QUIET"] = quiet
     out["seconds"] = round(time.perf_counter() - t0, 2)
     return out
 

@@ -5,6 +5,7 @@ powers computed by hand (the normal CDF from math.erf, not scipy)."""
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -192,6 +193,7 @@ def test_one_draw_end_to_end():
 
     r = run_draw(0, 12, 0.2)
     assert "error" not in r, r.get("error")
+    assert "SID_QUIET" not in os.environ  # the draw's quiet progress does not leak into later tests
     h = load_harmonisation(HARMONISATION, waves=["sid2017", "sid2022"])
     cells = join_truth(r["table"], true_differences(per_group=2000), asked_pairs(h))
     counts = cells["status"].value_counts()
