@@ -11,6 +11,7 @@ import pytest
 import sid.io.spss as spss
 from sid.io import spss_rows
 from sid.io.spss import SpssMeta, VariableMeta, read_spss, write_spss
+from tests.fast_writers import write_both
 
 TIMESTAMP = slice(92, 109)  # creation date and time in the header: the clock, not the data
 
@@ -46,17 +47,8 @@ def _frame(n: int = 700) -> tuple[pd.DataFrame, SpssMeta]:
 
 
 def _write_both(tmp_path, df, meta, monkeypatch) -> tuple[bytes, bytes, list[bool]]:
-    taken: list[bool] = []
-    real = spss_rows.write_sav_rows
-
-    def spy(*a, **k):
-        taken.append(real(*a, **k))
-        return taken[-1]
-    monkeypatch.setattr(spss, "write_sav_rows", spy)
-    write_spss(df, meta, tmp_path / "fast.sav")
-    monkeypatch.setattr(spss, "write_sav_rows", lambda *a, **k: False)
-    write_spss(df, meta, tmp_path / "slow.sav")
-    return (tmp_path / "fast.sav").read_bytes(), (tmp_path / "slow.sav").read_bytes(), taken
+    return write_both(spss, "write_sav_rows", write_spss, df, meta, tmp_path / "fast.sav", tmp_path / "slow.sav",
+                      monkeypatch)
 
 
 def _masked(b: bytes) -> bytes:

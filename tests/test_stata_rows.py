@@ -16,6 +16,7 @@ import sid.report.stata_file as stata_file
 from sid.io import stata_rows
 from sid.io.spss_meta import SpssMeta, VariableMeta
 from sid.report.stata_file import write_stata
+from tests.fast_writers import write_both
 
 
 def _masked(b: bytes) -> bytes:
@@ -64,17 +65,8 @@ def _frame(n: int = 700) -> tuple[pd.DataFrame, SpssMeta]:
 
 def _write_both(tmp_path, df, meta, monkeypatch) -> tuple[bytes, bytes, list[bool]]:
     """The file written by write_stata as it is, and with pyreadstat alone."""
-    taken: list[bool] = []
-    real = stata_rows.write_dta_rows
-
-    def spy(*a, **k):
-        taken.append(real(*a, **k))
-        return taken[-1]
-    monkeypatch.setattr(stata_file, "write_dta_rows", spy)
-    write_stata(df, meta, tmp_path / "fast.dta")
-    monkeypatch.setattr(stata_file, "write_dta_rows", lambda *a, **k: False)
-    write_stata(df, meta, tmp_path / "slow.dta")
-    return (tmp_path / "fast.dta").read_bytes(), (tmp_path / "slow.dta").read_bytes(), taken
+    return write_both(stata_file, "write_dta_rows", write_stata, df, meta, tmp_path / "fast.dta", tmp_path / "slow.dta",
+                      monkeypatch)
 
 
 def test_numpy_rows_equal_pyreadstat_rows_byte_for_byte(tmp_path, monkeypatch):

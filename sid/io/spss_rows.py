@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sid.io.timestamps import epoch_doubles
+
 SYSMIS = np.uint64(0xFFEFFFFFFFFFFFFF)  # -DBL_MAX: SPSS's system-missing number
 SPSS_OFFSET_SECS = 12219379200  # seconds from 1582-10-14 (SPSS's day 0) to 1970-01-01
-_UNITS = {"ns": 10**9, "us": 10**6, "ms": 10**3}
 _HEADER, _LAYOUT, _NCASES = 176, 64, 80  # header bytes; layout code, case size, compression; cases
 BLOCK_ROWS = 16384
 
@@ -35,15 +36,7 @@ def _numbers(s: pd.Series) -> np.ndarray | None:
     for a column kind this module does not encode."""
     dt = s.dtype
     if isinstance(dt, np.dtype) and dt.kind == "M":
-        unit = np.datetime_data(dt)[0]
-        if unit not in _UNITS:
-            return None
-        i = s.to_numpy().view(np.int64)
-        conv = _UNITS[unit]
-        # pyreadstat: (i // conv + offset) as double + (i % conv) as double / conv
-        out = (i // conv + SPSS_OFFSET_SECS).astype(float) + (i % conv).astype(float) / conv
-        out[i == np.iinfo(np.int64).min] = np.nan  # NaT
-        return out
+        return epoch_doubles(s, SPSS_OFFSET_SECS)
     if pd.api.types.is_bool_dtype(dt) or not pd.api.types.is_numeric_dtype(dt):
         return None
     return s.to_numpy(dtype=float, na_value=np.nan)

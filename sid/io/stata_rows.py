@@ -41,13 +41,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sid.io.timestamps import epoch_doubles
+
 MISSING_DOUBLE = np.uint64(0x7FE0000000000000)  # Stata's "." as a double
 MISSING_DOUBLE_A = 0x7FE0010000000000  # ".a"; ".b" ... each 1 << 40 more
 MAX_DOUBLE = struct.unpack("<d", struct.pack("<Q", 0x7FDFFFFFFFFFFFFF))[0]  # larger: readstat refuses
 MISSING_LONG, MISSING_LONG_A, MAX_LONG, MIN_LONG = 0x7FFFFFE5, 0x7FFFFFE6, 0x7FFFFFE4, -0x7FFFFFFF
 TYPE_DOUBLE, TYPE_LONG, TYPE_STRL, STR_MAX = 65526, 65528, 32768, 2045
 STATA_OFFSET_SECS = 315619200  # seconds from 1960-01-01 (Stata's day 0) to 1970-01-01
-_UNITS = {"ns": 10**9, "us": 10**6, "ms": 10**3}
 _LONG_DTYPES = {"int8", "int16", "int32", "uint8", "uint16", "bool", "Int8", "Int16", "Int32", "UInt8", "UInt16",
                 "boolean"}  # pyreadstat: int32 (Stata long); wider integers are written as doubles
 _LETTERS = np.array(list("abcdefghijklmnopqrstuvwxyz"), dtype=object)  # Python str: what pyreadstat compares
@@ -158,15 +159,8 @@ def _column(s: pd.Series, tags: np.ndarray | None) -> _Column | None:
             return None
         return _Column("double", _doubles(s), tags=tags)
     if isinstance(dt, np.dtype) and dt.kind == "M":
-        unit = np.datetime_data(dt)[0]
-        if unit not in _UNITS:
-            return None
-        i = s.to_numpy().view(np.int64)
-        conv = _UNITS[unit]
-        # pyreadstat: (i // conv + offset) as double * 1000 + (i % conv) as double / conv * 1000
-        x = (i // conv + STATA_OFFSET_SECS).astype(float) * 1000 + (i % conv).astype(float) / conv * 1000
-        x[i == np.iinfo(np.int64).min] = np.nan  # NaT
-        return _Column("double", x)
+        x = epoch_doubles(s, STATA_OFFSET_SECS, per_second=1000.0)  # Stata %tc: milliseconds
+        return None if x is None else _Column("double", x)
     if str(dt) in _LONG_DTYPES:
         missing = s.isna().to_numpy()
         return _Column("long", s.to_numpy(dtype=np.int32, na_value=0), missing)  # all fit in int32
